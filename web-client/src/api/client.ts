@@ -1,0 +1,121 @@
+// The gateway's REST API. Every error body is {"error":{"code","message"}}; callers get an ApiError
+// carrying that code so screens can explain it in plain words.
+
+export interface User {
+  userId: string;
+  username: string;
+  displayName: string;
+}
+
+export interface AuthResult extends User {
+  token: string;
+}
+
+export interface AuthConfig {
+  providers: string[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ApiClientOptions {
+  /** Origin prefix for requests; empty for same origin. */
+  baseUrl?: string;
+  fetch?: Fetch;
+  /** The current session token, or null when signed out. */
+  token: () => string | null;
+}
+
+export interface ApiClient {
+  authConfig(): Promise<AuthConfig>;
+  register(username: string, password: string, displayName: string): Promise<AuthResult>;
+  login(username: string, password: string): Promise<AuthResult>;
+  logout(): Promise<void>;
+  me(): Promise<User>;
+  users(): Promise<User[]>;
+}
+
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const baseUrl = options.baseUrl ?? "";
+  const doFetch: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
+
+  async function request<T>(method: string, path: string, body?: unknown, authenticated = true): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const token = options.token();
+    if (authenticated && token) headers.Authorization = `Bearer ${token}`;
+    let response: Response;
+    try {
+      response = await doFetch(baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, "network", "Parley can't be reached right now. Check your connection and try again.");
+    }
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    const json = parseJson(text);
+    if (!response.ok) throw errorFrom(response.status, json);
+    return json as T;
+  }
+
+  return {
+    authConfig: () => request<AuthConfig>("GET", "/api/auth/config", undefined, false),
+    register: (username, password, displayName) =>
+      request<AuthResult>("POST", "/api/auth/register", { username, password, displayName }, false),
+    login: (username, password) => request<AuthResult>("POST", "/api/auth/login", { username, password }, false),
+    logout: () => request<void>("POST", "/api/auth/logout"),
+    me: () => request<User>("GET", "/api/me"),
+    users: async () => (await request<{ users: User[] }>("GET", "/api/users")).users,
+  };
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function errorFrom(status: number, body: unknown): ApiError {
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const code = typeof error?.code === "string" ? error.code : `http.${status}`;
+  const message = typeof error?.message === "string" && error.message ? error.message : fallbackMessage(status);
+  return new ApiError(status, code, message);
+}
+
+function fallbackMessage(status: number): string {
+  if (status === 401) return "Your sign-in is no longer valid. Please sign in again.";
+  if (status === 429) return "Too many attempts. Wait a moment and try again.";
+  if (status >= 500) return "Parley ran into a problem on the server. Try again in a moment.";
+  return `The request failed (HTTP ${status}).`;
+}
+
+/** Words for the sign-in and sign-up forms; the server's message is the fallback. */
+export function describeAuthError(error: unknown): string {
+  if (!(error instanceof ApiError)) return "Something went wrong. Try again.";
+  switch (error.code) {
+    case "auth.invalid":
+      return "That username and password don't match an account.";
+    case "username.taken":
+      return "That username is taken. Choose another one.";
+    case "rate_limited":
+      return "Too many attempts. Wait a minute and try again.";
+    default:
+      return error.message;
+  }
+}

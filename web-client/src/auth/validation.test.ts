@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { fieldNamedIn, validateSignUp } from "./validation";
+
+describe("validateSignUp", () => {
+  it("accepts what the server accepts", () => {
+    expect(validateSignUp({ username: "ana.b-c_1", displayName: "Ana", password: "12345678" })).toEqual({});
+  });
+
+  it("names each field that breaks a rule", () => {
+    const errors = validateSignUp({ username: "a!", displayName: " ", password: "short" });
+    expect(Object.keys(errors).sort()).toEqual(["displayName", "password", "username"]);
+    expect(validateSignUp({ username: "x".repeat(33), displayName: "A", password: "12345678" }).username).toBeDefined();
+    expect(validateSignUp({ username: "ok_name", displayName: "x".repeat(65), password: "12345678" }).displayName).toBeDefined();
+  });
+
+  it("treats usernames case-insensitively", () => {
+    expect(validateSignUp({ username: "Ana", displayName: "Ana", password: "12345678" })).toEqual({});
+  });
+});
+
+describe("fieldNamedIn", () => {
+  it("finds the field a server message names", () => {
+    expect(fieldNamedIn("displayName must be 1-64 characters", ["username", "displayName", "password"])).toBe(
+      "displayName",
+    );
+    expect(fieldNamedIn("something else", ["username"])).toBeNull();
+  });
+});

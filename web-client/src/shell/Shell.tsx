@@ -1,0 +1,71 @@
+import type { ReactNode } from "react";
+import type { User } from "../api/client";
+import type { PersonRow } from "../presence/presence";
+import { Avatar } from "../ui/Avatar";
+import { LogoMark, PeopleIcon, SignOutIcon } from "../ui/icons";
+import { Link } from "../ui/Link";
+
+export interface NavItem {
+  path: string;
+  label: string;
+  icon: ReactNode;
+}
+
+/** The app's sections, in rail order. */
+export const navItems: NavItem[] = [{ path: "/", label: "People", icon: <PeopleIcon /> }];
+
+interface Props {
+  user: User;
+  selfStatus: PersonRow["status"];
+  activePath: string;
+  title: string;
+  banner?: ReactNode;
+  onSignOut: () => void;
+  children: ReactNode;
+}
+
+/** The signed-in frame: a left rail of sections, a header with who you are, and the content. */
+export function Shell({ user, selfStatus, activePath, title, banner, onSignOut, children }: Props) {
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <nav className="rail" aria-label="Sections">
+        <div className="rail-logo">
+          <LogoMark size={32} />
+        </div>
+        <ul className="rail-items">
+          {navItems.map((item) => (
+            <li key={item.path}>
+              <Link className="rail-item" href={item.path} aria-current={item.path === activePath ? "page" : undefined}>
+                {item.icon}
+                <span className="rail-label">{item.label}</span>
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <div className="frame">
+        <header className="topbar">
+          <div className="topbar-brand">Parley</div>
+          <h1 className="topbar-title">{title}</h1>
+          <div className="account" aria-label="Your account">
+            <Avatar id={user.userId} name={user.displayName} status={selfStatus} size="sm" />
+            <span className="account-name" data-self-name>
+              {user.displayName}
+            </span>
+            <button className="button button-ghost" type="button" onClick={onSignOut}>
+              <SignOutIcon />
+              <span>Sign out</span>
+            </button>
+          </div>
+        </header>
+        {banner}
+        <main className="content" id="main" tabIndex={-1}>
+          {children}
+        </main>
+      </div>
+    </div>
+  );
+}

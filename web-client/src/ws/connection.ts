@@ -1,0 +1,254 @@
+// One WebSocket to the gateway per signed-in tab. It says hello with the token (and the previous
+// session id, so a reload or a dropped connection takes its own session lock back at once), reconnects
+// with backoff after a drop, and stops for good when the server says the session belongs elsewhere.
+import type { User } from "../api/client";
+import {
+  type ClientMessage,
+  type ServerMessage,
+  WsCloseCode,
+  WsErrorCode,
+  parseServerMessage,
+} from "./messages";
+
+export type BlockedReason = "session.active" | "session.replaced";
+
+export type ConnectionState =
+  | { kind: "connecting" }
+  | { kind: "open"; sessionId: string; user: User }
+  | { kind: "reconnecting"; attempt: number }
+  | { kind: "blocked"; reason: BlockedReason }
+  | { kind: "unauthorized" }
+  | { kind: "closed" };
+
+/** Where the current tab keeps its session id between reloads (sessionStorage in the browser). */
+export interface SessionIdStore {
+  get(): string | null;
+  set(sessionId: string): void;
+  clear(): void;
+}
+
+/** The part of the browser's WebSocket this class uses. */
+export interface SocketLike {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+export interface Timers {
+  set(callback: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export interface ConnectionOptions {
+  url: string;
+  token: string;
+  sessionIds: SessionIdStore;
+  createSocket?: (url: string) => SocketLike;
+  timers?: Timers;
+  random?: () => number;
+}
+
+/** Delay before reconnect attempt `attempt` (1-based): 0.5 s doubling to 10 s, with ±20 % jitter. */
+export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(10_000, 500 * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** ws:// or wss:// URL of the gateway socket for a page at `location`. */
+export function socketUrl(location: { protocol: string; host: string }): string {
+  return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`;
+}
+
+type Listener<T> = (value: T) => void;
+
+export class Connection {
+  private state: ConnectionState = { kind: "closed" };
+  private socket: SocketLike | null = null;
+  private reconnectTimer: unknown = null;
+  private attempt = 0;
+  private stopped = true;
+  private presenceIds: string[] = [];
+  private readonly stateListeners = new Set<Listener<ConnectionState>>();
+  private readonly messageListeners = new Set<Listener<ServerMessage>>();
+  private readonly createSocket: (url: string) => SocketLike;
+  private readonly timers: Timers;
+  private readonly random: () => number;
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.createSocket = options.createSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
+    this.timers = options.timers ?? {
+      set: (callback, ms) => setTimeout(callback, ms),
+      clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    };
+    this.random = options.random ?? Math.random;
+  }
+
+  get current(): ConnectionState {
+    return this.state;
+  }
+
+  onState(listener: Listener<ConnectionState>): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  onMessage(listener: Listener<ServerMessage>): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.attempt = 0;
+    this.open({ kind: "connecting" });
+  }
+
+  /** Tries again after the server refused the session (the Retry button). */
+  retry(): void {
+    if (this.state.kind !== "blocked") return;
+    this.start();
+  }
+
+  /** Skips the rest of the backoff wait, e.g. when the browser comes back online. */
+  reconnectNow(): void {
+    if (this.state.kind !== "reconnecting" || this.socket) return;
+    this.cancelReconnect();
+    this.open(this.state);
+  }
+
+  /** Closes for good (sign out, tab teardown). */
+  stop(): void {
+    this.stopped = true;
+    this.cancelReconnect();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      detach(socket);
+      socket.close(1000, "client closing");
+    }
+    this.setState({ kind: "closed" });
+  }
+
+  /** Presence of these users is wanted; sent now if connected and again after every reconnect. */
+  watchPresence(userIds: string[]): void {
+    const ids = [...new Set(userIds)].sort();
+    if (ids.length === this.presenceIds.length && ids.every((id, i) => id === this.presenceIds[i])) return;
+    this.presenceIds = ids;
+    if (this.state.kind === "open") this.sendPresenceSubscription();
+  }
+
+  send(message: ClientMessage): boolean {
+    if (!this.socket || this.state.kind !== "open") return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  private open(stateWhileOpening: ConnectionState): void {
+    this.setState(stateWhileOpening);
+    let refusal: ConnectionState | null = null;
+    let socket: SocketLike;
+    try {
+      socket = this.createSocket(this.options.url);
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      const resume = this.options.sessionIds.get();
+      const hello: ClientMessage = resume
+        ? { type: "hello", token: this.options.token, resume }
+        : { type: "hello", token: this.options.token };
+      socket.send(JSON.stringify(hello));
+    };
+    socket.onmessage = (event) => {
+      if (typeof event.data !== "string") return;
+      const message = parseServerMessage(event.data);
+      if (!message) return;
+      if (message.type === "welcome") {
+        this.attempt = 0;
+        this.options.sessionIds.set(message.sessionId);
+        this.setState({ kind: "open", sessionId: message.sessionId, user: message.user });
+        if (this.presenceIds.length > 0) this.sendPresenceSubscription();
+      } else if (message.type === "error") {
+        refusal = refusalFor(message.code) ?? refusal;
+        // A session id the server refused or replaced must not be offered again.
+        if (refusal?.kind === "blocked") this.options.sessionIds.clear();
+      }
+      this.emit(message);
+    };
+    socket.onerror = () => {
+      // The close event that always follows decides what happens next.
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      detach(socket);
+      this.socket = null;
+      if (this.stopped) return;
+      const final = refusal ?? refusalForClose(event.code);
+      if (final) {
+        if (final.kind === "blocked") this.options.sessionIds.clear();
+        this.setState(final);
+      } else {
+        this.scheduleReconnect();
+      }
+    };
+  }
+
+  private scheduleReconnect(): void {
+    this.attempt += 1;
+    const attempt = this.attempt;
+    this.setState({ kind: "reconnecting", attempt });
+    this.reconnectTimer = this.timers.set(() => {
+      this.reconnectTimer = null;
+      if (!this.stopped) this.open({ kind: "reconnecting", attempt });
+    }, reconnectDelay(attempt, this.random));
+  }
+
+  private cancelReconnect(): void {
+    if (this.reconnectTimer !== null) this.timers.clear(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+
+  private sendPresenceSubscription(): void {
+    this.send({ type: "presence.subscribe", userIds: this.presenceIds });
+  }
+
+  private setState(state: ConnectionState): void {
+    this.state = state;
+    for (const listener of this.stateListeners) listener(state);
+  }
+
+  private emit(message: ServerMessage): void {
+    for (const listener of this.messageListeners) listener(message);
+  }
+}
+
+function refusalFor(code: string): ConnectionState | null {
+  switch (code) {
+    case WsErrorCode.sessionActive:
+      return { kind: "blocked", reason: "session.active" };
+    case WsErrorCode.sessionReplaced:
+      return { kind: "blocked", reason: "session.replaced" };
+    case WsErrorCode.authInvalid:
+      return { kind: "unauthorized" };
+    default:
+      return null;
+  }
+}
+
+function refusalForClose(code: number): ConnectionState | null {
+  if (code === WsCloseCode.unauthorized) return { kind: "unauthorized" };
+  if (code === WsCloseCode.sessionConflict) return { kind: "blocked", reason: "session.active" };
+  return null;
+}
+
+function detach(socket: SocketLike): void {
+  socket.onopen = null;
+  socket.onmessage = null;
+  socket.onerror = null;
+  socket.onclose = null;
+}
