@@ -1,0 +1,170 @@
+package dev.parley.signaling;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import dev.parley.signaling.auth.AccountStore;
+import dev.parley.signaling.auth.AuthRoutes;
+import dev.parley.signaling.auth.AuthService;
+import dev.parley.signaling.auth.LoginThrottle;
+import dev.parley.signaling.auth.PasswordHasher;
+import dev.parley.signaling.auth.TokenService;
+import dev.parley.signaling.config.GatewayConfig;
+import dev.parley.signaling.http.GatewayInitializer;
+import dev.parley.signaling.http.GatewayServer;
+import dev.parley.signaling.http.HttpRequestHandler;
+import dev.parley.signaling.http.RestRouter;
+import dev.parley.signaling.http.StaticFiles;
+import dev.parley.signaling.metrics.GatewayMetrics;
+import dev.parley.signaling.presence.PresenceService;
+import dev.parley.signaling.session.SessionLock;
+import dev.parley.signaling.store.RedisConnections;
+import dev.parley.signaling.store.RedisEvents;
+import dev.parley.signaling.ws.ClientMessageParser;
+import dev.parley.signaling.ws.LiveSessions;
+import dev.parley.signaling.ws.ServerMessage;
+import dev.parley.signaling.ws.WebSocketSession;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+import java.time.Clock;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The composition root of a gateway process: wires every part with constructors, starts and stops them. */
+public final class ParleyServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ParleyServer.class);
+
+    private final RedisConnections redis;
+    private final ScheduledExecutorService timers;
+    private final ExecutorService hashing;
+    private final LiveSessions sessions;
+    private final GatewayServer gateway;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ParleyServer(RedisConnections redis, ScheduledExecutorService timers, ExecutorService hashing,
+                         LiveSessions sessions, GatewayServer gateway) {
+        this.redis = redis;
+        this.timers = timers;
+        this.hashing = hashing;
+        this.sessions = sessions;
+        this.gateway = gateway;
+    }
+
+    public static ParleyServer start(GatewayConfig config) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        GatewayMetrics metrics = new GatewayMetrics();
+        RedisConnections redis = RedisConnections.connect(config.redis());
+        ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(named("parley-timers"));
+        ExecutorService hashing = new ThreadPoolExecutor(config.auth().hashingThreads(), config.auth().hashingThreads(),
+                60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.auth().hashingQueue()), named("parley-hashing"));
+        try {
+            RedisEvents events = new RedisEvents(redis);
+            TokenService tokens = TokenService.create(redis.async(), config.auth().tokenTtl(), Clock.systemUTC());
+            AccountStore accounts = new AccountStore(redis.async());
+            GatewayConfig.Auth authConfig = config.auth();
+            AuthService auth = new AuthService(accounts, tokens,
+                    new LoginThrottle(redis.async(), authConfig.maxFailuresPerUser(),
+                            authConfig.maxFailuresPerAddress(), authConfig.failureWindow()),
+                    new PasswordHasher(authConfig.argon2MemoryKib(), authConfig.argon2Iterations(),
+                            authConfig.argon2Parallelism()),
+                    hashing);
+            SessionLock lock = new SessionLock(redis.async(), config.session().lockTtl());
+            long sweepMillis = Math.min(5_000, config.session().heartbeat().toMillis());
+            PresenceService presence = new PresenceService(redis.async(), events, timers, sweepMillis);
+            LiveSessions sessions = new LiveSessions(events);
+
+            RestRouter router = new RestRouter();
+            new AuthRoutes(auth, accounts, authConfig.providers()).register(router);
+
+            ObjectWriter messageWriter = json.writerFor(ServerMessage.class);
+            var wsServices = new WebSocketSession.Services(config, new ClientMessageParser(json), messageWriter, auth,
+                    lock, presence, sessions, metrics);
+            var httpServices = new HttpRequestHandler.Services(router, new StaticFiles(config.http().staticDir()),
+                    redis, metrics, json);
+            var workers = new MultiThreadIoEventLoopGroup(0, named("parley-io"), NioIoHandler.newFactory());
+            GatewayServer gateway = GatewayServer.start(config.http().host(), config.http().port(),
+                    new GatewayInitializer(config, httpServices, wsServices), workers);
+            return new ParleyServer(redis, timers, hashing, sessions, gateway);
+        } catch (Exception | Error e) {
+            timers.shutdownNow();
+            hashing.shutdownNow();
+            redis.close();
+            throw e;
+        }
+    }
+
+    public int httpPort() {
+        return gateway.port();
+    }
+
+    /**
+     * Graceful stop: no new connections, every session's lock released and its socket closed with 1001, then the
+     * rest shut down.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        gateway.stopAccepting();
+        try {
+            sessions.closeAll().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("some session locks were not released in time; they expire by themselves: {}", e.toString());
+        }
+        gateway.close();
+        timers.shutdownNow();
+        hashing.shutdownNow();
+        redis.close();
+    }
+
+    public static void main(String[] args) {
+        GatewayConfig config;
+        try {
+            config = GatewayConfig.load();
+        } catch (GatewayConfig.InvalidConfigException e) {
+            System.err.println("parley: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        ParleyServer server;
+        try {
+            server = start(config);
+        } catch (Exception e) {
+            log.error("parley could not start: {}", e.getMessage());
+            System.err.println("parley: could not start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        String shownHost = config.http().host().equals("0.0.0.0") ? "127.0.0.1" : config.http().host();
+        log.info("Parley gateway listening on port {}", server.httpPort());
+        System.out.println("Parley is running at http://" + shownHost + ":" + server.httpPort() + "/");
+        Runnable stop = () -> {
+            log.info("shutting down");
+            server.close();
+            log.info("stopped");
+            System.exit(0);
+        };
+        Signal.handle(new Signal("TERM"), signal -> new Thread(stop, "parley-shutdown").start());
+        Signal.handle(new Signal("INT"), signal -> new Thread(stop, "parley-shutdown").start());
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,99 @@
+package dev.parley.signaling.auth;
+
+import dev.parley.signaling.error.ApiException;
+import dev.parley.signaling.error.ErrorCode;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Accounts in Redis: a hash per user, a unique username index, and a set of every user ordered by sign-up time.
+ * Registration is one script, so a username is never half-taken.
+ */
+public final class AccountStore {
+
+    /** An account with its stored password hash (null for accounts of external providers). */
+    public record StoredAccount(Account account, String passwordHash) {
+    }
+
+    // KEYS[1] username index, KEYS[2] user hash, KEYS[3] all users; ARGV: userId, username, displayName, hash, now
+    private static final String REGISTER = """
+            if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+              redis.call('HSET', KEYS[2], 'username', ARGV[2], 'displayName', ARGV[3], 'passwordHash', ARGV[4],
+                         'createdAt', ARGV[5])
+              redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+              return 1
+            end
+            return 0
+            """;
+
+    private static final String ALL_USERS = "parley:users";
+
+    private final RedisAsyncCommands<String, String> redis;
+
+    public AccountStore(RedisAsyncCommands<String, String> redis) {
+        this.redis = redis;
+    }
+
+    private static String usernameKey(String username) {
+        return "parley:username:" + username;
+    }
+
+    private static String userKey(String userId) {
+        return "parley:user:" + userId;
+    }
+
+    /** Creates the account; fails with username.taken if the name is in use. */
+    public CompletionStage<Account> create(Account account, String passwordHash) {
+        String[] keys = {usernameKey(account.username()), userKey(account.userId()), ALL_USERS};
+        return redis.<Long>eval(REGISTER, ScriptOutputType.INTEGER, keys, account.userId(), account.username(),
+                account.displayName(), passwordHash, Long.toString(System.currentTimeMillis())).thenApply(created -> {
+            if (created != 1L) {
+                throw new ApiException(ErrorCode.USERNAME_TAKEN, "The username '" + account.username()
+                        + "' is already taken");
+            }
+            return account;
+        });
+    }
+
+    public CompletionStage<Optional<StoredAccount>> findByUsername(String username) {
+        return redis.get(usernameKey(username)).thenCompose(userId -> userId == null
+                ? CompletableFuture.completedFuture(Optional.empty())
+                : findStored(userId));
+    }
+
+    public CompletionStage<Optional<Account>> findById(String userId) {
+        return findStored(userId).thenApply(found -> found.map(StoredAccount::account));
+    }
+
+    private CompletionStage<Optional<StoredAccount>> findStored(String userId) {
+        return redis.hgetall(userKey(userId)).thenApply(fields -> toStored(userId, fields));
+    }
+
+    /** Up to {@code limit} accounts, oldest first. */
+    public CompletionStage<List<Account>> list(int limit) {
+        return redis.zrange(ALL_USERS, 0, limit - 1).thenCompose(ids -> {
+            List<CompletableFuture<Optional<Account>>> lookups = new ArrayList<>();
+            for (String id : ids) {
+                lookups.add(findById(id).toCompletableFuture());
+            }
+            return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenApply(done -> lookups.stream()
+                    .map(CompletableFuture::join).flatMap(Optional::stream).toList());
+        });
+    }
+
+    private static Optional<StoredAccount> toStored(String userId, Map<String, String> fields) {
+        if (fields == null || fields.isEmpty() || fields.get("username") == null) {
+            return Optional.empty();
+        }
+        Account account = new Account(userId, fields.get("username"), fields.get("displayName"));
+        return Optional.of(new StoredAccount(account, fields.get("passwordHash")));
+    }
+
+}

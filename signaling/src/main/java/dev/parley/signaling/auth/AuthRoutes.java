@@ -1,0 +1,94 @@
+package dev.parley.signaling.auth;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.signaling.error.ApiException;
+import dev.parley.signaling.error.ErrorCode;
+import dev.parley.signaling.http.RestRequest;
+import dev.parley.signaling.http.RestResponse;
+import dev.parley.signaling.http.RestRouter;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/** The account routes under /api (docs/protocol.md). */
+public final class AuthRoutes {
+
+    private static final int MAX_LISTED_USERS = 500;
+
+    private final AuthService auth;
+    private final AccountStore accounts;
+    private final Set<String> providers;
+
+    public AuthRoutes(AuthService auth, AccountStore accounts, Set<String> providers) {
+        this.auth = auth;
+        this.accounts = accounts;
+        this.providers = providers;
+    }
+
+    public void register(RestRouter router) {
+        router.add("GET", "/api/auth/config", this::config)
+                .add("POST", "/api/auth/register", this::register)
+                .add("POST", "/api/auth/login", this::login)
+                .add("POST", "/api/auth/logout", this::logout)
+                .add("GET", "/api/me", this::me)
+                .add("GET", "/api/users", this::users);
+    }
+
+    private CompletionStage<RestResponse> config(RestRequest request) {
+        List<String> enabled = providers.stream().sorted().toList();
+        return CompletableFuture.completedFuture(RestResponse.ok(Map.of("providers", enabled)));
+    }
+
+    private CompletionStage<RestResponse> register(RestRequest request) {
+        requireLocal();
+        JsonNode body = request.jsonBody();
+        return auth.register(RestRequest.stringField(body, "username"), RestRequest.stringField(body, "password"),
+                        RestRequest.stringField(body, "displayName"))
+                .thenApply(signedIn -> RestResponse.created(signedInBody(signedIn)));
+    }
+
+    private CompletionStage<RestResponse> login(RestRequest request) {
+        requireLocal();
+        JsonNode body = request.jsonBody();
+        return auth.login(RestRequest.stringField(body, "username"), RestRequest.stringField(body, "password"),
+                        request.clientAddress())
+                .thenApply(signedIn -> RestResponse.ok(signedInBody(signedIn)));
+    }
+
+    private CompletionStage<RestResponse> logout(RestRequest request) {
+        return auth.logout(requireToken(request)).thenApply(done -> RestResponse.noContent());
+    }
+
+    private CompletionStage<RestResponse> me(RestRequest request) {
+        return auth.authenticate(requireToken(request)).thenApply(RestResponse::ok);
+    }
+
+    private CompletionStage<RestResponse> users(RestRequest request) {
+        return auth.authenticate(requireToken(request))
+                .thenCompose(me -> accounts.list(MAX_LISTED_USERS))
+                .thenApply(users -> RestResponse.ok(Map.of("users", users)));
+    }
+
+    /** The bearer token of a request, or auth.invalid when there is none. */
+    public static String requireToken(RestRequest request) {
+        if (request.bearerToken() == null || request.bearerToken().isEmpty()) {
+            throw new ApiException(ErrorCode.AUTH_INVALID, "Sign in first: send Authorization: Bearer <token>");
+        }
+        return request.bearerToken();
+    }
+
+    private void requireLocal() {
+        if (!providers.contains("local")) {
+            throw new ApiException(ErrorCode.NOT_FOUND, "Local accounts are not enabled on this server");
+        }
+    }
+
+    private static Map<String, Object> signedInBody(AuthService.SignedIn signedIn) {
+        Account account = signedIn.account();
+        return Map.of("userId", account.userId(), "username", account.username(),
+                "displayName", account.displayName(), "token", signedIn.token());
+    }
+}

@@ -1,0 +1,128 @@
+package dev.parley.signaling.auth;
+
+import dev.parley.signaling.error.ApiException;
+import dev.parley.signaling.error.ErrorCode;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.regex.Pattern;
+
+/**
+ * Local accounts: registration, login with throttling, and turning a bearer token into the account it belongs to.
+ * Password hashing runs on its own bounded executor, never on an event loop.
+ */
+public final class AuthService {
+
+    /** What register and login answer: the account and a fresh session token. */
+    public record SignedIn(Account account, String token) {
+    }
+
+    private static final Pattern USERNAME = Pattern.compile("[a-z0-9._-]{3,32}");
+    private static final int MIN_PASSWORD = 8;
+    private static final int MAX_PASSWORD = 256;
+    private static final int MAX_DISPLAY_NAME = 64;
+
+    private final AccountStore accounts;
+    private final TokenService tokens;
+    private final LoginThrottle throttle;
+    private final PasswordHasher hasher;
+    private final Executor hashing;
+    private final String dummyHash;
+    private final SecureRandom random = new SecureRandom();
+
+    public AuthService(AccountStore accounts, TokenService tokens, LoginThrottle throttle, PasswordHasher hasher,
+                       Executor hashing) {
+        this.accounts = accounts;
+        this.tokens = tokens;
+        this.throttle = throttle;
+        this.hasher = hasher;
+        this.hashing = hashing;
+        // Unknown usernames still cost one hash, so timing does not tell which usernames exist.
+        this.dummyHash = hasher.hash("not-a-password-" + random.nextLong());
+    }
+
+    public CompletionStage<SignedIn> register(String username, String password, String displayName) {
+        validateUsername(username);
+        validatePassword(password);
+        String name = displayName == null ? "" : displayName.strip();
+        if (name.isEmpty() || name.codePointCount(0, name.length()) > MAX_DISPLAY_NAME || hasControl(name)) {
+            throw ApiException.badRequest("displayName must be 1-64 characters without control characters");
+        }
+        Account account = new Account(newUserId(), username, name);
+        return CompletableFuture.supplyAsync(() -> hasher.hash(password), hashing)
+                .thenCompose(hash -> accounts.create(account, hash))
+                .thenApply(created -> new SignedIn(created, tokens.issue(created.userId())));
+    }
+
+    public CompletionStage<SignedIn> login(String username, String password, String clientAddress) {
+        if (username == null || password == null) {
+            throw ApiException.badRequest("username and password are required");
+        }
+        if (username.length() > 64 || password.length() > MAX_PASSWORD) {
+            throw new ApiException(ErrorCode.AUTH_INVALID, "Wrong username or password");
+        }
+        return throttle.isBlocked(username, clientAddress).thenCompose(blocked -> {
+            if (blocked) {
+                throw new ApiException(ErrorCode.RATE_LIMITED, "Too many failed sign-in attempts; wait "
+                        + throttle.window().toMinutes() + " minutes and try again");
+            }
+            return accounts.findByUsername(username);
+        }).thenCompose(found -> CompletableFuture.supplyAsync(() -> {
+            String stored = found.map(AccountStore.StoredAccount::passwordHash).orElse(null);
+            boolean matches = hasher.verify(password, stored == null ? dummyHash : stored);
+            return matches && stored != null ? found.map(AccountStore.StoredAccount::account) : Optional.<Account>empty();
+        }, hashing)).thenCompose(account -> {
+            if (account.isEmpty()) {
+                return throttle.recordFailure(username, clientAddress).thenApply(done -> {
+                    throw new ApiException(ErrorCode.AUTH_INVALID, "Wrong username or password");
+                });
+            }
+            return throttle.recordSuccess(username)
+                    .thenApply(done -> new SignedIn(account.get(), tokens.issue(account.get().userId())));
+        });
+    }
+
+    /** The account a bearer token belongs to; fails with auth.invalid for a bad, expired or revoked token. */
+    public CompletionStage<Account> authenticate(String token) {
+        return claims(token).thenCompose(claims -> accounts.findById(claims.userId()))
+                .thenApply(account -> account.orElseThrow(AuthService::invalidToken));
+    }
+
+    public CompletionStage<Void> logout(String token) {
+        return claims(token).thenCompose(tokens::revoke);
+    }
+
+    private CompletionStage<TokenService.TokenClaims> claims(String token) {
+        return tokens.verify(token).thenApply(claims -> claims.orElseThrow(AuthService::invalidToken));
+    }
+
+    private static ApiException invalidToken() {
+        return new ApiException(ErrorCode.AUTH_INVALID, "Your sign-in has expired or is not valid; sign in again");
+    }
+
+    private static void validateUsername(String username) {
+        if (username == null || !USERNAME.matcher(username).matches()) {
+            throw ApiException.badRequest("username must be 3-32 characters of a-z, 0-9, '.', '_' or '-'");
+        }
+    }
+
+    private static void validatePassword(String password) {
+        if (password == null || password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
+            throw ApiException.badRequest("password must be 8-256 characters");
+        }
+    }
+
+    private static boolean hasControl(String text) {
+        return text.codePoints().anyMatch(Character::isISOControl);
+    }
+
+    private String newUserId() {
+        byte[] bytes = new byte[10];
+        random.nextBytes(bytes);
+        return "u" + HexFormat.of().formatHex(bytes);
+    }
+}

@@ -1,0 +1,33 @@
+package dev.parley.signaling.error;
+
+/** Every error the gateway reports, REST or WebSocket, with its stable wire value (documented in docs/protocol.md). */
+public enum ErrorCode {
+    BAD_REQUEST("bad_request", 400),
+    AUTH_INVALID("auth.invalid", 401),
+    FORBIDDEN("forbidden", 403),
+    NOT_FOUND("not_found", 404),
+    METHOD_NOT_ALLOWED("method_not_allowed", 405),
+    USERNAME_TAKEN("username.taken", 409),
+    PAYLOAD_TOO_LARGE("payload_too_large", 413),
+    RATE_LIMITED("rate_limited", 429),
+    SESSION_ACTIVE("session.active", 409),
+    SESSION_REPLACED("session.replaced", 409),
+    UNAVAILABLE("unavailable", 503),
+    INTERNAL("internal", 500);
+
+    private final String wire;
+    private final int httpStatus;
+
+    ErrorCode(String wire, int httpStatus) {
+        this.wire = wire;
+        this.httpStatus = httpStatus;
+    }
+
+    public String wire() {
+        return wire;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+}

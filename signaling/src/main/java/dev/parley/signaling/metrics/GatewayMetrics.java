@@ -1,0 +1,98 @@
+package dev.parley.signaling.metrics;
+
+import dev.parley.signaling.error.ErrorCode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The gateway's Prometheus metrics: every error by code and transport, sockets, sessions, lock outcomes. */
+public final class GatewayMetrics {
+
+    /** Where an error was reported. */
+    public enum Transport { HTTP, WS }
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<ErrorCode, Counter> httpErrors = new EnumMap<>(ErrorCode.class);
+    private final Map<ErrorCode, Counter> wsErrors = new EnumMap<>(ErrorCode.class);
+    private final AtomicInteger openSockets = new AtomicInteger();
+    private final AtomicInteger liveSessions = new AtomicInteger();
+    private final Counter requests;
+    private final Counter sessionsRefused;
+    private final Counter sessionsReplaced;
+    private final Counter heartbeatTimeouts;
+    private final Counter floodsClosed;
+
+    public GatewayMetrics() {
+        for (ErrorCode code : ErrorCode.values()) {
+            httpErrors.put(code, errorCounter(code, "http"));
+            wsErrors.put(code, errorCounter(code, "ws"));
+        }
+        requests = Counter.builder("parley.http.requests").description("HTTP requests served").register(registry);
+        sessionsRefused = Counter.builder("parley.sessions.refused")
+                .description("hellos refused because the user already had a live session").register(registry);
+        sessionsReplaced = Counter.builder("parley.sessions.replaced")
+                .description("sessions closed because another session took the user's lock").register(registry);
+        heartbeatTimeouts = Counter.builder("parley.ws.heartbeat.timeouts")
+                .description("sockets closed because they stopped answering pings").register(registry);
+        floodsClosed = Counter.builder("parley.ws.floods")
+                .description("sockets closed for sending faster than the message rate limit").register(registry);
+        Gauge.builder("parley.ws.sockets", openSockets, AtomicInteger::get)
+                .description("open WebSockets on this gateway").register(registry);
+        Gauge.builder("parley.sessions.live", liveSessions, AtomicInteger::get)
+                .description("signed-in sessions on this gateway").register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+    }
+
+    private Counter errorCounter(ErrorCode code, String transport) {
+        return Counter.builder("parley.errors").tag("code", code.wire()).tag("transport", transport)
+                .description("errors answered, by code").register(registry);
+    }
+
+    public void error(Transport transport, ErrorCode code) {
+        (transport == Transport.HTTP ? httpErrors : wsErrors).get(code).increment();
+    }
+
+    public void request() {
+        requests.increment();
+    }
+
+    public AtomicInteger openSockets() {
+        return openSockets;
+    }
+
+    public AtomicInteger liveSessions() {
+        return liveSessions;
+    }
+
+    public void sessionRefused() {
+        sessionsRefused.increment();
+    }
+
+    public void sessionReplaced() {
+        sessionsReplaced.increment();
+    }
+
+    public void heartbeatTimeout() {
+        heartbeatTimeouts.increment();
+    }
+
+    public void floodClosed() {
+        floodsClosed.increment();
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+}

@@ -1,0 +1,137 @@
+package dev.parley.signaling.presence;
+
+import dev.parley.signaling.session.SessionLock;
+import dev.parley.signaling.store.RedisEvents;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Who is online. A user's status lives in Redis beside their session lock, with the same time to live; changes are
+ * published to every gateway, and each gateway also re-reads the statuses its sockets watch every few seconds, so a
+ * crashed gateway's users still turn offline once their keys expire.
+ */
+public final class PresenceService {
+
+    /** Receives status changes of the users it watches. */
+    public interface Watcher {
+        void presenceChanged(String userId, String status);
+    }
+
+    public static final String ONLINE = "online";
+    public static final String OFFLINE = "offline";
+    private static final String CHANNEL = "parley:presence";
+    private static final Logger log = LoggerFactory.getLogger(PresenceService.class);
+
+    private final RedisAsyncCommands<String, String> redis;
+    private final RedisEvents events;
+    private final Map<String, Set<Watcher>> watchersByUser = new ConcurrentHashMap<>();
+    private final Map<String, String> lastKnown = new ConcurrentHashMap<>();
+
+    public PresenceService(RedisAsyncCommands<String, String> redis, RedisEvents events,
+                           ScheduledExecutorService scheduler, long sweepMillis) {
+        this.redis = redis;
+        this.events = events;
+        events.subscribe(CHANNEL, this::onEvent);
+        scheduler.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Current statuses, in the order asked. */
+    public CompletionStage<Map<String, String>> statuses(List<String> userIds) {
+        if (userIds.isEmpty()) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        String[] keys = userIds.stream().map(SessionLock::presenceKey).toArray(String[]::new);
+        return redis.mget(keys).thenApply(values -> {
+            Map<String, String> result = new LinkedHashMap<>();
+            for (int i = 0; i < userIds.size(); i++) {
+                result.put(userIds.get(i), statusOf(values.get(i)));
+            }
+            return result;
+        });
+    }
+
+    public void watch(Watcher watcher, List<String> userIds) {
+        for (String userId : userIds) {
+            watchersByUser.computeIfAbsent(userId, id -> ConcurrentHashMap.newKeySet()).add(watcher);
+        }
+    }
+
+    public void unwatchAll(Watcher watcher, Set<String> userIds) {
+        for (String userId : userIds) {
+            watchersByUser.computeIfPresent(userId, (id, set) -> {
+                set.remove(watcher);
+                return set.isEmpty() ? null : set;
+            });
+            if (!watchersByUser.containsKey(userId)) {
+                lastKnown.remove(userId);
+            }
+        }
+    }
+
+    /** Tells every gateway that this user's status changed (after the Redis key was written). */
+    public void announce(String userId, String status) {
+        events.publish(CHANNEL, userId + " " + status).exceptionally(e -> {
+            log.warn("could not publish presence change: {}", e.toString());
+            return 0L;
+        });
+    }
+
+    private void onEvent(String message) {
+        int space = message.indexOf(' ');
+        if (space > 0) {
+            deliver(message.substring(0, space), message.substring(space + 1));
+        }
+    }
+
+    private void deliver(String userId, String status) {
+        Set<Watcher> watchers = watchersByUser.get(userId);
+        if (watchers == null) {
+            return;
+        }
+        String previous = lastKnown.put(userId, status);
+        if (status.equals(previous)) {
+            return;
+        }
+        for (Watcher watcher : watchers) {
+            watcher.presenceChanged(userId, status);
+        }
+    }
+
+    private void sweep() {
+        List<String> watched = List.copyOf(watchersByUser.keySet());
+        if (watched.isEmpty()) {
+            return;
+        }
+        try {
+            statuses(watched).thenAccept(current -> current.forEach(this::deliver)).exceptionally(e -> null);
+        } catch (RuntimeException e) {
+            // Redis is down: statuses stay as last known until it returns.
+        }
+    }
+
+    /** Seeds the node's view so the sweep only reports real changes. */
+    public void remember(Map<String, String> statuses) {
+        statuses.forEach((userId, status) -> {
+            if (watchersByUser.containsKey(userId)) {
+                lastKnown.putIfAbsent(userId, status);
+            }
+        });
+    }
+
+    private static String statusOf(KeyValue<String, String> value) {
+        return value.hasValue() ? value.getValue() : OFFLINE;
+    }
+
+}

@@ -1,0 +1,83 @@
+package dev.parley.signaling.ws;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.signaling.error.ApiException;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Turns a text frame into a {@link ClientMessage}, naming the field at fault when it cannot. */
+public final class ClientMessageParser {
+
+    static final int MAX_IDS = 500;
+    private static final int MAX_ID_LENGTH = 64;
+    private static final int MAX_TOKEN_LENGTH = 4096;
+
+    private final ObjectMapper json;
+
+    public ClientMessageParser(ObjectMapper json) {
+        this.json = json;
+    }
+
+    public ClientMessage parse(String text) {
+        JsonNode root;
+        try {
+            root = json.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest("message is not valid JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.badRequest("message must be a JSON object");
+        }
+        String type = text(root, "type", 64, true);
+        return switch (type) {
+            case "hello" -> new ClientMessage.Hello(text(root, "token", MAX_TOKEN_LENGTH, true),
+                    text(root, "resume", MAX_ID_LENGTH, false));
+            case "presence.subscribe" -> new ClientMessage.PresenceSubscribe(ids(root, "userIds"));
+            case "presence.unsubscribe" -> new ClientMessage.PresenceUnsubscribe(ids(root, "userIds"));
+            default -> throw ApiException.badRequest("unknown message type '" + type + "'");
+        };
+    }
+
+    static String text(JsonNode root, String field, int maxLength, boolean required) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            if (required) {
+                throw ApiException.badRequest(field + " is required");
+            }
+            return null;
+        }
+        if (!node.isTextual()) {
+            throw ApiException.badRequest(field + " must be a string");
+        }
+        String value = node.textValue();
+        if (required && value.isEmpty()) {
+            throw ApiException.badRequest(field + " must not be empty");
+        }
+        if (value.length() > maxLength) {
+            throw ApiException.badRequest(field + " must be at most " + maxLength + " characters");
+        }
+        return value;
+    }
+
+    static List<String> ids(JsonNode root, String field) {
+        JsonNode node = root.get(field);
+        if (node == null || !node.isArray()) {
+            throw ApiException.badRequest(field + " must be an array of strings");
+        }
+        if (node.size() > MAX_IDS) {
+            throw ApiException.badRequest(field + " may hold at most " + MAX_IDS + " ids");
+        }
+        List<String> ids = new ArrayList<>(node.size());
+        for (JsonNode item : node) {
+            if (!item.isTextual() || item.textValue().isEmpty() || item.textValue().length() > MAX_ID_LENGTH) {
+                throw ApiException.badRequest(field + " must hold non-empty strings of at most " + MAX_ID_LENGTH
+                        + " characters");
+            }
+            ids.add(item.textValue());
+        }
+        return List.copyOf(new java.util.LinkedHashSet<>(ids));
+    }
+}
