@@ -1,0 +1,64 @@
+package dev.parley.signaling.config;
+
+import com.typesafe.config.ConfigFactory;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GatewayConfigTest {
+
+    private static GatewayConfig with(Map<String, Object> settings) {
+        return GatewayConfig.from(ConfigFactory.parseMap(settings)
+                .withFallback(ConfigFactory.parseResources("parley.conf")).resolve().getConfig("parley"));
+    }
+
+    private static String errorFor(Map<String, Object> settings) {
+        return assertThrows(GatewayConfig.InvalidConfigException.class, () -> with(settings)).getMessage();
+    }
+
+    @Test
+    void theDocumentedDefaultsLoad() {
+        GatewayConfig config = with(Map.of());
+        assertEquals(8080, config.http().port());
+        assertEquals(Duration.ofSeconds(30), config.session().lockTtl());
+        assertEquals(Duration.ofSeconds(25), config.session().heartbeat());
+        assertEquals(java.util.Set.of("local"), config.auth().providers());
+        assertEquals(64 * 1024, config.ws().maxMessageSize());
+    }
+
+    @Test
+    void aBadPortNamesTheKeyAndItsVariable() {
+        String message = errorFor(Map.of("parley.http.port", "eighty"));
+        assertTrue(message.contains("parley.http.port") && message.contains("PARLEY_HTTP_PORT"), message);
+        assertTrue(errorFor(Map.of("parley.http.port", 70000)).contains("parley.http.port"));
+    }
+
+    @Test
+    void aHeartbeatNotShorterThanTheLockTtlIsRefused() {
+        String message = errorFor(Map.of("parley.session.heartbeat", "30s"));
+        assertTrue(message.contains("parley.session.heartbeat") && message.contains("lock-ttl"), message);
+    }
+
+    @Test
+    void aBadDurationNamesTheKey() {
+        String message = errorFor(Map.of("parley.session.lock-ttl", "soon"));
+        assertTrue(message.contains("parley.session.lock-ttl"), message);
+    }
+
+    @Test
+    void anUnknownAuthProviderIsRefused() {
+        String message = errorFor(Map.of("parley.auth.providers", "local,ldap"));
+        assertTrue(message.contains("parley.auth.providers") && message.contains("ldap"), message);
+    }
+
+    @Test
+    void aRedisUriWithoutRedisSchemeIsRefused() {
+        String message = errorFor(Map.of("parley.redis.uri", "http://example"));
+        assertTrue(message.contains("parley.redis.uri"), message);
+    }
+}

@@ -1,0 +1,98 @@
+package dev.parley.signaling.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A gateway in its own process, started from the test classpath, for crash (kill -9) and SIGTERM tests. */
+public final class GatewayProcess implements AutoCloseable {
+
+    private static final Pattern READY = Pattern.compile("Parley is running at http://[^:]+:(\\d+)/");
+
+    private final Process process;
+    private final int port;
+    private final StringBuffer output;
+
+    private GatewayProcess(Process process, int port, StringBuffer output) {
+        this.process = process;
+        this.port = port;
+        this.output = output;
+    }
+
+    public static GatewayProcess start(RedisServer redis, Map<String, String> env) throws Exception {
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx256m", "-cp", classpath, "dev.parley.signaling.ParleyServer").redirectErrorStream(true);
+        builder.environment().put("PARLEY_HTTP_HOST", "127.0.0.1");
+        builder.environment().put("PARLEY_HTTP_PORT", "0");
+        builder.environment().put("PARLEY_REDIS_URI", redis.uri());
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        StringBuffer output = new StringBuffer();
+        CompletableFuture<Integer> port = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    output.append(line).append('\n');
+                    Matcher m = READY.matcher(line);
+                    if (m.find()) {
+                        port.complete(Integer.parseInt(m.group(1)));
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+            port.completeExceptionally(new IllegalStateException("gateway exited:\n" + output));
+        }, "gateway-output");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            return new GatewayProcess(process, port.get(60, TimeUnit.SECONDS), output);
+        } catch (Exception e) {
+            process.destroyForcibly();
+            throw e;
+        }
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** kill -9: no shutdown code runs, locks are left to expire. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, then the exit code. */
+    public int terminate() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            throw new AssertionError("gateway did not exit within 20 s of SIGTERM:\n" + output);
+        }
+        return process.exitValue();
+    }
+
+    public String output() {
+        return output.toString();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}
