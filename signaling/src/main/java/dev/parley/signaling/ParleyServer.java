@@ -8,12 +8,17 @@ import dev.parley.signaling.auth.AuthService;
 import dev.parley.signaling.auth.LoginThrottle;
 import dev.parley.signaling.auth.PasswordHasher;
 import dev.parley.signaling.auth.TokenService;
+import dev.parley.signaling.chat.ChatService;
+import dev.parley.signaling.chat.ChatStore;
 import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.http.GatewayInitializer;
 import dev.parley.signaling.http.GatewayServer;
 import dev.parley.signaling.http.HttpRequestHandler;
 import dev.parley.signaling.http.RestRouter;
 import dev.parley.signaling.http.StaticFiles;
+import dev.parley.signaling.meeting.MeetingRoutes;
+import dev.parley.signaling.meeting.MeetingService;
+import dev.parley.signaling.meeting.MeetingStore;
 import dev.parley.signaling.metrics.GatewayMetrics;
 import dev.parley.signaling.presence.PresenceService;
 import dev.parley.signaling.session.SessionLock;
@@ -81,14 +86,21 @@ public final class ParleyServer implements AutoCloseable {
             SessionLock lock = new SessionLock(redis.async(), config.session().lockTtl());
             long sweepMillis = Math.min(5_000, config.session().heartbeat().toMillis());
             PresenceService presence = new PresenceService(redis.async(), events, timers, sweepMillis);
-            LiveSessions sessions = new LiveSessions(events);
+            ObjectWriter messageWriter = json.writerFor(ServerMessage.class);
+            LiveSessions sessions = new LiveSessions(events, messageWriter);
+            MeetingStore meetingStore = new MeetingStore(redis.async());
+            ChatStore chatStore = new ChatStore(redis.async(), config.chat().dedupeWindow(),
+                    config.chat().maxMessagesPerMeeting());
+            ChatService chat = new ChatService(meetingStore, chatStore, sessions, Clock.systemUTC());
+            MeetingService meetings = new MeetingService(meetingStore, chatStore, chat, accounts, sessions,
+                    Clock.systemUTC(), config.meetings().inviteTtl());
 
             RestRouter router = new RestRouter();
             new AuthRoutes(auth, accounts, authConfig.providers()).register(router);
+            new MeetingRoutes(auth, meetings, chat).register(router);
 
-            ObjectWriter messageWriter = json.writerFor(ServerMessage.class);
             var wsServices = new WebSocketSession.Services(config, new ClientMessageParser(json), messageWriter, auth,
-                    lock, presence, sessions, metrics);
+                    lock, presence, sessions, metrics, chat, meetings);
             var httpServices = new HttpRequestHandler.Services(router, new StaticFiles(config.http().staticDir()),
                     redis, metrics, json);
             var workers = new MultiThreadIoEventLoopGroup(0, named("parley-io"), NioIoHandler.newFactory());

@@ -16,7 +16,8 @@ import java.util.Set;
  * The gateway's configuration, read once at start-up from {@code parley.conf} (keys documented there) and validated,
  * so a wrong value stops the process with a message that names the key.
  */
-public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, WebSocket ws) {
+public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, Meetings meetings, Chat chat,
+                            WebSocket ws) {
 
     public record Http(String host, int port, int maxBodySize, Path staticDir) {
     }
@@ -30,6 +31,12 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
     public record Auth(Set<String> providers, Duration tokenTtl, int maxFailuresPerUser, int maxFailuresPerAddress,
                        Duration failureWindow, int argon2MemoryKib, int argon2Iterations, int argon2Parallelism,
                        int hashingThreads, int hashingQueue) {
+    }
+
+    public record Meetings(Duration inviteTtl) {
+    }
+
+    public record Chat(Duration dedupeWindow, long maxMessagesPerMeeting) {
     }
 
     public record WebSocket(int maxMessageSize, int maxFrameSize, double messagesPerSecond, int messageBurst) {
@@ -113,7 +120,9 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         if (ws.maxFrameSize() < ws.maxMessageSize()) {
             throw new InvalidConfigException("parley.ws.max-frame-size must be at least parley.ws.max-message-size");
         }
-        return new GatewayConfig(http, redis, session, auth, ws);
+        Meetings meetings = new Meetings(positive(c, "meetings.invite-ttl"));
+        Chat chat = new Chat(positive(c, "chat.dedupe-window"), atLeast(c, "chat.max-messages-per-meeting", 100));
+        return new GatewayConfig(http, redis, session, auth, meetings, chat, ws);
     }
 
     private static String nonEmpty(Config c, String key) {

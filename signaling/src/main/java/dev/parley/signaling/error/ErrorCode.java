@@ -8,6 +8,8 @@ public enum ErrorCode {
     NOT_FOUND("not_found", 404),
     METHOD_NOT_ALLOWED("method_not_allowed", 405),
     USERNAME_TAKEN("username.taken", 409),
+    MEETING_ARCHIVED("meeting.archived", 409),
+    INVITE_INVALID("invite.invalid", 404),
     PAYLOAD_TOO_LARGE("payload_too_large", 413),
     RATE_LIMITED("rate_limited", 429),
     SESSION_ACTIVE("session.active", 409),

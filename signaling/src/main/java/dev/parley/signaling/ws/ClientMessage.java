@@ -16,4 +16,16 @@ public sealed interface ClientMessage {
     /** Stop watching these users. */
     record PresenceUnsubscribe(List<String> userIds) implements ClientMessage {
     }
+
+    /** Post a message to a meeting's chat; a retry with the same clientMsgId is stored once. */
+    record ChatSend(String meetingId, String clientMsgId, String text) implements ClientMessage {
+    }
+
+    /** Tell the other members this user is typing. */
+    record ChatTyping(String meetingId) implements ClientMessage {
+    }
+
+    /** Everything up to this message has been read (drives unread counts). */
+    record ChatRead(String meetingId, String messageId) implements ClientMessage {
+    }
 }

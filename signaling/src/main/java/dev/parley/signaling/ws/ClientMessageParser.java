@@ -3,6 +3,7 @@ package dev.parley.signaling.ws;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.signaling.chat.ChatStore;
 import dev.parley.signaling.error.ApiException;
 
 import java.util.ArrayList;
@@ -14,6 +15,8 @@ public final class ClientMessageParser {
     static final int MAX_IDS = 500;
     private static final int MAX_ID_LENGTH = 64;
     private static final int MAX_TOKEN_LENGTH = 4096;
+    public static final int MAX_CHAT_TEXT = 4000;
+    private static final java.util.regex.Pattern CLIENT_MSG_ID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     private final ObjectMapper json;
 
@@ -37,8 +40,37 @@ public final class ClientMessageParser {
                     text(root, "resume", MAX_ID_LENGTH, false));
             case "presence.subscribe" -> new ClientMessage.PresenceSubscribe(ids(root, "userIds"));
             case "presence.unsubscribe" -> new ClientMessage.PresenceUnsubscribe(ids(root, "userIds"));
+            case "chat.send" -> new ClientMessage.ChatSend(text(root, "meetingId", MAX_ID_LENGTH, true),
+                    clientMsgId(root), chatText(root));
+            case "chat.typing" -> new ClientMessage.ChatTyping(text(root, "meetingId", MAX_ID_LENGTH, true));
+            case "chat.read" -> new ClientMessage.ChatRead(text(root, "meetingId", MAX_ID_LENGTH, true),
+                    messageId(root, "messageId"));
             default -> throw ApiException.badRequest("unknown message type '" + type + "'");
         };
+    }
+
+    private static String clientMsgId(JsonNode root) {
+        String id = text(root, "clientMsgId", MAX_ID_LENGTH, true);
+        if (!CLIENT_MSG_ID.matcher(id).matches()) {
+            throw ApiException.badRequest("clientMsgId must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'");
+        }
+        return id;
+    }
+
+    private static String chatText(JsonNode root) {
+        String text = text(root, "text", MAX_CHAT_TEXT, true);
+        if (text.isBlank()) {
+            throw ApiException.badRequest("text must not be blank");
+        }
+        return text;
+    }
+
+    static String messageId(JsonNode root, String field) {
+        String id = text(root, field, 40, true);
+        if (!ChatStore.MESSAGE_ID.matcher(id).matches()) {
+            throw ApiException.badRequest(field + " must be a message id such as 1700000000000-0");
+        }
+        return id;
     }
 
     static String text(JsonNode root, String field, int maxLength, boolean required) {

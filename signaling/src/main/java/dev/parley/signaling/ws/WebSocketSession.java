@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.auth.AuthService;
 import dev.parley.signaling.config.GatewayConfig;
+import dev.parley.signaling.chat.ChatService;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
+import dev.parley.signaling.meeting.MeetingService;
 import dev.parley.signaling.metrics.GatewayMetrics;
 import dev.parley.signaling.presence.PresenceService;
 import dev.parley.signaling.session.SessionLock;
@@ -30,6 +32,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -57,7 +60,7 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
     /** What every session on a gateway shares. */
     public record Services(GatewayConfig config, ClientMessageParser parser, ObjectWriter writer, AuthService auth,
                            SessionLock lock, PresenceService presence, LiveSessions sessions,
-                           GatewayMetrics metrics) {
+                           GatewayMetrics metrics, ChatService chat, MeetingService meetings) {
     }
 
     private final Services services;
@@ -143,7 +146,27 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
             Set<String> ids = Set.copyOf(unsubscribe.userIds());
             watched.removeAll(ids);
             services.presence().unwatchAll(this, ids);
+        } else if (message instanceof ClientMessage.ChatSend send) {
+            answer(services.chat().send(account, send.meetingId(), send.clientMsgId(), send.text()), send.clientMsgId());
+        } else if (message instanceof ClientMessage.ChatTyping typing) {
+            answer(services.chat().typing(account, typing.meetingId()).thenApply(done -> null), typing.meetingId());
+        } else if (message instanceof ClientMessage.ChatRead read) {
+            answer(services.chat().markRead(account.userId(), read.meetingId(), read.messageId())
+                    .thenApply(done -> null), read.meetingId());
         }
+    }
+
+    /** Sends what a request completes with (nothing for null), or its error tagged with {@code ref}. */
+    private void answer(CompletionStage<? extends ServerMessage> reply, String ref) {
+        reply.whenComplete((message, failure) -> ctx.executor().execute(() -> {
+            if (failure != null) {
+                ApiException error = ApiException.from(failure);
+                services.metrics().error(GatewayMetrics.Transport.WS, error.code());
+                send(new ServerMessage.Error(error.code().wire(), error.getMessage(), ref));
+            } else if (message != null) {
+                send(message);
+            }
+        }));
     }
 
     private boolean requireLive() {
@@ -198,13 +221,14 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         }
         state = State.LIVE;
         helloTimeout.cancel(false);
-        services.sessions().add(sessionId, this);
+        services.sessions().add(sessionId, account.userId(), this);
         services.metrics().liveSessions().incrementAndGet();
         if (hello.resume() != null && !hello.resume().equals(newSessionId)) {
             services.sessions().kick(hello.resume());
         }
         send(new ServerMessage.Welcome(sessionId, account));
         services.presence().announce(account.userId(), PresenceService.ONLINE);
+        watchCoMembers();
         long beat = services.config().session().heartbeat().toMillis();
         heartbeat = ctx.executor().scheduleAtFixedRate(this::onHeartbeat, beat, beat, TimeUnit.MILLISECONDS);
         log.info("session {} opened for user {}", sessionId, account.userId());
@@ -267,6 +291,26 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         }));
     }
 
+    /** People who share a meeting with this user see each other's presence without asking. */
+    private void watchCoMembers() {
+        services.meetings().coMembers(account.userId()).whenComplete((ids, failure) -> ctx.executor().execute(() -> {
+            if (failure == null && state == State.LIVE && !ids.isEmpty()) {
+                List<String> fresh = ids.stream().filter(id -> !watched.contains(id))
+                        .limit(Math.max(0, MAX_WATCHED - watched.size())).toList();
+                onPresenceSubscribe(fresh);
+            }
+        }));
+    }
+
+    /** Sends an already-encoded message (from cross-gateway delivery). */
+    void sendRaw(String json) {
+        ctx.executor().execute(() -> {
+            if (state == State.LIVE && ctx.channel().isActive() && keepsUp()) {
+                ctx.writeAndFlush(new TextWebSocketFrame(json));
+            }
+        });
+    }
+
     @Override
     public void presenceChanged(String userId, String status) {
         ctx.executor().execute(() -> {
@@ -304,7 +348,7 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
             heartbeat.cancel(false);
         }
         if (sessionId != null) {
-            services.sessions().remove(sessionId, this);
+            services.sessions().remove(sessionId, account.userId(), this);
             services.presence().unwatchAll(this, watched);
         }
         markClosed();
@@ -365,8 +409,18 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         ctx.writeAndFlush(new CloseWebSocketFrame(code, shortReason)).addListener(ChannelFutureListener.CLOSE);
     }
 
+    /** A client that stops reading fills our write buffer; past its high mark it is cut off, not buffered forever. */
+    private boolean keepsUp() {
+        if (ctx.channel().isWritable()) {
+            return true;
+        }
+        services.metrics().error(GatewayMetrics.Transport.WS, ErrorCode.RATE_LIMITED);
+        close(CLOSE_FLOOD, "client is not reading its messages");
+        return false;
+    }
+
     private void send(ServerMessage message) {
-        if (!ctx.channel().isActive()) {
+        if (!ctx.channel().isActive() || !keepsUp()) {
             return;
         }
         try {

@@ -4,6 +4,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -26,9 +28,19 @@ public final class GatewayProcess implements AutoCloseable {
     }
 
     public static GatewayProcess start(RedisServer redis, Map<String, String> env) throws Exception {
+        return start(redis, env, List.of());
+    }
+
+    /** As {@link #start(RedisServer, Map)}, with extra JVM options after the default ones (a later -Xmx wins). */
+    public static GatewayProcess start(RedisServer redis, Map<String, String> env, List<String> jvmArgs)
+            throws Exception {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx256m", "-cp", classpath, "dev.parley.signaling.ParleyServer").redirectErrorStream(true);
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.add("-Xmx256m");
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-cp", classpath, "dev.parley.signaling.ParleyServer"));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("PARLEY_HTTP_HOST", "127.0.0.1");
         builder.environment().put("PARLEY_HTTP_PORT", "0");
         builder.environment().put("PARLEY_REDIS_URI", redis.uri());

@@ -1,0 +1,92 @@
+package dev.parley.signaling.chat;
+
+import dev.parley.signaling.auth.Account;
+import dev.parley.signaling.error.ApiException;
+import dev.parley.signaling.error.ErrorCode;
+import dev.parley.signaling.meeting.Meeting;
+import dev.parley.signaling.meeting.MeetingStore;
+import dev.parley.signaling.ws.LiveSessions;
+import dev.parley.signaling.ws.ServerMessage;
+
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Meeting chat: members post, every member's sockets on every gateway receive it, history pages from Redis.
+ * Non-members get not_found, as if the meeting did not exist.
+ */
+public final class ChatService {
+
+    /** A page of history. */
+    public record Page(List<ChatMessage> messages, boolean hasMore) {
+    }
+
+    public static final int MAX_PAGE = 100;
+
+    private final MeetingStore meetings;
+    private final ChatStore store;
+    private final LiveSessions sessions;
+    private final Clock clock;
+
+    public ChatService(MeetingStore meetings, ChatStore store, LiveSessions sessions, Clock clock) {
+        this.meetings = meetings;
+        this.store = store;
+        this.sessions = sessions;
+        this.clock = clock;
+    }
+
+    /** Stores a member's message once and delivers it to every member; the ack is for the sender. */
+    public CompletionStage<ServerMessage.ChatAck> send(Account sender, String meetingId, String clientMsgId,
+                                                       String text) {
+        return memberMeeting(meetingId, sender.userId()).thenCompose(meeting -> {
+            if (meeting.archived()) {
+                throw new ApiException(ErrorCode.MEETING_ARCHIVED, "This meeting is archived; its chat is read-only");
+            }
+            return store.append(meetingId, sender.userId(), sender.displayName(), text, clientMsgId, false,
+                    clock.millis()).thenCompose(stored -> {
+                ServerMessage.ChatAck ack = new ServerMessage.ChatAck(meetingId, clientMsgId,
+                        stored.message().messageId(), stored.message().sentAt());
+                if (!stored.fresh()) {
+                    return java.util.concurrent.CompletableFuture.completedFuture(ack);
+                }
+                return sessions.deliver(meeting.memberIds(), new ServerMessage.ChatMessageEvent(meetingId,
+                        stored.message())).thenApply(delivered -> ack);
+            });
+        });
+    }
+
+    /** Records a system line (joins, leaves, calls) in the chat and delivers it to these members. */
+    public CompletionStage<ChatMessage> announce(String meetingId, String text, List<String> recipients) {
+        return store.append(meetingId, "system", "Parley", text, null, true, clock.millis())
+                .thenCompose(stored -> sessions.deliver(recipients,
+                        new ServerMessage.ChatMessageEvent(meetingId, stored.message()))
+                        .thenApply(delivered -> stored.message()));
+    }
+
+    public CompletionStage<Void> typing(Account sender, String meetingId) {
+        return memberMeeting(meetingId, sender.userId()).thenCompose(meeting -> sessions.deliver(
+                meeting.memberIds().stream().filter(id -> !id.equals(sender.userId())).toList(),
+                new ServerMessage.ChatTyping(meetingId, sender.userId(), sender.displayName())));
+    }
+
+    public CompletionStage<Boolean> markRead(String userId, String meetingId, String messageId) {
+        return memberMeeting(meetingId, userId).thenCompose(meeting -> store.markRead(meetingId, userId, messageId));
+    }
+
+    /** History for a member: before a message (newest first) or after one (oldest first). */
+    public CompletionStage<Page> history(String userId, String meetingId, String before, String after, int limit) {
+        return memberMeeting(meetingId, userId).thenCompose(meeting -> {
+            CompletionStage<List<ChatMessage>> page = after != null
+                    ? store.after(meetingId, after, limit + 1)
+                    : store.before(meetingId, before, limit + 1);
+            return page.thenApply(found -> new Page(found.subList(0, Math.min(limit, found.size())),
+                    found.size() > limit));
+        });
+    }
+
+    private CompletionStage<Meeting> memberMeeting(String meetingId, String userId) {
+        return meetings.find(meetingId).thenApply(found -> found.filter(m -> m.hasMember(userId))
+                .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "No such meeting")));
+    }
+}
