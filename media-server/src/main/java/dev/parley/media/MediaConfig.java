@@ -1,0 +1,165 @@
+package dev.parley.media;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValueType;
+import dev.parley.media.ice.AllowedNetworks;
+import dev.parley.media.ice.Cidr;
+import dev.parley.media.srtp.SrtpProfile;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The media server's settings, read once at start-up from {@code parley.media} (see config/parley.conf) or built in
+ * code by an embedding process.
+ *
+ * @param udpPort the single ICE/UDP port for every endpoint; 0 picks a free one
+ * @param httpHost the address the HTTP API binds to
+ * @param httpPort the HTTP API, WHIP and WHEP port; 0 picks a free one
+ * @param addresses local addresses to offer candidates on (loopback allowed)
+ * @param publicAddress advertised beside each host candidate for a host behind 1:1 NAT, or null
+ * @param allowedRemoteNetworks where ICE may come from and media may go to; empty means any unicast address
+ * @param maxConferences cap on live conferences (503 capacity.conferences beyond)
+ * @param maxEndpoints cap on live endpoints over all conferences (503 capacity.endpoints beyond)
+ * @param connectTimeout an endpoint whose transports are not secure by then is expired
+ * @param consentTimeout an endpoint whose ICE consent is older than this is expired
+ * @param consentInterval how often ICE consent is checked (process-wide: ice4j reads it once)
+ * @param srtpProfiles DTLS-SRTP profiles in order of preference
+ * @param maxBitrate the highest bandwidth estimate sent to publishers, bits per second
+ * @param bearerToken if non-empty, HTTP API, WHIP and WHEP requests must carry it
+ */
+public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
+                          InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
+                          int maxEndpoints, Duration connectTimeout, Duration consentTimeout,
+                          Duration consentInterval, List<SrtpProfile> srtpProfiles, long maxBitrate,
+                          String bearerToken) {
+
+    public MediaConfig {
+        check(udpPort >= 0 && udpPort <= 65535, "udp-port", "must be 0..65535");
+        check(httpPort >= 0 && httpPort <= 65535, "http-port", "must be 0..65535");
+        check(addresses != null && !addresses.isEmpty(), "addresses", "needs at least one local address");
+        check(maxConferences > 0, "max-conferences", "must be positive");
+        check(maxEndpoints > 0, "max-endpoints", "must be positive");
+        check(!connectTimeout.isNegative() && !connectTimeout.isZero(), "connect-timeout", "must be positive");
+        check(!consentTimeout.isNegative() && !consentTimeout.isZero(), "consent-timeout", "must be positive");
+        check(consentInterval.compareTo(consentTimeout) < 0, "consent-interval",
+                "must be shorter than consent-timeout");
+        check(srtpProfiles != null && !srtpProfiles.isEmpty(), "srtp-profiles", "needs at least one profile");
+        check(maxBitrate >= 100_000, "max-bitrate", "must be at least 100000");
+        addresses = List.copyOf(addresses);
+        srtpProfiles = List.copyOf(srtpProfiles);
+        bearerToken = bearerToken == null ? "" : bearerToken;
+    }
+
+    /** Defaults for code that embeds the server: loopback only, free ports. */
+    public static MediaConfig loopback() {
+        return new MediaConfig(0, "127.0.0.1", 0, List.of(InetAddress.getLoopbackAddress()), null,
+                new AllowedNetworks(List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"))), 100, 1000,
+                Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5),
+                List.of(SrtpProfile.AEAD_AES_128_GCM, SrtpProfile.AES_CM_128_HMAC_SHA1_80), 2_500_000, "");
+    }
+
+    public MediaConfig withPorts(int udp, int http) {
+        return new MediaConfig(udp, httpHost, http, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
+                maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, bearerToken);
+    }
+
+    public MediaConfig withLimits(int conferences, int endpoints) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                conferences, endpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate,
+                bearerToken);
+    }
+
+    public MediaConfig withTimeouts(Duration connect, Duration consent, Duration interval) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connect, consent, interval, srtpProfiles, maxBitrate, bearerToken);
+    }
+
+    public MediaConfig withBearerToken(String token) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
+                maxBitrate, token);
+    }
+
+    public MediaConfig withSrtpProfiles(List<SrtpProfile> profiles) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, profiles, maxBitrate,
+                bearerToken);
+    }
+
+    /** Reads {@code parley.media} (the block itself is passed in). Errors name the offending key. */
+    public static MediaConfig from(Config media) {
+        try {
+            List<InetAddress> addresses = new ArrayList<>();
+            for (String text : stringList(media, "addresses")) {
+                addresses.add(address(text, "addresses"));
+            }
+            String publicText = media.getString("public-address").trim();
+            List<Cidr> networks = new ArrayList<>();
+            for (String text : stringList(media, "allowed-remote-networks")) {
+                try {
+                    networks.add(Cidr.parse(text));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("parley.media.allowed-remote-networks: " + e.getMessage());
+                }
+            }
+            List<SrtpProfile> profiles = new ArrayList<>();
+            for (String text : stringList(media, "srtp-profiles")) {
+                try {
+                    profiles.add(SrtpProfile.valueOf(text.trim().toUpperCase(Locale.ROOT)));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("parley.media.srtp-profiles: unknown profile " + text
+                            + " (use AEAD_AES_128_GCM or AES_CM_128_HMAC_SHA1_80)");
+                }
+            }
+            return new MediaConfig(media.getInt("udp-port"), media.getString("http-host"), media.getInt("http-port"),
+                    addresses, publicText.isEmpty() ? null : address(publicText, "public-address"),
+                    new AllowedNetworks(networks), media.getInt("max-conferences"), media.getInt("max-endpoints"),
+                    media.getDuration("connect-timeout"), media.getDuration("consent-timeout"),
+                    media.getDuration("consent-interval"), profiles, media.getLong("max-bitrate"),
+                    media.getString("bearer-token"));
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException("parley.media: " + e.getMessage(), e);
+        }
+    }
+
+    /** A list key that may also be a comma-separated string (how environment variables override it). */
+    private static List<String> stringList(Config config, String key) {
+        List<String> values = new ArrayList<>();
+        if (config.getValue(key).valueType() == ConfigValueType.STRING) {
+            for (String part : config.getString(key).split(",")) {
+                if (!part.isBlank()) {
+                    values.add(part.trim());
+                }
+            }
+        } else {
+            for (String part : config.getStringList(key)) {
+                if (!part.isBlank()) {
+                    values.add(part.trim());
+                }
+            }
+        }
+        return values;
+    }
+
+    private static InetAddress address(String text, String key) {
+        if (!text.matches("[0-9a-fA-F:.]+")) {
+            throw new IllegalArgumentException("parley.media." + key + ": not an IP address: " + text);
+        }
+        try {
+            return InetAddress.getByName(text);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("parley.media." + key + ": not an IP address: " + text);
+        }
+    }
+
+    private static void check(boolean ok, String key, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException("parley.media." + key + ": " + message);
+        }
+    }
+}

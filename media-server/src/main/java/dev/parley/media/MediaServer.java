@@ -1,0 +1,251 @@
+package dev.parley.media;
+
+import com.typesafe.config.ConfigFactory;
+import dev.parley.media.api.ConferenceInfo;
+import dev.parley.media.api.EndpointInfo;
+import dev.parley.media.api.HttpApiServer;
+import dev.parley.media.api.MediaApi;
+import dev.parley.media.api.MediaStats;
+import dev.parley.media.api.SubscribeOffer;
+import dev.parley.media.api.TrackEvent;
+import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.WhipResource;
+import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.ice.SharedUdpPort;
+import dev.parley.media.metrics.MediaCounters;
+import dev.parley.media.metrics.PrometheusMetrics;
+import dev.parley.media.sfu.Sfu;
+import dev.parley.media.srtp.SrtpKeys;
+import dev.parley.media.srtp.SrtpProfile;
+import dev.parley.media.srtp.SrtpSession;
+import dev.parley.media.transport.PacketBuffer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The media server's composition root: the shared UDP ports, the DTLS identity, the SFU, the HTTP API and the
+ * timers. Embed it with {@link #start(MediaConfig)} and use it as the {@link MediaApi}; {@link #close()} stops it.
+ */
+public final class MediaServer implements MediaApi, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MediaServer.class);
+
+    private final MediaConfig config;
+    private final List<SharedUdpPort> ports;
+    private final Sfu sfu;
+    private final PrometheusMetrics metrics;
+    private final ScheduledExecutorService timers;
+    private final ExecutorService apiWork;
+    private final HttpApiServer http;
+    private final List<java.util.logging.Logger> quietLoggers = new ArrayList<>();
+
+    private MediaServer(MediaConfig config) throws IOException, InterruptedException {
+        this.config = config;
+        quietLibraryLogs();
+        MediaCounters counters = new MediaCounters();
+        warmUpSrtp();
+        this.ports = bindPorts(config, counters);
+        this.sfu = new Sfu(config, ports, DtlsIdentity.generate(), counters);
+        this.metrics = new PrometheusMetrics(counters, sfu::conferenceCount, sfu::endpointCount);
+        this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
+        timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
+        this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));
+        this.http = new HttpApiServer(new InetSocketAddress(config.httpHost(), config.httpPort()), sfu,
+                config.bearerToken(), apiWork, metrics::scrape);
+    }
+
+    /** Starts a media server. ice4j's process-wide settings are fixed by the first server started in a JVM. */
+    public static MediaServer start(MediaConfig config) throws IOException {
+        configureIce4j(config);
+        try {
+            MediaServer server = new MediaServer(config);
+            LOG.info("media server up: HTTP {}, UDP {}", server.httpUri(), server.udpAddresses());
+            return server;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting", e);
+        }
+    }
+
+    public URI httpUri() {
+        InetSocketAddress address = http.localAddress();
+        String host = address.getAddress().getHostAddress();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        return URI.create("http://" + host + ":" + address.getPort());
+    }
+
+    public List<InetSocketAddress> udpAddresses() {
+        return ports.stream().map(SharedUdpPort::boundAddress).toList();
+    }
+
+    public MediaConfig config() {
+        return config;
+    }
+
+    public String metricsText() {
+        return metrics.scrape();
+    }
+
+    private void tick() {
+        try {
+            sfu.sendReports();
+            sfu.expireEndpoints();
+        } catch (RuntimeException e) {
+            LOG.warn("periodic media work failed", e);
+        }
+    }
+
+    private static void configureIce4j(MediaConfig config) {
+        // ice4j reads these through Typesafe Config when its classes load: no cloud metadata or STUN lookups.
+        setIfAbsent("ice4j.harvest.mapping.aws.enabled", "false");
+        setIfAbsent("ice4j.harvest.mapping.stun.addresses.0", null);
+        setIfAbsent("ice4j.harvest.use-link-local-addresses", "false");
+        setIfAbsent("ice4j.consent-freshness.interval", config.consentInterval().toMillis() + " ms");
+        setIfAbsent("ice4j.ice.termination-delay", "1 second");
+        ConfigFactory.invalidateCaches();
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (value != null && System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    private void quietLibraryLogs() {
+        for (String name : List.of("org.ice4j", "org.jitsi")) {
+            java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+            logger.setLevel(Level.WARNING);
+            quietLoggers.add(logger);
+        }
+    }
+
+    /** jitsi-srtp picks a cipher implementation on first use; do it now, not in the first call. */
+    private static void warmUpSrtp() {
+        for (SrtpProfile profile : SrtpProfile.values()) {
+            byte[] material = new byte[2 * (profile.keyLength() + profile.saltLength())];
+            SrtpSession session = new SrtpSession(SrtpKeys.fromKeyingMaterial(profile, material, false), 4);
+            PacketBuffer packet = new PacketBuffer();
+            packet.copyFrom(new byte[] {(byte) 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0}, 0, 16);
+            session.protectRtp(packet);
+            session.close();
+        }
+    }
+
+    private static List<SharedUdpPort> bindPorts(MediaConfig config, MediaCounters counters) throws IOException {
+        List<SharedUdpPort> ports = new ArrayList<>();
+        int port = config.udpPort();
+        try {
+            for (InetAddress address : config.addresses()) {
+                SharedUdpPort shared = new SharedUdpPort(new InetSocketAddress(address, port),
+                        config.allowedRemoteNetworks(), counters);
+                ports.add(shared);
+                port = shared.boundAddress().getPort();
+            }
+        } catch (IOException e) {
+            ports.forEach(SharedUdpPort::close);
+            throw new IOException("cannot bind UDP port " + port + " (parley.media.udp-port): " + e.getMessage(), e);
+        }
+        return ports;
+    }
+
+    private static Thread daemon(Runnable runnable, String name) {
+        Thread thread = new Thread(runnable, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    @Override
+    public void close() {
+        http.close();
+        timers.shutdownNow();
+        apiWork.shutdownNow();
+        sfu.close();
+        ports.forEach(SharedUdpPort::close);
+        metrics.close();
+        LOG.info("media server stopped");
+    }
+
+    @Override
+    public ConferenceInfo createConference(String conferenceId) {
+        return sfu.createConference(conferenceId);
+    }
+
+    @Override
+    public void closeConference(String conferenceId) {
+        sfu.closeConference(conferenceId);
+    }
+
+    @Override
+    public List<ConferenceInfo> conferences() {
+        return sfu.conferences();
+    }
+
+    @Override
+    public EndpointInfo createEndpoint(String conferenceId, String endpointId) {
+        return sfu.createEndpoint(conferenceId, endpointId);
+    }
+
+    @Override
+    public void closeEndpoint(String conferenceId, String endpointId) {
+        sfu.closeEndpoint(conferenceId, endpointId);
+    }
+
+    @Override
+    public String publish(String conferenceId, String endpointId, String sdpOffer) {
+        return sfu.publish(conferenceId, endpointId, sdpOffer);
+    }
+
+    @Override
+    public Optional<SubscribeOffer> subscribeOffer(String conferenceId, String endpointId) {
+        return sfu.subscribeOffer(conferenceId, endpointId);
+    }
+
+    @Override
+    public void subscribeAnswer(String conferenceId, String endpointId, String sdpAnswer) {
+        sfu.subscribeAnswer(conferenceId, endpointId, sdpAnswer);
+    }
+
+    @Override
+    public List<TrackInfo> tracks(String conferenceId) {
+        return sfu.tracks(conferenceId);
+    }
+
+    @Override
+    public List<TrackEvent> events(String conferenceId, long afterSequence) {
+        return sfu.events(conferenceId, afterSequence);
+    }
+
+    @Override
+    public AutoCloseable onEvent(String conferenceId, Consumer<TrackEvent> listener) {
+        return sfu.onEvent(conferenceId, listener);
+    }
+
+    @Override
+    public WhipResource whipPublish(String conferenceId, String sdpOffer) {
+        return sfu.whipPublish(conferenceId, sdpOffer);
+    }
+
+    @Override
+    public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer) {
+        return sfu.whepPlay(conferenceId, publisherId, sdpOffer);
+    }
+
+    @Override
+    public MediaStats stats() {
+        return sfu.stats();
+    }
+}

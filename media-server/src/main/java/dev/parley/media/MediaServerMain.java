@@ -1,0 +1,30 @@
+package dev.parley.media;
+
+import com.typesafe.config.ConfigFactory;
+import java.util.concurrent.CountDownLatch;
+
+/** Runs the media server on its own: reads {@code parley.media}, starts, prints its URL, stops on SIGTERM. */
+public final class MediaServerMain {
+    private MediaServerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        MediaConfig config;
+        try {
+            config = MediaConfig.from(ConfigFactory.load().getConfig("parley.media"));
+        } catch (IllegalArgumentException e) {
+            System.err.println("invalid configuration: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        MediaServer server = MediaServer.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "media-shutdown"));
+        System.out.println("Parley media server: " + server.httpUri() + " (UDP " + server.udpAddresses() + ")");
+        System.out.flush();
+        stopped.await();
+    }
+}

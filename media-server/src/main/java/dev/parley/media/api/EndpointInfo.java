@@ -1,0 +1,5 @@
+package dev.parley.media.api;
+
+/** An endpoint of a conference. */
+public record EndpointInfo(String conferenceId, String endpointId) {
+}

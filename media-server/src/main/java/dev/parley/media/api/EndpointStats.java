@@ -1,0 +1,10 @@
+package dev.parley.media.api;
+
+/**
+ * One endpoint's transport figures. RTT comes from its receiver reports on forwarded streams (null until known);
+ * loss fractions are 0..1: what the server saw from the publisher, and what the subscriber reported.
+ */
+public record EndpointStats(String conferenceId, String endpointId, boolean publishConnected,
+                            boolean subscribeConnected, String srtpProfile, long packetsReceived, long packetsSent,
+                            Double rttMs, double publishLoss, double subscribeLoss, long bandwidthEstimate) {
+}

@@ -1,0 +1,30 @@
+package dev.parley.media.api;
+
+/** The media API's closed set of error codes; the string values are stable and returned by the HTTP API. */
+public enum ErrorCode {
+    NOT_FOUND("not_found", 404),
+    CONFERENCE_EXISTS("conference.exists", 409),
+    ENDPOINT_EXISTS("endpoint.exists", 409),
+    INVALID_SDP("sdp.invalid", 400),
+    INVALID_REQUEST("request.invalid", 400),
+    NO_TRACKS("tracks.none", 409),
+    CAPACITY_CONFERENCES("capacity.conferences", 503),
+    CAPACITY_ENDPOINTS("capacity.endpoints", 503),
+    UNAUTHORIZED("unauthorized", 401);
+
+    private final String code;
+    private final int httpStatus;
+
+    ErrorCode(String code, int httpStatus) {
+        this.code = code;
+        this.httpStatus = httpStatus;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+}

@@ -1,0 +1,311 @@
+package dev.parley.media.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Routes one HTTP request to the {@link MediaApi} on the work executor and writes the JSON or SDP response. */
+final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApiHandler.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SDP = "application/sdp";
+
+    private final MediaApi api;
+    private final byte[] bearerToken;
+    private final ExecutorService work;
+    private final Supplier<String> metrics;
+
+    /** A response before it is turned into Netty's. */
+    private record Reply(HttpResponseStatus status, String contentType, String body, Map<String, String> headers) {
+        static Reply json(HttpResponseStatus status, Object value) {
+            try {
+                return new Reply(status, "application/json", JSON.writeValueAsString(value), Map.of());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        static Reply empty(HttpResponseStatus status) {
+            return new Reply(status, null, "", Map.of());
+        }
+    }
+
+    HttpApiHandler(MediaApi api, String bearerToken, ExecutorService work, Supplier<String> metrics) {
+        this.api = api;
+        this.bearerToken = bearerToken.isEmpty() ? null : ("Bearer " + bearerToken).getBytes(StandardCharsets.UTF_8);
+        this.work = work;
+        this.metrics = metrics;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        HttpMethod method = request.method();
+        String path = new QueryStringDecoder(request.uri()).path();
+        Map<String, List<String>> query = new QueryStringDecoder(request.uri()).parameters();
+        String body = request.content().toString(StandardCharsets.UTF_8);
+        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        try {
+            work.execute(() -> respond(ctx, keepAlive, handle(method, path, query, body, authorization)));
+        } catch (RejectedExecutionException e) {
+            respond(ctx, false, error(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", "shutting down"));
+        }
+    }
+
+    private Reply handle(HttpMethod method, String path, Map<String, List<String>> query, String body,
+                         String authorization) {
+        try {
+            if (method.equals(HttpMethod.OPTIONS)) {
+                return Reply.empty(HttpResponseStatus.NO_CONTENT);
+            }
+            String[] p = segments(path);
+            if (p.length == 1 && p[0].equals("healthz") && method.equals(HttpMethod.GET)) {
+                return Reply.json(HttpResponseStatus.OK, Map.of("status", "ok"));
+            }
+            if (p.length == 1 && p[0].equals("metrics") && method.equals(HttpMethod.GET)) {
+                return new Reply(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", metrics.get(),
+                        Map.of());
+            }
+            if (!authorized(authorization)) {
+                return new Reply(HttpResponseStatus.UNAUTHORIZED, "application/json",
+                        "{\"error\":\"unauthorized\",\"message\":\"a valid bearer token is required\"}",
+                        Map.of("WWW-Authenticate", "Bearer"));
+            }
+            if (p.length == 1 && p[0].equals("stats") && method.equals(HttpMethod.GET)) {
+                return Reply.json(HttpResponseStatus.OK, api.stats());
+            }
+            if (p.length >= 1 && (p[0].equals("whip") || p[0].equals("whep"))) {
+                return whipWhep(method, p, body);
+            }
+            if (p.length >= 2 && p[0].equals("v1") && p[1].equals("conferences")) {
+                return control(method, p, query, body);
+            }
+            return error(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND.code(), "no such route: " + path);
+        } catch (MediaException e) {
+            return error(HttpResponseStatus.valueOf(e.code().httpStatus()), e.code().code(), e.getMessage());
+        } catch (BadRequest e) {
+            return error(HttpResponseStatus.BAD_REQUEST, ErrorCode.INVALID_REQUEST.code(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.warn("{} {} failed", method, path, e);
+            return error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal", "internal error");
+        }
+    }
+
+    private Reply control(HttpMethod method, String[] p, Map<String, List<String>> query, String body) {
+        if (p.length == 2) {
+            if (method.equals(HttpMethod.POST)) {
+                return Reply.json(HttpResponseStatus.CREATED, api.createConference(optionalId(body)));
+            }
+            if (method.equals(HttpMethod.GET)) {
+                return Reply.json(HttpResponseStatus.OK, api.conferences());
+            }
+            return notAllowed();
+        }
+        String conference = p[2];
+        if (p.length == 3) {
+            if (method.equals(HttpMethod.DELETE)) {
+                api.closeConference(conference);
+                return Reply.empty(HttpResponseStatus.NO_CONTENT);
+            }
+            return notAllowed();
+        }
+        if (p.length == 4 && p[3].equals("tracks") && method.equals(HttpMethod.GET)) {
+            return Reply.json(HttpResponseStatus.OK, api.tracks(conference));
+        }
+        if (p.length == 4 && p[3].equals("events") && method.equals(HttpMethod.GET)) {
+            long after = 0;
+            List<String> values = query.get("after");
+            if (values != null && !values.isEmpty()) {
+                try {
+                    after = Long.parseLong(values.get(0));
+                } catch (NumberFormatException e) {
+                    throw new BadRequest("after must be a number");
+                }
+            }
+            List<Map<String, Object>> events = new ArrayList<>();
+            for (TrackEvent event : api.events(conference, after)) {
+                events.add(eventJson(event));
+            }
+            return Reply.json(HttpResponseStatus.OK, events);
+        }
+        if (p.length == 4 && p[3].equals("endpoints") && method.equals(HttpMethod.POST)) {
+            return Reply.json(HttpResponseStatus.CREATED, api.createEndpoint(conference, optionalId(body)));
+        }
+        if (p.length < 5 || !p[3].equals("endpoints")) {
+            return error(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND.code(), "no such route");
+        }
+        String endpoint = p[4];
+        if (p.length == 5 && method.equals(HttpMethod.DELETE)) {
+            api.closeEndpoint(conference, endpoint);
+            return Reply.empty(HttpResponseStatus.NO_CONTENT);
+        }
+        if (p.length == 6 && p[5].equals("publish") && method.equals(HttpMethod.POST)) {
+            String answer = api.publish(conference, endpoint, sdpField(body));
+            return Reply.json(HttpResponseStatus.OK, Map.of("type", "answer", "sdp", answer));
+        }
+        if (p.length == 7 && p[5].equals("subscribe") && p[6].equals("offer") && method.equals(HttpMethod.POST)) {
+            return api.subscribeOffer(conference, endpoint)
+                    .map(offer -> Reply.json(HttpResponseStatus.OK,
+                            Map.of("type", "offer", "sdp", offer.sdp(), "version", offer.version())))
+                    .orElse(Reply.empty(HttpResponseStatus.NO_CONTENT));
+        }
+        if (p.length == 7 && p[5].equals("subscribe") && p[6].equals("answer") && method.equals(HttpMethod.POST)) {
+            api.subscribeAnswer(conference, endpoint, sdpField(body));
+            return Reply.empty(HttpResponseStatus.NO_CONTENT);
+        }
+        return notAllowed();
+    }
+
+    private Reply whipWhep(HttpMethod method, String[] p, String body) {
+        boolean whip = p[0].equals("whip");
+        if (p.length == 2 && whip && method.equals(HttpMethod.POST)) {
+            WhipResource resource = api.whipPublish(p[1], body);
+            return created("/whip/" + resource.conferenceId() + "/" + resource.resourceId(), resource.answer());
+        }
+        if (p.length == 3 && !whip && method.equals(HttpMethod.POST)) {
+            WhipResource resource = api.whepPlay(p[1], p[2], body);
+            return created("/whep/" + resource.conferenceId() + "/" + resource.resourceId(), resource.answer());
+        }
+        if (p.length == 3 && method.equals(HttpMethod.DELETE)) {
+            api.closeEndpoint(p[1], p[2]);
+            return Reply.empty(HttpResponseStatus.OK);
+        }
+        if (p.length == 3 && method.equals(HttpMethod.PATCH)) {
+            return error(HttpResponseStatus.METHOD_NOT_ALLOWED, "trickle.unsupported",
+                    "trickle ICE and ICE restarts are not supported: send complete offers");
+        }
+        return notAllowed();
+    }
+
+    private static Reply created(String location, String answer) {
+        return new Reply(HttpResponseStatus.CREATED, SDP, answer, Map.of("Location", location));
+    }
+
+    private static Map<String, Object> eventJson(TrackEvent event) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("sequence", event.sequence());
+        json.put("conferenceId", event.conferenceId());
+        if (event instanceof TrackEvent.TrackAdded added) {
+            json.put("type", "track-added");
+            json.put("track", added.track());
+        } else if (event instanceof TrackEvent.TrackRemoved removed) {
+            json.put("type", "track-removed");
+            json.put("trackId", removed.trackId());
+            json.put("publisherEndpointId", removed.publisherEndpointId());
+        } else if (event instanceof TrackEvent.SubscriptionChanged changed) {
+            json.put("type", "subscription-changed");
+            json.put("endpointId", changed.endpointId());
+        } else if (event instanceof TrackEvent.EndpointClosed closed) {
+            json.put("type", "endpoint-closed");
+            json.put("endpointId", closed.endpointId());
+            json.put("reason", closed.reason());
+        }
+        return json;
+    }
+
+    private boolean authorized(String authorization) {
+        return bearerToken == null || authorization != null
+                && MessageDigest.isEqual(bearerToken, authorization.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String optionalId(String body) {
+        if (body == null || body.isBlank()) {
+            return null;
+        }
+        JsonNode id = readJson(body).get("id");
+        return id == null || id.isNull() ? null : id.asText();
+    }
+
+    private static String sdpField(String body) {
+        JsonNode sdp = readJson(body).get("sdp");
+        if (sdp == null || !sdp.isTextual()) {
+            throw new BadRequest("the body needs an \"sdp\" string");
+        }
+        return sdp.asText();
+    }
+
+    private static JsonNode readJson(String body) {
+        try {
+            JsonNode node = JSON.readTree(body);
+            if (node == null || !node.isObject()) {
+                throw new BadRequest("the body must be a JSON object");
+            }
+            return node;
+        } catch (java.io.IOException e) {
+            throw new BadRequest("the body is not valid JSON");
+        }
+    }
+
+    private static String[] segments(String path) {
+        return java.util.Arrays.stream(path.split("/")).filter(s -> !s.isEmpty()).toArray(String[]::new);
+    }
+
+    private static Reply notAllowed() {
+        return error(HttpResponseStatus.METHOD_NOT_ALLOWED, "method.not_allowed", "method not allowed here");
+    }
+
+    private static Reply error(HttpResponseStatus status, String code, String message) {
+        Map<String, String> body = new LinkedHashMap<>();
+        body.put("error", code);
+        body.put("message", message);
+        return Reply.json(status, body);
+    }
+
+    private static void respond(ChannelHandlerContext ctx, boolean keepAlive, Reply reply) {
+        byte[] bytes = reply.body().getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, reply.status(),
+                Unpooled.wrappedBuffer(bytes));
+        if (reply.contentType() != null) {
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
+        }
+        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, DELETE, PATCH, OPTIONS");
+        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type");
+        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, "Location");
+        reply.headers().forEach((name, value) -> response.headers().set(name, value));
+        if (keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            ctx.writeAndFlush(response);
+        } else {
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("HTTP connection failed", cause);
+        ctx.close();
+    }
+
+    /** A malformed request body or query. */
+    private static final class BadRequest extends RuntimeException {
+        BadRequest(String message) {
+            super(message);
+        }
+    }
+}

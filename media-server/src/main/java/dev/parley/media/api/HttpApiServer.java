@@ -1,0 +1,56 @@
+package dev.parley.media.api;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
+
+/** The media server's HTTP port: control API, WHIP, WHEP, health, stats and metrics. */
+public final class HttpApiServer implements AutoCloseable {
+    private static final int MAX_BODY = 256 * 1024;
+
+    private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    private final Channel channel;
+
+    /**
+     * @param work where API operations run, so the event loop never waits on a conference lock
+     * @param metrics the Prometheus text for /metrics
+     */
+    public HttpApiServer(InetSocketAddress bind, MediaApi api, String bearerToken, ExecutorService work,
+                         Supplier<String> metrics) throws InterruptedException {
+        channel = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast(new HttpServerCodec())
+                                .addLast(new HttpObjectAggregator(MAX_BODY))
+                                .addLast(new HttpApiHandler(api, bearerToken, work, metrics));
+                    }
+                })
+                .bind(bind).sync().channel();
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public void close() {
+        channel.close().syncUninterruptibly();
+        boss.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,51 @@
+package dev.parley.media.api;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The media server's operations, the same in-process and over HTTP. Each participant has a publish transport
+ * (it offers, the server answers) and a subscribe transport (the server offers whenever the remote tracks change,
+ * it answers). Failures throw {@link MediaException} with a stable {@link ErrorCode}.
+ */
+public interface MediaApi {
+
+    /** Creates a conference; a null id gets a generated one. */
+    ConferenceInfo createConference(String conferenceId);
+
+    /** Closes a conference and all its endpoints. */
+    void closeConference(String conferenceId);
+
+    List<ConferenceInfo> conferences();
+
+    /** Creates an endpoint (a participant); a null id gets a generated one. */
+    EndpointInfo createEndpoint(String conferenceId, String endpointId);
+
+    void closeEndpoint(String conferenceId, String endpointId);
+
+    /** The participant's publish offer in, the server's answer out. A later offer updates the published tracks. */
+    String publish(String conferenceId, String endpointId, String sdpOffer);
+
+    /** The server's offer for the subscribe transport, or empty while there is no remote track to send. */
+    Optional<SubscribeOffer> subscribeOffer(String conferenceId, String endpointId);
+
+    /** The participant's answer to the latest subscribe offer. */
+    void subscribeAnswer(String conferenceId, String endpointId, String sdpAnswer);
+
+    List<TrackInfo> tracks(String conferenceId);
+
+    /** Events with a sequence greater than {@code afterSequence} still held (the latest 1000 per conference). */
+    List<TrackEvent> events(String conferenceId, long afterSequence);
+
+    /** Calls {@code listener} for each later event of the conference, until the returned handle is closed. */
+    AutoCloseable onEvent(String conferenceId, Consumer<TrackEvent> listener);
+
+    /** WHIP: publishes an offer into the conference (created if missing) as a new endpoint. */
+    WhipResource whipPublish(String conferenceId, String sdpOffer);
+
+    /** WHEP: plays the tracks of one WHIP resource (or endpoint) with a client offer, as a new endpoint. */
+    WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer);
+
+    MediaStats stats();
+}

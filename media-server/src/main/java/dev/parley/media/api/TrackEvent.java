@@ -1,0 +1,26 @@
+package dev.parley.media.api;
+
+/** Changes in a conference, numbered in order per conference. */
+public sealed interface TrackEvent {
+    long sequence();
+
+    String conferenceId();
+
+    /** A publisher's track became available. */
+    record TrackAdded(long sequence, String conferenceId, TrackInfo track) implements TrackEvent {
+    }
+
+    /** A track went away (unpublished, or its endpoint closed or expired). */
+    record TrackRemoved(long sequence, String conferenceId, String trackId, String publisherEndpointId)
+            implements TrackEvent {
+    }
+
+    /** The endpoint's set of remote tracks changed: fetch a new subscribe offer. */
+    record SubscriptionChanged(long sequence, String conferenceId, String endpointId) implements TrackEvent {
+    }
+
+    /** The endpoint is gone: closed through the API, or expired (ICE consent lost, never connected). */
+    record EndpointClosed(long sequence, String conferenceId, String endpointId, String reason)
+            implements TrackEvent {
+    }
+}

@@ -1,0 +1,443 @@
+package dev.parley.media.loadtest;
+
+import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.ice.AllowedNetworks;
+import dev.parley.media.ice.IceCandidate;
+import dev.parley.media.ice.IceSession;
+import dev.parley.media.metrics.MediaCounters;
+import dev.parley.media.rtp.Rtcp;
+import dev.parley.media.rtp.RtcpVisitor;
+import dev.parley.media.rtp.Rtp;
+import dev.parley.media.sdp.Codec;
+import dev.parley.media.sdp.MediaKind;
+import dev.parley.media.sdp.OfferedMedia;
+import dev.parley.media.sdp.PeerDescription;
+import dev.parley.media.sdp.SdpException;
+import dev.parley.media.srtp.SrtpProfile;
+import dev.parley.media.transport.PacketBuffer;
+import dev.parley.media.transport.SecureTransport;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A WebRTC peer in Java that speaks to the media server as a browser does: full ICE (controlling), DTLS, SRTP,
+ * BUNDLE and rtcp-mux, writing offers and answers like Chromium's. One instance is one transport: publish,
+ * subscribe or WHEP. The tests use it, and the load generator builds on it.
+ */
+public final class ClientEndpoint implements AutoCloseable {
+    /** A track this client publishes. */
+    public record ClientTrack(MediaKind kind, long ssrc, long rtxSsrc, String streamId, String trackId) {
+        public static ClientTrack audio(String streamId) {
+            return new ClientTrack(MediaKind.AUDIO, randomSsrc(), 0, streamId, streamId + "-audio");
+        }
+
+        public static ClientTrack video(String streamId) {
+            return new ClientTrack(MediaKind.VIDEO, randomSsrc(), randomSsrc(), streamId, streamId + "-video");
+        }
+    }
+
+    /** A decrypted RTP packet this client received. */
+    public record ReceivedRtp(long ssrc, int payloadType, int sequence, long timestamp, byte[] packet, int headerLength) {
+        public byte[] payload() {
+            return Arrays.copyOfRange(packet, headerLength, packet.length);
+        }
+    }
+
+    /** A feedback message this client received: PLI, FIR, NACK, REMB or an RR block, with the SSRC it is about. */
+    public record ReceivedFeedback(String type, long senderSsrc, long mediaSsrc, long value) {
+    }
+
+    /** Payload types this client uses in its publish offers; deliberately not the server's, to show rewriting. */
+    public static final int OPUS_PT = 109;
+    public static final int VP8_PT = 100;
+    public static final int VP8_RTX_PT = 101;
+    public static final int H264_PT = 102;
+    public static final int H264_RTX_PT = 125;
+    /** Header extension ids this client offers. The mid extension is offered to show the server declines it. */
+    public static final int AUDIO_LEVEL_ID = 1;
+    public static final int ABS_SEND_TIME_ID = 2;
+    public static final int MID_ID = 9;
+
+    private final SecureTransport transport;
+    private final IceSession ice;
+    private final DtlsIdentity identity;
+    private final long sessionId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+    private final String fingerprintOverride;
+    private final long rtcpSsrc = randomSsrc();
+    private final MediaCounters counters = new MediaCounters();
+    private final BlockingQueue<ReceivedRtp> received = new LinkedBlockingQueue<>(100_000);
+    private final BlockingQueue<ReceivedFeedback> feedback = new LinkedBlockingQueue<>(100_000);
+    private final ConcurrentHashMap<Long, AtomicLong> packetsBySsrc = new ConcurrentHashMap<>();
+    private final PacketBuffer sendBuffer = new PacketBuffer();
+    private List<ClientTrack> published = List.of();
+    private PeerDescription remote;
+    private boolean started;
+
+    private ClientEndpoint(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
+                           String fingerprintOverride) throws IOException {
+        this.ice = IceSession.client(bind, allowed);
+        this.identity = DtlsIdentity.generate();
+        this.fingerprintOverride = fingerprintOverride;
+        this.transport = new SecureTransport("client-" + ice.localUfrag(), ice, identity, profiles, counters);
+    }
+
+    public static ClientEndpoint create(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles)
+            throws IOException {
+        return new ClientEndpoint(bind, allowed, profiles, null);
+    }
+
+    /** A client that announces a fingerprint other than its certificate's (the server must refuse its DTLS). */
+    public static ClientEndpoint withWrongFingerprint(InetAddress bind, AllowedNetworks allowed) throws IOException {
+        return new ClientEndpoint(bind, allowed, List.of(SrtpProfile.values()),
+                DtlsIdentity.generate().fingerprint());
+    }
+
+    /** An offer that sends the given tracks (Opus; VP8 with RTX, and H.264 with RTX if asked). */
+    public String publishOffer(List<ClientTrack> tracks, boolean offerH264) {
+        this.published = List.copyOf(tracks);
+        StringBuilder sdp = sessionHeader(tracks.size());
+        for (int i = 0; i < tracks.size(); i++) {
+            ClientTrack track = tracks.get(i);
+            section(sdp, Integer.toString(i), track.kind(), "sendonly", offerH264, "actpass");
+            String msid = track.streamId() + " " + track.trackId();
+            sdp.append("a=msid:").append(msid).append("\r\n");
+            if (track.rtxSsrc() != 0) {
+                sdp.append("a=ssrc-group:FID ").append(track.ssrc()).append(' ').append(track.rtxSsrc()).append("\r\n");
+            }
+            sdp.append("a=ssrc:").append(track.ssrc()).append(" cname:client\r\n");
+            sdp.append("a=ssrc:").append(track.ssrc()).append(" msid:").append(msid).append("\r\n");
+            if (track.rtxSsrc() != 0) {
+                sdp.append("a=ssrc:").append(track.rtxSsrc()).append(" cname:client\r\n");
+            }
+        }
+        return sdp.toString();
+    }
+
+    /** A receive-only offer (WHEP) with one audio and one video section. */
+    public String receiveOffer() {
+        StringBuilder sdp = sessionHeader(2);
+        section(sdp, "0", MediaKind.AUDIO, "recvonly", false, "actpass");
+        section(sdp, "1", MediaKind.VIDEO, "recvonly", false, "actpass");
+        return sdp.toString();
+    }
+
+    /** Applies the server's answer to our offer and starts ICE and DTLS. */
+    public void acceptAnswer(String answer) throws SdpException {
+        remote = PeerDescription.parse(answer);
+        start();
+    }
+
+    /** Answers a server offer (subscribe transport): receives every sendonly section with its first codec. */
+    public String answer(String offer) throws SdpException {
+        PeerDescription description = PeerDescription.parse(offer);
+        remote = description;
+        StringBuilder sdp = sessionHeader(description.media().size());
+        StringBuilder bundle = new StringBuilder();
+        for (OfferedMedia media : description.media()) {
+            bundle.append(' ').append(media.mid());
+        }
+        int bundleAt = sdp.indexOf("a=group:BUNDLE");
+        int lineEnd = sdp.indexOf("\r\n", bundleAt);
+        sdp.replace(bundleAt, lineEnd, "a=group:BUNDLE" + bundle);
+        for (OfferedMedia media : description.media()) {
+            List<Codec> codecs = media.codecs();
+            String direction = media.direction().sends() ? "recvonly" : "inactive";
+            StringBuilder formats = new StringBuilder();
+            for (Codec codec : codecs) {
+                formats.append(' ').append(codec.payloadType());
+                if (codec.rtxPayloadType() >= 0) {
+                    formats.append(' ').append(codec.rtxPayloadType());
+                }
+            }
+            sdp.append("m=").append(media.kind().sdp()).append(" 9 UDP/TLS/RTP/SAVPF").append(formats).append("\r\n");
+            transportLines(sdp, media.mid(), "active");
+            media.extensions().forEach(e -> sdp.append("a=extmap:").append(e.id()).append(' ').append(e.uri())
+                    .append("\r\n"));
+            sdp.append("a=").append(direction).append("\r\na=rtcp-mux\r\n");
+            for (Codec codec : codecs) {
+                sdp.append("a=rtpmap:").append(codec.payloadType()).append(' ').append(codec.name()).append('/')
+                        .append(codec.clockRate()).append(codec.channels() > 1 ? "/" + codec.channels() : "")
+                        .append("\r\n");
+                for (String fb : codec.feedback()) {
+                    sdp.append("a=rtcp-fb:").append(codec.payloadType()).append(' ').append(fb).append("\r\n");
+                }
+                if (!codec.fmtp().isEmpty()) {
+                    sdp.append("a=fmtp:").append(codec.payloadType()).append(' ').append(codec.fmtp()).append("\r\n");
+                }
+                if (codec.rtxPayloadType() >= 0) {
+                    sdp.append("a=rtpmap:").append(codec.rtxPayloadType()).append(" rtx/").append(codec.clockRate())
+                            .append("\r\na=fmtp:").append(codec.rtxPayloadType()).append(" apt=")
+                            .append(codec.payloadType()).append("\r\n");
+                }
+            }
+        }
+        start();
+        return sdp.toString();
+    }
+
+    /** The remote description (the server's offer or answer), for checks. */
+    public PeerDescription remoteDescription() {
+        return remote;
+    }
+
+    private void start() {
+        if (started) {
+            return;
+        }
+        started = true;
+        boolean weAreServer = "active".equals(remote.transport().setup());
+        transport.start(weAreServer ? SecureTransport.DtlsRole.SERVER : SecureTransport.DtlsRole.CLIENT,
+                remote.transport().fingerprint(), remote.transport().ufrag(), remote.transport().password(),
+                remote.transport().candidates(), new Receiver());
+    }
+
+    public boolean awaitSecure(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!transport.isSecure() && System.nanoTime() < deadline) {
+            if (transport.failure() != null) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return transport.isSecure();
+    }
+
+    public SrtpProfile srtpProfile() {
+        return transport.profile();
+    }
+
+    public String dtlsFailure() {
+        return transport.failure();
+    }
+
+    /** Sends one RTP packet; {@code extensions} adds audio-level, abs-send-time and mid header extensions. */
+    public synchronized boolean sendRtp(long ssrc, int payloadType, int sequence, long timestamp, boolean marker,
+                                        byte[] payload, boolean extensions) {
+        int length = writeRtp(sendBuffer.getBuffer(), ssrc, payloadType, sequence, timestamp, marker, payload,
+                extensions);
+        sendBuffer.setOffset(0);
+        sendBuffer.setLength(length);
+        return transport.sendRtp(sendBuffer);
+    }
+
+    /** Sends a compound RTCP packet built by the caller into {@code buf}. */
+    public synchronized boolean sendRtcp(byte[] buf, int length) {
+        sendBuffer.copyFrom(buf, 0, length);
+        return transport.sendRtcp(sendBuffer);
+    }
+
+    /** Protects one RTP packet and sends it {@code times} times, flipping a byte of the tag first if asked. */
+    public synchronized void sendRtpTampered(long ssrc, int payloadType, int sequence, byte[] payload, int times,
+                                             boolean corruptTag) {
+        int length = writeRtp(sendBuffer.getBuffer(), ssrc, payloadType, sequence, sequence * 3000L, false, payload,
+                false);
+        sendBuffer.setOffset(0);
+        sendBuffer.setLength(length);
+        transport.protect(sendBuffer, false);
+        if (corruptTag) {
+            sendBuffer.getBuffer()[sendBuffer.getLength() - 1] ^= 0x5a;
+        }
+        for (int i = 0; i < times; i++) {
+            transport.sendRaw(sendBuffer);
+        }
+    }
+
+    /** Sends bytes without SRTP over the established pair. */
+    public synchronized void sendRaw(byte[] bytes) {
+        sendBuffer.copyFrom(bytes, 0, bytes.length);
+        transport.sendRaw(sendBuffer);
+    }
+
+    public long rtcpSsrc() {
+        return rtcpSsrc;
+    }
+
+    public BlockingQueue<ReceivedRtp> received() {
+        return received;
+    }
+
+    public BlockingQueue<ReceivedFeedback> feedback() {
+        return feedback;
+    }
+
+    public long packetsReceived(long ssrc) {
+        AtomicLong count = packetsBySsrc.get(ssrc);
+        return count == null ? 0 : count.get();
+    }
+
+    public List<ClientTrack> published() {
+        return published;
+    }
+
+    public MediaCounters counters() {
+        return counters;
+    }
+
+    @Override
+    public void close() {
+        transport.close();
+    }
+
+    static int writeRtp(byte[] buf, long ssrc, int payloadType, int sequence, long timestamp, boolean marker,
+                        byte[] payload, boolean extensions) {
+        buf[0] = (byte) (extensions ? 0x90 : 0x80);
+        buf[1] = (byte) ((marker ? 0x80 : 0) | payloadType);
+        Rtp.setSequenceNumber(buf, 0, sequence & 0xffff);
+        Rtp.writeUint32(buf, 4, timestamp);
+        Rtp.writeUint32(buf, 8, ssrc);
+        int pos = 12;
+        if (extensions) {
+            buf[pos] = (byte) 0xBE;
+            buf[pos + 1] = (byte) 0xDE;
+            Rtp.writeUint16(buf, pos + 2, 3);
+            pos += 4;
+            buf[pos++] = (byte) ((AUDIO_LEVEL_ID << 4)); // one byte of data
+            buf[pos++] = (byte) 0x2a;
+            buf[pos++] = (byte) ((ABS_SEND_TIME_ID << 4) | 2);
+            buf[pos++] = 1;
+            buf[pos++] = 2;
+            buf[pos++] = 3;
+            buf[pos++] = (byte) ((MID_ID << 4));
+            buf[pos++] = '0';
+            buf[pos++] = 0;
+            buf[pos++] = 0;
+            buf[pos++] = 0;
+            buf[pos++] = 0;
+        }
+        System.arraycopy(payload, 0, buf, pos, payload.length);
+        return pos + payload.length;
+    }
+
+    private StringBuilder sessionHeader(int sections) {
+        StringBuilder sdp = new StringBuilder();
+        sdp.append("v=0\r\no=- ").append(sessionId).append(" 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n");
+        sdp.append("a=group:BUNDLE");
+        for (int i = 0; i < sections; i++) {
+            sdp.append(' ').append(i);
+        }
+        sdp.append("\r\na=extmap-allow-mixed\r\na=msid-semantic: WMS\r\n");
+        return sdp;
+    }
+
+    private void section(StringBuilder sdp, String mid, MediaKind kind, String direction, boolean offerH264,
+                         String setup) {
+        if (kind == MediaKind.AUDIO) {
+            sdp.append("m=audio 9 UDP/TLS/RTP/SAVPF ").append(OPUS_PT).append(" 0\r\n");
+            transportLines(sdp, mid, setup);
+            sdp.append("a=extmap:").append(AUDIO_LEVEL_ID).append(" urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n");
+            sdp.append("a=extmap:").append(ABS_SEND_TIME_ID)
+                    .append(" http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n");
+            sdp.append("a=extmap:").append(MID_ID).append(" urn:ietf:params:rtp-hdrext:sdes:mid\r\n");
+            sdp.append("a=").append(direction).append("\r\na=rtcp-mux\r\n");
+            sdp.append("a=rtpmap:").append(OPUS_PT).append(" opus/48000/2\r\n");
+            sdp.append("a=fmtp:").append(OPUS_PT).append(" minptime=10;useinbandfec=1\r\n");
+            sdp.append("a=rtpmap:0 PCMU/8000\r\n");
+        } else {
+            sdp.append("m=video 9 UDP/TLS/RTP/SAVPF ").append(VP8_PT).append(' ').append(VP8_RTX_PT)
+                    .append(offerH264 ? " " + H264_PT + " " + H264_RTX_PT : "").append("\r\n");
+            transportLines(sdp, mid, setup);
+            sdp.append("a=extmap:").append(ABS_SEND_TIME_ID)
+                    .append(" http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n");
+            sdp.append("a=extmap:").append(MID_ID).append(" urn:ietf:params:rtp-hdrext:sdes:mid\r\n");
+            sdp.append("a=").append(direction).append("\r\na=rtcp-mux\r\na=rtcp-rsize\r\n");
+            sdp.append("a=rtpmap:").append(VP8_PT).append(" VP8/90000\r\n");
+            for (String fb : List.of("goog-remb", "ccm fir", "nack", "nack pli")) {
+                sdp.append("a=rtcp-fb:").append(VP8_PT).append(' ').append(fb).append("\r\n");
+            }
+            sdp.append("a=rtpmap:").append(VP8_RTX_PT).append(" rtx/90000\r\n");
+            sdp.append("a=fmtp:").append(VP8_RTX_PT).append(" apt=").append(VP8_PT).append("\r\n");
+            if (offerH264) {
+                sdp.append("a=rtpmap:").append(H264_PT).append(" H264/90000\r\n");
+                sdp.append("a=rtcp-fb:").append(H264_PT).append(" nack pli\r\n");
+                sdp.append("a=fmtp:").append(H264_PT)
+                        .append(" level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n");
+                sdp.append("a=rtpmap:").append(H264_RTX_PT).append(" rtx/90000\r\n");
+                sdp.append("a=fmtp:").append(H264_RTX_PT).append(" apt=").append(H264_PT).append("\r\n");
+            }
+        }
+    }
+
+    private void transportLines(StringBuilder sdp, String mid, String setup) {
+        sdp.append("c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n");
+        sdp.append("a=ice-ufrag:").append(ice.localUfrag()).append("\r\n");
+        sdp.append("a=ice-pwd:").append(ice.localPassword()).append("\r\n");
+        sdp.append("a=fingerprint:sha-256 ")
+                .append(fingerprintOverride != null ? fingerprintOverride : identity.fingerprint()).append("\r\n");
+        sdp.append("a=setup:").append(setup).append("\r\n");
+        sdp.append("a=mid:").append(mid).append("\r\n");
+        for (IceCandidate candidate : ice.localCandidates()) {
+            sdp.append("a=").append(candidate.toSdpValue()).append("\r\n");
+        }
+    }
+
+    private static long randomSsrc() {
+        return ThreadLocalRandom.current().nextLong(1, 0xffffffffL);
+    }
+
+    /** Collects what arrives; allocation here is fine, this is a test and load tool. */
+    private final class Receiver implements SecureTransport.Listener, RtcpVisitor {
+        @Override
+        public boolean acceptsRtpSsrc(long ssrc) {
+            return true;
+        }
+
+        @Override
+        public void onRtp(PacketBuffer packet) {
+            byte[] data = Arrays.copyOfRange(packet.getBuffer(), packet.getOffset(),
+                    packet.getOffset() + packet.getLength());
+            long ssrc = Rtp.ssrc(data, 0);
+            packetsBySsrc.computeIfAbsent(ssrc, k -> new AtomicLong()).incrementAndGet();
+            received.offer(new ReceivedRtp(ssrc, Rtp.payloadType(data, 0), Rtp.sequenceNumber(data, 0),
+                    Rtp.timestamp(data, 0), data, Rtp.headerLength(data, 0, data.length)));
+        }
+
+        @Override
+        public void onRtcp(PacketBuffer packet) {
+            Rtcp.parse(packet.getBuffer(), packet.getOffset(), packet.getLength(), this);
+        }
+
+        @Override
+        public void senderReport(long ssrc, long ntpMiddle, long rtpTimestamp, byte[] buf, int packetOffset,
+                                 int packetLength) {
+            feedback.offer(new ReceivedFeedback("sr", ssrc, ssrc, ntpMiddle));
+        }
+
+        @Override
+        public void reportBlock(long reporterSsrc, long sourceSsrc, int fractionLost, int cumulativeLost,
+                                long extendedHighestSeq, long jitter, long lastSr, long delaySinceLastSr) {
+            feedback.offer(new ReceivedFeedback("rr", reporterSsrc, sourceSsrc, extendedHighestSeq));
+        }
+
+        @Override
+        public void pli(long senderSsrc, long mediaSsrc) {
+            feedback.offer(new ReceivedFeedback("pli", senderSsrc, mediaSsrc, 0));
+        }
+
+        @Override
+        public void fir(long senderSsrc, long mediaSsrc) {
+            feedback.offer(new ReceivedFeedback("fir", senderSsrc, mediaSsrc, 0));
+        }
+
+        @Override
+        public void nack(long senderSsrc, long mediaSsrc, int packetId, int lostBitmask) {
+            feedback.offer(new ReceivedFeedback("nack", senderSsrc, mediaSsrc, packetId));
+        }
+
+        @Override
+        public void remb(long senderSsrc, long bitrate, byte[] buf, int ssrcsOffset, int ssrcCount) {
+            for (int i = 0; i < ssrcCount; i++) {
+                feedback.offer(new ReceivedFeedback("remb", senderSsrc, Rtp.readUint32(buf, ssrcsOffset + 4 * i),
+                        bitrate));
+            }
+        }
+    }
+}

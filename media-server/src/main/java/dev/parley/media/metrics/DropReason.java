@@ -1,0 +1,33 @@
+package dev.parley.media.metrics;
+
+/** Why a packet or request was dropped. Each reason is a counter, exported under its stable name. */
+public enum DropReason {
+    NOT_RTP_OR_DTLS("not_rtp_or_dtls"),
+    STUN_UNKNOWN_UFRAG("stun_unknown_ufrag"),
+    REMOTE_NOT_ALLOWED("remote_not_allowed"),
+    BEFORE_DTLS("before_dtls"),
+    DTLS_FAILED("dtls_failed"),
+    MALFORMED_RTP("malformed_rtp"),
+    MALFORMED_RTCP("malformed_rtcp"),
+    UNKNOWN_SSRC("unknown_ssrc"),
+    SRTP_AUTH_FAIL("srtp_auth_fail"),
+    SRTP_REPLAY("srtp_replay"),
+    SRTP_OTHER("srtp_other"),
+    SRTCP_AUTH_FAIL("srtcp_auth_fail"),
+    SRTCP_REPLAY("srtcp_replay"),
+    RTCP_UNKNOWN_SSRC("rtcp_unknown_ssrc"),
+    PAYLOAD_TYPE_NOT_NEGOTIATED("payload_type_not_negotiated"),
+    SEND_FAILED("send_failed"),
+    TOO_MANY_SSRCS("too_many_ssrcs"),
+    RTX_FROM_PUBLISHER("rtx_from_publisher");
+
+    private final String metricName;
+
+    DropReason(String metricName) {
+        this.metricName = metricName;
+    }
+
+    public String metricName() {
+        return metricName;
+    }
+}

@@ -1,0 +1,65 @@
+package dev.parley.media.metrics;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Packet and byte counters, and one counter per drop reason. Cheap enough for the hot path:
+ * {@link LongAdder} allocates only when threads contend for the first time.
+ */
+public final class MediaCounters {
+    private final LongAdder[] drops = new LongAdder[DropReason.values().length];
+    private final LongAdder packetsIn = new LongAdder();
+    private final LongAdder bytesIn = new LongAdder();
+    private final LongAdder packetsOut = new LongAdder();
+    private final LongAdder bytesOut = new LongAdder();
+
+    public MediaCounters() {
+        for (int i = 0; i < drops.length; i++) {
+            drops[i] = new LongAdder();
+        }
+    }
+
+    public void drop(DropReason reason) {
+        drops[reason.ordinal()].increment();
+    }
+
+    public void received(int bytes) {
+        packetsIn.increment();
+        bytesIn.add(bytes);
+    }
+
+    public void sent(int bytes) {
+        packetsOut.increment();
+        bytesOut.add(bytes);
+    }
+
+    public long drops(DropReason reason) {
+        return drops[reason.ordinal()].sum();
+    }
+
+    public long packetsIn() {
+        return packetsIn.sum();
+    }
+
+    public long bytesIn() {
+        return bytesIn.sum();
+    }
+
+    public long packetsOut() {
+        return packetsOut.sum();
+    }
+
+    public long bytesOut() {
+        return bytesOut.sum();
+    }
+
+    public Map<DropReason, Long> dropsByReason() {
+        Map<DropReason, Long> result = new EnumMap<>(DropReason.class);
+        for (DropReason reason : DropReason.values()) {
+            result.put(reason, drops(reason));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,102 @@
+package dev.parley.media.sdp;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the server forwards: Opus for audio; VP8 (preferred) and H.264 packetization-mode 1 for video, each with
+ * RTX; a few header extensions that survive forwarding unchanged. The mid, rid and transport-wide sequence
+ * extensions are not negotiated: they describe one hop, and the server does not rewrite them.
+ */
+public final class CodecPolicy {
+    public static final String AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+    public static final String ABS_SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
+    public static final String TOFFSET = "urn:ietf:params:rtp-hdrext:toffset";
+    public static final String VIDEO_ORIENTATION = "urn:3gpp:video-orientation";
+
+    private static final Set<String> VIDEO_FEEDBACK = Set.of("nack", "nack pli", "ccm fir", "goog-remb");
+
+    private CodecPolicy() {
+    }
+
+    /** The codecs of an offered section the server accepts, in its order of preference, keeping the offer's PTs. */
+    public static List<Codec> accept(MediaKind kind, List<Codec> offered) {
+        List<Codec> accepted = new ArrayList<>();
+        if (kind == MediaKind.AUDIO) {
+            for (Codec codec : offered) {
+                if (codec.name().equalsIgnoreCase("opus") && codec.clockRate() == 48000) {
+                    accepted.add(codec.withFeedback(List.of()).withPayloadTypes(codec.payloadType(), -1));
+                    break;
+                }
+            }
+            return accepted;
+        }
+        for (Codec codec : offered) {
+            if (codec.isVp8() && codec.clockRate() == 90000) {
+                accepted.add(videoFeedback(codec));
+                break;
+            }
+        }
+        Codec h264 = null;
+        for (Codec codec : offered) {
+            if (codec.isH264() && codec.packetizationMode().equals("1")) {
+                if (h264 == null || codec.fmtpParameter("profile-level-id", "").startsWith("42e0")) {
+                    h264 = codec;
+                }
+                if (codec.fmtpParameter("profile-level-id", "").startsWith("42e0")) {
+                    break;
+                }
+            }
+        }
+        if (h264 != null) {
+            accepted.add(videoFeedback(h264));
+        }
+        return accepted;
+    }
+
+    /** Header extensions from the peer's list that the server keeps, with the peer's ids. */
+    public static List<HeaderExtension> acceptExtensions(MediaKind kind, List<HeaderExtension> offered) {
+        List<HeaderExtension> accepted = new ArrayList<>();
+        for (HeaderExtension extension : offered) {
+            if (extension.id() >= 1 && extension.id() <= 14 && supported(kind).contains(extension.uri())) {
+                accepted.add(extension);
+            }
+        }
+        return accepted;
+    }
+
+    /** The extensions the server offers to subscribers, with its own ids. */
+    public static List<HeaderExtension> offeredExtensions(MediaKind kind) {
+        return kind == MediaKind.AUDIO
+                ? List.of(new HeaderExtension(1, AUDIO_LEVEL), new HeaderExtension(3, ABS_SEND_TIME))
+                : List.of(new HeaderExtension(3, ABS_SEND_TIME), new HeaderExtension(4, TOFFSET),
+                        new HeaderExtension(13, VIDEO_ORIENTATION));
+    }
+
+    /** The server's payload types for a subscriber offer, for a publisher's codec. */
+    public static Codec forSubscriberOffer(Codec codec) {
+        if (codec.name().equalsIgnoreCase("opus")) {
+            return codec.withPayloadTypes(111, -1);
+        }
+        if (codec.isVp8()) {
+            return videoFeedback(codec).withPayloadTypes(96, 97);
+        }
+        return videoFeedback(codec).withPayloadTypes(102, 103);
+    }
+
+    private static Set<String> supported(MediaKind kind) {
+        return kind == MediaKind.AUDIO ? Set.of(AUDIO_LEVEL, ABS_SEND_TIME)
+                : Set.of(ABS_SEND_TIME, TOFFSET, VIDEO_ORIENTATION);
+    }
+
+    private static Codec videoFeedback(Codec codec) {
+        List<String> feedback = new ArrayList<>();
+        for (String fb : List.of("nack", "nack pli", "ccm fir", "goog-remb")) {
+            if (VIDEO_FEEDBACK.contains(fb)) {
+                feedback.add(fb);
+            }
+        }
+        return codec.withFeedback(feedback);
+    }
+}

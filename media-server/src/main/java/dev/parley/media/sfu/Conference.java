@@ -1,0 +1,65 @@
+package dev.parley.media.sfu;
+
+import dev.parley.media.api.TrackEvent;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Endpoints that see each other's tracks. Control operations lock the conference; the media path never does.
+ * Keeps the latest events for polling and calls listeners for the in-process API.
+ */
+final class Conference {
+    private static final Logger LOG = LoggerFactory.getLogger(Conference.class);
+    private static final int EVENTS_KEPT = 1000;
+
+    final String id;
+    final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+    final Map<String, Track> tracks = new LinkedHashMap<>();
+    private final Deque<TrackEvent> events = new ArrayDeque<>();
+    private final List<Consumer<TrackEvent>> listeners = new CopyOnWriteArrayList<>();
+    private long sequence;
+
+    Conference(String id) {
+        this.id = id;
+    }
+
+    /** Records an event built from the next sequence number, then tells the listeners. Call under the lock. */
+    void emit(LongFunction<TrackEvent> event) {
+        TrackEvent built = event.apply(++sequence);
+        events.addLast(built);
+        while (events.size() > EVENTS_KEPT) {
+            events.removeFirst();
+        }
+        for (Consumer<TrackEvent> listener : listeners) {
+            try {
+                listener.accept(built);
+            } catch (RuntimeException e) {
+                LOG.warn("conference {}: event listener failed", id, e);
+            }
+        }
+    }
+
+    synchronized List<TrackEvent> eventsAfter(long after) {
+        List<TrackEvent> result = new ArrayList<>();
+        for (TrackEvent event : events) {
+            if (event.sequence() > after) {
+                result.add(event);
+            }
+        }
+        return result;
+    }
+
+    AutoCloseable addListener(Consumer<TrackEvent> listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+}

@@ -1,0 +1,66 @@
+package dev.parley.media.sfu;
+
+/** A participant (or a WHIP/WHEP session) in a conference, with up to one publish and one subscribe transport. */
+final class Endpoint {
+    /** How the endpoint came to be, which decides what it subscribes to. */
+    enum Role { PARTICIPANT, WHIP, WHEP }
+
+    final String id;
+    final Conference conference;
+    final Role role;
+    PublishTransport publish;
+    SubscribeTransport subscribe;
+
+    Endpoint(String id, Conference conference, Role role) {
+        this.id = id;
+        this.conference = conference;
+        this.role = role;
+    }
+
+    /** Why the endpoint should be expired now, or null while it is healthy. */
+    String expiryReason(long nowNanos, long nowMillis, long connectTimeoutNanos, long consentTimeoutMillis) {
+        if (publish != null && publish.started()) {
+            String reason = transportProblem(publish.transport, publish.startedAtNanos, nowNanos, nowMillis,
+                    connectTimeoutNanos, consentTimeoutMillis);
+            if (reason != null) {
+                return "publish " + reason;
+            }
+        }
+        if (subscribe != null && subscribe.started()) {
+            String reason = transportProblem(subscribe.transport, subscribe.startedAtNanos, nowNanos, nowMillis,
+                    connectTimeoutNanos, consentTimeoutMillis);
+            if (reason != null) {
+                return "subscribe " + reason;
+            }
+        }
+        return null;
+    }
+
+    private static String transportProblem(dev.parley.media.transport.SecureTransport transport, long startedAt,
+                                           long nowNanos, long nowMillis, long connectTimeoutNanos,
+                                           long consentTimeoutMillis) {
+        if (transport.failure() != null) {
+            return "DTLS failed";
+        }
+        if (transport.ice().isFailed()) {
+            return "ICE failed";
+        }
+        if (!transport.isSecure()) {
+            return nowNanos - startedAt > connectTimeoutNanos ? "never connected" : null;
+        }
+        long lastConsent = transport.ice().lastConsent();
+        if (lastConsent > 0 && nowMillis - lastConsent > consentTimeoutMillis) {
+            return "ICE consent lost";
+        }
+        return null;
+    }
+
+    void close() {
+        if (publish != null) {
+            publish.close();
+        }
+        if (subscribe != null) {
+            subscribe.close();
+        }
+    }
+}

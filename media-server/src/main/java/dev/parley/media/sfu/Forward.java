@@ -1,0 +1,120 @@
+package dev.parley.media.sfu;
+
+import dev.parley.media.metrics.DropReason;
+import dev.parley.media.metrics.MediaCounters;
+import dev.parley.media.rtp.Rtp;
+import dev.parley.media.sdp.Codec;
+import dev.parley.media.sdp.HeaderExtension;
+import dev.parley.media.transport.PacketBuffer;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One track to one subscriber, as that subscriber negotiated it: which payload types and header extension ids it
+ * gets (everything else is dropped or blanked), and its RTX stream for retransmissions.
+ */
+final class Forward {
+    final SubscribeTransport subscriber;
+    final Track track;
+    private final short[] payloadTypes = new short[128];
+    private final short[] rtxPayloadTypes = new short[128];
+    private final byte[] extensionIds = new byte[256];
+    private int rtxSequence;
+    volatile long packetsSent;
+    volatile long lastSrNtpMiddle;
+    volatile long lastSrSentNanos;
+    volatile double rttMs = Double.NaN;
+    volatile double reportedLoss;
+
+    Forward(SubscribeTransport subscriber, Track track, List<Codec> remoteCodecs,
+            List<HeaderExtension> remoteExtensions) {
+        this.subscriber = subscriber;
+        this.track = track;
+        Arrays.fill(payloadTypes, (short) -1);
+        Arrays.fill(rtxPayloadTypes, (short) -1);
+        for (Codec published : track.codecs) {
+            for (Codec remote : remoteCodecs) {
+                if (published.sameFormat(remote)) {
+                    payloadTypes[published.payloadType()] = (short) remote.payloadType();
+                    rtxPayloadTypes[published.payloadType()] = (short) remote.rtxPayloadType();
+                    break;
+                }
+            }
+        }
+        for (HeaderExtension published : track.extensions) {
+            for (HeaderExtension remote : remoteExtensions) {
+                if (published.uri().equals(remote.uri())) {
+                    extensionIds[published.id()] = (byte) remote.id();
+                }
+            }
+        }
+        this.rtxSequence = (int) (Math.random() * 0x8000);
+    }
+
+    /** Whether the subscriber accepted at least one of the track's formats. */
+    boolean hasCommonFormat() {
+        for (Codec published : track.codecs) {
+            if (payloadTypes[published.payloadType()] >= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void send(byte[] data, int off, int len, PacketBuffer scratch, MediaCounters counters) {
+        if (!subscriber.transport.isSecure()) {
+            return;
+        }
+        int outPayloadType = payloadTypes[Rtp.payloadType(data, off)];
+        if (outPayloadType < 0) {
+            counters.drop(DropReason.PAYLOAD_TYPE_NOT_NEGOTIATED);
+            return;
+        }
+        scratch.copyFrom(data, off, len);
+        rewrite(scratch, outPayloadType);
+        if (subscriber.transport.sendRtp(scratch)) {
+            packetsSent++;
+        }
+    }
+
+    /** Answers a NACK for one sequence number from the track's cache, as RTX when the subscriber negotiated it. */
+    boolean retransmit(int sequence, PacketBuffer scratch) {
+        RetransmissionCache cache = track.cache;
+        if (cache == null || !subscriber.transport.isSecure() || !cache.copyTo(sequence, scratch)) {
+            return false;
+        }
+        byte[] data = scratch.getBuffer();
+        int pt = Rtp.payloadType(data, 0);
+        int outPayloadType = payloadTypes[pt];
+        if (outPayloadType < 0) {
+            return false;
+        }
+        rewrite(scratch, outPayloadType);
+        int rtxPayloadType = rtxPayloadTypes[pt];
+        if (rtxPayloadType >= 0 && track.rtxSsrc != 0) {
+            int header = Rtp.headerLength(data, 0, scratch.getLength());
+            int length = scratch.getLength();
+            scratch.grow(2);
+            data = scratch.getBuffer();
+            System.arraycopy(data, header, data, header + 2, length - header);
+            Rtp.writeUint16(data, header, sequence);
+            scratch.setLength(length + 2);
+            Rtp.setPayloadType(data, 0, rtxPayloadType);
+            Rtp.setSsrc(data, 0, track.rtxSsrc);
+            Rtp.setSequenceNumber(data, 0, nextRtxSequence());
+        }
+        return subscriber.transport.sendRtp(scratch);
+    }
+
+    private synchronized int nextRtxSequence() {
+        rtxSequence = (rtxSequence + 1) & 0xffff;
+        return rtxSequence;
+    }
+
+    private void rewrite(PacketBuffer packet, int outPayloadType) {
+        byte[] data = packet.getBuffer();
+        int off = packet.getOffset();
+        Rtp.setPayloadType(data, off, outPayloadType);
+        Rtp.rewriteExtensions(data, off, packet.getLength(), extensionIds);
+    }
+}

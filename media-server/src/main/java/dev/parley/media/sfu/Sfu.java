@@ -1,0 +1,448 @@
+package dev.parley.media.sfu;
+
+import dev.parley.media.MediaConfig;
+import dev.parley.media.api.ConferenceInfo;
+import dev.parley.media.api.EndpointInfo;
+import dev.parley.media.api.EndpointStats;
+import dev.parley.media.api.ErrorCode;
+import dev.parley.media.api.MediaApi;
+import dev.parley.media.api.MediaException;
+import dev.parley.media.api.MediaStats;
+import dev.parley.media.api.SubscribeOffer;
+import dev.parley.media.api.TrackEvent;
+import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.WhipResource;
+import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.ice.IceSession;
+import dev.parley.media.ice.SharedUdpPort;
+import dev.parley.media.metrics.DropReason;
+import dev.parley.media.metrics.MediaCounters;
+import dev.parley.media.sdp.PeerDescription;
+import dev.parley.media.sdp.SdpException;
+import dev.parley.media.transport.PacketBuffer;
+import dev.parley.media.transport.SecureTransport;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Conferences of endpoints and the forwarding between them: the media server's operations. */
+public final class Sfu implements MediaApi {
+    private static final Logger LOG = LoggerFactory.getLogger(Sfu.class);
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+
+    private final MediaConfig config;
+    private final List<SharedUdpPort> ports;
+    private final DtlsIdentity identity;
+    private final MediaCounters counters;
+    private final Map<String, Conference> conferences = new ConcurrentHashMap<>();
+    private final AtomicInteger endpointCount = new AtomicInteger();
+    private final PacketBuffer reportBuffer = new PacketBuffer();
+
+    public Sfu(MediaConfig config, List<SharedUdpPort> ports, DtlsIdentity identity, MediaCounters counters) {
+        this.config = config;
+        this.ports = List.copyOf(ports);
+        this.identity = identity;
+        this.counters = counters;
+    }
+
+    @Override
+    public ConferenceInfo createConference(String conferenceId) {
+        String id = conferenceId == null ? newId() : checkId(conferenceId, "conference id");
+        synchronized (conferences) {
+            if (conferences.containsKey(id)) {
+                throw new MediaException(ErrorCode.CONFERENCE_EXISTS, "conference " + id + " exists");
+            }
+            if (conferences.size() >= config.maxConferences()) {
+                throw new MediaException(ErrorCode.CAPACITY_CONFERENCES,
+                        "the media server holds its maximum of " + config.maxConferences() + " conferences");
+            }
+            conferences.put(id, new Conference(id));
+        }
+        return new ConferenceInfo(id, List.of());
+    }
+
+    @Override
+    public void closeConference(String conferenceId) {
+        Conference conference = conference(conferenceId);
+        synchronized (conference) {
+            for (Endpoint endpoint : new ArrayList<>(conference.endpoints.values())) {
+                removeEndpoint(conference, endpoint, "conference closed");
+            }
+        }
+        conferences.remove(conferenceId, conference);
+    }
+
+    @Override
+    public List<ConferenceInfo> conferences() {
+        List<ConferenceInfo> result = new ArrayList<>();
+        for (Conference conference : conferences.values()) {
+            synchronized (conference) {
+                result.add(new ConferenceInfo(conference.id, List.copyOf(conference.endpoints.keySet())));
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public EndpointInfo createEndpoint(String conferenceId, String endpointId) {
+        Conference conference = conference(conferenceId);
+        String id = endpointId == null ? newId() : checkId(endpointId, "endpoint id");
+        synchronized (conference) {
+            addEndpoint(conference, id, Endpoint.Role.PARTICIPANT);
+        }
+        return new EndpointInfo(conference.id, id);
+    }
+
+    private Endpoint addEndpoint(Conference conference, String id, Endpoint.Role role) {
+        if (conference.endpoints.containsKey(id)) {
+            throw new MediaException(ErrorCode.ENDPOINT_EXISTS, "endpoint " + id + " exists");
+        }
+        if (endpointCount.incrementAndGet() > config.maxEndpoints()) {
+            endpointCount.decrementAndGet();
+            throw new MediaException(ErrorCode.CAPACITY_ENDPOINTS,
+                    "the media server holds its maximum of " + config.maxEndpoints() + " endpoints");
+        }
+        Endpoint endpoint = new Endpoint(id, conference, role);
+        conference.endpoints.put(id, endpoint);
+        return endpoint;
+    }
+
+    @Override
+    public void closeEndpoint(String conferenceId, String endpointId) {
+        Conference conference = conference(conferenceId);
+        synchronized (conference) {
+            removeEndpoint(conference, endpoint(conference, endpointId), "closed");
+        }
+    }
+
+    @Override
+    public String publish(String conferenceId, String endpointId, String sdpOffer) {
+        PeerDescription offer = parse(sdpOffer);
+        Conference conference = conference(conferenceId);
+        synchronized (conference) {
+            return publish(conference, endpoint(conference, endpointId), offer);
+        }
+    }
+
+    private String publish(Conference conference, Endpoint endpoint, PeerDescription offer) {
+        if (endpoint.publish == null) {
+            endpoint.publish = new PublishTransport(endpoint, newTransport(conference, endpoint, "pub"), counters,
+                    config.maxBitrate());
+        }
+        PublishTransport.OfferResult result = endpoint.publish.applyOffer(offer);
+        for (Track track : result.removed()) {
+            removeTrack(conference, track);
+        }
+        for (Track track : result.added()) {
+            conference.tracks.put(track.id, track);
+            conference.emit(seq -> new TrackEvent.TrackAdded(seq, conference.id, track.info()));
+        }
+        if (!result.added().isEmpty() || !result.removed().isEmpty()) {
+            announceSubscriptionChanges(conference, endpoint);
+        }
+        return result.answer();
+    }
+
+    @Override
+    public Optional<SubscribeOffer> subscribeOffer(String conferenceId, String endpointId) {
+        Conference conference = conference(conferenceId);
+        synchronized (conference) {
+            Endpoint endpoint = endpoint(conference, endpointId);
+            if (endpoint.role != Endpoint.Role.PARTICIPANT) {
+                throw new MediaException(ErrorCode.INVALID_REQUEST, "WHIP and WHEP endpoints have no subscribe offer");
+            }
+            List<Track> wanted = wantedTracks(conference, endpoint);
+            if (endpoint.subscribe == null) {
+                if (wanted.isEmpty()) {
+                    return Optional.empty();
+                }
+                endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "sub"),
+                        counters);
+            }
+            SubscribeTransport subscribe = endpoint.subscribe;
+            return subscribe.createOffer(wanted).map(sdp -> new SubscribeOffer(sdp, subscribe.version()));
+        }
+    }
+
+    @Override
+    public void subscribeAnswer(String conferenceId, String endpointId, String sdpAnswer) {
+        PeerDescription answer = parse(sdpAnswer);
+        Conference conference = conference(conferenceId);
+        synchronized (conference) {
+            Endpoint endpoint = endpoint(conference, endpointId);
+            if (endpoint.subscribe == null) {
+                throw new MediaException(ErrorCode.INVALID_SDP, "no subscribe offer is outstanding");
+            }
+            endpoint.subscribe.applyAnswer(answer);
+        }
+    }
+
+    @Override
+    public List<TrackInfo> tracks(String conferenceId) {
+        Conference conference = conference(conferenceId);
+        synchronized (conference) {
+            return conference.tracks.values().stream().map(Track::info).toList();
+        }
+    }
+
+    @Override
+    public List<TrackEvent> events(String conferenceId, long afterSequence) {
+        return conference(conferenceId).eventsAfter(afterSequence);
+    }
+
+    @Override
+    public AutoCloseable onEvent(String conferenceId, Consumer<TrackEvent> listener) {
+        return conference(conferenceId).addListener(listener);
+    }
+
+    @Override
+    public WhipResource whipPublish(String conferenceId, String sdpOffer) {
+        PeerDescription offer = parse(sdpOffer);
+        checkId(conferenceId, "conference id");
+        Conference conference;
+        synchronized (conferences) {
+            conference = conferences.get(conferenceId);
+            if (conference == null) {
+                createConference(conferenceId);
+                conference = conferences.get(conferenceId);
+            }
+        }
+        synchronized (conference) {
+            Endpoint endpoint = addEndpoint(conference, newId(), Endpoint.Role.WHIP);
+            try {
+                String answer = publish(conference, endpoint, offer);
+                return new WhipResource(conference.id, endpoint.id, answer);
+            } catch (RuntimeException e) {
+                removeEndpoint(conference, endpoint, "publish failed");
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer) {
+        PeerDescription offer = parse(sdpOffer);
+        Conference conference = conference(conferenceId);
+        synchronized (conference) {
+            Endpoint publisher = endpoint(conference, publisherId);
+            List<Track> tracks = publisher.publish == null ? List.of() : publisher.publish.tracks();
+            if (tracks.isEmpty()) {
+                throw new MediaException(ErrorCode.NO_TRACKS, "endpoint " + publisherId + " publishes nothing");
+            }
+            Endpoint endpoint = addEndpoint(conference, newId(), Endpoint.Role.WHEP);
+            try {
+                endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "whep"),
+                        counters);
+                return new WhipResource(conference.id, endpoint.id, endpoint.subscribe.answerOffer(offer, tracks));
+            } catch (RuntimeException e) {
+                removeEndpoint(conference, endpoint, "play failed");
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public MediaStats stats() {
+        Map<String, Long> drops = new LinkedHashMap<>();
+        for (DropReason reason : DropReason.values()) {
+            drops.put(reason.metricName(), counters.drops(reason));
+        }
+        List<EndpointStats> endpoints = new ArrayList<>();
+        for (Conference conference : conferences.values()) {
+            synchronized (conference) {
+                for (Endpoint endpoint : conference.endpoints.values()) {
+                    endpoints.add(endpointStats(conference, endpoint));
+                }
+            }
+        }
+        return new MediaStats(conferences.size(), endpointCount.get(), counters.packetsIn(), counters.bytesIn(),
+                counters.packetsOut(), counters.bytesOut(), drops, endpoints);
+    }
+
+    /** Live endpoints over all conferences. */
+    public int endpointCount() {
+        return endpointCount.get();
+    }
+
+    public int conferenceCount() {
+        return conferences.size();
+    }
+
+    private EndpointStats endpointStats(Conference conference, Endpoint endpoint) {
+        PublishTransport publish = endpoint.publish;
+        SubscribeTransport subscribe = endpoint.subscribe;
+        long sent = 0;
+        double rttSum = 0;
+        int rttCount = 0;
+        double subscribeLoss = 0;
+        if (subscribe != null) {
+            for (Forward forward : subscribe.forwards()) {
+                sent += forward.packetsSent;
+                if (!Double.isNaN(forward.rttMs)) {
+                    rttSum += forward.rttMs;
+                    rttCount++;
+                }
+                subscribeLoss = Math.max(subscribeLoss, forward.reportedLoss);
+            }
+        }
+        String profile = publish != null && publish.transport.profile() != null ? publish.transport.profile().name()
+                : subscribe != null && subscribe.transport.profile() != null ? subscribe.transport.profile().name()
+                : null;
+        return new EndpointStats(conference.id, endpoint.id, publish != null && publish.transport.isSecure(),
+                subscribe != null && subscribe.transport.isSecure(), profile,
+                publish == null ? 0 : publish.packetsReceived(), sent, rttCount == 0 ? null : rttSum / rttCount,
+                publish == null ? 0 : publish.lossFraction(), subscribeLoss,
+                publish == null ? 0 : publish.bandwidthEstimate());
+    }
+
+    /** Expires endpoints that never connected or lost ICE consent. Run about once a second. */
+    public void expireEndpoints() {
+        long nowNanos = System.nanoTime();
+        long nowMillis = System.currentTimeMillis();
+        for (Conference conference : conferences.values()) {
+            synchronized (conference) {
+                for (Endpoint endpoint : new ArrayList<>(conference.endpoints.values())) {
+                    String reason = endpoint.expiryReason(nowNanos, nowMillis, config.connectTimeout().toNanos(),
+                            config.consentTimeout().toMillis());
+                    if (reason != null) {
+                        LOG.info("conference {}: expiring endpoint {}: {}", conference.id, endpoint.id, reason);
+                        removeEndpoint(conference, endpoint, reason);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Sends receiver reports and bandwidth estimates to every publisher. Run about once a second, one thread. */
+    public void sendReports() {
+        long nowNanos = System.nanoTime();
+        long nowMillis = System.currentTimeMillis();
+        List<PublishTransport> publishers = new ArrayList<>();
+        for (Conference conference : conferences.values()) {
+            synchronized (conference) {
+                for (Endpoint endpoint : conference.endpoints.values()) {
+                    if (endpoint.publish != null) {
+                        publishers.add(endpoint.publish);
+                    }
+                }
+            }
+        }
+        for (PublishTransport publisher : publishers) {
+            publisher.sendReports(reportBuffer, nowNanos, nowMillis);
+        }
+    }
+
+    public void close() {
+        for (Conference conference : new ArrayList<>(conferences.values())) {
+            closeConference(conference.id);
+        }
+    }
+
+    private void removeEndpoint(Conference conference, Endpoint endpoint, String reason) {
+        if (conference.endpoints.remove(endpoint.id) == null) {
+            return;
+        }
+        endpointCount.decrementAndGet();
+        if (endpoint.publish != null) {
+            for (Track track : endpoint.publish.tracks()) {
+                removeTrack(conference, track);
+            }
+            announceSubscriptionChanges(conference, endpoint);
+        }
+        endpoint.close();
+        conference.emit(seq -> new TrackEvent.EndpointClosed(seq, conference.id, endpoint.id, reason));
+        for (Endpoint other : new ArrayList<>(conference.endpoints.values())) {
+            if (other.role == Endpoint.Role.WHEP && other.subscribe != null && other.subscribe.forwards().isEmpty()
+                    && endpoint.role != Endpoint.Role.WHEP) {
+                removeEndpoint(conference, other, "publisher gone");
+            }
+        }
+    }
+
+    private void removeTrack(Conference conference, Track track) {
+        if (conference.tracks.remove(track.id) == null) {
+            return;
+        }
+        for (Endpoint endpoint : conference.endpoints.values()) {
+            if (endpoint.subscribe != null) {
+                endpoint.subscribe.trackRemoved(track);
+            }
+        }
+        track.removeAllForwards();
+        conference.emit(seq -> new TrackEvent.TrackRemoved(seq, conference.id, track.id, track.source.endpoint.id));
+    }
+
+    private void announceSubscriptionChanges(Conference conference, Endpoint publisher) {
+        for (Endpoint endpoint : conference.endpoints.values()) {
+            if (endpoint != publisher && endpoint.role == Endpoint.Role.PARTICIPANT) {
+                conference.emit(seq -> new TrackEvent.SubscriptionChanged(seq, conference.id, endpoint.id));
+            }
+        }
+    }
+
+    private List<Track> wantedTracks(Conference conference, Endpoint endpoint) {
+        List<Track> wanted = new ArrayList<>();
+        for (Track track : conference.tracks.values()) {
+            if (track.source.endpoint != endpoint) {
+                wanted.add(track);
+            }
+        }
+        return wanted;
+    }
+
+    private SecureTransport newTransport(Conference conference, Endpoint endpoint, String purpose) {
+        try {
+            IceSession ice = IceSession.server(ports, config.publicAddress(), config.allowedRemoteNetworks());
+            return new SecureTransport(conference.id + "/" + endpoint.id + "/" + purpose, ice, identity,
+                    config.srtpProfiles(), counters);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create an ICE agent", e);
+        }
+    }
+
+    private Conference conference(String conferenceId) {
+        Conference conference = conferenceId == null ? null : conferences.get(conferenceId);
+        if (conference == null) {
+            throw new MediaException(ErrorCode.NOT_FOUND, "no conference " + conferenceId);
+        }
+        return conference;
+    }
+
+    private static Endpoint endpoint(Conference conference, String endpointId) {
+        Endpoint endpoint = endpointId == null ? null : conference.endpoints.get(endpointId);
+        if (endpoint == null) {
+            throw new MediaException(ErrorCode.NOT_FOUND, "no endpoint " + endpointId + " in " + conference.id);
+        }
+        return endpoint;
+    }
+
+    private static PeerDescription parse(String sdp) {
+        try {
+            return PeerDescription.parse(sdp);
+        } catch (SdpException e) {
+            throw new MediaException(ErrorCode.INVALID_SDP, e.getMessage());
+        }
+    }
+
+    private static String checkId(String id, String what) {
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new MediaException(ErrorCode.INVALID_REQUEST,
+                    what + " must be 1-64 characters of letters, digits, '_', '.', ':' or '-'");
+        }
+        return id;
+    }
+
+    private static String newId() {
+        return UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    }
+}

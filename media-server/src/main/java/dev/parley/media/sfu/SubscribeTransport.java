@@ -1,0 +1,345 @@
+package dev.parley.media.sfu;
+
+import dev.parley.media.api.ErrorCode;
+import dev.parley.media.api.MediaException;
+import dev.parley.media.metrics.DropReason;
+import dev.parley.media.metrics.MediaCounters;
+import dev.parley.media.rtp.Rtcp;
+import dev.parley.media.rtp.RtcpVisitor;
+import dev.parley.media.sdp.Codec;
+import dev.parley.media.sdp.CodecPolicy;
+import dev.parley.media.sdp.Direction;
+import dev.parley.media.sdp.HeaderExtension;
+import dev.parley.media.sdp.MediaKind;
+import dev.parley.media.sdp.OfferedMedia;
+import dev.parley.media.sdp.PeerDescription;
+import dev.parley.media.sdp.SdpWriter;
+import dev.parley.media.srtp.SsrcTable;
+import dev.parley.media.transport.PacketBuffer;
+import dev.parley.media.transport.SecureTransport;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A participant's subscribe transport: the server sends the conference's other tracks. Either the server offers
+ * (participants, on every change of the remote tracks) or the client does (WHEP). Its receive thread handles the
+ * subscriber's RTCP: keyframe requests go to the publisher, NACKs are answered from the cache, receiver reports
+ * give RTT and loss. Feedback about SSRCs it was not given is dropped and counted.
+ */
+final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor {
+    final Endpoint endpoint;
+    final SecureTransport transport;
+    private final MediaCounters counters;
+    private final List<Slot> slots = new ArrayList<>();
+    private final SsrcTable<Forward> forwardsBySsrc = new SsrcTable<>();
+    private final SsrcTable<Forward> forwardsByRtxSsrc = new SsrcTable<>();
+    private final PacketBuffer retransmitScratch = new PacketBuffer();
+    private final long sessionId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+    private long version;
+    private boolean started;
+    volatile long startedAtNanos;
+    private volatile long reportedBitrate;
+
+    /** One m-section of the subscribe transport and the track it carries, if any. */
+    private static final class Slot {
+        final String mid;
+        final MediaKind kind;
+        Track track;
+        Forward forward;
+
+        Slot(String mid, MediaKind kind, Track track) {
+            this.mid = mid;
+            this.kind = kind;
+            this.track = track;
+        }
+    }
+
+    SubscribeTransport(Endpoint endpoint, SecureTransport transport, MediaCounters counters) {
+        this.endpoint = endpoint;
+        this.transport = transport;
+        this.counters = counters;
+    }
+
+    /** Builds the next server offer for the wanted tracks (under the conference lock); empty if nothing to send. */
+    Optional<String> createOffer(Collection<Track> wanted) {
+        for (Slot slot : slots) {
+            if (slot.track != null && !wanted.contains(slot.track)) {
+                detach(slot);
+                slot.track = null;
+            }
+        }
+        for (Track track : wanted) {
+            if (slots.stream().anyMatch(s -> s.track == track)) {
+                continue;
+            }
+            Slot free = slots.stream().filter(s -> s.track == null && s.kind == track.kind).findFirst().orElse(null);
+            if (free != null) {
+                free.track = track;
+            } else {
+                slots.add(new Slot(Integer.toString(slots.size()), track.kind, track));
+            }
+        }
+        if (slots.isEmpty()) {
+            return Optional.empty();
+        }
+        List<SdpWriter.Section> sections = new ArrayList<>();
+        for (Slot slot : slots) {
+            if (slot.track == null) {
+                Codec placeholder = slot.kind == MediaKind.AUDIO
+                        ? new Codec("opus", 48000, 2, 111, "minptime=10;useinbandfec=1", List.of(), -1)
+                        : new Codec("VP8", 90000, 1, 96, "", List.of(), 97);
+                sections.add(new SdpWriter.Section(slot.mid, slot.kind, false, Direction.INACTIVE,
+                        List.of(placeholder), List.of(), 0, 0, null, null));
+                continue;
+            }
+            Track track = slot.track;
+            List<Codec> codecs = new ArrayList<>();
+            for (Codec codec : track.codecs) {
+                Codec offered = CodecPolicy.forSubscriberOffer(codec);
+                if (codecs.stream().noneMatch(c -> c.payloadType() == offered.payloadType())) {
+                    codecs.add(offered);
+                }
+            }
+            sections.add(new SdpWriter.Section(slot.mid, slot.kind, false, Direction.SENDONLY, codecs,
+                    CodecPolicy.offeredExtensions(slot.kind), track.ssrc, track.rtxSsrc,
+                    "parley-" + track.source.endpoint.id, track.streamId + " " + track.mediaStreamTrackId));
+        }
+        return Optional.of(SdpWriter.write(sessionId, ++version, local(), "actpass", sections));
+    }
+
+    long version() {
+        return version;
+    }
+
+    /** Applies the client's answer to the latest offer (under the conference lock). */
+    void applyAnswer(PeerDescription answer) {
+        if (version == 0) {
+            throw new MediaException(ErrorCode.INVALID_SDP, "no subscribe offer is outstanding");
+        }
+        for (Slot slot : slots) {
+            OfferedMedia media = answer.media().stream().filter(m -> m.mid().equals(slot.mid)).findFirst()
+                    .orElse(null);
+            if (slot.track == null || media == null || media.rejected() || !media.direction().receives()) {
+                detach(slot);
+                continue;
+            }
+            attach(slot, media.codecs(), media.extensions());
+        }
+        start(answer, "passive".equals(answer.transport().setup()));
+    }
+
+    /** WHEP: the client offers; each receiving m-section gets a track of its kind. Returns the answer. */
+    String answerOffer(PeerDescription offer, List<Track> tracks) {
+        if (started) {
+            throw new MediaException(ErrorCode.INVALID_SDP, "this WHEP session is already negotiated");
+        }
+        List<Track> unassigned = new ArrayList<>(tracks);
+        List<SdpWriter.Section> sections = new ArrayList<>();
+        for (OfferedMedia media : offer.media()) {
+            MediaKind kind = media.kind() == null ? MediaKind.AUDIO : media.kind();
+            Track track = media.rejected() || !media.direction().receives() ? null
+                    : unassigned.stream().filter(t -> t.kind == kind).findFirst().orElse(null);
+            List<Codec> codecs = new ArrayList<>();
+            if (track != null) {
+                for (Codec published : track.codecs) {
+                    media.codecs().stream().filter(published::sameFormat).findFirst()
+                            .ifPresent(remote -> codecs.add(remote.withFeedback(
+                                    kind == MediaKind.VIDEO ? List.of("nack", "nack pli", "ccm fir", "goog-remb")
+                                            : List.of())));
+                }
+            }
+            if (track == null || codecs.isEmpty()) {
+                sections.add(new SdpWriter.Section(media.mid(), kind, true, Direction.INACTIVE, List.of(), List.of(),
+                        0, 0, null, null));
+                continue;
+            }
+            unassigned.remove(track);
+            List<HeaderExtension> extensions = CodecPolicy.acceptExtensions(kind, media.extensions());
+            Slot slot = new Slot(media.mid(), kind, track);
+            slots.add(slot);
+            attach(slot, codecs, extensions);
+            sections.add(new SdpWriter.Section(media.mid(), kind, false, Direction.SENDONLY, codecs, extensions,
+                    track.ssrc, track.rtxSsrc, "parley-" + track.source.endpoint.id,
+                    track.streamId + " " + track.mediaStreamTrackId));
+        }
+        if (slots.isEmpty()) {
+            throw new MediaException(ErrorCode.NO_TRACKS, "the offer receives none of the publisher's tracks");
+        }
+        boolean weAreClient = "passive".equals(offer.transport().setup());
+        String answer = SdpWriter.write(sessionId, ++version, local(), weAreClient ? "active" : "passive", sections);
+        start(offer, weAreClient);
+        return answer;
+    }
+
+    /** Stops sending a track that went away (under the conference lock); the next offer marks it inactive. */
+    void trackRemoved(Track track) {
+        for (Slot slot : slots) {
+            if (slot.track == track) {
+                detach(slot);
+                slot.track = null;
+            }
+        }
+    }
+
+    boolean carries(Track track) {
+        return slots.stream().anyMatch(s -> s.track == track);
+    }
+
+    boolean started() {
+        return started;
+    }
+
+    private void start(PeerDescription remote, boolean weAreClient) {
+        if (started) {
+            return;
+        }
+        started = true;
+        startedAtNanos = System.nanoTime();
+        transport.start(weAreClient ? SecureTransport.DtlsRole.CLIENT : SecureTransport.DtlsRole.SERVER,
+                remote.transport().fingerprint(), remote.transport().ufrag(), remote.transport().password(),
+                remote.transport().candidates(), this);
+    }
+
+    private SdpWriter.LocalTransport local() {
+        return new SdpWriter.LocalTransport(transport.ice().localUfrag(), transport.ice().localPassword(),
+                transport.localFingerprint(), transport.ice().localCandidates());
+    }
+
+    private void attach(Slot slot, List<Codec> remoteCodecs, List<HeaderExtension> remoteExtensions) {
+        Forward forward = new Forward(this, slot.track, remoteCodecs, remoteExtensions);
+        if (!forward.hasCommonFormat()) {
+            detach(slot);
+            return;
+        }
+        if (slot.forward != null) {
+            slot.track.removeForward(slot.forward);
+        }
+        slot.forward = forward;
+        forwardsBySsrc.put(slot.track.ssrc, forward);
+        if (slot.track.rtxSsrc != 0) {
+            forwardsByRtxSsrc.put(slot.track.rtxSsrc, forward);
+        }
+        slot.track.addForward(forward);
+        slot.track.source.requestKeyframe(slot.track);
+    }
+
+    private void detach(Slot slot) {
+        if (slot.forward != null) {
+            slot.forward.track.removeForward(slot.forward);
+            forwardsBySsrc.remove(slot.forward.track.ssrc);
+            forwardsByRtxSsrc.remove(slot.forward.track.rtxSsrc);
+            slot.forward = null;
+        }
+    }
+
+    List<Forward> forwards() {
+        List<Forward> result = new ArrayList<>();
+        for (Slot slot : slots) {
+            if (slot.forward != null) {
+                result.add(slot.forward);
+            }
+        }
+        return result;
+    }
+
+    long reportedBitrate() {
+        return reportedBitrate;
+    }
+
+    @Override
+    public void onSecure() {
+        for (Forward forward : forwardsSnapshot()) {
+            forward.track.source.requestKeyframe(forward.track);
+        }
+    }
+
+    private List<Forward> forwardsSnapshot() {
+        synchronized (endpoint.conference) {
+            return forwards();
+        }
+    }
+
+    @Override
+    public boolean acceptsRtpSsrc(long ssrc) {
+        return false;
+    }
+
+    @Override
+    public void onRtp(PacketBuffer packet) {
+        counters.drop(DropReason.UNKNOWN_SSRC);
+    }
+
+    @Override
+    public void onRtcp(PacketBuffer packet) {
+        Rtcp.parse(packet.getBuffer(), packet.getOffset(), packet.getLength(), this);
+    }
+
+    @Override
+    public void pli(long senderSsrc, long mediaSsrc) {
+        keyframeRequest(mediaSsrc);
+    }
+
+    @Override
+    public void fir(long senderSsrc, long mediaSsrc) {
+        keyframeRequest(mediaSsrc);
+    }
+
+    private void keyframeRequest(long mediaSsrc) {
+        Forward forward = forwardsBySsrc.get(mediaSsrc);
+        if (forward == null) {
+            counters.drop(DropReason.RTCP_UNKNOWN_SSRC);
+            return;
+        }
+        forward.track.source.requestKeyframe(forward.track);
+    }
+
+    @Override
+    public void nack(long senderSsrc, long mediaSsrc, int packetId, int lostBitmask) {
+        Forward forward = forwardsBySsrc.get(mediaSsrc);
+        if (forward == null) {
+            counters.drop(DropReason.RTCP_UNKNOWN_SSRC);
+            return;
+        }
+        forward.retransmit(packetId, retransmitScratch);
+        for (int bit = 0; bit < 16; bit++) {
+            if ((lostBitmask & (1 << bit)) != 0) {
+                forward.retransmit((packetId + bit + 1) & 0xffff, retransmitScratch);
+            }
+        }
+    }
+
+    @Override
+    public void reportBlock(long reporterSsrc, long sourceSsrc, int fractionLost, int cumulativeLost,
+                            long extendedHighestSeq, long jitter, long lastSr, long delaySinceLastSr) {
+        Forward forward = forwardsBySsrc.get(sourceSsrc);
+        if (forward == null) {
+            if (forwardsByRtxSsrc.get(sourceSsrc) == null) {
+                counters.drop(DropReason.RTCP_UNKNOWN_SSRC);
+            }
+            return;
+        }
+        forward.reportedLoss = fractionLost / 256.0;
+        if (lastSr != 0 && lastSr == forward.lastSrNtpMiddle && forward.lastSrSentNanos != 0) {
+            double elapsedMs = (System.nanoTime() - forward.lastSrSentNanos) / 1e6;
+            double rtt = elapsedMs - delaySinceLastSr * 1000.0 / 65536.0;
+            if (rtt >= 0) {
+                forward.rttMs = rtt;
+            }
+        }
+    }
+
+    @Override
+    public void remb(long senderSsrc, long bitrate, byte[] buf, int ssrcsOffset, int ssrcCount) {
+        reportedBitrate = bitrate;
+    }
+
+    void close() {
+        for (Slot slot : slots) {
+            detach(slot);
+        }
+        transport.close();
+    }
+}

@@ -1,0 +1,99 @@
+package dev.parley.media.transport;
+
+import java.net.DatagramPacket;
+import org.jitsi.utils.ByteArrayBuffer;
+
+/**
+ * A reusable packet: a fixed byte array with room for SRTP tags, and the {@link DatagramPacket} that sends or
+ * receives it. Owned by one thread at a time; reused for every packet that thread handles.
+ */
+public final class PacketBuffer implements ByteArrayBuffer {
+    public static final int CAPACITY = 2048;
+
+    private byte[] data = new byte[CAPACITY];
+    private int offset;
+    private int length;
+    private final DatagramPacket datagram = new DatagramPacket(data, 0, data.length);
+
+    @Override
+    public byte[] getBuffer() {
+        return data;
+    }
+
+    @Override
+    public int getOffset() {
+        return offset;
+    }
+
+    @Override
+    public int getLength() {
+        return length;
+    }
+
+    @Override
+    public void setLength(int length) {
+        this.length = length;
+    }
+
+    @Override
+    public void setOffset(int offset) {
+        this.offset = offset;
+    }
+
+    @Override
+    public boolean isInvalid() {
+        return false;
+    }
+
+    @Override
+    public void readRegionToBuff(int off, int len, byte[] out) {
+        System.arraycopy(data, offset + off, out, 0, len);
+    }
+
+    @Override
+    public void grow(int howMuch) {
+        if (offset + length + howMuch > data.length) {
+            byte[] bigger = new byte[offset + length + howMuch];
+            System.arraycopy(data, 0, bigger, 0, offset + length);
+            data = bigger;
+            datagram.setData(data);
+        }
+    }
+
+    @Override
+    public void append(byte[] bytes, int len) {
+        grow(len);
+        System.arraycopy(bytes, 0, data, offset + length, len);
+        length += len;
+    }
+
+    @Override
+    public void shrink(int len) {
+        length = Math.max(0, length - len);
+    }
+
+    /** Copies another packet's bytes into this one, at offset 0. */
+    public void copyFrom(byte[] source, int sourceOffset, int sourceLength) {
+        offset = 0;
+        length = 0;
+        grow(sourceLength);
+        System.arraycopy(source, sourceOffset, data, 0, sourceLength);
+        length = sourceLength;
+    }
+
+    public void copyFrom(PacketBuffer other) {
+        copyFrom(other.data, other.offset, other.length);
+    }
+
+    /** The datagram for receiving into the whole array. */
+    DatagramPacket datagramForReceive() {
+        datagram.setData(data, 0, data.length);
+        return datagram;
+    }
+
+    /** The datagram holding this packet's current region, for sending. */
+    DatagramPacket datagramForSend() {
+        datagram.setData(data, offset, length);
+        return datagram;
+    }
+}

@@ -1,0 +1,346 @@
+package dev.parley.media.transport;
+
+import dev.parley.media.dtls.DtlsHandshake;
+import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.ice.IceCandidate;
+import dev.parley.media.ice.IceSession;
+import dev.parley.media.metrics.DropReason;
+import dev.parley.media.metrics.MediaCounters;
+import dev.parley.media.rtp.Rtcp;
+import dev.parley.media.rtp.Rtp;
+import dev.parley.media.srtp.SrtpKeys;
+import dev.parley.media.srtp.SrtpProfile;
+import dev.parley.media.srtp.SrtpSession;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.SocketException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.bouncycastle.tls.DatagramTransport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * ICE, then DTLS, then SRTP over one component socket. One receive thread per transport owns the inbound path:
+ * it demultiplexes (RFC 7983), decrypts once and hands plain RTP/RTCP to the {@link Listener} in the same thread.
+ * Sending protects the caller's buffer in place and writes it to the selected ICE pair.
+ */
+public final class SecureTransport implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SecureTransport.class);
+    private static final int MAX_RECEIVE_SSRCS = 64;
+
+    /** Which DTLS role this side plays. */
+    public enum DtlsRole { SERVER, CLIENT }
+
+    /** What the transport reports, all on its receive thread except {@link #onSecure} and {@link #onFailed}. */
+    public interface Listener {
+        /** Whether RTP from this SSRC is expected; unexpected SSRCs are dropped before decryption. */
+        boolean acceptsRtpSsrc(long ssrc);
+
+        void onRtp(PacketBuffer packet);
+
+        void onRtcp(PacketBuffer packet);
+
+        default void onSecure() {
+        }
+
+        default void onFailed(String reason) {
+        }
+    }
+
+    private final String name;
+    private final IceSession ice;
+    private final DtlsIdentity identity;
+    private final List<SrtpProfile> profiles;
+    private final MediaCounters counters;
+    private final BlockingQueue<byte[]> dtlsInbound = new ArrayBlockingQueue<>(64);
+    private volatile SrtpSession srtp;
+    private volatile Listener listener;
+    private volatile boolean closed;
+    private volatile String failure;
+    private Thread receiver;
+    private Thread handshaker;
+
+    public SecureTransport(String name, IceSession ice, DtlsIdentity identity, List<SrtpProfile> profiles,
+                           MediaCounters counters) {
+        this.name = name;
+        this.ice = ice;
+        this.identity = identity;
+        this.profiles = List.copyOf(profiles);
+        this.counters = counters;
+    }
+
+    public IceSession ice() {
+        return ice;
+    }
+
+    public String localFingerprint() {
+        return identity.fingerprint();
+    }
+
+    /** Starts ICE with the peer's parameters, the receive thread, and the DTLS handshake. */
+    public synchronized void start(DtlsRole role, String remoteFingerprint, String remoteUfrag, String remotePassword,
+                                   List<IceCandidate> remoteCandidates, Listener listener) {
+        if (receiver != null) {
+            throw new IllegalStateException("already started");
+        }
+        this.listener = listener;
+        ice.start(remoteUfrag, remotePassword, remoteCandidates);
+        receiver = new Thread(this::receiveLoop, "rx-" + name);
+        receiver.setDaemon(true);
+        receiver.start();
+        handshaker = new Thread(() -> handshake(role, remoteFingerprint), "dtls-" + name);
+        handshaker.setDaemon(true);
+        handshaker.start();
+    }
+
+    public boolean isSecure() {
+        return srtp != null && !closed;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Why DTLS failed, or null. */
+    public String failure() {
+        return failure;
+    }
+
+    public SrtpProfile profile() {
+        SrtpSession session = srtp;
+        return session == null ? null : session.profile();
+    }
+
+    /** Protects the packet in place and sends it; false (and counted) when it could not be sent. */
+    public boolean sendRtp(PacketBuffer packet) {
+        SrtpSession session = srtp;
+        if (session == null || closed) {
+            return false;
+        }
+        if (!session.protectRtp(packet)) {
+            counters.drop(DropReason.SRTP_OTHER);
+            return false;
+        }
+        return send(packet);
+    }
+
+    public boolean sendRtcp(PacketBuffer packet) {
+        SrtpSession session = srtp;
+        if (session == null || closed) {
+            return false;
+        }
+        if (!session.protectRtcp(packet)) {
+            counters.drop(DropReason.SRTP_OTHER);
+            return false;
+        }
+        return send(packet);
+    }
+
+    /** Protects without sending, for peers that replay or tamper with packets on purpose (tests, load tools). */
+    public boolean protect(PacketBuffer packet, boolean rtcp) {
+        SrtpSession session = srtp;
+        return session != null && (rtcp ? session.protectRtcp(packet) : session.protectRtp(packet));
+    }
+
+    /** Sends bytes as they are, without SRTP (used by tests that play a misbehaving peer). */
+    public boolean sendRaw(PacketBuffer packet) {
+        return send(packet);
+    }
+
+    private boolean send(PacketBuffer packet) {
+        try {
+            int length = packet.getLength();
+            ice.socket().send(packet.datagramForSend());
+            counters.sent(length);
+            return true;
+        } catch (IOException e) {
+            counters.drop(DropReason.SEND_FAILED);
+            return false;
+        }
+    }
+
+    private void receiveLoop() {
+        PacketBuffer buffer = new PacketBuffer();
+        while (!closed) {
+            DatagramPacket datagram = buffer.datagramForReceive();
+            try {
+                ice.socket().receive(datagram);
+            } catch (SocketException e) {
+                break;
+            } catch (IOException e) {
+                if (closed) {
+                    break;
+                }
+                continue;
+            }
+            buffer.setOffset(datagram.getOffset());
+            buffer.setLength(datagram.getLength());
+            try {
+                handleInbound(buffer);
+            } catch (RuntimeException e) {
+                counters.drop(DropReason.NOT_RTP_OR_DTLS);
+                LOG.warn("{}: packet handling failed", name, e);
+            }
+        }
+    }
+
+    private void handleInbound(PacketBuffer buffer) {
+        byte[] data = buffer.getBuffer();
+        int off = buffer.getOffset();
+        int len = buffer.getLength();
+        counters.received(len);
+        int first = len > 0 ? data[off] & 0xff : 0;
+        if (first >= 20 && first <= 63) {
+            if (!dtlsInbound.offer(Arrays.copyOfRange(data, off, off + len))) {
+                counters.drop(DropReason.DTLS_FAILED);
+            }
+            return;
+        }
+        if (!Rtp.isRtpOrRtcp(data, off, len)) {
+            counters.drop(DropReason.NOT_RTP_OR_DTLS);
+            return;
+        }
+        SrtpSession session = srtp;
+        if (session == null) {
+            counters.drop(DropReason.BEFORE_DTLS);
+            return;
+        }
+        Listener target = listener;
+        if (Rtp.isRtcp(data, off, len)) {
+            DropReason reason = session.unprotectRtcp(buffer);
+            if (reason != null) {
+                counters.drop(reason);
+                return;
+            }
+            if (!Rtcp.isValidCompound(buffer.getBuffer(), buffer.getOffset(), buffer.getLength())) {
+                counters.drop(DropReason.MALFORMED_RTCP);
+                return;
+            }
+            target.onRtcp(buffer);
+            return;
+        }
+        if (!Rtp.isValid(data, off, len)) {
+            counters.drop(DropReason.MALFORMED_RTP);
+            return;
+        }
+        if (!target.acceptsRtpSsrc(Rtp.ssrc(data, off))) {
+            counters.drop(DropReason.UNKNOWN_SSRC);
+            return;
+        }
+        DropReason reason = session.unprotectRtp(buffer);
+        if (reason != null) {
+            counters.drop(reason);
+            return;
+        }
+        target.onRtp(buffer);
+    }
+
+    private void handshake(DtlsRole role, String remoteFingerprint) {
+        try {
+            SrtpKeys keys;
+            DatagramTransport transport = new QueuedDatagramTransport();
+            if (role == DtlsRole.CLIENT) {
+                while (!ice.isConnected() && !closed) {
+                    if (ice.isFailed()) {
+                        throw new IOException("ICE failed");
+                    }
+                    Thread.sleep(10);
+                }
+                keys = DtlsHandshake.connect(identity, remoteFingerprint, profiles, transport);
+            } else {
+                keys = DtlsHandshake.accept(identity, remoteFingerprint, profiles, transport);
+            }
+            if (closed) {
+                return;
+            }
+            srtp = new SrtpSession(keys, MAX_RECEIVE_SSRCS);
+            LOG.debug("{}: DTLS done with {}", name, keys.profile());
+            listener.onSecure();
+        } catch (IOException | RuntimeException e) {
+            if (!closed) {
+                failure = String.valueOf(e.getMessage());
+                counters.drop(DropReason.DTLS_FAILED);
+                LOG.info("{}: DTLS failed: {}", name, failure);
+                listener.onFailed("dtls: " + failure);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ice.close();
+        try {
+            ice.socket().close();
+        } catch (RuntimeException ignored) {
+            // already closed with the agent
+        }
+        if (handshaker != null) {
+            handshaker.interrupt();
+        }
+        SrtpSession session = srtp;
+        if (session != null) {
+            session.close();
+        }
+    }
+
+    /** BouncyCastle's view of the DTLS records: inbound from the receive thread's queue, outbound to ICE. */
+    private final class QueuedDatagramTransport implements DatagramTransport {
+        @Override
+        public int getReceiveLimit() {
+            return 1500;
+        }
+
+        @Override
+        public int getSendLimit() {
+            return 1150;
+        }
+
+        @Override
+        public int receive(byte[] buf, int off, int len, int waitMillis) throws IOException {
+            if (closed) {
+                throw new IOException("transport closed");
+            }
+            try {
+                byte[] record = dtlsInbound.poll(waitMillis, TimeUnit.MILLISECONDS);
+                if (record == null) {
+                    if (closed) {
+                        throw new IOException("transport closed");
+                    }
+                    return -1;
+                }
+                int n = Math.min(len, record.length);
+                System.arraycopy(record, 0, buf, off, n);
+                return n;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+        }
+
+        @Override
+        public void send(byte[] buf, int off, int len) {
+            if (closed) {
+                return;
+            }
+            try {
+                ice.socket().send(new DatagramPacket(buf, off, len));
+            } catch (IOException e) {
+                // Not connected yet: DTLS retransmits on its own timer.
+            }
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}

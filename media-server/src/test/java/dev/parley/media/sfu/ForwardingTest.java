@@ -1,0 +1,238 @@
+package dev.parley.media.sfu;
+
+import static dev.parley.media.TestMedia.WAIT;
+import static dev.parley.media.TestMedia.eventually;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.parley.media.MediaServer;
+import dev.parley.media.TestMedia;
+import dev.parley.media.api.EndpointStats;
+import dev.parley.media.api.SubscribeOffer;
+import dev.parley.media.api.TrackEvent;
+import dev.parley.media.loadtest.ClientEndpoint;
+import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
+import dev.parley.media.loadtest.ClientEndpoint.ReceivedFeedback;
+import dev.parley.media.loadtest.ClientEndpoint.ReceivedRtp;
+import dev.parley.media.metrics.DropReason;
+import dev.parley.media.rtp.Rtcp;
+import dev.parley.media.rtp.Rtp;
+import dev.parley.media.sdp.OfferedMedia;
+import dev.parley.media.srtp.SrtpProfile;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** One publisher and three subscribers exchanging real SRTP through the server. */
+class ForwardingTest {
+    private MediaServer server;
+    private final List<ClientEndpoint> clients = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        server = MediaServer.start(TestMedia.config());
+    }
+
+    @AfterEach
+    void stop() {
+        clients.forEach(ClientEndpoint::close);
+        server.close();
+    }
+
+    private ClientEndpoint track(ClientEndpoint client) {
+        clients.add(client);
+        return client;
+    }
+
+    private ClientEndpoint publisher(String conference, String endpoint, ClientTrack... tracks) throws Exception {
+        server.createEndpoint(conference, endpoint);
+        ClientEndpoint publisher = track(TestMedia.client());
+        String answer = server.publish(conference, endpoint, publisher.publishOffer(List.of(tracks), false));
+        publisher.acceptAnswer(answer);
+        assertTrue(publisher.awaitSecure(WAIT), "publisher connects: " + publisher.dtlsFailure());
+        return publisher;
+    }
+
+    private ClientEndpoint subscriber(String conference, String endpoint, SrtpProfile profile) throws Exception {
+        server.createEndpoint(conference, endpoint);
+        ClientEndpoint subscriber = track(TestMedia.client(profile));
+        SubscribeOffer offer = server.subscribeOffer(conference, endpoint).orElseThrow();
+        server.subscribeAnswer(conference, endpoint, subscriber.answer(offer.sdp()));
+        assertTrue(subscriber.awaitSecure(WAIT), "subscriber connects");
+        assertEquals(profile, subscriber.srtpProfile());
+        return subscriber;
+    }
+
+    @Test
+    void publisherMediaReachesThreeSubscribersIntactWithTheirPayloadTypes() throws Exception {
+        server.createConference("room");
+        List<TrackEvent> events = new CopyOnWriteArrayList<>();
+        server.onEvent("room", events::add);
+        ClientTrack audio = ClientTrack.audio("cam");
+        ClientTrack video = ClientTrack.video("cam");
+        ClientEndpoint publisher = publisher("room", "alice", audio, video);
+        assertEquals(2, server.tracks("room").size());
+        List<ClientEndpoint> subscribers = List.of(
+                subscriber("room", "bob", SrtpProfile.AEAD_AES_128_GCM),
+                subscriber("room", "carol", SrtpProfile.AES_CM_128_HMAC_SHA1_80),
+                subscriber("room", "dave", SrtpProfile.AEAD_AES_128_GCM));
+
+        // The subscribe offer announces the publisher's SSRCs with the server's payload types and no mid extension.
+        List<OfferedMedia> offered = subscribers.get(0).remoteDescription().media();
+        assertEquals(2, offered.size());
+        OfferedMedia offeredVideo = offered.stream().filter(m -> m.ssrc() == video.ssrc()).findFirst().orElseThrow();
+        assertEquals(video.rtxSsrc(), offeredVideo.rtxSsrc());
+        assertEquals(96, offeredVideo.codecs().get(0).payloadType());
+        assertTrue(offeredVideo.extensions().stream().noneMatch(e -> e.uri().contains("sdes:mid")));
+
+        // A new subscriber makes the server ask the publisher for a keyframe.
+        assertNotNull(awaitFeedback(publisher, "pli", video.ssrc()), "publisher is asked for a keyframe");
+
+        byte[][] videoPayloads = new byte[60][];
+        for (int i = 0; i < 60; i++) {
+            videoPayloads[i] = payload(i, 900);
+            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, 1000 + i, 90_000L + i * 3000L, i % 3 == 2,
+                    videoPayloads[i], true);
+            publisher.sendRtp(audio.ssrc(), ClientEndpoint.OPUS_PT, 500 + i, 48_000L + i * 960L, false,
+                    payload(1000 + i, 80), true);
+            Thread.sleep(2);
+        }
+        for (ClientEndpoint subscriber : subscribers) {
+            assertTrue(eventually(WAIT, () -> subscriber.packetsReceived(video.ssrc()) >= 60
+                    && subscriber.packetsReceived(audio.ssrc()) >= 60), "all packets arrive");
+            List<ReceivedRtp> packets = new ArrayList<>();
+            subscriber.received().drainTo(packets);
+            for (ReceivedRtp packet : packets) {
+                if (packet.ssrc() == video.ssrc()) {
+                    assertEquals(96, packet.payloadType(), "VP8 rewritten to the subscriber's payload type");
+                    assertArrayEquals(videoPayloads[packet.sequence() - 1000], packet.payload());
+                    assertTrue(Rtp.findExtension(packet.packet(), 0, packet.packet().length, 3) > 0,
+                            "abs-send-time carried with the subscriber's id");
+                    assertEquals(-1, Rtp.findExtension(packet.packet(), 0, packet.packet().length,
+                            ClientEndpoint.MID_ID), "unnegotiated mid extension removed");
+                } else {
+                    assertEquals(audio.ssrc(), packet.ssrc(), "only negotiated SSRCs arrive");
+                    assertEquals(111, packet.payloadType());
+                    assertArrayEquals(payload(1000 + packet.sequence() - 500, 80), packet.payload());
+                }
+            }
+        }
+        assertEquals(2, events.stream().filter(e -> e instanceof TrackEvent.TrackAdded).count());
+        assertTrue(server.stats().packetsOut() >= 6 * 60);
+    }
+
+    @Test
+    void feedbackFlowsKeyframeRequestsNacksReportsAndEstimates() throws Exception {
+        server.createConference("fb");
+        ClientTrack audio = ClientTrack.audio("s");
+        ClientTrack video = ClientTrack.video("s");
+        ClientEndpoint publisher = publisher("fb", "pub", audio, video);
+        ClientEndpoint subscriber = subscriber("fb", "sub", SrtpProfile.AEAD_AES_128_GCM);
+        for (int i = 0; i < 30; i++) {
+            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, 2000 + i, i * 3000L, false, payload(i, 500),
+                    false);
+            publisher.sendRtp(audio.ssrc(), ClientEndpoint.OPUS_PT, 7000 + i, i * 960L, false, payload(i, 60),
+                    false);
+        }
+        assertTrue(eventually(WAIT, () -> subscriber.packetsReceived(video.ssrc()) >= 30));
+        publisher.feedback().clear();
+        subscriber.received().clear();
+
+        // PLI from the subscriber reaches the publisher for the same SSRC.
+        byte[] rtcp = new byte[256];
+        Thread.sleep(350); // the server sends at most one keyframe request per 300 ms and track
+        int length = Rtcp.writeReceiverReportHeader(rtcp, 0, subscriber.rtcpSsrc(), 0);
+        length += Rtcp.writePli(rtcp, length, subscriber.rtcpSsrc(), video.ssrc());
+        subscriber.sendRtcp(rtcp, length);
+        assertNotNull(awaitFeedback(publisher, "pli", video.ssrc()), "PLI forwarded to the publisher");
+
+        // A NACK is answered from the server's cache as RTX carrying the original sequence number and payload.
+        length = Rtcp.writeReceiverReportHeader(rtcp, 0, subscriber.rtcpSsrc(), 0);
+        length += Rtcp.writeNack(rtcp, length, subscriber.rtcpSsrc(), video.ssrc(), 2010, 0b101);
+        subscriber.sendRtcp(rtcp, length);
+        List<ReceivedRtp> retransmitted = new ArrayList<>();
+        assertTrue(eventually(WAIT, () -> {
+            subscriber.received().drainTo(retransmitted);
+            return retransmitted.stream().filter(p -> p.ssrc() == video.rtxSsrc()).count() >= 3;
+        }), "three retransmissions arrive on the RTX stream");
+        for (ReceivedRtp rtx : retransmitted) {
+            assertEquals(97, rtx.payloadType());
+            byte[] body = rtx.payload();
+            int original = ((body[0] & 0xff) << 8) | (body[1] & 0xff);
+            assertTrue(original == 2010 || original == 2011 || original == 2013);
+            byte[] media = java.util.Arrays.copyOfRange(body, 2, body.length);
+            assertArrayEquals(payload(original - 2000, 500), media);
+        }
+
+        // The server reports on what it receives and sends a bandwidth estimate.
+        assertNotNull(awaitFeedback(publisher, "rr", video.ssrc()), "receiver report about the video");
+        ReceivedFeedback remb = awaitFeedback(publisher, "remb", video.ssrc());
+        assertNotNull(remb, "REMB for the video");
+        assertTrue(remb.value() >= 100_000);
+
+        // Sender reports are passed on, and the subscriber's reply gives the server an RTT.
+        long ntp = Rtcp.ntpTime(System.currentTimeMillis());
+        length = Rtcp.writeSenderReport(rtcp, 0, video.ssrc(), ntp, 90_000, 30, 15_000);
+        publisher.sendRtcp(rtcp, length);
+        ReceivedFeedback sr = awaitFeedback(subscriber, "sr", video.ssrc());
+        assertNotNull(sr, "sender report forwarded");
+        Thread.sleep(20);
+        length = Rtcp.writeReceiverReportHeader(rtcp, 0, subscriber.rtcpSsrc(), 1);
+        length += Rtcp.writeReportBlock(rtcp, length, video.ssrc(), 26, 3, 2029, 10, sr.value(), 0);
+        subscriber.sendRtcp(rtcp, length);
+        assertTrue(eventually(WAIT, () -> {
+            EndpointStats stats = server.stats().endpointStats().stream()
+                    .filter(s -> s.endpointId().equals("sub")).findFirst().orElseThrow();
+            return stats.rttMs() != null && stats.rttMs() >= 0 && stats.subscribeLoss() > 0.09;
+        }), "RTT and loss known for the subscriber");
+        assertEquals(0, server.stats().drops().get(DropReason.RTCP_UNKNOWN_SSRC.metricName()));
+    }
+
+    @Test
+    void aLaterPublisherIsOfferedToEarlierSubscribersAndRemovedWhenItLeaves() throws Exception {
+        server.createConference("late");
+        server.createEndpoint("late", "early");
+        assertTrue(server.subscribeOffer("late", "early").isEmpty(), "nothing to subscribe to yet");
+        ClientTrack video = ClientTrack.video("v");
+        publisher("late", "pub", video);
+        assertTrue(server.events("late", 0).stream().anyMatch(e -> e instanceof TrackEvent.SubscriptionChanged c
+                && c.endpointId().equals("early")), "the earlier participant is told to renegotiate");
+        SubscribeOffer first = server.subscribeOffer("late", "early").orElseThrow();
+        ClientEndpoint early = track(TestMedia.client());
+        server.subscribeAnswer("late", "early", early.answer(first.sdp()));
+        assertTrue(early.awaitSecure(WAIT));
+        server.closeEndpoint("late", "pub");
+        assertTrue(server.tracks("late").isEmpty());
+        SubscribeOffer second = server.subscribeOffer("late", "early").orElseThrow();
+        assertTrue(second.version() > first.version());
+        assertTrue(second.sdp().contains("a=inactive"), "the gone track's section becomes inactive");
+        assertFalse(second.sdp().contains("a=ssrc:" + video.ssrc()));
+        assertTrue(server.events("late", 0).stream().anyMatch(e -> e instanceof TrackEvent.TrackRemoved));
+    }
+
+    static ReceivedFeedback awaitFeedback(ClientEndpoint client, String type, long mediaSsrc) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            ReceivedFeedback feedback = client.feedback().poll(100, TimeUnit.MILLISECONDS);
+            if (feedback != null && feedback.type().equals(type) && feedback.mediaSsrc() == mediaSsrc) {
+                return feedback;
+            }
+        }
+        return null;
+    }
+
+    static byte[] payload(int seed, int length) {
+        byte[] payload = new byte[length];
+        for (int i = 0; i < length; i++) {
+            payload[i] = (byte) (seed * 31 + i * 7);
+        }
+        return payload;
+    }
+}
