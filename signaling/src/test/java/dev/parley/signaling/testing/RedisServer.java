@@ -79,6 +79,13 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** kill -9: no chance to flush anything beyond what is already on disk. */
+    public void killProcess() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly().waitFor();
+        }
+    }
+
     public boolean ping() {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(1000);
