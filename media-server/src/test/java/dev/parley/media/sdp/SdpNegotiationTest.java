@@ -1,0 +1,169 @@
+package dev.parley.media.sdp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.parley.media.MediaServer;
+import dev.parley.media.TestMedia;
+import dev.parley.media.api.ErrorCode;
+import dev.parley.media.api.MediaException;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The server's answers to a browser-shaped offer, and the offers it refuses. */
+class SdpNegotiationTest {
+    /** The shape of Chromium's publish offer: BUNDLE, mid/TWCC extensions, VP8/VP9/H264 with RTX, ssrc lines. */
+    static final String CHROME_OFFER = String.join("\r\n",
+            "v=0",
+            "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
+            "s=-",
+            "t=0 0",
+            "a=group:BUNDLE 0 1",
+            "a=extmap-allow-mixed",
+            "a=msid-semantic: WMS stream1",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126",
+            "c=IN IP4 0.0.0.0",
+            "a=rtcp:9 IN IP4 0.0.0.0",
+            "a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host generation 0",
+            "a=candidate:2 1 udp 2113937151 192.0.2.99 50000 typ host generation 0",
+            "a=candidate:3 1 udp 2113937151 abcd.local 50000 typ host generation 0",
+            "a=ice-ufrag:Wx7a",
+            "a=ice-pwd:kKZpMHD2XNyGzOyQ3vW5tNBi",
+            "a=ice-options:trickle",
+            "a=fingerprint:sha-256 7B:2D:6C:84:3E:F1:0A:5B:9C:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:"
+                    + "44:55:66:77",
+            "a=setup:actpass",
+            "a=mid:0",
+            "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+            "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+            "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+            "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+            "a=sendonly",
+            "a=msid:stream1 audio1",
+            "a=rtcp-mux",
+            "a=rtcp-rsize",
+            "a=rtpmap:111 opus/48000/2",
+            "a=rtcp-fb:111 transport-cc",
+            "a=fmtp:111 minptime=10;useinbandfec=1",
+            "a=rtpmap:63 red/48000/2",
+            "a=fmtp:63 111/111",
+            "a=rtpmap:9 G722/8000",
+            "a=rtpmap:0 PCMU/8000",
+            "a=rtpmap:8 PCMA/8000",
+            "a=rtpmap:13 CN/8000",
+            "a=rtpmap:110 telephone-event/48000",
+            "a=rtpmap:126 telephone-event/8000",
+            "a=ssrc:1111 cname:abc",
+            "a=ssrc:1111 msid:stream1 audio1",
+            "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 102 103",
+            "c=IN IP4 0.0.0.0",
+            "a=rtcp:9 IN IP4 0.0.0.0",
+            "a=ice-ufrag:Wx7a",
+            "a=ice-pwd:kKZpMHD2XNyGzOyQ3vW5tNBi",
+            "a=ice-options:trickle",
+            "a=fingerprint:sha-256 7B:2D:6C:84:3E:F1:0A:5B:9C:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:"
+                    + "44:55:66:77",
+            "a=setup:actpass",
+            "a=mid:1",
+            "a=extmap:14 urn:ietf:params:rtp-hdrext:toffset",
+            "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+            "a=extmap:13 urn:3gpp:video-orientation",
+            "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+            "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+            "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
+            "a=sendonly",
+            "a=msid:stream1 video1",
+            "a=rtcp-mux",
+            "a=rtcp-rsize",
+            "a=rtpmap:96 VP8/90000",
+            "a=rtcp-fb:96 goog-remb",
+            "a=rtcp-fb:96 transport-cc",
+            "a=rtcp-fb:96 ccm fir",
+            "a=rtcp-fb:96 nack",
+            "a=rtcp-fb:96 nack pli",
+            "a=rtpmap:97 rtx/90000",
+            "a=fmtp:97 apt=96",
+            "a=rtpmap:98 VP9/90000",
+            "a=fmtp:98 profile-id=0",
+            "a=rtpmap:99 rtx/90000",
+            "a=fmtp:99 apt=98",
+            "a=rtpmap:102 H264/90000",
+            "a=rtcp-fb:102 nack pli",
+            "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f",
+            "a=rtpmap:103 rtx/90000",
+            "a=fmtp:103 apt=102",
+            "a=ssrc-group:FID 2222 3333",
+            "a=ssrc:2222 cname:abc",
+            "a=ssrc:2222 msid:stream1 video1",
+            "a=ssrc:3333 cname:abc",
+            "a=ssrc:3333 msid:stream1 video1",
+            "");
+
+    private static MediaServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = MediaServer.start(TestMedia.config());
+        server.createConference("sdp");
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void theAnswerToABrowserOfferIsBundledMuxedAndKeepsOnlyWhatTheServerForwards() throws Exception {
+        server.createEndpoint("sdp", "chrome");
+        String answer = server.publish("sdp", "chrome", CHROME_OFFER);
+        PeerDescription parsed = PeerDescription.parse(answer);
+        assertTrue(answer.contains("a=group:BUNDLE 0 1"));
+        assertTrue(answer.contains("a=setup:passive"));
+        assertFalse(answer.contains("a=setup:actpass"));
+        assertTrue(parsed.transport().fingerprint().matches("([0-9A-F]{2}:){31}[0-9A-F]{2}"));
+        assertTrue(parsed.transport().candidates().stream()
+                .allMatch(c -> c.address().equals("127.0.0.1") && c.type().equals("host")));
+        assertFalse(parsed.transport().candidates().isEmpty());
+        OfferedMedia audio = parsed.media().get(0);
+        OfferedMedia video = parsed.media().get(1);
+        assertEquals(Direction.RECVONLY, audio.direction());
+        assertEquals(List.of("opus"), audio.codecs().stream().map(Codec::name).toList());
+        assertEquals(111, audio.codecs().get(0).payloadType());
+        assertEquals(List.of("VP8", "H264"), video.codecs().stream().map(Codec::name).toList());
+        assertEquals(97, video.codecs().get(0).rtxPayloadType());
+        assertEquals(103, video.codecs().get(1).rtxPayloadType());
+        assertTrue(video.codecs().get(0).feedback().containsAll(List.of("nack", "nack pli", "ccm fir", "goog-remb")));
+        assertFalse(answer.contains("transport-cc"));
+        assertFalse(answer.contains("sdes:mid"), "the server does not rewrite mid, so it does not negotiate it");
+        assertTrue(video.extensions().stream().anyMatch(e -> e.id() == 13 && e.uri().equals("urn:3gpp:video-orientation")));
+        assertEquals(2, server.tracks("sdp").stream().filter(t -> t.publisherEndpointId().equals("chrome")).count());
+        assertTrue(answer.lines().allMatch(line -> !line.contains("192.0.2")), "nothing of other networks echoed");
+    }
+
+    @Test
+    void offersWithoutWhatWebRtcRequiresAreRefusedWithTheReason() {
+        server.createEndpoint("sdp", "broken");
+        assertRefused(CHROME_OFFER.replaceAll("a=fingerprint:[^\r\n]*\r\n", ""), "fingerprint");
+        assertRefused(CHROME_OFFER.replaceAll("a=rtcp-mux\r\n", ""), "rtcp-mux");
+        assertRefused(CHROME_OFFER.replace("a=group:BUNDLE 0 1\r\n", ""), "BUNDLE");
+        assertRefused(CHROME_OFFER.replaceAll("a=ice-ufrag:[^\r\n]*\r\n", ""), "ice-ufrag");
+        assertRefused("hello", "");
+    }
+
+    private static void assertRefused(String offer, String reason) {
+        MediaException refused = assertThrows(MediaException.class, () -> server.publish("sdp", "broken", offer));
+        assertEquals(ErrorCode.INVALID_SDP, refused.code());
+        assertTrue(refused.getMessage().contains(reason), refused.getMessage());
+    }
+
+    @Test
+    void aCandidateLineRoundTrips() {
+        String line = "candidate:1 1 udp 2130706431 127.0.0.1 10000 typ srflx raddr 10.0.0.1 rport 10000";
+        assertEquals(line + " generation 0", dev.parley.media.ice.IceCandidate.parse(line).toSdpValue());
+        assertEquals(null, dev.parley.media.ice.IceCandidate.parse("candidate:garbage"));
+    }
+}

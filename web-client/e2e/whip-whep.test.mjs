@@ -1,0 +1,178 @@
+// Issue 3 in the browser: headless Chromium publishes its fake camera and microphone to the media server
+// over WHIP, and a second page plays that publication over WHEP. Everything runs inside a throwaway network
+// namespace holding only `lo`; Node drives Chromium from outside over Playwright's pipe.
+//
+// Needs root, /usr/bin/chromium, java, curl, ip, and the media server built with its dependencies
+// (`mvn -B -q -pl media-server package` at the repo root: target/parley-media-server-*.jar and target/lib/).
+import assert from "node:assert/strict";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  Teardown,
+  chromiumExecutable,
+  createNamespace,
+  freePort,
+  httpGetInNamespace,
+  launchBrowser,
+  repoRoot,
+  startProcessInNamespace,
+  waitFor,
+  watchConsole,
+} from "./harness.mjs";
+
+const mediaTarget = path.join(repoRoot, "media-server", "target");
+
+function mediaServerClasspath() {
+  const jar = existsSync(mediaTarget)
+    ? readdirSync(mediaTarget).find((name) => /^parley-media-server-.*\.jar$/.test(name) && !name.includes("sources"))
+    : undefined;
+  if (!jar || !existsSync(path.join(mediaTarget, "lib"))) {
+    throw new Error("the media server is not built: run `mvn -B -q -pl media-server package` at the repo root");
+  }
+  return `${path.join(mediaTarget, jar)}:${path.join(mediaTarget, "lib", "*")}`;
+}
+
+function checkMachine() {
+  const problems = [];
+  if (typeof process.getuid === "function" && process.getuid() !== 0) problems.push("run as root (ip netns)");
+  if (!existsSync(chromiumExecutable)) problems.push(`${chromiumExecutable} is missing`);
+  if (problems.length > 0) throw new Error(`the browser tests cannot run here:\n- ${problems.join("\n- ")}`);
+}
+
+// The publishing page: camera and microphone out over WHIP, with complete (non-trickle) ICE.
+const publishPage = `<!doctype html><meta charset="utf-8"><title>WHIP publish</title>
+<script>
+async function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return;
+  await new Promise((resolve) => pc.addEventListener("icegatheringstatechange",
+    () => pc.iceGatheringState === "complete" && resolve()));
+}
+window.publish = async (url) => {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
+  const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
+  window.pc = pc;
+  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" },
+    body: pc.localDescription.sdp });
+  if (response.status !== 201) throw new Error("WHIP answered " + response.status + ": " + await response.text());
+  await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+  return response.headers.get("Location");
+};
+</script>`;
+
+// The playing page: receive-only audio and video over WHEP.
+const playPage = `<!doctype html><meta charset="utf-8"><title>WHEP play</title>
+<video id="v" autoplay muted playsinline></video>
+<script>
+async function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return;
+  await new Promise((resolve) => pc.addEventListener("icegatheringstatechange",
+    () => pc.iceGatheringState === "complete" && resolve()));
+}
+window.play = async (url) => {
+  const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
+  window.pc = pc;
+  pc.addTransceiver("audio", { direction: "recvonly" });
+  pc.addTransceiver("video", { direction: "recvonly" });
+  pc.ontrack = (event) => { document.getElementById("v").srcObject = event.streams[0] ?? new MediaStream([event.track]); };
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" },
+    body: pc.localDescription.sdp });
+  if (response.status !== 201) throw new Error("WHEP answered " + response.status + ": " + await response.text());
+  await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+  return response.headers.get("Location");
+};
+window.inbound = async () => {
+  const result = {};
+  (await window.pc.getStats()).forEach((report) => {
+    if (report.type === "inbound-rtp") {
+      result[report.kind] = { packetsReceived: report.packetsReceived, framesDecoded: report.framesDecoded ?? 0 };
+    }
+  });
+  return result;
+};
+</script>`;
+
+describe("WHIP publish and WHEP play between two Chromium pages through the media server", () => {
+  const teardown = new Teardown();
+  let namespace;
+  let baseUrl;
+  let browser;
+  let media;
+
+  before(async () => {
+    checkMachine();
+    const classpath = mediaServerClasspath();
+    namespace = await createNamespace(teardown);
+    const httpPort = await freePort(namespace);
+    const udpPort = await freePort(namespace);
+    media = startProcessInNamespace(namespace, teardown, {
+      name: `media-server-${httpPort}`,
+      command: "java",
+      args: ["-cp", classpath, "dev.parley.media.MediaServerMain"],
+      env: {
+        PARLEY_MEDIA_HTTP_PORT: String(httpPort),
+        PARLEY_MEDIA_UDP_PORT: String(udpPort),
+        PARLEY_MEDIA_ADDRESSES: "127.0.0.1",
+        PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS: "127.0.0.0/8",
+      },
+    });
+    baseUrl = `http://127.0.0.1:${httpPort}`;
+    await waitFor(`${baseUrl}/healthz`, async () => {
+      if (!media.isRunning()) throw new Error(`media server exited:\n${media.output()}`);
+      return (await httpGetInNamespace(namespace, `${baseUrl}/healthz`)).status === 200;
+    }, { timeoutMs: 60_000, intervalMs: 200 });
+    browser = await launchBrowser(namespace, teardown);
+  });
+
+  after(async () => {
+    await teardown.close();
+  });
+
+  it("decodes the published video and receives its audio", async () => {
+    const publisherContext = await browser.newContext();
+    const viewerContext = await browser.newContext();
+    const publisherConsole = watchConsole(publisherContext);
+    const viewerConsole = watchConsole(viewerContext);
+    // The pages are served by the test through Playwright's routing, with the media server's origin, so their
+    // fetches to /whip and /whep go to the real server inside the namespace.
+    await publisherContext.route(`${baseUrl}/test/publish.html`, (route) =>
+      route.fulfill({ contentType: "text/html", body: publishPage }));
+    await viewerContext.route(`${baseUrl}/test/play.html`, (route) =>
+      route.fulfill({ contentType: "text/html", body: playPage }));
+    const publisher = await publisherContext.newPage();
+    const viewer = await viewerContext.newPage();
+    await publisher.goto(`${baseUrl}/test/publish.html`);
+    await viewer.goto(`${baseUrl}/test/play.html`);
+
+    const whipLocation = await publisher.evaluate((url) => window.publish(url), "/whip/e2e-room");
+    assert.match(whipLocation, /^\/whip\/e2e-room\/[A-Za-z0-9]+$/);
+    const resource = whipLocation.split("/").pop();
+    const whepLocation = await viewer.evaluate((url) => window.play(url), `/whep/e2e-room/${resource}`);
+    assert.match(whepLocation, /^\/whep\/e2e-room\//);
+
+    const stats = await waitFor(
+      "decoded video frames and received audio packets",
+      async () => {
+        const inbound = await viewer.evaluate(() => window.inbound());
+        return inbound.video?.framesDecoded > 0 && inbound.audio?.packetsReceived > 0 ? inbound : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    assert.ok(stats.video.framesDecoded > 0);
+    assert.ok(stats.audio.packetsReceived > 0);
+
+    const serverStats = JSON.parse((await httpGetInNamespace(namespace, `${baseUrl}/stats`)).body);
+    assert.equal(serverStats.drops.srtp_auth_fail, 0, "no SRTP authentication failures");
+    const ended = await publisher.evaluate(async (url) => (await fetch(url, { method: "DELETE" })).status, whipLocation);
+    assert.equal(ended, 200);
+    assert.deepEqual(publisherConsole.errors, []);
+    assert.deepEqual(viewerConsole.errors, []);
+    await publisherContext.close();
+    await viewerContext.close();
+  });
+});
