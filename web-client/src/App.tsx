@@ -112,6 +112,10 @@ function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onSignOut 
     // Only a change of connection state should act here, not new callback identities.
   }, [state]);
 
+  useEffect(() => {
+    if (directory.users) connection.watchPresence(directory.users.map((u) => u.userId));
+  }, [connection, directory.users]);
+
   const signOut = useCallback(() => {
     connection.stop();
     api.logout().catch(() => undefined);

@@ -55,7 +55,7 @@ export function Shell({ user, selfStatus, activePath, title, banner, onSignOut, 
             <span className="account-name" data-self-name>
               {user.displayName}
             </span>
-            <button className="button button-ghost" type="button" onClick={onSignOut}>
+            <button className="button button-ghost" type="button" onClick={onSignOut} aria-label="Sign out" title="Sign out">
               <SignOutIcon />
               <span>Sign out</span>
             </button>

@@ -171,22 +171,22 @@ describe("Connection", () => {
     expect(connection.current.kind).toBe("open");
   });
 
-  it("subscribes to presence once open and again after every reconnect", () => {
+  it("subscribes to presence once open, adds new users, and subscribes again after every reconnect", () => {
     const { connection, sockets, timers } = setup();
     connection.watchPresence(["u2", "u1", "u2"]);
     connection.start();
     sockets[0].serverOpens();
     sockets[0].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
-    expect(sockets[0].sent[1]).toEqual({ type: "presence.subscribe", userIds: ["u1", "u2"] });
+    expect(sockets[0].sent[1]).toEqual({ type: "presence.subscribe", userIds: ["u2", "u1"] });
     connection.watchPresence(["u1", "u2"]);
     expect(sockets[0].sent).toHaveLength(2);
     connection.watchPresence(["u1", "u2", "u3"]);
-    expect(sockets[0].sent[2]).toEqual({ type: "presence.subscribe", userIds: ["u1", "u2", "u3"] });
+    expect(sockets[0].sent[2]).toEqual({ type: "presence.subscribe", userIds: ["u3"] });
     sockets[0].serverCloses(1006);
     timers.fireNext();
     sockets[1].serverOpens();
     sockets[1].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
-    expect(sockets[1].sent[1]).toEqual({ type: "presence.subscribe", userIds: ["u1", "u2", "u3"] });
+    expect(sockets[1].sent[1]).toEqual({ type: "presence.subscribe", userIds: ["u2", "u1", "u3"] });
   });
 
   it("passes presence updates to listeners", () => {

@@ -132,12 +132,15 @@ export class Connection {
     this.setState({ kind: "closed" });
   }
 
-  /** Presence of these users is wanted; sent now if connected and again after every reconnect. */
+  /**
+   * Adds users whose presence is wanted. Subscriptions add up on the server, so only new ids are sent
+   * on a live connection; a new connection gets the whole list after its welcome.
+   */
   watchPresence(userIds: string[]): void {
-    const ids = [...new Set(userIds)].sort();
-    if (ids.length === this.presenceIds.length && ids.every((id, i) => id === this.presenceIds[i])) return;
-    this.presenceIds = ids;
-    if (this.state.kind === "open") this.sendPresenceSubscription();
+    const added = [...new Set(userIds)].filter((id) => !this.presenceIds.includes(id));
+    if (added.length === 0) return;
+    this.presenceIds = [...this.presenceIds, ...added];
+    if (this.state.kind === "open") this.send({ type: "presence.subscribe", userIds: added });
   }
 
   send(message: ClientMessage): boolean {

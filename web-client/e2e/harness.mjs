@@ -1,0 +1,497 @@
+// Browser end-to-end harness: real redis-server, the real Parley server and Debian's Chromium, all inside
+// a throwaway network namespace that holds only `lo`, so nothing a test starts can reach or offer any
+// other interface. Node stays outside and drives Chromium over Playwright's pipe.
+//
+// Needs root (ip netns), /usr/bin/chromium, redis-server, curl, java and the built server jar
+// (signaling/target/parley-signaling.jar, from `mvn -B -q install -DskipTests` at the repo root).
+//
+// Everything started is registered with a Teardown and stopped in reverse order, also on failure; a
+// last-resort hook kills what is left (by PID) and deletes the namespace if the process is interrupted.
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync } from "node:fs";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { chromium } from "playwright-core";
+
+const execFileAsync = promisify(execFile);
+
+export const webClientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const repoRoot = path.resolve(webClientDir, "..");
+export const parleyJar = path.join(repoRoot, "signaling", "target", "parley-signaling.jar");
+export const chromiumExecutable = process.env.PARLEY_E2E_CHROMIUM ?? "/usr/bin/chromium";
+/** Logs of every process a run starts, one folder per run (git-ignored). */
+export const artifactsDir = path.join(webClientDir, "e2e", ".artifacts");
+
+/** The flags Chromium runs with: fake media devices, loopback ICE, no traffic beyond 127.0.0.1. */
+export const chromiumArgs = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+  "--allow-loopback-in-peer-connection",
+  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+];
+
+/** Added to Playwright's own --disable-features list (a second --disable-features flag would replace it). */
+export const extraDisabledFeatures = ["WebRtcHideLocalIpsWithMdns"];
+
+// ---------------------------------------------------------------------------------------------------
+// Teardown
+
+const liveNamespaces = new Set();
+const livePids = new Set();
+
+/** A stack of clean-up steps, run last-in first-out; every step runs even if an earlier one fails. */
+export class Teardown {
+  #steps = [];
+
+  /** Registers `step` (async or not) to run at close(); returns `step`'s label for logs. */
+  defer(label, step) {
+    this.#steps.push({ label, step });
+  }
+
+  async close() {
+    const failures = [];
+    while (this.#steps.length > 0) {
+      const { label, step } = this.#steps.pop();
+      try {
+        await step();
+      } catch (error) {
+        failures.push(`${label}: ${error?.message ?? error}`);
+      }
+    }
+    if (failures.length > 0) throw new Error(`clean-up failed:\n${failures.join("\n")}`);
+  }
+}
+
+// If the test process is interrupted, Teardown never runs: kill what is left by PID and drop namespaces.
+function lastResortCleanup() {
+  for (const pid of livePids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  livePids.clear();
+  for (const name of liveNamespaces) {
+    spawnSync("ip", ["netns", "del", name], { stdio: "ignore" });
+  }
+  liveNamespaces.clear();
+}
+
+process.once("exit", lastResortCleanup);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(signal, () => {
+    lastResortCleanup();
+    process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Waiting
+
+/** Polls `check` until it returns a truthy value; throws naming `what` after `timeoutMs`. */
+export async function waitFor(what, check, { timeoutMs = 30_000, intervalMs = 100 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ""}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Preconditions
+
+/** Throws a message that says what to do when the machine cannot run the browser tests. */
+export function checkPrerequisites({ needJar = true } = {}) {
+  const problems = [];
+  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+    problems.push("run as root: the tests create network namespaces with `ip netns`");
+  }
+  if (!existsSync(chromiumExecutable)) problems.push(`${chromiumExecutable} is missing (apt-get install -y chromium)`);
+  for (const tool of ["redis-server", "redis-cli", "curl", "java", "ip"]) {
+    if (spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status !== 0) {
+      problems.push(`${tool} is not on PATH`);
+    }
+  }
+  if (needJar && !existsSync(parleyJar)) {
+    problems.push(`${path.relative(repoRoot, parleyJar)} is missing: run \`mvn -B -q install -DskipTests\` at the repo root`);
+  }
+  if (problems.length > 0) throw new Error(`the browser tests cannot run here:\n- ${problems.join("\n- ")}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Network namespace
+
+/**
+ * Creates a network namespace holding only `lo` (up), registered for removal with `teardown`.
+ * Returns { name, exec(command, args) → {stdout, stderr}, remove() }.
+ */
+export async function createNamespace(teardown, { prefix = "parley-e2e" } = {}) {
+  await removeStaleNamespaces(prefix);
+  const name = `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  await execFileAsync("ip", ["netns", "add", name]);
+  liveNamespaces.add(name);
+  const namespace = {
+    name,
+    /** Runs a command inside the namespace and resolves with its output; rejects on a non-zero exit. */
+    exec: (command, args = [], options = {}) =>
+      execFileAsync("ip", ["netns", "exec", name, command, ...args], { timeout: 15_000, ...options }),
+    remove: async () => {
+      if (!liveNamespaces.has(name)) return;
+      // Anything still running in it was started by this run: stop it by PID before removing.
+      const { stdout } = await execFileAsync("ip", ["netns", "pids", name]).catch(() => ({ stdout: "" }));
+      for (const pid of stdout.split(/\s+/).filter(Boolean).map(Number)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+      await execFileAsync("ip", ["netns", "del", name]);
+      liveNamespaces.delete(name);
+    },
+  };
+  teardown.defer(`remove namespace ${name}`, namespace.remove);
+  await namespace.exec("ip", ["link", "set", "lo", "up"]);
+  return namespace;
+}
+
+// Namespaces left by a run that was killed outright (its PID is gone) are removed with what runs in them.
+async function removeStaleNamespaces(prefix) {
+  const { stdout } = await execFileAsync("ip", ["netns", "list"]).catch(() => ({ stdout: "" }));
+  for (const line of stdout.split("\n")) {
+    const name = line.split(" ")[0];
+    const match = name?.match(new RegExp(`^${prefix}-(\\d+)-[a-z0-9]+$`));
+    if (!match || isAlive(Number(match[1]))) continue;
+    const pids = await execFileAsync("ip", ["netns", "pids", name]).catch(() => ({ stdout: "" }));
+    for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await execFileAsync("ip", ["netns", "del", name]).catch(() => undefined);
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const handedOutPorts = new Set();
+
+/** A TCP port nothing listens on inside the namespace (the namespace is fresh, so this is cheap). */
+export async function freePort(namespace) {
+  const { stdout } = await namespace.exec("ss", ["-Htlnu"]);
+  const used = new Set([...stdout.matchAll(/:(\d+)\s/g)].map((m) => Number(m[1])));
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const key = `${namespace.name}:${port}`;
+    if (!used.has(port) && !handedOutPorts.has(key)) {
+      handedOutPorts.add(key);
+      return port;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Processes
+
+/** A folder for this run's logs. */
+export function runArtifactsDir() {
+  const dir = path.join(artifactsDir, `run-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Starts `command args` inside the namespace. `ip netns exec` execs the command, so the PID recorded is
+ * the command's own. Output goes to <artifacts>/<name>.log and is kept in memory for error messages.
+ * Returns { name, pid, exited (promise of {code, signal}), output(), stop({ timeoutMs }) }.
+ */
+export function startProcessInNamespace(namespace, teardown, { name, command, args = [], env = {}, cwd = repoRoot }) {
+  const logPath = path.join(runArtifactsDir(), `${name}.log`);
+  const log = createWriteStream(logPath, { flags: "a" });
+  const child = spawn("ip", ["netns", "exec", namespace.name, command, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${name} (${command})`);
+  livePids.add(pid);
+  let output = "";
+  const keep = (chunk) => {
+    log.write(chunk);
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  let running = true;
+  const exited = new Promise((resolve) => {
+    child.once("exit", (code, signal) => {
+      running = false;
+      livePids.delete(pid);
+      log.end();
+      resolve({ code, signal });
+    });
+  });
+  const handle = {
+    name,
+    pid,
+    logPath,
+    exited,
+    isRunning: () => running,
+    output: () => output,
+    /** SIGTERM, then SIGKILL if it has not exited within `timeoutMs`. */
+    stop: async ({ timeoutMs = 10_000 } = {}) => {
+      if (!running) return exited;
+      process.kill(pid, "SIGTERM");
+      const timer = setTimeout(() => running && process.kill(pid, "SIGKILL"), timeoutMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+  teardown.defer(`stop ${name} (pid ${pid})`, () => handle.stop());
+  return handle;
+}
+
+/** Fails fast with the process's output if it exits while we wait for it to become ready. */
+async function waitUntilReady(handle, what, check, timeoutMs) {
+  await waitFor(
+    what,
+    async () => {
+      if (!handle.isRunning()) {
+        throw new Error(`${handle.name} exited early; its output:\n${handle.output()}`);
+      }
+      return check();
+    },
+    { timeoutMs, intervalMs: 200 },
+  ).catch((error) => {
+    if (!handle.isRunning()) throw new Error(`${handle.name} exited before ${what}; its output:\n${handle.output()}`);
+    throw new Error(`${error.message}\n${handle.name} output:\n${handle.output()}`);
+  });
+}
+
+/** redis-server on a free port inside the namespace, without persistence. Returns the process plus {port, uri}. */
+export async function startRedis(namespace, teardown, { port } = {}) {
+  const redisPort = port ?? (await freePort(namespace));
+  const handle = startProcessInNamespace(namespace, teardown, {
+    name: `redis-${redisPort}`,
+    command: "redis-server",
+    args: ["--bind", "127.0.0.1", "--port", String(redisPort), "--save", "", "--appendonly", "no"],
+  });
+  await waitUntilReady(
+    handle,
+    `redis on port ${redisPort} to answer PING`,
+    async () => (await namespace.exec("redis-cli", ["-p", String(redisPort), "ping"])).stdout.trim() === "PONG",
+    15_000,
+  );
+  return { ...handle, port: redisPort, uri: `redis://127.0.0.1:${redisPort}` };
+}
+
+/** GET `url` from inside the namespace; resolves with {status, body}. */
+export async function httpGetInNamespace(namespace, url) {
+  const { stdout } = await namespace.exec("curl", ["-sS", "-m", "3", "-w", "\n%{http_code}", url]);
+  const cut = stdout.lastIndexOf("\n");
+  return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) };
+}
+
+/**
+ * The built Parley server inside the namespace on a free (or given) port, ready once GET /healthz answers
+ * 200. `env` adds to and overrides PARLEY_HTTP_PORT and PARLEY_REDIS_URI. Returns the process plus
+ * {port, baseUrl}.
+ */
+export async function startParley(namespace, teardown, { redisUri, port, env = {}, jar = parleyJar, javaOptions = [] }) {
+  if (!existsSync(jar)) throw new Error(`${jar} is missing: run \`mvn -B -q install -DskipTests\` at the repo root`);
+  const httpPort = port ?? (await freePort(namespace));
+  const handle = startProcessInNamespace(namespace, teardown, {
+    name: `parley-${httpPort}`,
+    command: "java",
+    args: [...javaOptions, "-jar", jar],
+    env: { PARLEY_HTTP_PORT: String(httpPort), ...(redisUri ? { PARLEY_REDIS_URI: redisUri } : {}), ...env },
+  });
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  await waitUntilReady(
+    handle,
+    `${baseUrl}/healthz to answer 200`,
+    async () => (await httpGetInNamespace(namespace, `${baseUrl}/healthz`)).status === 200,
+    60_000,
+  );
+  return { ...handle, port: httpPort, baseUrl };
+}
+
+/**
+ * Makes every WebSocket now open to `port` go silent without closing, as a frozen laptop or a dead
+ * network would: from the next server ping on, each packet of those connections is dropped both ways, so
+ * neither end sees a close. Connections opened afterwards are untouched. Needs nft (package nftables).
+ * Resolves once at least one connection is silenced; restore() lets packets through again.
+ */
+export async function silenceOpenWebSockets(namespace, teardown, { port, timeoutMs = 30_000 }) {
+  const table = `parley_e2e_silence_${port}`;
+  // A WebSocket ping from the server is the two bytes 0x89 0x00: it adds its client's port to the set.
+  await namespace.exec("nft", [
+    [
+      `add table inet ${table}`,
+      `add set inet ${table} silenced { type inet_service ; flags dynamic ; }`,
+      `add chain inet ${table} pings`,
+      `add chain inet ${table} out { type filter hook output priority 0 ; policy accept ; }`,
+      `add rule inet ${table} pings tcp sport ${port} @ih,0,16 0x8900 update @silenced { tcp dport } counter`,
+      `add rule inet ${table} out jump pings`,
+      `add rule inet ${table} out tcp sport ${port} tcp dport @silenced drop`,
+      `add rule inet ${table} out tcp dport ${port} tcp sport @silenced drop`,
+    ].join(" ; "),
+  ]);
+  const restore = async () => {
+    await namespace.exec("nft", ["delete", "table", "inet", table]).catch(() => undefined);
+  };
+  teardown.defer(`delete nft table ${table}`, restore);
+  await waitFor(
+    `a WebSocket on port ${port} to be silenced`,
+    async () => {
+      const { stdout } = await namespace.exec("nft", ["list", "chain", "inet", table, "pings"]);
+      return Number(stdout.match(/counter packets (\d+)/)?.[1] ?? 0) > 0;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+  // Stop marking, so that connections opened from now on are left alone.
+  await namespace.exec("nft", ["flush", "chain", "inet", table, "pings"]);
+  return { restore };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Browser
+
+/**
+ * Headless Chromium inside the namespace, launched through a wrapper script (`ip netns exec NS chromium`)
+ * that also appends extraDisabledFeatures to Playwright's --disable-features list. Each user gets their
+ * own context from browser.newContext(), i.e. their own cookies and storage.
+ */
+export async function launchBrowser(namespace, teardown, { args = [], headless = true } = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), "parley-chromium-"));
+  teardown.defer(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
+  const wrapper = path.join(dir, "chromium-in-namespace");
+  const features = extraDisabledFeatures.join(",");
+  await writeFile(
+    wrapper,
+    `#!/bin/sh
+# Generated by the Parley e2e harness: runs Chromium inside ${namespace.name}.
+seen=
+for arg in "$@"; do
+  shift
+  case "$arg" in
+    --disable-features=*) arg="$arg,${features}"; seen=1 ;;
+  esac
+  set -- "$@" "$arg"
+done
+[ -n "$seen" ] || set -- "$@" "--disable-features=${features}"
+exec ip netns exec ${namespace.name} ${chromiumExecutable} "$@"
+`,
+  );
+  await chmod(wrapper, 0o755);
+  const browser = await chromium.launch({
+    executablePath: wrapper,
+    headless,
+    args: [...chromiumArgs, ...args],
+  });
+  teardown.defer("close Chromium", () => browser.close());
+  return browser;
+}
+
+/**
+ * Collects console errors and uncaught page errors from every page of `context`. `ignore` lists patterns
+ * of messages a test expects (e.g. Chromium's own line for a refused WebSocket while the server is down).
+ */
+export function watchConsole(context) {
+  const errors = [];
+  const ignored = [];
+  const attach = (page) => {
+    page.on("console", (message) => {
+      if (message.type() !== "error") return;
+      const text = `${message.text()} (${message.location().url || page.url()})`;
+      (ignored.some((pattern) => pattern.test(text)) ? [] : errors).push(text);
+    });
+    page.on("pageerror", (error) => errors.push(`uncaught: ${error.message}`));
+  };
+  context.pages().forEach(attach);
+  context.on("page", attach);
+  return {
+    errors,
+    /** Messages matching `pattern` from now on are not errors. */
+    ignore: (pattern) => ignored.push(pattern),
+  };
+}
+
+/** A fresh browser context (one user) with its console watched and relative URLs resolved against baseUrl. */
+export async function newUserContext(browser, baseUrl, options = {}) {
+  const context = await browser.newContext({ baseURL: baseUrl, ...options });
+  const consoleWatch = watchConsole(context);
+  const page = await context.newPage();
+  return { context, page, console: consoleWatch };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Everything at once
+
+/**
+ * The usual stack for a browser test: namespace, redis, Parley (with `parleyEnv`) and Chromium.
+ * Returns { namespace, redis, parley, browser, baseUrl, teardown, restartParley(), close() }.
+ */
+export async function startParleyStack({ parleyEnv = {}, browserArgs = [] } = {}) {
+  checkPrerequisites();
+  const teardown = new Teardown();
+  try {
+    const namespace = await createNamespace(teardown);
+    const redis = await startRedis(namespace, teardown);
+    let parley = await startParley(namespace, teardown, { redisUri: redis.uri, env: parleyEnv });
+    const browser = await launchBrowser(namespace, teardown, { args: browserArgs });
+    const stack = {
+      namespace,
+      redis,
+      browser,
+      teardown,
+      baseUrl: parley.baseUrl,
+      get parley() {
+        return parley;
+      },
+      /** Stops the server (SIGTERM, a graceful shutdown) and starts it again on the same port. */
+      restartParley: async () => {
+        await parley.stop();
+        parley = await startParley(namespace, teardown, { redisUri: redis.uri, port: parley.port, env: parleyEnv });
+        return parley;
+      },
+      newUserContext: (options) => newUserContext(browser, parley.baseUrl, options),
+      close: () => teardown.close(),
+    };
+    return stack;
+  } catch (error) {
+    await teardown.close().catch(() => undefined);
+    throw error;
+  }
+}
