@@ -2,12 +2,16 @@ package dev.parley.signaling;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import dev.parley.media.MediaServer;
 import dev.parley.signaling.auth.AccountStore;
 import dev.parley.signaling.auth.AuthRoutes;
 import dev.parley.signaling.auth.AuthService;
 import dev.parley.signaling.auth.LoginThrottle;
 import dev.parley.signaling.auth.PasswordHasher;
 import dev.parley.signaling.auth.TokenService;
+import dev.parley.signaling.call.CallRoutes;
+import dev.parley.signaling.call.CallService;
+import dev.parley.signaling.call.TurnCredentials;
 import dev.parley.signaling.chat.ChatService;
 import dev.parley.signaling.chat.ChatStore;
 import dev.parley.signaling.config.GatewayConfig;
@@ -54,15 +58,27 @@ public final class ParleyServer implements AutoCloseable {
     private final ExecutorService hashing;
     private final LiveSessions sessions;
     private final GatewayServer gateway;
+    private final CallService calls;
+    private final ScheduledExecutorService callThread;
+    private final MediaServer media;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private ParleyServer(RedisConnections redis, ScheduledExecutorService timers, ExecutorService hashing,
-                         LiveSessions sessions, GatewayServer gateway) {
+                         LiveSessions sessions, GatewayServer gateway, CallService calls,
+                         ScheduledExecutorService callThread, MediaServer media) {
         this.redis = redis;
         this.timers = timers;
         this.hashing = hashing;
         this.sessions = sessions;
         this.gateway = gateway;
+        this.calls = calls;
+        this.callThread = callThread;
+        this.media = media;
+    }
+
+    /** The embedded media server, when calls are enabled. */
+    public java.util.Optional<MediaServer> mediaServer() {
+        return java.util.Optional.ofNullable(media);
     }
 
     public static ParleyServer start(GatewayConfig config) throws Exception {
@@ -70,6 +86,8 @@ public final class ParleyServer implements AutoCloseable {
         GatewayMetrics metrics = new GatewayMetrics();
         RedisConnections redis = RedisConnections.connect(config.redis());
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(named("parley-timers"));
+        ScheduledExecutorService callThread = Executors.newSingleThreadScheduledExecutor(named("parley-calls"));
+        MediaServer media = null;
         ExecutorService hashing = new ThreadPoolExecutor(config.auth().hashingThreads(), config.auth().hashingThreads(),
                 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.auth().hashingQueue()), named("parley-hashing"));
         try {
@@ -95,19 +113,32 @@ public final class ParleyServer implements AutoCloseable {
             MeetingService meetings = new MeetingService(meetingStore, chatStore, chat, accounts, sessions,
                     Clock.systemUTC(), config.meetings().inviteTtl());
 
+            if (config.calls().enabled()) {
+                media = MediaServer.start(config.media());
+            }
+            TurnCredentials turn = new TurnCredentials(config.turn().uris(), config.turn().secret(),
+                    config.turn().credentialLifetime(), Clock.systemUTC());
+            CallService calls = new CallService(media, meetingStore, chat, sessions, presence, turn, callThread,
+                    config.calls().reconnectGrace(), Clock.systemUTC());
+
             RestRouter router = new RestRouter();
             new AuthRoutes(auth, accounts, authConfig.providers()).register(router);
             new MeetingRoutes(auth, meetings, chat).register(router);
+            new CallRoutes(auth, calls).register(router);
 
             var wsServices = new WebSocketSession.Services(config, new ClientMessageParser(json), messageWriter, auth,
-                    lock, presence, sessions, metrics, chat, meetings);
+                    lock, presence, sessions, metrics, chat, meetings, calls);
             var httpServices = new HttpRequestHandler.Services(router, new StaticFiles(config.http().staticDir()),
                     redis, metrics, json);
             var workers = new MultiThreadIoEventLoopGroup(0, named("parley-io"), NioIoHandler.newFactory());
             GatewayServer gateway = GatewayServer.start(config.http().host(), config.http().port(),
                     new GatewayInitializer(config, httpServices, wsServices), workers);
-            return new ParleyServer(redis, timers, hashing, sessions, gateway);
+            return new ParleyServer(redis, timers, hashing, sessions, gateway, calls, callThread, media);
         } catch (Exception | Error e) {
+            if (media != null) {
+                media.close();
+            }
+            callThread.shutdownNow();
             timers.shutdownNow();
             hashing.shutdownNow();
             redis.close();
@@ -129,12 +160,17 @@ public final class ParleyServer implements AutoCloseable {
             return;
         }
         gateway.stopAccepting();
+        calls.closeAll();
         try {
             sessions.closeAll().get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.warn("some session locks were not released in time; they expire by themselves: {}", e.toString());
         }
         gateway.close();
+        if (media != null) {
+            media.close();
+        }
+        callThread.shutdownNow();
         timers.shutdownNow();
         hashing.shutdownNow();
         redis.close();

@@ -3,6 +3,7 @@ package dev.parley.signaling.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import dev.parley.media.MediaConfig;
 
 import java.io.File;
 import java.net.URI;
@@ -17,7 +18,7 @@ import java.util.Set;
  * so a wrong value stops the process with a message that names the key.
  */
 public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, Meetings meetings, Chat chat,
-                            WebSocket ws) {
+                            Calls calls, Turn turn, MediaConfig media, WebSocket ws) {
 
     public record Http(String host, int port, int maxBodySize, Path staticDir) {
     }
@@ -37,6 +38,12 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
     }
 
     public record Chat(Duration dedupeWindow, long maxMessagesPerMeeting) {
+    }
+
+    public record Calls(boolean enabled, Duration reconnectGrace) {
+    }
+
+    public record Turn(List<String> uris, String secret, Duration credentialLifetime) {
     }
 
     public record WebSocket(int maxMessageSize, int maxFrameSize, double messagesPerSecond, int messageBurst) {
@@ -62,7 +69,9 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         if (siteFile != null && site.isEmpty() && !new File(siteFile).isFile()) {
             throw new InvalidConfigException("config.file: " + siteFile + " does not exist");
         }
-        return ConfigFactory.systemProperties().withFallback(site).withFallback(defaults).resolve();
+        // reference.conf files hold the media server's and libraries' own defaults.
+        return ConfigFactory.systemProperties().withFallback(site).withFallback(defaults)
+                .withFallback(ConfigFactory.parseResources("reference.conf")).resolve();
     }
 
     public static GatewayConfig load() {
@@ -122,7 +131,27 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         }
         Meetings meetings = new Meetings(positive(c, "meetings.invite-ttl"));
         Chat chat = new Chat(positive(c, "chat.dedupe-window"), atLeast(c, "chat.max-messages-per-meeting", 100));
-        return new GatewayConfig(http, redis, session, auth, meetings, chat, ws);
+        Calls calls = new Calls(c.getBoolean("calls.enabled"), positive(c, "calls.reconnect-grace"));
+        List<String> turnUris = Arrays.stream(c.getString("turn.uris").split(","))
+                .map(String::trim).filter(u -> !u.isEmpty()).toList();
+        for (String uri : turnUris) {
+            if (!uri.matches("turns?:[^\\s]+")) {
+                throw new InvalidConfigException("parley.turn.uris: '" + uri + "' is not a turn: or turns: URI"
+                        + " (PARLEY_TURN_URIS)");
+            }
+        }
+        Turn turn = new Turn(turnUris, c.getString("turn.secret"), positive(c, "turn.credential-lifetime"));
+        if (!turnUris.isEmpty() && turn.secret().isBlank()) {
+            throw new InvalidConfigException("parley.turn.secret must be set when parley.turn.uris is"
+                    + " (PARLEY_TURN_SECRET, the same as coturn's static-auth-secret)");
+        }
+        MediaConfig media;
+        try {
+            media = MediaConfig.from(c.getConfig("media"));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException(e.getMessage());
+        }
+        return new GatewayConfig(http, redis, session, auth, meetings, chat, calls, turn, media, ws);
     }
 
     private static String nonEmpty(Config c, String key) {

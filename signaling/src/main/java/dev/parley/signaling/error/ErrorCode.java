@@ -10,6 +10,8 @@ public enum ErrorCode {
     USERNAME_TAKEN("username.taken", 409),
     MEETING_ARCHIVED("meeting.archived", 409),
     INVITE_INVALID("invite.invalid", 404),
+    CALL_NOT_JOINED("call.not_joined", 409),
+    CALL_FAILED("call.failed", 502),
     PAYLOAD_TOO_LARGE("payload_too_large", 413),
     RATE_LIMITED("rate_limited", 429),
     SESSION_ACTIVE("session.active", 409),

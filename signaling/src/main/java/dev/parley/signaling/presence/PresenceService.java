@@ -31,6 +31,7 @@ public final class PresenceService {
 
     public static final String ONLINE = "online";
     public static final String OFFLINE = "offline";
+    public static final String IN_CALL = "in-call";
     private static final String CHANNEL = "parley:presence";
     private static final Logger log = LoggerFactory.getLogger(PresenceService.class);
 
@@ -78,6 +79,19 @@ public final class PresenceService {
                 lastKnown.remove(userId);
             }
         }
+    }
+
+    /** Changes a signed-in user's status (online, in-call); the key keeps the session lock's expiry. */
+    public void setStatus(String userId, String status) {
+        redis.set(SessionLock.presenceKey(userId), status, io.lettuce.core.SetArgs.Builder.xx().keepttl())
+                .thenAccept(ok -> {
+                    if ("OK".equals(ok)) {
+                        announce(userId, status);
+                    }
+                }).exceptionally(e -> {
+                    log.warn("could not change presence: {}", e.toString());
+                    return null;
+                });
     }
 
     /** Tells every gateway that this user's status changed (after the Redis key was written). */

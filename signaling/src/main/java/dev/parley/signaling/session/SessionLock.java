@@ -29,7 +29,8 @@ public final class SessionLock {
             local owner = redis.call('GET', KEYS[1])
             if owner == ARGV[1] then
               redis.call('PEXPIRE', KEYS[1], ARGV[2])
-              redis.call('SET', KEYS[2], 'online', 'PX', ARGV[2])
+              local status = redis.call('GET', KEYS[2]) or 'online'
+              redis.call('SET', KEYS[2], status, 'PX', ARGV[2])
               return 1
             elseif not owner then
               redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])

@@ -28,4 +28,28 @@ public sealed interface ClientMessage {
     /** Everything up to this message has been read (drives unread counts). */
     record ChatRead(String meetingId, String messageId) implements ClientMessage {
     }
+
+    /** Join (or, after a reconnect, take back one's place in) the meeting's call. */
+    record CallJoin(String meetingId) implements ClientMessage {
+    }
+
+    record CallLeave(String meetingId) implements ClientMessage {
+    }
+
+    /** The publish connection's offer (again whenever the published tracks change). */
+    record CallPublish(String meetingId, String sdp) implements ClientMessage {
+    }
+
+    /** The answer to a call.subscribe.offer of this version. */
+    record CallSubscribeAnswer(String meetingId, String sdp, long version) implements ClientMessage {
+    }
+
+    /** A trickled ICE candidate; accepted, though the media server learns clients' addresses from their checks. */
+    record CallIce(String meetingId, String candidate) implements ClientMessage {
+    }
+
+    /** Microphone, camera and screen-share state, shown to the others. */
+    record CallMedia(String meetingId, boolean audioMuted, boolean videoMuted, boolean screenSharing)
+            implements ClientMessage {
+    }
 }

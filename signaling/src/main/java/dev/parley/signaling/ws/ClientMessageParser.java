@@ -16,6 +16,7 @@ public final class ClientMessageParser {
     private static final int MAX_ID_LENGTH = 64;
     private static final int MAX_TOKEN_LENGTH = 4096;
     public static final int MAX_CHAT_TEXT = 4000;
+    private static final int MAX_SDP = 60_000;
     private static final java.util.regex.Pattern CLIENT_MSG_ID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     private final ObjectMapper json;
@@ -45,6 +46,16 @@ public final class ClientMessageParser {
             case "chat.typing" -> new ClientMessage.ChatTyping(text(root, "meetingId", MAX_ID_LENGTH, true));
             case "chat.read" -> new ClientMessage.ChatRead(text(root, "meetingId", MAX_ID_LENGTH, true),
                     messageId(root, "messageId"));
+            case "call.join" -> new ClientMessage.CallJoin(text(root, "meetingId", MAX_ID_LENGTH, true));
+            case "call.leave" -> new ClientMessage.CallLeave(text(root, "meetingId", MAX_ID_LENGTH, true));
+            case "call.publish" -> new ClientMessage.CallPublish(text(root, "meetingId", MAX_ID_LENGTH, true),
+                    sdp(root));
+            case "call.subscribe.answer" -> new ClientMessage.CallSubscribeAnswer(
+                    text(root, "meetingId", MAX_ID_LENGTH, true), sdp(root), version(root));
+            case "call.ice" -> new ClientMessage.CallIce(text(root, "meetingId", MAX_ID_LENGTH, true),
+                    text(root, "candidate", 1024, false));
+            case "call.media" -> new ClientMessage.CallMedia(text(root, "meetingId", MAX_ID_LENGTH, true),
+                    bool(root, "audioMuted"), bool(root, "videoMuted"), bool(root, "screenSharing"));
             default -> throw ApiException.badRequest("unknown message type '" + type + "'");
         };
     }
@@ -71,6 +82,33 @@ public final class ClientMessageParser {
             throw ApiException.badRequest(field + " must be a message id such as 1700000000000-0");
         }
         return id;
+    }
+
+    private static String sdp(JsonNode root) {
+        String sdp = text(root, "sdp", MAX_SDP, true);
+        if (!sdp.startsWith("v=0")) {
+            throw ApiException.badRequest("sdp must be a session description starting with v=0");
+        }
+        return sdp;
+    }
+
+    private static long version(JsonNode root) {
+        JsonNode node = root.get("version");
+        if (node == null || !node.canConvertToExactIntegral() || node.asLong() < 0) {
+            throw ApiException.badRequest("version must be the offer's version number");
+        }
+        return node.asLong();
+    }
+
+    private static boolean bool(JsonNode root, String field) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return false;
+        }
+        if (!node.isBoolean()) {
+            throw ApiException.badRequest(field + " must be true or false");
+        }
+        return node.booleanValue();
     }
 
     static String text(JsonNode root, String field, int maxLength, boolean required) {

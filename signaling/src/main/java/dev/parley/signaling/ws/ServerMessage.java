@@ -4,8 +4,13 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.annotation.JsonTypeName;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.parley.signaling.auth.Account;
+import dev.parley.signaling.call.CallView;
 import dev.parley.signaling.chat.ChatMessage;
+
+import java.util.List;
+import java.util.Map;
 
 /** Every message the gateway sends over the WebSocket; the {@code type} field names the record. */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
@@ -17,7 +22,12 @@ import dev.parley.signaling.chat.ChatMessage;
         @JsonSubTypes.Type(ServerMessage.ChatMessageEvent.class),
         @JsonSubTypes.Type(ServerMessage.ChatTyping.class),
         @JsonSubTypes.Type(ServerMessage.MeetingUpdated.class),
-        @JsonSubTypes.Type(ServerMessage.MeetingRemoved.class)
+        @JsonSubTypes.Type(ServerMessage.MeetingRemoved.class),
+        @JsonSubTypes.Type(ServerMessage.CallJoined.class),
+        @JsonSubTypes.Type(ServerMessage.CallState.class),
+        @JsonSubTypes.Type(ServerMessage.CallPublishAnswer.class),
+        @JsonSubTypes.Type(ServerMessage.CallSubscribeOffer.class),
+        @JsonSubTypes.Type(ServerMessage.CallLeft.class)
 })
 public sealed interface ServerMessage {
 
@@ -61,5 +71,31 @@ public sealed interface ServerMessage {
     /** The recipient is no longer a member of this meeting. */
     @JsonTypeName("meeting.removed")
     record MeetingRemoved(String meetingId) implements ServerMessage {
+    }
+
+    /** The sender is in the call as this media endpoint; {@code resumed} when it took a kept place back. */
+    @JsonTypeName("call.joined")
+    record CallJoined(String meetingId, String endpointId, boolean resumed, List<Map<String, Object>> iceServers)
+            implements ServerMessage {
+    }
+
+    /** Who is in a meeting's call now (sent to every member on every change; {@code active} false when it ended). */
+    @JsonTypeName("call.state")
+    record CallState(@JsonUnwrapped CallView call) implements ServerMessage {
+    }
+
+    /** The media server's answer to the sender's publish offer. */
+    @JsonTypeName("call.publish.answer")
+    record CallPublishAnswer(String meetingId, String sdp) implements ServerMessage {
+    }
+
+    /** The media server's offer for the sender's subscribe connection; answer with the same version. */
+    @JsonTypeName("call.subscribe.offer")
+    record CallSubscribeOffer(String meetingId, String sdp, long version) implements ServerMessage {
+    }
+
+    /** The sender is no longer in the call, and why. */
+    @JsonTypeName("call.left")
+    record CallLeft(String meetingId, String reason) implements ServerMessage {
     }
 }

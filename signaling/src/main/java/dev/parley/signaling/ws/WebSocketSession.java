@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.auth.AuthService;
 import dev.parley.signaling.config.GatewayConfig;
+import dev.parley.signaling.call.CallPeer;
+import dev.parley.signaling.call.CallService;
 import dev.parley.signaling.chat.ChatService;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
@@ -41,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  * completions hop back onto it.
  */
 public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocketFrame>
-        implements PresenceService.Watcher {
+        implements PresenceService.Watcher, CallPeer {
 
     /** Close codes, documented in docs/protocol.md. */
     public static final int CLOSE_AUTH = 4401;
@@ -60,7 +62,7 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
     /** What every session on a gateway shares. */
     public record Services(GatewayConfig config, ClientMessageParser parser, ObjectWriter writer, AuthService auth,
                            SessionLock lock, PresenceService presence, LiveSessions sessions,
-                           GatewayMetrics metrics, ChatService chat, MeetingService meetings) {
+                           GatewayMetrics metrics, ChatService chat, MeetingService meetings, CallService calls) {
     }
 
     private final Services services;
@@ -150,6 +152,22 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
             answer(services.chat().send(account, send.meetingId(), send.clientMsgId(), send.text()), send.clientMsgId());
         } else if (message instanceof ClientMessage.ChatTyping typing) {
             answer(services.chat().typing(account, typing.meetingId()).thenApply(done -> null), typing.meetingId());
+        } else if (message instanceof ClientMessage.CallJoin join) {
+            answer(services.calls().join(this, account, join.meetingId()).thenApply(done -> null), join.meetingId());
+        } else if (message instanceof ClientMessage.CallPublish publish) {
+            answer(services.calls().publish(this, publish.meetingId(), publish.sdp()).thenApply(done -> null),
+                    publish.meetingId());
+        } else if (message instanceof ClientMessage.CallSubscribeAnswer sub) {
+            answer(services.calls().subscribeAnswer(this, sub.meetingId(), sub.sdp(), sub.version())
+                    .thenApply(done -> null), sub.meetingId());
+        } else if (message instanceof ClientMessage.CallMedia state) {
+            answer(services.calls().updateMedia(this, state.meetingId(), state.audioMuted(), state.videoMuted(),
+                    state.screenSharing()).thenApply(done -> null), state.meetingId());
+        } else if (message instanceof ClientMessage.CallLeave leave) {
+            answer(services.calls().leave(this, leave.meetingId()).thenApply(done -> null), leave.meetingId());
+        } else if (message instanceof ClientMessage.CallIce ignored) {
+            // The media server learns each client's addresses from its connectivity checks (peer-reflexive).
+            return;
         } else if (message instanceof ClientMessage.ChatRead read) {
             answer(services.chat().markRead(account.userId(), read.meetingId(), read.messageId())
                     .thenApply(done -> null), read.meetingId());
@@ -302,6 +320,20 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         }));
     }
 
+    @Override
+    public String userId() {
+        return account.userId();
+    }
+
+    @Override
+    public void push(ServerMessage message) {
+        ctx.executor().execute(() -> {
+            if (state == State.LIVE) {
+                send(message);
+            }
+        });
+    }
+
     /** Sends an already-encoded message (from cross-gateway delivery). */
     void sendRaw(String json) {
         ctx.executor().execute(() -> {
@@ -350,6 +382,9 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         if (sessionId != null) {
             services.sessions().remove(sessionId, account.userId(), this);
             services.presence().unwatchAll(this, watched);
+            if (account != null) {
+                services.calls().peerClosed(this);
+            }
         }
         markClosed();
         releaseLock();

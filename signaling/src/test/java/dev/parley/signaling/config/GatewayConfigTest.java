@@ -14,7 +14,8 @@ class GatewayConfigTest {
 
     private static GatewayConfig with(Map<String, Object> settings) {
         return GatewayConfig.from(ConfigFactory.parseMap(settings)
-                .withFallback(ConfigFactory.parseResources("parley.conf")).resolve().getConfig("parley"));
+                .withFallback(ConfigFactory.parseResources("parley.conf"))
+                .withFallback(ConfigFactory.parseResources("reference.conf")).resolve().getConfig("parley"));
     }
 
     private static String errorFor(Map<String, Object> settings) {
@@ -54,6 +55,20 @@ class GatewayConfigTest {
     void anUnknownAuthProviderIsRefused() {
         String message = errorFor(Map.of("parley.auth.providers", "local,ldap"));
         assertTrue(message.contains("parley.auth.providers") && message.contains("ldap"), message);
+    }
+
+    @Test
+    void turnUrisNeedASecret() {
+        String message = errorFor(Map.of("parley.turn.uris", "turn:127.0.0.1:3478"));
+        assertTrue(message.contains("parley.turn.secret"), message);
+        assertTrue(errorFor(Map.of("parley.turn.uris", "http://x", "parley.turn.secret", "s"))
+                .contains("parley.turn.uris"));
+    }
+
+    @Test
+    void aBadMediaAddressNamesTheKey() {
+        String message = errorFor(Map.of("parley.media.addresses", "not-an-ip"));
+        assertTrue(message.contains("parley.media.addresses"), message);
     }
 
     @Test

@@ -44,6 +44,10 @@ public final class GatewayProcess implements AutoCloseable {
         builder.environment().put("PARLEY_HTTP_HOST", "127.0.0.1");
         builder.environment().put("PARLEY_HTTP_PORT", "0");
         builder.environment().put("PARLEY_REDIS_URI", redis.uri());
+        // No embedded media server unless a test asks for one: several gateways would contend for its ports.
+        builder.environment().put("PARLEY_CALLS_ENABLED", "false");
+        builder.environment().put("PARLEY_MEDIA_UDP_PORT", "0");
+        builder.environment().put("PARLEY_MEDIA_HTTP_PORT", "0");
         builder.environment().putAll(env);
         Process process = builder.start();
         StringBuffer output = new StringBuffer();

@@ -19,22 +19,30 @@ public final class RedisServer implements AutoCloseable {
 
     private final int port;
     private final Path dataDir;
+    private final String appendfsync;
     private Process process;
 
-    private RedisServer(int port, Path dataDir) {
+    private RedisServer(int port, Path dataDir, String appendfsync) {
         this.port = port;
         this.dataDir = dataDir;
+        this.appendfsync = appendfsync;
     }
 
     public static RedisServer start() throws IOException, InterruptedException {
-        RedisServer server = new RedisServer(freePort(), null);
+        RedisServer server = new RedisServer(freePort(), null, null);
         server.startProcess();
         return server;
     }
 
-    /** A Redis with AOF persistence in {@code dataDir}. */
+    /** A Redis with AOF persistence in {@code dataDir}, every write fsynced before Redis answers. */
     public static RedisServer startPersistent(Path dataDir) throws IOException, InterruptedException {
-        RedisServer server = new RedisServer(freePort(), dataDir);
+        return startPersistent(dataDir, "always");
+    }
+
+    /** A Redis with AOF persistence in {@code dataDir}, fsynced as {@code appendfsync} says: always, everysec, no. */
+    public static RedisServer startPersistent(Path dataDir, String appendfsync) throws IOException,
+            InterruptedException {
+        RedisServer server = new RedisServer(freePort(), dataDir, appendfsync);
         server.startProcess();
         return server;
     }
@@ -52,7 +60,7 @@ public final class RedisServer implements AutoCloseable {
                 ? new ProcessBuilder("redis-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
                 "--save", "", "--appendonly", "no")
                 : new ProcessBuilder("redis-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
-                "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir.toString());
+                "--save", "", "--appendonly", "yes", "--appendfsync", appendfsync, "--dir", dataDir.toString());
         Files.createDirectories(dataDir == null ? Path.of("target") : dataDir);
         process = builder.redirectErrorStream(true)
                 .redirectOutput(Path.of("target", "redis-" + port + ".log").toFile()).start();

@@ -35,12 +35,18 @@ public final class TestGateway implements AutoCloseable {
         settings.put("parley.redis.uri", redis.uri());
         settings.put("parley.auth.argon2-memory-kib", 1024);
         settings.put("parley.auth.argon2-iterations", 1);
+        // Calls need the embedded media server; tests of calls turn it on (callSettings).
+        settings.put("parley.calls.enabled", false);
+        settings.put("parley.media.udp-port", 0);
+        settings.put("parley.media.http-port", 0);
+        settings.put("parley.media.addresses", "127.0.0.1");
+        settings.put("parley.media.allowed-remote-networks", "127.0.0.0/8");
         return settings;
     }
 
     public static Config config(Map<String, Object> settings) {
         return ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseResources("parley.conf"))
-                .resolve().getConfig("parley");
+                .withFallback(ConfigFactory.parseResources("reference.conf")).resolve().getConfig("parley");
     }
 
     public static TestGateway start(RedisServer redis) throws Exception {

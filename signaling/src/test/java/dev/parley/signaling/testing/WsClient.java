@@ -44,6 +44,7 @@ public final class WsClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final BlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
+    private final java.util.List<JsonNode> backlog = new java.util.ArrayList<>();
     private final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
     private final CompletableFuture<Void> disconnected = new CompletableFuture<>();
     private volatile boolean answerPings = true;
@@ -136,6 +137,9 @@ public final class WsClient implements AutoCloseable {
     }
 
     public JsonNode next() throws InterruptedException {
+        if (!backlog.isEmpty()) {
+            return backlog.remove(0);
+        }
         JsonNode message = messages.poll(10, TimeUnit.SECONDS);
         if (message == null) {
             throw new AssertionError("no message from the server within 10 s");
@@ -143,8 +147,16 @@ public final class WsClient implements AutoCloseable {
         return message;
     }
 
-    /** The next message matching, skipping others; fails after the timeout. */
+    /**
+     * The first message matching, earliest first; others are kept (in order) for later calls, so waiting for one
+     * kind of message never loses another. Fails after the timeout.
+     */
     public JsonNode next(Predicate<JsonNode> wanted, long timeoutMillis) throws InterruptedException {
+        for (int i = 0; i < backlog.size(); i++) {
+            if (wanted.test(backlog.get(i))) {
+                return backlog.remove(i);
+            }
+        }
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (true) {
             long left = deadline - System.currentTimeMillis();
@@ -155,10 +167,14 @@ public final class WsClient implements AutoCloseable {
             if (wanted.test(message)) {
                 return message;
             }
+            backlog.add(message);
         }
     }
 
     public JsonNode poll(long millis) throws InterruptedException {
+        if (!backlog.isEmpty()) {
+            return backlog.remove(0);
+        }
         return messages.poll(millis, TimeUnit.MILLISECONDS);
     }
 

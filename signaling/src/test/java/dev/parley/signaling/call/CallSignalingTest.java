@@ -1,0 +1,276 @@
+package dev.parley.signaling.call;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.media.ice.AllowedNetworks;
+import dev.parley.media.ice.Cidr;
+import dev.parley.media.loadtest.ClientEndpoint;
+import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
+import dev.parley.media.srtp.SrtpProfile;
+import dev.parley.signaling.testing.RedisServer;
+import dev.parley.signaling.testing.TestGateway;
+import dev.parley.signaling.testing.WsClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Calls through the gateway with real media: Java client endpoints doing ICE, DTLS and SRTP against the embedded
+ * media server, signaled over the gateway's WebSocket exactly as a browser does.
+ */
+class CallSignalingTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final AllowedNetworks LOOPBACK = new AllowedNetworks(List.of(Cidr.parse("127.0.0.0/8")));
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final Map<Long, java.util.concurrent.atomic.AtomicInteger> SEQUENCES =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static RedisServer redis;
+    private static TestGateway gateway;
+    private final List<AutoCloseable> opened = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = RedisServer.start();
+        Map<String, Object> settings = TestGateway.testSettings(redis);
+        settings.put("parley.calls.enabled", true);
+        settings.put("parley.calls.reconnect-grace", "2s");
+        settings.put("parley.media.consent-interval", "1s");
+        settings.put("parley.media.consent-timeout", "4s");
+        settings.put("parley.media.connect-timeout", "5s");
+        gateway = TestGateway.start(settings);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        gateway.close();
+        redis.close();
+    }
+
+    @AfterEach
+    void closeOpened() throws Exception {
+        for (AutoCloseable c : opened) {
+            c.close();
+        }
+    }
+
+    private <T extends AutoCloseable> T open(T closeable) {
+        opened.add(closeable);
+        return closeable;
+    }
+
+    private String meetingWith(JsonNode owner, JsonNode... members) throws Exception {
+        String id = gateway.post("/api/meetings", Map.of("title", "Call room"), owner.get("token").asText()).body()
+                .get("meetingId").asText();
+        for (JsonNode m : members) {
+            gateway.post("/api/meetings/" + id + "/members", Map.of("username", m.get("username").asText()),
+                    owner.get("token").asText());
+        }
+        return id;
+    }
+
+    private WsClient signedIn(JsonNode user) throws Exception {
+        WsClient ws = open(gateway.ws());
+        assertEquals("welcome", ws.hello(user.get("token").asText(), null).get("type").asText());
+        return ws;
+    }
+
+    private static JsonNode next(WsClient ws, String type) throws InterruptedException {
+        return ws.next(m -> m.get("type").asText().equals(type), 15_000);
+    }
+
+    private static void send(WsClient ws, String type, String meetingId, Object... fields) throws Exception {
+        var message = JSON.createObjectNode().put("type", type).put("meetingId", meetingId);
+        for (int i = 0; i < fields.length; i += 2) {
+            message.set((String) fields[i], JSON.valueToTree(fields[i + 1]));
+        }
+        ws.send(JSON.writeValueAsString(message));
+    }
+
+    private ClientEndpoint client() throws Exception {
+        return open(ClientEndpoint.create(InetAddress.getLoopbackAddress(), LOOPBACK, List.of(SrtpProfile.values())));
+    }
+
+    /** Joins and publishes audio and video; returns the connected publishing endpoint. */
+    private ClientEndpoint joinAndPublish(WsClient ws, String meetingId, ClientTrack... tracks) throws Exception {
+        send(ws, "call.join", meetingId);
+        next(ws, "call.joined");
+        ClientEndpoint publisher = client();
+        send(ws, "call.publish", meetingId, "sdp", publisher.publishOffer(List.of(tracks), false));
+        publisher.acceptAnswer(next(ws, "call.publish.answer").get("sdp").asText());
+        assertTrue(publisher.awaitSecure(WAIT), "publish transport connects: " + publisher.dtlsFailure());
+        return publisher;
+    }
+
+    /** Answers the next subscribe offer with a new receiving endpoint. */
+    private ClientEndpoint subscribe(WsClient ws, String meetingId) throws Exception {
+        JsonNode offer = next(ws, "call.subscribe.offer");
+        ClientEndpoint subscriber = client();
+        send(ws, "call.subscribe.answer", meetingId, "sdp", subscriber.answer(offer.get("sdp").asText()),
+                "version", offer.get("version").asLong());
+        assertTrue(subscriber.awaitSecure(WAIT), "subscribe transport connects");
+        return subscriber;
+    }
+
+    private static boolean receives(ClientEndpoint publisher, ClientTrack track, ClientEndpoint subscriber)
+            throws Exception {
+        long before = subscriber.packetsReceived(track.ssrc());
+        long deadline = System.currentTimeMillis() + WAIT.toMillis();
+        // Sequence numbers keep rising across calls: SRTP replay protection drops packets that go back.
+        java.util.concurrent.atomic.AtomicInteger counter = SEQUENCES.computeIfAbsent(track.ssrc(),
+                ssrc -> new java.util.concurrent.atomic.AtomicInteger(1000));
+        while (System.currentTimeMillis() < deadline) {
+            for (int i = 0; i < 10; i++) {
+                int sequence = counter.incrementAndGet();
+                publisher.sendRtp(track.ssrc(), ClientEndpoint.OPUS_PT, sequence & 0xffff, sequence * 960L, false,
+                        new byte[]{1, 2, 3, (byte) sequence}, false);
+            }
+            if (subscriber.packetsReceived(track.ssrc()) >= before + 5) {
+                return true;
+            }
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    @Test
+    void twoMembersCallEachOtherThroughTheMediaServer() throws Exception {
+        JsonNode amy = gateway.register("amy");
+        JsonNode ben = gateway.register("ben");
+        String meeting = meetingWith(amy, ben);
+        WsClient amyWs = signedIn(amy);
+        WsClient benWs = signedIn(ben);
+
+        ClientTrack amyAudio = ClientTrack.audio("amy-cam");
+        ClientTrack amyVideo = ClientTrack.video("amy-cam");
+        ClientEndpoint amyOut = joinAndPublish(amyWs, meeting, amyAudio, amyVideo);
+
+        JsonNode state = benWs.next(m -> m.get("type").asText().equals("call.state")
+                && m.get("participants").size() == 1 && m.get("participants").get(0).get("tracks").size() == 2,
+                15_000);
+        assertTrue(state.get("active").asBoolean());
+        assertEquals(amy.get("userId").asText(), state.get("participants").get(0).get("userId").asText());
+        assertEquals("amy-cam", state.get("participants").get(0).get("tracks").get(0).get("streamId").asText());
+        JsonNode presence = benWs.next(m -> m.get("type").asText().equals("presence")
+                && m.get("status").asText().equals("in-call"), 15_000);
+        assertEquals(amy.get("userId").asText(), presence.get("userId").asText());
+
+        ClientTrack benAudio = ClientTrack.audio("ben-mic");
+        ClientEndpoint benOut = joinAndPublish(benWs, meeting, benAudio);
+        ClientEndpoint benIn = subscribe(benWs, meeting);
+        assertTrue(receives(amyOut, amyAudio, benIn), "Ben hears Amy through the SFU");
+        ClientEndpoint amyIn = subscribe(amyWs, meeting);
+        assertTrue(receives(benOut, benAudio, amyIn), "Amy hears Ben through the SFU");
+
+        JsonNode stats = TestGateway.request(port(), "GET", "/api/meetings/" + meeting + "/call", null,
+                amy.get("token").asText()).body();
+        assertEquals(2, stats.get("participants").size());
+
+        send(benWs, "call.leave", meeting);
+        assertEquals("left", next(benWs, "call.left").get("reason").asText());
+        send(amyWs, "call.leave", meeting);
+        next(amyWs, "call.left");
+        JsonNode ended = amyWs.next(m -> m.get("type").asText().equals("call.state")
+                && !m.get("active").asBoolean(), 15_000);
+        assertEquals(meeting, ended.get("meetingId").asText());
+        JsonNode messages = gateway.get("/api/meetings/" + meeting + "/messages", amy.get("token").asText()).body()
+                .get("messages");
+        assertEquals("The call ended", messages.get(0).get("text").asText());
+        assertTrue(messages.toString().contains("User amy started a call"));
+    }
+
+    private static int port() {
+        return gateway.port();
+    }
+
+    @Test
+    void aParticipantWhoseSocketDropsKeepsItsMediaAndResumes() throws Exception {
+        JsonNode cid = gateway.register("cid");
+        JsonNode dee = gateway.register("dee");
+        String meeting = meetingWith(cid, dee);
+        WsClient cidWs = signedIn(cid);
+        ClientTrack cidAudio = ClientTrack.audio("cid-mic");
+        ClientEndpoint cidOut = joinAndPublish(cidWs, meeting, cidAudio);
+
+        WsClient deeWs = gateway.ws();
+        String session = deeWs.hello(dee.get("token").asText(), null).get("sessionId").asText();
+        send(deeWs, "call.join", meeting);
+        next(deeWs, "call.joined");
+        ClientEndpoint deeIn = subscribe(deeWs, meeting);
+        assertTrue(receives(cidOut, cidAudio, deeIn));
+
+        deeWs.drop();
+        assertTrue(receives(cidOut, cidAudio, deeIn), "media flows while the socket is down");
+        WsClient again = open(gateway.ws());
+        assertEquals("welcome", again.hello(dee.get("token").asText(), session).get("type").asText());
+        send(again, "call.join", meeting);
+        JsonNode joined = next(again, "call.joined");
+        assertTrue(joined.get("resumed").asBoolean());
+        assertTrue(receives(cidOut, cidAudio, deeIn), "the same media connection carries on after the resume");
+        Thread.sleep(3000);
+        JsonNode view = gateway.get("/api/meetings/" + meeting + "/call", cid.get("token").asText()).body();
+        assertEquals(2, view.get("participants").size(), "the resumed participant was not dropped");
+    }
+
+    @Test
+    void aParticipantWhoNeverComesBackIsRemovedAfterTheGrace() throws Exception {
+        JsonNode eli = gateway.register("eli");
+        JsonNode fox = gateway.register("fox");
+        String meeting = meetingWith(eli, fox);
+        WsClient eliWs = signedIn(eli);
+        send(eliWs, "call.join", meeting);
+        next(eliWs, "call.joined");
+        WsClient foxWs = gateway.ws();
+        foxWs.hello(fox.get("token").asText(), null);
+        send(foxWs, "call.join", meeting);
+        next(foxWs, "call.joined");
+        eliWs.next(m -> m.get("type").asText().equals("call.state") && m.get("participants").size() == 2, 15_000);
+        foxWs.drop();
+        JsonNode after = eliWs.next(m -> m.get("type").asText().equals("call.state")
+                && m.get("participants").size() == 1, 15_000);
+        assertEquals(eli.get("userId").asText(), after.get("participants").get(0).get("userId").asText());
+    }
+
+    @Test
+    void onlyMembersJoinAndSignalingNeedsAJoin() throws Exception {
+        JsonNode gus = gateway.register("gus");
+        JsonNode hal = gateway.register("hal2");
+        String meeting = meetingWith(gus);
+        WsClient halWs = signedIn(hal);
+        send(halWs, "call.join", meeting);
+        JsonNode refused = next(halWs, "error");
+        assertEquals("not_found", refused.get("code").asText());
+        assertEquals(meeting, refused.get("ref").asText());
+
+        WsClient gusWs = signedIn(gus);
+        send(gusWs, "call.publish", meeting, "sdp", "v=0\r\n");
+        assertEquals("call.not_joined", next(gusWs, "error").get("code").asText());
+        send(gusWs, "call.publish", meeting, "sdp", "hello");
+        assertEquals("bad_request", next(gusWs, "error").get("code").asText());
+        send(gusWs, "call.join", meeting);
+        next(gusWs, "call.joined");
+        send(gusWs, "call.publish", meeting, "sdp", "v=0\r\nnonsense\r\n");
+        JsonNode bad = next(gusWs, "error");
+        assertEquals("bad_request", bad.get("code").asText(), bad.toString());
+        send(gusWs, "call.media", meeting, "audioMuted", true, "videoMuted", false, "screenSharing", false);
+        JsonNode muted = gusWs.next(m -> m.get("type").asText().equals("call.state")
+                && m.get("participants").size() == 1
+                && m.get("participants").get(0).get("audioMuted").asBoolean(), 15_000);
+        assertFalse(muted.get("participants").get(0).get("videoMuted").asBoolean());
+        send(gusWs, "call.leave", meeting);
+        next(gusWs, "call.left");
+        assertTrue(gusWs.isOpen());
+    }
+}
