@@ -15,6 +15,7 @@ import dev.parley.media.ice.SharedUdpPort;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.metrics.PrometheusMetrics;
 import dev.parley.media.sfu.Sfu;
+import dev.parley.media.srtp.SrtpCiphers;
 import dev.parley.media.srtp.SrtpKeys;
 import dev.parley.media.srtp.SrtpProfile;
 import dev.parley.media.srtp.SrtpSession;
@@ -135,6 +136,9 @@ public final class MediaServer implements MediaApi, AutoCloseable {
 
     /** jitsi-srtp picks a cipher implementation on first use; do it now, not in the first call. */
     private static void warmUpSrtp() {
+        if (!SrtpCiphers.preferNative()) {
+            LOG.warn("native OpenSSL SRTP ciphers unavailable: using Java ciphers (slower, allocating)");
+        }
         for (SrtpProfile profile : SrtpProfile.values()) {
             byte[] material = new byte[2 * (profile.keyLength() + profile.saltLength())];
             SrtpSession session = new SrtpSession(SrtpKeys.fromKeyingMaterial(profile, material, false), 4);

@@ -54,8 +54,12 @@ public final class DtlsHandshake {
     private DtlsHandshake() {
     }
 
+    /** A finished handshake: the SRTP keys, and the DTLS association to keep serving retransmissions and alerts. */
+    public record Result(SrtpKeys keys, DTLSTransport association) {
+    }
+
     /** Runs the server side; blocks until the handshake ends. */
-    public static SrtpKeys accept(DtlsIdentity identity, String peerFingerprint, List<SrtpProfile> profiles,
+    public static Result accept(DtlsIdentity identity, String peerFingerprint, List<SrtpProfile> profiles,
                                   DatagramTransport transport) throws IOException {
         Server server = new Server(new BcTlsCrypto(new SecureRandom()), identity, peerFingerprint, profiles);
         DTLSTransport dtls = new DTLSServerProtocol().accept(server, transport);
@@ -63,19 +67,19 @@ public final class DtlsHandshake {
     }
 
     /** Runs the client side; blocks until the handshake ends. */
-    public static SrtpKeys connect(DtlsIdentity identity, String peerFingerprint, List<SrtpProfile> profiles,
+    public static Result connect(DtlsIdentity identity, String peerFingerprint, List<SrtpProfile> profiles,
                                    DatagramTransport transport) throws IOException {
         Client client = new Client(new BcTlsCrypto(new SecureRandom()), identity, peerFingerprint, profiles);
         DTLSTransport dtls = new DTLSClientProtocol().connect(client, transport);
         return keysOrFail(client.keys, dtls);
     }
 
-    private static SrtpKeys keysOrFail(SrtpKeys keys, DTLSTransport dtls) throws IOException {
+    private static Result keysOrFail(SrtpKeys keys, DTLSTransport dtls) throws IOException {
         if (keys == null) {
             dtls.close();
             throw new IOException("DTLS finished without SRTP keys");
         }
-        return keys;
+        return new Result(keys, dtls);
     }
 
     private static void checkFingerprint(Certificate certificate, String expected) throws IOException {

@@ -6,6 +6,7 @@ import dev.parley.media.rtp.Rtp;
 import dev.parley.media.sdp.Codec;
 import dev.parley.media.sdp.HeaderExtension;
 import dev.parley.media.transport.PacketBuffer;
+import dev.parley.media.transport.RtpSender;
 import java.util.Arrays;
 import java.util.List;
 
@@ -15,6 +16,7 @@ import java.util.List;
  */
 final class Forward {
     final SubscribeTransport subscriber;
+    private final RtpSender sender;
     final Track track;
     private final short[] payloadTypes = new short[128];
     private final short[] rtxPayloadTypes = new short[128];
@@ -28,7 +30,14 @@ final class Forward {
 
     Forward(SubscribeTransport subscriber, Track track, List<Codec> remoteCodecs,
             List<HeaderExtension> remoteExtensions) {
+        this(subscriber, subscriber.transport, track, remoteCodecs, remoteExtensions);
+    }
+
+    /** With an explicit sender: the benchmark forwards into SRTP without a network. */
+    Forward(SubscribeTransport subscriber, RtpSender sender, Track track, List<Codec> remoteCodecs,
+            List<HeaderExtension> remoteExtensions) {
         this.subscriber = subscriber;
+        this.sender = sender;
         this.track = track;
         Arrays.fill(payloadTypes, (short) -1);
         Arrays.fill(rtxPayloadTypes, (short) -1);
@@ -62,7 +71,7 @@ final class Forward {
     }
 
     void send(byte[] data, int off, int len, PacketBuffer scratch, MediaCounters counters) {
-        if (!subscriber.transport.isSecure()) {
+        if (!sender.isSecure()) {
             return;
         }
         int outPayloadType = payloadTypes[Rtp.payloadType(data, off)];
@@ -72,7 +81,7 @@ final class Forward {
         }
         scratch.copyFrom(data, off, len);
         rewrite(scratch, outPayloadType);
-        if (subscriber.transport.sendRtp(scratch)) {
+        if (sender.sendRtp(scratch)) {
             packetsSent++;
         }
     }
@@ -80,7 +89,7 @@ final class Forward {
     /** Answers a NACK for one sequence number from the track's cache, as RTX when the subscriber negotiated it. */
     boolean retransmit(int sequence, PacketBuffer scratch) {
         RetransmissionCache cache = track.cache;
-        if (cache == null || !subscriber.transport.isSecure() || !cache.copyTo(sequence, scratch)) {
+        if (cache == null || !sender.isSecure() || !cache.copyTo(sequence, scratch)) {
             return false;
         }
         byte[] data = scratch.getBuffer();
@@ -103,7 +112,7 @@ final class Forward {
             Rtp.setSsrc(data, 0, track.rtxSsrc);
             Rtp.setSequenceNumber(data, 0, nextRtxSequence());
         }
-        return subscriber.transport.sendRtp(scratch);
+        return sender.sendRtp(scratch);
     }
 
     private synchronized int nextRtxSequence() {

@@ -79,7 +79,7 @@ final class Track {
     synchronized void addForward(Forward forward) {
         Forward[] current = forwards;
         for (int i = 0; i < current.length; i++) {
-            if (current[i].subscriber == forward.subscriber) {
+            if (forward.subscriber != null && current[i].subscriber == forward.subscriber) {
                 Forward[] replaced = current.clone();
                 replaced[i] = forward;
                 forwards = replaced;

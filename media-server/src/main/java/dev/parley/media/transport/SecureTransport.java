@@ -8,7 +8,6 @@ import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtcp;
 import dev.parley.media.rtp.Rtp;
-import dev.parley.media.srtp.SrtpKeys;
 import dev.parley.media.srtp.SrtpProfile;
 import dev.parley.media.srtp.SrtpSession;
 import java.io.IOException;
@@ -19,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.bouncycastle.tls.DTLSTransport;
 import org.bouncycastle.tls.DatagramTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * it demultiplexes (RFC 7983), decrypts once and hands plain RTP/RTCP to the {@link Listener} in the same thread.
  * Sending protects the caller's buffer in place and writes it to the selected ICE pair.
  */
-public final class SecureTransport implements AutoCloseable {
+public final class SecureTransport implements RtpSender, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SecureTransport.class);
     private static final int MAX_RECEIVE_SSRCS = 64;
 
@@ -58,6 +58,7 @@ public final class SecureTransport implements AutoCloseable {
     private final MediaCounters counters;
     private final BlockingQueue<byte[]> dtlsInbound = new ArrayBlockingQueue<>(64);
     private volatile SrtpSession srtp;
+    private volatile DTLSTransport association;
     private volatile Listener listener;
     private volatile boolean closed;
     private volatile String failure;
@@ -97,6 +98,7 @@ public final class SecureTransport implements AutoCloseable {
         handshaker.start();
     }
 
+    @Override
     public boolean isSecure() {
         return srtp != null && !closed;
     }
@@ -115,7 +117,7 @@ public final class SecureTransport implements AutoCloseable {
         return session == null ? null : session.profile();
     }
 
-    /** Protects the packet in place and sends it; false (and counted) when it could not be sent. */
+    @Override
     public boolean sendRtp(PacketBuffer packet) {
         SrtpSession session = srtp;
         if (session == null || closed) {
@@ -183,7 +185,7 @@ public final class SecureTransport implements AutoCloseable {
                 handleInbound(buffer);
             } catch (RuntimeException e) {
                 counters.drop(DropReason.NOT_RTP_OR_DTLS);
-                LOG.warn("{}: packet handling failed", name, e);
+                LOG.debug("{}: packet handling failed", name, e);
             }
         }
     }
@@ -241,7 +243,7 @@ public final class SecureTransport implements AutoCloseable {
 
     private void handshake(DtlsRole role, String remoteFingerprint) {
         try {
-            SrtpKeys keys;
+            DtlsHandshake.Result result;
             DatagramTransport transport = new QueuedDatagramTransport();
             if (role == DtlsRole.CLIENT) {
                 while (!ice.isConnected() && !closed) {
@@ -250,16 +252,18 @@ public final class SecureTransport implements AutoCloseable {
                     }
                     Thread.sleep(10);
                 }
-                keys = DtlsHandshake.connect(identity, remoteFingerprint, profiles, transport);
+                result = DtlsHandshake.connect(identity, remoteFingerprint, profiles, transport);
             } else {
-                keys = DtlsHandshake.accept(identity, remoteFingerprint, profiles, transport);
+                result = DtlsHandshake.accept(identity, remoteFingerprint, profiles, transport);
             }
             if (closed) {
                 return;
             }
-            srtp = new SrtpSession(keys, MAX_RECEIVE_SSRCS);
-            LOG.debug("{}: DTLS done with {}", name, keys.profile());
+            association = result.association();
+            srtp = new SrtpSession(result.keys(), MAX_RECEIVE_SSRCS);
+            LOG.debug("{}: DTLS done with {}", name, result.keys().profile());
             listener.onSecure();
+            serveAssociation(result.association());
         } catch (IOException | RuntimeException e) {
             if (!closed) {
                 failure = String.valueOf(e.getMessage());
@@ -272,10 +276,35 @@ public final class SecureTransport implements AutoCloseable {
         }
     }
 
+    /**
+     * Keeps reading the DTLS association after the handshake, so BouncyCastle answers a peer that retransmits its
+     * last flight (our final flight was lost) and notices close_notify. No application data is expected.
+     */
+    private void serveAssociation(DTLSTransport dtls) {
+        byte[] buffer = new byte[1500];
+        while (!closed) {
+            try {
+                if (dtls.receive(buffer, 0, buffer.length, 1000) < 0 && closed) {
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                return;
+            }
+        }
+    }
+
     @Override
     public void close() {
         if (closed) {
             return;
+        }
+        DTLSTransport dtls = association;
+        if (dtls != null) {
+            try {
+                dtls.close();
+            } catch (IOException | RuntimeException ignored) {
+                // the peer may be gone already
+            }
         }
         closed = true;
         ice.close();
