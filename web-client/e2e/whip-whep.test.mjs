@@ -97,6 +97,57 @@ window.inbound = async () => {
 };
 </script>`;
 
+// A participant page: publishes over the control API (it offers) and subscribes with the server's offer.
+const participantPage = `<!doctype html><meta charset="utf-8"><title>participant</title>
+<script>
+async function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return;
+  await new Promise((resolve) => pc.addEventListener("icegatheringstatechange",
+    () => pc.iceGatheringState === "complete" && resolve()));
+}
+async function api(path, body) {
+  const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  if (response.status >= 300) throw new Error(path + " answered " + response.status + ": " + await response.text());
+  return response.status === 204 ? undefined : response.json();
+}
+window.join = async (conference, endpoint, create) => {
+  if (create) await api("/v1/conferences", { id: conference });
+  await api("/v1/conferences/" + conference + "/endpoints", { id: endpoint });
+  const base = "/v1/conferences/" + conference + "/endpoints/" + endpoint;
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
+  const publish = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
+  for (const track of stream.getTracks()) publish.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+  await publish.setLocalDescription(await publish.createOffer());
+  await gathered(publish);
+  const answer = await api(base + "/publish", { type: "offer", sdp: publish.localDescription.sdp });
+  await publish.setRemoteDescription(answer);
+  window.publishPc = publish;
+  window.subscribePc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
+  window.base = base;
+};
+// Takes the server's latest subscribe offer, if any, and answers it.
+window.renegotiate = async () => {
+  const offer = await api(window.base + "/subscribe/offer");
+  if (!offer) return false;
+  const pc = window.subscribePc;
+  await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+  await pc.setLocalDescription(await pc.createAnswer());
+  await gathered(pc);
+  await api(window.base + "/subscribe/answer", { type: "answer", sdp: pc.localDescription.sdp });
+  return true;
+};
+window.inbound = async () => {
+  const result = {};
+  (await window.subscribePc.getStats()).forEach((report) => {
+    if (report.type === "inbound-rtp") {
+      result[report.kind] = { packetsReceived: report.packetsReceived, framesDecoded: report.framesDecoded ?? 0 };
+    }
+  });
+  return result;
+};
+</script>`;
+
 describe("WHIP publish and WHEP play between two Chromium pages through the media server", () => {
   const teardown = new Teardown();
   let namespace;
@@ -174,5 +225,36 @@ describe("WHIP publish and WHEP play between two Chromium pages through the medi
     assert.deepEqual(viewerConsole.errors, []);
     await publisherContext.close();
     await viewerContext.close();
+  });
+
+  it("two participants see and hear each other through publish and subscribe transports", async () => {
+    const pages = [];
+    for (const name of ["alice", "bob"]) {
+      const context = await browser.newContext();
+      const consoleWatch = watchConsole(context);
+      await context.route(`${baseUrl}/test/participant.html`, (route) =>
+        route.fulfill({ contentType: "text/html", body: participantPage }));
+      const page = await context.newPage();
+      await page.goto(`${baseUrl}/test/participant.html`);
+      await page.evaluate(([who, create]) => window.join("e2e-call", who, create), [name, pages.length === 0]);
+      pages.push({ name, context, page, console: consoleWatch });
+    }
+    // Each subscribes with the server's offer; alice's first offer may predate bob's tracks, so ask again.
+    for (const { page } of pages) await page.evaluate(() => window.renegotiate());
+    await pages[0].page.evaluate(() => window.renegotiate());
+    for (const { name, page } of pages) {
+      await waitFor(
+        `${name} to decode the other's video and receive their audio`,
+        async () => {
+          const inbound = await page.evaluate(() => window.inbound());
+          return inbound.video?.framesDecoded > 0 && inbound.audio?.packetsReceived > 0;
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+    }
+    for (const { context, console: consoleWatch } of pages) {
+      assert.deepEqual(consoleWatch.errors, []);
+      await context.close();
+    }
   });
 });
