@@ -20,7 +20,7 @@ const execFileAsync = promisify(execFile);
 
 export const webClientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = path.resolve(webClientDir, "..");
-export const parleyJar = path.join(repoRoot, "signaling", "target", "parley-signaling.jar");
+export const parleyJar = process.env.PARLEY_E2E_JAR ?? path.join(repoRoot, "signaling", "target", "parley-signaling.jar");
 export const chromiumExecutable = process.env.PARLEY_E2E_CHROMIUM ?? "/usr/bin/chromium";
 /** Logs of every process a run starts, one folder per run (git-ignored). */
 export const artifactsDir = path.join(webClientDir, "e2e", ".artifacts");

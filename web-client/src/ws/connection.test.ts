@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Connection, type ConnectionState, type SocketLike, reconnectDelay, socketUrl } from "./connection";
 
 class FakeSocket implements SocketLike {
+  readyState = 0;
   sent: unknown[] = [];
   closedWith: number | null = null;
   onopen: ((event: unknown) => void) | null = null;
@@ -10,18 +11,25 @@ class FakeSocket implements SocketLike {
   onerror: ((event: unknown) => void) | null = null;
 
   send(data: string): void {
+    if (this.readyState !== 1) throw new Error("sent on a socket that is not open");
     this.sent.push(JSON.parse(data));
   }
   close(code = 1000): void {
     this.closedWith = code;
+    this.readyState = 2;
   }
   serverOpens(): void {
+    this.readyState = 1;
     this.onopen?.({});
+  }
+  serverStartsClosing(): void {
+    this.readyState = 2;
   }
   serverSends(message: unknown): void {
     this.onmessage?.({ data: JSON.stringify(message) });
   }
   serverCloses(code: number): void {
+    this.readyState = 3;
     this.onclose?.({ code, reason: "" });
   }
 }
@@ -187,6 +195,17 @@ describe("Connection", () => {
     sockets[1].serverOpens();
     sockets[1].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
     expect(sockets[1].sent[1]).toEqual({ type: "presence.subscribe", userIds: ["u2", "u1", "u3"] });
+  });
+
+  it("does not write to a socket that has started closing", () => {
+    const { connection, sockets } = setup();
+    connection.start();
+    sockets[0].serverOpens();
+    sockets[0].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
+    sockets[0].serverStartsClosing();
+    connection.watchPresence(["u2"]);
+    expect(connection.send({ type: "presence.subscribe", userIds: ["u3"] })).toBe(false);
+    expect(sockets[0].sent).toHaveLength(1);
   });
 
   it("passes presence updates to listeners", () => {

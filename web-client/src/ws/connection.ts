@@ -29,6 +29,8 @@ export interface SessionIdStore {
 
 /** The part of the browser's WebSocket this class uses. */
 export interface SocketLike {
+  /** 1 while open; a closing socket must not be written to (the browser logs an error). */
+  readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: unknown) => void) | null;
@@ -63,6 +65,8 @@ export function socketUrl(location: { protocol: string; host: string }): string 
 }
 
 type Listener<T> = (value: T) => void;
+
+const socketOpen = 1;
 
 export class Connection {
   private state: ConnectionState = { kind: "closed" };
@@ -144,7 +148,7 @@ export class Connection {
   }
 
   send(message: ClientMessage): boolean {
-    if (!this.socket || this.state.kind !== "open") return false;
+    if (!this.socket || this.socket.readyState !== socketOpen || this.state.kind !== "open") return false;
     this.socket.send(JSON.stringify(message));
     return true;
   }
