@@ -19,7 +19,8 @@ public enum DropReason {
     PAYLOAD_TYPE_NOT_NEGOTIATED("payload_type_not_negotiated"),
     SEND_FAILED("send_failed"),
     TOO_MANY_SSRCS("too_many_ssrcs"),
-    RTX_FROM_PUBLISHER("rtx_from_publisher");
+    RTX_FROM_PUBLISHER("rtx_from_publisher"),
+    NACK_NOT_IN_CACHE("nack_not_in_cache");
 
     private final String metricName;
 

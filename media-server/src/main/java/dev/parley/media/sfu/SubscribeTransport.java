@@ -303,11 +303,17 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             counters.drop(DropReason.RTCP_UNKNOWN_SSRC);
             return;
         }
-        forward.retransmit(packetId, retransmitScratch);
+        retransmit(forward, packetId);
         for (int bit = 0; bit < 16; bit++) {
             if ((lostBitmask & (1 << bit)) != 0) {
-                forward.retransmit((packetId + bit + 1) & 0xffff, retransmitScratch);
+                retransmit(forward, (packetId + bit + 1) & 0xffff);
             }
+        }
+    }
+
+    private void retransmit(Forward forward, int sequence) {
+        if (!forward.retransmit(sequence, retransmitScratch)) {
+            counters.drop(DropReason.NACK_NOT_IN_CACHE);
         }
     }
 

@@ -29,7 +29,7 @@ class SdpNegotiationTest {
             "c=IN IP4 0.0.0.0",
             "a=rtcp:9 IN IP4 0.0.0.0",
             "a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host generation 0",
-            "a=candidate:2 1 udp 2113937151 192.0.2.99 50000 typ host generation 0",
+            "a=candidate:2 1 udp 2113937151 198.51.100.99 50000 typ host generation 0",
             "a=candidate:3 1 udp 2113937151 abcd.local 50000 typ host generation 0",
             "a=ice-ufrag:Wx7a",
             "a=ice-pwd:kKZpMHD2XNyGzOyQ3vW5tNBi",
@@ -141,7 +141,7 @@ class SdpNegotiationTest {
         assertFalse(answer.contains("sdes:mid"), "the server does not rewrite mid, so it does not negotiate it");
         assertTrue(video.extensions().stream().anyMatch(e -> e.id() == 13 && e.uri().equals("urn:3gpp:video-orientation")));
         assertEquals(2, server.tracks("sdp").stream().filter(t -> t.publisherEndpointId().equals("chrome")).count());
-        assertTrue(answer.lines().allMatch(line -> !line.contains("192.0.2")), "nothing of other networks echoed");
+        assertTrue(answer.lines().allMatch(line -> !line.contains("198.51.100")), "nothing of other networks echoed");
     }
 
     @Test
@@ -158,6 +158,26 @@ class SdpNegotiationTest {
         MediaException refused = assertThrows(MediaException.class, () -> server.publish("sdp", "broken", offer));
         assertEquals(ErrorCode.INVALID_SDP, refused.code());
         assertTrue(refused.getMessage().contains(reason), refused.getMessage());
+    }
+
+    @Test
+    void aPublicAddressIsAdvertisedBesideEachHostCandidate() throws Exception {
+        dev.parley.media.MediaConfig base = TestMedia.config();
+        dev.parley.media.MediaConfig natted = new dev.parley.media.MediaConfig(0, "127.0.0.1", 0, base.addresses(),
+                java.net.InetAddress.getByName("203.0.113.7"), base.allowedRemoteNetworks(), 10, 10,
+                base.connectTimeout(), base.consentTimeout(), base.consentInterval(), base.srtpProfiles(),
+                base.maxBitrate(), "");
+        try (MediaServer behindNat = MediaServer.start(natted)) {
+            behindNat.createConference("nat");
+            behindNat.createEndpoint("nat", "e");
+            PeerDescription answer = PeerDescription.parse(behindNat.publish("nat", "e", CHROME_OFFER));
+            int port = behindNat.udpAddresses().get(0).getPort();
+            assertTrue(answer.transport().candidates().stream().anyMatch(c -> c.type().equals("host")
+                    && c.address().equals("127.0.0.1") && c.port() == port));
+            assertTrue(answer.transport().candidates().stream().anyMatch(c -> c.type().equals("srflx")
+                    && c.address().equals("203.0.113.7") && c.port() == port
+                    && "127.0.0.1".equals(c.relatedAddress())));
+        }
     }
 
     @Test
