@@ -36,6 +36,20 @@ public final class TestMedia {
         return ClientEndpoint.create(loopback(), LOOPBACK, List.of(profile));
     }
 
+    /**
+     * Waits until the server's side of an endpoint's transports is secure too (a client can finish DTLS a moment
+     * before the server does, and the server forwards nothing to an insecure transport).
+     */
+    public static void awaitServerSide(MediaServer server, String endpointId, boolean publish, boolean subscribe)
+            throws Exception {
+        boolean ready = eventually(WAIT, () -> server.stats().endpointStats().stream()
+                .anyMatch(s -> s.endpointId().equals(endpointId) && (!publish || s.publishConnected())
+                        && (!subscribe || s.subscribeConnected())));
+        if (!ready) {
+            throw new AssertionError("the server never secured endpoint " + endpointId);
+        }
+    }
+
     /** Polls until the condition holds or the time is up; returns whether it held. */
     public static boolean eventually(Duration timeout, Callable<Boolean> condition) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();

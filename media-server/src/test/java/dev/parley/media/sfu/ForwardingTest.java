@@ -57,6 +57,7 @@ class ForwardingTest {
         String answer = server.publish(conference, endpoint, publisher.publishOffer(List.of(tracks), false));
         publisher.acceptAnswer(answer);
         assertTrue(publisher.awaitSecure(WAIT), "publisher connects: " + publisher.dtlsFailure());
+        TestMedia.awaitServerSide(server, endpoint, true, false);
         return publisher;
     }
 
@@ -66,6 +67,7 @@ class ForwardingTest {
         SubscribeOffer offer = server.subscribeOffer(conference, endpoint).orElseThrow();
         server.subscribeAnswer(conference, endpoint, subscriber.answer(offer.sdp()));
         assertTrue(subscriber.awaitSecure(WAIT), "subscriber connects");
+        TestMedia.awaitServerSide(server, endpoint, false, true);
         assertEquals(profile, subscriber.srtpProfile());
         return subscriber;
     }

@@ -63,6 +63,8 @@ class RobustnessTest {
         server.subscribeAnswer(conference, "sub",
                 subscriber.answer(server.subscribeOffer(conference, "sub").orElseThrow().sdp()));
         assertTrue(publisher.awaitSecure(WAIT) && subscriber.awaitSecure(WAIT));
+        TestMedia.awaitServerSide(server, "pub", true, false);
+        TestMedia.awaitServerSide(server, "sub", false, true);
         return new ClientEndpoint[] {publisher, subscriber};
     }
 
