@@ -127,15 +127,17 @@ export function checkPrerequisites({ needJar = true } = {}) {
     problems.push("run as root: the tests create network namespaces with `ip netns`");
   }
   if (!existsSync(chromiumExecutable)) problems.push(`${chromiumExecutable} is missing (apt-get install -y chromium)`);
-  for (const tool of ["redis-server", "redis-cli", "curl", "java", "ip"]) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status !== 0) {
-      problems.push(`${tool} is not on PATH`);
-    }
+  for (const tool of ["redis-server", "redis-cli", "curl", "java", "ip", "ss"]) {
+    if (!onPath(tool)) problems.push(`${tool} is not on PATH`);
   }
   if (needJar && !existsSync(parleyJar)) {
     problems.push(`${path.relative(repoRoot, parleyJar)} is missing: run \`mvn -B -q install -DskipTests\` at the repo root`);
   }
   if (problems.length > 0) throw new Error(`the browser tests cannot run here:\n- ${problems.join("\n- ")}`);
+}
+
+function onPath(tool) {
+  return spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status === 0;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -354,6 +356,7 @@ export async function startParley(namespace, teardown, { redisUri, port, env = {
  * Resolves once at least one connection is silenced; restore() lets packets through again.
  */
 export async function silenceOpenWebSockets(namespace, teardown, { port, timeoutMs = 30_000 }) {
+  if (!onPath("nft")) throw new Error("nft is not on PATH (apt-get install -y nftables)");
   const table = `parley_e2e_silence_${port}`;
   // A WebSocket ping from the server is the two bytes 0x89 0x00: it adds its client's port to the set.
   await namespace.exec("nft", [

@@ -171,6 +171,33 @@ describe("accounts, presence and the single-session rule", () => {
     await gil.context.close();
   });
 
+  it("a tab whose session is taken over by a copy of it says it was opened elsewhere", async () => {
+    const original = await stack.newUserContext();
+    await signUp(original.page, { displayName: "Hugo Pires", username: "hugo" });
+    await homeShows(original.page, "Hugo Pires");
+
+    // A duplicated tab carries the original's storage, session id included, and so resumes its session.
+    const stored = await original.page.evaluate(() => ({
+      auth: localStorage.getItem("parley.auth"),
+      sessionId: sessionStorage.getItem("parley.sessionId"),
+    }));
+    const copy = await stack.newUserContext();
+    await copy.context.addInitScript(({ auth, sessionId }) => {
+      if (!sessionStorage.getItem("parley.sessionId")) sessionStorage.setItem("parley.sessionId", sessionId);
+      localStorage.setItem("parley.auth", auth);
+    }, stored);
+    await copy.page.goto("/");
+    await homeShows(copy.page, "Hugo Pires");
+
+    await original.page.getByRole("heading", { name: "Parley was opened somewhere else" }).waitFor();
+    await original.page.getByRole("button", { name: "Retry" }).click();
+    await original.page.getByText("Still open elsewhere. Try again in a few seconds.").waitFor();
+    await homeShows(copy.page, "Hugo Pires");
+    assertNoConsoleErrors(original, copy);
+    await original.context.close();
+    await copy.context.close();
+  });
+
   it("shows a reconnecting banner while the server is away and resumes when it is back", async () => {
     const fay = await stack.newUserContext();
     await recordActiveSessionScreen(fay.context);
