@@ -6,6 +6,7 @@ import dev.parley.media.MediaServer;
 import dev.parley.signaling.auth.AccountStore;
 import dev.parley.signaling.auth.AuthRoutes;
 import dev.parley.signaling.auth.AuthService;
+import dev.parley.signaling.auth.FirebaseSignIn;
 import dev.parley.signaling.auth.LoginThrottle;
 import dev.parley.signaling.auth.PasswordHasher;
 import dev.parley.signaling.auth.TokenService;
@@ -61,11 +62,13 @@ public final class ParleyServer implements AutoCloseable {
     private final CallService calls;
     private final ScheduledExecutorService callThread;
     private final MediaServer media;
+    private final FirebaseSignIn firebase;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private ParleyServer(RedisConnections redis, ScheduledExecutorService timers, ExecutorService hashing,
                          LiveSessions sessions, GatewayServer gateway, CallService calls,
-                         ScheduledExecutorService callThread, MediaServer media) {
+                         ScheduledExecutorService callThread, MediaServer media, FirebaseSignIn firebase) {
+        this.firebase = firebase;
         this.redis = redis;
         this.timers = timers;
         this.hashing = hashing;
@@ -88,6 +91,7 @@ public final class ParleyServer implements AutoCloseable {
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(named("parley-timers"));
         ScheduledExecutorService callThread = Executors.newSingleThreadScheduledExecutor(named("parley-calls"));
         MediaServer media = null;
+        FirebaseSignIn firebase = null;
         ExecutorService hashing = new ThreadPoolExecutor(config.auth().hashingThreads(), config.auth().hashingThreads(),
                 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.auth().hashingQueue()), named("parley-hashing"));
         try {
@@ -122,7 +126,10 @@ public final class ParleyServer implements AutoCloseable {
                     config.calls().reconnectGrace(), Clock.systemUTC());
 
             RestRouter router = new RestRouter();
-            new AuthRoutes(auth, accounts, authConfig.providers()).register(router);
+            if (authConfig.providers().contains("firebase")) {
+                firebase = FirebaseSignIn.start(authConfig.firebase(), accounts, redis.async());
+            }
+            new AuthRoutes(auth, accounts, authConfig, firebase, tokens).register(router);
             new MeetingRoutes(auth, meetings, chat).register(router);
             new CallRoutes(auth, calls).register(router);
 
@@ -133,8 +140,11 @@ public final class ParleyServer implements AutoCloseable {
             var workers = new MultiThreadIoEventLoopGroup(0, named("parley-io"), NioIoHandler.newFactory());
             GatewayServer gateway = GatewayServer.start(config.http().host(), config.http().port(),
                     new GatewayInitializer(config, httpServices, wsServices), workers);
-            return new ParleyServer(redis, timers, hashing, sessions, gateway, calls, callThread, media);
+            return new ParleyServer(redis, timers, hashing, sessions, gateway, calls, callThread, media, firebase);
         } catch (Exception | Error e) {
+            if (firebase != null) {
+                firebase.close();
+            }
             if (media != null) {
                 media.close();
             }
@@ -169,6 +179,9 @@ public final class ParleyServer implements AutoCloseable {
         gateway.close();
         if (media != null) {
             media.close();
+        }
+        if (firebase != null) {
+            firebase.close();
         }
         callThread.shutdownNow();
         timers.shutdownNow();

@@ -62,6 +62,15 @@ public final class AccountStore {
         });
     }
 
+    /** Updates what an external provider says about a user: name, email and picture. */
+    public CompletionStage<Void> updateProfile(Account account, String email, String pictureUrl) {
+        java.util.Map<String, String> fields = new java.util.HashMap<>();
+        fields.put("displayName", account.displayName());
+        fields.put("email", email == null ? "" : email);
+        fields.put("picture", pictureUrl == null ? "" : pictureUrl);
+        return redis.hset(userKey(account.userId()), fields).thenApply(r -> null);
+    }
+
     public CompletionStage<Optional<StoredAccount>> findByUsername(String username) {
         return redis.get(usernameKey(username)).thenCompose(userId -> userId == null
                 ? CompletableFuture.completedFuture(Optional.empty())

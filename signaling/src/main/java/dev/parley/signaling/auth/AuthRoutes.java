@@ -1,6 +1,7 @@
 package dev.parley.signaling.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
 import dev.parley.signaling.http.RestRequest;
@@ -21,11 +22,19 @@ public final class AuthRoutes {
     private final AuthService auth;
     private final AccountStore accounts;
     private final Set<String> providers;
+    private final GatewayConfig.Firebase firebaseConfig;
+    private final FirebaseSignIn firebase;
+    private final TokenService tokens;
 
-    public AuthRoutes(AuthService auth, AccountStore accounts, Set<String> providers) {
+    /** @param firebase null unless the firebase provider is enabled */
+    public AuthRoutes(AuthService auth, AccountStore accounts, GatewayConfig.Auth config, FirebaseSignIn firebase,
+                      TokenService tokens) {
         this.auth = auth;
         this.accounts = accounts;
-        this.providers = providers;
+        this.providers = config.providers();
+        this.firebaseConfig = config.firebase();
+        this.firebase = firebase;
+        this.tokens = tokens;
     }
 
     public void register(RestRouter router) {
@@ -33,13 +42,26 @@ public final class AuthRoutes {
                 .add("POST", "/api/auth/register", this::register)
                 .add("POST", "/api/auth/login", this::login)
                 .add("POST", "/api/auth/logout", this::logout)
+                .add("POST", "/api/auth/firebase", this::firebase)
                 .add("GET", "/api/me", this::me)
                 .add("GET", "/api/users", this::users);
     }
 
     private CompletionStage<RestResponse> config(RestRequest request) {
         List<String> enabled = providers.stream().sorted().toList();
-        return CompletableFuture.completedFuture(RestResponse.ok(Map.of("providers", enabled)));
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("providers", enabled);
+        if (firebase != null) {
+            Map<String, Object> web = new java.util.LinkedHashMap<>();
+            web.put("projectId", firebaseConfig.projectId());
+            web.put("apiKey", firebaseConfig.webApiKey());
+            web.put("authDomain", firebaseConfig.authDomain());
+            if (!firebaseConfig.emulatorHost().isEmpty()) {
+                web.put("emulatorHost", firebaseConfig.emulatorHost());
+            }
+            body.put("firebase", web);
+        }
+        return CompletableFuture.completedFuture(RestResponse.ok(body));
     }
 
     private CompletionStage<RestResponse> register(RestRequest request) {
@@ -56,6 +78,15 @@ public final class AuthRoutes {
         return auth.login(RestRequest.stringField(body, "username"), RestRequest.stringField(body, "password"),
                         request.clientAddress())
                 .thenApply(signedIn -> RestResponse.ok(signedInBody(signedIn)));
+    }
+
+    private CompletionStage<RestResponse> firebase(RestRequest request) {
+        if (firebase == null) {
+            throw new ApiException(ErrorCode.NOT_FOUND, "Firebase sign-in is not enabled on this server");
+        }
+        String idToken = RestRequest.stringField(request.jsonBody(), "idToken");
+        return firebase.signIn(idToken).thenApply(account -> RestResponse.ok(signedInBody(
+                new AuthService.SignedIn(account, tokens.issue(account.userId())))));
     }
 
     private CompletionStage<RestResponse> logout(RestRequest request) {

@@ -31,7 +31,11 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
 
     public record Auth(Set<String> providers, Duration tokenTtl, int maxFailuresPerUser, int maxFailuresPerAddress,
                        Duration failureWindow, int argon2MemoryKib, int argon2Iterations, int argon2Parallelism,
-                       int hashingThreads, int hashingQueue) {
+                       int hashingThreads, int hashingQueue, Firebase firebase) {
+    }
+
+    public record Firebase(String projectId, String credentialsFile, String webApiKey, String authDomain,
+                           String emulatorHost, Duration timeout) {
     }
 
     public record Meetings(Duration inviteTtl) {
@@ -117,7 +121,17 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                 atLeast(c, "auth.argon2-iterations", 1),
                 atLeast(c, "auth.argon2-parallelism", 1),
                 atLeast(c, "auth.hashing-threads", 1),
-                atLeast(c, "auth.hashing-queue", 1));
+                atLeast(c, "auth.hashing-queue", 1),
+                new Firebase(c.getString("auth.firebase.project-id").trim(),
+                        c.getString("auth.firebase.credentials-file").trim(),
+                        c.getString("auth.firebase.web-api-key").trim(),
+                        c.getString("auth.firebase.auth-domain").trim(),
+                        c.getString("auth.firebase.emulator-host").trim(),
+                        positive(c, "auth.firebase.timeout")));
+        if (auth.providers().contains("firebase") && auth.firebase().projectId().isEmpty()) {
+            throw new InvalidConfigException("parley.auth.firebase.project-id must be set when parley.auth.providers"
+                    + " includes firebase (PARLEY_FIREBASE_PROJECT_ID)");
+        }
         WebSocket ws = new WebSocket(
                 positiveBytes(c, "ws.max-message-size"),
                 positiveBytes(c, "ws.max-frame-size"),

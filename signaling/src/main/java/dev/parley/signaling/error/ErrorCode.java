@@ -4,6 +4,7 @@ package dev.parley.signaling.error;
 public enum ErrorCode {
     BAD_REQUEST("bad_request", 400),
     AUTH_INVALID("auth.invalid", 401),
+    AUTH_UNAVAILABLE("auth.unavailable", 503),
     FORBIDDEN("forbidden", 403),
     NOT_FOUND("not_found", 404),
     METHOD_NOT_ALLOWED("method_not_allowed", 405),
