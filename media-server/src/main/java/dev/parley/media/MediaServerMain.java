@@ -9,6 +9,9 @@ public final class MediaServerMain {
     }
 
     public static void main(String[] args) throws Exception {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "parley-media-logback.xml");
+        }
         MediaConfig config;
         try {
             config = MediaConfig.from(ConfigFactory.load().getConfig("parley.media"));
