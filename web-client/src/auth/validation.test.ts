@@ -11,6 +11,7 @@ describe("validateSignUp", () => {
     expect(Object.keys(errors).sort()).toEqual(["displayName", "password", "username"]);
     expect(validateSignUp({ username: "x".repeat(33), displayName: "A", password: "12345678" }).username).toBeDefined();
     expect(validateSignUp({ username: "ok_name", displayName: "x".repeat(65), password: "12345678" }).displayName).toBeDefined();
+    expect(validateSignUp({ username: "ok_name", displayName: "A", password: "x".repeat(257) }).password).toBeDefined();
   });
 
   it("treats usernames case-insensitively", () => {

@@ -24,6 +24,7 @@ export function validateSignUp(fields: SignUpFields): FieldErrors<SignUpFields> 
   if (!displayName) errors.displayName = "Enter the name people will see.";
   else if ([...displayName].length > 64) errors.displayName = "Use at most 64 characters.";
   if (fields.password.length < 8) errors.password = "Use at least 8 characters.";
+  else if (fields.password.length > 256) errors.password = "Use at most 256 characters.";
   return errors;
 }
 
