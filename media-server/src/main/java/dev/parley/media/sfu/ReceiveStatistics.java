@@ -6,6 +6,7 @@ package dev.parley.media.sfu;
  */
 final class ReceiveStatistics {
     private final int clockRate;
+    private final long originNanos = System.nanoTime();
     private boolean started;
     private int maxSequence;
     private long cycles;
@@ -24,7 +25,7 @@ final class ReceiveStatistics {
 
     void update(int sequence, long rtpTimestamp, long arrivalNanos, int length) {
         bytes += length;
-        long arrival = arrivalNanos / 1000 * clockRate / 1_000_000;
+        long arrival = (arrivalNanos - originNanos) / 1000 * clockRate / 1_000_000;
         long transit = arrival - rtpTimestamp;
         if (!started) {
             started = true;
