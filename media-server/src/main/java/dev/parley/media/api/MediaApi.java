@@ -8,6 +8,12 @@ import java.util.function.Consumer;
  * The media server's operations, the same in-process and over HTTP. Each participant has a publish transport
  * (it offers, the server answers) and a subscribe transport (the server offers whenever the remote tracks change,
  * it answers). Failures throw {@link MediaException} with a stable {@link ErrorCode}.
+ *
+ * <p>A call, as the gateway drives it: {@link #createEndpoint} when a participant joins; relay its publish offer
+ * through {@link #publish}; call {@link #subscribeOffer} once after joining and again on every
+ * {@link TrackEvent.SubscriptionChanged} for that endpoint, relaying the offer and passing the client's answer to
+ * {@link #subscribeAnswer}; {@link #closeEndpoint} when it leaves. {@link TrackEvent.EndpointClosed} tells of
+ * endpoints the server expired. All methods are thread-safe.
  */
 public interface MediaApi {
 
@@ -38,7 +44,11 @@ public interface MediaApi {
     /** Events with a sequence greater than {@code afterSequence} still held (the latest 1000 per conference). */
     List<TrackEvent> events(String conferenceId, long afterSequence);
 
-    /** Calls {@code listener} for each later event of the conference, until the returned handle is closed. */
+    /**
+     * Calls {@code listener} for each later event of the conference, until the returned handle is closed. It runs
+     * on the thread that caused the event, holding the conference's lock: hand slow work to another thread, and
+     * never wait there for another thread that calls this API.
+     */
     AutoCloseable onEvent(String conferenceId, Consumer<TrackEvent> listener);
 
     /** WHIP: publishes an offer into the conference (created if missing) as a new endpoint. */
