@@ -370,8 +370,7 @@ public final class CallService {
     }
 
     private CompletionStage<Meeting> memberMeeting(String meetingId, String userId) {
-        return meetings.find(meetingId).thenApply(found -> found.filter(m -> m.hasMember(userId))
-                .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "No such meeting")));
+        return meetings.findForMember(meetingId, userId);
     }
 
     private <T> CompletionStage<T> onOwner(Supplier<T> work) {

@@ -86,7 +86,6 @@ public final class ChatService {
     }
 
     private CompletionStage<Meeting> memberMeeting(String meetingId, String userId) {
-        return meetings.find(meetingId).thenApply(found -> found.filter(m -> m.hasMember(userId))
-                .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "No such meeting")));
+        return meetings.findForMember(meetingId, userId);
     }
 }

@@ -262,8 +262,7 @@ public final class MeetingService {
     }
 
     private CompletionStage<Meeting> memberMeeting(String meetingId, String userId) {
-        return store.find(meetingId).thenApply(found -> found.filter(m -> m.hasMember(userId))
-                .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "No such meeting")));
+        return store.findForMember(meetingId, userId);
     }
 
     private static void requireOwner(Meeting meeting, Account actor, String what) {

@@ -1,5 +1,7 @@
 package dev.parley.signaling.meeting;
 
+import dev.parley.signaling.error.ApiException;
+import dev.parley.signaling.error.ErrorCode;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -75,6 +77,12 @@ public final class MeetingStore {
         CompletableFuture<Map<String, String>> fields = redis.hgetall(meetingKey(meetingId)).toCompletableFuture();
         CompletableFuture<Set<String>> members = redis.smembers(membersKey(meetingId)).toCompletableFuture();
         return fields.thenCombine(members, (f, m) -> toMeeting(meetingId, f, m));
+    }
+
+    /** The meeting if this user is a member; not_found otherwise, exactly as for a meeting that does not exist. */
+    public CompletionStage<Meeting> findForMember(String meetingId, String userId) {
+        return find(meetingId).thenApply(found -> found.filter(m -> m.hasMember(userId))
+                .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "No such meeting")));
     }
 
     public CompletionStage<List<String>> meetingIdsOf(String userId) {

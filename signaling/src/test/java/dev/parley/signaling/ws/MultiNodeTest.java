@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Map;
 
-import static dev.parley.signaling.ws.WebSocketGatewayTest.assertPresence;
 import static dev.parley.signaling.ws.WebSocketGatewayTest.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -66,19 +65,7 @@ class MultiNodeTest {
 
     @Test
     void presenceChangesReachWatchersOnOtherGateways() throws Exception {
-        JsonNode watcher = nodeA.register("farwatcher");
-        JsonNode mover = nodeA.register("farmover");
-        String moverId = mover.get("userId").asText();
-        try (WsClient ws = nodeA.ws()) {
-            ws.hello(watcher.get("token").asText(), null);
-            ws.send("{\"type\":\"presence.subscribe\",\"userIds\":[\"" + moverId + "\"]}");
-            assertPresence(ws, moverId, "offline");
-            try (WsClient onB = nodeB.ws()) {
-                onB.hello(mover.get("token").asText(), null);
-                assertPresence(ws, moverId, "online");
-            }
-            assertPresence(ws, moverId, "offline");
-        }
+        WebSocketGatewayTest.assertPresenceFollows(nodeA, nodeB, "farwatcher", "farmover");
     }
 
     @Test

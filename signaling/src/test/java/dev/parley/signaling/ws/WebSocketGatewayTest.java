@@ -279,18 +279,24 @@ class WebSocketGatewayTest {
 
     @Test
     void presenceShowsCurrentStatusAndEveryChange() throws Exception {
-        JsonNode watcher = gateway.register("watcher");
-        JsonNode watched = gateway.register("watched");
-        String watchedId = watched.get("userId").asText();
-        try (WsClient ws = gateway.ws()) {
+        assertPresenceFollows(gateway, gateway, "watcher", "watched");
+    }
+
+    /** A watcher on one gateway sees another user go online and offline on another (or the same) gateway. */
+    static void assertPresenceFollows(TestGateway watcherNode, TestGateway moverNode, String watcherName,
+                                      String moverName) throws Exception {
+        JsonNode watcher = watcherNode.register(watcherName);
+        JsonNode mover = watcherNode.register(moverName);
+        String moverId = mover.get("userId").asText();
+        try (WsClient ws = watcherNode.ws()) {
             ws.hello(watcher.get("token").asText(), null);
-            ws.send("{\"type\":\"presence.subscribe\",\"userIds\":[\"" + watchedId + "\"]}");
-            assertPresence(ws, watchedId, "offline");
-            try (WsClient other = gateway.ws()) {
-                other.hello(watched.get("token").asText(), null);
-                assertPresence(ws, watchedId, "online");
+            ws.send("{\"type\":\"presence.subscribe\",\"userIds\":[\"" + moverId + "\"]}");
+            assertPresence(ws, moverId, "offline");
+            try (WsClient other = moverNode.ws()) {
+                other.hello(mover.get("token").asText(), null);
+                assertPresence(ws, moverId, "online");
             }
-            assertPresence(ws, watchedId, "offline");
+            assertPresence(ws, moverId, "offline");
         }
     }
 
