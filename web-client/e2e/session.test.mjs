@@ -198,6 +198,24 @@ describe("accounts, presence and the single-session rule", () => {
     await copy.context.close();
   });
 
+  it("a second tab in the same browser shares the sign-in, meets the single-session rule, and signs out with the first", async () => {
+    const browser = await stack.newUserContext();
+    await signUp(browser.page, { displayName: "Ines Rocha", username: "ines" });
+    await homeShows(browser.page, "Ines Rocha");
+
+    const secondTab = await browser.context.newPage();
+    await secondTab.goto("/");
+    await secondTab.locator('[data-screen="active-session"]').waitFor();
+    assert.equal(await secondTab.locator("#session-notice-text").innerText(), activeSessionText);
+
+    await browser.page.getByRole("button", { name: "Sign out" }).click();
+    await browser.page.getByRole("heading", { name: "Sign in" }).waitFor();
+    await secondTab.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.equal(new URL(secondTab.url()).pathname, "/signin");
+    assertNoConsoleErrors(browser);
+    await browser.context.close();
+  });
+
   it("shows a reconnecting banner while the server is away and resumes when it is back", async () => {
     const fay = await stack.newUserContext();
     await recordActiveSessionScreen(fay.context);

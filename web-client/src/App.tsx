@@ -43,10 +43,13 @@ export function App() {
     [authStore, sessionIds],
   );
 
-  // Other tabs signing in or out change localStorage; follow them.
+  // Another tab signing out (or in as someone else) ends this tab's sign-in too. Another tab signing in does
+  // not sign this one in: two tabs connecting at once would race for the user's single session.
   useEffect(() => {
     const onStorage = (event: StorageEvent) => {
-      if (event.storageArea === window.localStorage) setSignedIn(authStore.load());
+      if (event.storageArea !== window.localStorage) return;
+      const stored = authStore.load();
+      setSignedIn((current) => (current && stored?.token !== current.token ? null : current));
     };
     window.addEventListener("storage", onStorage);
     return () => window.removeEventListener("storage", onStorage);
@@ -123,7 +126,7 @@ function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onSignOut 
   }, [api, connection, onSignOut]);
 
   useEffect(() => {
-    document.title = blocked ? "Parley is open elsewhere · Parley" : "People · Parley";
+    if (!blocked) document.title = "People · Parley";
   }, [blocked]);
 
   if (blocked) {

@@ -1,8 +1,11 @@
-import type { ReactNode } from "react";
+import { type ReactNode, useEffect } from "react";
 import { LogoMark } from "../ui/icons";
 
 /** The frame around the screens shown before the app itself: sign in, sign up, session notices. */
 export function AuthLayout({ title, subtitle, children }: { title: string; subtitle?: string; children: ReactNode }) {
+  useEffect(() => {
+    document.title = `${title} · Parley`;
+  }, [title]);
   return (
     <div className="auth-page">
       <aside className="auth-brand" aria-hidden="true">
