@@ -473,6 +473,13 @@ export async function startParleyStack({ parleyEnv = {}, browserArgs = [] } = {}
     const namespace = await createNamespace(teardown);
     const redis = await startRedis(namespace, teardown);
     let parley = await startParley(namespace, teardown, { redisUri: redis.uri, env: parleyEnv });
+    const index = await httpGetInNamespace(namespace, `${parley.baseUrl}/`);
+    if (index.status !== 200 || !index.body.includes('id="root"')) {
+      throw new Error(
+        `the server does not serve the web client (GET / answered ${index.status}): its jar was built without ` +
+          "web-client's build; run `mvn -B -q install -DskipTests` at the repo root",
+      );
+    }
     const browser = await launchBrowser(namespace, teardown, { args: browserArgs });
     const stack = {
       namespace,
