@@ -60,8 +60,8 @@ public final class ClientEndpoint implements AutoCloseable {
     public static final int OPUS_PT = 109;
     public static final int VP8_PT = 100;
     public static final int VP8_RTX_PT = 101;
-    public static final int H264_PT = 102;
-    public static final int H264_RTX_PT = 125;
+    public static final int H264_PT = 104;
+    public static final int H264_RTX_PT = 105;
     /** Header extension ids this client offers. The mid extension is offered to show the server declines it. */
     public static final int AUDIO_LEVEL_ID = 1;
     public static final int ABS_SEND_TIME_ID = 2;

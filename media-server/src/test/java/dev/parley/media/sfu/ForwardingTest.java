@@ -198,6 +198,31 @@ class ForwardingTest {
     }
 
     @Test
+    void h264IsForwardedWithTheSubscribersPayloadTypeWhenThePublisherOffersIt() throws Exception {
+        server.createConference("h264");
+        server.createEndpoint("h264", "pub");
+        ClientEndpoint publisher = track(TestMedia.client());
+        ClientTrack video = ClientTrack.video("cam");
+        publisher.acceptAnswer(server.publish("h264", "pub", publisher.publishOffer(List.of(video), true)));
+        assertTrue(publisher.awaitSecure(WAIT));
+        TestMedia.awaitServerSide(server, "pub", true, false);
+        ClientEndpoint subscriber = subscriber("h264", "sub", SrtpProfile.AEAD_AES_128_GCM);
+        OfferedMedia offered = subscriber.remoteDescription().media().get(0);
+        assertEquals(List.of("VP8", "H264"), offered.codecs().stream().map(c -> c.name()).toList());
+        assertEquals("1", offered.codecs().get(1).packetizationMode());
+        for (int i = 0; i < 10; i++) {
+            publisher.sendRtp(video.ssrc(), ClientEndpoint.H264_PT, 300 + i, i * 3000L, true, payload(i, 700), false);
+        }
+        assertTrue(eventually(WAIT, () -> subscriber.packetsReceived(video.ssrc()) >= 10));
+        List<ReceivedRtp> packets = new ArrayList<>();
+        subscriber.received().drainTo(packets);
+        for (ReceivedRtp packet : packets) {
+            assertEquals(102, packet.payloadType(), "H.264 carries the server's payload type 102");
+            assertArrayEquals(payload(packet.sequence() - 300, 700), packet.payload());
+        }
+    }
+
+    @Test
     void aLaterPublisherIsOfferedToEarlierSubscribersAndRemovedWhenItLeaves() throws Exception {
         server.createConference("late");
         server.createEndpoint("late", "early");
