@@ -190,6 +190,9 @@ class RobustnessTest {
                 .count() == 2), () -> "events: " + server.events("expiry", 0));
         assertEquals(List.of("sub"), server.conferences().get(0).endpointIds());
         assertTrue(server.tracks("expiry").isEmpty());
+        // The live subscriber keeps answering consent checks, so it outlives the consent timeout by far.
+        Thread.sleep(server.config().consentTimeout().toMillis());
+        assertEquals(List.of("sub"), server.conferences().get(0).endpointIds());
         assertTrue(eventually(WAIT, () -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().contains("expiry/pub/") || t.getName().contains("expiry/silent/"))),
                 "the expired endpoints' receive and DTLS threads are gone");
