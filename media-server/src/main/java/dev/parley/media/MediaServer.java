@@ -1,6 +1,5 @@
 package dev.parley.media;
 
-import com.typesafe.config.ConfigFactory;
 import dev.parley.media.api.ConferenceInfo;
 import dev.parley.media.api.EndpointInfo;
 import dev.parley.media.api.HttpApiServer;
@@ -11,6 +10,7 @@ import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.ice.Ice4jSettings;
 import dev.parley.media.ice.SharedUdpPort;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.metrics.PrometheusMetrics;
@@ -69,7 +69,7 @@ public final class MediaServer implements MediaApi, AutoCloseable {
 
     /** Starts a media server. ice4j's process-wide settings are fixed by the first server started in a JVM. */
     public static MediaServer start(MediaConfig config) throws IOException {
-        configureIce4j(config);
+        Ice4jSettings.apply(config.consentInterval());
         try {
             MediaServer server = new MediaServer(config);
             LOG.info("media server up: HTTP {}, UDP {}", server.httpUri(), server.udpAddresses());
@@ -107,22 +107,6 @@ public final class MediaServer implements MediaApi, AutoCloseable {
             sfu.expireEndpoints();
         } catch (RuntimeException e) {
             LOG.warn("periodic media work failed", e);
-        }
-    }
-
-    private static void configureIce4j(MediaConfig config) {
-        // ice4j reads these through Typesafe Config when its classes load: no cloud metadata or STUN lookups.
-        setIfAbsent("ice4j.harvest.mapping.aws.enabled", "false");
-        setIfAbsent("ice4j.harvest.mapping.stun.addresses.0", null);
-        setIfAbsent("ice4j.harvest.use-link-local-addresses", "false");
-        setIfAbsent("ice4j.consent-freshness.interval", config.consentInterval().toMillis() + " ms");
-        setIfAbsent("ice4j.ice.termination-delay", "1 second");
-        ConfigFactory.invalidateCaches();
-    }
-
-    private static void setIfAbsent(String key, String value) {
-        if (value != null && System.getProperty(key) == null) {
-            System.setProperty(key, value);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.parley.media.loadtest;
 
 import dev.parley.media.dtls.DtlsIdentity;
 import dev.parley.media.ice.AllowedNetworks;
+import dev.parley.media.ice.Ice4jSettings;
 import dev.parley.media.ice.IceCandidate;
 import dev.parley.media.ice.IceSession;
 import dev.parley.media.metrics.MediaCounters;
@@ -84,6 +85,7 @@ public final class ClientEndpoint implements AutoCloseable {
 
     private ClientEndpoint(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
                            String fingerprintOverride) throws IOException {
+        Ice4jSettings.apply(Duration.ofSeconds(5));
         this.ice = IceSession.client(bind, allowed);
         this.identity = DtlsIdentity.generate();
         this.fingerprintOverride = fingerprintOverride;

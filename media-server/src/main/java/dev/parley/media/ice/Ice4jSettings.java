@@ -1,0 +1,28 @@
+package dev.parley.media.ice;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+
+/**
+ * ice4j's process-wide settings, which it reads through Typesafe Config when its classes first load: no cloud
+ * metadata (AWS) lookup, no STUN mapping, no link-local addresses, and the consent check interval. Applied as
+ * system properties, each only if the operator has not set it; must run before the first ice4j agent exists.
+ */
+public final class Ice4jSettings {
+    private Ice4jSettings() {
+    }
+
+    public static void apply(Duration consentInterval) {
+        setIfAbsent("ice4j.harvest.mapping.aws.enabled", "false");
+        setIfAbsent("ice4j.harvest.use-link-local-addresses", "false");
+        setIfAbsent("ice4j.consent-freshness.interval", consentInterval.toMillis() + " ms");
+        setIfAbsent("ice4j.ice.termination-delay", "1 second");
+        ConfigFactory.invalidateCaches();
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+}
