@@ -10,6 +10,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Supplier;
@@ -17,6 +18,8 @@ import java.util.function.Supplier;
 /** The media server's HTTP port: control API, WHIP, WHEP, health, stats and metrics. */
 public final class HttpApiServer implements AutoCloseable {
     private static final int MAX_BODY = 256 * 1024;
+    /** A connection that sends nothing for this long is closed (slow or abandoned clients hold no socket). */
+    private static final int IDLE_SECONDS = 60;
 
     private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoopGroup workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
@@ -35,6 +38,7 @@ public final class HttpApiServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline()
+                                .addLast(new ReadTimeoutHandler(IDLE_SECONDS))
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpObjectAggregator(MAX_BODY))
                                 .addLast(new HttpApiHandler(api, bearerToken, work, metrics));
