@@ -15,6 +15,7 @@ import dev.parley.media.sdp.OfferedMedia;
 import dev.parley.media.sdp.PeerDescription;
 import dev.parley.media.sdp.SdpException;
 import dev.parley.media.srtp.SrtpProfile;
+import dev.parley.media.srtp.SsrcTable;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
 import java.io.IOException;
@@ -24,10 +25,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A WebRTC peer in Java that speaks to the media server as a browser does: full ICE (controlling), DTLS, SRTP,
@@ -77,7 +77,8 @@ public final class ClientEndpoint implements AutoCloseable {
     private final MediaCounters counters = new MediaCounters();
     private final BlockingQueue<ReceivedRtp> received = new LinkedBlockingQueue<>(100_000);
     private final BlockingQueue<ReceivedFeedback> feedback = new LinkedBlockingQueue<>(100_000);
-    private final ConcurrentHashMap<Long, AtomicLong> packetsBySsrc = new ConcurrentHashMap<>();
+    private final SsrcTable<LongAdder> packetsBySsrc = new SsrcTable<>();
+    private volatile boolean keepPackets = true;
     private final PacketBuffer sendBuffer = new PacketBuffer();
     private List<ClientTrack> published = List.of();
     private PeerDescription remote;
@@ -272,8 +273,16 @@ public final class ClientEndpoint implements AutoCloseable {
     }
 
     public long packetsReceived(long ssrc) {
-        AtomicLong count = packetsBySsrc.get(ssrc);
-        return count == null ? 0 : count.get();
+        LongAdder count = packetsBySsrc.get(ssrc);
+        return count == null ? 0 : count.sum();
+    }
+
+    /**
+     * Whether received RTP is kept in {@link #received()} (the default, for checks). A load generator turns it off:
+     * then only the per-SSRC counters are kept, and receiving allocates nothing per packet.
+     */
+    public void keepReceivedPackets(boolean keep) {
+        keepPackets = keep;
     }
 
     public List<ClientTrack> published() {
@@ -394,10 +403,18 @@ public final class ClientEndpoint implements AutoCloseable {
 
         @Override
         public void onRtp(PacketBuffer packet) {
+            long ssrc = Rtp.ssrc(packet.getBuffer(), packet.getOffset());
+            LongAdder count = packetsBySsrc.get(ssrc);
+            if (count == null) {
+                count = new LongAdder();
+                packetsBySsrc.put(ssrc, count);
+            }
+            count.increment();
+            if (!keepPackets) {
+                return;
+            }
             byte[] data = Arrays.copyOfRange(packet.getBuffer(), packet.getOffset(),
                     packet.getOffset() + packet.getLength());
-            long ssrc = Rtp.ssrc(data, 0);
-            packetsBySsrc.computeIfAbsent(ssrc, k -> new AtomicLong()).incrementAndGet();
             received.offer(new ReceivedRtp(ssrc, Rtp.payloadType(data, 0), Rtp.sequenceNumber(data, 0),
                     Rtp.timestamp(data, 0), data, Rtp.headerLength(data, 0, data.length)));
         }
