@@ -139,7 +139,16 @@ public final class Sfu implements MediaApi {
             endpoint.publish = new PublishTransport(endpoint, newTransport(conference, endpoint, "pub"), counters,
                     config.maxBitrate());
         }
-        PublishTransport.OfferResult result = endpoint.publish.applyOffer(offer);
+        PublishTransport.OfferResult result;
+        try {
+            result = endpoint.publish.applyOffer(offer);
+        } catch (RuntimeException e) {
+            if (!endpoint.publish.started()) {
+                endpoint.publish.close();
+                endpoint.publish = null;
+            }
+            throw e;
+        }
         for (Track track : result.removed()) {
             removeTrack(conference, track);
         }
