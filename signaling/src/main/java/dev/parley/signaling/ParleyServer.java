@@ -10,6 +10,8 @@ import dev.parley.signaling.auth.FirebaseSignIn;
 import dev.parley.signaling.auth.LoginThrottle;
 import dev.parley.signaling.auth.PasswordHasher;
 import dev.parley.signaling.auth.TokenService;
+import dev.parley.signaling.call.CallPlacement;
+import dev.parley.signaling.call.CallRouter;
 import dev.parley.signaling.call.CallRoutes;
 import dev.parley.signaling.call.CallService;
 import dev.parley.signaling.call.TurnCredentials;
@@ -53,6 +55,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ParleyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ParleyServer.class);
+    /** How long a crashed gateway's claim on its calls survives it. */
+    private static final java.time.Duration CALL_CLAIM_TTL = java.time.Duration.ofSeconds(30);
 
     private final RedisConnections redis;
     private final ScheduledExecutorService timers;
@@ -63,11 +67,14 @@ public final class ParleyServer implements AutoCloseable {
     private final ScheduledExecutorService callThread;
     private final MediaServer media;
     private final FirebaseSignIn firebase;
+    private final CallPlacement placement;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private ParleyServer(RedisConnections redis, ScheduledExecutorService timers, ExecutorService hashing,
                          LiveSessions sessions, GatewayServer gateway, CallService calls,
-                         ScheduledExecutorService callThread, MediaServer media, FirebaseSignIn firebase) {
+                         ScheduledExecutorService callThread, MediaServer media, FirebaseSignIn firebase,
+                         CallPlacement placement) {
+        this.placement = placement;
         this.firebase = firebase;
         this.redis = redis;
         this.timers = timers;
@@ -122,8 +129,15 @@ public final class ParleyServer implements AutoCloseable {
             }
             TurnCredentials turn = new TurnCredentials(config.turn().uris(), config.turn().secret(),
                     config.turn().credentialLifetime(), Clock.systemUTC());
+            byte[] nodeBytes = new byte[6];
+            new java.security.SecureRandom().nextBytes(nodeBytes);
+            String nodeId = "g" + java.util.HexFormat.of().formatHex(nodeBytes);
+            CallPlacement placement = new CallPlacement(redis.async(), nodeId, CALL_CLAIM_TTL, Clock.systemUTC());
             CallService calls = new CallService(media, meetingStore, chat, sessions, presence, turn, callThread,
-                    config.calls().reconnectGrace(), Clock.systemUTC());
+                    config.calls().reconnectGrace(), Clock.systemUTC(), placement, json);
+            CallRouter callRouter = new CallRouter(calls, placement, meetingStore, events, sessions, json);
+            calls.heartbeat();
+            callThread.scheduleWithFixedDelay(calls::heartbeat, 5, 5, TimeUnit.SECONDS);
 
             RestRouter router = new RestRouter();
             if (authConfig.providers().contains("firebase")) {
@@ -134,13 +148,14 @@ public final class ParleyServer implements AutoCloseable {
             new CallRoutes(auth, calls).register(router);
 
             var wsServices = new WebSocketSession.Services(config, new ClientMessageParser(json), messageWriter, auth,
-                    lock, presence, sessions, metrics, chat, meetings, calls);
+                    lock, presence, sessions, metrics, chat, meetings, callRouter);
             var httpServices = new HttpRequestHandler.Services(router, new StaticFiles(config.http().staticDir()),
                     redis, metrics, json);
             var workers = new MultiThreadIoEventLoopGroup(0, named("parley-io"), NioIoHandler.newFactory());
             GatewayServer gateway = GatewayServer.start(config.http().host(), config.http().port(),
                     new GatewayInitializer(config, httpServices, wsServices), workers);
-            return new ParleyServer(redis, timers, hashing, sessions, gateway, calls, callThread, media, firebase);
+            return new ParleyServer(redis, timers, hashing, sessions, gateway, calls, callThread, media, firebase,
+                    placement);
         } catch (Exception | Error e) {
             if (firebase != null) {
                 firebase.close();
@@ -171,6 +186,11 @@ public final class ParleyServer implements AutoCloseable {
         }
         gateway.stopAccepting();
         calls.closeAll();
+        try {
+            placement.unregister().toCompletableFuture().get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("could not unregister this media host; it ages out by itself: {}", e.toString());
+        }
         try {
             sessions.closeAll().get(5, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -7,5 +7,8 @@ public interface CallPeer {
 
     String userId();
 
+    /** The session this connection belongs to; a peer is the same peer exactly when both ids match. */
+    String sessionId();
+
     void push(ServerMessage message);
 }

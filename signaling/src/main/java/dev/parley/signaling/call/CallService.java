@@ -84,12 +84,18 @@ public final class CallService {
     private final ScheduledExecutorService owner;
     private final Duration reconnectGrace;
     private final Clock clock;
+    private final CallPlacement placement;
+    private final com.fasterxml.jackson.databind.ObjectMapper json;
     private final Map<String, Call> calls = new HashMap<>();
     private final Map<String, Call> callOfUser = new HashMap<>();
+    private final Map<String, CallView> lastViews = new java.util.concurrent.ConcurrentHashMap<>();
 
     public CallService(MediaApi media, MeetingStore meetings, ChatService chat, LiveSessions sessions,
                        PresenceService presence, TurnCredentials turn, ScheduledExecutorService owner,
-                       Duration reconnectGrace, Clock clock) {
+                       Duration reconnectGrace, Clock clock, CallPlacement placement,
+                       com.fasterxml.jackson.databind.ObjectMapper json) {
+        this.placement = placement;
+        this.json = json;
         this.media = media;
         this.meetings = meetings;
         this.chat = chat;
@@ -192,7 +198,7 @@ public final class CallService {
                 return;
             }
             Participant participant = call.participants.get(peer.userId());
-            if (participant == null || participant.peer != peer) {
+            if (participant == null || !samePeer(participant.peer, peer)) {
                 return;
             }
             participant.peer = null;
@@ -204,12 +210,44 @@ public final class CallService {
         });
     }
 
-    /** The meeting's call as its members see it; non-members get not_found. */
+    /** The meeting's call as its members see it, wherever it is hosted; non-members get not_found. */
     public CompletionStage<CallView> view(String userId, String meetingId) {
-        return memberMeeting(meetingId, userId).thenCompose(meeting -> onOwner(() -> {
-            Call call = calls.get(meetingId);
-            return call == null ? CallView.idle(meetingId) : viewOf(call);
-        }));
+        return memberMeeting(meetingId, userId).thenCompose(meeting -> placement.view(meetingId))
+                .thenApply(stored -> stored.map(this::parseView).orElse(CallView.idle(meetingId)));
+    }
+
+    private CallView parseView(String text) {
+        try {
+            return json.readValue(text, CallView.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("unreadable call view", e);
+        }
+    }
+
+    private void saveView(CallView view) {
+        try {
+            placement.saveView(view.meetingId(), json.writeValueAsString(view)).exceptionally(e -> null);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            log.warn("could not encode a call view: {}", e.toString());
+        }
+    }
+
+    /** Tells the other gateways this node is alive with its load, and keeps its calls' claims alive. */
+    public void heartbeat() {
+        owner.execute(() -> {
+            if (media == null) {
+                return;
+            }
+            int endpoints = calls.values().stream().mapToInt(c -> c.participants.size()).sum();
+            placement.register(endpoints).exceptionally(e -> null);
+            for (String meetingId : calls.keySet()) {
+                placement.refresh(meetingId).exceptionally(e -> false);
+                CallView view = lastViews.get(meetingId);
+                if (view != null) {
+                    saveView(view);
+                }
+            }
+        });
     }
 
     /** For shutdown: every call ends. */
@@ -318,6 +356,7 @@ public final class CallService {
 
     private void endCall(Call call) {
         calls.remove(call.meetingId);
+        placement.release(call.meetingId).exceptionally(e -> false);
         try {
             call.events.close();
         } catch (Exception ignored) {
@@ -328,6 +367,8 @@ public final class CallService {
         } catch (MediaException e) {
             // already closed
         }
+        lastViews.remove(call.meetingId);
+        placement.clearView(call.meetingId).exceptionally(e -> null);
         meetings.memberIds(call.meetingId).thenCompose(members -> {
             sessions.deliver(members, new ServerMessage.CallState(CallView.idle(call.meetingId)));
             return chat.announce(call.meetingId, "The call ended", members);
@@ -339,6 +380,8 @@ public final class CallService {
 
     private void broadcast(Call call) {
         CallView view = viewOf(call);
+        lastViews.put(call.meetingId, view);
+        saveView(view);
         meetings.memberIds(call.meetingId).thenCompose(members ->
                 sessions.deliver(members, new ServerMessage.CallState(view))).exceptionally(e -> null);
     }
@@ -363,10 +406,15 @@ public final class CallService {
 
     private Call callOf(CallPeer peer, String meetingId) {
         Call call = callOfUser.get(peer.userId());
-        if (call == null || !call.meetingId.equals(meetingId) || call.participants.get(peer.userId()).peer != peer) {
+        if (call == null || !call.meetingId.equals(meetingId)
+                || !samePeer(call.participants.get(peer.userId()).peer, peer)) {
             throw new ApiException(ErrorCode.CALL_NOT_JOINED, "Join the meeting's call first");
         }
         return call;
+    }
+
+    private static boolean samePeer(CallPeer a, CallPeer b) {
+        return a != null && b != null && a.userId().equals(b.userId()) && a.sessionId().equals(b.sessionId());
     }
 
     private CompletionStage<Meeting> memberMeeting(String meetingId, String userId) {

@@ -6,7 +6,7 @@ import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.auth.AuthService;
 import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.call.CallPeer;
-import dev.parley.signaling.call.CallService;
+import dev.parley.signaling.call.CallRouter;
 import dev.parley.signaling.chat.ChatService;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
@@ -62,7 +62,7 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
     /** What every session on a gateway shares. */
     public record Services(GatewayConfig config, ClientMessageParser parser, ObjectWriter writer, AuthService auth,
                            SessionLock lock, PresenceService presence, LiveSessions sessions,
-                           GatewayMetrics metrics, ChatService chat, MeetingService meetings, CallService calls) {
+                           GatewayMetrics metrics, ChatService chat, MeetingService meetings, CallRouter calls) {
     }
 
     private final Services services;
@@ -323,6 +323,11 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
     @Override
     public String userId() {
         return account.userId();
+    }
+
+    @Override
+    public String sessionId() {
+        return sessionId;
     }
 
     @Override

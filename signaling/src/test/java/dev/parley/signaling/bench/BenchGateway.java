@@ -136,6 +136,12 @@ final class BenchGateway implements AutoCloseable {
         return jcmd("GC.heap_info");
     }
 
+    /** The first {@code classes} rows of the gateway's class histogram (live objects, by bytes). */
+    String classHistogram(int classes) throws Exception {
+        List<String> lines = jcmd("GC.class_histogram").lines().toList();
+        return String.join("\n", lines.subList(0, Math.min(lines.size(), classes + 3)));
+    }
+
     /** The gateway's resident set size from /proc, in bytes. */
     long residentBytes() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
@@ -167,6 +173,11 @@ final class BenchGateway implements AutoCloseable {
             throw new IllegalStateException("jcmd " + command + " did not finish within 60 s");
         }
         return new String(out, StandardCharsets.UTF_8);
+    }
+
+    /** SIGTERM, then the exit code; fails when the gateway is still running 20 s later. */
+    int terminate() throws InterruptedException {
+        return gateway.terminate();
     }
 
     @Override

@@ -15,8 +15,9 @@ import java.util.concurrent.TimeoutException;
  * Benchmark: how long a hello takes to be welcomed when 1,000 clients sign in at the same instant. One gateway in its
  * own JVM against a real redis-server; the users are registered first, every WebSocket is open before the first hello,
  * then a latch releases all hellos at once. Each round closes every socket and waits until Redis holds no session lock.
+ * The first rounds include the gateway's JIT warm-up, so every round is reported.
  *
- * <p>Settings (system properties): bench.clients (1000), bench.rounds (3), bench.senderThreads (4),
+ * <p>Settings (system properties): bench.clients (1000), bench.rounds (5), bench.senderThreads (4),
  * bench.clientThreads (2).
  */
 public final class HelloLatencyBench {
@@ -43,7 +44,7 @@ public final class HelloLatencyBench {
 
     public static void main(String[] args) throws Exception {
         int clients = Integer.getInteger("bench.clients", 1000);
-        int rounds = Integer.getInteger("bench.rounds", 3);
+        int rounds = Integer.getInteger("bench.rounds", 5);
         int senderThreads = Integer.getInteger("bench.senderThreads", 4);
         int clientThreads = Integer.getInteger("bench.clientThreads", 2);
         // All sockets are open before the first hello; a generous hello timeout keeps slow opening from closing them.

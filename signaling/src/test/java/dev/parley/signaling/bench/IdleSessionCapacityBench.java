@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * or is not welcomed, an OutOfMemoryError in the gateway's log, the gateway dying — or a cap is reached: a socket
  * count, a time budget, or the open-files limit of this machine (the gateway needs one descriptor per socket, and so
  * does this client). Then every session is held through more than one heartbeat (pings answered, locks renewed) and
- * the gateway's heap after a full GC is read, to give the heap cost of one idle session.
+ * the gateway's heap after a full GC is read, to give the heap cost of one idle session. Last, the gateway is
+ * stopped with SIGTERM while every session is connected, to see how long a graceful stop of that many takes.
  *
  * <p>Settings (system properties): bench.gatewayHeap (512m), bench.maxSockets (30000), bench.maxMinutes (5),
  * bench.batch (1000), bench.sourceAddresses (4), bench.clientThreads (2), bench.holdSeconds (35).
@@ -128,9 +129,23 @@ public final class IdleSessionCapacityBench {
                     perSession, mib(rss), mib(baselineRss),
                     live.isEmpty() ? 0 : (rss - baselineRss) / live.size());
             System.out.println("jcmd GC.heap_info:\n" + gateway.heapInfo().strip());
+            System.out.println("jcmd GC.class_histogram, top 20:\n" + gateway.classHistogram(20).strip());
             if (gateway.output().contains("OutOfMemoryError") || gateway.output().contains("Too many open files")) {
                 System.out.println("gateway log mentions resource exhaustion:\n" + grep(gateway.output()));
             }
+            // A rolling restart with every session still connected: how long SIGTERM takes, and whether every
+            // session lock was given back (parley.session.lock-ttl would otherwise keep those users out).
+            long locksBefore = gateway.sessionLocks();
+            long stopStart = System.nanoTime();
+            String stopped;
+            try {
+                stopped = "exit code " + gateway.terminate();
+            } catch (AssertionError e) {
+                stopped = "still running 20 s after SIGTERM";
+            }
+            System.out.printf(Locale.ROOT, "SIGTERM with %d live sessions: %s after %.1f s; session locks in Redis"
+                            + " before %d, after %d%n", live.size(), stopped, (System.nanoTime() - stopStart) / 1e9,
+                    locksBefore, gateway.sessionLocks());
             ClientCrowd.closeAll(live, Duration.ofSeconds(60));
         }
     }

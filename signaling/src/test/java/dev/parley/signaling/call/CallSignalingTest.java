@@ -87,11 +87,11 @@ class CallSignalingTest {
         return ws;
     }
 
-    private static JsonNode next(WsClient ws, String type) throws InterruptedException {
+    static JsonNode next(WsClient ws, String type) throws InterruptedException {
         return ws.next(m -> m.get("type").asText().equals(type), 15_000);
     }
 
-    private static void send(WsClient ws, String type, String meetingId, Object... fields) throws Exception {
+    static void send(WsClient ws, String type, String meetingId, Object... fields) throws Exception {
         var message = JSON.createObjectNode().put("type", type).put("meetingId", meetingId);
         for (int i = 0; i < fields.length; i += 2) {
             message.set((String) fields[i], JSON.valueToTree(fields[i + 1]));
@@ -124,7 +124,7 @@ class CallSignalingTest {
         return subscriber;
     }
 
-    private static boolean receives(ClientEndpoint publisher, ClientTrack track, ClientEndpoint subscriber)
+    static boolean receives(ClientEndpoint publisher, ClientTrack track, ClientEndpoint subscriber)
             throws Exception {
         long before = subscriber.packetsReceived(track.ssrc());
         long deadline = System.currentTimeMillis() + WAIT.toMillis();

@@ -1,0 +1,144 @@
+package dev.parley.signaling.call;
+
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Which gateway (with its embedded media server) hosts each meeting's call, kept in Redis so every gateway sends a
+ * meeting's participants to the same conference. Gateways with calls enabled register with their load; a new call
+ * goes to the least-loaded live one. The host keeps its claim alive while the call runs; if it dies, the claim
+ * expires (or is taken over once the host stops reporting) and the next join starts the call elsewhere.
+ */
+public final class CallPlacement {
+
+    private static final String NODES = "parley:media-nodes";
+
+    // KEYS[1] owner key; ARGV[1] candidate node, ARGV[2] ttl ms. Returns the owner.
+    private static final String CLAIM = """
+            local owner = redis.call('GET', KEYS[1])
+            if owner then return owner end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return ARGV[1]
+            """;
+
+    // KEYS[1] owner key; ARGV[1] expected owner, ARGV[2] new owner, ARGV[3] ttl ms. Returns the owner.
+    private static final String TAKE_OVER = """
+            local owner = redis.call('GET', KEYS[1])
+            if owner and owner ~= ARGV[1] then return owner end
+            redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+            return ARGV[2]
+            """;
+
+    private static final String REFRESH = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+            return 0
+            """;
+
+    private static final String RELEASE = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+            return 0
+            """;
+
+    private final RedisAsyncCommands<String, String> redis;
+    private final String nodeId;
+    private final Duration ttl;
+    private final Clock clock;
+
+    public CallPlacement(RedisAsyncCommands<String, String> redis, String nodeId, Duration ttl, Clock clock) {
+        this.redis = redis;
+        this.nodeId = nodeId;
+        this.ttl = ttl;
+        this.clock = clock;
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    private static String ownerKey(String meetingId) {
+        return "parley:call-owner:" + meetingId;
+    }
+
+    /** Reports this node as a live media host carrying {@code endpoints} endpoints. */
+    public CompletionStage<Void> register(int endpoints) {
+        return redis.hset(NODES, nodeId, endpoints + "|" + clock.millis()).thenApply(r -> null);
+    }
+
+    public CompletionStage<Void> unregister() {
+        return redis.hdel(NODES, nodeId).thenApply(r -> null);
+    }
+
+    /** The node hosting the meeting's call, placing a new call on the least-loaded live node. */
+    public CompletionStage<String> hostFor(String meetingId) {
+        return redis.hgetall(NODES).thenCompose(nodes -> {
+            String candidate = leastLoaded(nodes);
+            return redis.<String>eval(CLAIM, ScriptOutputType.VALUE, new String[]{ownerKey(meetingId)}, candidate,
+                    Long.toString(ttl.toMillis())).thenCompose(owner -> {
+                if (owner.equals(candidate) || isLive(nodes.get(owner))) {
+                    return java.util.concurrent.CompletableFuture.completedFuture(owner);
+                }
+                // The host stopped reporting (crashed): start the call afresh on a live node.
+                return redis.<String>eval(TAKE_OVER, ScriptOutputType.VALUE, new String[]{ownerKey(meetingId)},
+                        owner, candidate, Long.toString(ttl.toMillis()));
+            });
+        });
+    }
+
+    /** Keeps this node's claim on a running call alive. */
+    public CompletionStage<Boolean> refresh(String meetingId) {
+        return redis.<Long>eval(REFRESH, ScriptOutputType.INTEGER, new String[]{ownerKey(meetingId)}, nodeId,
+                Long.toString(ttl.toMillis())).thenApply(r -> r == 1L);
+    }
+
+    public CompletionStage<Boolean> release(String meetingId) {
+        return redis.<Long>eval(RELEASE, ScriptOutputType.INTEGER, new String[]{ownerKey(meetingId)}, nodeId)
+                .thenApply(r -> r == 1L);
+    }
+
+    private static String viewKey(String meetingId) {
+        return "parley:call-view:" + meetingId;
+    }
+
+    /** Publishes who is in a running call, for members asking any gateway; lives twice the claim's TTL. */
+    public CompletionStage<Void> saveView(String meetingId, String viewJson) {
+        return redis.set(viewKey(meetingId), viewJson, io.lettuce.core.SetArgs.Builder.px(ttl.toMillis() * 2))
+                .thenApply(r -> null);
+    }
+
+    public CompletionStage<java.util.Optional<String>> view(String meetingId) {
+        return redis.get(viewKey(meetingId)).thenApply(java.util.Optional::ofNullable);
+    }
+
+    public CompletionStage<Void> clearView(String meetingId) {
+        return redis.del(viewKey(meetingId)).thenApply(r -> null);
+    }
+
+    private String leastLoaded(Map<String, String> nodes) {
+        String best = nodeId;
+        long bestLoad = nodes.containsKey(nodeId) ? load(nodes.get(nodeId)) : Long.MAX_VALUE;
+        for (Map.Entry<String, String> node : nodes.entrySet()) {
+            if (isLive(node.getValue()) && load(node.getValue()) < bestLoad) {
+                best = node.getKey();
+                bestLoad = load(node.getValue());
+            }
+        }
+        return best;
+    }
+
+    private boolean isLive(String entry) {
+        if (entry == null) {
+            return false;
+        }
+        long reportedAt = Long.parseLong(entry.substring(entry.indexOf('|') + 1));
+        return clock.millis() - reportedAt < ttl.toMillis() / 2;
+    }
+
+    private static long load(String entry) {
+        return Long.parseLong(entry.substring(0, entry.indexOf('|')));
+    }
+}

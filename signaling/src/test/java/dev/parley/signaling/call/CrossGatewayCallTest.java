@@ -1,0 +1,84 @@
+package dev.parley.signaling.call;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.media.ice.AllowedNetworks;
+import dev.parley.media.ice.Cidr;
+import dev.parley.media.loadtest.ClientEndpoint;
+import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
+import dev.parley.media.srtp.SrtpProfile;
+import dev.parley.signaling.testing.RedisServer;
+import dev.parley.signaling.testing.TestGateway;
+import dev.parley.signaling.testing.WsClient;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static dev.parley.signaling.call.CallSignalingTest.next;
+import static dev.parley.signaling.call.CallSignalingTest.receives;
+import static dev.parley.signaling.call.CallSignalingTest.send;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Members of one meeting connected to different gateways end up in one conference, with real media. */
+class CrossGatewayCallTest {
+
+    private static final AllowedNetworks LOOPBACK = new AllowedNetworks(List.of(Cidr.parse("127.0.0.0/8")));
+
+    @Test
+    void membersOnTwoGatewaysShareOneCall() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             TestGateway first = TestGateway.start(callSettings(redis));
+             TestGateway second = TestGateway.start(callSettings(redis))) {
+            JsonNode ivy = first.register("ivy");
+            JsonNode jon = first.register("jon");
+            String meeting = first.post("/api/meetings", Map.of("title", "Across"), ivy.get("token").asText()).body()
+                    .get("meetingId").asText();
+            first.post("/api/meetings/" + meeting + "/members", Map.of("username", "jon"), ivy.get("token").asText());
+
+            try (WsClient ivyWs = first.ws(); WsClient jonWs = second.ws();
+                 ClientEndpoint ivyOut = client(); ClientEndpoint jonIn = client()) {
+                ivyWs.hello(ivy.get("token").asText(), null);
+                jonWs.hello(jon.get("token").asText(), null);
+
+                ClientTrack audio = ClientTrack.audio("ivy-mic");
+                send(ivyWs, "call.join", meeting);
+                next(ivyWs, "call.joined");
+                send(ivyWs, "call.publish", meeting, "sdp", ivyOut.publishOffer(List.of(audio), false));
+                ivyOut.acceptAnswer(next(ivyWs, "call.publish.answer").get("sdp").asText());
+                assertTrue(ivyOut.awaitSecure(Duration.ofSeconds(20)));
+
+                send(jonWs, "call.join", meeting);
+                next(jonWs, "call.joined");
+                JsonNode offer = next(jonWs, "call.subscribe.offer");
+                send(jonWs, "call.subscribe.answer", meeting, "sdp", jonIn.answer(offer.get("sdp").asText()),
+                        "version", offer.get("version").asLong());
+                assertTrue(jonIn.awaitSecure(Duration.ofSeconds(20)), "Jon reaches the conference's media server");
+                assertTrue(receives(ivyOut, audio, jonIn), "Jon, on the other gateway, hears Ivy");
+
+                JsonNode state = ivyWs.next(m -> m.get("type").asText().equals("call.state")
+                        && m.get("participants").size() == 2, 15_000);
+                assertTrue(state.get("active").asBoolean());
+                JsonNode view = second.get("/api/meetings/" + meeting + "/call", jon.get("token").asText()).body();
+                assertEquals(2, view.get("participants").size(), "either gateway knows who is in the call");
+
+                send(jonWs, "call.leave", meeting);
+                next(jonWs, "call.left");
+                ivyWs.next(m -> m.get("type").asText().equals("call.state")
+                        && m.get("participants").size() == 1, 15_000);
+            }
+        }
+    }
+
+    private static Map<String, Object> callSettings(RedisServer redis) {
+        Map<String, Object> settings = TestGateway.testSettings(redis);
+        settings.put("parley.calls.enabled", true);
+        return settings;
+    }
+
+    private static ClientEndpoint client() throws Exception {
+        return ClientEndpoint.create(InetAddress.getLoopbackAddress(), LOOPBACK, List.of(SrtpProfile.values()));
+    }
+}
