@@ -40,8 +40,10 @@ public final class ChatBench {
     /** A chat line of about 100 characters, as people type. */
     private static final String FILLER = " the quick brown fox jumps over the lazy dog"
             + " while the meeting goes on and on";
-    /** The per-socket limit (default 20/s, burst 60), raised so the limiter never closes a sender: 50 at 12,000 msg/s
-     * send 240/s each. */
+    /**
+     * The per-socket limit (default 20/s, burst 60), raised so the limiter never closes a sender: 50 senders at
+     * 12,000 msg/s send 240/s each.
+     */
     static final int SOCKET_MESSAGES_PER_SECOND = 1000;
     static final int SOCKET_MESSAGE_BURST = 2000;
 
