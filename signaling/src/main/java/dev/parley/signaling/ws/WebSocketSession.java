@@ -366,9 +366,11 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
                 return;
             }
             markClosed();
-            releaseLock().whenComplete((r, e) -> done.complete(null));
+            CompletableFuture<Void> said = new CompletableFuture<>();
             ctx.writeAndFlush(new CloseWebSocketFrame(CLOSE_GOING_AWAY, "server shutting down"))
-                    .addListener(ChannelFutureListener.CLOSE);
+                    .addListener(written -> ctx.close().addListener(closed -> said.complete(null)));
+            // Done once the lock is released and the goodbye is on the wire, before the event loops stop.
+            releaseLock().thenCombine(said, (r, s) -> r).whenComplete((r, e) -> done.complete(null));
         });
         return done;
     }
