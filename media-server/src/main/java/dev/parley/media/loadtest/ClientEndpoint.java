@@ -53,6 +53,11 @@ public final class ClientEndpoint implements AutoCloseable {
         }
     }
 
+    /** Sees each decrypted RTP packet on the receive thread; must not keep the array, which is reused. */
+    public interface RtpObserver {
+        void onRtp(byte[] packet, int offset, int length);
+    }
+
     /** A feedback message this client received: PLI, FIR, NACK, REMB or an RR block, with the SSRC it is about. */
     public record ReceivedFeedback(String type, long senderSsrc, long mediaSsrc, long value) {
     }
@@ -79,6 +84,7 @@ public final class ClientEndpoint implements AutoCloseable {
     private final BlockingQueue<ReceivedFeedback> feedback = new LinkedBlockingQueue<>(100_000);
     private final SsrcTable<LongAdder> packetsBySsrc = new SsrcTable<>();
     private volatile boolean keepPackets = true;
+    private volatile RtpObserver rtpObserver;
     private final PacketBuffer sendBuffer = new PacketBuffer();
     private List<ClientTrack> published = List.of();
     private PeerDescription remote;
@@ -285,6 +291,11 @@ public final class ClientEndpoint implements AutoCloseable {
         keepPackets = keep;
     }
 
+    /** Hands every decrypted RTP packet to {@code observer} (the load generator's measurements), or stops if null. */
+    public void observeRtp(RtpObserver observer) {
+        rtpObserver = observer;
+    }
+
     public List<ClientTrack> published() {
         return published;
     }
@@ -410,6 +421,10 @@ public final class ClientEndpoint implements AutoCloseable {
                 packetsBySsrc.put(ssrc, count);
             }
             count.increment();
+            RtpObserver observer = rtpObserver;
+            if (observer != null) {
+                observer.onRtp(packet.getBuffer(), packet.getOffset(), packet.getLength());
+            }
             if (!keepPackets) {
                 return;
             }

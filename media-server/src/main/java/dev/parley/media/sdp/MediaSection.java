@@ -13,15 +13,7 @@ public record MediaSection(String kind, int port, String protocol, List<String> 
 
     /** The first value of {@code a=name:value}, "" for a flag {@code a=name}, or null. */
     public String attribute(String name) {
-        for (String attribute : attributes) {
-            if (attribute.equals(name)) {
-                return "";
-            }
-            if (attribute.startsWith(name + ":")) {
-                return attribute.substring(name.length() + 1);
-            }
-        }
-        return null;
+        return SdpAttributes.first(attributes, name);
     }
 
     public List<String> attributeValues(String name) {

@@ -81,15 +81,7 @@ public record SessionDescription(List<String> sessionAttributes, List<MediaSecti
 
     /** A session-level attribute, as {@link MediaSection#attribute}. */
     public String sessionAttribute(String name) {
-        for (String attribute : sessionAttributes) {
-            if (attribute.equals(name)) {
-                return "";
-            }
-            if (attribute.startsWith(name + ":")) {
-                return attribute.substring(name.length() + 1);
-            }
-        }
-        return null;
+        return SdpAttributes.first(sessionAttributes, name);
     }
 
     /** A media attribute falling back to the session level (ice-ufrag, fingerprint, setup). */

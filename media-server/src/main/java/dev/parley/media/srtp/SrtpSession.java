@@ -4,6 +4,7 @@ import dev.parley.media.metrics.DropReason;
 import dev.parley.media.rtp.Rtcp;
 import dev.parley.media.rtp.Rtp;
 import java.security.GeneralSecurityException;
+import java.util.function.Supplier;
 import org.jitsi.srtp.SrtcpCryptoContext;
 import org.jitsi.srtp.SrtpContextFactory;
 import org.jitsi.srtp.SrtpCryptoContext;
@@ -118,44 +119,31 @@ public final class SrtpSession {
         };
     }
 
-    private synchronized SrtpCryptoContext createReceiveContext(long ssrc) {
-        SrtpCryptoContext existing = receiveRtp.get(ssrc);
-        if (existing != null) {
-            return existing;
-        }
-        SrtpCryptoContext context = derive(receiveFactory, ssrc);
-        receiveRtp.put(ssrc, context);
-        return context;
+    private SrtpCryptoContext createReceiveContext(long ssrc) {
+        return getOrCreate(receiveRtp, ssrc, () -> derive(receiveFactory, ssrc));
     }
 
-    private synchronized SrtpCryptoContext createSendContext(long ssrc) {
-        SrtpCryptoContext existing = sendRtp.get(ssrc);
-        if (existing != null) {
-            return existing;
-        }
-        SrtpCryptoContext context = derive(sendFactory, ssrc);
-        sendRtp.put(ssrc, context);
-        return context;
+    private SrtpCryptoContext createSendContext(long ssrc) {
+        return getOrCreate(sendRtp, ssrc, () -> derive(sendFactory, ssrc));
     }
 
-    private synchronized SrtcpCryptoContext createReceiveControlContext(long ssrc) {
-        SrtcpCryptoContext existing = receiveRtcp.get(ssrc);
-        if (existing != null) {
-            return existing;
-        }
-        SrtcpCryptoContext context = deriveControl(receiveFactory, ssrc);
-        receiveRtcp.put(ssrc, context);
-        return context;
+    private SrtcpCryptoContext createReceiveControlContext(long ssrc) {
+        return getOrCreate(receiveRtcp, ssrc, () -> deriveControl(receiveFactory, ssrc));
     }
 
-    private synchronized SrtcpCryptoContext createSendControlContext(long ssrc) {
-        SrtcpCryptoContext existing = sendRtcp.get(ssrc);
+    private SrtcpCryptoContext createSendControlContext(long ssrc) {
+        return getOrCreate(sendRtcp, ssrc, () -> deriveControl(sendFactory, ssrc));
+    }
+
+    /** Creates a context once per SSRC (rarely, so under this session's lock). */
+    private synchronized <T> T getOrCreate(SsrcTable<T> table, long ssrc, Supplier<T> create) {
+        T existing = table.get(ssrc);
         if (existing != null) {
             return existing;
         }
-        SrtcpCryptoContext context = deriveControl(sendFactory, ssrc);
-        sendRtcp.put(ssrc, context);
-        return context;
+        T created = create.get();
+        table.put(ssrc, created);
+        return created;
     }
 
     private static SrtpCryptoContext derive(SrtpContextFactory factory, long ssrc) {
