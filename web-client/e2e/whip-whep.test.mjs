@@ -217,8 +217,19 @@ describe("WHIP publish and WHEP play between two Chromium pages through the medi
     assert.ok(stats.video.framesDecoded > 0);
     assert.ok(stats.audio.packetsReceived > 0);
 
-    const serverStats = JSON.parse((await httpGetInNamespace(namespace, `${baseUrl}/stats`)).body);
+    const viewerId = whepLocation.split("/").pop();
+    // The viewer's receiver reports on the forwarded sender reports give the server its round-trip time.
+    const serverStats = await waitFor(
+      "the server to know the viewer's RTT",
+      async () => {
+        const stats = JSON.parse((await httpGetInNamespace(namespace, `${baseUrl}/stats`)).body);
+        const viewerStats = stats.endpointStats.find((endpoint) => endpoint.endpointId === viewerId);
+        return viewerStats?.rttMs !== null && viewerStats?.rttMs !== undefined ? stats : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    );
     assert.equal(serverStats.drops.srtp_auth_fail, 0, "no SRTP authentication failures");
+    assert.ok(serverStats.packetsOut > 0);
     const ended = await publisher.evaluate(async (url) => (await fetch(url, { method: "DELETE" })).status, whipLocation);
     assert.equal(ended, 200);
     assert.deepEqual(publisherConsole.errors, []);
