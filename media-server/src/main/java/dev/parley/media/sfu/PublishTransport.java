@@ -31,6 +31,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     private static final long KEYFRAME_INTERVAL_NANOS = 300_000_000L;
+    private static final long MIN_BITRATE = 100_000;
 
     final Endpoint endpoint;
     final SecureTransport transport;
@@ -49,6 +50,7 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     private String remoteUfrag;
     volatile long startedAtNanos;
     private volatile long bandwidthEstimate = 1_000_000;
+    private volatile long announcedEstimate = 1_000_000;
     private long lastEstimateBytes;
     private long lastEstimateNanos;
 
@@ -145,8 +147,32 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         return remoteUfrag != null;
     }
 
+    /** The estimate last sent to the publisher (REMB). */
     long bandwidthEstimate() {
-        return bandwidthEstimate;
+        return announcedEstimate;
+    }
+
+    /**
+     * Without simulcast every subscriber gets the same stream, so the publisher must not send more than the
+     * weakest subscriber of its video can take: the smallest per-video share of the subscribers' own REMBs.
+     */
+    private static long subscribersLimit(Track[] current) {
+        long limit = Long.MAX_VALUE;
+        for (Track track : current) {
+            if (track.kind != MediaKind.VIDEO) {
+                continue;
+            }
+            for (Forward forward : track.forwards()) {
+                if (forward.subscriber == null) {
+                    continue;
+                }
+                long share = forward.subscriber.bitratePerVideo();
+                if (share > 0) {
+                    limit = Math.min(limit, share);
+                }
+            }
+        }
+        return limit;
     }
 
     double lossFraction() {
@@ -257,13 +283,15 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         }
         Rtcp.writeReceiverReportHeader(data, 0, localSsrc, blocks);
         updateEstimate(bytes, nowNanos, worstLoss);
+        long announced = Math.max(MIN_BITRATE, Math.min(bandwidthEstimate, subscribersLimit(current)));
         int count = 0;
         for (Track track : current) {
             if (count < rembSsrcs.length) {
                 rembSsrcs[count++] = track.ssrc;
             }
         }
-        length += Rtcp.writeRemb(data, length, localSsrc, bandwidthEstimate, rembSsrcs, count);
+        announcedEstimate = announced;
+        length += Rtcp.writeRemb(data, length, localSsrc, announced, rembSsrcs, count);
         buffer.setOffset(0);
         buffer.setLength(length);
         transport.sendRtcp(buffer);
@@ -277,7 +305,7 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
             } else if (loss < 0.02) {
                 estimate = (long) (estimate * 1.08) + 10_000;
             }
-            bandwidthEstimate = Math.max(100_000, Math.min(maxBitrate, estimate));
+            bandwidthEstimate = Math.max(MIN_BITRATE, Math.min(maxBitrate, estimate));
         }
         lastEstimateBytes = bytes;
         lastEstimateNanos = nowNanos;

@@ -42,6 +42,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     private boolean started;
     volatile long startedAtNanos;
     private volatile long reportedBitrate;
+    private volatile int videoForwards;
 
     /** One m-section of the subscribe transport and the track it carries, if any. */
     private static final class Slot {
@@ -217,6 +218,9 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         if (slot.forward != null) {
             slot.track.removeForward(slot.forward);
         }
+        if (slot.forward == null && slot.kind == MediaKind.VIDEO) {
+            videoForwards++;
+        }
         slot.forward = forward;
         forwardsBySsrc.put(slot.track.ssrc, forward);
         if (slot.track.rtxSsrc != 0) {
@@ -228,6 +232,9 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
 
     private void detach(Slot slot) {
         if (slot.forward != null) {
+            if (slot.kind == MediaKind.VIDEO) {
+                videoForwards--;
+            }
             slot.forward.track.removeForward(slot.forward);
             forwardsBySsrc.remove(slot.forward.track.ssrc);
             forwardsByRtxSsrc.remove(slot.forward.track.rtxSsrc);
@@ -247,6 +254,16 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
 
     long reportedBitrate() {
         return reportedBitrate;
+    }
+
+    /**
+     * This subscriber's share of its own bandwidth estimate (REMB) for one video stream, or 0 when it has sent
+     * none: the receive estimate covers every video it gets, so each publisher is asked for an equal part.
+     */
+    long bitratePerVideo() {
+        long bitrate = reportedBitrate;
+        int videos = videoForwards;
+        return bitrate <= 0 ? 0 : bitrate / Math.max(1, videos);
     }
 
     @Override

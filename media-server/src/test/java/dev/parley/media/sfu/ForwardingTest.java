@@ -180,6 +180,15 @@ class ForwardingTest {
         assertNotNull(remb, "REMB for the video");
         assertTrue(remb.value() >= 100_000);
 
+        // A subscriber that can take little holds the publisher down to its share (no simulcast to switch).
+        length = Rtcp.writeReceiverReportHeader(rtcp, 0, subscriber.rtcpSsrc(), 0);
+        length += Rtcp.writeRemb(rtcp, length, subscriber.rtcpSsrc(), 180_000, new long[] {video.ssrc()}, 1);
+        subscriber.sendRtcp(rtcp, length);
+        assertTrue(eventually(WAIT, () -> {
+            ReceivedFeedback next = awaitFeedback(publisher, "remb", video.ssrc());
+            return next != null && next.value() <= 180_000;
+        }), "the publisher's REMB follows the weakest subscriber");
+
         // Sender reports are passed on, and the subscriber's reply gives the server an RTT.
         long ntp = Rtcp.ntpTime(System.currentTimeMillis());
         length = Rtcp.writeSenderReport(rtcp, 0, video.ssrc(), ntp, 90_000, 30, 15_000);
