@@ -1,6 +1,7 @@
 // Issue 3 in the browser: headless Chromium publishes its fake camera and microphone to the media server
-// over WHIP, and a second page plays that publication over WHEP. Everything runs inside a throwaway network
-// namespace holding only `lo`; Node drives Chromium from outside over Playwright's pipe.
+// over WHIP (VP8, then H.264), and a second page plays that publication over WHEP; then two participant pages
+// see each other through publish and subscribe transports (the flow the gateway relays). Everything runs inside
+// a throwaway network namespace holding only `lo`; Node drives Chromium from outside over Playwright's pipe.
 //
 // Needs root, /usr/bin/chromium, java, curl, ip, and the media server built with its dependencies
 // (`mvn -B -q -pl media-server package` at the repo root: target/parley-media-server-*.jar and target/lib/).
@@ -48,11 +49,20 @@ async function gathered(pc) {
   await new Promise((resolve) => pc.addEventListener("icegatheringstatechange",
     () => pc.iceGatheringState === "complete" && resolve()));
 }
-window.publish = async (url) => {
+window.publish = async (url, videoCodec) => {
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
   const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
   window.pc = pc;
-  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+  for (const track of stream.getTracks()) {
+    const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    if (videoCodec && track.kind === "video") {
+      const codecs = RTCRtpSender.getCapabilities("video").codecs;
+      transceiver.setCodecPreferences([
+        ...codecs.filter((c) => c.mimeType === "video/" + videoCodec),
+        ...codecs.filter((c) => c.mimeType === "video/rtx"),
+      ]);
+    }
+  }
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
   const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" },
@@ -88,9 +98,11 @@ window.play = async (url) => {
 };
 window.inbound = async () => {
   const result = {};
-  (await window.pc.getStats()).forEach((report) => {
+  const stats = await window.pc.getStats();
+  stats.forEach((report) => {
     if (report.type === "inbound-rtp") {
-      result[report.kind] = { packetsReceived: report.packetsReceived, framesDecoded: report.framesDecoded ?? 0 };
+      result[report.kind] = { packetsReceived: report.packetsReceived, framesDecoded: report.framesDecoded ?? 0,
+        codec: stats.get(report.codecId)?.mimeType };
     }
   });
   return result;
@@ -184,7 +196,7 @@ describe("WHIP publish and WHEP play between two Chromium pages through the medi
     await teardown.close();
   });
 
-  it("decodes the published video and receives its audio", async () => {
+  async function publishAndPlay(room, videoCodec) {
     const publisherContext = await browser.newContext();
     const viewerContext = await browser.newContext();
     const publisherConsole = watchConsole(publisherContext);
@@ -200,11 +212,14 @@ describe("WHIP publish and WHEP play between two Chromium pages through the medi
     await publisher.goto(`${baseUrl}/test/publish.html`);
     await viewer.goto(`${baseUrl}/test/play.html`);
 
-    const whipLocation = await publisher.evaluate((url) => window.publish(url), "/whip/e2e-room");
-    assert.match(whipLocation, /^\/whip\/e2e-room\/[A-Za-z0-9]+$/);
+    const whipLocation = await publisher.evaluate(
+      ([url, codec]) => window.publish(url, codec),
+      [`/whip/${room}`, videoCodec],
+    );
+    assert.match(whipLocation, new RegExp(`^/whip/${room}/[A-Za-z0-9]+$`));
     const resource = whipLocation.split("/").pop();
-    const whepLocation = await viewer.evaluate((url) => window.play(url), `/whep/e2e-room/${resource}`);
-    assert.match(whepLocation, /^\/whep\/e2e-room\//);
+    const whepLocation = await viewer.evaluate((url) => window.play(url), `/whep/${room}/${resource}`);
+    assert.ok(whepLocation.startsWith(`/whep/${room}/`));
 
     const stats = await waitFor(
       "decoded video frames and received audio packets",
@@ -236,6 +251,17 @@ describe("WHIP publish and WHEP play between two Chromium pages through the medi
     assert.deepEqual(viewerConsole.errors, []);
     await publisherContext.close();
     await viewerContext.close();
+    return stats;
+  }
+
+  it("decodes the published video and receives its audio", async () => {
+    const stats = await publishAndPlay("e2e-room");
+    assert.equal(stats.video.codec, "video/VP8");
+  });
+
+  it("forwards H.264 when the publisher sends it", async () => {
+    const stats = await publishAndPlay("e2e-h264", "H264");
+    assert.equal(stats.video.codec, "video/H264");
   });
 
   it("two participants see and hear each other through publish and subscribe transports", async () => {
