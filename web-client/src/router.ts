@@ -5,7 +5,33 @@ export const paths = {
   home: "/",
   signIn: "/signin",
   signUp: "/signup",
+  meetings: "/meetings",
 } as const;
+
+export function meetingPath(meetingId: string): string {
+  return `${paths.meetings}/${encodeURIComponent(meetingId)}`;
+}
+
+export function invitePath(token: string): string {
+  return `/invite/${encodeURIComponent(token)}`;
+}
+
+export type Route =
+  | { kind: "people" }
+  | { kind: "meetings"; meetingId: string | null }
+  | { kind: "invite"; token: string }
+  | { kind: "other" };
+
+/** The signed-in app's screen for a path. */
+export function routeOf(path: string): Route {
+  if (path === paths.home) return { kind: "people" };
+  if (path === paths.meetings || path === `${paths.meetings}/`) return { kind: "meetings", meetingId: null };
+  const meeting = path.match(/^\/meetings\/([^/]+)\/?$/);
+  if (meeting) return { kind: "meetings", meetingId: decodeURIComponent(meeting[1]) };
+  const invite = path.match(/^\/invite\/([^/]+)\/?$/);
+  if (invite) return { kind: "invite", token: decodeURIComponent(invite[1]) };
+  return { kind: "other" };
+}
 
 const listeners = new Set<() => void>();
 

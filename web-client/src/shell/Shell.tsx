@@ -2,7 +2,7 @@ import type { ReactNode } from "react";
 import type { User } from "../api/client";
 import type { PersonRow } from "../presence/presence";
 import { Avatar } from "../ui/Avatar";
-import { LogoMark, PeopleIcon, SignOutIcon } from "../ui/icons";
+import { LogoMark, MeetingsIcon, PeopleIcon, SignOutIcon } from "../ui/icons";
 import { Link } from "../ui/Link";
 
 export interface NavItem {
@@ -12,7 +12,10 @@ export interface NavItem {
 }
 
 /** The app's sections, in rail order. */
-export const navItems: NavItem[] = [{ path: "/", label: "People", icon: <PeopleIcon /> }];
+export const navItems: NavItem[] = [
+  { path: "/meetings", label: "Meetings", icon: <MeetingsIcon /> },
+  { path: "/", label: "People", icon: <PeopleIcon /> },
+];
 
 interface Props {
   user: User;
@@ -20,12 +23,14 @@ interface Props {
   activePath: string;
   title: string;
   banner?: ReactNode;
+  /** Content fills the frame edge to edge (meetings), instead of a padded page. */
+  wide?: boolean;
   onSignOut: () => void;
   children: ReactNode;
 }
 
 /** The signed-in frame: a left rail of sections, a header with who you are, and the content. */
-export function Shell({ user, selfStatus, activePath, title, banner, onSignOut, children }: Props) {
+export function Shell({ user, selfStatus, activePath, title, banner, wide, onSignOut, children }: Props) {
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -62,7 +67,7 @@ export function Shell({ user, selfStatus, activePath, title, banner, onSignOut, 
           </div>
         </header>
         {banner}
-        <main className="content" id="main" tabIndex={-1}>
+        <main className={wide ? "content content-wide" : "content"} id="main" tabIndex={-1}>
           {children}
         </main>
       </div>

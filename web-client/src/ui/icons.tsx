@@ -30,3 +30,68 @@ export function LogoMark({ size = 32 }: { size?: number }) {
     </svg>
   );
 }
+
+const stroke = { stroke: "currentColor", strokeWidth: 1.8, strokeLinecap: "round" as const, strokeLinejoin: "round" as const };
+
+export function MeetingsIcon() {
+  return (
+    <svg {...common} {...stroke}>
+      <path d="M4 5h16v10H9l-5 4z" />
+      <path d="M8 9h8M8 12h5" />
+    </svg>
+  );
+}
+
+export function MicIcon({ off = false }: { off?: boolean }) {
+  return (
+    <svg {...common} {...stroke}>
+      <rect x="9" y="3" width="6" height="11" rx="3" />
+      <path d="M5 11a7 7 0 0 0 14 0M12 18v3" />
+      {off && <path d="M4 4l16 16" />}
+    </svg>
+  );
+}
+
+export function CameraIcon({ off = false }: { off?: boolean }) {
+  return (
+    <svg {...common} {...stroke}>
+      <rect x="3" y="6" width="13" height="12" rx="2" />
+      <path d="M16 10l5-3v10l-5-3z" />
+      {off && <path d="M3 3l18 18" />}
+    </svg>
+  );
+}
+
+export function ScreenIcon() {
+  return (
+    <svg {...common} {...stroke}>
+      <rect x="3" y="4" width="18" height="12" rx="2" />
+      <path d="M8 20h8M12 16v4" />
+    </svg>
+  );
+}
+
+export function PhoneIcon() {
+  return (
+    <svg {...common} {...stroke}>
+      <path d="M5 4h4l2 5-2.5 1.5a11 11 0 0 0 5 5L15 13l5 2v4a2 2 0 0 1-2 2A16 16 0 0 1 3 6a2 2 0 0 1 2-2z" />
+    </svg>
+  );
+}
+
+export function LinkIcon() {
+  return (
+    <svg {...common} {...stroke}>
+      <path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1" />
+      <path d="M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1" />
+    </svg>
+  );
+}
+
+export function PlusIcon() {
+  return (
+    <svg {...common} {...stroke}>
+      <path d="M12 5v14M5 12h14" />
+    </svg>
+  );
+}

@@ -1,17 +1,69 @@
-// The WebSocket protocol at /ws, as typed messages. Later issues add meetings, chat and call messages
-// to these unions.
+// The WebSocket protocol at /ws (docs/protocol.md), as typed messages. parseServerMessage checks the
+// fields the client relies on and drops anything else.
 import type { User } from "../api/client";
 
 export type PresenceStatus = "online" | "in-call" | "offline";
 
+export interface ChatMessage {
+  messageId: string;
+  senderId: string | null;
+  senderName: string;
+  text: string;
+  sentAt: number;
+  clientMsgId: string | null;
+  system: boolean;
+}
+
+export interface CallTrack {
+  trackId: string;
+  kind: "audio" | "video";
+  streamId: string;
+  mediaStreamTrackId: string;
+}
+
+export interface CallParticipant {
+  userId: string;
+  displayName: string;
+  endpointId: string;
+  audioMuted: boolean;
+  videoMuted: boolean;
+  screenSharing: boolean;
+  tracks: CallTrack[];
+}
+
+export interface CallState {
+  meetingId: string;
+  active: boolean;
+  startedAt: number;
+  participants: CallParticipant[];
+}
+
 export type ClientMessage =
   | { type: "hello"; token: string; resume?: string }
-  | { type: "presence.subscribe"; userIds: string[] };
+  | { type: "presence.subscribe"; userIds: string[] }
+  | { type: "chat.send"; meetingId: string; clientMsgId: string; text: string }
+  | { type: "chat.typing"; meetingId: string }
+  | { type: "chat.read"; meetingId: string; messageId: string }
+  | { type: "call.join"; meetingId: string }
+  | { type: "call.leave"; meetingId: string }
+  | { type: "call.publish"; meetingId: string; sdp: string }
+  | { type: "call.subscribe.answer"; meetingId: string; sdp: string; version: number }
+  | { type: "call.media"; meetingId: string; audioMuted: boolean; videoMuted: boolean; screenSharing: boolean };
 
 export type ServerMessage =
   | { type: "welcome"; sessionId: string; user: User }
-  | { type: "error"; code: string; message: string }
-  | { type: "presence"; userId: string; status: PresenceStatus };
+  | { type: "error"; code: string; message: string; ref?: string }
+  | { type: "presence"; userId: string; status: PresenceStatus }
+  | { type: "chat.ack"; meetingId: string; clientMsgId: string; messageId: string; sentAt: number }
+  | { type: "chat.message"; meetingId: string; message: ChatMessage }
+  | { type: "chat.typing"; meetingId: string; userId: string; displayName: string }
+  | { type: "meeting.updated"; meetingId: string }
+  | { type: "meeting.removed"; meetingId: string }
+  | { type: "call.joined"; meetingId: string; endpointId: string; resumed: boolean; iceServers: RTCIceServer[] }
+  | ({ type: "call.state" } & CallState)
+  | { type: "call.publish.answer"; meetingId: string; sdp: string }
+  | { type: "call.subscribe.offer"; meetingId: string; sdp: string; version: number }
+  | { type: "call.left"; meetingId: string; reason: string };
 
 /** Error codes the server sends over the socket that the client acts on. */
 export const WsErrorCode = {
@@ -19,6 +71,7 @@ export const WsErrorCode = {
   sessionActive: "session.active",
   sessionReplaced: "session.replaced",
   badRequest: "bad_request",
+  callNotJoined: "call.not_joined",
 } as const;
 
 /** Close codes the server uses; 1001 means the server is going away (shutdown). */
@@ -30,6 +83,13 @@ export const WsCloseCode = {
 
 const presenceStatuses: readonly string[] = ["online", "in-call", "offline"];
 
+type Fields = Record<string, unknown>;
+
+const isString = (v: unknown): v is string => typeof v === "string";
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isBoolean = (v: unknown): v is boolean => typeof v === "boolean";
+const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
+
 /** Parses one server frame; anything malformed or of an unknown type gives null. */
 export function parseServerMessage(raw: string): ServerMessage | null {
   let value: unknown;
@@ -38,28 +98,124 @@ export function parseServerMessage(raw: string): ServerMessage | null {
   } catch {
     return null;
   }
-  if (typeof value !== "object" || value === null) return null;
-  const m = value as Record<string, unknown>;
+  if (!isObject(value)) return null;
+  const m = value;
   switch (m.type) {
     case "welcome":
-      return typeof m.sessionId === "string" && isUser(m.user)
-        ? { type: "welcome", sessionId: m.sessionId, user: m.user }
-        : null;
+      return isString(m.sessionId) && isUser(m.user) ? { type: "welcome", sessionId: m.sessionId, user: m.user } : null;
     case "error":
-      return typeof m.code === "string"
-        ? { type: "error", code: m.code, message: typeof m.message === "string" ? m.message : "" }
+      return isString(m.code)
+        ? {
+            type: "error",
+            code: m.code,
+            message: isString(m.message) ? m.message : "",
+            ...(isString(m.ref) ? { ref: m.ref } : {}),
+          }
         : null;
     case "presence":
-      return typeof m.userId === "string" && typeof m.status === "string" && presenceStatuses.includes(m.status)
+      return isString(m.userId) && isString(m.status) && presenceStatuses.includes(m.status)
         ? { type: "presence", userId: m.userId, status: m.status as PresenceStatus }
+        : null;
+    case "chat.ack":
+      return isString(m.meetingId) && isString(m.clientMsgId) && isString(m.messageId)
+        ? {
+            type: "chat.ack",
+            meetingId: m.meetingId,
+            clientMsgId: m.clientMsgId,
+            messageId: m.messageId,
+            sentAt: isNumber(m.sentAt) ? m.sentAt : Date.now(),
+          }
+        : null;
+    case "chat.message": {
+      const message = parseChatMessage(m.message);
+      return isString(m.meetingId) && message ? { type: "chat.message", meetingId: m.meetingId, message } : null;
+    }
+    case "chat.typing":
+      return isString(m.meetingId) && isString(m.userId)
+        ? {
+            type: "chat.typing",
+            meetingId: m.meetingId,
+            userId: m.userId,
+            displayName: isString(m.displayName) ? m.displayName : "Someone",
+          }
+        : null;
+    case "meeting.updated":
+    case "meeting.removed":
+      return isString(m.meetingId) ? { type: m.type, meetingId: m.meetingId } : null;
+    case "call.joined":
+      return isString(m.meetingId) && isString(m.endpointId)
+        ? {
+            type: "call.joined",
+            meetingId: m.meetingId,
+            endpointId: m.endpointId,
+            resumed: m.resumed === true,
+            iceServers: Array.isArray(m.iceServers) ? (m.iceServers.filter(isObject) as unknown as RTCIceServer[]) : [],
+          }
+        : null;
+    case "call.state": {
+      const state = parseCallState(m);
+      return state ? { type: "call.state", ...state } : null;
+    }
+    case "call.publish.answer":
+      return isString(m.meetingId) && isString(m.sdp)
+        ? { type: "call.publish.answer", meetingId: m.meetingId, sdp: m.sdp }
+        : null;
+    case "call.subscribe.offer":
+      return isString(m.meetingId) && isString(m.sdp) && isNumber(m.version)
+        ? { type: "call.subscribe.offer", meetingId: m.meetingId, sdp: m.sdp, version: m.version }
+        : null;
+    case "call.left":
+      return isString(m.meetingId)
+        ? { type: "call.left", meetingId: m.meetingId, reason: isString(m.reason) ? m.reason : "" }
         : null;
     default:
       return null;
   }
 }
 
+export function parseChatMessage(value: unknown): ChatMessage | null {
+  if (!isObject(value) || !isString(value.messageId) || !isString(value.text)) return null;
+  return {
+    messageId: value.messageId,
+    senderId: isString(value.senderId) ? value.senderId : null,
+    senderName: isString(value.senderName) ? value.senderName : "",
+    text: value.text,
+    sentAt: isNumber(value.sentAt) ? value.sentAt : 0,
+    clientMsgId: isString(value.clientMsgId) ? value.clientMsgId : null,
+    system: value.system === true,
+  };
+}
+
+/** A call.state message or the body of GET /api/meetings/{id}/call. */
+export function parseCallState(m: unknown): CallState | null {
+  if (!isObject(m) || !isString(m.meetingId)) return null;
+  const participants = Array.isArray(m.participants) ? m.participants.filter(isObject) : [];
+  return {
+    meetingId: m.meetingId,
+    active: m.active === true,
+    startedAt: isNumber(m.startedAt) ? m.startedAt : 0,
+    participants: participants
+      .filter((p) => isString(p.userId))
+      .map((p) => ({
+        userId: p.userId as string,
+        displayName: isString(p.displayName) ? p.displayName : "",
+        endpointId: isString(p.endpointId) ? p.endpointId : "",
+        audioMuted: isBoolean(p.audioMuted) ? p.audioMuted : false,
+        videoMuted: isBoolean(p.videoMuted) ? p.videoMuted : false,
+        screenSharing: isBoolean(p.screenSharing) ? p.screenSharing : false,
+        tracks: (Array.isArray(p.tracks) ? p.tracks.filter(isObject) : [])
+          .filter((t) => isString(t.streamId) && (t.kind === "audio" || t.kind === "video"))
+          .map((t) => ({
+            trackId: isString(t.trackId) ? t.trackId : "",
+            kind: t.kind as "audio" | "video",
+            streamId: t.streamId as string,
+            mediaStreamTrackId: isString(t.mediaStreamTrackId) ? t.mediaStreamTrackId : "",
+          })),
+      })),
+  };
+}
+
 function isUser(value: unknown): value is User {
-  if (typeof value !== "object" || value === null) return false;
-  const u = value as Record<string, unknown>;
-  return typeof u.userId === "string" && typeof u.username === "string" && typeof u.displayName === "string";
+  if (!isObject(value)) return false;
+  return isString(value.userId) && isString(value.username) && isString(value.displayName);
 }

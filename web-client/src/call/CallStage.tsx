@@ -1,0 +1,199 @@
+import { useEffect, useRef, useState } from "react";
+import type { User } from "../api/client";
+import { Avatar } from "../ui/Avatar";
+import { CameraIcon, MicIcon, PhoneIcon, ScreenIcon } from "../ui/icons";
+import type { CallState } from "../ws/messages";
+import { type Feed, callFeeds, gridColumns } from "./feeds";
+import type { CallSession, CallSnapshot, StreamLike } from "./session";
+import { useSpeaking } from "./useSpeaking";
+
+interface Props {
+  self: User;
+  session: CallSession;
+  snapshot: CallSnapshot;
+  callState: CallState | null;
+  onLeave: () => void;
+}
+
+/** The call: a grid of people (and shared screens), the controls, and clear words when something is wrong. */
+export function CallStage({ self, session, snapshot, callState, onLeave }: Props) {
+  const [shareError, setShareError] = useState<string | null>(null);
+  const speaking = useSpeaking(session, snapshot, self.userId);
+  const state = snapshot.state ?? callState;
+  const participants = state?.participants ?? [];
+  const joined = snapshot.phase === "connecting" || snapshot.phase === "connected";
+  const everyone = participants.some((p) => p.userId === self.userId) || !joined
+    ? participants
+    : [...participants, { userId: self.userId, displayName: self.displayName, endpointId: "", audioMuted: snapshot.audioMuted, videoMuted: snapshot.videoMuted, screenSharing: false, tracks: [] }];
+  const feeds = callFeeds(everyone, self.userId, snapshot.remoteStreams as ReadonlyMap<string, StreamLike>, {
+    camera: snapshot.local,
+    screen: snapshot.screen,
+    hasVideo: session.hasCamera,
+  });
+  const columns = gridColumns(feeds.length);
+
+  return (
+    <section className="call-stage" aria-label="Call" data-call-phase={snapshot.phase}>
+      {snapshot.reconnecting && (
+        <p className="call-notice" role="status">
+          Reconnecting… your call continues as soon as the connection is back.
+        </p>
+      )}
+      {snapshot.phase === "preparing" && (
+        <p className="call-notice" role="status">
+          Starting your camera and microphone…
+        </p>
+      )}
+      {snapshot.phase === "joining" && (
+        <p className="call-notice" role="status">
+          Joining the call…
+        </p>
+      )}
+      {snapshot.phase === "connecting" && (
+        <p className="call-notice" role="status">
+          Connecting media…
+        </p>
+      )}
+      {snapshot.phase === "media-problem" && snapshot.problem && (
+        <div className="call-problem" role="alert" data-call-problem={snapshot.problem.kind}>
+          <p>{snapshot.problem.message}</p>
+          <div className="button-row">
+            {snapshot.problem.audioAvailable && (
+              <button className="button button-primary" type="button" onClick={() => session.continueWith("audio-only")}>
+                Join with microphone only
+              </button>
+            )}
+            <button className="button button-secondary" type="button" onClick={() => session.continueWith("receive-only")}>
+              Join without camera or microphone
+            </button>
+            <button className="button button-secondary" type="button" onClick={() => session.retry()}>
+              Try again
+            </button>
+            <button className="button button-ghost" type="button" onClick={onLeave}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
+      {snapshot.phase === "failed" && snapshot.failure && (
+        <div className="call-problem" role="alert" data-call-failure={snapshot.failure.kind}>
+          <p>{snapshot.failure.message}</p>
+          <div className="button-row">
+            <button className="button button-primary" type="button" onClick={() => session.retry()}>
+              Retry
+            </button>
+            <button className="button button-secondary" type="button" onClick={onLeave}>
+              Close
+            </button>
+          </div>
+        </div>
+      )}
+      {(joined || snapshot.reconnecting) && (
+        <>
+          <ul className="tiles" style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }} aria-label="People in the call">
+            {feeds.map((feed) => (
+              <Tile key={feed.key} feed={feed} speaking={speaking.has(feed.userId) && feed.kind === "camera"} />
+            ))}
+          </ul>
+          {snapshot.mode === "receive-only" && (
+            <p className="call-notice">You joined without camera or microphone: others can't see or hear you.</p>
+          )}
+          {shareError && (
+            <p className="call-notice" role="alert">
+              {shareError}
+            </p>
+          )}
+        </>
+      )}
+      <div className="call-controls" role="toolbar" aria-label="Call controls">
+        {session.hasMicrophone && (
+          <button
+            className={`control${snapshot.audioMuted ? " control-off" : ""}`}
+            type="button"
+            aria-pressed={snapshot.audioMuted}
+            aria-label={snapshot.audioMuted ? "Unmute microphone" : "Mute microphone"}
+            title={snapshot.audioMuted ? "Unmute microphone" : "Mute microphone"}
+            onClick={() => session.setAudioMuted(!snapshot.audioMuted)}
+          >
+            <MicIcon off={snapshot.audioMuted} />
+          </button>
+        )}
+        {session.hasCamera && (
+          <button
+            className={`control${snapshot.videoMuted ? " control-off" : ""}`}
+            type="button"
+            aria-pressed={snapshot.videoMuted}
+            aria-label={snapshot.videoMuted ? "Turn camera on" : "Turn camera off"}
+            title={snapshot.videoMuted ? "Turn camera on" : "Turn camera off"}
+            onClick={() => session.setVideoMuted(!snapshot.videoMuted)}
+          >
+            <CameraIcon off={snapshot.videoMuted} />
+          </button>
+        )}
+        {joined && typeof navigator !== "undefined" && navigator.mediaDevices && "getDisplayMedia" in navigator.mediaDevices && (
+          <button
+            className={`control${snapshot.screen ? " control-on" : ""}`}
+            type="button"
+            aria-pressed={snapshot.screen !== null}
+            aria-label={snapshot.screen ? "Stop sharing your screen" : "Share your screen"}
+            title={snapshot.screen ? "Stop sharing your screen" : "Share your screen"}
+            onClick={async () => {
+              setShareError(null);
+              if (snapshot.screen) await session.stopScreen();
+              else setShareError(await session.shareScreen());
+            }}
+          >
+            <ScreenIcon />
+          </button>
+        )}
+        <button className="control control-leave" type="button" aria-label="Leave call" title="Leave call" onClick={onLeave} data-action="leave-call">
+          <PhoneIcon />
+          <span>Leave</span>
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Tile({ feed, speaking }: { feed: Feed<StreamLike>; speaking: boolean }) {
+  const video = useRef<HTMLVideoElement>(null);
+  useEffect(() => {
+    const el = video.current;
+    if (!el) return;
+    const stream = (feed.stream as unknown as MediaStream | null) ?? null;
+    if (el.srcObject !== stream) el.srcObject = stream;
+    if (stream) el.play().catch(() => undefined);
+  }, [feed.stream]);
+  const showVideo = feed.stream !== null && feed.hasVideo && !feed.videoMuted;
+  const label = feed.kind === "screen" ? `${feed.displayName}'s screen` : feed.isSelf ? `${feed.displayName} (you)` : feed.displayName;
+  return (
+    <li
+      className={`tile${speaking ? " tile-speaking" : ""}${feed.kind === "screen" ? " tile-screen" : ""}${feed.isSelf ? " tile-self" : ""}`}
+      data-user-id={feed.userId}
+      data-kind={feed.kind}
+      data-speaking={speaking || undefined}
+      aria-label={label}
+    >
+      <video
+        ref={video}
+        autoPlay
+        playsInline
+        muted={feed.isSelf}
+        className={showVideo ? "tile-video" : "tile-video tile-video-hidden"}
+      />
+      {!showVideo && (
+        <div className="tile-avatar">
+          <Avatar id={feed.userId} name={feed.displayName} size="lg" />
+        </div>
+      )}
+      <div className="tile-label">
+        {feed.audioMuted && feed.kind === "camera" && (
+          <span className="tile-muted" title="Microphone off" aria-label="Microphone off">
+            <MicIcon off />
+          </span>
+        )}
+        <span>{label}</span>
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,282 @@
+import { describe, expect, it } from "vitest";
+import type { ClientMessage, ServerMessage } from "../ws/messages";
+import { type CallEnvironment, CallSession, type PeerLike, type StreamLike, type TrackLike, connectTimeoutMs, iceFailureMessage } from "./session";
+
+class FakeTrack implements TrackLike {
+  enabled = true;
+  stopped = false;
+  onended: ((event: unknown) => void) | null = null;
+  constructor(
+    readonly id: string,
+    readonly kind: string,
+  ) {}
+  stop() {
+    this.stopped = true;
+  }
+}
+
+function stream(id: string, kinds: string[]): StreamLike & { tracks: FakeTrack[] } {
+  const tracks = kinds.map((k, i) => new FakeTrack(`${id}-${k}-${i}`, k));
+  return {
+    id,
+    tracks,
+    getTracks: () => tracks,
+    getAudioTracks: () => tracks.filter((t) => t.kind === "audio"),
+    getVideoTracks: () => tracks.filter((t) => t.kind === "video"),
+  };
+}
+
+class FakePeer implements PeerLike {
+  connectionState = "new";
+  signalingState = "stable";
+  onconnectionstatechange: ((event: unknown) => void) | null = null;
+  ontrack: PeerLike["ontrack"] = null;
+  closed = false;
+  transceivers: Array<{ track: unknown; direction: string; sender: { replaceTrack(t: unknown): Promise<void> } }> = [];
+  remote: Array<{ type: string; sdp: string }> = [];
+  offers = 0;
+
+  addTransceiver(track: unknown, init: { direction: "sendonly" }) {
+    const t = { track, direction: init.direction as string, sender: { replaceTrack: async (next: unknown) => void (t.track = next) } };
+    this.transceivers.push(t);
+    return t;
+  }
+  async createOffer() {
+    this.offers += 1;
+    return { type: "offer", sdp: `offer-${this.offers}-${this.transceivers.length}` };
+  }
+  async createAnswer() {
+    return { type: "answer", sdp: `answer-to-${this.remote[this.remote.length - 1]?.sdp}` };
+  }
+  async setLocalDescription(d: { type: string }) {
+    this.signalingState = d.type === "offer" ? "have-local-offer" : "stable";
+  }
+  async setRemoteDescription(d: { type: "offer" | "answer"; sdp: string }) {
+    this.remote.push(d);
+    this.signalingState = d.type === "offer" ? "have-remote-offer" : "stable";
+  }
+  async getStats() {
+    return new Map();
+  }
+  close() {
+    this.closed = true;
+  }
+  setConnection(state: string) {
+    this.connectionState = state;
+    this.onconnectionstatechange?.({});
+  }
+}
+
+function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) => Promise<StreamLike> } = {}) {
+  const sent: ClientMessage[] = [];
+  const peers: FakePeer[] = [];
+  const timers: Array<{ callback: () => void; ms: number; cleared: boolean }> = [];
+  const env: CallEnvironment = {
+    send: (m) => {
+      sent.push(m);
+      return true;
+    },
+    createPeerConnection: (config) => {
+      expect(config.bundlePolicy).toBe("max-bundle");
+      const pc = new FakePeer();
+      peers.push(pc);
+      return pc;
+    },
+    getUserMedia: options.userMedia ?? (async (c) => stream("local", c.video ? ["audio", "video"] : ["audio"])),
+    getDisplayMedia: async () => stream("screen", ["video"]),
+    setTimer: (callback, ms) => {
+      const t = { callback, ms, cleared: false };
+      timers.push(t);
+      return t;
+    },
+    clearTimer: (t) => void ((t as { cleared: boolean }).cleared = true),
+  };
+  const session = new CallSession("m1", env);
+  const types = () => sent.map((m) => m.type);
+  return { session, sent, peers, timers, types };
+}
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
+const joined = (resumed = false): ServerMessage => ({
+  type: "call.joined",
+  meetingId: "m1",
+  endpointId: "e1",
+  resumed,
+  iceServers: [{ urls: "turn:t" }],
+});
+
+describe("CallSession", () => {
+  it("publishes camera and microphone as sendonly, applies the answer, and answers subscribe offers with their version", async () => {
+    const { session, sent, peers, types } = setup();
+    await session.start();
+    expect(types()).toEqual(["call.join"]);
+    session.handle(joined());
+    await flush();
+    const [subscriber, publisher] = peers;
+    expect(publisher.transceivers.map((t) => t.direction)).toEqual(["sendonly", "sendonly"]);
+    const publish = sent.find((m) => m.type === "call.publish");
+    expect(publish).toMatchObject({ meetingId: "m1", sdp: "offer-1-2" });
+    session.handle({ type: "call.publish.answer", meetingId: "m1", sdp: "server-answer" });
+    await flush();
+    expect(publisher.remote).toEqual([{ type: "answer", sdp: "server-answer" }]);
+
+    session.handle({ type: "call.subscribe.offer", meetingId: "m1", sdp: "sub-1", version: 1 });
+    session.handle({ type: "call.subscribe.offer", meetingId: "m1", sdp: "sub-2", version: 2 });
+    await flush();
+    await flush();
+    const answers = sent.filter((m) => m.type === "call.subscribe.answer");
+    expect(answers).toEqual([
+      { type: "call.subscribe.answer", meetingId: "m1", sdp: "answer-to-sub-1", version: 1 },
+      { type: "call.subscribe.answer", meetingId: "m1", sdp: "answer-to-sub-2", version: 2 },
+    ]);
+    expect(subscriber.remote.map((d) => d.sdp)).toEqual(["sub-1", "sub-2"]);
+
+    publisher.setConnection("connected");
+    expect(session.getSnapshot().phase).toBe("connected");
+  });
+
+  it("maps received streams by their msid stream id", async () => {
+    const { session, peers } = setup();
+    await session.start();
+    session.handle(joined());
+    const remote = stream("bob-stream", ["audio", "video"]);
+    peers[0].ontrack?.({ track: remote.tracks[0], streams: [remote] });
+    expect(session.getSnapshot().remoteStreams.get("bob-stream")).toBe(remote);
+    expect(session.streamOfTrack.get(remote.tracks[0].id)).toBe("bob-stream");
+  });
+
+  it("keeps its peer connections when the server resumes its place after a reconnect", async () => {
+    const { session, peers, types } = setup();
+    await session.start();
+    session.handle(joined());
+    await flush();
+    session.handle({ type: "call.publish.answer", meetingId: "m1", sdp: "a" });
+    await flush();
+    peers[1].setConnection("connected");
+    session.socketLost();
+    expect(session.getSnapshot().reconnecting).toBe(true);
+    session.socketReopened();
+    expect(types().filter((t) => t === "call.join")).toHaveLength(2);
+    session.handle(joined(true));
+    expect(peers).toHaveLength(2);
+    expect(peers.some((p) => p.closed)).toBe(false);
+    expect(session.getSnapshot().phase).toBe("connected");
+  });
+
+  it("sends its publish offer again if the answer was lost while the socket was away", async () => {
+    const { session, sent } = setup();
+    await session.start();
+    session.handle(joined());
+    await flush();
+    session.socketLost();
+    session.socketReopened();
+    session.handle(joined(true));
+    expect(sent.filter((m) => m.type === "call.publish")).toHaveLength(2);
+  });
+
+  it("joins again cleanly when the server has let its place go", async () => {
+    const { session, peers, types } = setup();
+    await session.start();
+    session.handle(joined());
+    await flush();
+    session.handle({ type: "call.left", meetingId: "m1", reason: "disconnected" });
+    expect(peers.every((p) => p.closed)).toBe(true);
+    expect(types().filter((t) => t === "call.join")).toHaveLength(2);
+    session.handle(joined(false));
+    await flush();
+    expect(peers).toHaveLength(4);
+    expect(session.getSnapshot().phase).toBe("connecting");
+  });
+
+  it("says why when ICE fails, and Retry joins again", async () => {
+    const { session, peers, types } = setup();
+    await session.start();
+    session.handle(joined());
+    await flush();
+    peers[1].setConnection("failed");
+    const snapshot = session.getSnapshot();
+    expect(snapshot.phase).toBe("failed");
+    expect(snapshot.failure).toEqual({ kind: "ice", message: iceFailureMessage });
+    expect(types()).toContain("call.leave");
+    // The server's answer to that leave does not end the failure screen.
+    session.handle({ type: "call.left", meetingId: "m1", reason: "left" });
+    expect(session.getSnapshot().phase).toBe("failed");
+    session.retry();
+    expect(types().filter((t) => t === "call.join")).toHaveLength(2);
+    expect(session.getSnapshot().phase).toBe("joining");
+  });
+
+  it("gives up connecting after a while instead of waiting silently", async () => {
+    const { session, timers } = setup();
+    await session.start();
+    session.handle(joined());
+    const timer = timers.find((t) => t.ms === connectTimeoutMs && !t.cleared);
+    timer?.callback();
+    expect(session.getSnapshot().failure?.kind).toBe("ice");
+  });
+
+  it("offers audio-only when the camera is refused, and publishes only the microphone", async () => {
+    const denied = Object.assign(new Error("denied"), { name: "NotAllowedError" });
+    const { session, peers } = setup({
+      userMedia: async (c) => {
+        if (c.video) throw denied;
+        return stream("mic", ["audio"]);
+      },
+    });
+    await session.start();
+    expect(session.getSnapshot()).toMatchObject({ phase: "media-problem", problem: { kind: "denied", audioAvailable: true } });
+    session.continueWith("audio-only");
+    await flush();
+    session.handle(joined());
+    await flush();
+    expect(peers[1].transceivers).toHaveLength(1);
+    expect(session.hasCamera).toBe(false);
+  });
+
+  it("joins receive-only without a publish connection when no device works", async () => {
+    const missing = Object.assign(new Error("none"), { name: "NotFoundError" });
+    const { session, peers, sent } = setup({ userMedia: async () => Promise.reject(missing) });
+    await session.start();
+    expect(session.getSnapshot().problem).toMatchObject({ kind: "missing", audioAvailable: false });
+    session.continueWith("receive-only");
+    await flush();
+    session.handle(joined());
+    await flush();
+    expect(peers).toHaveLength(1);
+    expect(sent.some((m) => m.type === "call.publish")).toBe(false);
+    expect(sent.find((m) => m.type === "call.media")).toMatchObject({ audioMuted: true, videoMuted: true });
+  });
+
+  it("sends mute state and stops the devices on leave", async () => {
+    const media = stream("local", ["audio", "video"]);
+    const { session, sent, peers } = setup({ userMedia: async () => media });
+    await session.start();
+    session.handle(joined());
+    session.setAudioMuted(true);
+    expect(media.tracks[0].enabled).toBe(false);
+    expect(sent[sent.length - 1]).toEqual({ type: "call.media", meetingId: "m1", audioMuted: true, videoMuted: false, screenSharing: false });
+    session.leave();
+    expect(sent[sent.length - 1]).toEqual({ type: "call.leave", meetingId: "m1" });
+    expect(media.tracks.every((t) => t.stopped)).toBe(true);
+    expect(peers.every((p) => p.closed)).toBe(true);
+    expect(session.getSnapshot().phase).toBe("left");
+  });
+
+  it("shares a screen with a new publish offer once the previous one is answered", async () => {
+    const { session, sent, peers } = setup();
+    await session.start();
+    session.handle(joined());
+    await flush();
+    await session.shareScreen();
+    await flush();
+    // One offer in flight at a time: the screen's offer waits for the first answer.
+    expect(sent.filter((m) => m.type === "call.publish")).toHaveLength(1);
+    session.handle({ type: "call.publish.answer", meetingId: "m1", sdp: "a1" });
+    await flush();
+    await flush();
+    const publishes = sent.filter((m) => m.type === "call.publish");
+    expect(publishes).toHaveLength(2);
+    expect(peers[1].transceivers).toHaveLength(3);
+    expect(sent.filter((m) => m.type === "call.media").pop()).toMatchObject({ screenSharing: true });
+  });
+});

@@ -1,0 +1,633 @@
+// One call in one meeting, as the browser sees it. Two peer connections, as the server expects: *publish*
+// (this browser offers its microphone, camera and screen; the server answers) and *subscribe* (the server
+// offers everyone else's tracks whenever they change; this browser answers with the same version). The
+// socket can drop and come back: call.join is sent again and, when the server says `resumed`, the peer
+// connections carry on untouched; if the server has let the place go, the call is joined again cleanly.
+import type { CallState, ClientMessage, ServerMessage } from "../ws/messages";
+
+export type CallPhase =
+  /** Asking for the camera and microphone. */
+  | "preparing"
+  /** The devices could not be used; the user chooses audio-only, receive-only or to give up. */
+  | "media-problem"
+  /** call.join sent, waiting for call.joined. */
+  | "joining"
+  /** Peer connections set up, media not flowing yet. */
+  | "connecting"
+  | "connected"
+  /** ICE failed, the media server refused, or the server ended our place; Retry starts again. */
+  | "failed"
+  | "left";
+
+export type JoinMode = "full" | "audio-only" | "receive-only";
+
+export interface MediaProblem {
+  kind: "denied" | "missing" | "other";
+  /** The microphone alone works, so an audio-only join is possible. */
+  audioAvailable: boolean;
+  message: string;
+}
+
+export interface CallFailure {
+  kind: "ice" | "server";
+  message: string;
+}
+
+/** The parts of RTCPeerConnection a call uses, so tests can stand in for the browser. */
+export interface PeerLike {
+  readonly connectionState: string;
+  onconnectionstatechange: ((event: unknown) => void) | null;
+  ontrack: ((event: { track: { id: string; kind: string }; streams: readonly unknown[] }) => void) | null;
+  addTransceiver(track: unknown, init: { direction: "sendonly"; streams: unknown[] }): TransceiverLike;
+  createOffer(): Promise<{ type: string; sdp?: string }>;
+  createAnswer(): Promise<{ type: string; sdp?: string }>;
+  setLocalDescription(description: { type: string; sdp?: string }): Promise<void>;
+  setRemoteDescription(description: { type: "offer" | "answer"; sdp: string }): Promise<void>;
+  getStats(): Promise<ReadonlyMap<string, unknown> | { forEach(cb: (value: unknown) => void): void }>;
+  readonly signalingState: string;
+  close(): void;
+}
+
+export interface TransceiverLike {
+  direction: string;
+  readonly sender: { replaceTrack(track: unknown): Promise<void> };
+}
+
+export interface TrackLike {
+  readonly id: string;
+  readonly kind: string;
+  enabled: boolean;
+  stop(): void;
+  onended: ((event: unknown) => void) | null;
+}
+
+export interface StreamLike {
+  readonly id: string;
+  getTracks(): TrackLike[];
+  getAudioTracks(): TrackLike[];
+  getVideoTracks(): TrackLike[];
+}
+
+export interface CallEnvironment {
+  send(message: ClientMessage): boolean;
+  createPeerConnection(config: { iceServers: RTCIceServer[]; bundlePolicy: "max-bundle" }): PeerLike;
+  getUserMedia(constraints: { audio: boolean; video: boolean | object }): Promise<StreamLike>;
+  getDisplayMedia(): Promise<StreamLike>;
+  setTimer(callback: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+/** How long media may take to connect before the call says it could not. */
+export const connectTimeoutMs = 20_000;
+
+export interface CallSnapshot {
+  meetingId: string;
+  phase: CallPhase;
+  mode: JoinMode;
+  problem: MediaProblem | null;
+  failure: CallFailure | null;
+  local: StreamLike | null;
+  screen: StreamLike | null;
+  audioMuted: boolean;
+  videoMuted: boolean;
+  /** Whether the socket is away (the media keeps flowing meanwhile). */
+  reconnecting: boolean;
+  /** msid stream id → received stream. */
+  remoteStreams: ReadonlyMap<string, unknown>;
+  state: CallState | null;
+}
+
+export const iceFailureMessage =
+  "The call's media couldn't connect. UDP traffic is probably blocked by a firewall or this network. " +
+  "Try another network, or ask your administrator to set up a TURN server for Parley.";
+
+export class CallSession {
+  private phase: CallPhase = "preparing";
+  private mode: JoinMode = "full";
+  private problem: MediaProblem | null = null;
+  private failure: CallFailure | null = null;
+  private local: StreamLike | null = null;
+  private screen: StreamLike | null = null;
+  private audioMuted = false;
+  private videoMuted = false;
+  private reconnecting = false;
+  private state: CallState | null = null;
+  private publisher: PeerLike | null = null;
+  private subscriber: PeerLike | null = null;
+  private screenTransceiver: TransceiverLike | null = null;
+  private iceServers: RTCIceServer[] = [];
+  private remoteStreams = new Map<string, unknown>();
+  /** track id → msid stream id of received tracks (for audio levels). */
+  readonly streamOfTrack = new Map<string, string>();
+  private publishing: "idle" | "awaiting-answer" = "idle";
+  private publishAgain = false;
+  private lastOfferSdp: string | null = null;
+  private subscribeChain: Promise<void> = Promise.resolve();
+  private connectTimer: unknown = null;
+  private leaving = false;
+  /** A call.leave we sent after a failure, whose call.left is still to come. */
+  private leaveSent = false;
+  private autoRejoins = 0;
+  private version = 0;
+  private readonly listeners = new Set<() => void>();
+  private snapshotCache: CallSnapshot | null = null;
+
+  constructor(
+    readonly meetingId: string,
+    private readonly env: CallEnvironment,
+  ) {}
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): CallSnapshot => {
+    if (!this.snapshotCache) {
+      this.snapshotCache = {
+        meetingId: this.meetingId,
+        phase: this.phase,
+        mode: this.mode,
+        problem: this.problem,
+        failure: this.failure,
+        local: this.local,
+        screen: this.screen,
+        audioMuted: this.audioMuted,
+        videoMuted: this.videoMuted,
+        reconnecting: this.reconnecting,
+        remoteStreams: this.remoteStreams,
+        state: this.state,
+      };
+    }
+    return this.snapshotCache;
+  };
+
+  get peers(): { publisher: PeerLike | null; subscriber: PeerLike | null } {
+    return { publisher: this.publisher, subscriber: this.subscriber };
+  }
+
+  get isActive(): boolean {
+    return this.phase !== "left";
+  }
+
+  private changed(): void {
+    this.version += 1;
+    this.snapshotCache = null;
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Asks for the devices the mode needs, then joins. */
+  async start(mode: JoinMode = "full"): Promise<void> {
+    this.mode = mode;
+    this.problem = null;
+    this.failure = null;
+    this.leaving = false;
+    this.phase = "preparing";
+    this.changed();
+    if (mode !== "receive-only" && !this.local) {
+      try {
+        this.local = await this.env.getUserMedia({
+          audio: true,
+          video: mode === "full" ? { width: { ideal: 640 }, height: { ideal: 360 } } : false,
+        });
+      } catch (error) {
+        if (this.phase !== "preparing") return;
+        this.problem = await this.describeProblem(error, mode);
+        this.phase = "media-problem";
+        this.changed();
+        return;
+      }
+      if (this.phase !== "preparing") {
+        this.stopLocal();
+        return;
+      }
+    }
+    this.join();
+  }
+
+  private async describeProblem(error: unknown, mode: JoinMode): Promise<MediaProblem> {
+    const name = (error as { name?: string } | null)?.name ?? "";
+    const kind: MediaProblem["kind"] =
+      name === "NotAllowedError" || name === "SecurityError"
+        ? "denied"
+        : name === "NotFoundError" || name === "OverconstrainedError"
+          ? "missing"
+          : "other";
+    let audioAvailable = false;
+    if (mode === "full") {
+      try {
+        const audio = await this.env.getUserMedia({ audio: true, video: false });
+        for (const track of audio.getTracks()) track.stop();
+        audioAvailable = true;
+      } catch {
+        audioAvailable = false;
+      }
+    }
+    const what = mode === "full" ? "camera and microphone" : "microphone";
+    const message =
+      kind === "denied"
+        ? `Parley isn't allowed to use your ${what}. Allow it in the browser's site settings, or join without it.`
+        : kind === "missing"
+          ? `No ${what} was found on this device.`
+          : `Your ${what} couldn't be started (${name || "unknown error"}).`;
+    return { kind, audioAvailable, message };
+  }
+
+  private join(): void {
+    this.phase = "joining";
+    this.changed();
+    this.env.send({ type: "call.join", meetingId: this.meetingId });
+  }
+
+  /** The socket came back (the session resumed): take our place in the call back. */
+  socketReopened(): void {
+    this.reconnecting = false;
+    this.changed();
+    if (this.phase === "joining" || this.phase === "connecting" || this.phase === "connected") {
+      this.env.send({ type: "call.join", meetingId: this.meetingId });
+    }
+  }
+
+  socketLost(): void {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    this.changed();
+  }
+
+  /** Handles the call messages of this meeting. */
+  handle(message: ServerMessage): void {
+    if (message.type === "error") {
+      if (!message.ref) this.handleError(message.code, message.message);
+      return;
+    }
+    if (!("meetingId" in message) || message.meetingId !== this.meetingId) return;
+    switch (message.type) {
+      case "call.joined":
+        this.joined(message.resumed, message.iceServers);
+        break;
+      case "call.publish.answer":
+        void this.publishAnswered(message.sdp);
+        break;
+      case "call.subscribe.offer":
+        this.subscribeOffered(message.sdp, message.version);
+        break;
+      case "call.state": {
+        const { type: _type, ...state } = message;
+        this.state = state;
+        this.changed();
+        break;
+      }
+      case "call.left":
+        this.leftByServer(message.reason);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** An error without a ref: call signaling errors carry none (chat errors name their message). */
+  private handleError(code: string, message: string): void {
+    if (this.phase === "left" || this.phase === "failed") return;
+    if (code === "call.not_joined") {
+      if (this.isInCall()) this.rejoin();
+      return;
+    }
+    const callCodes = ["call.failed", "meeting.archived", "unavailable", "forbidden", "not_found"];
+    if (this.phase === "joining" || (this.isInCall() && callCodes.includes(code))) {
+      this.fail({ kind: "server", message: message || "The call couldn't be joined." });
+    }
+  }
+
+  private isInCall(): boolean {
+    return this.phase === "connecting" || this.phase === "connected";
+  }
+
+  private joined(resumed: boolean, iceServers: RTCIceServer[]): void {
+    this.iceServers = iceServers;
+    if (this.phase === "left" || this.phase === "failed") return;
+    if (resumed && (this.publisher || this.subscriber)) {
+      // Our place was kept: the peer connections carry on. An offer we sent while away may be lost.
+      if (this.publishing === "awaiting-answer" && this.lastOfferSdp) {
+        this.env.send({ type: "call.publish", meetingId: this.meetingId, sdp: this.lastOfferSdp });
+      }
+      this.sendMediaState();
+      return;
+    }
+    // A fresh place: any old peer connections belong to an endpoint the server has closed.
+    this.closePeers();
+    this.phase = "connecting";
+    this.subscriber = this.newPeer("subscribe");
+    if (this.local || this.screen) this.startPublishing();
+    else this.connectedOrWaiting();
+    this.sendMediaState();
+    this.armConnectTimer();
+    this.changed();
+  }
+
+  private newPeer(role: "publish" | "subscribe"): PeerLike {
+    const pc = this.env.createPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
+    pc.onconnectionstatechange = () => this.peerStateChanged(pc, role);
+    if (role === "subscribe") {
+      pc.ontrack = (event) => {
+        const stream = event.streams[0] as StreamLike | undefined;
+        if (!stream) return;
+        this.streamOfTrack.set(event.track.id, stream.id);
+        const next = new Map(this.remoteStreams);
+        next.set(stream.id, stream);
+        this.remoteStreams = next;
+        this.changed();
+      };
+    }
+    return pc;
+  }
+
+  private startPublishing(): void {
+    this.publisher = this.newPeer("publish");
+    if (this.local) {
+      for (const track of this.local.getTracks()) {
+        this.publisher.addTransceiver(track, { direction: "sendonly", streams: [this.local] });
+      }
+    }
+    if (this.screen) this.addScreenTransceiver(this.screen);
+    void this.negotiatePublish();
+  }
+
+  private addScreenTransceiver(screen: StreamLike): void {
+    const track = screen.getVideoTracks()[0];
+    if (!this.publisher || !track) return;
+    this.screenTransceiver = this.publisher.addTransceiver(track, { direction: "sendonly", streams: [screen] });
+  }
+
+  /** Sends a publish offer for the current tracks; one at a time, the latest wins. */
+  private async negotiatePublish(): Promise<void> {
+    const pc = this.publisher;
+    if (!pc) return;
+    if (this.publishing === "awaiting-answer") {
+      this.publishAgain = true;
+      return;
+    }
+    this.publishing = "awaiting-answer";
+    try {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      if (pc !== this.publisher) return;
+      this.lastOfferSdp = offer.sdp ?? "";
+      this.env.send({ type: "call.publish", meetingId: this.meetingId, sdp: this.lastOfferSdp });
+    } catch (error) {
+      this.publishing = "idle";
+      this.fail({ kind: "server", message: `The call couldn't start sending media (${errorText(error)}).` });
+    }
+  }
+
+  private async publishAnswered(sdp: string): Promise<void> {
+    const pc = this.publisher;
+    if (!pc || this.publishing !== "awaiting-answer" || pc.signalingState !== "have-local-offer") return;
+    try {
+      await pc.setRemoteDescription({ type: "answer", sdp });
+    } catch (error) {
+      this.fail({ kind: "server", message: `The media server's answer was refused (${errorText(error)}).` });
+      return;
+    }
+    this.publishing = "idle";
+    this.lastOfferSdp = null;
+    if (this.publishAgain) {
+      this.publishAgain = false;
+      void this.negotiatePublish();
+    }
+  }
+
+  private subscribeOffered(sdp: string, version: number): void {
+    // Offers are applied in the order they came, each answered with its own version.
+    this.subscribeChain = this.subscribeChain.then(async () => {
+      const pc = this.subscriber;
+      if (!pc) return;
+      try {
+        await pc.setRemoteDescription({ type: "offer", sdp });
+        const answer = await pc.createAnswer();
+        await pc.setLocalDescription(answer);
+        if (pc !== this.subscriber) return;
+        this.env.send({ type: "call.subscribe.answer", meetingId: this.meetingId, sdp: answer.sdp ?? "", version });
+      } catch (error) {
+        this.fail({ kind: "server", message: `The call's incoming media couldn't be set up (${errorText(error)}).` });
+      }
+    });
+  }
+
+  private peerStateChanged(pc: PeerLike, role: "publish" | "subscribe"): void {
+    if (pc !== this.publisher && pc !== this.subscriber) return;
+    if (pc.connectionState === "failed") {
+      this.fail({ kind: "ice", message: iceFailureMessage });
+      return;
+    }
+    const main = this.publisher ?? this.subscriber;
+    if (pc === main && pc.connectionState === "connected" && this.phase === "connecting") {
+      this.phase = "connected";
+      this.autoRejoins = 0;
+      this.clearConnectTimer();
+      this.changed();
+    }
+    void role;
+  }
+
+  /** Receive-only and alone: nothing to connect until someone publishes. */
+  private connectedOrWaiting(): void {
+    this.phase = "connected";
+  }
+
+  private armConnectTimer(): void {
+    this.clearConnectTimer();
+    this.connectTimer = this.env.setTimer(() => {
+      this.connectTimer = null;
+      if (this.phase === "connecting") this.fail({ kind: "ice", message: iceFailureMessage });
+    }, connectTimeoutMs);
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer !== null) this.env.clearTimer(this.connectTimer);
+    this.connectTimer = null;
+  }
+
+  private leftByServer(reason: string): void {
+    if (reason === "left" && this.leaveSent) {
+      this.leaveSent = false;
+      return;
+    }
+    if (this.phase === "failed") return;
+    if (this.leaving || this.phase === "left") {
+      this.finish();
+      return;
+    }
+    this.closePeers();
+    if (reason.startsWith("media connection lost")) {
+      this.fail({ kind: "ice", message: iceFailureMessage });
+      return;
+    }
+    if (reason === "joined another call" || this.autoRejoins >= 2) {
+      this.finish();
+      return;
+    }
+    // Our place was let go (e.g. the socket was away too long): join again with the same devices.
+    this.autoRejoins += 1;
+    this.join();
+  }
+
+  private rejoin(): void {
+    this.closePeers();
+    this.join();
+  }
+
+  private fail(failure: CallFailure): void {
+    if (this.phase === "left") return;
+    this.clearConnectTimer();
+    this.closePeers();
+    if (!this.leaving && this.phase !== "joining") {
+      this.env.send({ type: "call.leave", meetingId: this.meetingId });
+      this.leaveSent = true;
+    }
+    this.leaving = true;
+    this.failure = failure;
+    this.phase = "failed";
+    this.changed();
+  }
+
+  /** Starts over after a failure, with the same devices. */
+  retry(): void {
+    if (this.phase !== "failed" && this.phase !== "media-problem") return;
+    this.leaving = false;
+    this.failure = null;
+    if (this.phase === "media-problem") {
+      void this.start(this.mode);
+      return;
+    }
+    this.join();
+  }
+
+  /** The user's choice after a device problem. */
+  continueWith(mode: "audio-only" | "receive-only"): void {
+    void this.start(mode);
+  }
+
+  leave(): void {
+    if (this.phase === "left") return;
+    const wasJoined = this.phase !== "preparing" && this.phase !== "media-problem" && !this.leaving;
+    this.leaving = true;
+    if (wasJoined) this.env.send({ type: "call.leave", meetingId: this.meetingId });
+    this.finish();
+  }
+
+  private finish(): void {
+    this.clearConnectTimer();
+    this.closePeers();
+    this.stopLocal();
+    this.phase = "left";
+    this.changed();
+  }
+
+  setAudioMuted(muted: boolean): void {
+    for (const track of this.local?.getAudioTracks() ?? []) track.enabled = !muted;
+    this.audioMuted = muted;
+    this.sendMediaState();
+    this.changed();
+  }
+
+  setVideoMuted(muted: boolean): void {
+    for (const track of this.local?.getVideoTracks() ?? []) track.enabled = !muted;
+    this.videoMuted = muted;
+    this.sendMediaState();
+    this.changed();
+  }
+
+  get hasMicrophone(): boolean {
+    return (this.local?.getAudioTracks().length ?? 0) > 0;
+  }
+
+  get hasCamera(): boolean {
+    return (this.local?.getVideoTracks().length ?? 0) > 0;
+  }
+
+  /** Shares a screen: a new sendonly track on the publish connection and a new offer. */
+  async shareScreen(): Promise<string | null> {
+    if (this.screen || !this.isInCall()) return null;
+    let screen: StreamLike;
+    try {
+      screen = await this.env.getDisplayMedia();
+    } catch (error) {
+      const name = (error as { name?: string } | null)?.name;
+      return name === "NotAllowedError" ? null : `The screen couldn't be shared (${errorText(error)}).`;
+    }
+    if (!this.isInCall()) {
+      for (const track of screen.getTracks()) track.stop();
+      return null;
+    }
+    this.screen = screen;
+    const track = screen.getVideoTracks()[0];
+    if (track) track.onended = () => void this.stopScreen();
+    if (!this.publisher) {
+      this.startPublishing();
+    } else if (this.screenTransceiver) {
+      this.screenTransceiver.direction = "sendonly";
+      await this.screenTransceiver.sender.replaceTrack(track);
+      void this.negotiatePublish();
+    } else {
+      this.addScreenTransceiver(screen);
+      void this.negotiatePublish();
+    }
+    this.sendMediaState();
+    this.changed();
+    return null;
+  }
+
+  async stopScreen(): Promise<void> {
+    const screen = this.screen;
+    if (!screen) return;
+    this.screen = null;
+    for (const track of screen.getTracks()) track.stop();
+    if (this.screenTransceiver && this.publisher) {
+      await this.screenTransceiver.sender.replaceTrack(null);
+      this.screenTransceiver.direction = "inactive";
+      void this.negotiatePublish();
+    }
+    this.sendMediaState();
+    this.changed();
+  }
+
+  private sendMediaState(): void {
+    if (this.phase === "left" || this.phase === "preparing" || this.phase === "joining") return;
+    this.env.send({
+      type: "call.media",
+      meetingId: this.meetingId,
+      audioMuted: this.audioMuted || !this.hasMicrophone,
+      videoMuted: this.videoMuted || !this.hasCamera,
+      screenSharing: this.screen !== null,
+    });
+  }
+
+  private closePeers(): void {
+    this.clearConnectTimer();
+    for (const pc of [this.publisher, this.subscriber]) {
+      if (!pc) continue;
+      pc.onconnectionstatechange = null;
+      pc.ontrack = null;
+      pc.close();
+    }
+    this.publisher = null;
+    this.subscriber = null;
+    this.screenTransceiver = null;
+    this.publishing = "idle";
+    this.publishAgain = false;
+    this.lastOfferSdp = null;
+    this.subscribeChain = Promise.resolve();
+    if (this.remoteStreams.size > 0) this.remoteStreams = new Map();
+    this.streamOfTrack.clear();
+  }
+
+  private stopLocal(): void {
+    for (const stream of [this.local, this.screen]) for (const track of stream?.getTracks() ?? []) track.stop();
+    this.local = null;
+    this.screen = null;
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,135 @@
+// REST routes for meetings, invites, chat history and calls (docs/protocol.md), on the same error
+// convention as the sign-in API: every failure is an ApiError carrying the server's code.
+import { ApiError, type User } from "../api/client";
+import { type CallState, type ChatMessage, parseCallState, parseChatMessage } from "../ws/messages";
+
+export interface Meeting {
+  meetingId: string;
+  title: string;
+  description: string;
+  ownerId: string;
+  createdAt: number;
+  lastActivity: number;
+  archived: boolean;
+  membersCanInvite: boolean;
+  members: User[];
+  unread: number;
+  lastMessage: ChatMessage | null;
+}
+
+export interface Invite {
+  token: string;
+  path: string;
+  expiresAt: number;
+}
+
+export interface HistoryPage {
+  messages: ChatMessage[];
+  hasMore: boolean;
+}
+
+export type MeetingPatch = Partial<Pick<Meeting, "title" | "description" | "archived" | "membersCanInvite">>;
+
+export interface MeetingsApi {
+  list(): Promise<Meeting[]>;
+  get(meetingId: string): Promise<Meeting>;
+  create(title: string): Promise<Meeting>;
+  update(meetingId: string, patch: MeetingPatch): Promise<Meeting>;
+  addMember(meetingId: string, username: string): Promise<Meeting>;
+  removeMember(meetingId: string, userId: string): Promise<void>;
+  createInvite(meetingId: string): Promise<Invite>;
+  acceptInvite(token: string): Promise<Meeting>;
+  /** Newest first without a cursor or with `before`; oldest first with `after`. */
+  history(meetingId: string, cursor?: { before?: string; after?: string; limit?: number }): Promise<HistoryPage>;
+  call(meetingId: string): Promise<CallState>;
+}
+
+type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
+
+export function createMeetingsApi(options: { token: () => string | null; fetch?: Fetch; baseUrl?: string }): MeetingsApi {
+  const doFetch: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const baseUrl = options.baseUrl ?? "";
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const token = options.token();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response: Response;
+    try {
+      response = await doFetch(baseUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, "network", "Parley can't be reached right now. Check your connection and try again.");
+    }
+    if (response.status === 204) return undefined as T;
+    let json: unknown;
+    try {
+      json = JSON.parse(await response.text());
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      throw new ApiError(
+        response.status,
+        typeof error?.code === "string" ? error.code : `http.${response.status}`,
+        typeof error?.message === "string" && error.message ? error.message : `The request failed (HTTP ${response.status}).`,
+      );
+    }
+    return json as T;
+  }
+
+  const id = encodeURIComponent;
+  const meeting = async (p: Promise<unknown>) => toMeeting(await p);
+
+  return {
+    list: async () => ((await request<{ meetings?: unknown[] }>("GET", "/api/meetings")).meetings ?? []).map(toMeeting),
+    get: (meetingId) => meeting(request("GET", `/api/meetings/${id(meetingId)}`)),
+    create: (title) => meeting(request("POST", "/api/meetings", { title })),
+    update: (meetingId, patch) => meeting(request("PATCH", `/api/meetings/${id(meetingId)}`, patch)),
+    addMember: (meetingId, username) => meeting(request("POST", `/api/meetings/${id(meetingId)}/members`, { username })),
+    removeMember: (meetingId, userId) => request("DELETE", `/api/meetings/${id(meetingId)}/members/${id(userId)}`),
+    createInvite: (meetingId) => request("POST", `/api/meetings/${id(meetingId)}/invites`),
+    acceptInvite: (token) => meeting(request("POST", `/api/invites/${id(token)}/accept`)),
+    history: async (meetingId, cursor = {}) => {
+      const query = new URLSearchParams();
+      if (cursor.before) query.set("before", cursor.before);
+      if (cursor.after) query.set("after", cursor.after);
+      if (cursor.limit) query.set("limit", String(cursor.limit));
+      const qs = query.toString();
+      const page = await request<{ messages?: unknown[]; hasMore?: unknown }>(
+        "GET",
+        `/api/meetings/${id(meetingId)}/messages${qs ? `?${qs}` : ""}`,
+      );
+      return {
+        messages: (page.messages ?? []).map(parseChatMessage).filter((m): m is ChatMessage => m !== null),
+        hasMore: page.hasMore === true,
+      };
+    },
+    call: async (meetingId) => {
+      const state = parseCallState(await request("GET", `/api/meetings/${id(meetingId)}/call`));
+      return state ?? { meetingId, active: false, startedAt: 0, participants: [] };
+    },
+  };
+}
+
+function toMeeting(value: unknown): Meeting {
+  const m = (value ?? {}) as Record<string, unknown>;
+  return {
+    meetingId: String(m.meetingId ?? ""),
+    title: typeof m.title === "string" ? m.title : "",
+    description: typeof m.description === "string" ? m.description : "",
+    ownerId: typeof m.ownerId === "string" ? m.ownerId : "",
+    createdAt: typeof m.createdAt === "number" ? m.createdAt : 0,
+    lastActivity: typeof m.lastActivity === "number" ? m.lastActivity : 0,
+    archived: m.archived === true,
+    membersCanInvite: m.membersCanInvite !== false,
+    members: Array.isArray(m.members) ? (m.members as User[]) : [],
+    unread: typeof m.unread === "number" ? m.unread : 0,
+    lastMessage: parseChatMessage(m.lastMessage),
+  };
+}

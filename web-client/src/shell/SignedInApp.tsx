@@ -1,0 +1,194 @@
+// The signed-in app: one socket, the user's meetings and chat, at most one call, and the screens for them.
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import type { ApiClient, User } from "../api/client";
+import { CallController } from "../call/controller";
+import { PendingQueue } from "../chat/pending";
+import { createMeetingsApi } from "../meetings/api";
+import { InviteScreen } from "../meetings/InviteScreen";
+import { MeetingsScreen } from "../meetings/MeetingsScreen";
+import { MeetingsStore } from "../meetings/store";
+import { invitePath, navigate, paths, routeOf } from "../router";
+import { ActiveSessionScreen } from "../screens/ActiveSessionScreen";
+import { HomeScreen } from "../screens/HomeScreen";
+import type { SignedIn, sessionIdStore } from "../session/storage";
+import { useConnection } from "../session/useConnection";
+import { useDirectory } from "../session/useDirectory";
+import type { BlockedReason } from "../ws/connection";
+import { ReconnectingBanner } from "./ReconnectingBanner";
+import { Shell } from "./Shell";
+
+/** Where an invite link opened before sign-in waits until the user is signed in. */
+export const pendingInviteKey = "parley.pendingInvite";
+
+interface Props {
+  signedIn: SignedIn;
+  path: string;
+  api: ApiClient;
+  sessionIds: ReturnType<typeof sessionIdStore>;
+  onUserLoaded: (user: User) => void;
+  onSignOut: (message: string | null) => void;
+}
+
+export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onSignOut }: Props) {
+  const { connection, state, presence } = useConnection(signedIn.token, sessionIds);
+  const [blocked, setBlocked] = useState<BlockedReason | null>(null);
+  const [refusedRetries, setRefusedRetries] = useState(0);
+  const [everOpen, setEverOpen] = useState(false);
+  const retrying = useRef(false);
+  const user = state.kind === "open" ? state.user : signedIn.user;
+  const directory = useDirectory(api, state.kind === "open", state.kind === "open" ? state.sessionId : null);
+  const tokenRef = useRef(signedIn.token);
+  tokenRef.current = signedIn.token;
+
+  const meetingsApi = useMemo(() => createMeetingsApi({ token: () => tokenRef.current }), []);
+  const store = useMemo(
+    () =>
+      new MeetingsStore({
+        api: meetingsApi,
+        send: (message) => connection.send(message),
+        selfId: signedIn.user.userId,
+        pending: new PendingQueue(window.sessionStorage),
+        pageVisible: () => document.visibilityState === "visible",
+      }),
+    [meetingsApi, connection, signedIn.user.userId],
+  );
+  const calls = useMemo(() => new CallController((message) => connection.send(message)), [connection]);
+  useSyncExternalStore(store.subscribe, store.getVersion);
+  const call = useSyncExternalStore(calls.subscribe, calls.getSnapshot);
+
+  useEffect(() => connection.onMessage((message) => {
+    store.handle(message);
+    calls.handle(message);
+  }), [connection, store, calls]);
+
+  // After every (re)connect: catch up on chat, resend what was not acknowledged, take the call back.
+  const wasOpen = useRef(false);
+  useEffect(() => {
+    if (state.kind === "open") {
+      void store.connected();
+      if (wasOpen.current) calls.socketReopened();
+      wasOpen.current = true;
+    } else if (wasOpen.current) {
+      calls.socketLost();
+    }
+  }, [state, store, calls]);
+
+  useEffect(() => {
+    const onVisible = () => store.pageShown();
+    document.addEventListener("visibilitychange", onVisible);
+    return () => document.removeEventListener("visibilitychange", onVisible);
+  }, [store]);
+
+  useEffect(() => () => calls.leave(), [calls]);
+
+  useEffect(() => {
+    if (state.kind === "open") {
+      setBlocked(null);
+      setRefusedRetries(0);
+      setEverOpen(true);
+      onUserLoaded(state.user);
+    } else if (state.kind === "blocked") {
+      if (retrying.current) setRefusedRetries((n) => n + 1);
+      retrying.current = false;
+      setBlocked(state.reason);
+      calls.leave();
+    } else if (state.kind === "unauthorized") {
+      onSignOut("Your sign-in has expired. Please sign in again.");
+    }
+    // Only a change of connection state should act here, not new callback identities.
+  }, [state]);
+
+  useEffect(() => {
+    if (directory.users) connection.watchPresence(directory.users.map((u) => u.userId));
+  }, [connection, directory.users]);
+
+  const signOut = useCallback(() => {
+    calls.leave();
+    connection.stop();
+    api.logout().catch(() => undefined);
+    onSignOut(null);
+  }, [api, calls, connection, onSignOut]);
+
+  const route = routeOf(path);
+  const inviteToken = route.kind === "invite" ? route.token : null;
+
+  // An invite link opened before signing in is opened now.
+  useEffect(() => {
+    const pending = window.sessionStorage.getItem(pendingInviteKey);
+    if (!pending) return;
+    window.sessionStorage.removeItem(pendingInviteKey);
+    navigate(invitePath(pending), { replace: true });
+  }, []);
+
+  const title = route.kind === "meetings" || inviteToken ? "Meetings" : "People";
+  useEffect(() => {
+    if (blocked) return;
+    const meeting = route.kind === "meetings" && route.meetingId ? store.find(route.meetingId) : undefined;
+    document.title = meeting ? `${meeting.title} · Parley` : `${title} · Parley`;
+  });
+
+  if (blocked) {
+    return (
+      <ActiveSessionScreen
+        reason={blocked}
+        checking={state.kind === "connecting"}
+        refusedRetries={refusedRetries}
+        onRetry={() => {
+          retrying.current = true;
+          connection.retry();
+        }}
+        onSignOut={signOut}
+      />
+    );
+  }
+
+  if (!everOpen && (state.kind === "connecting" || state.kind === "closed")) {
+    return (
+      <div className="splash" role="status" aria-live="polite">
+        <span className="banner-spinner" aria-hidden="true" />
+        Connecting to Parley…
+      </div>
+    );
+  }
+
+  const activePath = route.kind === "meetings" || inviteToken ? paths.meetings : paths.home;
+  let content;
+  if (inviteToken) {
+    content = (
+      <InviteScreen
+        token={inviteToken}
+        api={meetingsApi}
+        onAccepted={(meeting) => store.added(meeting)}
+      />
+    );
+  } else if (route.kind === "meetings") {
+    content = (
+      <MeetingsScreen
+        self={user}
+        store={store}
+        api={meetingsApi}
+        calls={calls}
+        call={call}
+        presence={presence}
+        selectedId={route.meetingId}
+        online={state.kind === "open"}
+      />
+    );
+  } else {
+    content = <HomeScreen self={user} users={directory.users} presence={presence} loadError={directory.error} />;
+  }
+
+  return (
+    <Shell
+      user={user}
+      selfStatus={state.kind === "open" ? (presence.get(user.userId) ?? "online") : "offline"}
+      activePath={activePath}
+      title={title}
+      wide={route.kind === "meetings"}
+      banner={state.kind === "reconnecting" ? <ReconnectingBanner onRetryNow={() => connection.reconnectNow()} /> : null}
+      onSignOut={signOut}
+    >
+      {content}
+    </Shell>
+  );
+}
