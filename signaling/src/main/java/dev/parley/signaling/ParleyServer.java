@@ -120,7 +120,8 @@ public final class ParleyServer implements AutoCloseable {
             MeetingStore meetingStore = new MeetingStore(redis.async());
             ChatStore chatStore = new ChatStore(redis.async(), config.chat().dedupeWindow(),
                     config.chat().maxMessagesPerMeeting());
-            ChatService chat = new ChatService(meetingStore, chatStore, sessions, Clock.systemUTC());
+            ChatService chat = new ChatService(meetingStore, chatStore, sessions, Clock.systemUTC(),
+                    config.chat().maxInFlight());
             MeetingService meetings = new MeetingService(meetingStore, chatStore, chat, accounts, sessions,
                     Clock.systemUTC(), config.meetings().inviteTtl());
 

@@ -74,7 +74,8 @@ public final class AuthService {
         }).thenCompose(found -> CompletableFuture.supplyAsync(() -> {
             String stored = found.map(AccountStore.StoredAccount::passwordHash).orElse(null);
             boolean matches = hasher.verify(password, stored == null ? dummyHash : stored);
-            return matches && stored != null ? found.map(AccountStore.StoredAccount::account) : Optional.<Account>empty();
+            return matches && stored != null
+                    ? found.map(AccountStore.StoredAccount::account) : Optional.<Account>empty();
         }, hashing)).thenCompose(account -> {
             if (account.isEmpty()) {
                 return throttle.recordFailure(username, clientAddress).thenApply(done -> {

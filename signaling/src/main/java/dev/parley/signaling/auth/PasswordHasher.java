@@ -9,7 +9,8 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * Argon2id password hashes in the PHC string format ({@code $argon2id$v=19$m=…,t=…,p=…$salt$hash}), so the cost can
+ * Argon2id password hashes in the PHC string format ({@code $argon2id$v=19$m=…,t=…,p=…$salt$hash}), so the
+ * cost can
  * rise later without invalidating stored hashes. Hashing is slow on purpose: call it off the event loop.
  */
 public final class PasswordHasher {

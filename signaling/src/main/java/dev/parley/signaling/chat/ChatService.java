@@ -28,17 +28,38 @@ public final class ChatService {
     private final ChatStore store;
     private final LiveSessions sessions;
     private final Clock clock;
+    private final java.util.concurrent.Semaphore inFlight;
 
-    public ChatService(MeetingStore meetings, ChatStore store, LiveSessions sessions, Clock clock) {
+    public ChatService(MeetingStore meetings, ChatStore store, LiveSessions sessions, Clock clock, int maxInFlight) {
+        this.inFlight = new java.util.concurrent.Semaphore(maxInFlight);
         this.meetings = meetings;
         this.store = store;
         this.sessions = sessions;
         this.clock = clock;
     }
 
-    /** Stores a member's message once and delivers it to every member; the ack is for the sender. */
+    /**
+     * Stores a member's message once and delivers it to every member; the ack is for the sender. Beyond
+     * {@code maxInFlight} sends under way on this gateway, new ones are refused at once (rate_limited, nothing
+     * stored) instead of queueing into timeouts; the client's retry with the same clientMsgId sends it later.
+     */
     public CompletionStage<ServerMessage.ChatAck> send(Account sender, String meetingId, String clientMsgId,
                                                        String text) {
+        if (!inFlight.tryAcquire()) {
+            throw new ApiException(ErrorCode.RATE_LIMITED, "The server is busy; the message was not sent yet");
+        }
+        CompletionStage<ServerMessage.ChatAck> sent;
+        try {
+            sent = store(sender, meetingId, clientMsgId, text);
+        } catch (RuntimeException e) {
+            inFlight.release();
+            throw e;
+        }
+        return sent.whenComplete((ack, failure) -> inFlight.release());
+    }
+
+    private CompletionStage<ServerMessage.ChatAck> store(Account sender, String meetingId, String clientMsgId,
+                                                         String text) {
         return memberMeeting(meetingId, sender.userId()).thenCompose(meeting -> {
             if (meeting.archived()) {
                 throw new ApiException(ErrorCode.MEETING_ARCHIVED, "This meeting is archived; its chat is read-only");

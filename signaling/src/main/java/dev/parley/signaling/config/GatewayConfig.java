@@ -41,7 +41,7 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
     public record Meetings(Duration inviteTtl) {
     }
 
-    public record Chat(Duration dedupeWindow, long maxMessagesPerMeeting) {
+    public record Chat(Duration dedupeWindow, long maxMessagesPerMeeting, int maxInFlight) {
     }
 
     public record Calls(boolean enabled, Duration reconnectGrace) {
@@ -144,7 +144,8 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
             throw new InvalidConfigException("parley.ws.max-frame-size must be at least parley.ws.max-message-size");
         }
         Meetings meetings = new Meetings(positive(c, "meetings.invite-ttl"));
-        Chat chat = new Chat(positive(c, "chat.dedupe-window"), atLeast(c, "chat.max-messages-per-meeting", 100));
+        Chat chat = new Chat(positive(c, "chat.dedupe-window"), atLeast(c, "chat.max-messages-per-meeting", 100),
+                atLeast(c, "chat.max-in-flight", 1));
         Calls calls = new Calls(c.getBoolean("calls.enabled"), positive(c, "calls.reconnect-grace"));
         List<String> turnUris = Arrays.stream(c.getString("turn.uris").split(","))
                 .map(String::trim).filter(u -> !u.isEmpty()).toList();

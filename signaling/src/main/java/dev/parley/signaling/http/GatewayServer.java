@@ -34,7 +34,8 @@ public final class GatewayServer implements AutoCloseable {
                     .channel(NioServerSocketChannel.class)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                            new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
                     .childHandler(initializer)
                     .bind(host, port).sync().channel();
             return new GatewayServer(boss, workers, listener);

@@ -103,7 +103,8 @@ public final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHt
 
     private void staticFile(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, String path) {
         if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
-            error(ctx, keepAlive, new ApiException(ErrorCode.METHOD_NOT_ALLOWED, method + " is not allowed on " + path));
+            error(ctx, keepAlive,
+                    new ApiException(ErrorCode.METHOD_NOT_ALLOWED, method + " is not allowed on " + path));
             return;
         }
         var file = services.files().find(path);

@@ -98,7 +98,8 @@ public final class MeetingRoutes {
         });
     }
 
-    private CompletionStage<RestResponse> as(RestRequest request, Function<Account, CompletionStage<RestResponse>> then) {
+    private CompletionStage<RestResponse> as(RestRequest request,
+                                             Function<Account, CompletionStage<RestResponse>> then) {
         return auth.authenticate(AuthRoutes.requireToken(request)).thenCompose(then);
     }
 

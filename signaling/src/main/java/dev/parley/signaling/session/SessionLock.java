@@ -100,11 +100,12 @@ public final class SessionLock {
     }
 
     public CompletionStage<Renewal> renew(String userId, String sessionId) {
-        return this.<Long>eval(RENEW, userId, sessionId, Long.toString(ttl.toMillis())).thenApply(r -> switch (r.intValue()) {
-            case 1 -> Renewal.RENEWED;
-            case 2 -> Renewal.REACQUIRED;
-            default -> Renewal.REPLACED;
-        });
+        return this.<Long>eval(RENEW, userId, sessionId, Long.toString(ttl.toMillis()))
+                .thenApply(r -> switch (r.intValue()) {
+                    case 1 -> Renewal.RENEWED;
+                    case 2 -> Renewal.REACQUIRED;
+                    default -> Renewal.REPLACED;
+                });
     }
 
     /** Releases the lock if this session still owns it; completes with whether it did. */

@@ -3,9 +3,12 @@ package dev.parley.signaling.ws;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.parley.signaling.store.RedisEvents;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -86,11 +89,25 @@ public final class LiveSessions {
         if (newline < 0) {
             return;
         }
-        String json = payload.substring(newline + 1);
-        for (String userId : payload.substring(0, newline).split(",")) {
-            Set<WebSocketSession> sessions = byUserId.get(userId);
-            if (sessions != null) {
-                sessions.forEach(session -> session.sendRaw(json));
+        ByteBuf encoded = null;
+        try {
+            for (String userId : payload.substring(0, newline).split(",")) {
+                Set<WebSocketSession> sessions = byUserId.get(userId);
+                if (sessions == null) {
+                    continue;
+                }
+                if (encoded == null) {
+                    // Encoded once, shared read-only by every recipient's frame.
+                    encoded = Unpooled.copiedBuffer(payload, newline + 1, payload.length() - newline - 1,
+                            StandardCharsets.UTF_8);
+                }
+                for (WebSocketSession session : sessions) {
+                    session.sendEncoded(encoded.retainedDuplicate());
+                }
+            }
+        } finally {
+            if (encoded != null) {
+                encoded.release();
             }
         }
     }

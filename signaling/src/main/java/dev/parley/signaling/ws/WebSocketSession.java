@@ -14,6 +14,7 @@ import dev.parley.signaling.meeting.MeetingService;
 import dev.parley.signaling.metrics.GatewayMetrics;
 import dev.parley.signaling.presence.PresenceService;
 import dev.parley.signaling.session.SessionLock;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -149,33 +150,43 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
             watched.removeAll(ids);
             services.presence().unwatchAll(this, ids);
         } else if (message instanceof ClientMessage.ChatSend send) {
-            answer(services.chat().send(account, send.meetingId(), send.clientMsgId(), send.text()), send.clientMsgId());
+            answer(() -> services.chat().send(account, send.meetingId(), send.clientMsgId(), send.text()),
+                    send.clientMsgId());
         } else if (message instanceof ClientMessage.ChatTyping typing) {
-            answer(services.chat().typing(account, typing.meetingId()).thenApply(done -> null), typing.meetingId());
+            answer(() -> services.chat().typing(account, typing.meetingId()).thenApply(done -> null),
+                    typing.meetingId());
         } else if (message instanceof ClientMessage.CallJoin join) {
-            answer(services.calls().join(this, account, join.meetingId()).thenApply(done -> null), join.meetingId());
+            answer(() -> services.calls().join(this, account, join.meetingId()).thenApply(done -> null),
+                    join.meetingId());
         } else if (message instanceof ClientMessage.CallPublish publish) {
-            answer(services.calls().publish(this, publish.meetingId(), publish.sdp()).thenApply(done -> null),
+            answer(() -> services.calls().publish(this, publish.meetingId(), publish.sdp()).thenApply(done -> null),
                     publish.meetingId());
         } else if (message instanceof ClientMessage.CallSubscribeAnswer sub) {
-            answer(services.calls().subscribeAnswer(this, sub.meetingId(), sub.sdp(), sub.version())
+            answer(() -> services.calls().subscribeAnswer(this, sub.meetingId(), sub.sdp(), sub.version())
                     .thenApply(done -> null), sub.meetingId());
         } else if (message instanceof ClientMessage.CallMedia state) {
-            answer(services.calls().updateMedia(this, state.meetingId(), state.audioMuted(), state.videoMuted(),
+            answer(() -> services.calls().updateMedia(this, state.meetingId(), state.audioMuted(), state.videoMuted(),
                     state.screenSharing()).thenApply(done -> null), state.meetingId());
         } else if (message instanceof ClientMessage.CallLeave leave) {
-            answer(services.calls().leave(this, leave.meetingId()).thenApply(done -> null), leave.meetingId());
+            answer(() -> services.calls().leave(this, leave.meetingId()).thenApply(done -> null), leave.meetingId());
         } else if (message instanceof ClientMessage.CallIce ignored) {
             // The media server learns each client's addresses from its connectivity checks (peer-reflexive).
             return;
         } else if (message instanceof ClientMessage.ChatRead read) {
-            answer(services.chat().markRead(account.userId(), read.meetingId(), read.messageId())
+            answer(() -> services.chat().markRead(account.userId(), read.meetingId(), read.messageId())
                     .thenApply(done -> null), read.meetingId());
         }
     }
 
     /** Sends what a request completes with (nothing for null), or its error tagged with {@code ref}. */
-    private void answer(CompletionStage<? extends ServerMessage> reply, String ref) {
+    private void answer(java.util.function.Supplier<CompletionStage<? extends ServerMessage>> request, String ref) {
+        CompletionStage<? extends ServerMessage> reply;
+        try {
+            reply = request.get();
+        } catch (RuntimeException e) {
+            // A request refused at once (busy, disabled) is answered like any other failure; the socket stays.
+            reply = CompletableFuture.failedFuture(e);
+        }
         reply.whenComplete((message, failure) -> ctx.executor().execute(() -> {
             if (failure != null) {
                 ApiException error = ApiException.from(failure);
@@ -339,11 +350,13 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         });
     }
 
-    /** Sends an already-encoded message (from cross-gateway delivery). */
-    void sendRaw(String json) {
+    /** Sends an already-encoded message (from cross-gateway delivery); takes ownership of the buffer. */
+    void sendEncoded(ByteBuf utf8Json) {
         ctx.executor().execute(() -> {
             if (state == State.LIVE && ctx.channel().isActive() && keepsUp()) {
-                ctx.writeAndFlush(new TextWebSocketFrame(json));
+                ctx.writeAndFlush(new TextWebSocketFrame(utf8Json));
+            } else {
+                utf8Json.release();
             }
         });
     }

@@ -327,6 +327,47 @@ class ChatTest {
         }
     }
 
+    @Test
+    void aBusyGatewayRefusesSendsAtOnceAndRetriesLandExactlyOnce() throws Exception {
+        Map<String, Object> settings = TestGateway.testSettings(redis);
+        settings.put("parley.chat.max-in-flight", 1);
+        settings.put("parley.ws.messages-per-second", 1000);
+        settings.put("parley.ws.message-burst", 1000);
+        try (TestGateway busy = TestGateway.start(settings)) {
+            JsonNode quinn = busy.register("quinn");
+            String meeting = meetingOf(busy, quinn);
+            Set<String> acked = new HashSet<>();
+            int refused = 0;
+            try (WsClient ws = signedIn(busy, quinn)) {
+                for (int round = 0; round < 50 && acked.size() < 40; round++) {
+                    for (int i = 0; i < 40; i++) {
+                        if (!acked.contains("b" + i)) {
+                            ws.send(send(meeting, "b" + i, "burst " + i));
+                        }
+                    }
+                    for (JsonNode m = ws.poll(500); m != null; m = ws.poll(200)) {
+                        if (m.get("type").asText().equals("chat.ack")) {
+                            acked.add(m.get("clientMsgId").asText());
+                        } else if (m.get("type").asText().equals("error")) {
+                            assertEquals("rate_limited", m.get("code").asText(), m.toString());
+                            refused++;
+                        }
+                    }
+                }
+            }
+            assertEquals(40, acked.size());
+            assertTrue(refused > 0, "with one send allowed in flight, a burst of 40 is partly refused");
+            JsonNode messages = history(busy, quinn, meeting, "?limit=100").get("messages");
+            Set<String> stored = new HashSet<>();
+            for (JsonNode m : messages) {
+                if (m.hasNonNull("clientMsgId")) {
+                    assertTrue(stored.add(m.get("clientMsgId").asText()), "stored twice: " + m);
+                }
+            }
+            assertEquals(acked, stored);
+        }
+    }
+
     /** Polls a condition for up to 15 s. */
     static final class WebSocketGatewayWait {
         interface Check {
