@@ -23,8 +23,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Many benchmark WebSockets to one gateway on loopback, opened asynchronously with a bounded number of handshakes in
@@ -81,9 +83,9 @@ final class ClientCrowd implements AutoCloseable {
             try {
                 long left = Math.max(1, deadline - System.nanoTime());
                 sockets.add(opening.get(left, TimeUnit.NANOSECONDS));
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 failures.add(e.getCause());
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 failures.add(new IllegalStateException("handshake not done within " + timeout.toSeconds() + " s"));
             }
         }
