@@ -13,6 +13,16 @@ export interface AuthResult extends User {
 
 export interface AuthConfig {
   providers: string[];
+  /** Present when "firebase" is among the providers: what the Firebase JS SDK is initialised with. */
+  firebase?: FirebaseWebConfig;
+}
+
+export interface FirebaseWebConfig {
+  projectId: string;
+  apiKey: string;
+  authDomain: string;
+  /** host:port of the Firebase Auth emulator, only on development and test servers. */
+  emulatorHost?: string;
 }
 
 export class ApiError extends Error {
@@ -40,6 +50,8 @@ export interface ApiClient {
   authConfig(): Promise<AuthConfig>;
   register(username: string, password: string, displayName: string): Promise<AuthResult>;
   login(username: string, password: string): Promise<AuthResult>;
+  /** Exchanges a Firebase ID token for a Parley sign-in. */
+  firebaseSignIn(idToken: string): Promise<AuthResult>;
   logout(): Promise<void>;
   me(): Promise<User>;
   users(): Promise<User[]>;
@@ -76,6 +88,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     register: (username, password, displayName) =>
       request<AuthResult>("POST", "/api/auth/register", { username, password, displayName }, false),
     login: (username, password) => request<AuthResult>("POST", "/api/auth/login", { username, password }, false),
+    firebaseSignIn: (idToken) => request<AuthResult>("POST", "/api/auth/firebase", { idToken }, false),
     logout: () => request<void>("POST", "/api/auth/logout"),
     me: () => request<User>("GET", "/api/me"),
     users: async () => (await request<{ users: User[] }>("GET", "/api/users")).users,

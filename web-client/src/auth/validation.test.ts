@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fieldNamedIn, validateSignUp } from "./validation";
+import { fieldNamedIn, validateEmailSignIn, validateEmailSignUp, validateSignUp } from "./validation";
 
 describe("validateSignUp", () => {
   it("accepts what the server accepts", () => {
@@ -25,5 +25,30 @@ describe("fieldNamedIn", () => {
       "displayName",
     );
     expect(fieldNamedIn("something else", ["username"])).toBeNull();
+  });
+});
+
+describe("validateEmailSignIn", () => {
+  it("asks for an address and a password", () => {
+    expect(validateEmailSignIn({ email: " grace@example.com ", password: "x" })).toEqual({});
+    expect(Object.keys(validateEmailSignIn({ email: "", password: "" })).sort()).toEqual(["email", "password"]);
+    expect(validateEmailSignIn({ email: "grace", password: "x" }).email).toBe("Enter a valid email address.");
+  });
+});
+
+describe("validateEmailSignUp", () => {
+  it("accepts what Firebase accepts at the least", () => {
+    expect(validateEmailSignUp({ displayName: "Grace", email: "grace@example.com", password: "123456" })).toEqual({});
+  });
+
+  it("names each field that breaks a rule", () => {
+    const errors = validateEmailSignUp({ displayName: " ", email: "grace@", password: "12345" });
+    expect(errors).toEqual({
+      displayName: "Enter the name people will see.",
+      email: "Enter a valid email address.",
+      password: "Use at least 6 characters.",
+    });
+    expect(validateEmailSignUp({ displayName: "x".repeat(65), email: "a@b", password: "123456" }).displayName)
+      .toBeDefined();
   });
 });

@@ -40,3 +40,31 @@ export function fieldNamedIn<T extends object>(message: string, fields: readonly
   const lower = message.toLowerCase();
   return fields.find((field) => lower.includes(field.toLowerCase())) ?? null;
 }
+
+export interface EmailSignUpFields {
+  displayName: string;
+  email: string;
+  password: string;
+}
+
+// Deliberately loose: Firebase has the last word on what an address is.
+const emailPattern = /^[^\s@]+@[^\s@]+$/;
+
+export function validateEmailSignIn(fields: { email: string; password: string }): FieldErrors<typeof fields> {
+  const errors: FieldErrors<typeof fields> = {};
+  const email = fields.email.trim();
+  if (!email) errors.email = "Enter your email address.";
+  else if (!emailPattern.test(email)) errors.email = "Enter a valid email address.";
+  if (!fields.password) errors.password = "Enter your password.";
+  return errors;
+}
+
+export function validateEmailSignUp(fields: EmailSignUpFields): FieldErrors<EmailSignUpFields> {
+  const errors: FieldErrors<EmailSignUpFields> = validateEmailSignIn(fields);
+  const displayName = fields.displayName.trim();
+  if (!displayName) errors.displayName = "Enter the name people will see.";
+  else if ([...displayName].length > 64) errors.displayName = "Use at most 64 characters.";
+  // Firebase's own minimum; a project may ask for more, and says so when it does.
+  if (fields.password && fields.password.length < 6) errors.password = "Use at least 6 characters.";
+  return errors;
+}
