@@ -1,0 +1,213 @@
+// Calls in the browser: real Chromium with fake camera and microphone, the real Parley server with its
+// embedded media server, real redis-server, all inside a namespace holding only `lo`. Two people join a
+// meeting's call and each decodes the other's video and receives their audio, they chat during the call, a
+// third joins and all three see each other, one leaves, the chat outlives the call, and the media server's
+// own counters confirm the media went through it.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { httpGetInNamespace, startParleyStack, waitFor } from "./harness.mjs";
+
+const password = "correct horse battery";
+
+// Ports outside the range the harness hands out (20000–50000); the namespace is fresh, so they are free.
+const mediaUdpPort = 10_000 + Math.floor(Math.random() * 5_000);
+const mediaHttpPort = 15_000 + Math.floor(Math.random() * 5_000);
+
+/** Keeps every RTCPeerConnection a page creates in window.__peerConnections, so the test can read getStats(). */
+async function recordPeerConnections(context) {
+  await context.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    window.__peerConnections = [];
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.__peerConnections.push(this);
+      }
+    };
+  });
+}
+
+/** Inbound RTP of the page's open peer connections: [{kind, framesDecoded, packetsReceived}]. */
+async function inbound(page) {
+  return page.evaluate(async () => {
+    const rows = [];
+    for (const pc of window.__peerConnections ?? []) {
+      if (pc.connectionState === "closed") continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "inbound-rtp") rows.push({ kind: s.kind, framesDecoded: s.framesDecoded ?? 0, packetsReceived: s.packetsReceived ?? 0 });
+      });
+    }
+    return rows;
+  });
+}
+
+/** Waits until the page decodes video from `count` remote streams and receives audio from as many. */
+async function receivesFrom(page, count, who) {
+  await waitFor(
+    `${who} to decode video and receive audio from ${count} other(s)`,
+    async () => {
+      const rows = await inbound(page);
+      const video = rows.filter((r) => r.kind === "video" && r.framesDecoded > 0).length;
+      const audio = rows.filter((r) => r.kind === "audio" && r.packetsReceived > 0).length;
+      return video >= count && audio >= count;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
+}
+
+async function signUp(user, displayName, username) {
+  const { page } = user;
+  await page.goto("/signup");
+  await page.getByLabel("Your name").fill(displayName);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: `Hello, ${displayName}` }).waitFor();
+}
+
+async function openMeeting(page, title) {
+  await page.getByRole("link", { name: "Meetings", exact: true }).click();
+  await page.locator(`a.meeting-row[data-title="${title}"]`).click();
+  await page.locator("[data-meeting-title]", { hasText: title }).waitFor();
+}
+
+async function addMember(page, username) {
+  const input = page.getByLabel("Add someone by username");
+  if (!(await input.isVisible())) await page.getByRole("button", { name: "Add member" }).click();
+  await input.fill(username);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await page.getByText(`@${username} was added.`).waitFor();
+}
+
+async function send(page, text) {
+  const box = page.getByLabel("Message", { exact: true });
+  await box.fill(text);
+  await box.press("Enter");
+}
+
+function messageText(page, text) {
+  return page.locator(".messages .message:not([data-pending]) .message-text", { hasText: text });
+}
+
+function tiles(page) {
+  return page.locator(".call-stage .tile[data-kind=camera]");
+}
+
+async function joinCall(page) {
+  await page.locator('[data-action="join-call"]').click();
+  await page.locator('.call-stage[data-call-phase="connected"]').waitFor({ timeout: 30_000 });
+}
+
+function assertNoConsoleErrors(...users) {
+  for (const user of users) assert.deepEqual(user.console.errors, [], "console errors in the browser");
+}
+
+describe("calls", () => {
+  let stack;
+
+  before(async () => {
+    stack = await startParleyStack({
+      parleyEnv: {
+        PARLEY_CALLS_ENABLED: "true",
+        PARLEY_MEDIA_UDP_PORT: String(mediaUdpPort),
+        PARLEY_MEDIA_HTTP_PORT: String(mediaHttpPort),
+        PARLEY_MEDIA_ADDRESSES: "127.0.0.1",
+        PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS: "127.0.0.0/8",
+      },
+    });
+  });
+
+  after(async () => {
+    await stack?.close();
+  });
+
+  it("people in a meeting call each other through the media server, chat during and after the call", async () => {
+    const ana = await stack.newUserContext();
+    const bruno = await stack.newUserContext();
+    const cid = await stack.newUserContext();
+    for (const user of [ana, bruno, cid]) await recordPeerConnections(user.context);
+    await signUp(ana, "Ana Lima", "ana");
+    await signUp(bruno, "Bruno Costa", "bruno");
+    await signUp(cid, "Cid Nunes", "cid");
+
+    await ana.page.getByRole("link", { name: "Meetings", exact: true }).click();
+    await ana.page.getByRole("button", { name: "New meeting" }).click();
+    await ana.page.getByLabel("Title").fill("Standup");
+    await ana.page.getByRole("button", { name: "Create", exact: true }).click();
+    await ana.page.locator("[data-meeting-title]", { hasText: "Standup" }).waitFor();
+    await addMember(ana.page, "bruno");
+    await openMeeting(bruno.page, "Standup");
+
+    // Ana starts the call; Bruno's list and header show it, and he joins.
+    await joinCall(ana.page);
+    await bruno.page.locator('a.meeting-row[data-title="Standup"] [data-call-active]').waitFor();
+    await bruno.page.getByRole("button", { name: "Join call (1)" }).waitFor();
+    await joinCall(bruno.page);
+    await receivesFrom(ana.page, 1, "Ana");
+    await receivesFrom(bruno.page, 1, "Bruno");
+    await ana.page.locator('.member-chip[data-username="bruno"][data-status="in-call"]').waitFor();
+    await waitFor("two tiles for Ana", async () => (await tiles(ana.page).count()) === 2);
+    // Bruno sees Ana's camera in her tile (the stream was mapped to her through call.state).
+    await waitFor("Ana's video playing in Bruno's tile", () =>
+      bruno.page.locator(`.tile[data-kind=camera]:not(.tile-self) video`).evaluate((v) => v.videoWidth > 0 && v.readyState >= 2),
+    );
+
+    // Muting shows on the other side.
+    await ana.page.getByRole("button", { name: "Mute microphone" }).click();
+    await bruno.page.locator('.tile:not(.tile-self) [aria-label="Microphone off"]').waitFor();
+    await ana.page.getByRole("button", { name: "Unmute microphone" }).click();
+    await waitFor("the muted icon to go", async () => (await bruno.page.locator('.tile:not(.tile-self) [aria-label="Microphone off"]').count()) === 0);
+
+    // Chat beside the call.
+    await send(ana.page, "Can you see me, Bruno?");
+    await messageText(bruno.page, "Can you see me, Bruno?").waitFor();
+    await send(bruno.page, "Loud and clear");
+    await messageText(ana.page, "Loud and clear").waitFor();
+
+    // A third person joins: everyone decodes everyone else.
+    await addMember(ana.page, "cid");
+    await openMeeting(cid.page, "Standup");
+    await joinCall(cid.page);
+    await receivesFrom(cid.page, 2, "Cid");
+    await receivesFrom(ana.page, 2, "Ana");
+    await receivesFrom(bruno.page, 2, "Bruno");
+    for (const user of [ana, bruno, cid]) {
+      await waitFor("three tiles", async () => (await tiles(user.page).count()) === 3);
+    }
+
+    // The media went through the media server: it received and forwarded packets.
+    const stats = JSON.parse((await httpGetInNamespace(stack.namespace, `http://127.0.0.1:${mediaHttpPort}/stats`)).body);
+    assert.ok(stats.packetsIn > 0, `media server received packets: ${JSON.stringify(stats)}`);
+    assert.ok(stats.packetsOut > 0, `media server forwarded packets: ${JSON.stringify(stats)}`);
+    assert.equal(stats.endpoints, 3);
+
+    // Bruno leaves; the others see two people.
+    await bruno.page.locator('[data-action="leave-call"]').click();
+    await bruno.page.locator('[data-action="join-call"]').waitFor();
+    for (const user of [ana, cid]) {
+      await waitFor("two tiles after Bruno left", async () => (await tiles(user.page).count()) === 2);
+    }
+    await ana.page.locator('.member-chip[data-username="bruno"][data-status="online"]').waitFor();
+
+    // The call ends with the last one out; the chat is still there after a reload.
+    await ana.page.locator('[data-action="leave-call"]').click();
+    await cid.page.locator('[data-action="leave-call"]').click();
+    await messageText(ana.page, "The call ended").waitFor();
+    await send(ana.page, "Notes from the call are in the doc");
+    await bruno.page.reload();
+    await messageText(bruno.page, "Notes from the call are in the doc").waitFor();
+    for (const text of ["Can you see me, Bruno?", "Loud and clear", "started a call", "The call ended"]) {
+      assert.equal(await messageText(bruno.page, text).count(), 1, `"${text}" after the reload`);
+    }
+    assert.equal(await bruno.page.locator('a.meeting-row[data-title="Standup"] [data-call-active]').count(), 0);
+
+    // A second tab of the same user meets the single-session rule.
+    const secondTab = await ana.context.newPage();
+    await secondTab.goto("/meetings");
+    await secondTab.locator('[data-screen="active-session"]').waitFor();
+    await secondTab.close();
+
+    assertNoConsoleErrors(ana, bruno, cid);
+    for (const user of [ana, bruno, cid]) await user.context.close();
+  });
+});
