@@ -27,6 +27,32 @@ async function recordPeerConnections(context) {
   });
 }
 
+/** Keeps every WebSocket a page opens in window.__sockets, so the test can drop the connection. */
+async function recordSockets(context) {
+  await context.addInitScript(() => {
+    const Native = window.WebSocket;
+    window.__sockets = [];
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.__sockets.push(this);
+      }
+    };
+  });
+}
+
+async function framesDecoded(page) {
+  return (await inbound(page)).filter((r) => r.kind === "video").reduce((sum, r) => sum + r.framesDecoded, 0);
+}
+
+async function createMeeting(page, title) {
+  await page.getByRole("link", { name: "Meetings", exact: true }).click();
+  await page.getByRole("button", { name: "New meeting" }).click();
+  await page.getByLabel("Title").fill(title);
+  await page.getByRole("button", { name: "Create", exact: true }).click();
+  await page.locator("[data-meeting-title]", { hasText: title }).waitFor();
+}
+
 /** Inbound RTP of the page's open peer connections: [{kind, framesDecoded, packetsReceived}]. */
 async function inbound(page) {
   return page.evaluate(async () => {
@@ -130,11 +156,7 @@ describe("calls", () => {
     await signUp(bruno, "Bruno Costa", "bruno");
     await signUp(cid, "Cid Nunes", "cid");
 
-    await ana.page.getByRole("link", { name: "Meetings", exact: true }).click();
-    await ana.page.getByRole("button", { name: "New meeting" }).click();
-    await ana.page.getByLabel("Title").fill("Standup");
-    await ana.page.getByRole("button", { name: "Create", exact: true }).click();
-    await ana.page.locator("[data-meeting-title]", { hasText: "Standup" }).waitFor();
+    await createMeeting(ana.page, "Standup");
     await addMember(ana.page, "bruno");
     await openMeeting(bruno.page, "Standup");
 
@@ -209,5 +231,79 @@ describe("calls", () => {
 
     assertNoConsoleErrors(ana, bruno, cid);
     for (const user of [ana, bruno, cid]) await user.context.close();
+  });
+
+  it("a dropped connection resumes the call without reloading: the same peer connections carry on", async () => {
+    const dora = await stack.newUserContext();
+    const eli = await stack.newUserContext();
+    await recordPeerConnections(dora.context);
+    await recordPeerConnections(eli.context);
+    await recordSockets(dora.context);
+    await signUp(dora, "Dora Reis", "dora");
+    await signUp(eli, "Eli Souza", "eli");
+    await createMeeting(dora.page, "Resume");
+    await addMember(dora.page, "eli");
+    await openMeeting(eli.page, "Resume");
+    await joinCall(dora.page);
+    await joinCall(eli.page);
+    await receivesFrom(dora.page, 1, "Dora");
+    await receivesFrom(eli.page, 1, "Eli");
+    const peerConnections = await dora.page.evaluate(() => window.__peerConnections.length);
+
+    await dora.page.evaluate(() => window.__sockets[window.__sockets.length - 1].close());
+    await dora.page.getByText("Reconnecting… your call continues").waitFor();
+    await waitFor("Dora's socket to be back", async () => (await dora.page.locator('[data-banner="reconnecting"]').count()) === 0);
+    await waitFor("the reconnecting notice to go", async () => (await dora.page.getByText("Reconnecting… your call continues").count()) === 0);
+
+    // Same peer connections, still open, frames still arriving on both sides; still one call.
+    const before = { dora: await framesDecoded(dora.page), eli: await framesDecoded(eli.page) };
+    await waitFor("frames to keep coming", async () =>
+      (await framesDecoded(dora.page)) > before.dora + 10 && (await framesDecoded(eli.page)) > before.eli + 10,
+    );
+    assert.equal(await dora.page.evaluate(() => window.__peerConnections.length), peerConnections, "no new peer connections");
+    assert.deepEqual(
+      await dora.page.evaluate(() => window.__peerConnections.map((pc) => pc.connectionState)),
+      ["connected", "connected"],
+    );
+    assert.equal(await dora.page.locator('.call-stage[data-call-phase="connected"]').count(), 1);
+    // The server knows this socket as the participant again: media state from it reaches the others.
+    await dora.page.getByRole("button", { name: "Mute microphone" }).click();
+    await eli.page.locator('.tile:not(.tile-self) [aria-label="Microphone off"]').waitFor();
+    assert.equal(await dora.page.evaluate(() => window.__peerConnections.length), peerConnections, "no new peer connections");
+    await send(eli.page, "still here?");
+    await messageText(dora.page, "still here?").waitFor();
+    assert.equal(await messageText(dora.page, "started a call").count(), 1, "the call was not started twice");
+
+    assertNoConsoleErrors(dora, eli);
+    for (const user of [dora, eli]) await user.context.close();
+  });
+
+  it("when UDP to the media server is blocked, the call says why and Retry connects once it is open", async () => {
+    const fay = await stack.newUserContext();
+    await signUp(fay, "Fay Rocha", "fay");
+    await createMeeting(fay.page, "Firewalled");
+    const table = "parley_e2e_block_media";
+    await stack.namespace.exec("nft", [
+      [
+        `add table inet ${table}`,
+        `add chain inet ${table} out { type filter hook output priority 0 ; policy accept ; }`,
+        `add rule inet ${table} out udp dport ${mediaUdpPort} drop`,
+      ].join(" ; "),
+    ]);
+    const unblock = () => stack.namespace.exec("nft", ["delete", "table", "inet", table]).catch(() => undefined);
+    stack.teardown.defer(`delete nft table ${table}`, unblock);
+
+    await fay.page.locator('[data-action="join-call"]').click();
+    const failure = fay.page.locator('[data-call-failure="ice"]');
+    await failure.waitFor({ timeout: 45_000 });
+    assert.match(await failure.innerText(), /UDP traffic is probably blocked/);
+    assert.match(await failure.innerText(), /TURN server/);
+
+    await unblock();
+    await fay.page.getByRole("button", { name: "Retry" }).click();
+    await fay.page.locator('.call-stage[data-call-phase="connected"]').waitFor({ timeout: 30_000 });
+    await fay.page.locator('[data-action="leave-call"]').click();
+    assertNoConsoleErrors(fay);
+    await fay.context.close();
   });
 });
