@@ -37,7 +37,8 @@ const grace = { email: "grace@example.com", password: "correct horse battery", d
  */
 async function startFirebaseAuthEmulator(namespace, teardown) {
   if (!existsSync(emulatorCli)) {
-    throw new Error(`${path.relative(repoRoot, emulatorCli)} is missing: run \`npm ci --prefix signaling/src/test/emulator\``);
+    const install = "npm ci --prefix signaling/src/test/emulator";
+    throw new Error(`${path.relative(repoRoot, emulatorCli)} is missing: run \`${install}\``);
   }
   const dir = await mkdtemp(path.join(tmpdir(), "parley-firebase-"));
   teardown.defer(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
@@ -88,15 +89,19 @@ async function startFirebaseAuthEmulator(namespace, teardown) {
       })).localId,
     /** Disables a user, as an administrator would in the Firebase console. */
     disable: (localId) =>
-      postInNamespace(namespace, `${identityToolkit}/projects/${project}/accounts:update`, { localId, disableUser: true }, {
-        Authorization: "Bearer owner",
-      }),
+      postInNamespace(
+        namespace,
+        `${identityToolkit}/projects/${project}/accounts:update`,
+        { localId, disableUser: true },
+        { Authorization: "Bearer owner" },
+      ),
   };
 }
 
 /** POSTs JSON from inside the namespace with curl; resolves with the JSON answer, rejects on a non-200. */
 async function postInNamespace(namespace, url, body, headers = {}) {
-  const headerArgs = Object.entries({ "Content-Type": "application/json", ...headers }).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
+  const headerArgs = Object.entries({ "Content-Type": "application/json", ...headers })
+    .flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
   const { stdout } = await namespace.exec("curl", [
     "-sS", "-m", "5", "-w", "\n%{http_code}", ...headerArgs, "--data-binary", JSON.stringify(body), url,
   ]);
@@ -194,9 +199,12 @@ describe("signing in with Firebase", () => {
     await user.page.reload();
     await homeShows(user.page, grace.displayName);
 
-    assert.ok(requests.some((url) => url.startsWith(`${emulator.url}/identitytoolkit.googleapis.com/`)), "asked the emulator");
+    const askedEmulator = requests.some((url) => url.startsWith(`${emulator.url}/identitytoolkit.googleapis.com/`));
+    assert.ok(askedEmulator, "asked the emulator");
     assert.ok(requests.includes(`${parley.baseUrl}/api/auth/firebase`), "exchanged the ID token with Parley");
-    const elsewhere = requests.filter((url) => !url.startsWith(`${parley.baseUrl}/`) && !url.startsWith(`${emulator.url}/`));
+    const elsewhere = requests.filter(
+      (url) => !url.startsWith(`${parley.baseUrl}/`) && !url.startsWith(`${emulator.url}/`),
+    );
     assert.deepEqual(elsewhere, [], "requests to neither Parley nor the emulator");
     assert.deepEqual(user.console.errors, []);
     await user.context.close();
@@ -239,7 +247,7 @@ describe("signing in with Firebase", () => {
     await user.context.close();
   });
 
-  it("offers only what the server has on: no username form with Firebase alone, no Firebase SDK without it", async () => {
+  it("offers only what the server has on: no username form with Firebase alone, no SDK without it", async () => {
     // Two more servers beside the first: their embedded media servers need ports of their own.
     const ownPorts = { PARLEY_MEDIA_UDP_PORT: "0", PARLEY_MEDIA_HTTP_PORT: "0" };
     const firebaseOnly = await startParley(namespace, teardown, {
@@ -256,7 +264,9 @@ describe("signing in with Firebase", () => {
     await onFirebase.page.goto("/signin");
     await onFirebase.page.getByRole("form", { name: "Sign in with email" }).waitFor();
     assert.equal(await onFirebase.page.getByLabel("Username").count(), 0);
-    await waitFor("the Firebase SDK to be fetched", () => firebaseRequests.some(isFirebaseChunk), { timeoutMs: 10_000 });
+    await waitFor("the Firebase SDK to be fetched", () => firebaseRequests.some(isFirebaseChunk), {
+      timeoutMs: 10_000,
+    });
 
     const onLocal = await newUserContext(browser, localOnly.baseUrl);
     const localRequests = recordRequests(onLocal.context);

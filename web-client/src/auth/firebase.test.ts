@@ -87,7 +87,8 @@ describe("FirebaseSignIn", () => {
   });
 
   it("passes on the gateway's refusal", async () => {
-    const { api } = gatewayAnswering(401, { error: { code: "auth.invalid", message: "This Firebase account is disabled" } });
+    const disabled = { code: "auth.invalid", message: "This Firebase account is disabled" };
+    const { api } = gatewayAnswering(401, { error: disabled });
     const firebase = new FirebaseSignIn(api, config, async () => identity());
     const error = await firebase.signIn({ kind: "google" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
@@ -106,6 +107,7 @@ describe("describeFirebaseError", () => {
     expect(describeFirebaseError(firebaseError("auth/user-disabled"))).toMatch(/disabled/);
     expect(describeFirebaseError(firebaseError("auth/too-many-requests"))).toMatch(/Too many attempts/);
     expect(describeFirebaseError(firebaseError("auth/network-request-failed"))).toMatch(/can't be reached/);
+    expect(describeFirebaseError(firebaseError("auth/internal-error"))).toMatch(/Check your connection/);
   });
 
   it("says nothing when the person closed the Google window", () => {
@@ -125,11 +127,10 @@ describe("describeFirebaseError", () => {
   });
 
   it("gives the gateway's reason for refusing a token, and for Firebase being unavailable", () => {
-    expect(describeFirebaseError(new ApiError(401, "auth.invalid", "Your Firebase sign-in was revoked; sign in again")))
-      .toBe("Your Firebase sign-in was revoked; sign in again.");
-    expect(
-      describeFirebaseError(new ApiError(503, "auth.unavailable", "Firebase cannot be reached right now; try again shortly")),
-    ).toBe("Firebase cannot be reached right now; try again shortly.");
+    const revoked = new ApiError(401, "auth.invalid", "Your Firebase sign-in was revoked; sign in again");
+    expect(describeFirebaseError(revoked)).toBe("Your Firebase sign-in was revoked; sign in again.");
+    const reason = "Firebase cannot be reached right now; try again shortly";
+    expect(describeFirebaseError(new ApiError(503, "auth.unavailable", reason))).toBe(`${reason}.`);
   });
 
   it("uses the usual words for other gateway answers", () => {

@@ -92,6 +92,8 @@ const firebaseMessages: Record<string, string> = {
   "auth/user-disabled": "This account has been disabled. Ask the people who run this Parley site.",
   "auth/too-many-requests": "Too many attempts. Wait a few minutes and try again.",
   "auth/network-request-failed": "Firebase can't be reached right now. Check your connection and try again.",
+  // What the Google window ends with when Google's own scripts cannot be loaded.
+  "auth/internal-error": "Signing in with Firebase ran into a problem. Check your connection and try again.",
   "auth/invalid-email": "Enter a valid email address.",
   "auth/missing-email": "Enter your email address.",
   "auth/missing-password": "Enter your password.",
@@ -104,7 +106,8 @@ const firebaseMessages: Record<string, string> = {
   "auth/operation-not-allowed": "This way of signing in is turned off for this site.",
   "auth/admin-restricted-operation": "New accounts can't be created here. Ask the people who run this Parley site.",
   "auth/unauthorized-domain":
-    "This address isn't allowed to sign in with Firebase: it must be added to the Firebase project's authorized domains.",
+    "This address isn't allowed to sign in with Firebase: " +
+    "it must be added to the Firebase project's authorized domains.",
   "auth/invalid-api-key": "Firebase sign-in is not set up correctly on this server.",
 };
 

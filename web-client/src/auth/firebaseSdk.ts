@@ -25,7 +25,10 @@ const authByConfig = new Map<string, Auth>();
 export function firebaseIdentity(config: FirebaseWebConfig): FirebaseIdentity {
   const auth = authFor(config);
   return {
-    signInWithEmail: async (email, password) => idTokenOf(auth, (await signInWithEmailAndPassword(auth, email, password)).user),
+    signInWithEmail: async (email, password) => {
+      const { user } = await signInWithEmailAndPassword(auth, email, password);
+      return idTokenOf(auth, user);
+    },
     signUpWithEmail: async (email, password, displayName) => {
       const { user } = await createUserWithEmailAndPassword(auth, email, password);
       await updateProfile(user, { displayName });
@@ -46,7 +49,10 @@ function authFor(config: FirebaseWebConfig): Auth {
   );
   // The Parley token is the session: Firebase keeps nothing in the browser, and signs out once it has given
   // its ID token.
-  const auth = initializeAuth(app, { persistence: inMemoryPersistence, popupRedirectResolver: browserPopupRedirectResolver });
+  const auth = initializeAuth(app, {
+    persistence: inMemoryPersistence,
+    popupRedirectResolver: browserPopupRedirectResolver,
+  });
   // Before any request, or the SDK would talk to Google.
   if (config.emulatorHost) connectAuthEmulator(auth, emulatorUrl(config.emulatorHost));
   authByConfig.set(key, auth);

@@ -10,8 +10,11 @@ describe("providersFrom", () => {
   });
 
   it("offers Firebase with the server's public config", () => {
-    expect(providersFrom({ providers: ["firebase", "local"], firebase: { ...firebase, emulatorHost: "127.0.0.1:9099" } }))
-      .toEqual({ local: true, firebase: { ...firebase, emulatorHost: "127.0.0.1:9099" } });
+    const withEmulator = { ...firebase, emulatorHost: "127.0.0.1:9099" };
+    expect(providersFrom({ providers: ["firebase", "local"], firebase: withEmulator })).toEqual({
+      local: true,
+      firebase: withEmulator,
+    });
   });
 
   it("leaves Firebase out when the server does not list it, even with a config", () => {
