@@ -55,6 +55,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ParleyServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ParleyServer.class);
+    /** How long shutdown waits for every socket's lock release and goodbye (tens of thousands take seconds). */
+    private static final java.time.Duration SHUTDOWN_GRACE = java.time.Duration.ofSeconds(20);
     /** How long a crashed gateway's claim on its calls survives it. */
     private static final java.time.Duration CALL_CLAIM_TTL = java.time.Duration.ofSeconds(30);
 
@@ -193,7 +195,7 @@ public final class ParleyServer implements AutoCloseable {
             log.warn("could not unregister this media host; it ages out by itself: {}", e.toString());
         }
         try {
-            sessions.closeAll().get(5, TimeUnit.SECONDS);
+            sessions.closeAll().get(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.warn("some session locks were not released in time; they expire by themselves: {}", e.toString());
         }

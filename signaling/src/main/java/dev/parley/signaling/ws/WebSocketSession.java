@@ -259,7 +259,10 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         services.presence().announce(account.userId(), PresenceService.ONLINE);
         watchCoMembers();
         long beat = services.config().session().heartbeat().toMillis();
-        heartbeat = ctx.executor().scheduleAtFixedRate(this::onHeartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        // The first ping comes after a random part of the interval, so clients that connected together (after a
+        // restart, say) do not ping and renew their locks in bursts forever after.
+        long firstBeat = beat / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(beat / 2 + 1);
+        heartbeat = ctx.executor().scheduleAtFixedRate(this::onHeartbeat, firstBeat, beat, TimeUnit.MILLISECONDS);
         log.info("session {} opened for user {}", sessionId, account.userId());
     }
 
