@@ -1,0 +1,162 @@
+package dev.parley.media.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.media.loadtest.Results.Phase;
+import dev.parley.media.loadtest.Results.Window;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+/** The load generator against a media server in the test JVM: a few seconds of real ICE, DTLS and SRTP traffic. */
+class LoadGeneratorTest {
+    @TempDir
+    Path out;
+
+    private LoadOptions options(String... extra) {
+        List<String> args = new ArrayList<>(List.of("--embedded", "in-process", "--ramp-up", "0", "--warm-up", "1",
+                "--no-progress", "--out", out.toString(), "--video-bitrate", "300k"));
+        args.addAll(List.of(extra));
+        return LoadOptions.parse(args.toArray(new String[0]));
+    }
+
+    @Test
+    void everySentPacketIsReceivedOrLostAndTheReportsAreWellFormed() throws Exception {
+        LoadOptions options = options("--conferences", "2", "--publishers", "2", "--subscribers", "1",
+                "--duration", "2", "--baseline");
+
+        Report report = LoadTestMain.execute(options, () -> false, null, "test run");
+
+        for (String name : List.of("parley", "baseline")) {
+            Phase phase = report.phase(name);
+            assertNotNull(phase, name + " phase ran");
+            assertEquals(1, phase.windows().size());
+            Window w = phase.windows().get(0);
+            assertEquals(8, w.streams(), "2 conferences x 2 publishers x (audio + video)");
+            assertTrue(w.sent() > 0, name + " sent packets");
+            assertEquals(w.sent() * 2, w.expected(), "each stream has two receivers (a subscriber, the other publisher)");
+            assertEquals(w.expected(), w.received() + w.lost(), name + ": every packet is received or lost");
+            assertTrue(w.lost() >= 0 && w.received() > w.expected() / 2, name + " delivers: " + w);
+            assertTrue(w.latencyP50Ms() > 0 && w.latencyP99Ms() >= w.latencyP50Ms(), name + " measures latency");
+        }
+        assertEquals(1, report.ratios().size(), "Parley is compared with the baseline");
+
+        JsonNode json = new ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals(2, json.get("phases").size());
+        JsonNode parleyWindow = json.get("phases").get(0).get("windows").get(0);
+        Window parley = report.phase("parley").windows().get(0);
+        assertEquals(parley.expected(), parleyWindow.get("expected").asLong());
+        assertEquals(parley.received() + parley.lost(), parleyWindow.get("received").asLong()
+                + parleyWindow.get("lost").asLong());
+
+        List<String> windows = Files.readAllLines(out.resolve("windows.csv"));
+        assertEquals(3, windows.size(), "a header and one row per phase");
+        assertRectangular(windows);
+        List<String> samples = Files.readAllLines(out.resolve("samples.csv"));
+        assertTrue(samples.size() > 4, "a row per second and phase");
+        assertRectangular(samples);
+
+        Document html = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(out.resolve("report.html").toFile());
+        NodeList charts = html.getElementsByTagName("svg");
+        assertEquals(5, charts.getLength(), "throughput, loss, latency, CPU, heap/GC charts");
+        assertTrue(((Element) charts.item(0)).getElementsByTagName("polyline").getLength() >= 4,
+                "Parley and baseline lines in the throughput chart");
+        assertEquals(0, html.getElementsByTagName("script").getLength(), "the report needs no script");
+        assertFalse(Files.readString(out.resolve("report.html")).contains("http://cdn"), "nothing fetched");
+    }
+
+    @Test
+    void aStopRequestEndsTheWindowEarlyAndStillReports() throws Exception {
+        LoadOptions options = options("--conferences", "1", "--publishers", "1", "--subscribers", "2",
+                "--duration", "60");
+        long stopAt = System.nanoTime() + 4_000_000_000L;
+
+        Report report = LoadTestMain.execute(options, () -> System.nanoTime() > stopAt, null, "stopped run");
+
+        Phase phase = report.phase("parley");
+        assertTrue(phase.interrupted());
+        Window w = phase.windows().get(0);
+        assertTrue(w.seconds() < 10, "the window ended at the stop request");
+        assertEquals(w.expected(), w.received() + w.lost());
+        assertTrue(Files.exists(out.resolve("report.html")));
+    }
+
+    @Test
+    void findCapacityStepsTheRateAndReportsTheLastGoodStep() throws Exception {
+        LoadOptions options = options("--conferences", "1", "--publishers", "1", "--subscribers", "1",
+                "--find-capacity", "--step-duration", "1", "--max-steps", "2", "--step-factor", "2",
+                "--loss-threshold", "100");
+
+        Report report = LoadTestMain.execute(options, () -> false, null, "capacity run");
+
+        Phase phase = report.phase("parley");
+        assertEquals(2, phase.windows().size());
+        assertEquals(2, phase.lastGoodWindow());
+        assertEquals(2.0, phase.windows().get(1).multiplier() / phase.windows().get(0).multiplier(), 1e-9);
+        assertTrue(phase.windows().get(1).sent() > phase.windows().get(0).sent(), "the second step sends more");
+    }
+
+    @Test
+    void aTargetOffLoopbackIsRefusedUnlessAllowed() {
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> LoadOptions.parse(new String[] {"--target", "http://192.0.2.2:8081"}));
+        assertTrue(refused.getMessage().contains("--allow-remote-target"), refused.getMessage());
+        assertNotNull(LoadOptions.parse(new String[] {"--target", "http://127.0.0.1:8081"}));
+
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = LoadTestMain.run(new String[] {"--target", "http://192.0.2.2:8081"}, System.out,
+                new PrintStream(err, true, StandardCharsets.UTF_8), () -> false);
+        assertEquals(2, status);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("not on loopback"));
+    }
+
+    @Test
+    void helpAndBadOptionsAreAnsweredWithoutRunning() {
+        assertNull(LoadOptions.parse(new String[] {"--help"}));
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        PrintStream stream = new PrintStream(text, true, StandardCharsets.UTF_8);
+        assertEquals(0, LoadTestMain.run(new String[] {"--help"}, stream, stream, () -> false));
+        assertTrue(text.toString(StandardCharsets.UTF_8).contains("--find-capacity"));
+        assertEquals(2, LoadTestMain.run(new String[] {"--conferences", "0"}, stream, stream, () -> false));
+        assertEquals(2, LoadTestMain.run(new String[] {"--bogus", "1"}, stream, stream, () -> false));
+        assertEquals(2, LoadTestMain.run(new String[] {"--scenario", "one-to-many", "--find-capacity",
+            "--video-bitrate", "50m", "--start-multiplier", "100"}, stream, stream, () -> false),
+                "an offered rate beyond the cap is refused");
+    }
+
+    @Test
+    void theLatencyHistogramFindsPercentilesWithinItsResolution() {
+        LatencyHistogram h = new LatencyHistogram();
+        for (int i = 1; i <= 10_000; i++) {
+            h.record(i);
+        }
+        assertEquals(5000, h.quantile(0.5), 5000 * 0.07);
+        assertEquals(9900, h.quantile(0.99), 9900 * 0.07);
+        assertEquals(10_000, h.max);
+    }
+
+    private static void assertRectangular(List<String> csv) {
+        int columns = csv.get(0).split(",", -1).length;
+        for (String line : csv) {
+            assertEquals(columns, line.split(",", -1).length, line);
+        }
+    }
+}
