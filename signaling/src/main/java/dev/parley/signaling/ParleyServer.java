@@ -31,6 +31,7 @@ import dev.parley.signaling.presence.PresenceService;
 import dev.parley.signaling.session.SessionLock;
 import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.store.RedisEvents;
+import dev.parley.signaling.store.RedisRateLimit;
 import dev.parley.signaling.ws.ClientMessageParser;
 import dev.parley.signaling.ws.LiveSessions;
 import dev.parley.signaling.ws.ServerMessage;
@@ -113,7 +114,8 @@ public final class ParleyServer implements AutoCloseable {
                             authConfig.maxFailuresPerAddress(), authConfig.failureWindow()),
                     new PasswordHasher(authConfig.argon2MemoryKib(), authConfig.argon2Iterations(),
                             authConfig.argon2Parallelism()),
-                    hashing);
+                    hashing, new RedisRateLimit(redis.async(), "register", authConfig.maxRegistrationsPerAddress(),
+                            authConfig.registrationWindow()));
             SessionLock lock = new SessionLock(redis.async(), config.session().lockTtl());
             long sweepMillis = Math.min(5_000, config.session().heartbeat().toMillis());
             PresenceService presence = new PresenceService(redis.async(), events, timers, sweepMillis);
@@ -125,7 +127,8 @@ public final class ParleyServer implements AutoCloseable {
             ChatService chat = new ChatService(meetingStore, chatStore, sessions, Clock.systemUTC(),
                     config.chat().maxInFlight());
             MeetingService meetings = new MeetingService(meetingStore, chatStore, chat, accounts, sessions,
-                    Clock.systemUTC(), config.meetings().inviteTtl());
+                    Clock.systemUTC(), config.meetings().inviteTtl(), new RedisRateLimit(redis.async(), "invites",
+                    config.meetings().maxInvitesPerHour(), java.time.Duration.ofHours(1)));
 
             if (config.calls().enabled()) {
                 media = MediaServer.start(config.media());

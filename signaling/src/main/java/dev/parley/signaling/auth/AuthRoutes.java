@@ -68,7 +68,7 @@ public final class AuthRoutes {
         requireLocal();
         JsonNode body = request.jsonBody();
         return auth.register(RestRequest.stringField(body, "username"), RestRequest.stringField(body, "password"),
-                        RestRequest.stringField(body, "displayName"))
+                        RestRequest.stringField(body, "displayName"), request.clientAddress())
                 .thenApply(signedIn -> RestResponse.created(signedInBody(signedIn)));
     }
 

@@ -2,6 +2,7 @@ package dev.parley.signaling.auth;
 
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
+import dev.parley.signaling.store.RedisRateLimit;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
@@ -31,11 +32,13 @@ public final class AuthService {
     private final LoginThrottle throttle;
     private final PasswordHasher hasher;
     private final Executor hashing;
+    private final RedisRateLimit registrations;
     private final String dummyHash;
     private final SecureRandom random = new SecureRandom();
 
     public AuthService(AccountStore accounts, TokenService tokens, LoginThrottle throttle, PasswordHasher hasher,
-                       Executor hashing) {
+                       Executor hashing, RedisRateLimit registrations) {
+        this.registrations = registrations;
         this.accounts = accounts;
         this.tokens = tokens;
         this.throttle = throttle;
@@ -45,7 +48,8 @@ public final class AuthService {
         this.dummyHash = hasher.hash("not-a-password-" + random.nextLong());
     }
 
-    public CompletionStage<SignedIn> register(String username, String password, String displayName) {
+    public CompletionStage<SignedIn> register(String username, String password, String displayName,
+                                              String clientAddress) {
         validateUsername(username);
         validatePassword(password);
         String name = displayName == null ? "" : displayName.strip();
@@ -53,7 +57,13 @@ public final class AuthService {
             throw ApiException.badRequest("displayName must be 1-64 characters without control characters");
         }
         Account account = new Account(newUserId(), username, name);
-        return CompletableFuture.supplyAsync(() -> hasher.hash(password), hashing)
+        return registrations.tryAcquire(clientAddress).thenCompose(allowed -> {
+            if (!allowed) {
+                throw new ApiException(ErrorCode.RATE_LIMITED, "Too many accounts created from this address; try again"
+                        + " in " + registrations.window().toMinutes() + " minutes");
+            }
+            return CompletableFuture.supplyAsync(() -> hasher.hash(password), hashing);
+        })
                 .thenCompose(hash -> accounts.create(account, hash))
                 .thenApply(created -> new SignedIn(created, tokens.issue(created.userId())));
     }

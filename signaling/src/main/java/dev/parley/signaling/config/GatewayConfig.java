@@ -30,7 +30,8 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
     }
 
     public record Auth(Set<String> providers, Duration tokenTtl, int maxFailuresPerUser, int maxFailuresPerAddress,
-                       Duration failureWindow, int argon2MemoryKib, int argon2Iterations, int argon2Parallelism,
+                       Duration failureWindow, int maxRegistrationsPerAddress, Duration registrationWindow,
+                       int argon2MemoryKib, int argon2Iterations, int argon2Parallelism,
                        int hashingThreads, int hashingQueue, Firebase firebase) {
     }
 
@@ -38,7 +39,7 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                            String emulatorHost, Duration timeout) {
     }
 
-    public record Meetings(Duration inviteTtl) {
+    public record Meetings(Duration inviteTtl, int maxInvitesPerHour) {
     }
 
     public record Chat(Duration dedupeWindow, long maxMessagesPerMeeting, int maxInFlight) {
@@ -117,6 +118,8 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                 atLeast(c, "auth.max-failures-per-user", 1),
                 atLeast(c, "auth.max-failures-per-address", 1),
                 positive(c, "auth.failure-window"),
+                atLeast(c, "auth.max-registrations-per-address", 1),
+                positive(c, "auth.registration-window"),
                 atLeast(c, "auth.argon2-memory-kib", 8),
                 atLeast(c, "auth.argon2-iterations", 1),
                 atLeast(c, "auth.argon2-parallelism", 1),
@@ -143,7 +146,8 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         if (ws.maxFrameSize() < ws.maxMessageSize()) {
             throw new InvalidConfigException("parley.ws.max-frame-size must be at least parley.ws.max-message-size");
         }
-        Meetings meetings = new Meetings(positive(c, "meetings.invite-ttl"));
+        Meetings meetings = new Meetings(positive(c, "meetings.invite-ttl"),
+                atLeast(c, "meetings.max-invites-per-hour", 1));
         Chat chat = new Chat(positive(c, "chat.dedupe-window"), atLeast(c, "chat.max-messages-per-meeting", 100),
                 atLeast(c, "chat.max-in-flight", 1));
         Calls calls = new Calls(c.getBoolean("calls.enabled"), positive(c, "calls.reconnect-grace"));

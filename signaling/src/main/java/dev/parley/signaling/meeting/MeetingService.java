@@ -7,6 +7,7 @@ import dev.parley.signaling.chat.ChatService;
 import dev.parley.signaling.chat.ChatStore;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
+import dev.parley.signaling.store.RedisRateLimit;
 import dev.parley.signaling.ws.LiveSessions;
 import dev.parley.signaling.ws.ServerMessage;
 
@@ -59,10 +60,12 @@ public final class MeetingService {
     private final LiveSessions sessions;
     private final Clock clock;
     private final Duration inviteTtl;
+    private final RedisRateLimit invites;
     private final SecureRandom random = new SecureRandom();
 
     public MeetingService(MeetingStore store, ChatStore chatStore, ChatService chat, AccountStore accounts,
-                          LiveSessions sessions, Clock clock, Duration inviteTtl) {
+                          LiveSessions sessions, Clock clock, Duration inviteTtl, RedisRateLimit invites) {
+        this.invites = invites;
         this.store = store;
         this.chatStore = chatStore;
         this.chat = chat;
@@ -182,8 +185,12 @@ public final class MeetingService {
             }
             String token = randomHex(20);
             long expiresAt = clock.millis() + inviteTtl.toMillis();
-            return store.saveInvite(token, meetingId, inviteTtl)
-                    .thenApply(saved -> new Invite(token, "/invite/" + token, expiresAt));
+            return invites.tryAcquire(actor.userId()).thenCompose(allowed -> {
+                if (!allowed) {
+                    throw new ApiException(ErrorCode.RATE_LIMITED, "Too many invite links created; try again later");
+                }
+                return store.saveInvite(token, meetingId, inviteTtl);
+            }).thenApply(saved -> new Invite(token, "/invite/" + token, expiresAt));
         });
     }
 

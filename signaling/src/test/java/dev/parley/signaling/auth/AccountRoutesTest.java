@@ -112,6 +112,24 @@ class AccountRoutesTest {
     }
 
     @Test
+    void oneAddressCreatingTooManyAccountsIsRateLimited() throws Exception {
+        Map<String, Object> settings = TestGateway.testSettings(redis);
+        settings.put("parley.auth.max-registrations-per-address", 3);
+        try (RedisServer own = RedisServer.start()) {
+            settings.put("parley.redis.uri", own.uri());
+            try (TestGateway strict = TestGateway.start(settings)) {
+                for (int i = 0; i < 3; i++) {
+                    strict.register("signup" + i);
+                }
+                Response limited = strict.post("/api/auth/register", Map.of("username", "signup3",
+                        "password", "correct horse", "displayName", "Four"), null);
+                assertEquals(429, limited.status(), limited.raw());
+                assertEquals("rate_limited", limited.errorCode());
+            }
+        }
+    }
+
+    @Test
     void logoutRevokesTheToken() throws Exception {
         String token = gateway.register("leaving").get("token").asText();
         assertEquals(204, gateway.post("/api/auth/logout", Map.of(), token).status());

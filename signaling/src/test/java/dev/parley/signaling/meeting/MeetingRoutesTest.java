@@ -141,6 +141,22 @@ class MeetingRoutesTest {
     }
 
     @Test
+    void invitesPerUserAreRateLimited() throws Exception {
+        Map<String, Object> settings = TestGateway.testSettings(redis);
+        settings.put("parley.meetings.max-invites-per-hour", 2);
+        try (TestGateway strict = TestGateway.start(settings)) {
+            JsonNode owner = strict.register("inviter");
+            String id = strict.post("/api/meetings", Map.of("title", "Popular"), token(owner)).body()
+                    .get("meetingId").asText();
+            assertEquals(201, strict.post("/api/meetings/" + id + "/invites", Map.of(), token(owner)).status());
+            assertEquals(201, strict.post("/api/meetings/" + id + "/invites", Map.of(), token(owner)).status());
+            Response third = strict.post("/api/meetings/" + id + "/invites", Map.of(), token(owner));
+            assertEquals(429, third.status(), third.raw());
+            assertEquals("rate_limited", third.errorCode());
+        }
+    }
+
+    @Test
     void badInvitesAndTheOwnerLeavingAreRefused() throws Exception {
         JsonNode owner = gateway.register("stayer");
         String id = createMeeting(token(owner), "Mine").get("meetingId").asText();

@@ -38,6 +38,8 @@ public final class GatewayProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.add("-Xmx256m");
+        // Tests and benchmarks register many users from 127.0.0.1.
+        command.add("-Dparley.auth.max-registrations-per-address=1000000");
         command.addAll(jvmArgs);
         command.addAll(List.of("-cp", classpath, "dev.parley.signaling.ParleyServer"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);

@@ -35,6 +35,8 @@ public final class TestGateway implements AutoCloseable {
         settings.put("parley.redis.uri", redis.uri());
         settings.put("parley.auth.argon2-memory-kib", 1024);
         settings.put("parley.auth.argon2-iterations", 1);
+        // Every test user registers from 127.0.0.1; the per-address limit has its own test.
+        settings.put("parley.auth.max-registrations-per-address", 1_000_000);
         // Calls need the embedded media server; tests of calls turn it on (callSettings).
         settings.put("parley.calls.enabled", false);
         settings.put("parley.media.udp-port", 0);
