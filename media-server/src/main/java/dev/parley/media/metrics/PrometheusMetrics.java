@@ -2,13 +2,22 @@ package dev.parley.media.metrics;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.function.IntSupplier;
 
-/** Exposes the media counters in Prometheus text format through Micrometer. */
+/**
+ * Exposes the media counters in Prometheus text format through Micrometer, with the process's CPU time
+ * ({@code process_cpu_time_ns_total}), GC pauses ({@code jvm_gc_pause_seconds}), heap ({@code jvm_memory_used_bytes})
+ * and threads, which explain load-test results.
+ */
 public final class PrometheusMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
     public PrometheusMetrics(MediaCounters counters, IntSupplier conferences, IntSupplier endpoints) {
         FunctionCounter.builder("parley.media.packets.in", counters, MediaCounters::packetsIn)
@@ -26,6 +35,10 @@ public final class PrometheusMetrics {
         }
         Gauge.builder("parley.media.conferences", conferences, s -> s.getAsInt()).register(registry);
         Gauge.builder("parley.media.endpoints", endpoints, s -> s.getAsInt()).register(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
     }
 
     public String scrape() {
@@ -33,6 +46,7 @@ public final class PrometheusMetrics {
     }
 
     public void close() {
+        gcMetrics.close();
         registry.close();
     }
 }

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.media.MediaServer;
+import dev.parley.media.TestMedia;
 import dev.parley.media.loadtest.Results.Phase;
 import dev.parley.media.loadtest.Results.Window;
 import java.io.ByteArrayOutputStream;
@@ -140,6 +142,21 @@ class LoadGeneratorTest {
         assertEquals(2, LoadTestMain.run(new String[] {"--scenario", "one-to-many", "--find-capacity",
             "--video-bitrate", "50m", "--start-multiplier", "100"}, stream, stream, () -> false),
                 "an offered rate beyond the cap is refused");
+    }
+
+    @Test
+    void theServerExposesTheFiguresTheReportExplainsResultsWith() throws Exception {
+        try (MediaServer server = MediaServer.start(TestMedia.config())) {
+            server.createConference("metrics");
+            ServerSnapshot snapshot = ServerSnapshot.parse(server.metricsText(), System.nanoTime());
+            assertEquals(0, snapshot.packetsIn());
+            assertEquals(0, snapshot.bytesOut());
+            assertEquals(1, snapshot.conferences());
+            assertEquals(0, snapshot.endpoints());
+            assertTrue(snapshot.drops().containsKey("srtp_auth_fail"));
+            assertTrue(snapshot.cpuSeconds() > 0, "process CPU time");
+            assertTrue(snapshot.heapBytes() > 0, "heap in use");
+        }
     }
 
     @Test
