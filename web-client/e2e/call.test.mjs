@@ -180,6 +180,14 @@ describe("calls", () => {
     await ana.page.getByRole("button", { name: "Unmute microphone" }).click();
     await waitFor("the muted icon to go", async () => (await bruno.page.locator('.tile:not(.tile-self) [aria-label="Microphone off"]').count()) === 0);
 
+    // A shared screen gets its own tile on the other side, and goes away when sharing stops.
+    await ana.page.getByRole("button", { name: "Share your screen" }).click();
+    await waitFor("Ana's screen playing in Bruno's screen tile", () =>
+      bruno.page.locator(".tile[data-kind=screen] video").evaluate((v) => v.videoWidth > 0 && v.readyState >= 2),
+    );
+    await ana.page.getByRole("button", { name: "Stop sharing your screen" }).click();
+    await waitFor("the screen tile to go", async () => (await bruno.page.locator(".tile[data-kind=screen]").count()) === 0);
+
     // Chat beside the call.
     await send(ana.page, "Can you see me, Bruno?");
     await messageText(bruno.page, "Can you see me, Bruno?").waitFor();

@@ -145,6 +145,20 @@ describe("CallSession", () => {
     expect(session.streamOfTrack.get(remote.tracks[0].id)).toBe("bob-stream");
   });
 
+  it("starts the devices and the join together, and publishes once both are ready", async () => {
+    let release: (s: StreamLike) => void = () => undefined;
+    const { session, peers, types } = setup({ userMedia: () => new Promise((resolve) => (release = resolve)) });
+    const started = session.start();
+    expect(types()).toEqual(["call.join"]);
+    session.handle(joined());
+    expect(peers).toHaveLength(1);
+    release(stream("late", ["audio", "video"]));
+    await started;
+    await flush();
+    expect(peers).toHaveLength(2);
+    expect(types()).toContain("call.publish");
+  });
+
   it("keeps its peer connections when the server resumes its place after a reconnect", async () => {
     const { session, peers, types } = setup();
     await session.start();
@@ -217,7 +231,7 @@ describe("CallSession", () => {
 
   it("offers audio-only when the camera is refused, and publishes only the microphone", async () => {
     const denied = Object.assign(new Error("denied"), { name: "NotAllowedError" });
-    const { session, peers } = setup({
+    const { session, peers, types } = setup({
       userMedia: async (c) => {
         if (c.video) throw denied;
         return stream("mic", ["audio"]);
@@ -225,6 +239,11 @@ describe("CallSession", () => {
     });
     await session.start();
     expect(session.getSnapshot()).toMatchObject({ phase: "media-problem", problem: { kind: "denied", audioAvailable: true } });
+    // The join went out while the devices were starting: the place it gets is given back.
+    session.handle(joined());
+    expect(types()).toEqual(["call.join", "call.leave"]);
+    session.handle({ type: "call.left", meetingId: "m1", reason: "left" });
+    expect(session.getSnapshot().phase).toBe("media-problem");
     session.continueWith("audio-only");
     await flush();
     session.handle(joined());
@@ -238,11 +257,13 @@ describe("CallSession", () => {
     const { session, peers, sent } = setup({ userMedia: async () => Promise.reject(missing) });
     await session.start();
     expect(session.getSnapshot().problem).toMatchObject({ kind: "missing", audioAvailable: false });
+    session.handle(joined());
     session.continueWith("receive-only");
     await flush();
     session.handle(joined());
     await flush();
     expect(peers).toHaveLength(1);
+    expect(session.getSnapshot().phase).toBe("connected");
     expect(sent.some((m) => m.type === "call.publish")).toBe(false);
     expect(sent.find((m) => m.type === "call.media")).toMatchObject({ audioMuted: true, videoMuted: true });
   });

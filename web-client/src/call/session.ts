@@ -127,6 +127,10 @@ export class CallSession {
   private leaving = false;
   /** A call.leave we sent after a failure, whose call.left is still to come. */
   private leaveSent = false;
+  /** The devices failed before call.joined came: leave as soon as it does. */
+  private leaveOnJoined = false;
+  /** Resolves with whether the devices the mode needs are ready. */
+  private mediaReady: Promise<boolean> = Promise.resolve(true);
   private autoRejoins = 0;
   private version = 0;
   private readonly listeners = new Set<() => void>();
@@ -182,27 +186,43 @@ export class CallSession {
     this.problem = null;
     this.failure = null;
     this.leaving = false;
-    this.phase = "preparing";
-    this.changed();
-    if (mode !== "receive-only" && !this.local) {
-      try {
-        this.local = await this.env.getUserMedia({
-          audio: true,
-          video: mode === "full" ? { width: { ideal: 640 }, height: { ideal: 360 } } : false,
-        });
-      } catch (error) {
-        if (this.phase !== "preparing") return;
-        this.problem = await this.describeProblem(error, mode);
-        this.phase = "media-problem";
-        this.changed();
-        return;
-      }
-      if (this.phase !== "preparing") {
-        this.stopLocal();
-        return;
-      }
-    }
+    this.leaveOnJoined = false;
+    // The devices start while the server sets up our place: both take a while, neither needs the other.
+    const media = mode !== "receive-only" && !this.local ? this.acquireMedia(mode) : Promise.resolve(null);
+    this.mediaReady = media.then((problem) => problem === null);
     this.join();
+    const problem = await media;
+    if (!problem || this.phase === "left" || this.leaving) return;
+    if (this.phase !== "joining") {
+      this.env.send({ type: "call.leave", meetingId: this.meetingId });
+      this.leaveSent = true;
+    } else {
+      // call.joined has not come yet; it finds the problem and leaves again.
+      this.leaveOnJoined = true;
+    }
+    this.clearConnectTimer();
+    this.closePeers();
+    this.problem = problem;
+    this.phase = "media-problem";
+    this.changed();
+  }
+
+  /** Gets the camera and/or microphone; a description of the problem when they cannot be used. */
+  private async acquireMedia(mode: JoinMode): Promise<MediaProblem | null> {
+    try {
+      const local = await this.env.getUserMedia({
+        audio: true,
+        video: mode === "full" ? { width: { ideal: 640 }, height: { ideal: 360 } } : false,
+      });
+      if (this.phase === "left") {
+        for (const track of local.getTracks()) track.stop();
+        return null;
+      }
+      this.local = local;
+      return null;
+    } catch (error) {
+      return this.describeProblem(error, mode);
+    }
   }
 
   private async describeProblem(error: unknown, mode: JoinMode): Promise<MediaProblem> {
@@ -313,15 +333,26 @@ export class CallSession {
       this.sendMediaState();
       return;
     }
+    if (this.leaveOnJoined || this.phase === "media-problem") {
+      this.leaveOnJoined = false;
+      this.env.send({ type: "call.leave", meetingId: this.meetingId });
+      this.leaveSent = true;
+      return;
+    }
     // A fresh place: any old peer connections belong to an endpoint the server has closed.
     this.closePeers();
     this.phase = "connecting";
-    this.subscriber = this.newPeer("subscribe");
-    if (this.local || this.screen) this.startPublishing();
-    else this.connectedOrWaiting();
-    this.sendMediaState();
+    const subscriber = this.newPeer("subscribe");
+    this.subscriber = subscriber;
     this.armConnectTimer();
     this.changed();
+    void this.mediaReady.then((ready) => {
+      if (!ready || this.subscriber !== subscriber) return;
+      if (this.local || this.screen) this.startPublishing();
+      else this.connectedOrWaiting();
+      this.sendMediaState();
+      this.changed();
+    });
   }
 
   private newPeer(role: "publish" | "subscribe"): PeerLike {
@@ -509,7 +540,7 @@ export class CallSession {
 
   leave(): void {
     if (this.phase === "left") return;
-    const wasJoined = this.phase !== "preparing" && this.phase !== "media-problem" && !this.leaving;
+    const wasJoined = this.phase !== "media-problem" && !this.leaving;
     this.leaving = true;
     if (wasJoined) this.env.send({ type: "call.leave", meetingId: this.meetingId });
     this.finish();

@@ -1,0 +1,128 @@
+// Benchmark (not a test): time from clicking "Join call" to the first decoded frame of a remote video, over
+// repeated joins on loopback. One person stays in the call publishing their fake camera; a second person
+// joins, waits for the first decoded frame, leaves, and joins again. Everything runs inside the harness's
+// namespace (only `lo`), with the real server jar and Debian's Chromium.
+//
+//   cd web-client && node e2e/bench/join-to-frame.mjs [joins=20]     (as root; needs the built server jar)
+import os from "node:os";
+import { execFileSync } from "node:child_process";
+import { chromiumExecutable, startParleyStack, waitFor } from "../harness.mjs";
+
+const joins = Number(process.argv[2] ?? 20);
+const password = "correct horse battery";
+const mediaUdpPort = 10_000 + Math.floor(Math.random() * 5_000);
+const mediaHttpPort = 15_000 + Math.floor(Math.random() * 5_000);
+
+// In the joining page: note when Join is clicked, then poll the peer connections made since for the first
+// decoded remote video frame. Both times are the page's own performance.now().
+function instrumentJoins() {
+  const Native = window.RTCPeerConnection;
+  const made = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      made.push(this);
+    }
+  };
+  window.__joins = [];
+  document.addEventListener(
+    "click",
+    (event) => {
+      if (!event.target.closest?.('[data-action="join-call"]')) return;
+      const join = { clickedAt: performance.now(), firstFrameAt: null };
+      window.__joins.push(join);
+      const from = made.length;
+      const poll = async () => {
+        for (const pc of made.slice(from)) {
+          const stats = await pc.getStats();
+          let decoded = false;
+          stats.forEach((s) => {
+            if (s.type === "inbound-rtp" && s.kind === "video" && s.framesDecoded > 0) decoded = true;
+          });
+          if (decoded) {
+            join.firstFrameAt = performance.now();
+            return;
+          }
+        }
+        setTimeout(poll, 5);
+      };
+      setTimeout(poll, 5);
+    },
+    true,
+  );
+}
+
+async function signUp(page, displayName, username) {
+  await page.goto("/signup");
+  await page.getByLabel("Your name").fill(displayName);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: `Hello, ${displayName}` }).waitFor();
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const stack = await startParleyStack({
+  parleyEnv: {
+    PARLEY_CALLS_ENABLED: "true",
+    PARLEY_MEDIA_UDP_PORT: String(mediaUdpPort),
+    PARLEY_MEDIA_HTTP_PORT: String(mediaHttpPort),
+    PARLEY_MEDIA_ADDRESSES: "127.0.0.1",
+    PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS: "127.0.0.0/8",
+  },
+});
+try {
+  const host = await stack.newUserContext();
+  const guest = await stack.newUserContext();
+  await guest.context.addInitScript(instrumentJoins);
+  await signUp(host.page, "Host", "host");
+  await signUp(guest.page, "Guest", "guest");
+
+  await host.page.goto("/meetings");
+  await host.page.getByRole("button", { name: "New meeting" }).click();
+  await host.page.getByLabel("Title").fill("Bench");
+  await host.page.getByRole("button", { name: "Create", exact: true }).click();
+  await host.page.locator("[data-meeting-title]").waitFor();
+  await host.page.getByRole("button", { name: "Add member" }).click();
+  await host.page.getByLabel("Add someone by username").fill("guest");
+  await host.page.getByRole("button", { name: "Add", exact: true }).click();
+  await host.page.getByText("@guest was added.").waitFor();
+  await host.page.locator('[data-action="join-call"]').click();
+  await host.page.locator('.call-stage[data-call-phase="connected"]').waitFor({ timeout: 30_000 });
+
+  await guest.page.goto(new URL(host.page.url()).pathname);
+  await guest.page.locator("[data-meeting-title]").waitFor();
+
+  const results = [];
+  // One warm-up join (class loading in the server, codec start-up in the browser), then the measured ones.
+  for (let i = 0; i <= joins; i++) {
+    await guest.page.locator('[data-action="join-call"]').click();
+    const ms = await waitFor(
+      "the first decoded remote frame",
+      () =>
+        guest.page.evaluate(() => {
+          const join = window.__joins[window.__joins.length - 1];
+          return join?.firstFrameAt ? join.firstFrameAt - join.clickedAt : null;
+        }),
+      { timeoutMs: 30_000, intervalMs: 20 },
+    );
+    if (i > 0) results.push(ms);
+    await guest.page.locator('[data-action="leave-call"]').click();
+    await guest.page.locator('[data-action="join-call"]').waitFor();
+    // Let the server close the previous endpoint before the next join.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+
+  const sorted = [...results].sort((a, b) => a - b);
+  const fmt = (v) => `${Math.round(v)} ms`;
+  const chromium = execFileSync(chromiumExecutable, ["--version"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+  console.log(`join → first decoded remote frame, ${results.length} joins after 1 warm-up, loopback`);
+  console.log(`p50 ${fmt(percentile(sorted, 50))}  p90 ${fmt(percentile(sorted, 90))}  max ${fmt(sorted[sorted.length - 1])}  min ${fmt(sorted[0])}`);
+  console.log(`all: ${results.map((v) => Math.round(v)).join(", ")}`);
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${chromium}, node ${process.version}`);
+} finally {
+  await stack.close();
+}
