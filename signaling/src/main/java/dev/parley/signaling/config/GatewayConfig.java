@@ -20,7 +20,7 @@ import java.util.Set;
 public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, Meetings meetings, Chat chat,
                             Calls calls, Turn turn, MediaConfig media, WebSocket ws) {
 
-    public record Http(String host, int port, int maxBodySize, Path staticDir) {
+    public record Http(String host, int port, int maxBodySize, Path staticDir, Set<String> trustedProxies) {
     }
 
     public record Redis(URI uri, Duration commandTimeout) {
@@ -101,7 +101,9 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                 nonEmpty(c, "http.host"),
                 port(c, "http.port"),
                 positiveBytes(c, "http.max-body-size"),
-                c.getString("http.static-dir").isBlank() ? null : Path.of(c.getString("http.static-dir")));
+                c.getString("http.static-dir").isBlank() ? null : Path.of(c.getString("http.static-dir")),
+                Arrays.stream(c.getString("http.trusted-proxies").split(",")).map(String::trim)
+                        .filter(a -> !a.isEmpty()).collect(java.util.stream.Collectors.toUnmodifiableSet()));
         Redis redis = new Redis(redisUri(c, "redis.uri"), positive(c, "redis.command-timeout"));
         Session session = new Session(
                 positive(c, "session.lock-ttl"),

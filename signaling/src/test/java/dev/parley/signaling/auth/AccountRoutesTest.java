@@ -130,6 +130,33 @@ class AccountRoutesTest {
     }
 
     @Test
+    void behindATrustedProxyFailuresAreCountedPerForwardedClient() throws Exception {
+        Map<String, Object> settings = TestGateway.testSettings(redis);
+        settings.put("parley.http.trusted-proxies", "127.0.0.1");
+        settings.put("parley.auth.max-failures-per-address", 2);
+        settings.put("parley.auth.max-failures-per-user", 100);
+        try (TestGateway proxied = TestGateway.start(settings)) {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.util.function.Function<String, Integer> failFrom = client -> {
+                try {
+                    return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                                    + proxied.port() + "/api/auth/login"))
+                            .header("X-Forwarded-For", "203.0.113.9, " + client)
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                    "{\"username\":\"nobody-" + client + "\",\"password\":\"wrong-pass\"}")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            assertEquals(401, failFrom.apply("198.51.100.1"));
+            assertEquals(401, failFrom.apply("198.51.100.1"));
+            assertEquals(429, failFrom.apply("198.51.100.1"), "that client used up its allowance");
+            assertEquals(401, failFrom.apply("198.51.100.2"), "another client behind the same proxy is not blocked");
+        }
+    }
+
+    @Test
     void logoutRevokesTheToken() throws Exception {
         String token = gateway.register("leaving").get("token").asText();
         assertEquals(204, gateway.post("/api/auth/logout", Map.of(), token).status());
