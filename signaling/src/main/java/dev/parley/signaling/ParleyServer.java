@@ -120,7 +120,10 @@ public final class ParleyServer implements AutoCloseable {
             long sweepMillis = Math.min(5_000, config.session().heartbeat().toMillis());
             PresenceService presence = new PresenceService(redis.async(), events, timers, sweepMillis);
             ObjectWriter messageWriter = json.writerFor(ServerMessage.class);
-            LiveSessions sessions = new LiveSessions(events, messageWriter);
+            byte[] nodeBytes = new byte[6];
+            new java.security.SecureRandom().nextBytes(nodeBytes);
+            String nodeId = "g" + java.util.HexFormat.of().formatHex(nodeBytes);
+            LiveSessions sessions = new LiveSessions(events, messageWriter, redis.async(), nodeId);
             MeetingStore meetingStore = new MeetingStore(redis.async());
             ChatStore chatStore = new ChatStore(redis.async(), config.chat().dedupeWindow(),
                     config.chat().maxMessagesPerMeeting());
@@ -135,9 +138,6 @@ public final class ParleyServer implements AutoCloseable {
             }
             TurnCredentials turn = new TurnCredentials(config.turn().uris(), config.turn().secret(),
                     config.turn().credentialLifetime(), Clock.systemUTC());
-            byte[] nodeBytes = new byte[6];
-            new java.security.SecureRandom().nextBytes(nodeBytes);
-            String nodeId = "g" + java.util.HexFormat.of().formatHex(nodeBytes);
             CallPlacement placement = new CallPlacement(redis.async(), nodeId, CALL_CLAIM_TTL, Clock.systemUTC());
             CallService calls = new CallService(media, meetingStore, chat, sessions, presence, turn, callThread,
                     config.calls().reconnectGrace(), Clock.systemUTC(), placement, json);

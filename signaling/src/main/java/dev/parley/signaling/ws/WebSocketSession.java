@@ -488,9 +488,9 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         }
     }
 
-    private static String newSessionId() {
+    private String newSessionId() {
         byte[] bytes = new byte[16];
         RANDOM.nextBytes(bytes);
-        return "s" + HexFormat.of().formatHex(bytes);
+        return services.sessions().newSessionId(HexFormat.of().formatHex(bytes));
     }
 }
