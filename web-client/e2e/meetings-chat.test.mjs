@@ -120,6 +120,24 @@ describe("meetings and chat", () => {
       "Please read before Friday",
     ]);
 
+    // The owner renames and archives the meeting; the other member's screen follows.
+    await meetingRow(bruno.page, "Launch plan").click();
+    await ana.page.getByRole("button", { name: "Rename" }).click();
+    await ana.page.getByLabel("Meeting title").fill("Launch plan (done)");
+    await ana.page.getByRole("button", { name: "Save" }).click();
+    await bruno.page.locator("[data-meeting-title]", { hasText: "Launch plan (done)" }).waitFor();
+    await meetingRow(bruno.page, "Launch plan (done)").waitFor();
+    assert.equal(await bruno.page.getByRole("button", { name: "Rename" }).count(), 0, "only the owner renames");
+    await ana.page.getByRole("button", { name: "Archive" }).click();
+    await bruno.page.getByPlaceholder("This meeting is archived").waitFor();
+    assert.equal(await bruno.page.locator('[data-action="join-call"]').isDisabled(), true);
+
+    // Bruno leaves the meeting: it leaves his list, and Ana sees him go.
+    await bruno.page.getByRole("button", { name: "Leave meeting" }).click();
+    await bruno.page.getByText("Pick a meeting on the left").waitFor();
+    assert.equal(await meetingRow(bruno.page, "Launch plan (done)").count(), 0);
+    await waitFor("Ana to see one member", async () => (await ana.page.locator(".member-chip").count()) === 1);
+
     assertNoConsoleErrors(ana, bruno);
     await ana.context.close();
     await bruno.context.close();

@@ -32,8 +32,9 @@ export function MeetingsScreen({ self, store, api, calls, call, presence, select
   const selected = selectedId ? store.find(selectedId) : undefined;
   const details = selectedId ? store.details.get(selectedId) : undefined;
   const meeting = details && selected ? { ...details, title: selected.title, archived: selected.archived } : (details ?? selected);
-  const callHere = call.snapshot && call.snapshot.meetingId === selectedId ? call : null;
-  const callElsewhere = call.snapshot && call.snapshot.meetingId !== selectedId ? call.snapshot : null;
+  const ongoing = call.snapshot && call.snapshot.phase !== "left" ? call.snapshot : null;
+  const callHere = ongoing && ongoing.meetingId === selectedId ? call : null;
+  const callElsewhere = ongoing && ongoing.meetingId !== selectedId ? ongoing : null;
 
   return (
     <div className={`meetings${selectedId ? " meetings-has-selection" : ""}`}>
@@ -65,7 +66,7 @@ export function MeetingsScreen({ self, store, api, calls, call, presence, select
               store={store}
               presence={presence}
               callState={store.calls.get(meeting.meetingId) ?? null}
-              inCall={callHere !== null && callHere.snapshot?.phase !== "left"}
+              inCall={callHere !== null}
               online={online}
               onJoinCall={() => calls.join(meeting.meetingId)}
             />

@@ -79,7 +79,15 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onS
     return () => document.removeEventListener("visibilitychange", onVisible);
   }, [store]);
 
-  useEffect(() => () => calls.leave(), [calls]);
+  // Leaving the page leaves the call at once, rather than after the server's reconnect grace.
+  useEffect(() => {
+    const onPageHide = () => calls.leave();
+    window.addEventListener("pagehide", onPageHide);
+    return () => {
+      window.removeEventListener("pagehide", onPageHide);
+      calls.leave();
+    };
+  }, [calls]);
 
   useEffect(() => {
     if (state.kind === "open") {
