@@ -39,7 +39,7 @@ final class BaselineFleet implements Fleet {
         this.streams = streams;
         this.newReceiver = newReceiver;
         this.receivers = receivers;
-        this.relay = new UdpBaselineRelay(2);
+        this.relay = new UdpBaselineRelay(1);
         this.relayAddress = relay.address();
         for (int i = 0; i < RECEIVE_THREADS; i++) {
             Selector selector = Selector.open();

@@ -5,7 +5,9 @@ import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
@@ -37,6 +39,27 @@ final class CpuClock {
         } catch (Exception e) {
             return Double.NaN;
         }
+    }
+
+    /**
+     * UDP datagrams this host's kernel dropped because a socket's receive buffer was full (RcvbufErrors in
+     * /proc/net/snmp), or -1: where loopback loss happens when a reader falls behind.
+     */
+    static long udpReceiveBufferErrors() {
+        try {
+            List<String> lines = Files.readAllLines(Path.of("/proc/net/snmp"));
+            for (int i = 0; i + 1 < lines.size(); i++) {
+                if (lines.get(i).startsWith("Udp:") && lines.get(i + 1).startsWith("Udp:")) {
+                    List<String> names = Arrays.asList(lines.get(i).split("\\s+"));
+                    String[] values = lines.get(i + 1).split("\\s+");
+                    int at = names.indexOf("RcvbufErrors");
+                    return at < 0 ? -1 : Long.parseLong(values[at]);
+                }
+            }
+        } catch (Exception e) {
+            // not Linux
+        }
+        return -1;
     }
 
     /** CPU seconds of this JVM's threads whose names match, including threads that have ended since. */

@@ -14,12 +14,12 @@ import java.util.Map;
  * The load generator's settings, parsed from the command line. A scenario sets the shape; options given
  * explicitly override it. Every value is bounded, so a run always ends by itself.
  */
-record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, String embedded, List<String> serverJvmOptions,
-                   String token, String api, int conferences, int publishers, int subscribers, long audioBitrate,
-                   int audioPtimeMs, long videoBitrate, int packetSize, int durationSeconds, int rampUpSeconds,
-                   int warmUpSeconds, long seed, boolean baseline, boolean findCapacity, double lossThresholdPercent,
-                   int stepSeconds, double stepFactor, int maxSteps, double startMultiplier, Path out,
-                   boolean progress) {
+record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, String embedded,
+                   List<String> serverJvmOptions, String token, String api, int conferences, int publishers,
+                   int subscribers, long audioBitrate, int audioPtimeMs, long videoBitrate, int packetSize,
+                   int durationSeconds, int rampUpSeconds, int warmUpSeconds, long seed, boolean baseline,
+                   boolean findCapacity, double lossThresholdPercent, int stepSeconds, double stepFactor,
+                   int maxSteps, double startMultiplier, Path out, boolean progress) {
 
     static final int MAX_CONFERENCES = 100;
     static final int MAX_ENDPOINTS = 1000;

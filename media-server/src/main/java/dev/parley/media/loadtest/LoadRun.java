@@ -36,7 +36,7 @@ final class LoadRun {
     }
 
     /** Counters at a window boundary. */
-    private record Mark(long nanos, ServerSnapshot server, double clientCpu, long sent) {
+    private record Mark(long nanos, ServerSnapshot server, double clientCpu, long sent, long udpErrors) {
     }
 
     private final LoadOptions options;
@@ -232,7 +232,8 @@ final class LoadRun {
     }
 
     private Mark mark() {
-        return new Mark(System.nanoTime(), fleet.serverSnapshot(), fleet.clientCpuSeconds(), sender.sent());
+        return new Mark(System.nanoTime(), fleet.serverSnapshot(), fleet.clientCpuSeconds(), sender.sent(),
+                CpuClock.udpReceiveBufferErrors());
     }
 
     private void tickUntil(long deadline) {
@@ -298,7 +299,8 @@ final class LoadRun {
         lastLatency = latency;
         boolean console = System.console() != null;
         if (progress != null && (console || samples.size() % 5 == 0)) {
-            progress.print(String.format(Locale.ROOT, (console ? "\r" : "") + "[%s] %-9s %5.0f s  sent %,8.0f pkt/s  received %,9.0f pkt/s"
+            progress.print(String.format(Locale.ROOT, (console ? "\r" : "")
+                            + "[%s] %-9s %5.0f s  sent %,8.0f pkt/s  received %,9.0f pkt/s"
                             + "  loss %6s  latency p50 %6s p99 %6s ms  CPU server %5s client %5s   ",
                     fleet.name(), stage, s.t(), s.sentPps(), s.receivedPps(), Report.number(s.lossPercent(), 2) + "%",
                     Report.number(s.latencyP50Ms(), 2), Report.number(s.latencyP99Ms(), 2),
@@ -384,7 +386,8 @@ final class LoadRun {
                 latency.max / 1000.0, latency.mean() / 1000, percent(serverCpu, wall), percent(clientCpu, wall),
                 serverCpu * 1e6 / forwarded, clientCpu * 1e6 / (sent + received), drops,
                 (b.gcPauseSeconds() - a.gcPauseSeconds()) * 1000, b.gcPauses() - a.gcPauses(),
-                Math.max(a.heapBytes(), b.heapBytes()) / 1e6, skipped, failed);
+                Math.max(a.heapBytes(), b.heapBytes()) / 1e6, skipped, failed,
+                start.udpErrors() < 0 ? -1 : end.udpErrors() - start.udpErrors());
     }
 
     private Phase result() {

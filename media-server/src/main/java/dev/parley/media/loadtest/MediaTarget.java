@@ -47,7 +47,8 @@ final class MediaTarget {
     static void checkLoopback(URI target, boolean allowRemote) {
         String scheme = target.getScheme();
         if (scheme == null || !(scheme.equals("http") || scheme.equals("https")) || target.getHost() == null) {
-            throw new IllegalArgumentException("--target must be an http(s) URL with a host, e.g. http://127.0.0.1:8081");
+            throw new IllegalArgumentException("--target must be an http(s) URL with a host, e.g. "
+                    + "http://127.0.0.1:8081");
         }
         if (allowRemote) {
             return;

@@ -109,9 +109,10 @@ final class Report {
             out.println("  " + p.name() + ": " + p.target() + (p.note().isEmpty() ? "" : " (" + p.note() + ")"));
         }
         out.println();
-        String format = "%-9s %4s %6s %11s %11s %11s %8s %5s %6s %7s %8s %8s %8s %8s %8s %9s%n";
+        String format = "%-9s %4s %6s %11s %11s %11s %8s %5s %6s %7s %8s %8s %8s %8s %8s %9s %8s%n";
         out.printf(Locale.ROOT, format, "phase", "win", "rate x", "sent pkt/s", "recv pkt/s", "fwd pkt/s", "loss %",
-                "dup", "reord", "jitter", "p50 ms", "p99 ms", "max ms", "srv CPU", "µs/fwd", "client CPU");
+                "dup", "reord", "jitter", "p50 ms", "p99 ms", "max ms", "srv CPU", "µs/fwd", "client CPU",
+                "rcvbuf");
         for (Phase p : phases) {
             for (Window w : p.windows()) {
                 out.printf(Locale.ROOT, format, p.name(), w.index(), number(w.multiplier(), 2), number(w.sentPps(), 0),
@@ -119,7 +120,7 @@ final class Report {
                         w.duplicates(), w.reordered(), number(w.jitterMs(), 2), number(w.latencyP50Ms(), 2),
                         number(w.latencyP99Ms(), 2), number(w.latencyMaxMs(), 1),
                         number(w.serverCpuPercent(), 0) + "%", number(w.serverCpuMicrosPerForwarded(), 2),
-                        number(w.clientCpuPercent(), 0) + "%");
+                        number(w.clientCpuPercent(), 0) + "%", w.hostUdpReceiveBufferErrors());
             }
             if (p.lastGoodWindow() != null) {
                 Window good = p.window(p.lastGoodWindow());
@@ -190,7 +191,7 @@ final class Report {
         "received_pps", "server_in_pps", "server_out_pps", "jitter_ms", "latency_p50_ms", "latency_p90_ms",
         "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "latency_mean_ms", "server_cpu_percent",
         "client_cpu_percent", "server_cpu_us_per_forwarded", "client_cpu_us_per_packet", "server_gc_pause_ms",
-        "server_heap_max_mb", "sender_skipped", "send_failures"};
+        "server_heap_max_mb", "sender_skipped", "send_failures", "host_udp_receive_buffer_errors"};
 
     String windowsCsv() {
         StringBuilder csv = new StringBuilder(String.join(",", WINDOW_COLUMNS)).append('\n');
@@ -202,7 +203,7 @@ final class Report {
                         w.latencyP50Ms(), w.latencyP90Ms(), w.latencyP99Ms(), w.latencyP999Ms(), w.latencyMaxMs(),
                         w.latencyMeanMs(), w.serverCpuPercent(), w.clientCpuPercent(),
                         w.serverCpuMicrosPerForwarded(), w.clientCpuMicrosPerPacket(), w.serverGcPauseMs(),
-                        w.serverHeapMaxMb(), w.senderSkipped(), w.sendFailures());
+                        w.serverHeapMaxMb(), w.senderSkipped(), w.sendFailures(), w.hostUdpReceiveBufferErrors());
             }
         }
         return csv.toString();
@@ -246,7 +247,8 @@ final class Report {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>Parley load test</title>\n")
                 .append("<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}"
-                        + "table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 7px;"
+                        + "table{border-collapse:collapse;margin:8px 0 16px}"
+                        + "td,th{border:1px solid #ccc;padding:3px 7px;"
                         + "text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
                         + "h2{margin-top:28px}.muted{color:#666}svg{display:block;margin:8px 0 18px}</style>\n")
                 .append("</head><body>\n<h1>Parley load test</h1>\n<p>").append(escape(shape())).append("</p>\n")
@@ -261,7 +263,7 @@ final class Report {
         for (String c : new String[] {"phase", "window", "rate ×", "seconds", "sent pkt/s", "received pkt/s",
             "forwarded pkt/s (server)", "expected", "received", "lost", "loss %", "duplicates", "reordered",
             "jitter ms", "p50 ms", "p90 ms", "p99 ms", "max ms", "server CPU %", "server µs/forwarded pkt",
-            "client CPU %", "server GC pause ms"}) {
+            "client CPU %", "server GC pause ms", "host UDP receive-buffer drops"}) {
             h.append("<th>").append(escape(c)).append("</th>");
         }
         h.append("</tr>\n");
@@ -276,7 +278,8 @@ final class Report {
                     Long.toString(w.reordered()), number(w.jitterMs(), 3), number(w.latencyP50Ms(), 3),
                     number(w.latencyP90Ms(), 3), number(w.latencyP99Ms(), 3), number(w.latencyMaxMs(), 2),
                     number(w.serverCpuPercent(), 1), number(w.serverCpuMicrosPerForwarded(), 2),
-                    number(w.clientCpuPercent(), 1), number(w.serverGcPauseMs(), 1)}) {
+                    number(w.clientCpuPercent(), 1), number(w.serverGcPauseMs(), 1),
+                    Long.toString(w.hostUdpReceiveBufferErrors())}) {
                     h.append("<td>").append(escape(v)).append("</td>");
                 }
                 h.append("</tr>\n");
@@ -342,14 +345,16 @@ final class Report {
         maxY = niceCeiling(maxY);
         StringBuilder svg = new StringBuilder();
         svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                + "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">", width, height, width, height, escape(title)));
+                + "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"%s\">", width, height, width, height,
+                escape(title)));
         svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\" font-size=\"14\" font-weight=\"bold\">%s</text>",
                 left, escape(title)));
         int plotW = width - left - right;
         int plotH = height - top - bottom;
         for (int i = 0; i <= 4; i++) {
             double y = top + plotH - plotH * i / 4.0;
-            svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>"
+            svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+                    + "stroke=\"#e5e5e5\"/>"
                     + "<text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%s</text>", left,
                     width - right, y, y, left - 6, y + 4, escape(number(maxY * i / 4, maxY >= 20 ? 0 : 2))));
             double x = left + plotW * i / 4.0;

@@ -26,10 +26,10 @@ final class Results {
                   double latencyMaxMs, double latencyMeanMs, double serverCpuPercent, double clientCpuPercent,
                   double serverCpuMicrosPerForwarded, double clientCpuMicrosPerPacket, Map<String, Long> serverDrops,
                   double serverGcPauseMs, double serverGcPauses, double serverHeapMaxMb, long senderSkipped,
-                  long sendFailures) {
+                  long sendFailures, long hostUdpReceiveBufferErrors) {
     }
 
-    /** One phase: the relay it measured, its windows and samples; for capacity runs, the last window under the loss threshold. */
+    /** One phase: the relay it measured, its windows and samples; for capacity runs, the last good window. */
     record Phase(String name, String target, List<Window> windows, List<Sample> samples, Integer lastGoodWindow,
                  boolean interrupted, String note) {
         Window window(int index) {

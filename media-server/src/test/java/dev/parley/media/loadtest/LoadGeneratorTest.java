@@ -53,7 +53,7 @@ class LoadGeneratorTest {
             Window w = phase.windows().get(0);
             assertEquals(8, w.streams(), "2 conferences x 2 publishers x (audio + video)");
             assertTrue(w.sent() > 0, name + " sent packets");
-            assertEquals(w.sent() * 2, w.expected(), "each stream has two receivers (a subscriber, the other publisher)");
+            assertEquals(w.sent() * 2, w.expected(), "two receivers per stream: a subscriber, the other publisher");
             assertEquals(w.expected(), w.received() + w.lost(), name + ": every packet is received or lost");
             assertTrue(w.lost() >= 0 && w.received() > w.expected() / 2, name + " delivers: " + w);
             assertTrue(w.latencyP50Ms() > 0 && w.latencyP99Ms() >= w.latencyP50Ms(), name + " measures latency");
