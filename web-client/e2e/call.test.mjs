@@ -174,6 +174,9 @@ describe("calls", () => {
       bruno.page.locator(`.tile[data-kind=camera]:not(.tile-self) video`).evaluate((v) => v.videoWidth > 0 && v.readyState >= 2),
     );
 
+    // The fake microphone beeps: Bruno sees Ana's tile light up while it sounds.
+    await bruno.page.locator(".tile[data-kind=camera]:not(.tile-self)[data-speaking]").waitFor({ timeout: 15_000 });
+
     // Muting shows on the other side.
     await ana.page.getByRole("button", { name: "Mute microphone" }).click();
     await bruno.page.locator('.tile:not(.tile-self) [aria-label="Microphone off"]').waitFor();
