@@ -5,7 +5,7 @@
 // own counters confirm the media went through it.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { httpGetInNamespace, startParleyStack, waitFor } from "./harness.mjs";
+import { httpGetInNamespace, launchBrowser, newUserContext, startParleyStack, waitFor } from "./harness.mjs";
 
 const password = "correct horse battery";
 
@@ -316,5 +316,38 @@ describe("calls", () => {
     await fay.page.locator('[data-action="leave-call"]').click();
     assertNoConsoleErrors(fay);
     await fay.context.close();
+  });
+
+  it("without a camera, the call offers microphone only, and the others hear them on a tile without video", async () => {
+    // A second browser whose fake devices include no camera.
+    const cameraless = await launchBrowser(stack.namespace, stack.teardown, { args: ["--use-fake-device-for-media-stream=device-count=0"] });
+    const gil = await newUserContext(cameraless, stack.baseUrl);
+    const hana = await stack.newUserContext();
+    await recordPeerConnections(hana.context);
+    await signUp(gil, "Gil Prado", "gil");
+    await signUp(hana, "Hana Dias", "hana");
+    await createMeeting(hana.page, "No camera");
+    await addMember(hana.page, "gil");
+    await joinCall(hana.page);
+    await openMeeting(gil.page, "No camera");
+
+    await gil.page.locator('[data-action="join-call"]').click();
+    const problem = gil.page.locator('[data-call-problem="missing"]');
+    await problem.waitFor();
+    assert.match(await problem.innerText(), /^No camera was found on this device\./);
+    await gil.page.getByRole("button", { name: "Join with microphone only" }).click();
+    await gil.page.locator('.call-stage[data-call-phase="connected"]').waitFor({ timeout: 30_000 });
+    assert.equal(await gil.page.getByRole("button", { name: "Turn camera off" }).count(), 0, "no camera control");
+    await waitFor("Hana to receive Gil's audio", async () =>
+      (await inbound(hana.page)).some((r) => r.kind === "audio" && r.packetsReceived > 0),
+    );
+    const gilTile = hana.page.locator(".tile[data-kind=camera]:not(.tile-self)");
+    await gilTile.waitFor();
+    assert.equal(await gilTile.locator(".tile-avatar").count(), 1, "an avatar instead of video");
+    await gil.page.locator('[data-action="leave-call"]').click();
+    await hana.page.locator('[data-action="leave-call"]').click();
+    assertNoConsoleErrors(gil, hana);
+    await gil.context.close();
+    await hana.context.close();
   });
 });

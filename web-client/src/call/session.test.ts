@@ -239,6 +239,7 @@ describe("CallSession", () => {
     });
     await session.start();
     expect(session.getSnapshot()).toMatchObject({ phase: "media-problem", problem: { kind: "denied", audioAvailable: true } });
+    expect(session.getSnapshot().problem?.message).toMatch(/isn't allowed to use your camera\./);
     // The join went out while the devices were starting: the place it gets is given back.
     session.handle(joined());
     expect(types()).toEqual(["call.join", "call.leave"]);
@@ -256,7 +257,11 @@ describe("CallSession", () => {
     const missing = Object.assign(new Error("none"), { name: "NotFoundError" });
     const { session, peers, sent } = setup({ userMedia: async () => Promise.reject(missing) });
     await session.start();
-    expect(session.getSnapshot().problem).toMatchObject({ kind: "missing", audioAvailable: false });
+    expect(session.getSnapshot().problem).toMatchObject({
+      kind: "missing",
+      audioAvailable: false,
+      message: "No camera or microphone was found on this device.",
+    });
     session.handle(joined());
     session.continueWith("receive-only");
     await flush();

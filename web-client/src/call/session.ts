@@ -243,7 +243,8 @@ export class CallSession {
         audioAvailable = false;
       }
     }
-    const what = mode === "full" ? "camera and microphone" : "microphone";
+    // Name only what failed: when the microphone alone works, the camera is the problem.
+    const what = mode !== "full" ? "microphone" : audioAvailable ? "camera" : "camera or microphone";
     const message =
       kind === "denied"
         ? `Parley isn't allowed to use your ${what}. Allow it in the browser's site settings, or join without it.`
