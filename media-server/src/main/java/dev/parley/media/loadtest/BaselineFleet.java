@@ -121,7 +121,6 @@ final class BaselineFleet implements Fleet {
     private DatagramChannel open() throws IOException {
         DatagramChannel channel = DatagramChannel.open();
         channel.bind(new InetSocketAddress("127.0.0.1", 0));
-        channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 1 << 20);
         channel.connect(relayAddress);
         channel.configureBlocking(false);
         channels.add(channel);

@@ -13,6 +13,11 @@ interface Fleet extends AutoCloseable {
     /** The relay's counters now; CPU seconds are NaN where they cannot be known. */
     ServerSnapshot serverSnapshot();
 
+    /** Packets the load generator's own transports dropped so far, by reason (SRTP failures, replays, ...). */
+    default java.util.Map<String, Long> clientDrops() {
+        return java.util.Map.of();
+    }
+
     /** CPU seconds the load generator's own work has used so far. */
     double clientCpuSeconds();
 

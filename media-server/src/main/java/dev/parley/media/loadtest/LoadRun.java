@@ -36,7 +36,8 @@ final class LoadRun {
     }
 
     /** Counters at a window boundary. */
-    private record Mark(long nanos, ServerSnapshot server, double clientCpu, long sent, long udpErrors) {
+    private record Mark(long nanos, ServerSnapshot server, double clientCpu, long sent, long udpErrors,
+                        Map<String, Long> clientDrops) {
     }
 
     private final LoadOptions options;
@@ -233,7 +234,7 @@ final class LoadRun {
 
     private Mark mark() {
         return new Mark(System.nanoTime(), fleet.serverSnapshot(), fleet.clientCpuSeconds(), sender.sent(),
-                CpuClock.udpReceiveBufferErrors());
+                CpuClock.udpReceiveBufferErrors(), fleet.clientDrops());
     }
 
     private void tickUntil(long deadline) {
@@ -374,6 +375,13 @@ final class LoadRun {
                 drops.put(e.getKey(), d);
             }
         }
+        Map<String, Long> clientDrops = new LinkedHashMap<>();
+        for (Map.Entry<String, Long> e : end.clientDrops().entrySet()) {
+            long d = e.getValue() - start.clientDrops().getOrDefault(e.getKey(), 0L);
+            if (d != 0) {
+                clientDrops.put(e.getKey(), d);
+            }
+        }
         double serverCpu = b.cpuSeconds() - a.cpuSeconds();
         double clientCpu = end.clientCpu() - start.clientCpu();
         double forwarded = b.packetsOut() - a.packetsOut();
@@ -387,7 +395,7 @@ final class LoadRun {
                 serverCpu * 1e6 / forwarded, clientCpu * 1e6 / (sent + received), drops,
                 (b.gcPauseSeconds() - a.gcPauseSeconds()) * 1000, b.gcPauses() - a.gcPauses(),
                 Math.max(a.heapBytes(), b.heapBytes()) / 1e6, skipped, failed,
-                start.udpErrors() < 0 ? -1 : end.udpErrors() - start.udpErrors());
+                start.udpErrors() < 0 ? -1 : end.udpErrors() - start.udpErrors(), clientDrops);
     }
 
     private Phase result() {

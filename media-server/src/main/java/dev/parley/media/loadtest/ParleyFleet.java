@@ -3,13 +3,17 @@ package dev.parley.media.loadtest;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Cidr;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
+import dev.parley.media.metrics.DropReason;
 import dev.parley.media.sdp.MediaKind;
+import dev.parley.media.srtp.SrtpCiphers;
 import dev.parley.media.srtp.SrtpProfile;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
@@ -45,6 +49,8 @@ final class ParleyFleet implements Fleet {
         this.receivers = receivers;
         this.runId = runId;
         this.bind = InetAddress.getLoopbackAddress();
+        // As the server does: native OpenSSL SRTP, not jitsi-srtp's pick among Java providers (slower, allocating).
+        SrtpCiphers.preferNative();
         this.allowed = options.allowRemoteTarget() ? new AllowedNetworks(List.of())
                 : new AllowedNetworks(List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128")));
     }
@@ -180,6 +186,19 @@ final class ParleyFleet implements Fleet {
             snapshot = snapshot.withCpuSeconds(embedded.cpuSeconds());
         }
         return snapshot;
+    }
+
+    @Override
+    public Map<String, Long> clientDrops() {
+        Map<String, Long> drops = new LinkedHashMap<>();
+        for (ClientEndpoint client : clients) {
+            for (Map.Entry<DropReason, Long> e : client.counters().dropsByReason().entrySet()) {
+                if (e.getValue() > 0) {
+                    drops.merge(e.getKey().metricName(), e.getValue(), Long::sum);
+                }
+            }
+        }
+        return drops;
     }
 
     @Override

@@ -121,6 +121,9 @@ final class Report {
                         number(w.latencyP99Ms(), 2), number(w.latencyMaxMs(), 1),
                         number(w.serverCpuPercent(), 0) + "%", number(w.serverCpuMicrosPerForwarded(), 2),
                         number(w.clientCpuPercent(), 0) + "%", w.hostUdpReceiveBufferErrors());
+                if (!w.serverDrops().isEmpty() || !w.clientDrops().isEmpty()) {
+                    out.println("          drops: server " + w.serverDrops() + ", load generator " + w.clientDrops());
+                }
             }
             if (p.lastGoodWindow() != null) {
                 Window good = p.window(p.lastGoodWindow());
@@ -263,7 +266,8 @@ final class Report {
         for (String c : new String[] {"phase", "window", "rate ×", "seconds", "sent pkt/s", "received pkt/s",
             "forwarded pkt/s (server)", "expected", "received", "lost", "loss %", "duplicates", "reordered",
             "jitter ms", "p50 ms", "p90 ms", "p99 ms", "max ms", "server CPU %", "server µs/forwarded pkt",
-            "client CPU %", "server GC pause ms", "host UDP receive-buffer drops"}) {
+            "client CPU %", "server GC pause ms", "host UDP receive-buffer drops", "server drops",
+            "load generator drops"}) {
             h.append("<th>").append(escape(c)).append("</th>");
         }
         h.append("</tr>\n");
@@ -279,7 +283,8 @@ final class Report {
                     number(w.latencyP90Ms(), 3), number(w.latencyP99Ms(), 3), number(w.latencyMaxMs(), 2),
                     number(w.serverCpuPercent(), 1), number(w.serverCpuMicrosPerForwarded(), 2),
                     number(w.clientCpuPercent(), 1), number(w.serverGcPauseMs(), 1),
-                    Long.toString(w.hostUdpReceiveBufferErrors())}) {
+                    Long.toString(w.hostUdpReceiveBufferErrors()), String.valueOf(w.serverDrops()),
+                    String.valueOf(w.clientDrops())}) {
                     h.append("<td>").append(escape(v)).append("</td>");
                 }
                 h.append("</tr>\n");

@@ -26,7 +26,7 @@ final class Results {
                   double latencyMaxMs, double latencyMeanMs, double serverCpuPercent, double clientCpuPercent,
                   double serverCpuMicrosPerForwarded, double clientCpuMicrosPerPacket, Map<String, Long> serverDrops,
                   double serverGcPauseMs, double serverGcPauses, double serverHeapMaxMb, long senderSkipped,
-                  long sendFailures, long hostUdpReceiveBufferErrors) {
+                  long sendFailures, long hostUdpReceiveBufferErrors, Map<String, Long> clientDrops) {
     }
 
     /** One phase: the relay it measured, its windows and samples; for capacity runs, the last good window. */

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -12,8 +11,9 @@ import java.util.function.IntSupplier;
 
 /**
  * Exposes the media counters in Prometheus text format through Micrometer, with the process's CPU time
- * ({@code process_cpu_time_ns_total}), GC pauses ({@code jvm_gc_pause_seconds}), heap ({@code jvm_memory_used_bytes})
- * and threads, which explain load-test results.
+ * ({@code process_cpu_time_ns_total}), GC pauses ({@code jvm_gc_pause_seconds}) and heap
+ * ({@code jvm_memory_used_bytes}), which explain load-test results. No per-state thread gauges: each scrape would
+ * read every thread's state.
  */
 public final class PrometheusMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -37,7 +37,6 @@ public final class PrometheusMetrics {
         Gauge.builder("parley.media.endpoints", endpoints, s -> s.getAsInt()).register(registry);
         new ProcessorMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
         gcMetrics.bindTo(registry);
     }
 
