@@ -65,6 +65,7 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+const loadBefore = os.loadavg();
 const stack = await startParleyStack({
   parleyEnv: {
     PARLEY_CALLS_ENABLED: "true",
@@ -122,6 +123,7 @@ try {
   console.log(`join → first decoded remote frame, ${results.length} joins after 1 warm-up, loopback`);
   console.log(`p50 ${fmt(percentile(sorted, 50))}  p90 ${fmt(percentile(sorted, 90))}  max ${fmt(sorted[sorted.length - 1])}  min ${fmt(sorted[0])}`);
   console.log(`all: ${results.map((v) => Math.round(v)).join(", ")}`);
+  console.log(`load average before/after: ${loadBefore.map((v) => v.toFixed(1)).join(" ")} / ${os.loadavg().map((v) => v.toFixed(1)).join(" ")}`);
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${chromium}, node ${process.version}`);
 } finally {
   await stack.close();

@@ -57,11 +57,14 @@ export interface ApiClient {
   users(): Promise<User[]>;
 }
 
-export function createApiClient(options: ApiClientOptions): ApiClient {
+/** One JSON request to the gateway; failures become an ApiError with the server's code. */
+export type ApiRequest = <T>(method: string, path: string, body?: unknown, authenticated?: boolean) => Promise<T>;
+
+export function createApiRequest(options: ApiClientOptions): ApiRequest {
   const baseUrl = options.baseUrl ?? "";
   const doFetch: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
 
-  async function request<T>(method: string, path: string, body?: unknown, authenticated = true): Promise<T> {
+  return async function request<T>(method: string, path: string, body?: unknown, authenticated = true): Promise<T> {
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const token = options.token();
@@ -81,8 +84,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const json = parseJson(text);
     if (!response.ok) throw errorFrom(response.status, json);
     return json as T;
-  }
+  };
+}
 
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const request = createApiRequest(options);
   return {
     authConfig: () => request<AuthConfig>("GET", "/api/auth/config", undefined, false),
     register: (username, password, displayName) =>

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { type ReactNode, useEffect, useRef, useState } from "react";
 import type { User } from "../api/client";
 import { Avatar } from "../ui/Avatar";
 import { CameraIcon, MicIcon, PhoneIcon, ScreenIcon } from "../ui/icons";
@@ -107,28 +107,22 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
       )}
       <div className="call-controls" role="toolbar" aria-label="Call controls">
         {session.hasMicrophone && (
-          <button
-            className={`control${snapshot.audioMuted ? " control-off" : ""}`}
-            type="button"
-            aria-pressed={snapshot.audioMuted}
-            aria-label={snapshot.audioMuted ? "Unmute microphone" : "Mute microphone"}
-            title={snapshot.audioMuted ? "Unmute microphone" : "Mute microphone"}
+          <ToggleControl
+            off={snapshot.audioMuted}
+            label={snapshot.audioMuted ? "Unmute microphone" : "Mute microphone"}
             onClick={() => session.setAudioMuted(!snapshot.audioMuted)}
           >
             <MicIcon off={snapshot.audioMuted} />
-          </button>
+          </ToggleControl>
         )}
         {session.hasCamera && (
-          <button
-            className={`control${snapshot.videoMuted ? " control-off" : ""}`}
-            type="button"
-            aria-pressed={snapshot.videoMuted}
-            aria-label={snapshot.videoMuted ? "Turn camera on" : "Turn camera off"}
-            title={snapshot.videoMuted ? "Turn camera on" : "Turn camera off"}
+          <ToggleControl
+            off={snapshot.videoMuted}
+            label={snapshot.videoMuted ? "Turn camera on" : "Turn camera off"}
             onClick={() => session.setVideoMuted(!snapshot.videoMuted)}
           >
             <CameraIcon off={snapshot.videoMuted} />
-          </button>
+          </ToggleControl>
         )}
         {joined && typeof navigator !== "undefined" && navigator.mediaDevices && "getDisplayMedia" in navigator.mediaDevices && (
           <button
@@ -152,6 +146,15 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
         </button>
       </div>
     </section>
+  );
+}
+
+/** A round call control that is pressed while its device is off. */
+function ToggleControl({ off, label, onClick, children }: { off: boolean; label: string; onClick: () => void; children: ReactNode }) {
+  return (
+    <button className={`control${off ? " control-off" : ""}`} type="button" aria-pressed={off} aria-label={label} title={label} onClick={onClick}>
+      {children}
+    </button>
   );
 }
 

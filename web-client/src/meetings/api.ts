@@ -1,6 +1,6 @@
 // REST routes for meetings, invites, chat history and calls (docs/protocol.md), on the same error
 // convention as the sign-in API: every failure is an ApiError carrying the server's code.
-import { ApiError, type User } from "../api/client";
+import { type ApiClientOptions, type User, createApiRequest } from "../api/client";
 import { type CallState, type ChatMessage, parseCallState, parseChatMessage } from "../ws/messages";
 
 export interface Meeting {
@@ -44,45 +44,8 @@ export interface MeetingsApi {
   call(meetingId: string): Promise<CallState>;
 }
 
-type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
-
-export function createMeetingsApi(options: { token: () => string | null; fetch?: Fetch; baseUrl?: string }): MeetingsApi {
-  const doFetch: Fetch = options.fetch ?? ((input, init) => fetch(input, init));
-  const baseUrl = options.baseUrl ?? "";
-
-  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    const token = options.token();
-    if (token) headers.Authorization = `Bearer ${token}`;
-    let response: Response;
-    try {
-      response = await doFetch(baseUrl + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch {
-      throw new ApiError(0, "network", "Parley can't be reached right now. Check your connection and try again.");
-    }
-    if (response.status === 204) return undefined as T;
-    let json: unknown;
-    try {
-      json = JSON.parse(await response.text());
-    } catch {
-      json = undefined;
-    }
-    if (!response.ok) {
-      const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      throw new ApiError(
-        response.status,
-        typeof error?.code === "string" ? error.code : `http.${response.status}`,
-        typeof error?.message === "string" && error.message ? error.message : `The request failed (HTTP ${response.status}).`,
-      );
-    }
-    return json as T;
-  }
-
+export function createMeetingsApi(options: ApiClientOptions): MeetingsApi {
+  const request = createApiRequest(options);
   const id = encodeURIComponent;
   const meeting = async (p: Promise<unknown>) => toMeeting(await p);
 

@@ -31,4 +31,43 @@ describe("parseServerMessage", () => {
     expect(parseServerMessage('{"type":"presence","userId":"u","status":"asleep"}')).toBeNull();
     expect(parseServerMessage('{"type":"something.new"}')).toBeNull();
   });
+
+  it("reads chat, meeting and call messages", () => {
+    const message = { messageId: "1-0", senderId: "u1", senderName: "Ann", text: "hi", sentAt: 1, clientMsgId: "c-1", system: false };
+    expect(parseServerMessage(JSON.stringify({ type: "chat.message", meetingId: "m", message }))).toEqual({
+      type: "chat.message",
+      meetingId: "m",
+      message,
+    });
+    expect(parseServerMessage('{"type":"error","code":"meeting.archived","message":"m","ref":"c-1"}')).toMatchObject({ ref: "c-1" });
+    expect(parseServerMessage('{"type":"meeting.removed","meetingId":"m"}')).toEqual({ type: "meeting.removed", meetingId: "m" });
+    expect(parseServerMessage('{"type":"call.subscribe.offer","meetingId":"m","sdp":"v=0","version":3}')).toEqual({
+      type: "call.subscribe.offer",
+      meetingId: "m",
+      sdp: "v=0",
+      version: 3,
+    });
+    const state = {
+      type: "call.state",
+      meetingId: "m",
+      active: true,
+      startedAt: 5,
+      participants: [
+        {
+          userId: "u1",
+          displayName: "Ann",
+          endpointId: "e1",
+          audioMuted: true,
+          videoMuted: false,
+          screenSharing: false,
+          tracks: [{ trackId: "t", kind: "video", streamId: "s", mediaStreamTrackId: "x" }, { kind: "data", streamId: "s" }],
+        },
+      ],
+    };
+    expect(parseServerMessage(JSON.stringify(state))).toEqual({
+      ...state,
+      participants: [{ ...state.participants[0], tracks: [state.participants[0].tracks[0]] }],
+    });
+    expect(parseServerMessage('{"type":"call.subscribe.offer","meetingId":"m","sdp":"v=0"}')).toBeNull();
+  });
 });
