@@ -221,6 +221,16 @@ export async function cutNetwork(ns) {
   return { restore: () => ns.exec("nft", ["delete", "table", "inet", "parley_outage"]) };
 }
 
+/**
+ * Gives the site's router a new WAN address, as when a home router gets a new address or a laptop moves to another
+ * network: the kernel forgets the NAT's mappings, so every flow continues from a new public address and port.
+ */
+export async function changeWanAddress(site, newAddress) {
+  await site.router.exec("ip", ["addr", "del", `${site.wanAddress}/24`, "dev", "wan"]);
+  await site.router.exec("ip", ["addr", "add", `${newAddress}/24`, "dev", "wan"]);
+  site.wanAddress = newAddress;
+}
+
 // ------------------------------------------------------------------------------------------------------------
 // coturn
 

@@ -5,7 +5,10 @@
 //  2. In a Parley call through the media server they decode each other's video, on a direct (non-relayed) path.
 //  3. The firewalled browser joins through coturn over TCP 443 (relayed to the media server over UDP), and the
 //     others decode its video.
-//  4. One NATed browser loses its network for 10 s mid-call; the call recovers without a page reload.
+//  4. One NATed browser loses its network for 10 s mid-call; the call recovers without a page reload (ICE's own
+//     consent checks bring it back).
+//  5. Another's NAT gets a new public address during a short outage (a router's new address, a move to another
+//     network): the old connections cannot recover, so the page re-joins the call by itself, still without a reload.
 // Needs root, nftables, coturn, Chromium, redis and the built server jar; otherwise the tests are skipped with
 // the reason. Every namespace (with its veths, bridge and nft tables) is deleted at the end, also on failure.
 import assert from "node:assert/strict";
@@ -18,6 +21,7 @@ import {
   TURN_ADDRESS,
   TURN_PORT,
   TURN_TLS_PORT,
+  changeWanAddress,
   createSite,
   cutNetwork,
   namespacesOfThisRun,
@@ -206,6 +210,29 @@ describe("calls across symmetric NATs and a UDP-blocking firewall", { skip: unav
     console.log(
       `# outage ${OUTAGE_MS} ms: Bea decodes Ana again ${bRecovered} ms after the network returned; ` +
         `Ana re-joined ${after.rejoins - before.rejoins} time(s); Ana's events: ${after.events.filter((e) => !e.includes(" candidate ")).slice(-10).join(" / ")}`,
+    );
+  });
+
+  it("a participant whose network changes (new public address) mid-call recovers without a reload", async () => {
+    const before = await stats(bea);
+    const outage = await cutNetwork(siteB.host);
+    await bea.page.evaluate(() => window.natPage.note("network cut"));
+    try {
+      await changeWanAddress(siteB, "10.77.0.22");
+      await sleep(3_000);
+    } finally {
+      await outage.restore();
+    }
+    await bea.page.evaluate(() => window.natPage.note("network back, new address"));
+    const restoredAt = Date.now();
+    await keepsDecoding(ana, bea.userId, { what: "Ana to decode Bea's video again", timeoutMs: 60_000 });
+    const aRecovered = Date.now() - restoredAt;
+    const after = await keepsDecoding(bea, ana.userId, { what: "Bea to decode Ana's video again", timeoutMs: 30_000 });
+    assert.equal(after.loadId, before.loadId, "Bea's page was not reloaded");
+    console.log(
+      `# new address: Ana decodes Bea again ${aRecovered} ms after the network returned; Bea re-joined ` +
+        `${after.rejoins - before.rejoins} time(s); Bea: publish ${describePath(after.publisher.selected)}; events: ` +
+        `${after.events.filter((e) => !e.includes(" candidate ")).slice(-14).join(" / ")}`,
     );
   });
 });

@@ -106,6 +106,11 @@ async function connect() {
   ws.onclose = (event) => {
     log(`socket closed ${event.code} ${event.reason}`);
     if (state.ws === ws) {
+      // Nothing more will arrive on this socket: fail whatever waits for a reply at once.
+      for (const waiter of state.waiters.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.reject(new Error("the socket closed"));
+      }
       state.ws = null;
       setTimeout(reconnect, 1_000);
     }
@@ -204,9 +209,16 @@ async function joinCall(meetingId, { useTurn = true } = {}) {
 async function startAttempt() {
   state.attemptStartedAt = performance.now();
   state.disconnectedSince = 0;
-  const joined = nextMessage("call.joined", (m) => m.type === "call.joined" && m.meetingId === state.meetingId);
-  send({ type: "call.join", meetingId: state.meetingId });
-  const reply = await joined;
+  let reply = await join();
+  if (reply.resumed) {
+    // The server kept our place from before a dropped socket and expects the old peer connections to carry on;
+    // they are gone, so leave (this time on a live socket) and join afresh.
+    log("joined the kept place; leaving it to start afresh");
+    const left = nextMessage("call.left", (m) => m.type === "call.left" && m.meetingId === state.meetingId);
+    send({ type: "call.leave", meetingId: state.meetingId });
+    await left;
+    reply = await join();
+  }
   state.joins++;
   state.iceServers = state.useTurn ? (reply.iceServers ?? []) : [];
   // Created at once, before any subscribe offer of this attempt can be handled.
@@ -224,6 +236,12 @@ async function startAttempt() {
   const { sdp } = await answer;
   if (state.publisher !== publisher) return;
   await publisher.setRemoteDescription({ type: "answer", sdp });
+}
+
+async function join() {
+  const joined = nextMessage("call.joined", (m) => m.type === "call.joined" && m.meetingId === state.meetingId);
+  send({ type: "call.join", meetingId: state.meetingId });
+  return joined;
 }
 
 async function answerSubscribeOffer(message) {
@@ -248,9 +266,17 @@ async function rejoin(reason) {
   log(`re-joining the call: ${reason}`);
   try {
     closePeerConnections();
-    const left = nextMessage("call.left", (m) => m.type === "call.left" && m.meetingId === state.meetingId, 5_000);
-    send({ type: "call.leave", meetingId: state.meetingId });
-    await left.catch(() => undefined);
+    if (state.ws?.readyState === WebSocket.OPEN) {
+      // call.not_joined: a new socket whose session has not joined yet (the server may still keep our place).
+      const left = nextMessage(
+        "call.left",
+        (m) => (m.type === "call.left" && m.meetingId === state.meetingId) || (m.type === "error" && m.code === "call.not_joined"),
+        5_000,
+      );
+      send({ type: "call.leave", meetingId: state.meetingId });
+      await left.catch(() => undefined);
+    }
+    // Without a socket the attempt waits for the reconnect (the watchdog retries until there is one).
     await startAttempt();
   } catch (error) {
     log(`re-join failed: ${error.message}`);
