@@ -279,7 +279,13 @@ export async function startCoturn(ns, teardown, { secret }) {
     dbFile: path.join(dir, "turndb"),
   });
   await writeFile(confFile, text);
+  // The certificate is self-signed: browsers are told to trust exactly its key (see openNatPage).
+  const { stdout: spki } = await execFileAsync("sh", [
+    "-c",
+    `openssl x509 -in '${certFile}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`,
+  ]);
   const handle = startProcessInNamespace(ns, teardown, { name: "coturn", command: "turnserver", args: ["-c", confFile] });
+  handle.certificateKeyHash = spki.trim();
   await waitFor(
     `coturn to listen on ${TURN_ADDRESS}:${TURN_PORT} and :${TURN_TLS_PORT}`,
     async () => {
@@ -306,7 +312,11 @@ export async function startPublicSide(teardown) {
   const turnSecret = `test-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   const coturn = await startCoturn(turn, teardown, { secret: turnSecret });
   const redis = await startRedis(core, teardown);
-  const turnUris = [`turn:${TURN_ADDRESS}:${TURN_PORT}?transport=udp`, `turn:${TURN_ADDRESS}:${TURN_TLS_PORT}?transport=tcp`];
+  const turnUris = [
+    `turn:${TURN_ADDRESS}:${TURN_PORT}?transport=udp`,
+    `turn:${TURN_ADDRESS}:${TURN_TLS_PORT}?transport=tcp`,
+    `turns:${TURN_ADDRESS}:${TURN_TLS_PORT}?transport=tcp`,
+  ];
   const parley = await startParley(core, teardown, {
     redisUri: redis.uri,
     env: {
@@ -323,11 +333,16 @@ export async function startPublicSide(teardown) {
   return { core, turn, coturn, redis, parley, origin: `http://${CORE_ADDRESS}:${parley.port}`, turnSecret, turnUris };
 }
 
-/** Chromium inside `host`, treating the server's plain-HTTP origin as secure (getUserMedia needs that). */
-export async function openNatPage(host, teardown, origin) {
+/**
+ * Chromium inside `host`, treating the server's plain-HTTP origin as secure (getUserMedia needs that) and trusting
+ * the TURN server's self-signed certificate by its key (`side.coturn.certificateKeyHash`) for TURN over TLS.
+ */
+export async function openNatPage(host, teardown, side) {
+  const origin = side.origin;
   const browser = await launchBrowser(host, teardown, {
     args: [
       `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+      `--ignore-certificate-errors-spki-list=${side.coturn.certificateKeyHash}`,
       // Replaces the harness's rule (Chromium keeps a flag's last value): the public side (server and TURN) is
       // reachable too; TURN over TCP goes through the resolver even for an address.
       `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE 10.77.0.*`,

@@ -4,7 +4,7 @@
 //  1. The two NATed browsers cannot reach each other peer to peer, even with STUN.
 //  2. In a Parley call through the media server they decode each other's video, on a direct (non-relayed) path.
 //  3. The firewalled browser joins through coturn over TCP 443 (relayed to the media server over UDP), and the
-//     others decode its video.
+//     others decode its video; then again through TURN over TLS on 443.
 //  4. One NATed browser loses its network for 10 s mid-call; the call recovers without a page reload (ICE's own
 //     consent checks bring it back).
 //  5. Another's NAT gets a new public address during a short outage (a router's new address, a move to another
@@ -85,8 +85,8 @@ describe("calls across symmetric NATs and a UDP-blocking firewall", { skip: unav
       // TURN over TCP/TLS on 443; the gateway's HTTP port stands in for the HTTPS reverse proxy on 443.
       allowedTcpPorts: [TURN_TLS_PORT, side.parley.port],
     });
-    ana = await openNatPage(siteA.host, teardown, side.origin);
-    bea = await openNatPage(siteB.host, teardown, side.origin);
+    ana = await openNatPage(siteA.host, teardown, side);
+    bea = await openNatPage(siteB.host, teardown, side);
     console.log(`# set-up (namespaces, coturn, redis, server, two browsers): ${Date.now() - started} ms`);
   });
 
@@ -151,12 +151,13 @@ describe("calls across symmetric NATs and a UDP-blocking firewall", { skip: unav
 
   it("a browser behind a firewall that drops UDP joins through coturn over TCP 443", async () => {
     const started = Date.now();
-    cy = await openNatPage(siteC.host, teardown, side.origin);
+    cy = await openNatPage(siteC.host, teardown, side);
     const c = await cy.page.evaluate((p) => window.natPage.register("cyd", "Cyd", p), password);
     cy.userId = c.userId;
     await ana.page.evaluate((id) => window.natPage.addMember(id, "cyd"), meetingId);
     await cy.page.evaluate(() => window.natPage.connect());
-    await cy.page.evaluate((id) => window.natPage.joinCall(id), meetingId);
+    // The plain TURN-over-TCP URI on 443 (turn:…:443?transport=tcp); TLS follows in the next test.
+    await cy.page.evaluate((id) => window.natPage.joinCall(id, { turnScheme: "turn" }), meetingId);
     await keepsDecoding(ana, cy.userId, { what: "Ana to decode Cy's video", timeoutMs: 45_000 }).catch(async (error) => {
       throw new Error(`${error.message}\nCy's stats: ${JSON.stringify(await stats(cy), null, 1)}`);
     });
@@ -173,6 +174,22 @@ describe("calls across symmetric NATs and a UDP-blocking firewall", { skip: unav
     const { stdout } = await siteC.router.exec("nft", ["list", "chain", "inet", "parley_filter", "forward"]);
     const droppedUdp = Number(stdout.match(/meta l4proto udp counter packets (\d+)/)?.[1] ?? 0);
     assert.ok(droppedUdp > 0, `the firewall dropped Cy's UDP:\n${stdout}`);
+  });
+
+  it("the firewalled browser also joins through TURN over TLS on 443", async () => {
+    const started = Date.now();
+    const before = await stats(ana);
+    await cy.page.evaluate(() => window.natPage.leaveCall());
+    await cy.page.evaluate((id) => window.natPage.joinCall(id, { turnScheme: "turns" }), meetingId);
+    const forCy = await keepsDecoding(cy, ana.userId, { what: "Cy to decode Ana's video over TURN/TLS" });
+    await keepsDecoding(ana, cy.userId, { what: "Ana to decode Cy's video sent over TURN/TLS" });
+    console.log(`# Cy over TLS: publish ${describePath(forCy.publisher.selected)} after ${Date.now() - started} ms`);
+    for (const selected of [forCy.publisher.selected, forCy.subscriber.selected]) {
+      assert.equal(selected?.localType, "relay", "Cy's media goes through TURN");
+      assert.equal(selected.relayProtocol, "tls", "Cy reaches TURN over TLS");
+      assert.equal(selected.remoteAddress, `${CORE_ADDRESS}:${MEDIA_UDP_PORT}`, "coturn relays to the media server");
+    }
+    assert.equal((await stats(ana)).loadId, before.loadId);
   });
 
   it("a participant whose network drops for 10 seconds mid-call recovers without a reload", async () => {

@@ -198,11 +198,15 @@ function peerConnection(role) {
   return pc;
 }
 
-/** Joins the meeting's call; `useTurn: false` ignores the TURN servers the gateway offers (direct path only). */
-async function joinCall(meetingId, { useTurn = true } = {}) {
+/**
+ * Joins the meeting's call. `useTurn: false` ignores the TURN servers the gateway offers (direct path only);
+ * `turnScheme: "turns"` keeps only its URIs of that scheme.
+ */
+async function joinCall(meetingId, { useTurn = true, turnScheme = null } = {}) {
   state.meetingId = meetingId;
   state.wantCall = true;
   state.useTurn = useTurn;
+  state.turnScheme = turnScheme;
   await startAttempt();
 }
 
@@ -220,7 +224,12 @@ async function startAttempt() {
     reply = await join();
   }
   state.joins++;
-  state.iceServers = state.useTurn ? (reply.iceServers ?? []) : [];
+  state.iceServers = !state.useTurn
+    ? []
+    : (reply.iceServers ?? []).map((server) => {
+        const urls = [server.urls].flat();
+        return { ...server, urls: state.turnScheme ? urls.filter((u) => u.startsWith(`${state.turnScheme}:`)) : urls };
+      });
   // Created at once, before any subscribe offer of this attempt can be handled.
   state.subscriber = peerConnection("subscribe");
   state.publisher = peerConnection("publish");
