@@ -104,7 +104,7 @@ record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, Strin
               --step-duration S        seconds per capacity step (default 10)
               --step-factor F          rate multiplier from one step to the next (default 1.25)
               --max-steps N            at most N steps (default 20)
-              --start-multiplier M     rate multiplier of the first step (default 1)
+              --start-multiplier M     packet-rate multiplier of the run, or of the first capacity step (default 1)
 
             Output
               --out DIR                where summary.json, windows.csv, samples.csv and report.html go
@@ -216,7 +216,7 @@ record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, Strin
     }
 
     double peakMultiplier() {
-        return findCapacity ? startMultiplier * Math.pow(stepFactor, maxSteps - 1) : 1.0;
+        return findCapacity ? startMultiplier * Math.pow(stepFactor, maxSteps - 1) : startMultiplier;
     }
 
     /** Upper bound on the run's length, for sizing per-second arrays. */

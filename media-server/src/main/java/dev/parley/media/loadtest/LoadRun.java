@@ -78,6 +78,7 @@ final class LoadRun {
         Stream[] byIndex = streams.toArray(new Stream[0]);
         fleet = factory.create(streams, () -> new ReceiverStats(byIndex, epoch, windows, seconds), receivers);
         sender = new TrafficSender(streams, epoch, seconds, options.seed(), "lg-send-" + fleet.name());
+        sender.multiplier(options.startMultiplier());
         try {
             lastTick = System.nanoTime();
             lastServer = fleet.serverSnapshot();
@@ -185,7 +186,8 @@ final class LoadRun {
 
     private void measure() {
         if (!options.findCapacity()) {
-            openWindow(1, 1.0);
+            sender.multiplier(options.startMultiplier());
+            openWindow(1, options.startMultiplier());
             stage = "measure";
             tickUntil(System.nanoTime() + options.durationSeconds() * SECOND);
             closeWindow(1);
