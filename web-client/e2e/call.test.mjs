@@ -115,6 +115,17 @@ function messageText(page, text) {
   return page.locator(".messages .message:not([data-pending]) .message-text", { hasText: text });
 }
 
+/** Waits until the call stage shows `count` people; on a timeout, says whom it shows. */
+async function showsPeople(page, count, who) {
+  await waitFor(`${who} to show ${count} people in the call`, async () => (await tiles(page).count()) === count).catch(
+    async (error) => {
+      const labels = await tiles(page).evaluateAll((els) => els.map((el) => el.getAttribute("aria-label")));
+      const stage = await page.locator(".call-stage").evaluateAll((els) => els.map((el) => [el.dataset.callPhase, el.innerText]));
+      throw new Error(`${error.message}; it shows ${JSON.stringify(labels)}, call stage: ${JSON.stringify(stage)}`);
+    },
+  );
+}
+
 function tiles(page) {
   return page.locator(".call-stage .tile[data-kind=camera]");
 }
@@ -168,7 +179,7 @@ describe("calls", () => {
     await receivesFrom(ana.page, 1, "Ana");
     await receivesFrom(bruno.page, 1, "Bruno");
     await ana.page.locator('.member-chip[data-username="bruno"][data-status="in-call"]').waitFor();
-    await waitFor("two tiles for Ana", async () => (await tiles(ana.page).count()) === 2);
+    await showsPeople(ana.page, 2, "Ana");
     // Bruno sees Ana's camera in her tile (the stream was mapped to her through call.state).
     await waitFor("Ana's video playing in Bruno's tile", () =>
       bruno.page.locator(`.tile[data-kind=camera]:not(.tile-self) video`).evaluate((v) => v.videoWidth > 0 && v.readyState >= 2),
@@ -205,7 +216,7 @@ describe("calls", () => {
     await receivesFrom(ana.page, 2, "Ana");
     await receivesFrom(bruno.page, 2, "Bruno");
     for (const user of [ana, bruno, cid]) {
-      await waitFor("three tiles", async () => (await tiles(user.page).count()) === 3);
+      await showsPeople(user.page, 3, "everyone");
     }
 
     // The media went through the media server: it received and forwarded packets.
@@ -214,11 +225,23 @@ describe("calls", () => {
     assert.ok(stats.packetsOut > 0, `media server forwarded packets: ${JSON.stringify(stats)}`);
     assert.equal(stats.endpoints, 3);
 
+    // Looking at another screen keeps the call, and its sound, going; the banner leads back to it.
+    await bruno.page.getByRole("link", { name: "Meetings", exact: true }).click();
+    await bruno.page.getByText("You are in a call in Standup.").waitFor();
+    await waitFor("Bruno's page to play both others' audio", () =>
+      bruno.page.evaluate(() => {
+        const audio = [...document.querySelectorAll("audio[data-call-audio]")];
+        return audio.length === 2 && audio.every((a) => !a.paused && a.srcObject);
+      }),
+    );
+    await bruno.page.getByRole("link", { name: "Return to the call" }).click();
+    await showsPeople(bruno.page, 3, "Bruno");
+
     // Bruno leaves; the others see two people.
     await bruno.page.locator('[data-action="leave-call"]').click();
     await bruno.page.locator('[data-action="join-call"]').waitFor();
     for (const user of [ana, cid]) {
-      await waitFor("two tiles after Bruno left", async () => (await tiles(user.page).count()) === 2);
+      await showsPeople(user.page, 2, "the others after Bruno left");
     }
     await ana.page.locator('.member-chip[data-username="bruno"][data-status="online"]').waitFor();
 

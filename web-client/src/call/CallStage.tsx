@@ -181,7 +181,7 @@ function Tile({ feed, speaking }: { feed: Feed<StreamLike>; speaking: boolean })
         ref={video}
         autoPlay
         playsInline
-        muted={feed.isSelf}
+        muted
         className={showVideo ? "tile-video" : "tile-video tile-video-hidden"}
       />
       {!showVideo && (

@@ -20,6 +20,7 @@ function stream(id: string, kinds: string[]): StreamLike & { tracks: FakeTrack[]
   return {
     id,
     tracks,
+    onremovetrack: null,
     getTracks: () => tracks,
     getAudioTracks: () => tracks.filter((t) => t.kind === "audio"),
     getVideoTracks: () => tracks.filter((t) => t.kind === "video"),
@@ -135,7 +136,7 @@ describe("CallSession", () => {
     expect(session.getSnapshot().phase).toBe("connected");
   });
 
-  it("maps received streams by their msid stream id", async () => {
+  it("maps received streams by their msid stream id, until their tracks are removed", async () => {
     const { session, peers } = setup();
     await session.start();
     session.handle(joined());
@@ -143,6 +144,13 @@ describe("CallSession", () => {
     peers[0].ontrack?.({ track: remote.tracks[0], streams: [remote] });
     expect(session.getSnapshot().remoteStreams.get("bob-stream")).toBe(remote);
     expect(session.streamOfTrack.get(remote.tracks[0].id)).toBe("bob-stream");
+    // A later offer drops the stream's tracks: the stream goes.
+    remote.tracks.splice(0, 1);
+    remote.onremovetrack?.({});
+    expect(session.getSnapshot().remoteStreams.has("bob-stream")).toBe(true);
+    remote.tracks.splice(0, 1);
+    remote.onremovetrack?.({});
+    expect(session.getSnapshot().remoteStreams.has("bob-stream")).toBe(false);
   });
 
   it("starts the devices and the join together, and publishes once both are ready", async () => {
@@ -200,6 +208,20 @@ describe("CallSession", () => {
     await flush();
     expect(peers).toHaveLength(4);
     expect(session.getSnapshot().phase).toBe("connecting");
+  });
+
+  it("joins again once when the media server lost its media, and says why if it happens again before connecting", async () => {
+    const { session, types } = setup();
+    await session.start();
+    session.handle(joined());
+    await flush();
+    session.handle({ type: "call.left", meetingId: "m1", reason: "media connection lost: consent expired" });
+    expect(types().filter((t) => t === "call.join")).toHaveLength(2);
+    expect(session.getSnapshot().phase).toBe("joining");
+    session.handle(joined());
+    await flush();
+    session.handle({ type: "call.left", meetingId: "m1", reason: "media connection lost: consent expired" });
+    expect(session.getSnapshot()).toMatchObject({ phase: "failed", failure: { kind: "ice" } });
   });
 
   it("says why when ICE fails, and Retry joins again", async () => {

@@ -63,6 +63,7 @@ export interface TrackLike {
 
 export interface StreamLike {
   readonly id: string;
+  onremovetrack?: ((event: unknown) => void) | null;
   getTracks(): TrackLike[];
   getAudioTracks(): TrackLike[];
   getVideoTracks(): TrackLike[];
@@ -367,6 +368,14 @@ export class CallSession {
         const next = new Map(this.remoteStreams);
         next.set(stream.id, stream);
         this.remoteStreams = next;
+        // A later offer that stops a stream (someone left, a screen share ended) removes its tracks.
+        stream.onremovetrack = () => {
+          if (stream.getTracks().length > 0 || this.remoteStreams.get(stream.id) !== stream) return;
+          const remaining = new Map(this.remoteStreams);
+          remaining.delete(stream.id);
+          this.remoteStreams = remaining;
+          this.changed();
+        };
         this.changed();
       };
     }
@@ -490,15 +499,17 @@ export class CallSession {
       return;
     }
     this.closePeers();
-    if (reason.startsWith("media connection lost")) {
-      this.fail({ kind: "ice", message: iceFailureMessage });
-      return;
-    }
-    if (reason === "joined another call" || this.autoRejoins >= 2) {
+    if (reason === "joined another call") {
       this.finish();
       return;
     }
-    // Our place was let go (e.g. the socket was away too long): join again with the same devices.
+    // Our place was let go (the socket was away too long, or the media server stopped hearing from us, as after
+    // a network change): join again once with the same devices before saying the media can't connect.
+    if (this.autoRejoins >= 1) {
+      if (reason.startsWith("media connection lost")) this.fail({ kind: "ice", message: iceFailureMessage });
+      else this.finish();
+      return;
+    }
     this.autoRejoins += 1;
     this.join();
   }

@@ -1,6 +1,7 @@
 // The signed-in app: one socket, the user's meetings and chat, at most one call, and the screens for them.
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { ApiClient, User } from "../api/client";
+import { CallAudio } from "../call/CallAudio";
 import { CallController } from "../call/controller";
 import { PendingQueue } from "../chat/pending";
 import { createMeetingsApi } from "../meetings/api";
@@ -197,6 +198,7 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onS
       onSignOut={signOut}
     >
       {content}
+      <CallAudio snapshot={call.snapshot} />
     </Shell>
   );
 }
