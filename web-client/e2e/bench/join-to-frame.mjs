@@ -29,20 +29,20 @@ function instrumentJoins() {
     "click",
     (event) => {
       if (!event.target.closest?.('[data-action="join-call"]')) return;
-      const join = { clickedAt: performance.now(), firstFrameAt: null };
+      const join = { clickedAt: performance.now(), connectedAt: null, firstPacketAt: null, firstFrameAt: null };
       window.__joins.push(join);
       const from = made.length;
       const poll = async () => {
+        // The client makes the subscribe connection first, on call.joined.
+        if (made[from]?.connectionState === "connected" && join.connectedAt === null) join.connectedAt = performance.now();
         for (const pc of made.slice(from)) {
           const stats = await pc.getStats();
-          let decoded = false;
           stats.forEach((s) => {
-            if (s.type === "inbound-rtp" && s.kind === "video" && s.framesDecoded > 0) decoded = true;
+            if (s.type !== "inbound-rtp" || s.kind !== "video") return;
+            if (s.packetsReceived > 0 && join.firstPacketAt === null) join.firstPacketAt = performance.now();
+            if (s.framesDecoded > 0 && join.firstFrameAt === null) join.firstFrameAt = performance.now();
           });
-          if (decoded) {
-            join.firstFrameAt = performance.now();
-            return;
-          }
+          if (join.firstFrameAt !== null) return;
         }
         setTimeout(poll, 5);
       };
@@ -98,6 +98,7 @@ try {
   await guest.page.locator("[data-meeting-title]").waitFor();
 
   const results = [];
+  const phases = [];
   // One warm-up join (class loading in the server, codec start-up in the browser), then the measured ones.
   for (let i = 0; i <= joins; i++) {
     await guest.page.locator('[data-action="join-call"]').click();
@@ -106,11 +107,14 @@ try {
       () =>
         guest.page.evaluate(() => {
           const join = window.__joins[window.__joins.length - 1];
-          return join?.firstFrameAt ? join.firstFrameAt - join.clickedAt : null;
+          if (!join?.firstFrameAt) return null;
+          const since = (t) => (t === null ? NaN : t - join.clickedAt);
+          return { frame: since(join.firstFrameAt), connected: since(join.connectedAt), packet: since(join.firstPacketAt) };
         }),
       { timeoutMs: 30_000, intervalMs: 20 },
     );
-    if (i > 0) results.push(ms);
+    if (i > 0) results.push(ms.frame);
+    if (i > 0) phases.push(ms);
     await guest.page.locator('[data-action="leave-call"]').click();
     await guest.page.locator('[data-action="join-call"]').waitFor();
     // Let the server close the previous endpoint before the next join.
@@ -123,6 +127,11 @@ try {
   console.log(`join → first decoded remote frame, ${results.length} joins after 1 warm-up, loopback`);
   console.log(`p50 ${fmt(percentile(sorted, 50))}  p90 ${fmt(percentile(sorted, 90))}  max ${fmt(sorted[sorted.length - 1])}  min ${fmt(sorted[0])}`);
   console.log(`all: ${results.map((v) => Math.round(v)).join(", ")}`);
+  const median = (values) => percentile([...values].sort((a, b) => a - b), 50);
+  console.log(
+    `medians from the click: subscribe connection connected ${fmt(median(phases.map((p) => p.connected)))}, ` +
+      `first video packet ${fmt(median(phases.map((p) => p.packet)))}, first decoded frame ${fmt(median(results))}`,
+  );
   console.log(`load average before/after: ${loadBefore.map((v) => v.toFixed(1)).join(" ")} / ${os.loadavg().map((v) => v.toFixed(1)).join(" ")}`);
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${chromium}, node ${process.version}`);
 } finally {
