@@ -262,7 +262,7 @@ final class Report {
             h.append("<li><b>").append(escape(p.name())).append("</b>: ").append(escape(p.target()))
                     .append(p.note().isEmpty() ? "" : " — " + escape(p.note())).append("</li>");
         }
-        h.append("</ul>\n<h2>Summary</h2>\n<table><tr>");
+        h.append("</ul>\n<h2>Summary</h2>\n<div style=\"overflow-x:auto\"><table><tr>");
         for (String c : new String[] {"phase", "window", "rate ×", "seconds", "sent pkt/s", "received pkt/s",
             "forwarded pkt/s (server)", "expected", "received", "lost", "loss %", "duplicates", "reordered",
             "jitter ms", "p50 ms", "p90 ms", "p99 ms", "max ms", "server CPU %", "server µs/forwarded pkt",
@@ -290,7 +290,7 @@ final class Report {
                 h.append("</tr>\n");
             }
         }
-        h.append("</table>\n");
+        h.append("</table></div>\n");
         List<Ratio> ratios = ratios();
         if (!ratios.isEmpty()) {
             h.append("<h2>Parley against the plain UDP baseline</h2>\n<table><tr><th>window</th>"
