@@ -242,6 +242,23 @@ describe("CallSession", () => {
     expect(session.getSnapshot().phase).toBe("joining");
   });
 
+  it("fails a join the server refuses, but not a call in progress over an unrelated error", async () => {
+    const refused = setup();
+    await refused.session.start();
+    refused.session.handle({ type: "error", code: "meeting.archived", message: "This meeting is archived" });
+    expect(refused.session.getSnapshot()).toMatchObject({ phase: "failed", failure: { kind: "server", message: "This meeting is archived" } });
+
+    const { session, peers } = setup();
+    await session.start();
+    session.handle(joined());
+    await flush();
+    peers[1].setConnection("connected");
+    session.handle({ type: "error", code: "unavailable", message: "Try again later" });
+    expect(session.getSnapshot().phase).toBe("connected");
+    session.handle({ type: "error", code: "call.failed", message: "The media server could not do that" });
+    expect(session.getSnapshot().phase).toBe("failed");
+  });
+
   it("gives up connecting after a while instead of waiting silently", async () => {
     const { session, timers } = setup();
     await session.start();

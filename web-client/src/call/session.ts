@@ -314,8 +314,10 @@ export class CallSession {
       if (this.isInCall()) this.rejoin();
       return;
     }
-    const callCodes = ["call.failed", "meeting.archived", "unavailable", "forbidden", "not_found"];
-    if (this.phase === "joining" || (this.isInCall() && callCodes.includes(code))) {
+    // Errors carry no reference to what they answer: while joining, one of these is the join's answer; once in
+    // the call, only call.failed is surely about it (an unavailable chat.read, say, must not end the call).
+    const joinCodes = ["call.failed", "meeting.archived", "unavailable", "forbidden", "not_found"];
+    if ((this.phase === "joining" && joinCodes.includes(code)) || (this.isInCall() && code === "call.failed")) {
       this.fail({ kind: "server", message: message || "The call couldn't be joined." });
     }
   }
