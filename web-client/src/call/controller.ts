@@ -1,7 +1,7 @@
 // At most one call per tab: the controller owns the current CallSession, routes call messages to it and
 // gives React one snapshot to render.
 import type { ClientMessage, ServerMessage } from "../ws/messages";
-import { type CallEnvironment, CallSession, type CallSnapshot, type JoinMode, type StreamLike } from "./session";
+import { type CallEnvironment, CallSession, type CallSnapshot, type JoinMode } from "./session";
 
 export interface CallView {
   session: CallSession | null;
@@ -65,12 +65,6 @@ export class CallController {
     this.refresh();
   }
 
-  /** Closes the panel of a call that failed or ended. */
-  dismiss(): void {
-    if (this.session && !this.session.isActive) this.leave();
-    else if (this.session?.getSnapshot().phase === "failed") this.leave();
-  }
-
   handle(message: ServerMessage): void {
     this.session?.handle(message);
   }
@@ -84,4 +78,3 @@ export class CallController {
   }
 }
 
-export type { StreamLike };

@@ -133,7 +133,6 @@ export class CallSession {
   /** Resolves with whether the devices the mode needs are ready. */
   private mediaReady: Promise<boolean> = Promise.resolve(true);
   private autoRejoins = 0;
-  private version = 0;
   private readonly listeners = new Set<() => void>();
   private snapshotCache: CallSnapshot | null = null;
 
@@ -176,7 +175,6 @@ export class CallSession {
   }
 
   private changed(): void {
-    this.version += 1;
     this.snapshotCache = null;
     for (const listener of this.listeners) listener();
   }
@@ -361,7 +359,7 @@ export class CallSession {
 
   private newPeer(role: "publish" | "subscribe"): PeerLike {
     const pc = this.env.createPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
-    pc.onconnectionstatechange = () => this.peerStateChanged(pc, role);
+    pc.onconnectionstatechange = () => this.peerStateChanged(pc);
     if (role === "subscribe") {
       pc.ontrack = (event) => {
         const stream = event.streams[0] as StreamLike | undefined;
@@ -456,7 +454,7 @@ export class CallSession {
     });
   }
 
-  private peerStateChanged(pc: PeerLike, role: "publish" | "subscribe"): void {
+  private peerStateChanged(pc: PeerLike): void {
     if (pc !== this.publisher && pc !== this.subscriber) return;
     if (pc.connectionState === "failed") {
       this.fail({ kind: "ice", message: iceFailureMessage });
@@ -469,7 +467,6 @@ export class CallSession {
       this.clearConnectTimer();
       this.changed();
     }
-    void role;
   }
 
   /** Receive-only and alone: nothing to connect until someone publishes. */
