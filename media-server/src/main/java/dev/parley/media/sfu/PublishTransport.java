@@ -239,12 +239,21 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
 
     /** Asks the publisher for a keyframe (PLI), at most every 300 ms per track. */
     void requestKeyframe(Track track) {
+        requestKeyframe(track, false);
+    }
+
+    /**
+     * Asks the publisher for a keyframe, at most once per interval per track unless {@code urgent}: a subscriber
+     * whose transport just became secure needs one now, and a keyframe asked for while it was still connecting may
+     * have arrived before it could receive it.
+     */
+    void requestKeyframe(Track track, boolean urgent) {
         if (track.kind != MediaKind.VIDEO || !transport.isSecure()) {
             return;
         }
         long now = System.nanoTime();
         synchronized (track) {
-            if (now - track.lastKeyframeRequestNanos < KEYFRAME_INTERVAL_NANOS) {
+            if (!urgent && now - track.lastKeyframeRequestNanos < KEYFRAME_INTERVAL_NANOS) {
                 return;
             }
             track.lastKeyframeRequestNanos = now;

@@ -269,7 +269,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     @Override
     public void onSecure() {
         for (Forward forward : forwardsSnapshot()) {
-            forward.track.source.requestKeyframe(forward.track);
+            forward.track.source.requestKeyframe(forward.track, true);
         }
     }
 
