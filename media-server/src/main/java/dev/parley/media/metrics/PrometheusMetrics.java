@@ -33,8 +33,10 @@ public final class PrometheusMetrics {
                     .description("packets or requests dropped, by reason").tag("reason", reason.metricName())
                     .register(registry);
         }
-        Gauge.builder("parley.media.conferences", conferences, s -> s.getAsInt()).register(registry);
-        Gauge.builder("parley.media.endpoints", endpoints, s -> s.getAsInt()).register(registry);
+        Gauge.builder("parley.media.conferences", conferences, s -> s.getAsInt()).strongReference(true)
+                .register(registry);
+        Gauge.builder("parley.media.endpoints", endpoints, s -> s.getAsInt()).strongReference(true)
+                .register(registry);
         new ProcessorMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         gcMetrics.bindTo(registry);
