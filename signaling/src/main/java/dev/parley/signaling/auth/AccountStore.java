@@ -34,6 +34,14 @@ public final class AccountStore {
             """;
 
     private static final String ALL_USERS = "parley:users";
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+    /** A fresh user id; every account, local or from an external provider, gets one of this form. */
+    public static String newUserId() {
+        byte[] bytes = new byte[10];
+        RANDOM.nextBytes(bytes);
+        return "u" + java.util.HexFormat.of().formatHex(bytes);
+    }
 
     private final RedisAsyncCommands<String, String> redis;
 

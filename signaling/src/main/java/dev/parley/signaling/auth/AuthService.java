@@ -5,7 +5,6 @@ import dev.parley.signaling.error.ErrorCode;
 import dev.parley.signaling.store.RedisRateLimit;
 
 import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -56,7 +55,7 @@ public final class AuthService {
         if (name.isEmpty() || name.codePointCount(0, name.length()) > MAX_DISPLAY_NAME || hasControl(name)) {
             throw ApiException.badRequest("displayName must be 1-64 characters without control characters");
         }
-        Account account = new Account(newUserId(), username, name);
+        Account account = new Account(AccountStore.newUserId(), username, name);
         return registrations.tryAcquire(clientAddress).thenCompose(allowed -> {
             if (!allowed) {
                 throw new ApiException(ErrorCode.RATE_LIMITED, "Too many accounts created from this address; try again"
@@ -129,11 +128,5 @@ public final class AuthService {
 
     private static boolean hasControl(String text) {
         return text.codePoints().anyMatch(Character::isISOControl);
-    }
-
-    private String newUserId() {
-        byte[] bytes = new byte[10];
-        random.nextBytes(bytes);
-        return "u" + HexFormat.of().formatHex(bytes);
     }
 }

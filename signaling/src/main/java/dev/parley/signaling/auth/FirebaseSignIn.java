@@ -155,7 +155,7 @@ public final class FirebaseSignIn implements AutoCloseable {
 
     private CompletionStage<Account> accountFor(FirebaseToken token) {
         String linkKey = "parley:firebase:" + token.getUid();
-        String candidateId = "u" + randomHex(10);
+        String candidateId = AccountStore.newUserId();
         return redis.set(linkKey, candidateId, SetArgs.Builder.nx())
                 .thenCompose(set -> redis.get(linkKey))
                 .thenCompose(userId -> accounts.findById(userId).thenCompose(existing ->
