@@ -4,7 +4,7 @@ import dev.parley.media.dtls.DtlsIdentity;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Ice4jSettings;
 import dev.parley.media.ice.IceCandidate;
-import dev.parley.media.ice.IceSession;
+import dev.parley.media.ice.IceClientSession;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtcp;
 import dev.parley.media.rtp.RtcpVisitor;
@@ -74,7 +74,7 @@ public final class ClientEndpoint implements AutoCloseable {
     public static final int MID_ID = 9;
 
     private final SecureTransport transport;
-    private final IceSession ice;
+    private final IceClientSession ice;
     private final DtlsIdentity identity;
     private final long sessionId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
     private final String fingerprintOverride;
@@ -93,7 +93,7 @@ public final class ClientEndpoint implements AutoCloseable {
     private ClientEndpoint(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
                            String fingerprintOverride) throws IOException {
         Ice4jSettings.apply(Duration.ofSeconds(5));
-        this.ice = IceSession.client(bind, allowed);
+        this.ice = IceClientSession.open(bind, allowed);
         this.identity = DtlsIdentity.generate();
         this.fingerprintOverride = fingerprintOverride;
         this.transport = new SecureTransport("client-" + ice.localUfrag(), ice, identity, profiles, counters);

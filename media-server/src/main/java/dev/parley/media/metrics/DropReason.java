@@ -5,6 +5,14 @@ public enum DropReason {
     NOT_RTP_OR_DTLS("not_rtp_or_dtls"),
     STUN_UNKNOWN_UFRAG("stun_unknown_ufrag"),
     REMOTE_NOT_ALLOWED("remote_not_allowed"),
+    /** A session already holds its most remote addresses (or has taken its lifetime's worth). */
+    ICE_TOO_MANY_ADDRESSES("ice_too_many_addresses"),
+    /** Checks or new addresses above their rate; the address is ignored for a while. */
+    ICE_RATE_LIMITED("ice_rate_limited"),
+    /** Media from a remote address that has not sent a valid check. */
+    ICE_UNVERIFIED_ADDRESS("ice_unverified_address"),
+    /** The transport's receive queue was full (its thread fell behind the shared port's reader). */
+    RECEIVE_QUEUE_FULL("receive_queue_full"),
     BEFORE_DTLS("before_dtls"),
     DTLS_FAILED("dtls_failed"),
     MALFORMED_RTP("malformed_rtp"),

@@ -14,6 +14,8 @@ public final class MediaCounters {
     private final LongAdder bytesIn = new LongAdder();
     private final LongAdder packetsOut = new LongAdder();
     private final LongAdder bytesOut = new LongAdder();
+    private final LongAdder iceChecks = new LongAdder();
+    private final LongAdder icePathSwitches = new LongAdder();
 
     public MediaCounters() {
         for (int i = 0; i < drops.length; i++) {
@@ -33,6 +35,24 @@ public final class MediaCounters {
     public void sent(int bytes) {
         packetsOut.increment();
         bytesOut.add(bytes);
+    }
+
+    /** A STUN binding request with valid credentials was answered with success. */
+    public void iceCheckAnswered() {
+        iceChecks.increment();
+    }
+
+    /** A transport moved its media to another remote address (a new nomination, or its first path). */
+    public void icePathSelected() {
+        icePathSwitches.increment();
+    }
+
+    public long iceChecks() {
+        return iceChecks.sum();
+    }
+
+    public long icePathSwitches() {
+        return icePathSwitches.sum();
     }
 
     public long drops(DropReason reason) {

@@ -28,6 +28,12 @@ public final class PrometheusMetrics {
                 .description("UDP packets sent on ICE transports").register(registry);
         FunctionCounter.builder("parley.media.bytes.out", counters, MediaCounters::bytesOut)
                 .baseUnit("bytes").register(registry);
+        FunctionCounter.builder("parley.media.ice.checks", counters, MediaCounters::iceChecks)
+                .description("STUN binding requests with valid credentials, each answered with success")
+                .register(registry);
+        FunctionCounter.builder("parley.media.ice.path.selections", counters, MediaCounters::icePathSwitches)
+                .description("times a transport started sending on a remote address (first path or a new nomination)")
+                .register(registry);
         for (DropReason reason : DropReason.values()) {
             FunctionCounter.builder("parley.media.drops", counters, c -> c.drops(reason))
                     .description("packets or requests dropped, by reason").tag("reason", reason.metricName())

@@ -3,7 +3,10 @@ package dev.parley.media.sdp;
 import dev.parley.media.ice.IceCandidate;
 import java.util.List;
 
-/** Writes the server's offers and answers: one BUNDLE transport, rtcp-mux, a=setup always present. */
+/**
+ * Writes the server's offers and answers: an ICE-lite agent (the peer is always the controlling one), one BUNDLE
+ * transport, rtcp-mux, a=setup always present.
+ */
 public final class SdpWriter {
 
     /** The server's side of the transport. */
@@ -25,6 +28,7 @@ public final class SdpWriter {
         line(out, "o=parley " + sessionId + " " + version + " IN IP4 127.0.0.1");
         line(out, "s=-");
         line(out, "t=0 0");
+        line(out, "a=ice-lite");
         StringBuilder bundle = new StringBuilder("a=group:BUNDLE");
         for (Section section : sections) {
             if (!section.rejected()) {

@@ -13,7 +13,7 @@ import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.dtls.DtlsIdentity;
-import dev.parley.media.ice.IceSession;
+import dev.parley.media.ice.IceLiteSession;
 import dev.parley.media.ice.SharedUdpPort;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
@@ -21,7 +21,6 @@ import dev.parley.media.sdp.PeerDescription;
 import dev.parley.media.sdp.SdpException;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -410,13 +409,9 @@ public final class Sfu implements MediaApi {
     }
 
     private SecureTransport newTransport(Conference conference, Endpoint endpoint, String purpose) {
-        try {
-            IceSession ice = IceSession.server(ports, config.publicAddress(), config.allowedRemoteNetworks());
-            return new SecureTransport(conference.id + "/" + endpoint.id + "/" + purpose, ice, identity,
-                    config.srtpProfiles(), counters);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot create an ICE agent", e);
-        }
+        IceLiteSession ice = IceLiteSession.open(ports, config.publicAddress(), counters, config.consentTimeout());
+        return new SecureTransport(conference.id + "/" + endpoint.id + "/" + purpose, ice, identity,
+                config.srtpProfiles(), counters);
     }
 
     private Conference conference(String conferenceId) {

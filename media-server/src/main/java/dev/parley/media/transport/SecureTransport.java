@@ -3,7 +3,7 @@ package dev.parley.media.transport;
 import dev.parley.media.dtls.DtlsHandshake;
 import dev.parley.media.dtls.DtlsIdentity;
 import dev.parley.media.ice.IceCandidate;
-import dev.parley.media.ice.IceSession;
+import dev.parley.media.ice.IceTransport;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtcp;
@@ -24,9 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * ICE, then DTLS, then SRTP over one component socket. One receive thread per transport owns the inbound path:
+ * ICE, then DTLS, then SRTP over one ICE transport. One receive thread per transport owns the inbound path:
  * it demultiplexes (RFC 7983), decrypts once and hands plain RTP/RTCP to the {@link Listener} in the same thread.
- * Sending protects the caller's buffer in place and writes it to the selected ICE pair.
+ * Sending protects the caller's buffer in place and writes it to ICE's current path. DTLS and SRTP state belong to
+ * this transport, not to a path, so when ICE moves to another remote address (a TURN relay, a new NAT mapping) the
+ * session, its keys and its counters carry on.
  */
 public final class SecureTransport implements RtpSender, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SecureTransport.class);
@@ -52,7 +54,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     }
 
     private final String name;
-    private final IceSession ice;
+    private final IceTransport ice;
     private final DtlsIdentity identity;
     private final List<SrtpProfile> profiles;
     private final MediaCounters counters;
@@ -65,7 +67,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     private Thread receiver;
     private Thread handshaker;
 
-    public SecureTransport(String name, IceSession ice, DtlsIdentity identity, List<SrtpProfile> profiles,
+    public SecureTransport(String name, IceTransport ice, DtlsIdentity identity, List<SrtpProfile> profiles,
                            MediaCounters counters) {
         this.name = name;
         this.ice = ice;
@@ -74,7 +76,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         this.counters = counters;
     }
 
-    public IceSession ice() {
+    public IceTransport ice() {
         return ice;
     }
 
@@ -156,7 +158,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     private boolean send(PacketBuffer packet) {
         try {
             int length = packet.getLength();
-            ice.socket().send(packet.datagramForSend());
+            ice.send(packet.datagramForSend());
             counters.sent(length);
             return true;
         } catch (IOException e) {
@@ -170,7 +172,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         while (!closed) {
             DatagramPacket datagram = buffer.datagramForReceive();
             try {
-                ice.socket().receive(datagram);
+                ice.receive(datagram);
             } catch (SocketException e) {
                 break;
             } catch (IOException e) {
@@ -308,11 +310,6 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         }
         closed = true;
         ice.close();
-        try {
-            ice.socket().close();
-        } catch (RuntimeException ignored) {
-            // already closed with the agent
-        }
         if (handshaker != null) {
             handshaker.interrupt();
         }
@@ -362,7 +359,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
                 return;
             }
             try {
-                ice.socket().send(new DatagramPacket(buf, off, len));
+                ice.send(new DatagramPacket(buf, off, len));
             } catch (IOException e) {
                 // Not connected yet: DTLS retransmits on its own timer.
             }

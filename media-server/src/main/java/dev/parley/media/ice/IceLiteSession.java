@@ -1,0 +1,461 @@
+package dev.parley.media.ice;
+
+import dev.parley.media.metrics.DropReason;
+import dev.parley.media.metrics.MediaCounters;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.ice4j.Transport;
+import org.ice4j.TransportAddress;
+import org.ice4j.ice.Agent;
+import org.ice4j.ice.Component;
+import org.ice4j.ice.IceMediaStream;
+import org.ice4j.ice.KeepAliveStrategy;
+import org.ice4j.ice.LocalCandidate;
+import org.ice4j.util.Buffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's side of ICE, as an ICE-lite agent (RFC 8445 §2.5) on ice4j. The server never sends checks: it answers
+ * every binding request with valid credentials (ice4j's STUN stack checks USERNAME and MESSAGE-INTEGRITY) with
+ * success, from any admitted remote address, for as long as the session lives — peer-reflexive addresses such as a
+ * TURN relay or a new NAT mapping included — and sends media to the address the controlling agent nominated last
+ * (USE-CANDIDATE), or to the first address that checked until one is nominated. DTLS and SRTP live above, in the
+ * transport, so a move between addresses keeps them.
+ *
+ * <p>Bounded: at most {@link #MAX_REMOTE_ADDRESSES} addresses at once, each inside the allowed networks (the port
+ * checks), new addresses and checks rate-limited per address; an address over its rate is ignored for
+ * {@link #PENALTY}. Responses go only to the address a check came from. An address that stops checking for the
+ * consent timeout (RFC 7675) is dropped; when the selected one does, consent is lost and the endpoint expires.
+ */
+public final class IceLiteSession implements IceTransport {
+    private static final Logger LOG = LoggerFactory.getLogger(IceLiteSession.class);
+
+    /** Remote addresses one session holds at once (host, server-reflexive, relays, new mappings). */
+    public static final int MAX_REMOTE_ADDRESSES = 16;
+    /** Remote addresses one session takes over its lifetime; far above what network changes produce. */
+    public static final int MAX_ADMISSIONS = 256;
+    /** Checks per second one remote address may send on average (browsers send a few), and the burst above it. */
+    public static final int CHECKS_PER_SECOND = 50;
+    public static final int CHECK_BURST = 100;
+    /** New remote addresses per second one session takes on average, and the burst above it. */
+    public static final int NEW_ADDRESSES_PER_SECOND = 8;
+    public static final int NEW_ADDRESS_BURST = 16;
+    /** How long an address that went over its rate is ignored (nothing from it is read or answered). */
+    public static final Duration PENALTY = Duration.ofSeconds(2);
+    /** An address whose first request carried no valid credentials is forgotten after this. */
+    public static final Duration UNVERIFIED_TIMEOUT = Duration.ofSeconds(5);
+    /** Datagrams waiting for the transport's receive thread; beyond it they are dropped and counted. */
+    public static final int RECEIVE_QUEUE = 1024;
+    private static final int MAX_PENALIZED = 64;
+    /** Closing an address's socket waits until the STUN stack has answered the request that led to it. */
+    private static final Executor LATER = CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS);
+
+    private final LiteAgent agent;
+    private final IceMediaStream stream;
+    private final List<SharedUdpPort> ports;
+    private final MediaCounters counters;
+    private final long consentTimeoutNanos;
+    private final List<IceCandidate> advertised;
+    private final String localUfrag;
+    private final ArrayBlockingQueue<Buffer> inbound = new ArrayBlockingQueue<>(RECEIVE_QUEUE);
+    private final Map<InetSocketAddress, RemotePath> paths = new ConcurrentHashMap<>();
+    // Guarded by this.
+    private final Map<InetSocketAddress, Long> penalizedUntil = new HashMap<>();
+    private final TokenBucket newAddresses = new TokenBucket(NEW_ADDRESSES_PER_SECOND, NEW_ADDRESS_BURST);
+    private int admissions;
+    private volatile RemotePath selected;
+    private volatile boolean closed;
+
+    private IceLiteSession(List<SharedUdpPort> ports, InetAddress publicAddress, MediaCounters counters,
+                           Duration consentTimeout) {
+        this.ports = List.copyOf(ports);
+        this.counters = counters;
+        this.consentTimeoutNanos = consentTimeout.toNanos();
+        this.agent = new LiteAgent();
+        agent.setUseDynamicPorts(false);
+        agent.setControlling(false);
+        agent.setTrickling(false);
+        for (SharedUdpPort port : ports) {
+            agent.addCandidateHarvester(port);
+        }
+        this.stream = agent.createMediaStream("media");
+        Component component;
+        try {
+            // No component socket: non-STUN datagrams come through the push callback below.
+            component = agent.createComponent(stream, KeepAliveStrategy.SELECTED_ONLY, false);
+        } catch (IOException e) {
+            agent.free();
+            throw new IllegalStateException("cannot create the ICE component", e);
+        }
+        component.setBufferCallback(this::onDatagram);
+        this.localUfrag = agent.getLocalUfrag();
+        this.advertised = advertise(component, ports, publicAddress);
+        for (SharedUdpPort port : ports) {
+            port.register(localUfrag, this);
+        }
+    }
+
+    /**
+     * A session on the shared ports.
+     *
+     * @param publicAddress advertised as a server-reflexive candidate beside each host candidate, or null
+     * @param consentTimeout how long a remote address may go without a valid check before it is dropped
+     */
+    public static IceLiteSession open(List<SharedUdpPort> ports, InetAddress publicAddress, MediaCounters counters,
+                                      Duration consentTimeout) {
+        return new IceLiteSession(ports, publicAddress, counters, consentTimeout);
+    }
+
+    private static List<IceCandidate> advertise(Component component, List<SharedUdpPort> ports,
+                                                InetAddress publicAddress) {
+        List<IceCandidate> candidates = new ArrayList<>();
+        int index = 1;
+        for (LocalCandidate local : component.getLocalCandidates()) {
+            TransportAddress address = local.getTransportAddress();
+            candidates.add(new IceCandidate(Integer.toString(index++), 1, "udp", local.getPriority(),
+                    address.getHostAddress(), address.getPort(), "host", null, 0));
+        }
+        if (publicAddress != null) {
+            index = 100;
+            for (SharedUdpPort port : ports) {
+                InetSocketAddress local = port.boundAddress();
+                long priority = (100L << 24) | (65535L << 8) | 255;
+                candidates.add(new IceCandidate(Integer.toString(index++), 1, "udp", priority,
+                        publicAddress.getHostAddress(), local.getPort(), "srflx",
+                        local.getAddress().getHostAddress(), local.getPort()));
+            }
+        }
+        return List.copyOf(candidates);
+    }
+
+    @Override
+    public String localUfrag() {
+        return localUfrag;
+    }
+
+    @Override
+    public String localPassword() {
+        return agent.getLocalPassword();
+    }
+
+    @Override
+    public List<IceCandidate> localCandidates() {
+        return advertised;
+    }
+
+    /**
+     * Records the peer's credentials. A lite agent sends no checks, so the peer's candidates are not needed: its
+     * addresses are learned from the checks it sends.
+     */
+    @Override
+    public void start(String remoteUfrag, String remotePassword, List<IceCandidate> remoteCandidates) {
+        stream.setRemoteUfrag(remoteUfrag);
+        stream.setRemotePassword(remotePassword);
+    }
+
+    @Override
+    public boolean isConnected() {
+        return selected != null && !closed;
+    }
+
+    @Override
+    public boolean isFailed() {
+        return false;
+    }
+
+    @Override
+    public long lastConsent() {
+        RemotePath path = selected;
+        return path == null ? 0 : path.lastCheckMillis;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        RemotePath path = selected;
+        return path == null ? null : path.remote;
+    }
+
+    /** The remote addresses currently held, selected or not (for tests and diagnostics). */
+    public List<InetSocketAddress> remoteAddresses() {
+        return List.copyOf(paths.keySet());
+    }
+
+    @Override
+    public void receive(DatagramPacket into) throws IOException {
+        while (true) {
+            if (closed) {
+                throw new SocketException("ICE session closed");
+            }
+            Buffer buffer;
+            try {
+                buffer = inbound.poll(250, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SocketException("interrupted");
+            }
+            if (buffer != null) {
+                int length = Math.min(buffer.getLength(), into.getData().length - into.getOffset());
+                System.arraycopy(buffer.getBuffer(), buffer.getOffset(), into.getData(), into.getOffset(), length);
+                into.setLength(length);
+                into.setSocketAddress(buffer.getRemoteAddress());
+                ReceiveBuffers.release(buffer);
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void send(DatagramPacket packet) throws IOException {
+        RemotePath path = selected;
+        if (path == null || closed) {
+            throw new IOException("no ICE path to send on yet");
+        }
+        // The port's per-address socket sends to its own remote address, whatever the packet says.
+        path.socket.send(packet);
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            paths.clear();
+            selected = null;
+        }
+        for (SharedUdpPort port : ports) {
+            port.unregister(localUfrag, this);
+        }
+        agent.free();
+        Buffer buffer;
+        while ((buffer = inbound.poll()) != null) {
+            ReceiveBuffers.release(buffer);
+        }
+    }
+
+    // ---- called by the shared port's reader thread
+
+    /** Whether a new remote address may start a path (before its first request's credentials are known). */
+    synchronized boolean admit(InetSocketAddress remote) {
+        if (closed) {
+            counters.drop(DropReason.STUN_UNKNOWN_UFRAG);
+            return false;
+        }
+        long now = System.nanoTime();
+        Long until = penalizedUntil.get(remote);
+        if (until != null) {
+            if (now - until < 0) {
+                counters.drop(DropReason.ICE_RATE_LIMITED);
+                return false;
+            }
+            penalizedUntil.remove(remote);
+        }
+        expireStalePaths(now);
+        if (paths.size() >= MAX_REMOTE_ADDRESSES || admissions >= MAX_ADMISSIONS) {
+            counters.drop(DropReason.ICE_TOO_MANY_ADDRESSES);
+            return false;
+        }
+        if (!newAddresses.take(now)) {
+            counters.drop(DropReason.ICE_RATE_LIMITED);
+            return false;
+        }
+        admissions++;
+        return true;
+    }
+
+    /** The port made a socket for {@code remote}; the path counts once a request from it validates. */
+    void pathOpened(InetSocketAddress remote, DatagramSocket socket, TransportAddress local) {
+        InetSocketAddress key = plain(remote);
+        RemotePath path = new RemotePath(key, socket, local, System.nanoTime());
+        synchronized (this) {
+            if (!closed && paths.size() < MAX_REMOTE_ADDRESSES) {
+                RemotePath old = paths.put(key, path);
+                if (old != null) {
+                    closeLater(old);
+                }
+                return;
+            }
+        }
+        counters.drop(DropReason.ICE_TOO_MANY_ADDRESSES);
+        closeLater(path);
+    }
+
+    /** Push receive: every non-STUN datagram from an address this session holds. */
+    private void onDatagram(Buffer buffer) {
+        SocketAddress from = buffer.getRemoteAddress();
+        RemotePath path = from == null ? null : paths.get(from);
+        if (path == null || !path.verified) {
+            counters.drop(DropReason.ICE_UNVERIFIED_ADDRESS);
+            ReceiveBuffers.release(buffer);
+            return;
+        }
+        if (!inbound.offer(buffer)) {
+            counters.drop(DropReason.RECEIVE_QUEUE_FULL);
+            ReceiveBuffers.release(buffer);
+        }
+    }
+
+    // ---- called by ice4j's STUN stack, after it has checked USERNAME and MESSAGE-INTEGRITY
+
+    /** Always answered with success (true): a lite agent never refuses a check with valid credentials. */
+    private boolean onValidCheck(TransportAddress from, boolean useCandidate) {
+        counters.iceCheckAnswered();
+        long now = System.nanoTime();
+        RemotePath path = paths.get(plain(from));
+        if (path == null) {
+            return true;
+        }
+        synchronized (this) {
+            if (closed) {
+                return true;
+            }
+            path.verified = true;
+            path.lastCheckNanos = now;
+            path.lastCheckMillis = System.currentTimeMillis();
+            if (!path.checks.take(now)) {
+                counters.drop(DropReason.ICE_RATE_LIMITED);
+                penalize(path, now);
+                return true;
+            }
+            if (selected == null || useCandidate && selected != path) {
+                LOG.debug("{}: media now goes to {}{}", localUfrag, path.remote, useCandidate ? " (nominated)" : "");
+                selected = path;
+                counters.icePathSelected();
+            }
+            expireStalePaths(now);
+        }
+        return true;
+    }
+
+    private void penalize(RemotePath path, long now) {
+        if (penalizedUntil.size() >= MAX_PENALIZED) {
+            penalizedUntil.values().removeIf(until -> now - until >= 0);
+        }
+        if (penalizedUntil.size() < MAX_PENALIZED) {
+            penalizedUntil.put(path.remote, now + PENALTY.toNanos());
+        }
+        paths.remove(path.remote, path);
+        if (selected == path) {
+            selected = mostRecentlyChecked();
+        }
+        // At once, so that nothing more from it reaches the STUN stack (this request included).
+        closeNow(path);
+    }
+
+    /** Drops addresses that stopped checking (never the selected one: its silence is lost consent). */
+    private void expireStalePaths(long now) {
+        for (Iterator<RemotePath> it = paths.values().iterator(); it.hasNext(); ) {
+            RemotePath path = it.next();
+            if (path == selected) {
+                continue;
+            }
+            boolean stale = path.verified
+                    ? now - path.lastCheckNanos > consentTimeoutNanos
+                    : now - path.openedNanos > UNVERIFIED_TIMEOUT.toNanos();
+            if (stale) {
+                it.remove();
+                closeLater(path);
+            }
+        }
+    }
+
+    private RemotePath mostRecentlyChecked() {
+        RemotePath best = null;
+        for (RemotePath path : paths.values()) {
+            if (path.verified && (best == null || path.lastCheckNanos - best.lastCheckNanos > 0)) {
+                best = path;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Closes the port's socket for an address (later, so that a request being answered on it still gets its
+     * answer); the port then treats the address as new again.
+     */
+    private void closeLater(RemotePath path) {
+        LATER.execute(() -> closeNow(path));
+    }
+
+    private void closeNow(RemotePath path) {
+        agent.getStunStack().removeSocket(path.local,
+                new TransportAddress(path.remote.getAddress(), path.remote.getPort(), Transport.UDP));
+        path.socket.close();
+    }
+
+    private static InetSocketAddress plain(InetSocketAddress address) {
+        return address.getClass() == InetSocketAddress.class
+                ? address : new InetSocketAddress(address.getAddress(), address.getPort());
+    }
+
+    /** One remote address the session heard from, with the port's socket that sends to it. */
+    private static final class RemotePath {
+        final InetSocketAddress remote;
+        final DatagramSocket socket;
+        final TransportAddress local;
+        final long openedNanos;
+        final TokenBucket checks = new TokenBucket(CHECKS_PER_SECOND, CHECK_BURST);
+        volatile boolean verified;
+        volatile long lastCheckNanos;
+        volatile long lastCheckMillis;
+
+        RemotePath(InetSocketAddress remote, DatagramSocket socket, TransportAddress local, long openedNanos) {
+            this.remote = remote;
+            this.socket = socket;
+            this.local = local;
+            this.openedNanos = openedNanos;
+        }
+    }
+
+    /** A rate with a burst; callers hold the session's lock. */
+    private static final class TokenBucket {
+        private final double perNano;
+        private final double burst;
+        private double tokens;
+        private long last = System.nanoTime();
+
+        TokenBucket(int perSecond, int burst) {
+            this.perNano = perSecond / 1e9;
+            this.burst = burst;
+            this.tokens = burst;
+        }
+
+        boolean take(long now) {
+            tokens = Math.min(burst, tokens + (now - last) * perNano);
+            last = now;
+            if (tokens < 1) {
+                return false;
+            }
+            tokens--;
+            return true;
+        }
+    }
+
+    /** ice4j's agent with its answer to checks replaced: no check lists, no pairs, no 403 after it "terminates". */
+    private final class LiteAgent extends Agent {
+        @Override
+        protected boolean incomingCheckReceived(TransportAddress remoteAddress, TransportAddress localAddress,
+                                                long priority, String remoteUfrag, String localUfrag,
+                                                boolean useCandidate) {
+            return onValidCheck(remoteAddress, useCandidate);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package dev.parley.media.ice;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import kotlin.Unit;
+import org.ice4j.ice.harvest.AbstractUdpListener;
+import org.ice4j.util.Buffer;
+import org.ice4j.util.BufferPool;
+
+/**
+ * ice4j's push receive for the shared UDP ports, with a bounded pool of its receive buffers. Process-wide, because
+ * ice4j keeps both as static settings: installed once, before the first shared port exists. In push mode the port's
+ * reader hands each non-STUN datagram straight to the component's callback (no merging socket, no thread per remote
+ * address); STUN still goes to the agent's own stack.
+ */
+final class ReceiveBuffers {
+    /** ice4j never asks for more than one datagram of the assumed MTU. */
+    static final int SIZE = 1500;
+    /** Buffers kept for reuse; beyond this, returned buffers are left to the garbage collector. */
+    private static final int POOLED = 4096;
+
+    private static final ArrayBlockingQueue<Buffer> POOL = new ArrayBlockingQueue<>(POOLED);
+
+    static {
+        BufferPool.getBuffer = ReceiveBuffers::take;
+        BufferPool.returnBuffer = buffer -> {
+            release(buffer);
+            return Unit.INSTANCE;
+        };
+        AbstractUdpListener.USE_PUSH_API = true;
+    }
+
+    private ReceiveBuffers() {
+    }
+
+    /** Makes sure the settings above are in place (class initialisation runs them once). */
+    static void install() {
+    }
+
+    static Buffer take(int size) {
+        Buffer buffer = size <= SIZE ? POOL.poll() : null;
+        if (buffer == null) {
+            return new Buffer(new byte[Math.max(size, SIZE)], 0, size);
+        }
+        buffer.setOffset(0);
+        buffer.setLength(size);
+        buffer.setRemoteAddress(null);
+        buffer.setLocalAddress(null);
+        buffer.setReceivedTime(null);
+        return buffer;
+    }
+
+    static void release(Buffer buffer) {
+        if (buffer.getBuffer().length == SIZE) {
+            POOL.offer(buffer);
+        }
+    }
+}

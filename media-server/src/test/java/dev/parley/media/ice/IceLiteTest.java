@@ -1,0 +1,264 @@
+package dev.parley.media.ice;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.metrics.DropReason;
+import dev.parley.media.metrics.MediaCounters;
+import dev.parley.media.srtp.SrtpProfile;
+import dev.parley.media.transport.PacketBuffer;
+import dev.parley.media.transport.SecureTransport;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The server's ICE-lite behaviour against a controlling agent: the media server's own client (a full ice4j agent)
+ * connects on address A, then checks arrive from new addresses the way a browser's TURN relay or new NAT mapping
+ * sends them.
+ */
+class IceLiteTest {
+    private static final AllowedNetworks LOOPBACK = new AllowedNetworks(List.of(Cidr.parse("127.0.0.0/8")));
+    private static final long SSRC = 0x1234_5678L;
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private InetAddress loopback;
+    private MediaCounters counters;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        loopback = InetAddress.getByName("127.0.0.1");
+        counters = new MediaCounters();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    @Test
+    void mediaMovesToTheAddressNominatedLastAndBackWithoutANewHandshake() throws Exception {
+        SharedUdpPort port = port(LOOPBACK);
+        IceLiteSession serverIce = IceLiteSession.open(List.of(port), null, counters, Duration.ofSeconds(30));
+        IceClientSession clientIce = IceClientSession.open(loopback, LOOPBACK);
+        DtlsIdentity serverId = DtlsIdentity.generate();
+        DtlsIdentity clientId = DtlsIdentity.generate();
+        SecureTransport server = close(new SecureTransport("s", serverIce, serverId,
+                List.of(SrtpProfile.AEAD_AES_128_GCM), counters));
+        SecureTransport client = close(new SecureTransport("c", clientIce, clientId,
+                List.of(SrtpProfile.AEAD_AES_128_GCM), new MediaCounters()));
+        BlockingQueue<byte[]> atServer = new ArrayBlockingQueue<>(100);
+        BlockingQueue<byte[]> atClient = new ArrayBlockingQueue<>(100);
+        server.start(SecureTransport.DtlsRole.SERVER, clientId.fingerprint(), clientIce.localUfrag(),
+                clientIce.localPassword(), List.of(), new Collect(atServer));
+        client.start(SecureTransport.DtlsRole.CLIENT, serverId.fingerprint(), serverIce.localUfrag(),
+                serverIce.localPassword(), serverIce.localCandidates(), new Collect(atClient));
+        waitUntil("DTLS on both sides", () -> client.isSecure() && server.isSecure());
+        InetSocketAddress addressA = (InetSocketAddress) clientIce.hostSocket().getLocalSocketAddress();
+        assertEquals(addressA, serverIce.remoteAddress());
+        assertNotNull(roundTrip(server, atClient, 1), "the client decrypts what the server sends on A");
+
+        // Pair B: a new address nominates. The server answers with success and sends media there.
+        DatagramSocket socketB = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
+        InetSocketAddress addressB = (InetSocketAddress) socketB.getLocalSocketAddress();
+        InetSocketAddress serverAddress = port.boundAddress();
+        ControllingCheck.Answer answer = ControllingCheck.send(socketB, serverAddress, ControllingCheck.request(
+                serverIce.localUfrag(), clientIce.localUfrag(), serverIce.localPassword(), true), 2_000);
+        assertNotNull(answer, "the check from B is answered");
+        assertTrue(answer.success(), "the check from B is answered with success, not " + answer.errorCode());
+        assertEquals(addressB, answer.mapped(), "XOR-MAPPED-ADDRESS is B as the server saw it");
+        assertEquals(addressB, serverIce.remoteAddress(), "B is now the path media is sent on");
+        sendRtp(server, 2);
+        byte[] atB = receive(socketB, 2_000);
+        assertNotNull(atB, "media from the server arrives at B");
+        assertEquals(SSRC, readSsrc(atB), "it is the server's SRTP packet for the same stream");
+
+        // A check from a third address without USE-CANDIDATE is answered but moves nothing.
+        DatagramSocket socketC = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
+        ControllingCheck.Answer fromC = ControllingCheck.send(socketC, serverAddress, ControllingCheck.request(
+                serverIce.localUfrag(), clientIce.localUfrag(), serverIce.localPassword(), false), 2_000);
+        assertTrue(fromC != null && fromC.success(), "a check without USE-CANDIDATE is answered with success");
+        assertEquals(addressB, serverIce.remoteAddress(), "only a nomination moves the media");
+
+        // Back to A (the client's own socket): media follows, and the client still decrypts it with the keys of the
+        // first and only handshake.
+        SrtpProfile before = server.profile();
+        byte[] nominateA = ControllingCheck.request(serverIce.localUfrag(), clientIce.localUfrag(),
+                serverIce.localPassword(), true);
+        clientIce.hostSocket().send(new DatagramPacket(nominateA, nominateA.length, serverAddress));
+        waitUntil("media to move back to A", () -> addressA.equals(serverIce.remoteAddress()));
+        atClient.clear();
+        assertNotNull(roundTrip(server, atClient, 3), "the client decrypts media on A again, no new handshake");
+        assertSame(before, server.profile());
+        assertNull(server.failure());
+        assertTrue(counters.icePathSwitches() >= 3, "A, B, A: " + counters.icePathSwitches());
+    }
+
+    @Test
+    void aCheckWithTheWrongPasswordIsRefusedWith401AndMovesNothing() throws Exception {
+        SharedUdpPort port = port(LOOPBACK);
+        IceLiteSession serverIce = close(IceLiteSession.open(List.of(port), null, counters, Duration.ofSeconds(30)));
+        serverIce.start("client", "client-password-0123456789", List.of());
+        DatagramSocket socket = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
+        ControllingCheck.Answer answer = ControllingCheck.send(socket, port.boundAddress(), ControllingCheck.request(
+                serverIce.localUfrag(), "client", "not-the-password-0123456", true), 700);
+        // RFC 5389 §10.1.2: a request whose MESSAGE-INTEGRITY is wrong gets 401 Unauthorized.
+        assertNotNull(answer);
+        assertEquals(401, answer.errorCode(), "a check that fails MESSAGE-INTEGRITY is refused");
+        assertNull(serverIce.remoteAddress());
+        assertTrue(!serverIce.isConnected());
+    }
+
+    @Test
+    void holdsAtMostSixteenRemoteAddressesAtOnce() throws Exception {
+        SharedUdpPort port = port(LOOPBACK);
+        IceLiteSession serverIce = close(IceLiteSession.open(List.of(port), null, counters, Duration.ofSeconds(30)));
+        int answered = 0;
+        for (int i = 0; i < IceLiteSession.MAX_REMOTE_ADDRESSES + 4; i++) {
+            DatagramSocket socket = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
+            ControllingCheck.Answer answer = ControllingCheck.send(socket, port.boundAddress(),
+                    ControllingCheck.request(serverIce.localUfrag(), "client", serverIce.localPassword(), false), 500);
+            if (answer != null) {
+                assertTrue(answer.success(), "never an error for valid credentials: " + answer.errorCode());
+                answered++;
+            }
+        }
+        assertEquals(IceLiteSession.MAX_REMOTE_ADDRESSES, answered);
+        assertEquals(IceLiteSession.MAX_REMOTE_ADDRESSES, serverIce.remoteAddresses().size());
+        assertEquals(4, counters.drops(DropReason.ICE_TOO_MANY_ADDRESSES));
+    }
+
+    @Test
+    void anAddressThatFloodsChecksIsIgnoredForAWhile() throws Exception {
+        SharedUdpPort port = port(LOOPBACK);
+        IceLiteSession serverIce = close(IceLiteSession.open(List.of(port), null, counters, Duration.ofSeconds(30)));
+        DatagramSocket socket = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
+        int sent = 400;
+        for (int i = 0; i < sent; i++) {
+            byte[] request = ControllingCheck.request(serverIce.localUfrag(), "client", serverIce.localPassword(),
+                    true);
+            socket.send(new DatagramPacket(request, request.length, port.boundAddress()));
+        }
+        int answers = 0;
+        while (receive(socket, 1_000) != null) {
+            answers++;
+        }
+        assertTrue(answers <= IceLiteSession.CHECK_BURST + 10, answers + " of " + sent + " checks answered");
+        assertTrue(answers > 0);
+        assertTrue(counters.drops(DropReason.ICE_RATE_LIMITED) > 0);
+        ControllingCheck.Answer during = ControllingCheck.send(socket, port.boundAddress(), ControllingCheck.request(
+                serverIce.localUfrag(), "client", serverIce.localPassword(), true), 300);
+        assertNull(during, "nothing from the address is answered during its penalty");
+        Thread.sleep(IceLiteSession.PENALTY.toMillis());
+        ControllingCheck.Answer after = ControllingCheck.send(socket, port.boundAddress(), ControllingCheck.request(
+                serverIce.localUfrag(), "client", serverIce.localPassword(), true), 2_000);
+        assertTrue(after != null && after.success(), "answered again after the penalty");
+    }
+
+    @Test
+    void checksFromOutsideTheAllowedNetworksAreNeverAnswered() throws Exception {
+        SharedUdpPort port = port(new AllowedNetworks(List.of(Cidr.parse("127.0.0.1/32"))));
+        IceLiteSession serverIce = close(IceLiteSession.open(List.of(port), null, counters, Duration.ofSeconds(30)));
+        DatagramSocket outside = close(new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.2"),
+                0)));
+        ControllingCheck.Answer answer = ControllingCheck.send(outside, port.boundAddress(), ControllingCheck.request(
+                serverIce.localUfrag(), "client", serverIce.localPassword(), true), 700);
+        assertNull(answer);
+        assertEquals(1, counters.drops(DropReason.REMOTE_NOT_ALLOWED));
+        assertNull(serverIce.remoteAddress());
+    }
+
+    private SharedUdpPort port(AllowedNetworks allowed) throws Exception {
+        SharedUdpPort port = new SharedUdpPort(new InetSocketAddress(loopback, 0), allowed, counters);
+        toClose.add(port::close);
+        return port;
+    }
+
+    private <T extends AutoCloseable> T close(T resource) {
+        toClose.add(resource);
+        return resource;
+    }
+
+    /** Sends RTP from the server until the client's listener has it. */
+    private static byte[] roundTrip(SecureTransport server, BlockingQueue<byte[]> atClient, int sequence)
+            throws InterruptedException {
+        for (int i = 0; i < 50; i++) {
+            sendRtp(server, sequence);
+            byte[] got = atClient.poll(100, TimeUnit.MILLISECONDS);
+            if (got != null) {
+                return got;
+            }
+        }
+        return null;
+    }
+
+    private static void sendRtp(SecureTransport transport, int sequence) {
+        byte[] rtp = {(byte) 0x80, 96, 0, (byte) sequence, 0, 0, 0, 1, 0x12, 0x34, 0x56, 0x78, 1, 2, 3, 4, 5};
+        PacketBuffer packet = new PacketBuffer();
+        packet.copyFrom(rtp, 0, rtp.length);
+        transport.sendRtp(packet);
+    }
+
+    private static long readSsrc(byte[] packet) {
+        return ((packet[8] & 0xffL) << 24) | ((packet[9] & 0xff) << 16) | ((packet[10] & 0xff) << 8)
+                | (packet[11] & 0xff);
+    }
+
+    private static byte[] receive(DatagramSocket socket, int timeoutMillis) throws Exception {
+        socket.setSoTimeout(timeoutMillis);
+        byte[] buffer = new byte[1500];
+        DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+        try {
+            socket.receive(packet);
+        } catch (SocketTimeoutException e) {
+            return null;
+        }
+        return Arrays.copyOf(buffer, packet.getLength());
+    }
+
+    private static void waitUntil(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private record Collect(BlockingQueue<byte[]> queue) implements SecureTransport.Listener {
+        @Override
+        public boolean acceptsRtpSsrc(long ssrc) {
+            return true;
+        }
+
+        @Override
+        public void onRtp(PacketBuffer packet) {
+            queue.offer(Arrays.copyOfRange(packet.getBuffer(), packet.getOffset(),
+                    packet.getOffset() + packet.getLength()));
+        }
+
+        @Override
+        public void onRtcp(PacketBuffer packet) {
+        }
+    }
+}
