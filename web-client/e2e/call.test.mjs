@@ -5,13 +5,10 @@
 // own counters confirm the media went through it.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { httpGetInNamespace, launchBrowser, newUserContext, startParleyStack, waitFor } from "./harness.mjs";
+import { httpGetInNamespace, launchBrowser, loopbackCallSettings, newUserContext, startParleyStack, waitFor } from "./harness.mjs";
+import { assertNoConsoleErrors, createMeeting, joinCall, openMeeting, signUp } from "./pages.mjs";
 
-const password = "correct horse battery";
-
-// Ports outside the range the harness hands out (20000–50000); the namespace is fresh, so they are free.
-const mediaUdpPort = 10_000 + Math.floor(Math.random() * 5_000);
-const mediaHttpPort = 15_000 + Math.floor(Math.random() * 5_000);
+const { env: callSettings, mediaUdpPort, mediaHttpPort } = loopbackCallSettings();
 
 /** Keeps every RTCPeerConnection a page creates in window.__peerConnections, so the test can read getStats(). */
 async function recordPeerConnections(context) {
@@ -45,14 +42,6 @@ async function framesDecoded(page) {
   return (await inbound(page)).filter((r) => r.kind === "video").reduce((sum, r) => sum + r.framesDecoded, 0);
 }
 
-async function createMeeting(page, title) {
-  await page.getByRole("link", { name: "Meetings", exact: true }).click();
-  await page.getByRole("button", { name: "New meeting" }).click();
-  await page.getByLabel("Title").fill(title);
-  await page.getByRole("button", { name: "Create", exact: true }).click();
-  await page.locator("[data-meeting-title]", { hasText: title }).waitFor();
-}
-
 /** Inbound RTP of the page's open peer connections: [{kind, framesDecoded, packetsReceived}]. */
 async function inbound(page) {
   return page.evaluate(async () => {
@@ -79,22 +68,6 @@ async function receivesFrom(page, count, who) {
     },
     { timeoutMs: 30_000, intervalMs: 250 },
   );
-}
-
-async function signUp(user, displayName, username) {
-  const { page } = user;
-  await page.goto("/signup");
-  await page.getByLabel("Your name").fill(displayName);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("heading", { name: `Hello, ${displayName}` }).waitFor();
-}
-
-async function openMeeting(page, title) {
-  await page.getByRole("link", { name: "Meetings", exact: true }).click();
-  await page.locator(`a.meeting-row[data-title="${title}"]`).click();
-  await page.locator("[data-meeting-title]", { hasText: title }).waitFor();
 }
 
 async function addMember(page, username) {
@@ -130,27 +103,12 @@ function tiles(page) {
   return page.locator(".call-stage .tile[data-kind=camera]");
 }
 
-async function joinCall(page) {
-  await page.locator('[data-action="join-call"]').click();
-  await page.locator('.call-stage[data-call-phase="connected"]').waitFor({ timeout: 30_000 });
-}
-
-function assertNoConsoleErrors(...users) {
-  for (const user of users) assert.deepEqual(user.console.errors, [], "console errors in the browser");
-}
-
 describe("calls", () => {
   let stack;
 
   before(async () => {
     stack = await startParleyStack({
-      parleyEnv: {
-        PARLEY_CALLS_ENABLED: "true",
-        PARLEY_MEDIA_UDP_PORT: String(mediaUdpPort),
-        PARLEY_MEDIA_HTTP_PORT: String(mediaHttpPort),
-        PARLEY_MEDIA_ADDRESSES: "127.0.0.1",
-        PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS: "127.0.0.0/8",
-      },
+      parleyEnv: callSettings,
     });
   });
 

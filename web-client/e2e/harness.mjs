@@ -466,13 +466,33 @@ export async function newUserContext(browser, baseUrl, options = {}) {
  * The usual stack for a browser test: namespace, redis, Parley (with `parleyEnv`) and Chromium.
  * Returns { namespace, redis, parley, browser, baseUrl, teardown, restartParley(), close() }.
  */
-export async function startParleyStack({ parleyEnv = {}, browserArgs = [] } = {}) {
+/**
+ * Server settings for calls with the embedded media server on loopback only, on ports outside the range
+ * freePort hands out (20000–50000); in a fresh namespace they are free. `{env, mediaUdpPort, mediaHttpPort}`.
+ */
+export function loopbackCallSettings() {
+  const mediaUdpPort = 10_000 + Math.floor(Math.random() * 5_000);
+  const mediaHttpPort = 15_000 + Math.floor(Math.random() * 5_000);
+  return {
+    mediaUdpPort,
+    mediaHttpPort,
+    env: {
+      PARLEY_CALLS_ENABLED: "true",
+      PARLEY_MEDIA_UDP_PORT: String(mediaUdpPort),
+      PARLEY_MEDIA_HTTP_PORT: String(mediaHttpPort),
+      PARLEY_MEDIA_ADDRESSES: "127.0.0.1",
+      PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS: "127.0.0.0/8",
+    },
+  };
+}
+
+export async function startParleyStack({ parleyEnv = {}, browserArgs = [], javaOptions = [] } = {}) {
   checkPrerequisites();
   const teardown = new Teardown();
   try {
     const namespace = await createNamespace(teardown);
     const redis = await startRedis(namespace, teardown);
-    let parley = await startParley(namespace, teardown, { redisUri: redis.uri, env: parleyEnv });
+    let parley = await startParley(namespace, teardown, { redisUri: redis.uri, env: parleyEnv, javaOptions });
     const index = await httpGetInNamespace(namespace, `${parley.baseUrl}/`);
     if (index.status !== 200 || !index.body.includes('id="root"')) {
       throw new Error(
@@ -493,7 +513,7 @@ export async function startParleyStack({ parleyEnv = {}, browserArgs = [] } = {}
       /** Stops the server (SIGTERM, a graceful shutdown) and starts it again on the same port. */
       restartParley: async () => {
         await parley.stop();
-        parley = await startParley(namespace, teardown, { redisUri: redis.uri, port: parley.port, env: parleyEnv });
+        parley = await startParley(namespace, teardown, { redisUri: redis.uri, port: parley.port, env: parleyEnv, javaOptions });
         return parley;
       },
       newUserContext: (options) => newUserContext(browser, parley.baseUrl, options),

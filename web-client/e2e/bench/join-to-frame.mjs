@@ -6,12 +6,10 @@
 //   cd web-client && node e2e/bench/join-to-frame.mjs [joins=20]     (as root; needs the built server jar)
 import os from "node:os";
 import { execFileSync } from "node:child_process";
-import { chromiumExecutable, startParleyStack, waitFor } from "../harness.mjs";
+import { chromiumExecutable, loopbackCallSettings, startParleyStack, waitFor } from "../harness.mjs";
+import { signUp } from "../pages.mjs";
 
 const joins = Number(process.argv[2] ?? 20);
-const password = "correct horse battery";
-const mediaUdpPort = 10_000 + Math.floor(Math.random() * 5_000);
-const mediaHttpPort = 15_000 + Math.floor(Math.random() * 5_000);
 
 // In the joining page: note when Join is clicked, then poll the peer connections made since for the first
 // decoded remote video frame. Both times are the page's own performance.now().
@@ -52,14 +50,6 @@ function instrumentJoins() {
   );
 }
 
-async function signUp(page, displayName, username) {
-  await page.goto("/signup");
-  await page.getByLabel("Your name").fill(displayName);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("heading", { name: `Hello, ${displayName}` }).waitFor();
-}
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -67,20 +57,14 @@ function percentile(sorted, p) {
 
 const loadBefore = os.loadavg();
 const stack = await startParleyStack({
-  parleyEnv: {
-    PARLEY_CALLS_ENABLED: "true",
-    PARLEY_MEDIA_UDP_PORT: String(mediaUdpPort),
-    PARLEY_MEDIA_HTTP_PORT: String(mediaHttpPort),
-    PARLEY_MEDIA_ADDRESSES: "127.0.0.1",
-    PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS: "127.0.0.0/8",
-  },
+  parleyEnv: loopbackCallSettings().env,
 });
 try {
   const host = await stack.newUserContext();
   const guest = await stack.newUserContext();
   await guest.context.addInitScript(instrumentJoins);
-  await signUp(host.page, "Host", "host");
-  await signUp(guest.page, "Guest", "guest");
+  await signUp(host, "Host", "host");
+  await signUp(guest, "Guest", "guest");
 
   await host.page.goto("/meetings");
   await host.page.getByRole("button", { name: "New meeting" }).click();

@@ -1,6 +1,6 @@
 // At most one call per tab: the controller owns the current CallSession, routes call messages to it and
 // gives React one snapshot to render.
-import type { ClientMessage, ServerMessage } from "../ws/messages";
+import type { ServerMessage } from "../ws/messages";
 import { type CallEnvironment, CallSession, type CallSnapshot, type JoinMode } from "./session";
 
 export interface CallView {
@@ -10,9 +10,9 @@ export interface CallView {
 
 const idle: CallView = { session: null, snapshot: null };
 
-export function browserCallEnvironment(send: (message: ClientMessage) => boolean): CallEnvironment {
+export function browserCallEnvironment(request: CallEnvironment["request"]): CallEnvironment {
   return {
-    send,
+    request,
     createPeerConnection: (config) => new RTCPeerConnection(config) as never,
     getUserMedia: (constraints) => navigator.mediaDevices.getUserMedia(constraints) as Promise<never>,
     getDisplayMedia: () => navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }) as Promise<never>,
@@ -28,8 +28,8 @@ export class CallController {
   private readonly listeners = new Set<() => void>();
 
   constructor(
-    send: (message: ClientMessage) => boolean,
-    private readonly env: CallEnvironment = browserCallEnvironment(send),
+    request: CallEnvironment["request"],
+    private readonly env: CallEnvironment = browserCallEnvironment(request),
   ) {}
 
   subscribe = (listener: () => void): (() => void) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ClientMessage, ServerMessage } from "../ws/messages";
+import type { ClientMessage } from "../ws/messages";
+import { FakeServer, serverMessage } from "../ws/testing";
 import { type CallEnvironment, CallSession, type PeerLike, type StreamLike, type TrackLike, connectTimeoutMs, iceFailureMessage } from "./session";
 
 class FakeTrack implements TrackLike {
@@ -69,13 +70,15 @@ class FakePeer implements PeerLike {
 }
 
 function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) => Promise<StreamLike> } = {}) {
+  const server = new FakeServer();
+  /** What the session sent, without the request ids. */
   const sent: ClientMessage[] = [];
   const peers: FakePeer[] = [];
   const timers: Array<{ callback: () => void; ms: number; cleared: boolean }> = [];
   const env: CallEnvironment = {
-    send: (m) => {
-      sent.push(m);
-      return true;
+    request: (m, timeoutMs) => {
+      if (server.online) sent.push(m);
+      return server.request(m, timeoutMs);
     },
     createPeerConnection: (config) => {
       expect(config.bundlePolicy).toBe("max-bundle");
@@ -94,35 +97,36 @@ function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) =>
   };
   const session = new CallSession("m1", env);
   const types = () => sent.map((m) => m.type);
-  return { session, sent, peers, timers, types };
+  /** The server answers the latest call.join with call.joined (fresh, or resuming the kept place). */
+  const joined = async (resumed = false) => {
+    server.answer("call.join", resumed ? "callJoinedResumed" : "callJoined");
+    await flush();
+  };
+  const publishAnswered = async (sdp: string) => {
+    server.answer("call.publish", "callPublishAnswer", { sdp });
+    await flush();
+  };
+  return { session, sent, peers, timers, types, server, joined, publishAnswered };
 }
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
-const joined = (resumed = false): ServerMessage => ({
-  type: "call.joined",
-  meetingId: "m1",
-  endpointId: "e1",
-  resumed,
-  iceServers: [{ urls: "turn:t" }],
-});
 
 describe("CallSession", () => {
   it("publishes camera and microphone as sendonly, applies the answer, and answers subscribe offers with their version", async () => {
-    const { session, sent, peers, types } = setup();
+    const { session, sent, peers, types, joined, publishAnswered } = setup();
     await session.start();
     expect(types()).toEqual(["call.join"]);
-    session.handle(joined());
+    await joined();
     await flush();
     const [subscriber, publisher] = peers;
     expect(publisher.transceivers.map((t) => t.direction)).toEqual(["sendonly", "sendonly"]);
     const publish = sent.find((m) => m.type === "call.publish");
     expect(publish).toMatchObject({ meetingId: "m1", sdp: "offer-1-2" });
-    session.handle({ type: "call.publish.answer", meetingId: "m1", sdp: "server-answer" });
-    await flush();
+    await publishAnswered("server-answer");
     expect(publisher.remote).toEqual([{ type: "answer", sdp: "server-answer" }]);
 
-    session.handle({ type: "call.subscribe.offer", meetingId: "m1", sdp: "sub-1", version: 1 });
-    session.handle({ type: "call.subscribe.offer", meetingId: "m1", sdp: "sub-2", version: 2 });
+    session.handle(serverMessage("callSubscribeOffer", { sdp: "sub-1", version: 1 }));
+    session.handle(serverMessage("callSubscribeOffer", { sdp: "sub-2", version: 2 }));
     await flush();
     await flush();
     const answers = sent.filter((m) => m.type === "call.subscribe.answer");
@@ -137,9 +141,9 @@ describe("CallSession", () => {
   });
 
   it("maps received streams by their msid stream id, until their tracks are removed", async () => {
-    const { session, peers } = setup();
+    const { session, peers, joined } = setup();
     await session.start();
-    session.handle(joined());
+    await joined();
     const remote = stream("bob-stream", ["audio", "video"]);
     peers[0].ontrack?.({ track: remote.tracks[0], streams: [remote] });
     expect(session.getSnapshot().remoteStreams.get("bob-stream")).toBe(remote);
@@ -155,10 +159,10 @@ describe("CallSession", () => {
 
   it("starts the devices and the join together, and publishes once both are ready", async () => {
     let release: (s: StreamLike) => void = () => undefined;
-    const { session, peers, types } = setup({ userMedia: () => new Promise((resolve) => (release = resolve)) });
+    const { session, peers, types, joined } = setup({ userMedia: () => new Promise((resolve) => (release = resolve)) });
     const started = session.start();
     expect(types()).toEqual(["call.join"]);
-    session.handle(joined());
+    await joined();
     expect(peers).toHaveLength(1);
     release(stream("late", ["audio", "video"]));
     await started;
@@ -168,66 +172,65 @@ describe("CallSession", () => {
   });
 
   it("keeps its peer connections when the server resumes its place after a reconnect", async () => {
-    const { session, peers, types } = setup();
+    const { session, peers, types, joined, publishAnswered } = setup();
     await session.start();
-    session.handle(joined());
+    await joined();
     await flush();
-    session.handle({ type: "call.publish.answer", meetingId: "m1", sdp: "a" });
-    await flush();
+    await publishAnswered("a");
     peers[1].setConnection("connected");
     session.socketLost();
     expect(session.getSnapshot().reconnecting).toBe(true);
     session.socketReopened();
     expect(types().filter((t) => t === "call.join")).toHaveLength(2);
-    session.handle(joined(true));
+    await joined(true);
     expect(peers).toHaveLength(2);
     expect(peers.some((p) => p.closed)).toBe(false);
     expect(session.getSnapshot().phase).toBe("connected");
   });
 
   it("sends its publish offer again if the answer was lost while the socket was away", async () => {
-    const { session, sent } = setup();
+    const { session, sent, joined } = setup();
     await session.start();
-    session.handle(joined());
+    await joined();
     await flush();
     session.socketLost();
     session.socketReopened();
-    session.handle(joined(true));
+    await joined(true);
     expect(sent.filter((m) => m.type === "call.publish")).toHaveLength(2);
   });
 
   it("joins again cleanly when the server has let its place go", async () => {
-    const { session, peers, types } = setup();
+    const { session, peers, types, joined } = setup();
     await session.start();
-    session.handle(joined());
+    await joined();
     await flush();
-    session.handle({ type: "call.left", meetingId: "m1", reason: "disconnected" });
+    session.handle(serverMessage("callLeftLost", { reason: "disconnected" }));
     expect(peers.every((p) => p.closed)).toBe(true);
     expect(types().filter((t) => t === "call.join")).toHaveLength(2);
-    session.handle(joined(false));
+    await joined(false);
     await flush();
     expect(peers).toHaveLength(4);
     expect(session.getSnapshot().phase).toBe("connecting");
   });
 
   it("joins again once when the media server lost its media, and says why if it happens again before connecting", async () => {
-    const { session, types } = setup();
+    const { session, types, joined } = setup();
     await session.start();
-    session.handle(joined());
+    await joined();
     await flush();
-    session.handle({ type: "call.left", meetingId: "m1", reason: "media connection lost: consent expired" });
+    session.handle(serverMessage("callLeftLost", { reason: "media connection lost: consent expired" }));
     expect(types().filter((t) => t === "call.join")).toHaveLength(2);
     expect(session.getSnapshot().phase).toBe("joining");
-    session.handle(joined());
+    await joined();
     await flush();
-    session.handle({ type: "call.left", meetingId: "m1", reason: "media connection lost: consent expired" });
+    session.handle(serverMessage("callLeftLost", { reason: "media connection lost: consent expired" }));
     expect(session.getSnapshot()).toMatchObject({ phase: "failed", failure: { kind: "ice" } });
   });
 
   it("says why when ICE fails, and Retry joins again", async () => {
-    const { session, peers, types } = setup();
+    const { session, peers, types, joined, server } = setup();
     await session.start();
-    session.handle(joined());
+    await joined();
     await flush();
     peers[1].setConnection("failed");
     const snapshot = session.getSnapshot();
@@ -235,34 +238,86 @@ describe("CallSession", () => {
     expect(snapshot.failure).toEqual({ kind: "ice", message: iceFailureMessage });
     expect(types()).toContain("call.leave");
     // The server's answer to that leave does not end the failure screen.
-    session.handle({ type: "call.left", meetingId: "m1", reason: "left" });
+    server.answer("call.leave", "callLeftAnswer");
+    await flush();
     expect(session.getSnapshot().phase).toBe("failed");
     session.retry();
     expect(types().filter((t) => t === "call.join")).toHaveLength(2);
     expect(session.getSnapshot().phase).toBe("joining");
   });
 
-  it("fails a join the server refuses, but not a call in progress over an unrelated error", async () => {
-    const refused = setup();
-    await refused.session.start();
-    refused.session.handle({ type: "error", code: "meeting.archived", message: "This meeting is archived" });
-    expect(refused.session.getSnapshot()).toMatchObject({ phase: "failed", failure: { kind: "server", message: "This meeting is archived" } });
-
-    const { session, peers } = setup();
+  it("says why the server refused the join, and Retry asks again", async () => {
+    const { session, server, types } = setup();
     await session.start();
-    session.handle(joined());
+    server.answer("call.join", "callJoinRefused");
     await flush();
+    expect(session.getSnapshot()).toMatchObject({
+      phase: "failed",
+      failure: { kind: "server", message: "The call couldn't be joined: The media server is full; try again later" },
+    });
+    // Nothing to give back: the server gave no place.
+    expect(types()).toEqual(["call.join"]);
+    session.retry();
+    expect(session.getSnapshot().phase).toBe("joining");
+    server.answer("call.join", "callJoined");
+    await flush();
+    expect(session.getSnapshot().phase).toBe("connecting");
+  });
+
+  it("says so when the server does not answer the join in time", async () => {
+    const { session, server } = setup();
+    await session.start();
+    server.expireRequests();
+    await flush();
+    expect(session.getSnapshot()).toMatchObject({ phase: "failed", failure: { kind: "server" } });
+    expect(session.getSnapshot().failure?.message).toMatch(/didn't answer/);
+  });
+
+  it("waits for the socket when it drops during the join, and asks again once it is back", async () => {
+    const { session, server, types } = setup();
+    await session.start();
+    server.disconnect();
+    session.socketLost();
+    await flush();
+    expect(session.getSnapshot().phase).toBe("joining");
+    server.online = true;
+    session.socketReopened();
+    expect(types().filter((t) => t === "call.join")).toHaveLength(2);
+    server.answer("call.join", "callJoined");
+    await flush();
+    expect(session.getSnapshot().phase).toBe("connecting");
+  });
+
+  it("ends the call when the media server refuses its publish offer, but not over a refused mute state", async () => {
+    const { session, server, peers, joined } = setup();
+    await session.start();
+    await joined();
     peers[1].setConnection("connected");
-    session.handle({ type: "error", code: "unavailable", message: "Try again later" });
+    session.setAudioMuted(true);
+    server.answer("call.media", "callJoinRefused");
+    await flush();
     expect(session.getSnapshot().phase).toBe("connected");
-    session.handle({ type: "error", code: "call.failed", message: "The media server could not do that" });
-    expect(session.getSnapshot().phase).toBe("failed");
+    server.answer("call.publish", "callJoinRefused", { code: "call.failed", message: "The media server could not do that" });
+    await flush();
+    expect(session.getSnapshot()).toMatchObject({ phase: "failed", failure: { kind: "server" } });
+  });
+
+  it("joins again when the server no longer knows it as a participant", async () => {
+    const { session, server, peers, joined, types } = setup();
+    await session.start();
+    await joined();
+    peers[1].setConnection("connected");
+    session.setVideoMuted(true);
+    server.answer("call.media", "callNotJoined");
+    await flush();
+    expect(types().filter((t) => t === "call.join")).toHaveLength(2);
+    expect(session.getSnapshot().phase).toBe("joining");
   });
 
   it("gives up connecting after a while instead of waiting silently", async () => {
-    const { session, timers } = setup();
+    const { session, timers, joined } = setup();
     await session.start();
-    session.handle(joined());
+    await joined();
     const timer = timers.find((t) => t.ms === connectTimeoutMs && !t.cleared);
     timer?.callback();
     expect(session.getSnapshot().failure?.kind).toBe("ice");
@@ -270,7 +325,7 @@ describe("CallSession", () => {
 
   it("offers audio-only when the camera is refused, and publishes only the microphone", async () => {
     const denied = Object.assign(new Error("denied"), { name: "NotAllowedError" });
-    const { session, peers, types } = setup({
+    const { session, peers, types, joined, server } = setup({
       userMedia: async (c) => {
         if (c.video) throw denied;
         return stream("mic", ["audio"]);
@@ -280,13 +335,14 @@ describe("CallSession", () => {
     expect(session.getSnapshot()).toMatchObject({ phase: "media-problem", problem: { kind: "denied", audioAvailable: true } });
     expect(session.getSnapshot().problem?.message).toMatch(/isn't allowed to use your camera\./);
     // The join went out while the devices were starting: the place it gets is given back.
-    session.handle(joined());
+    await joined();
     expect(types()).toEqual(["call.join", "call.leave"]);
-    session.handle({ type: "call.left", meetingId: "m1", reason: "left" });
+    server.answer("call.leave", "callLeftAnswer");
+    await flush();
     expect(session.getSnapshot().phase).toBe("media-problem");
     session.continueWith("audio-only");
     await flush();
-    session.handle(joined());
+    await joined();
     await flush();
     expect(peers[1].transceivers).toHaveLength(1);
     expect(session.hasCamera).toBe(false);
@@ -294,17 +350,17 @@ describe("CallSession", () => {
 
   it("joins receive-only without a publish connection when no device works", async () => {
     const missing = Object.assign(new Error("none"), { name: "NotFoundError" });
-    const { session, peers, sent } = setup({ userMedia: async () => Promise.reject(missing) });
+    const { session, peers, sent, joined } = setup({ userMedia: async () => Promise.reject(missing) });
     await session.start();
     expect(session.getSnapshot().problem).toMatchObject({
       kind: "missing",
       audioAvailable: false,
       message: "No camera or microphone was found on this device.",
     });
-    session.handle(joined());
+    await joined();
     session.continueWith("receive-only");
     await flush();
-    session.handle(joined());
+    await joined();
     await flush();
     expect(peers).toHaveLength(1);
     expect(session.getSnapshot().phase).toBe("connected");
@@ -314,12 +370,13 @@ describe("CallSession", () => {
 
   it("sends mute state and stops the devices on leave", async () => {
     const media = stream("local", ["audio", "video"]);
-    const { session, sent, peers } = setup({ userMedia: async () => media });
+    const { session, sent, peers, joined, server } = setup({ userMedia: async () => media });
     await session.start();
-    session.handle(joined());
+    await joined();
     session.setAudioMuted(true);
     expect(media.tracks[0].enabled).toBe(false);
     expect(sent[sent.length - 1]).toEqual({ type: "call.media", meetingId: "m1", audioMuted: true, videoMuted: false, screenSharing: false });
+    expect(server.last("call.media").id).toMatch(/^r\d+$/);
     session.leave();
     expect(sent[sent.length - 1]).toEqual({ type: "call.leave", meetingId: "m1" });
     expect(media.tracks.every((t) => t.stopped)).toBe(true);
@@ -328,16 +385,15 @@ describe("CallSession", () => {
   });
 
   it("shares a screen with a new publish offer once the previous one is answered", async () => {
-    const { session, sent, peers } = setup();
+    const { session, sent, peers, joined, publishAnswered } = setup();
     await session.start();
-    session.handle(joined());
+    await joined();
     await flush();
     await session.shareScreen();
     await flush();
     // One offer in flight at a time: the screen's offer waits for the first answer.
     expect(sent.filter((m) => m.type === "call.publish")).toHaveLength(1);
-    session.handle({ type: "call.publish.answer", meetingId: "m1", sdp: "a1" });
-    await flush();
+    await publishAnswered("a1");
     await flush();
     const publishes = sent.filter((m) => m.type === "call.publish");
     expect(publishes).toHaveLength(2);

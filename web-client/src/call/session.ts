@@ -4,6 +4,7 @@
 // socket can drop and come back: call.join is sent again and, when the server says `resumed`, the peer
 // connections carry on untouched; if the server has let the place go, the call is joined again cleanly.
 import type { CallState, ClientMessage, ServerMessage } from "../ws/messages";
+import { RequestError, RequestFailure } from "../ws/requests";
 
 export type CallPhase =
   /** Asking for the camera and microphone. */
@@ -70,7 +71,8 @@ export interface StreamLike {
 }
 
 export interface CallEnvironment {
-  send(message: ClientMessage): boolean;
+  /** Sends a request; resolves with its answer, rejects with a RequestError (Connection.request). */
+  request(message: ClientMessage, timeoutMs?: number): Promise<ServerMessage>;
   createPeerConnection(config: { iceServers: RTCIceServer[]; bundlePolicy: "max-bundle" }): PeerLike;
   getUserMedia(constraints: { audio: boolean; video: boolean | object }): Promise<StreamLike>;
   getDisplayMedia(): Promise<StreamLike>;
@@ -80,6 +82,8 @@ export interface CallEnvironment {
 
 /** How long media may take to connect before the call says it could not. */
 export const connectTimeoutMs = 20_000;
+/** How long the server may take to answer call.join (it sets up a place on the media server). */
+export const joinTimeoutMs = 20_000;
 
 export interface CallSnapshot {
   meetingId: string;
@@ -126,8 +130,8 @@ export class CallSession {
   private subscribeChain: Promise<void> = Promise.resolve();
   private connectTimer: unknown = null;
   private leaving = false;
-  /** A call.leave we sent after a failure, whose call.left is still to come. */
-  private leaveSent = false;
+  /** Counts joins, so the answer to an earlier one is not taken for the latest's. */
+  private joinAttempt = 0;
   /** The devices failed before call.joined came: leave as soon as it does. */
   private leaveOnJoined = false;
   /** Resolves with whether the devices the mode needs are ready. */
@@ -193,8 +197,7 @@ export class CallSession {
     const problem = await media;
     if (!problem || this.phase === "left" || this.leaving) return;
     if (this.phase !== "joining") {
-      this.env.send({ type: "call.leave", meetingId: this.meetingId });
-      this.leaveSent = true;
+      this.sendLeave();
     } else {
       // call.joined has not come yet; it finds the problem and leaves again.
       this.leaveOnJoined = true;
@@ -256,16 +259,36 @@ export class CallSession {
   private join(): void {
     this.phase = "joining";
     this.changed();
-    this.env.send({ type: "call.join", meetingId: this.meetingId });
+    this.requestJoin();
+  }
+
+  /** Sends call.join; its answer is call.joined, or an error that says why the place was refused. */
+  private requestJoin(): void {
+    this.joinAttempt += 1;
+    const attempt = this.joinAttempt;
+    this.env.request({ type: "call.join", meetingId: this.meetingId }, joinTimeoutMs).then(
+      (answer) => {
+        if (attempt === this.joinAttempt && answer.type === "call.joined") this.joined(answer.resumed, answer.iceServers);
+      },
+      (error: unknown) => {
+        if (attempt === this.joinAttempt) this.joinRefused(error);
+      },
+    );
+  }
+
+  private joinRefused(error: unknown): void {
+    if (this.phase === "left" || this.phase === "failed" || this.phase === "media-problem") return;
+    const code = error instanceof RequestError ? error.code : "";
+    // The socket dropped: socketReopened() asks again.
+    if (code === RequestFailure.disconnected) return;
+    this.fail({ kind: "server", message: joinRefusalMessage(error) });
   }
 
   /** The socket came back (the session resumed): take our place in the call back. */
   socketReopened(): void {
     this.reconnecting = false;
     this.changed();
-    if (this.phase === "joining" || this.phase === "connecting" || this.phase === "connected") {
-      this.env.send({ type: "call.join", meetingId: this.meetingId });
-    }
+    if (this.phase === "joining" || this.phase === "connecting" || this.phase === "connected") this.requestJoin();
   }
 
   socketLost(): void {
@@ -274,20 +297,10 @@ export class CallSession {
     this.changed();
   }
 
-  /** Handles the call messages of this meeting. */
+  /** Handles the call events of this meeting (answers to this session's requests come back to the request). */
   handle(message: ServerMessage): void {
-    if (message.type === "error") {
-      if (!message.ref) this.handleError(message.code, message.message);
-      return;
-    }
     if (!("meetingId" in message) || message.meetingId !== this.meetingId) return;
     switch (message.type) {
-      case "call.joined":
-        this.joined(message.resumed, message.iceServers);
-        break;
-      case "call.publish.answer":
-        void this.publishAnswered(message.sdp);
-        break;
       case "call.subscribe.offer":
         this.subscribeOffered(message.sdp, message.version);
         break;
@@ -305,19 +318,20 @@ export class CallSession {
     }
   }
 
-  /** An error without a ref: call signaling errors carry none (chat errors name their message). */
-  private handleError(code: string, message: string): void {
+  /**
+   * A call request other than the join failed. The server no longer knows us as a participant: join again. The
+   * socket dropped: the request is repeated after the resume, or does not matter. Anything else ends the call
+   * when `fatal` (a publish or subscribe that failed leaves the media broken).
+   */
+  private requestFailed(error: unknown, fatal: boolean, what: string): void {
     if (this.phase === "left" || this.phase === "failed") return;
+    const code = error instanceof RequestError ? error.code : "";
     if (code === "call.not_joined") {
       if (this.isInCall()) this.rejoin();
       return;
     }
-    // Errors carry no reference to what they answer: while joining, one of these is the join's answer; once in
-    // the call, only call.failed is surely about it (an unavailable chat.read, say, must not end the call).
-    const joinCodes = ["call.failed", "meeting.archived", "unavailable", "forbidden", "not_found"];
-    if ((this.phase === "joining" && joinCodes.includes(code)) || (this.isInCall() && code === "call.failed")) {
-      this.fail({ kind: "server", message: message || "The call couldn't be joined." });
-    }
+    if (code === RequestFailure.disconnected || !fatal) return;
+    this.fail({ kind: "server", message: `${what} (${errorText(error)}).` });
   }
 
   private isInCall(): boolean {
@@ -329,16 +343,13 @@ export class CallSession {
     if (this.phase === "left" || this.phase === "failed") return;
     if (resumed && (this.publisher || this.subscriber)) {
       // Our place was kept: the peer connections carry on. An offer we sent while away may be lost.
-      if (this.publishing === "awaiting-answer" && this.lastOfferSdp) {
-        this.env.send({ type: "call.publish", meetingId: this.meetingId, sdp: this.lastOfferSdp });
-      }
+      if (this.publishing === "awaiting-answer" && this.lastOfferSdp) this.requestPublish(this.lastOfferSdp);
       this.sendMediaState();
       return;
     }
     if (this.leaveOnJoined || this.phase === "media-problem") {
       this.leaveOnJoined = false;
-      this.env.send({ type: "call.leave", meetingId: this.meetingId });
-      this.leaveSent = true;
+      this.sendLeave();
       return;
     }
     // A fresh place: any old peer connections belong to an endpoint the server has closed.
@@ -413,11 +424,23 @@ export class CallSession {
       await pc.setLocalDescription(offer);
       if (pc !== this.publisher) return;
       this.lastOfferSdp = offer.sdp ?? "";
-      this.env.send({ type: "call.publish", meetingId: this.meetingId, sdp: this.lastOfferSdp });
+      this.requestPublish(this.lastOfferSdp);
     } catch (error) {
       this.publishing = "idle";
       this.fail({ kind: "server", message: `The call couldn't start sending media (${errorText(error)}).` });
     }
+  }
+
+  private requestPublish(sdp: string): void {
+    const pc = this.publisher;
+    this.env.request({ type: "call.publish", meetingId: this.meetingId, sdp }).then(
+      (answer) => {
+        if (answer.type === "call.publish.answer" && pc === this.publisher) void this.publishAnswered(answer.sdp);
+      },
+      (error: unknown) => {
+        if (pc === this.publisher) this.requestFailed(error, true, "The media server refused what this browser sends");
+      },
+    );
   }
 
   private async publishAnswered(sdp: string): Promise<void> {
@@ -447,7 +470,10 @@ export class CallSession {
         const answer = await pc.createAnswer();
         await pc.setLocalDescription(answer);
         if (pc !== this.subscriber) return;
-        this.env.send({ type: "call.subscribe.answer", meetingId: this.meetingId, sdp: answer.sdp ?? "", version });
+        const message: ClientMessage = { type: "call.subscribe.answer", meetingId: this.meetingId, sdp: answer.sdp ?? "", version };
+        this.env.request(message).catch((error: unknown) => {
+          if (pc === this.subscriber) this.requestFailed(error, true, "The call's incoming media couldn't be set up");
+        });
       } catch (error) {
         this.fail({ kind: "server", message: `The call's incoming media couldn't be set up (${errorText(error)}).` });
       }
@@ -487,11 +513,8 @@ export class CallSession {
     this.connectTimer = null;
   }
 
+  /** The server took us out of the call (an event: the answer to our own call.leave goes to its request). */
   private leftByServer(reason: string): void {
-    if (reason === "left" && this.leaveSent) {
-      this.leaveSent = false;
-      return;
-    }
     if (this.phase === "failed") return;
     if (this.leaving || this.phase === "left") {
       this.finish();
@@ -522,10 +545,7 @@ export class CallSession {
     if (this.phase === "left") return;
     this.clearConnectTimer();
     this.closePeers();
-    if (!this.leaving && this.phase !== "joining") {
-      this.env.send({ type: "call.leave", meetingId: this.meetingId });
-      this.leaveSent = true;
-    }
+    if (!this.leaving && this.phase !== "joining") this.sendLeave();
     this.leaving = true;
     this.failure = failure;
     this.phase = "failed";
@@ -553,8 +573,13 @@ export class CallSession {
     if (this.phase === "left") return;
     const wasJoined = this.phase !== "media-problem" && !this.leaving;
     this.leaving = true;
-    if (wasJoined) this.env.send({ type: "call.leave", meetingId: this.meetingId });
+    if (wasJoined) this.sendLeave();
     this.finish();
+  }
+
+  /** Gives our place back; nothing waits for the answer (a lost one changes nothing here). */
+  private sendLeave(): void {
+    this.env.request({ type: "call.leave", meetingId: this.meetingId }).catch(() => undefined);
   }
 
   private finish(): void {
@@ -635,13 +660,14 @@ export class CallSession {
 
   private sendMediaState(): void {
     if (this.phase === "left" || this.phase === "preparing" || this.phase === "joining") return;
-    this.env.send({
+    const message: ClientMessage = {
       type: "call.media",
       meetingId: this.meetingId,
       audioMuted: this.audioMuted || !this.hasMicrophone,
       videoMuted: this.videoMuted || !this.hasCamera,
       screenSharing: this.screen !== null,
-    });
+    };
+    this.env.request(message).catch((error: unknown) => this.requestFailed(error, false, "Mute state not shared"));
   }
 
   private closePeers(): void {
@@ -668,6 +694,15 @@ export class CallSession {
     this.local = null;
     this.screen = null;
   }
+}
+
+/** What the page says when the server refuses a join: its own words (they name the reason), or a plain fallback. */
+function joinRefusalMessage(error: unknown): string {
+  if (error instanceof RequestError && error.code === RequestFailure.timeout) {
+    return "The server didn't answer the request to join the call. Check your connection and try again.";
+  }
+  const reason = error instanceof Error && error.message ? error.message : "";
+  return reason ? `The call couldn't be joined: ${reason}` : "The call couldn't be joined.";
 }
 
 function errorText(error: unknown): string {

@@ -47,7 +47,7 @@ export class PendingQueue {
     return found;
   }
 
-  /** The server refused it (an error whose ref is this clientMsgId). */
+  /** The server refused it (an error answering its chat.send), or did not answer in time. */
   fail(clientMsgId: string, error: string): boolean {
     let changed = false;
     this.items = this.items.map((m) => {

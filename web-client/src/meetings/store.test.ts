@@ -1,3 +1,4 @@
+import { FakeServer } from "../ws/testing";
 import { describe, expect, it } from "vitest";
 import { PendingQueue } from "../chat/pending";
 import type { ChatMessage, ClientMessage } from "../ws/messages";
@@ -65,18 +66,19 @@ function setup(history: Record<string, ChatMessage[]>, list: Meeting[], options:
   const sent: ClientMessage[] = [];
   const { api, calls } = fakeApi(history, list);
   let n = 0;
+  const server = new FakeServer();
   const store = new MeetingsStore({
     api,
-    send: (m) => {
-      if (options.online && !options.online()) return false;
-      sent.push(m);
-      return true;
+    request: (m) => {
+      server.online = !options.online || options.online();
+      if (server.online) sent.push(m);
+      return server.request(m);
     },
     selfId: "me",
     pending: new PendingQueue(null, () => `c-${++n}`),
     pageVisible: options.visible ?? (() => true),
   });
-  return { store, sent, calls };
+  return { store, sent, calls, server };
 }
 
 describe("MeetingsStore", () => {
@@ -139,10 +141,11 @@ describe("MeetingsStore", () => {
   });
 
   it("marks a refused message as not sent, without resending it", async () => {
-    const { store, sent } = setup({ a: [] }, [meeting("a", 1)]);
+    const { store, sent, server } = setup({ a: [] }, [meeting("a", 1)]);
     store.send("a", "too late");
-    store.handle({ type: "error", code: "meeting.archived", message: "This meeting is archived", ref: "c-1" });
-    expect(store.pending.forMeeting("a")[0]).toMatchObject({ status: "failed", error: "This meeting is archived" });
+    server.answer("chat.send", "chatRefused");
+    await flush();
+    expect(store.pending.forMeeting("a")[0]).toMatchObject({ status: "failed", error: "This meeting is archived; its chat is read-only" });
     await store.connected();
     expect(sent.filter((m) => m.type === "chat.send")).toHaveLength(1);
   });
@@ -190,5 +193,26 @@ describe("mergeMessages", () => {
   it("merges pages without duplicates, oldest first", () => {
     const merged = mergeMessages([message("2-0", "b"), message("3-0", "c")], [message("1-0", "a"), message("3-0", "c")]);
     expect(merged.map((m) => m.messageId)).toEqual(["1-0", "2-0", "3-0"]);
+  });
+
+  it("takes a message off the pending list when the answer to its chat.send acknowledges it", async () => {
+    const { store, server } = setup({ a: [] }, [meeting("a", 1)]);
+    store.send("a", "hello");
+    expect(server.last("chat.send")).toMatchObject({ clientMsgId: "c-1", id: "r1" });
+    server.answer("chat.send", "chatAck", { meetingId: "a", clientMsgId: "c-1" });
+    await flush();
+    expect(store.pending.forMeeting("a")).toEqual([]);
+  });
+
+  it("offers Retry for a message the server did not answer in time, and keeps one lost with the connection", async () => {
+    const { store, server } = setup({ a: [] }, [meeting("a", 1)]);
+    store.send("a", "slow");
+    server.expireRequests();
+    await flush();
+    expect(store.pending.forMeeting("a")[0]).toMatchObject({ status: "failed" });
+    store.retry("c-1");
+    server.disconnect();
+    await flush();
+    expect(store.pending.forMeeting("a")[0]).toMatchObject({ status: "sending" });
   });
 });

@@ -3,6 +3,7 @@
 // messages and, after a reconnect, catches up over REST and resends unacknowledged messages.
 import { PendingQueue, compareMessageIds } from "../chat/pending";
 import type { CallState, ChatMessage, ClientMessage, ServerMessage } from "../ws/messages";
+import { RequestError, RequestFailure } from "../ws/requests";
 import type { Meeting, MeetingsApi } from "./api";
 
 export interface Timeline {
@@ -26,7 +27,8 @@ const pageSize = 50;
 
 export interface MeetingsStoreOptions {
   api: MeetingsApi;
-  send: (message: ClientMessage) => boolean;
+  /** Sends a request over the socket and resolves with its answer (Connection.request). */
+  request: (message: ClientMessage) => Promise<ServerMessage>;
   selfId: string;
   pending?: PendingQueue;
   now?: () => number;
@@ -237,8 +239,17 @@ export class MeetingsStore {
   }
 
   private sendChat(meetingId: string, clientMsgId: string, text: string): void {
-    // When the socket is down this is a no-op; connected() sends it again.
-    this.options.send({ type: "chat.send", meetingId, clientMsgId, text });
+    this.options.request({ type: "chat.send", meetingId, clientMsgId, text }).then(
+      (answer) => {
+        if (answer.type === "chat.ack" && this.pending.resolve(answer.clientMsgId)) this.changed();
+      },
+      (error: unknown) => {
+        // Lost with the connection: connected() sends it again. Refused, or unanswered: the user may retry.
+        if (error instanceof RequestError && error.code === RequestFailure.disconnected) return;
+        const reason = error instanceof Error && error.message ? error.message : "Not sent";
+        if (this.pending.fail(clientMsgId, reason)) this.changed();
+      },
+    );
   }
 
   /** The user is typing: tell the others, at most every few seconds. */
@@ -246,7 +257,11 @@ export class MeetingsStore {
     const last = this.lastTypingSent.get(meetingId) ?? -Infinity;
     const now = this.now();
     if (now - last < typingThrottleMs) return;
-    if (this.options.send({ type: "chat.typing", meetingId })) this.lastTypingSent.set(meetingId, now);
+    this.lastTypingSent.set(meetingId, now);
+    this.options.request({ type: "chat.typing", meetingId }).catch(() => {
+      // Nobody was told: the next keystroke may try again.
+      if (this.lastTypingSent.get(meetingId) === now) this.lastTypingSent.delete(meetingId);
+    });
   }
 
   typists(meetingId: string): Typist[] {
@@ -267,9 +282,11 @@ export class MeetingsStore {
     if (!newest) return;
     const sent = this.lastReadSent.get(meetingId);
     if (sent && compareMessageIds(sent, newest.messageId) >= 0) return;
-    if (this.options.send({ type: "chat.read", meetingId, messageId: newest.messageId })) {
-      this.lastReadSent.set(meetingId, newest.messageId);
-    }
+    const messageId = newest.messageId;
+    this.lastReadSent.set(meetingId, messageId);
+    this.options.request({ type: "chat.read", meetingId, messageId }).catch(() => {
+      if (this.lastReadSent.get(meetingId) === messageId) this.lastReadSent.delete(meetingId);
+    });
   }
 
   /** Handles one socket message; returns true when it concerned meetings or chat. */
@@ -290,12 +307,6 @@ export class MeetingsStore {
         this.changed();
         return true;
       }
-      case "error":
-        if (message.ref && this.pending.fail(message.ref, message.message || message.code)) {
-          this.changed();
-          return true;
-        }
-        return false;
       case "meeting.updated":
         void this.loadDetails(message.meetingId);
         return true;

@@ -46,14 +46,17 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onS
     () =>
       new MeetingsStore({
         api: meetingsApi,
-        send: (message) => connection.send(message),
+        request: (message) => connection.request(message),
         selfId: signedIn.user.userId,
         pending: new PendingQueue(window.sessionStorage),
         pageVisible: () => document.visibilityState === "visible",
       }),
     [meetingsApi, connection, signedIn.user.userId],
   );
-  const calls = useMemo(() => new CallController((message) => connection.send(message)), [connection]);
+  const calls = useMemo(
+    () => new CallController((message, timeoutMs) => connection.request(message, timeoutMs)),
+    [connection],
+  );
   useSyncExternalStore(store.subscribe, store.getVersion);
   const call = useSyncExternalStore(calls.subscribe, calls.getSnapshot);
 

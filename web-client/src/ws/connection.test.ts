@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import examples from "../../../docs/protocol-examples.json";
 import { Connection, type ConnectionState, type SocketLike, reconnectDelay, socketUrl } from "./connection";
 
 class FakeSocket implements SocketLike {
@@ -185,27 +186,48 @@ describe("Connection", () => {
     connection.start();
     sockets[0].serverOpens();
     sockets[0].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
-    expect(sockets[0].sent[1]).toEqual({ type: "presence.subscribe", userIds: ["u2", "u1"] });
+    expect(sockets[0].sent[1]).toEqual({ type: "presence.subscribe", userIds: ["u2", "u1"], id: "r1" });
     connection.watchPresence(["u1", "u2"]);
     expect(sockets[0].sent).toHaveLength(2);
     connection.watchPresence(["u1", "u2", "u3"]);
-    expect(sockets[0].sent[2]).toEqual({ type: "presence.subscribe", userIds: ["u3"] });
+    expect(sockets[0].sent[2]).toEqual({ type: "presence.subscribe", userIds: ["u3"], id: "r2" });
     sockets[0].serverCloses(1006);
     timers.fireNext();
     sockets[1].serverOpens();
     sockets[1].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
-    expect(sockets[1].sent[1]).toEqual({ type: "presence.subscribe", userIds: ["u2", "u1", "u3"] });
+    expect(sockets[1].sent[1]).toEqual({ type: "presence.subscribe", userIds: ["u2", "u1", "u3"], id: "r3" });
   });
 
-  it("does not write to a socket that has started closing", () => {
+  it("does not write to a socket that has started closing", async () => {
     const { connection, sockets } = setup();
     connection.start();
     sockets[0].serverOpens();
     sockets[0].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
     sockets[0].serverStartsClosing();
     connection.watchPresence(["u2"]);
-    expect(connection.send({ type: "presence.subscribe", userIds: ["u3"] })).toBe(false);
+    await expect(connection.request({ type: "presence.subscribe", userIds: ["u3"] })).rejects.toMatchObject({ code: "disconnected" });
     expect(sockets[0].sent).toHaveLength(1);
+  });
+
+  it("matches answers to requests by id, passes events on, and fails what waits when the socket drops", async () => {
+    const { connection, sockets } = setup();
+    const seen: unknown[] = [];
+    connection.onMessage((m) => seen.push(m));
+    connection.start();
+    sockets[0].serverOpens();
+    sockets[0].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
+    const join = connection.request({ type: "call.join", meetingId: "m1" });
+    const leave = connection.request({ type: "call.leave", meetingId: "m2" });
+    expect(sockets[0].sent.slice(1)).toEqual([
+      { type: "call.join", meetingId: "m1", id: "r1" },
+      { type: "call.leave", meetingId: "m2", id: "r2" },
+    ]);
+    sockets[0].serverSends({ ...examples.callJoinArchived, re: "r1" });
+    await expect(join).rejects.toMatchObject({ code: "meeting.archived", message: "This meeting is archived" });
+    sockets[0].serverSends(examples.callState);
+    expect(seen.map((m) => (m as { type: string }).type)).toEqual(["welcome", "call.state"]);
+    sockets[0].serverCloses(1006);
+    await expect(leave).rejects.toMatchObject({ code: "disconnected" });
   });
 
   it("passes presence updates to listeners", () => {

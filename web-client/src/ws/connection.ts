@@ -9,6 +9,7 @@ import {
   WsErrorCode,
   parseServerMessage,
 } from "./messages";
+import { Requests } from "./requests";
 
 export type BlockedReason = "session.active" | "session.replaced";
 
@@ -80,6 +81,7 @@ export class Connection {
   private readonly createSocket: (url: string) => SocketLike;
   private readonly timers: Timers;
   private readonly random: () => number;
+  private readonly requests: Requests;
 
   constructor(private readonly options: ConnectionOptions) {
     this.createSocket = options.createSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
@@ -88,6 +90,7 @@ export class Connection {
       clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
     };
     this.random = options.random ?? Math.random;
+    this.requests = new Requests((message) => this.write(message), this.timers);
   }
 
   get current(): ConnectionState {
@@ -133,6 +136,7 @@ export class Connection {
       detach(socket);
       socket.close(1000, "client closing");
     }
+    this.requests.abandonAll();
     this.setState({ kind: "closed" });
   }
 
@@ -144,10 +148,18 @@ export class Connection {
     const added = [...new Set(userIds)].filter((id) => !this.presenceIds.includes(id));
     if (added.length === 0) return;
     this.presenceIds = [...this.presenceIds, ...added];
-    if (this.state.kind === "open") this.send({ type: "presence.subscribe", userIds: added });
+    if (this.state.kind === "open") this.sendPresenceSubscription(added);
   }
 
-  send(message: ClientMessage): boolean {
+  /**
+   * Sends a request on the open session; resolves with its answer (matched by id), rejects with a RequestError:
+   * the server's error, or `disconnected` / `timeout` / `too_many_requests` (requests.ts).
+   */
+  request(message: ClientMessage, timeoutMs?: number): ReturnType<Requests["request"]> {
+    return this.requests.request(message, timeoutMs);
+  }
+
+  private write(message: ClientMessage): boolean {
     if (!this.socket || this.socket.readyState !== socketOpen || this.state.kind !== "open") return false;
     this.socket.send(JSON.stringify(message));
     return true;
@@ -175,11 +187,12 @@ export class Connection {
       if (typeof event.data !== "string") return;
       const message = parseServerMessage(event.data);
       if (!message) return;
+      if (message.type !== "welcome" && this.requests.settle(message)) return;
       if (message.type === "welcome") {
         this.attempt = 0;
         this.options.sessionIds.set(message.sessionId);
         this.setState({ kind: "open", sessionId: message.sessionId, user: message.user });
-        if (this.presenceIds.length > 0) this.sendPresenceSubscription();
+        if (this.presenceIds.length > 0) this.sendPresenceSubscription(this.presenceIds);
       } else if (message.type === "error") {
         refusal = refusalFor(message.code) ?? refusal;
         // A session id the server refused or replaced must not be offered again.
@@ -194,6 +207,7 @@ export class Connection {
       if (this.socket !== socket) return;
       detach(socket);
       this.socket = null;
+      this.requests.abandonAll();
       if (this.stopped) return;
       const final = refusal ?? refusalForClose(event.code);
       if (final) {
@@ -220,8 +234,9 @@ export class Connection {
     this.reconnectTimer = null;
   }
 
-  private sendPresenceSubscription(): void {
-    this.send({ type: "presence.subscribe", userIds: this.presenceIds });
+  private sendPresenceSubscription(userIds: string[]): void {
+    // A lost subscription is sent again with the whole list after the next welcome.
+    this.request({ type: "presence.subscribe", userIds }).catch(() => undefined);
   }
 
   private setState(state: ConnectionState): void {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import examples from "../../../docs/protocol-examples.json";
 import { parseServerMessage } from "./messages";
 
 describe("parseServerMessage", () => {
@@ -39,7 +40,12 @@ describe("parseServerMessage", () => {
       meetingId: "m",
       message,
     });
-    expect(parseServerMessage('{"type":"error","code":"meeting.archived","message":"m","ref":"c-1"}')).toMatchObject({ ref: "c-1" });
+    expect(parseServerMessage('{"re":"r4","type":"error","code":"meeting.archived","message":"m"}')).toEqual({
+      type: "error",
+      code: "meeting.archived",
+      message: "m",
+      re: "r4",
+    });
     expect(parseServerMessage('{"type":"meeting.removed","meetingId":"m"}')).toEqual({ type: "meeting.removed", meetingId: "m" });
     expect(parseServerMessage('{"type":"call.subscribe.offer","meetingId":"m","sdp":"v=0","version":3}')).toEqual({
       type: "call.subscribe.offer",
@@ -69,5 +75,15 @@ describe("parseServerMessage", () => {
       participants: [{ ...state.participants[0], tracks: [state.participants[0].tracks[0]] }],
     });
     expect(parseServerMessage('{"type":"call.subscribe.offer","meetingId":"m","sdp":"v=0"}')).toBeNull();
+  });
+
+  it("reads every message the gateway really sends, keeping the id of the request it answers", () => {
+    for (const [name, example] of Object.entries(examples)) {
+      if (name.startsWith("_")) continue;
+      const parsed = parseServerMessage(JSON.stringify(example));
+      expect(parsed, name).not.toBeNull();
+      expect(parsed?.type, name).toBe((example as { type: string }).type);
+      expect(parsed?.re, name).toBe((example as { re?: string }).re);
+    }
   });
 });

@@ -38,9 +38,16 @@ export interface CallState {
   participants: CallParticipant[];
 }
 
-export type ClientMessage =
+/**
+ * What a client may send. Each may carry an `id` (1–64 of `A-Z a-z 0-9 . : - _`); the answer to it, success or
+ * error, carries the same id as `re` (see Requests in requests.ts).
+ */
+export type ClientMessage = ClientRequestBody & { id?: string };
+
+type ClientRequestBody =
   | { type: "hello"; token: string; resume?: string }
   | { type: "presence.subscribe"; userIds: string[] }
+  | { type: "presence.unsubscribe"; userIds: string[] }
   | { type: "chat.send"; meetingId: string; clientMsgId: string; text: string }
   | { type: "chat.typing"; meetingId: string }
   | { type: "chat.read"; meetingId: string; messageId: string }
@@ -50,9 +57,13 @@ export type ClientMessage =
   | { type: "call.subscribe.answer"; meetingId: string; sdp: string; version: number }
   | { type: "call.media"; meetingId: string; audioMuted: boolean; videoMuted: boolean; screenSharing: boolean };
 
-export type ServerMessage =
+/** What the server sends; `re` is the id of the request a message answers (absent on events). */
+export type ServerMessage = ServerMessageBody & { re?: string };
+
+type ServerMessageBody =
   | { type: "welcome"; sessionId: string; user: User }
-  | { type: "error"; code: string; message: string; ref?: string }
+  | { type: "error"; code: string; message: string }
+  | { type: "ok" }
   | { type: "presence"; userId: string; status: PresenceStatus }
   | { type: "chat.ack"; meetingId: string; clientMsgId: string; messageId: string; sentAt: number }
   | { type: "chat.message"; meetingId: string; message: ChatMessage }
@@ -99,19 +110,19 @@ export function parseServerMessage(raw: string): ServerMessage | null {
     return null;
   }
   if (!isObject(value)) return null;
-  const m = value;
+  const body = parseBody(value);
+  if (!body) return null;
+  return isString(value.re) ? { ...body, re: value.re } : body;
+}
+
+function parseBody(m: Fields): ServerMessageBody | null {
   switch (m.type) {
     case "welcome":
       return isString(m.sessionId) && isUser(m.user) ? { type: "welcome", sessionId: m.sessionId, user: m.user } : null;
     case "error":
-      return isString(m.code)
-        ? {
-            type: "error",
-            code: m.code,
-            message: isString(m.message) ? m.message : "",
-            ...(isString(m.ref) ? { ref: m.ref } : {}),
-          }
-        : null;
+      return isString(m.code) ? { type: "error", code: m.code, message: isString(m.message) ? m.message : "" } : null;
+    case "ok":
+      return { type: "ok" };
     case "presence":
       return isString(m.userId) && isString(m.status) && presenceStatuses.includes(m.status)
         ? { type: "presence", userId: m.userId, status: m.status as PresenceStatus }

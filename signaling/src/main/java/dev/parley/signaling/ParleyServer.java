@@ -155,7 +155,7 @@ public final class ParleyServer implements AutoCloseable {
 
             var wsServices = new WebSocketSession.Services(config, new ClientMessageParser(json), messageWriter, auth,
                     lock, presence, sessions, metrics, chat, meetings, callRouter);
-            var httpServices = new HttpRequestHandler.Services(router, new StaticFiles(config.http().staticDir()),
+            var httpServices = new HttpRequestHandler.Services(router, StaticFiles.load(config.http().staticDir()),
                     redis, metrics, json, config.http().trustedProxies());
             var workers = new MultiThreadIoEventLoopGroup(0, named("parley-io"), NioIoHandler.newFactory());
             GatewayServer gateway = GatewayServer.start(config.http().host(), config.http().port(),

@@ -28,8 +28,9 @@ public final class CallRouter {
     private static final Logger log = LoggerFactory.getLogger(CallRouter.class);
 
     /** A call operation forwarded to the hosting node. */
-    record Forwarded(String op, String userId, String sessionId, Account account, String meetingId, String sdp,
-                     long version, boolean audioMuted, boolean videoMuted, boolean screenSharing) {
+    record Forwarded(String op, String userId, String sessionId, String requestId, Account account,
+                     String meetingId, String sdp, long version, boolean audioMuted, boolean videoMuted,
+                     boolean screenSharing) {
     }
 
     private final CallService local;
@@ -56,57 +57,58 @@ public final class CallRouter {
         return "parley:node:" + nodeId;
     }
 
-    public CompletionStage<Void> join(CallPeer peer, Account account, String meetingId) {
+    public CompletionStage<Void> join(CallPeer peer, Account account, String meetingId, String requestId) {
         return meetings.findForMember(meetingId, account.userId())
                 .thenCompose(meeting -> placement.hostFor(meetingId))
                 .thenCompose(host -> {
                     String previous = remoteHosts.remove(account.userId());
                     if (host.equals(placement.nodeId())) {
                         if (previous != null) {
-                            forward(previous, op("leave", peer, account, meetingId));
+                            forward(previous, op("leave", peer, account, meetingId, null));
                         }
-                        return local.join(peer, account, meetingId);
+                        return local.join(peer, account, meetingId, requestId);
                     }
                     remoteHosts.put(account.userId(), host);
-                    return forward(host, op("join", peer, account, meetingId));
+                    return forward(host, op("join", peer, account, meetingId, requestId));
                 });
     }
 
-    public CompletionStage<Void> publish(CallPeer peer, String meetingId, String sdp) {
+    public CompletionStage<Void> publish(CallPeer peer, String meetingId, String sdp, String requestId) {
         String host = remoteHosts.get(peer.userId());
         if (host == null) {
-            return local.publish(peer, meetingId, sdp);
+            return local.publish(peer, meetingId, sdp, requestId);
         }
-        return forward(host, new Forwarded("publish", peer.userId(), peer.sessionId(), null, meetingId, sdp, 0,
-                false, false, false));
+        return forward(host, new Forwarded("publish", peer.userId(), peer.sessionId(), requestId, null, meetingId,
+                sdp, 0, false, false, false));
     }
 
-    public CompletionStage<Void> subscribeAnswer(CallPeer peer, String meetingId, String sdp, long version) {
+    public CompletionStage<Void> subscribeAnswer(CallPeer peer, String meetingId, String sdp, long version,
+                                                 String requestId) {
         String host = remoteHosts.get(peer.userId());
         if (host == null) {
-            return local.subscribeAnswer(peer, meetingId, sdp, version);
+            return local.subscribeAnswer(peer, meetingId, sdp, version, requestId);
         }
-        return forward(host, new Forwarded("answer", peer.userId(), peer.sessionId(), null, meetingId, sdp, version,
-                false, false, false));
+        return forward(host, new Forwarded("answer", peer.userId(), peer.sessionId(), requestId, null, meetingId,
+                sdp, version, false, false, false));
     }
 
     public CompletionStage<Void> updateMedia(CallPeer peer, String meetingId, boolean audioMuted, boolean videoMuted,
-                                             boolean screenSharing) {
+                                             boolean screenSharing, String requestId) {
         String host = remoteHosts.get(peer.userId());
         if (host == null) {
-            return local.updateMedia(peer, meetingId, audioMuted, videoMuted, screenSharing);
+            return local.updateMedia(peer, meetingId, audioMuted, videoMuted, screenSharing, requestId);
         }
-        return forward(host, new Forwarded("media", peer.userId(), peer.sessionId(), null, meetingId, null, 0,
-                audioMuted, videoMuted, screenSharing));
+        return forward(host, new Forwarded("media", peer.userId(), peer.sessionId(), requestId, null, meetingId,
+                null, 0, audioMuted, videoMuted, screenSharing));
     }
 
-    public CompletionStage<Void> leave(CallPeer peer, String meetingId) {
+    public CompletionStage<Void> leave(CallPeer peer, String meetingId, String requestId) {
         String host = remoteHosts.remove(peer.userId());
         if (host == null) {
-            return local.leave(peer, meetingId);
+            return local.leave(peer, meetingId, requestId);
         }
-        return forward(host, new Forwarded("leave", peer.userId(), peer.sessionId(), null, meetingId, null, 0,
-                false, false, false));
+        return forward(host, new Forwarded("leave", peer.userId(), peer.sessionId(), requestId, null, meetingId,
+                null, 0, false, false, false));
     }
 
     /** The participant's socket closed: the host keeps its place for the reconnect grace. */
@@ -115,13 +117,14 @@ public final class CallRouter {
         if (host == null) {
             local.peerClosed(peer);
         } else {
-            forward(host, new Forwarded("closed", peer.userId(), peer.sessionId(), null, null, null, 0, false, false,
-                    false));
+            forward(host, new Forwarded("closed", peer.userId(), peer.sessionId(), null, null, null, null, 0, false,
+                    false, false));
         }
     }
 
-    private static Forwarded op(String op, CallPeer peer, Account account, String meetingId) {
-        return new Forwarded(op, peer.userId(), peer.sessionId(), account, meetingId, null, 0, false, false, false);
+    private static Forwarded op(String op, CallPeer peer, Account account, String meetingId, String requestId) {
+        return new Forwarded(op, peer.userId(), peer.sessionId(), requestId, account, meetingId, null, 0, false,
+                false, false);
     }
 
     private CompletionStage<Void> forward(String host, Forwarded message) {
@@ -150,12 +153,13 @@ public final class CallRouter {
         CompletionStage<Void> done;
         try {
             done = switch (message.op()) {
-                case "join" -> local.join(peer, message.account(), message.meetingId());
-                case "publish" -> local.publish(peer, message.meetingId(), message.sdp());
-                case "answer" -> local.subscribeAnswer(peer, message.meetingId(), message.sdp(), message.version());
+                case "join" -> local.join(peer, message.account(), message.meetingId(), message.requestId());
+                case "publish" -> local.publish(peer, message.meetingId(), message.sdp(), message.requestId());
+                case "answer" -> local.subscribeAnswer(peer, message.meetingId(), message.sdp(), message.version(),
+                        message.requestId());
                 case "media" -> local.updateMedia(peer, message.meetingId(), message.audioMuted(),
-                        message.videoMuted(), message.screenSharing());
-                case "leave" -> local.leave(peer, message.meetingId());
+                        message.videoMuted(), message.screenSharing(), message.requestId());
+                case "leave" -> local.leave(peer, message.meetingId(), message.requestId());
                 case "closed" -> {
                     local.peerClosed(peer);
                     yield CompletableFuture.completedFuture(null);
@@ -169,7 +173,7 @@ public final class CallRouter {
             if (failure != null) {
                 ApiException error = ApiException.from(failure);
                 sessions.deliver(List.of(message.userId()), new ServerMessage.Error(error.code().wire(),
-                        error.getMessage(), message.meetingId()));
+                        error.getMessage()), message.requestId());
             }
         });
     }
@@ -179,6 +183,13 @@ public final class CallRouter {
         @Override
         public void push(ServerMessage message) {
             sessions.deliver(List.of(userId), message);
+        }
+
+        @Override
+        public void answer(String requestId, ServerMessage message) {
+            if (requestId != null || !(message instanceof ServerMessage.Ok)) {
+                sessions.deliver(List.of(userId), message, requestId);
+            }
         }
     }
 }

@@ -108,7 +108,7 @@ public final class CallService {
     }
 
     /** Joins the meeting's call (starting it if nobody is in it), or takes a kept place back after a reconnect. */
-    public CompletionStage<Void> join(CallPeer peer, Account account, String meetingId) {
+    public CompletionStage<Void> join(CallPeer peer, Account account, String meetingId, String requestId) {
         if (media == null) {
             throw new ApiException(ErrorCode.UNAVAILABLE, "Calls are not enabled on this server");
         }
@@ -118,11 +118,11 @@ public final class CallService {
             }
             Call current = callOfUser.get(account.userId());
             if (current != null && current.meetingId.equals(meetingId)) {
-                rejoin(current, current.participants.get(account.userId()), peer);
+                rejoin(current, current.participants.get(account.userId()), peer, requestId);
                 return null;
             }
             if (current != null) {
-                remove(current, current.participants.get(account.userId()), "joined another call");
+                remove(current, current.participants.get(account.userId()), "joined another call", null);
             }
             boolean starting = !calls.containsKey(meetingId);
             Call call = starting ? startCall(meetingId) : calls.get(meetingId);
@@ -131,7 +131,8 @@ public final class CallService {
             call.participants.put(account.userId(), participant);
             callOfUser.put(account.userId(), call);
             presence.setStatus(account.userId(), PresenceService.IN_CALL);
-            peer.push(new ServerMessage.CallJoined(meetingId, endpointId, false, turn.iceServersFor(account.userId())));
+            peer.answer(requestId, new ServerMessage.CallJoined(meetingId, endpointId, false,
+                    turn.iceServersFor(account.userId())));
             if (starting) {
                 chat.announce(meetingId, account.displayName() + " started a call", meeting.memberIds());
             }
@@ -142,22 +143,24 @@ public final class CallService {
         }));
     }
 
-    public CompletionStage<Void> publish(CallPeer peer, String meetingId, String sdpOffer) {
+    public CompletionStage<Void> publish(CallPeer peer, String meetingId, String sdpOffer, String requestId) {
         return onOwner(() -> {
             Call call = callOf(peer, meetingId);
             Participant participant = call.participants.get(peer.userId());
             String answer = mediaCall(() -> media.publish(call.conferenceId, participant.endpointId, sdpOffer));
-            peer.push(new ServerMessage.CallPublishAnswer(meetingId, answer));
+            peer.answer(requestId, new ServerMessage.CallPublishAnswer(meetingId, answer));
             return null;
         });
     }
 
-    public CompletionStage<Void> subscribeAnswer(CallPeer peer, String meetingId, String sdpAnswer, long version) {
+    public CompletionStage<Void> subscribeAnswer(CallPeer peer, String meetingId, String sdpAnswer, long version,
+                                                 String requestId) {
         return onOwner(() -> {
             Call call = callOf(peer, meetingId);
             Participant participant = call.participants.get(peer.userId());
             if (version != participant.offeredVersion) {
                 // An answer to an offer that has since been replaced: the newer offer is on its way or was sent.
+                peer.answer(requestId, new ServerMessage.Ok());
                 return null;
             }
             mediaCall(() -> {
@@ -165,12 +168,13 @@ public final class CallService {
                 return null;
             });
             participant.answeredVersion = version;
+            peer.answer(requestId, new ServerMessage.Ok());
             return null;
         });
     }
 
     public CompletionStage<Void> updateMedia(CallPeer peer, String meetingId, boolean audioMuted, boolean videoMuted,
-                                             boolean screenSharing) {
+                                             boolean screenSharing, String requestId) {
         return onOwner(() -> {
             Call call = callOf(peer, meetingId);
             Participant participant = call.participants.get(peer.userId());
@@ -178,14 +182,15 @@ public final class CallService {
             participant.videoMuted = videoMuted;
             participant.screenSharing = screenSharing;
             broadcast(call);
+            peer.answer(requestId, new ServerMessage.Ok());
             return null;
         });
     }
 
-    public CompletionStage<Void> leave(CallPeer peer, String meetingId) {
+    public CompletionStage<Void> leave(CallPeer peer, String meetingId, String requestId) {
         return onOwner(() -> {
             Call call = callOf(peer, meetingId);
-            remove(call, call.participants.get(peer.userId()), "left");
+            remove(call, call.participants.get(peer.userId()), "left", requestId);
             return null;
         });
     }
@@ -204,7 +209,7 @@ public final class CallService {
             participant.peer = null;
             participant.removal = owner.schedule(() -> {
                 if (call.participants.get(peer.userId()) == participant && participant.peer == null) {
-                    remove(call, participant, "disconnected");
+                    remove(call, participant, "disconnected", null);
                 }
             }, reconnectGrace.toMillis(), TimeUnit.MILLISECONDS);
         });
@@ -256,7 +261,7 @@ public final class CallService {
             onOwner(() -> {
                 for (Call call : new ArrayList<>(calls.values())) {
                     for (Participant participant : new ArrayList<>(call.participants.values())) {
-                        remove(call, participant, "server shutting down");
+                        remove(call, participant, "server shutting down", null);
                     }
                 }
                 return null;
@@ -266,13 +271,13 @@ public final class CallService {
         }
     }
 
-    private void rejoin(Call call, Participant participant, CallPeer peer) {
+    private void rejoin(Call call, Participant participant, CallPeer peer, String requestId) {
         if (participant.removal != null) {
             participant.removal.cancel(false);
             participant.removal = null;
         }
         participant.peer = peer;
-        peer.push(new ServerMessage.CallJoined(call.meetingId, participant.endpointId, true,
+        peer.answer(requestId, new ServerMessage.CallJoined(call.meetingId, participant.endpointId, true,
                 turn.iceServersFor(peer.userId())));
         peer.push(new ServerMessage.CallState(viewOf(call)));
         if (participant.lastOffer != null && participant.offeredVersion != participant.answeredVersion) {
@@ -301,7 +306,7 @@ public final class CallService {
             participantByEndpoint(call, closed.endpointId()).ifPresent(p -> {
                 log.info("media of user {} in meeting {} ended: {}", p.account.userId(), call.meetingId,
                         closed.reason());
-                remove(call, p, "media connection lost: " + closed.reason());
+                remove(call, p, "media connection lost: " + closed.reason(), null);
             });
         }
     }
@@ -328,7 +333,8 @@ public final class CallService {
         }
     }
 
-    private void remove(Call call, Participant participant, String reason) {
+    /** Takes a participant out; {@code requestId} is their call.leave's, when that is why. */
+    private void remove(Call call, Participant participant, String reason, String requestId) {
         if (participant == null || call.participants.get(participant.account.userId()) != participant) {
             return;
         }
@@ -345,7 +351,7 @@ public final class CallService {
         }
         presence.setStatus(participant.account.userId(), PresenceService.ONLINE);
         if (participant.peer != null) {
-            participant.peer.push(new ServerMessage.CallLeft(call.meetingId, reason));
+            participant.peer.answer(requestId, new ServerMessage.CallLeft(call.meetingId, reason));
         }
         if (call.participants.isEmpty()) {
             endCall(call);

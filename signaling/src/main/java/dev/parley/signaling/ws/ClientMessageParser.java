@@ -9,7 +9,7 @@ import dev.parley.signaling.error.ApiException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Turns a text frame into a {@link ClientMessage}, naming the field at fault when it cannot. */
+/** Turns a text frame into a {@link ClientRequest}, naming the field at fault when it cannot. */
 public final class ClientMessageParser {
 
     static final int MAX_IDS = 500;
@@ -18,6 +18,8 @@ public final class ClientMessageParser {
     public static final int MAX_CHAT_TEXT = 4000;
     private static final int MAX_SDP = 60_000;
     private static final java.util.regex.Pattern CLIENT_MSG_ID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    /** A request id needs no escaping in JSON, so answers can carry it as it came. */
+    private static final java.util.regex.Pattern REQUEST_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 
     private final ObjectMapper json;
 
@@ -25,16 +27,62 @@ public final class ClientMessageParser {
         this.json = json;
     }
 
-    public ClientMessage parse(String text) {
+    /**
+     * Reads one request. A malformed one throws {@link Rejected}, carrying the request's id when the id itself could
+     * be read, so the error can answer it.
+     */
+    public ClientRequest parse(String text) {
         JsonNode root;
         try {
             root = json.readTree(text);
         } catch (JsonProcessingException e) {
-            throw ApiException.badRequest("message is not valid JSON");
+            throw new Rejected(null, ApiException.badRequest("message is not valid JSON"));
         }
         if (root == null || !root.isObject()) {
-            throw ApiException.badRequest("message must be a JSON object");
+            throw new Rejected(null, ApiException.badRequest("message must be a JSON object"));
         }
+        String id;
+        try {
+            id = requestId(root);
+        } catch (ApiException e) {
+            throw new Rejected(null, e);
+        }
+        try {
+            return new ClientRequest(id, message(root));
+        } catch (ApiException e) {
+            throw new Rejected(id, e);
+        }
+    }
+
+    /** A request that could not be read, and the id to answer it with (null when there is none to echo). */
+    public static final class Rejected extends RuntimeException {
+        private final String requestId;
+        private final ApiException error;
+
+        Rejected(String requestId, ApiException error) {
+            super(error.getMessage(), null, false, false);
+            this.requestId = requestId;
+            this.error = error;
+        }
+
+        public String requestId() {
+            return requestId;
+        }
+
+        public ApiException error() {
+            return error;
+        }
+    }
+
+    private static String requestId(JsonNode root) {
+        String id = text(root, "id", MAX_ID_LENGTH, false);
+        if (id != null && !REQUEST_ID.matcher(id).matches()) {
+            throw ApiException.badRequest("id must be 1-64 characters of A-Z, a-z, 0-9, '.', ':', '-' or '_'");
+        }
+        return id;
+    }
+
+    private static ClientMessage message(JsonNode root) {
         String type = text(root, "type", 64, true);
         return switch (type) {
             case "hello" -> new ClientMessage.Hello(text(root, "token", MAX_TOKEN_LENGTH, true),

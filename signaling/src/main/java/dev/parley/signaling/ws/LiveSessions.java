@@ -89,12 +89,17 @@ public final class LiveSessions {
      * history keeps what matters).
      */
     public CompletableFuture<Void> deliver(Collection<String> userIds, ServerMessage message) {
+        return deliver(userIds, message, null);
+    }
+
+    /** Delivers the answer to a request (with that request's id) to the user who sent it, wherever they are. */
+    public CompletableFuture<Void> deliver(Collection<String> userIds, ServerMessage message, String requestId) {
         if (userIds.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
         String json;
         try {
-            json = writer.writeValueAsString(message);
+            json = ServerMessage.answering(requestId, writer.writeValueAsString(message));
         } catch (JsonProcessingException e) {
             return CompletableFuture.failedFuture(e);
         }

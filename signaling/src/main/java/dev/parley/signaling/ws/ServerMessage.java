@@ -1,6 +1,5 @@
 package dev.parley.signaling.ws;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.annotation.JsonTypeName;
@@ -17,6 +16,7 @@ import java.util.Map;
 @JsonSubTypes({
         @JsonSubTypes.Type(ServerMessage.Welcome.class),
         @JsonSubTypes.Type(ServerMessage.Error.class),
+        @JsonSubTypes.Type(ServerMessage.Ok.class),
         @JsonSubTypes.Type(ServerMessage.Presence.class),
         @JsonSubTypes.Type(ServerMessage.ChatAck.class),
         @JsonSubTypes.Type(ServerMessage.ChatMessageEvent.class),
@@ -35,13 +35,25 @@ public sealed interface ServerMessage {
     record Welcome(String sessionId, Account user) implements ServerMessage {
     }
 
-    /** A failure; {@code ref} names the request it answers (a chat.send's clientMsgId), when there is one. */
-    @JsonTypeName("error")
-    @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Error(String code, String message, String ref) implements ServerMessage {
-        public Error(String code, String message) {
-            this(code, message, null);
+    /**
+     * Adds the id of the request a message answers, as {@code re}, to its encoded form. Request ids are checked to
+     * need no JSON escaping ({@link ClientMessageParser}), and every encoded message is an object.
+     */
+    static String answering(String requestId, String encoded) {
+        if (requestId == null) {
+            return encoded;
         }
+        return "{\"re\":\"" + requestId + "\"," + encoded.substring(1);
+    }
+
+    /** A failure: a request refused (its answer carries the request's id) or a connection-wide problem. */
+    @JsonTypeName("error")
+    record Error(String code, String message) implements ServerMessage {
+    }
+
+    /** The answer to a request that has no other answer (chat.typing, call.media and the like). */
+    @JsonTypeName("ok")
+    record Ok() implements ServerMessage {
     }
 
     @JsonTypeName("presence")

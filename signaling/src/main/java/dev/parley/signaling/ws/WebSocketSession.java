@@ -93,7 +93,7 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
             helloTimeout = ctx.executor().schedule(() -> {
                 if (state == State.AWAITING_HELLO || state == State.AUTHENTICATING) {
                     fail(ErrorCode.AUTH_INVALID, "No hello received in time; send hello with your token first",
-                            CLOSE_AUTH);
+                            CLOSE_AUTH, null);
                 }
             }, helloMillis, TimeUnit.MILLISECONDS);
         }
@@ -115,100 +115,108 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
             return;
         }
         if (frame instanceof BinaryWebSocketFrame) {
-            reject(ApiException.badRequest("binary frames are not supported; send JSON text"));
+            reject(ApiException.badRequest("binary frames are not supported; send JSON text"), null);
             return;
         }
         if (!(frame instanceof TextWebSocketFrame text)) {
-            reject(ApiException.badRequest("unsupported frame"));
+            reject(ApiException.badRequest("unsupported frame"), null);
             return;
         }
         if (text.content().readableBytes() > services.config().ws().maxMessageSize()) {
             reject(ApiException.badRequest("message is larger than " + services.config().ws().maxMessageSize()
-                    + " bytes"));
+                    + " bytes"), null);
             return;
         }
-        ClientMessage message;
+        ClientRequest request;
         try {
-            message = services.parser().parse(text.text());
-        } catch (ApiException e) {
-            reject(e);
+            request = services.parser().parse(text.text());
+        } catch (ClientMessageParser.Rejected e) {
+            reject(e.error(), e.requestId());
             return;
         }
-        dispatch(message);
+        dispatch(request.message(), request.id());
     }
 
     // Java 17 has no pattern switch: the sealed interface keeps this chain exhaustive by review.
-    private void dispatch(ClientMessage message) {
+    private void dispatch(ClientMessage message, String re) {
         if (message instanceof ClientMessage.Hello hello) {
-            onHello(hello);
-        } else if (!requireLive()) {
+            onHello(hello, re);
+        } else if (!requireLive(re)) {
             return;
         } else if (message instanceof ClientMessage.PresenceSubscribe subscribe) {
-            onPresenceSubscribe(subscribe.userIds());
+            onPresenceSubscribe(subscribe.userIds(), re);
         } else if (message instanceof ClientMessage.PresenceUnsubscribe unsubscribe) {
             Set<String> ids = Set.copyOf(unsubscribe.userIds());
             watched.removeAll(ids);
             services.presence().unwatchAll(this, ids);
+            answer(re, new ServerMessage.Ok());
         } else if (message instanceof ClientMessage.ChatSend send) {
-            answer(() -> services.chat().send(account, send.meetingId(), send.clientMsgId(), send.text()),
-                    send.clientMsgId());
+            reply(() -> services.chat().send(account, send.meetingId(), send.clientMsgId(), send.text()), re);
         } else if (message instanceof ClientMessage.ChatTyping typing) {
-            answer(() -> services.chat().typing(account, typing.meetingId()).thenApply(done -> null),
-                    typing.meetingId());
+            reply(() -> services.chat().typing(account, typing.meetingId()).thenApply(done -> null), re);
+        } else if (message instanceof ClientMessage.ChatRead read) {
+            reply(() -> services.chat().markRead(account.userId(), read.meetingId(), read.messageId())
+                    .thenApply(done -> null), re);
         } else if (message instanceof ClientMessage.CallJoin join) {
-            answer(() -> services.calls().join(this, account, join.meetingId()).thenApply(done -> null),
-                    join.meetingId());
+            // Call operations answer through this peer themselves, in order with the call's other messages.
+            refuseOnFailure(() -> services.calls().join(this, account, join.meetingId(), re), re);
         } else if (message instanceof ClientMessage.CallPublish publish) {
-            answer(() -> services.calls().publish(this, publish.meetingId(), publish.sdp()).thenApply(done -> null),
-                    publish.meetingId());
+            refuseOnFailure(() -> services.calls().publish(this, publish.meetingId(), publish.sdp(), re), re);
         } else if (message instanceof ClientMessage.CallSubscribeAnswer sub) {
-            answer(() -> services.calls().subscribeAnswer(this, sub.meetingId(), sub.sdp(), sub.version())
-                    .thenApply(done -> null), sub.meetingId());
+            refuseOnFailure(() -> services.calls().subscribeAnswer(this, sub.meetingId(), sub.sdp(), sub.version(),
+                    re), re);
         } else if (message instanceof ClientMessage.CallMedia state) {
-            answer(() -> services.calls().updateMedia(this, state.meetingId(), state.audioMuted(), state.videoMuted(),
-                    state.screenSharing()).thenApply(done -> null), state.meetingId());
+            refuseOnFailure(() -> services.calls().updateMedia(this, state.meetingId(), state.audioMuted(),
+                    state.videoMuted(), state.screenSharing(), re), re);
         } else if (message instanceof ClientMessage.CallLeave leave) {
-            answer(() -> services.calls().leave(this, leave.meetingId()).thenApply(done -> null), leave.meetingId());
+            refuseOnFailure(() -> services.calls().leave(this, leave.meetingId(), re), re);
         } else if (message instanceof ClientMessage.CallIce ignored) {
             // The media server learns each client's addresses from its connectivity checks (peer-reflexive).
-            return;
-        } else if (message instanceof ClientMessage.ChatRead read) {
-            answer(() -> services.chat().markRead(account.userId(), read.meetingId(), read.messageId())
-                    .thenApply(done -> null), read.meetingId());
+            answer(re, new ServerMessage.Ok());
         }
     }
 
-    /** Sends what a request completes with (nothing for null), or its error tagged with {@code ref}. */
-    private void answer(java.util.function.Supplier<CompletionStage<? extends ServerMessage>> request, String ref) {
-        CompletionStage<? extends ServerMessage> reply;
-        try {
-            reply = request.get();
-        } catch (RuntimeException e) {
-            // A request refused at once (busy, disabled) is answered like any other failure; the socket stays.
-            reply = CompletableFuture.failedFuture(e);
-        }
-        reply.whenComplete((message, failure) -> ctx.executor().execute(() -> {
+    /** Answers a request with what it completes with ({@code ok} for nothing), or with its error. */
+    private void reply(java.util.function.Supplier<CompletionStage<? extends ServerMessage>> request, String re) {
+        started(request).whenComplete((message, failure) -> ctx.executor().execute(() -> {
             if (failure != null) {
-                ApiException error = ApiException.from(failure);
-                services.metrics().error(GatewayMetrics.Transport.WS, error.code());
-                send(new ServerMessage.Error(error.code().wire(), error.getMessage(), ref));
-            } else if (message != null) {
-                send(message);
+                reject(ApiException.from(failure), re);
+            } else {
+                answer(re, message == null ? new ServerMessage.Ok() : message);
             }
         }));
     }
 
-    private boolean requireLive() {
+    /** For operations that send their own answer: only a failure is answered here. */
+    private void refuseOnFailure(java.util.function.Supplier<CompletionStage<Void>> request, String re) {
+        started(request).whenComplete((ok, failure) -> {
+            if (failure != null) {
+                ctx.executor().execute(() -> reject(ApiException.from(failure), re));
+            }
+        });
+    }
+
+    private static <T> CompletionStage<? extends T> started(
+            java.util.function.Supplier<? extends CompletionStage<? extends T>> request) {
+        try {
+            return request.get();
+        } catch (RuntimeException e) {
+            // A request refused at once (busy, disabled) is answered like any other failure; the socket stays.
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private boolean requireLive(String re) {
         if (state != State.LIVE) {
-            reject(ApiException.badRequest("send hello and wait for welcome first"));
+            reject(ApiException.badRequest("send hello and wait for welcome first"), re);
             return false;
         }
         return true;
     }
 
-    private void onHello(ClientMessage.Hello hello) {
+    private void onHello(ClientMessage.Hello hello, String re) {
         if (state != State.AWAITING_HELLO) {
-            reject(ApiException.badRequest("hello was already sent on this connection"));
+            reject(ApiException.badRequest("hello was already sent on this connection"), re);
             return;
         }
         state = State.AUTHENTICATING;
@@ -224,20 +232,21 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
                     ? services.lock().resume(user.userId(), hello.resume(), newSessionId)
                     : services.lock().acquire(user.userId(), newSessionId);
             return taken.thenApply(ok -> ok ? user : null);
-        }).whenComplete((user, failure) -> ctx.executor().execute(() -> afterHello(hello, newSessionId, user,
-                failure)));
+        }).whenComplete((user, failure) -> ctx.executor().execute(() -> afterHello(hello, re, newSessionId,
+                user, failure)));
     }
 
-    private void afterHello(ClientMessage.Hello hello, String newSessionId, Account user, Throwable failure) {
+    private void afterHello(ClientMessage.Hello hello, String re, String newSessionId, Account user,
+                            Throwable failure) {
         if (failure != null) {
             ApiException error = ApiException.from(failure);
             fail(error.code(), error.getMessage(),
-                    error.code() == ErrorCode.AUTH_INVALID ? CLOSE_AUTH : CLOSE_TRY_LATER);
+                    error.code() == ErrorCode.AUTH_INVALID ? CLOSE_AUTH : CLOSE_TRY_LATER, re);
             return;
         }
         if (user == null) {
             services.metrics().sessionRefused();
-            fail(ErrorCode.SESSION_ACTIVE, "You already have an active session", CLOSE_SESSION);
+            fail(ErrorCode.SESSION_ACTIVE, "You already have an active session", CLOSE_SESSION, re);
             return;
         }
         account = user;
@@ -255,7 +264,7 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         if (hello.resume() != null && !hello.resume().equals(newSessionId)) {
             services.sessions().kick(hello.resume());
         }
-        send(new ServerMessage.Welcome(sessionId, account));
+        answer(re, new ServerMessage.Welcome(sessionId, account));
         services.presence().announce(account.userId(), PresenceService.ONLINE);
         watchCoMembers();
         long beat = services.config().session().heartbeat().toMillis();
@@ -301,25 +310,26 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
             if (state == State.LIVE) {
                 lockHeld = false;
                 services.metrics().sessionReplaced();
-                fail(ErrorCode.SESSION_REPLACED, "This session was replaced by a newer one", CLOSE_SESSION);
+                fail(ErrorCode.SESSION_REPLACED, "This session was replaced by a newer one", CLOSE_SESSION, null);
             }
         });
     }
 
-    private void onPresenceSubscribe(List<String> userIds) {
+    private void onPresenceSubscribe(List<String> userIds, String re) {
         if (watched.size() + userIds.size() > MAX_WATCHED) {
-            reject(ApiException.badRequest("at most " + MAX_WATCHED + " users can be watched on one connection"));
+            reject(ApiException.badRequest("at most " + MAX_WATCHED + " users can be watched on one connection"), re);
             return;
         }
         watched.addAll(userIds);
         services.presence().watch(this, userIds);
         services.presence().statuses(userIds).whenComplete((statuses, failure) -> ctx.executor().execute(() -> {
             if (failure != null) {
-                reject(ApiException.from(failure));
+                reject(ApiException.from(failure), re);
                 return;
             }
             services.presence().remember(statuses);
             statuses.forEach((userId, status) -> send(new ServerMessage.Presence(userId, status)));
+            answer(re, new ServerMessage.Ok());
         }));
     }
 
@@ -329,7 +339,7 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
             if (failure == null && state == State.LIVE && !ids.isEmpty()) {
                 List<String> fresh = ids.stream().filter(id -> !watched.contains(id))
                         .limit(Math.max(0, MAX_WATCHED - watched.size())).toList();
-                onPresenceSubscribe(fresh);
+                onPresenceSubscribe(fresh, null);
             }
         }));
     }
@@ -349,6 +359,15 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         ctx.executor().execute(() -> {
             if (state == State.LIVE) {
                 send(message);
+            }
+        });
+    }
+
+    @Override
+    public void answer(String requestId, ServerMessage message) {
+        ctx.executor().execute(() -> {
+            if (state == State.LIVE) {
+                answerNow(requestId, message);
             }
         });
     }
@@ -442,14 +461,14 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
         ctx.close();
     }
 
-    private void reject(ApiException error) {
+    private void reject(ApiException error, String re) {
         services.metrics().error(GatewayMetrics.Transport.WS, error.code());
-        send(new ServerMessage.Error(error.code().wire(), error.getMessage()));
+        answerNow(re, new ServerMessage.Error(error.code().wire(), error.getMessage()));
     }
 
-    private void fail(ErrorCode code, String message, int closeCode) {
+    private void fail(ErrorCode code, String message, int closeCode, String re) {
         services.metrics().error(GatewayMetrics.Transport.WS, code);
-        send(new ServerMessage.Error(code.wire(), message));
+        answerNow(re, new ServerMessage.Error(code.wire(), message));
         close(closeCode, message);
     }
 
@@ -478,11 +497,20 @@ public final class WebSocketSession extends SimpleChannelInboundHandler<WebSocke
     }
 
     private void send(ServerMessage message) {
+        answerNow(null, message);
+    }
+
+    /** Sends a message; with a request id it is that request's answer. A request without an id gets no bare ok. */
+    private void answerNow(String requestId, ServerMessage message) {
+        if (requestId == null && message instanceof ServerMessage.Ok) {
+            return;
+        }
         if (!ctx.channel().isActive() || !keepsUp()) {
             return;
         }
         try {
-            ctx.writeAndFlush(new TextWebSocketFrame(services.writer().writeValueAsString(message)));
+            ctx.writeAndFlush(new TextWebSocketFrame(ServerMessage.answering(requestId,
+                    services.writer().writeValueAsString(message))));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode " + message.getClass().getSimpleName(), e);
         }

@@ -249,28 +249,31 @@ class CallSignalingTest {
         JsonNode hal = gateway.register("hal2");
         String meeting = meetingWith(gus);
         WsClient halWs = signedIn(hal);
-        send(halWs, "call.join", meeting);
+        send(halWs, "call.join", meeting, "id", "join-1");
         JsonNode refused = next(halWs, "error");
         assertEquals("not_found", refused.get("code").asText());
-        assertEquals(meeting, refused.get("ref").asText());
+        assertEquals("join-1", refused.get("re").asText());
 
         WsClient gusWs = signedIn(gus);
         send(gusWs, "call.publish", meeting, "sdp", "v=0\r\n");
         assertEquals("call.not_joined", next(gusWs, "error").get("code").asText());
         send(gusWs, "call.publish", meeting, "sdp", "hello");
         assertEquals("bad_request", next(gusWs, "error").get("code").asText());
-        send(gusWs, "call.join", meeting);
-        next(gusWs, "call.joined");
-        send(gusWs, "call.publish", meeting, "sdp", "v=0\r\nnonsense\r\n");
+        send(gusWs, "call.join", meeting, "id", "join-2");
+        assertEquals("join-2", next(gusWs, "call.joined").get("re").asText());
+        send(gusWs, "call.publish", meeting, "sdp", "v=0\r\nnonsense\r\n", "id", "publish-1");
         JsonNode bad = next(gusWs, "error");
         assertEquals("bad_request", bad.get("code").asText(), bad.toString());
+        assertEquals("publish-1", bad.get("re").asText());
         send(gusWs, "call.media", meeting, "audioMuted", true, "videoMuted", false, "screenSharing", false);
         JsonNode muted = gusWs.next(m -> m.get("type").asText().equals("call.state")
                 && m.get("participants").size() == 1
                 && m.get("participants").get(0).get("audioMuted").asBoolean(), 15_000);
         assertFalse(muted.get("participants").get(0).get("videoMuted").asBoolean());
-        send(gusWs, "call.leave", meeting);
-        next(gusWs, "call.left");
+        send(gusWs, "call.leave", meeting, "id", "leave-1");
+        JsonNode left = next(gusWs, "call.left");
+        assertEquals("leave-1", left.get("re").asText());
+        assertEquals("left", left.get("reason").asText());
         assertTrue(gusWs.isOpen());
     }
 }

@@ -50,11 +50,16 @@ class CrossGatewayCallTest {
                 ivyOut.acceptAnswer(next(ivyWs, "call.publish.answer").get("sdp").asText());
                 assertTrue(ivyOut.awaitSecure(Duration.ofSeconds(20)));
 
-                send(jonWs, "call.join", meeting);
-                next(jonWs, "call.joined");
+                // Jon's requests travel to the other gateway and their answers back, each with its id.
+                send(jonWs, "call.join", meeting, "id", "j1");
+                assertEquals("j1", next(jonWs, "call.joined").get("re").asText());
                 JsonNode offer = next(jonWs, "call.subscribe.offer");
                 send(jonWs, "call.subscribe.answer", meeting, "sdp", jonIn.answer(offer.get("sdp").asText()),
-                        "version", offer.get("version").asLong());
+                        "version", offer.get("version").asLong(), "id", "j2");
+                assertEquals("j2", next(jonWs, "ok").get("re").asText());
+                send(jonWs, "call.publish", meeting, "sdp", "v=0\r\nnonsense\r\n", "id", "j3");
+                JsonNode refused = next(jonWs, "error");
+                assertEquals("j3", refused.get("re").asText(), "an error from the hosting gateway answers by id");
                 assertTrue(jonIn.awaitSecure(Duration.ofSeconds(20)), "Jon reaches the conference's media server");
                 assertTrue(receives(ivyOut, audio, jonIn), "Jon, on the other gateway, hears Ivy");
 
@@ -64,8 +69,8 @@ class CrossGatewayCallTest {
                 JsonNode view = second.get("/api/meetings/" + meeting + "/call", jon.get("token").asText()).body();
                 assertEquals(2, view.get("participants").size(), "either gateway knows who is in the call");
 
-                send(jonWs, "call.leave", meeting);
-                next(jonWs, "call.left");
+                send(jonWs, "call.leave", meeting, "id", "j4");
+                assertEquals("j4", next(jonWs, "call.left").get("re").asText());
                 ivyWs.next(m -> m.get("type").asText().equals("call.state")
                         && m.get("participants").size() == 1, 15_000);
             }

@@ -187,10 +187,10 @@ class ChatTest {
         String meeting = meetingOf(nodeA, hal, ida);
         try (WsClient halWs = signedIn(nodeA, hal); WsClient idaWs = signedIn(nodeB, ida);
              WsClient joeWs = signedIn(nodeB, joe)) {
-            joeWs.send(send(meeting, "intrude", "let me in"));
+            joeWs.send(send(meeting, "intrude", "let me in").put("id", "send-1"));
             JsonNode refused = nextOfType(joeWs, "error");
             assertEquals("not_found", refused.get("code").asText());
-            assertEquals("intrude", refused.get("ref").asText());
+            assertEquals("send-1", refused.get("re").asText());
             joeWs.send(JSON.createObjectNode().put("type", "chat.typing").put("meetingId", meeting));
             assertEquals("not_found", nextOfType(joeWs, "error").get("code").asText());
 

@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -206,6 +207,45 @@ class WebSocketGatewayTest {
             assertBadRequest(ws, "larger");
             ws.sendBinary(new byte[]{1, 2, 3});
             assertBadRequest(ws, "binary");
+            assertTrue(ws.isOpen());
+        }
+    }
+
+    @Test
+    void everyRequestWithAnIdIsAnsweredWithThatIdSuccessOrError() throws Exception {
+        JsonNode user = gateway.register("asker");
+        String token = user.get("token").asText();
+        try (WsClient ws = gateway.ws()) {
+            ws.send("{\"type\":\"presence.subscribe\",\"id\":\"r0\",\"userIds\":[]}");
+            JsonNode early = ws.next(m -> m.get("type").asText().equals("error"), 5000);
+            assertEquals("r0", early.get("re").asText(), "an error answering a request carries its id");
+            ws.send("{\"type\":\"hello\",\"id\":\"r1\",\"token\":\"" + token + "\"}");
+            JsonNode welcome = ws.next(m -> m.get("type").asText().equals("welcome"), 5000);
+            assertEquals("r1", welcome.get("re").asText());
+            ws.send("{\"type\":\"presence.subscribe\",\"id\":\"r2\",\"userIds\":[\"" + user.get("userId").asText()
+                    + "\"]}");
+            JsonNode status = ws.next(m -> m.get("type").asText().equals("presence"), 5000);
+            assertFalse(status.has("re"), "events carry no id: " + status);
+            assertEquals("r2", ws.next(m -> m.get("type").asText().equals("ok"), 5000).get("re").asText());
+            ws.send("{\"type\":\"chat.typing\",\"id\":\"r3\",\"meetingId\":\"nowhere\"}");
+            JsonNode refused = ws.next(m -> m.get("type").asText().equals("error"), 5000);
+            assertEquals("not_found", refused.get("code").asText());
+            assertEquals("r3", refused.get("re").asText());
+            ws.send("{\"type\":\"teleport\",\"id\":\"r4\"}");
+            JsonNode unknown = ws.next(m -> m.get("type").asText().equals("error"), 5000);
+            assertEquals("r4", unknown.get("re").asText(), "a request of an unknown type is still answered by id");
+            ws.send("{\"type\":\"call.ice\",\"id\":\"r5\",\"meetingId\":\"m\",\"candidate\":\"c\"}");
+            assertEquals("r5", ws.next(m -> m.get("type").asText().equals("ok"), 5000).get("re").asText());
+            ws.send("{\"type\":\"call.ice\",\"id\":\"not an id!\",\"meetingId\":\"m\"}");
+            JsonNode badId = ws.next(m -> m.get("type").asText().equals("error"), 5000);
+            assertTrue(badId.get("message").asText().startsWith("id must be"), badId.toString());
+            assertFalse(badId.has("re"), "an unreadable id is not echoed");
+            // Without an id, the old protocol: no ok for a request that has no other answer.
+            ws.send("{\"type\":\"call.ice\",\"meetingId\":\"m\",\"candidate\":\"c\"}");
+            ws.send("{\"type\":\"chat.typing\",\"meetingId\":\"nowhere\"}");
+            JsonNode plain = ws.next(m -> !m.get("type").asText().equals("presence"), 5000);
+            assertEquals("error", plain.get("type").asText(), "no ok before it: " + plain);
+            assertFalse(plain.has("re"));
             assertTrue(ws.isOpen());
         }
     }

@@ -1,0 +1,86 @@
+package dev.parley.signaling.ws;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.signaling.auth.Account;
+import dev.parley.signaling.call.CallView;
+import dev.parley.signaling.chat.ChatMessage;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * docs/protocol-examples.json holds server messages the web client's unit tests use; each must be exactly what the
+ * gateway encodes, so those tests never rest on a shape the server does not send.
+ */
+class ProtocolExamplesTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private record Example(String re, ServerMessage message) {
+    }
+
+    @Test
+    void everyExampleIsWhatTheGatewayEncodes() throws Exception {
+        JsonNode examples = JSON.readTree(Files.readString(Path.of("..", "docs", "protocol-examples.json")));
+        Map<String, Example> encoded = gatewayMessages();
+        Set<String> named = new HashSet<>();
+        var names = examples.fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (name.startsWith("_")) {
+                continue;
+            }
+            named.add(name);
+            Example example = encoded.get(name);
+            if (example == null) {
+                throw new AssertionError("no gateway message stands behind the example '" + name + "'");
+            }
+            String wire = ServerMessage.answering(example.re(), JSON.writerFor(ServerMessage.class)
+                    .writeValueAsString(example.message()));
+            assertEquals(examples.get(name), JSON.readTree(wire), name);
+        }
+        assertEquals(encoded.keySet(), named, "every gateway message here has its example");
+    }
+
+    private static Map<String, Example> gatewayMessages() {
+        Map<String, Example> m = new LinkedHashMap<>();
+        m.put("welcome", new Example("r1", new ServerMessage.Welcome("g0a1b2c3d4e5f.5f3c",
+                new Account("u1", "ann", "Ann"))));
+        m.put("ok", new Example("r2", new ServerMessage.Ok()));
+        m.put("presence", new Example(null, new ServerMessage.Presence("u2", "in-call")));
+        m.put("chatAck", new Example("r3", new ServerMessage.ChatAck("m1", "c-1", "1700000000000-0",
+                1700000000000L)));
+        m.put("chatMessage", new Example(null, new ServerMessage.ChatMessageEvent("m1", new ChatMessage(
+                "1700000000000-0", "u1", "Ann", "Hello", 1700000000000L, "c-1", false))));
+        m.put("chatRefused", new Example("r4", new ServerMessage.Error("meeting.archived",
+                "This meeting is archived; its chat is read-only")));
+        m.put("callJoined", new Example("r5", new ServerMessage.CallJoined("m1", "e1", false, List.of(Map.of(
+                "urls", List.of("turn:127.0.0.1:3478?transport=udp"), "username", "1700000600:u1",
+                "credential", "c2VjcmV0")))));
+        m.put("callJoinedResumed", new Example("r6", new ServerMessage.CallJoined("m1", "e1", true, List.of())));
+        m.put("callJoinRefused", new Example("r7", new ServerMessage.Error("unavailable",
+                "The media server is full; try again later")));
+        m.put("callJoinArchived", new Example("r8", new ServerMessage.Error("meeting.archived",
+                "This meeting is archived")));
+        m.put("callPublishAnswer", new Example("r9", new ServerMessage.CallPublishAnswer("m1", "v=0\r\n")));
+        m.put("callNotJoined", new Example("r10", new ServerMessage.Error("call.not_joined",
+                "Join the meeting's call first")));
+        m.put("callSubscribeOffer", new Example(null, new ServerMessage.CallSubscribeOffer("m1", "v=0\r\n", 1)));
+        m.put("callState", new Example(null, new ServerMessage.CallState(new CallView("m1", true, 1700000000000L,
+                List.of(new CallView.Participant("u1", "Ann", "e1", false, false, false,
+                        List.of(new CallView.Track("t1", "audio", "s1", "a1"))))))));
+        m.put("callLeftAnswer", new Example("r11", new ServerMessage.CallLeft("m1", "left")));
+        m.put("callLeftLost", new Example(null, new ServerMessage.CallLeft("m1",
+                "media connection lost: ICE consent expired")));
+        return m;
+    }
+}
