@@ -222,6 +222,23 @@ export async function cutNetwork(ns) {
 }
 
 /**
+ * Makes the site's router drop every UDP packet it would forward, both ways (TCP, e.g. TURN over TCP/TLS on 443,
+ * still passes), until the returned restore() is called: a network that starts blocking UDP mid-call. With `to`
+ * ({ address, port }), only UDP to and from that address and port.
+ */
+export async function blockUdp(site, { to } = {}) {
+  const match = to ? `ip daddr ${to.address} udp dport ${to.port} counter drop; ip saddr ${to.address} udp sport ${to.port} counter drop;` : "meta l4proto udp counter drop;";
+  await nft(
+    site.router,
+    `table inet parley_udp_block {
+  chain forward { type filter hook forward priority -10; policy accept; ${match} }
+}
+`,
+  );
+  return { restore: () => site.router.exec("nft", ["delete", "table", "inet", "parley_udp_block"]) };
+}
+
+/**
  * Gives the site's router a new WAN address, as when a home router gets a new address or a laptop moves to another
  * network: the kernel forgets the NAT's mappings, so every flow continues from a new public address and port.
  */

@@ -1,16 +1,20 @@
 // Calls across strict NATs and firewalls, on one machine: network namespaces (see nat-harness.mjs) put two
 // Chromiums behind symmetric NATs and a third behind a firewall that lets only TCP to port 443 out; the real
-// Parley server (gateway + media server) and coturn (config/turnserver.conf) sit on a "public" bridge.
+// Parley server (gateway + media server) and coturn (config/turnserver.conf) sit on a "public" bridge. Every call
+// is offered the TURN servers, as deployments offer them: the browsers then keep checking and nominating new
+// pairs (their relays, new NAT mappings) after the first one works, which the media server must go along with.
 //  1. The two NATed browsers cannot reach each other peer to peer, even with STUN.
-//  2. In a Parley call through the media server they decode each other's video, on a direct (non-relayed) path.
-//  3. The firewalled browser joins through coturn over TCP 443 (relayed to the media server over UDP), and the
-//     others decode its video; then again through TURN over TLS on 443.
-//  4. One NATed browser loses its network for 10 s mid-call; the call recovers without a page reload (ICE's own
+//  2. In a Parley call through the media server they decode each other's video on a direct path, and the call
+//     stays up: a minute with both decoding every second, ten calls out of ten.
+//  3. One of them loses UDP mid-call: its browser moves to TURN over TCP and media follows without a re-join.
+//  4. The firewalled browser joins through coturn over TCP 443 (relayed to the media server over UDP) and keeps
+//     decoding for a minute; then again through TURN over TLS on 443.
+//  5. One NATed browser loses its network for 10 s mid-call; the call recovers without a page reload (ICE's own
 //     consent checks bring it back).
-//  5. Another's NAT gets a new public address during a short outage (a router's new address, a move to another
+//  6. Another's NAT gets a new public address during a short outage (a router's new address, a move to another
 //     network): the old connections cannot recover, so the page re-joins the call by itself, still without a reload.
-// Needs root, nftables, coturn, Chromium, redis and the built server jar; otherwise the tests are skipped with
-// the reason. Every namespace (with its veths, bridge and nft tables) is deleted at the end, also on failure.
+// Needs root, nftables, coturn, Chromium, redis and the built server jar; without them the tests fail and say what
+// to install. Every namespace (with its veths, bridge and nft tables) is deleted at the end, also on failure.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,6 +25,7 @@ import {
   TURN_ADDRESS,
   TURN_PORT,
   TURN_TLS_PORT,
+  blockUdp,
   changeWanAddress,
   createSite,
   cutNetwork,
@@ -30,12 +35,20 @@ import {
   startPublicSide,
 } from "./nat-harness.mjs";
 
-const unavailable = natTestsUnavailable();
-if (unavailable) console.log(`# NAT tests skipped: ${unavailable}`);
-
 const password = "correct horse battery";
 const P2P_BOUND_MS = 20_000;
 const OUTAGE_MS = 10_000;
+/** Calls in the stay-up loop (PARLEY_E2E_NAT_CALLS shortens it while developing; CI runs all ten), and how long each is watched. */
+const CALLS = Number(process.env.PARLEY_E2E_NAT_CALLS ?? 10);
+const CALL_MS = 60_000;
+/**
+ * A browser that loses UDP mid-call moves to its TURN relay over TCP once its own checks declare the direct path
+ * unwritable (libwebrtc: 5 failed checks over at least 5 s, seen here 6-9 s after the block); media must then flow
+ * again within PATH_SWITCH_BOUND_MS of that move (the media server follows the nomination within one check), and the
+ * whole outage must stay under OUTAGE_BOUND_MS.
+ */
+const PATH_SWITCH_BOUND_MS = 3_000;
+const OUTAGE_BOUND_MS = 20_000;
 
 const stats = (user) => user.page.evaluate(() => window.natPage.callStats());
 
@@ -57,11 +70,58 @@ async function keepsDecoding(user, fromUserId, { frames = 15, timeoutMs = 30_000
   return last;
 }
 
+/**
+ * Watches a call for `durationMs`: every second, each of `pairs` ([viewer, sender]) must have decoded more of the
+ * sender's video than a second before, and no peer connection may go disconnected or failed, nor the page re-join.
+ * Returns the last stats per viewer.
+ */
+async function staysUp(pairs, durationMs, label) {
+  const viewers = [...new Set(pairs.map(([viewer]) => viewer))];
+  const first = new Map(await Promise.all(viewers.map(async (v) => [v, await stats(v)])));
+  let previous = first;
+  const startedAt = Date.now();
+  for (let second = 1; second * 1000 <= durationMs; second++) {
+    await sleep(Math.max(0, startedAt + second * 1000 - Date.now()));
+    const now = new Map(await Promise.all(viewers.map(async (v) => [v, await stats(v)])));
+    for (const [viewer, sender] of pairs) {
+      const before = previous.get(viewer).framesFrom[sender.userId] ?? 0;
+      const after = now.get(viewer).framesFrom[sender.userId] ?? 0;
+      if (after <= before) {
+        const s = now.get(viewer);
+        throw new Error(
+          `${label}, second ${second}: ${viewer.name} decoded no new frame of ${sender.name}'s video (${before} → ${after}); ` +
+            `${viewer.name}'s events: ${s.events.filter((e) => !e.includes(" candidate ")).slice(-12).join(" / ")}`,
+        );
+      }
+    }
+    previous = now;
+  }
+  for (const viewer of viewers) {
+    const last = previous.get(viewer);
+    const was = first.get(viewer);
+    assert.equal(last.rejoins, was.rejoins, `${label}: ${viewer.name}'s page re-joined the call`);
+    assert.equal(last.connectionProblems, was.connectionProblems, `${label}: ${viewer.name}'s call connection went disconnected or failed: ${last.events.slice(-12).join(" / ")}`);
+  }
+  return previous;
+}
+
 function describePath(selected) {
   return selected ? `${selected.localType}/${selected.relayProtocol ?? selected.localProtocol} → ${selected.remoteAddress}` : "none";
 }
 
-describe("calls across symmetric NATs and a UDP-blocking firewall", { skip: unavailable ?? false }, () => {
+/** The media server's ICE counters from /metrics: checks answered, path selections, drops by ICE reason. */
+async function iceMetrics(side) {
+  const { body } = await httpGetInNamespace(side.core, "http://127.0.0.1:8081/metrics");
+  const value = (pattern) => Number(body.match(pattern)?.[1] ?? NaN);
+  return {
+    checks: value(/^parley_media_ice_checks_total (\S+)/m),
+    pathSelections: value(/^parley_media_ice_path_selections_total (\S+)/m),
+    tooManyAddresses: value(/^parley_media_drops_total\{reason="ice_too_many_addresses"\} (\S+)/m),
+    rateLimited: value(/^parley_media_drops_total\{reason="ice_rate_limited"\} (\S+)/m),
+  };
+}
+
+describe("calls across symmetric NATs and a UDP-blocking firewall, with TURN offered", () => {
   const teardown = new Teardown();
   let side;
   let siteA;
@@ -73,6 +133,8 @@ describe("calls across symmetric NATs and a UDP-blocking firewall", { skip: unav
   let meetingId;
 
   before(async () => {
+    const unavailable = natTestsUnavailable();
+    if (unavailable) throw new Error(`the NAT tests cannot run here: ${unavailable}`);
     const started = Date.now();
     side = await startPublicSide(teardown);
     siteA = await createSite(teardown, side.core, { role: "a", wanAddress: "10.77.0.11", lan: 1, kind: "symmetric" });
@@ -85,8 +147,8 @@ describe("calls across symmetric NATs and a UDP-blocking firewall", { skip: unav
       // TURN over TCP/TLS on 443; the gateway's HTTP port stands in for the HTTPS reverse proxy on 443.
       allowedTcpPorts: [TURN_TLS_PORT, side.parley.port],
     });
-    ana = await openNatPage(siteA.host, teardown, side);
-    bea = await openNatPage(siteB.host, teardown, side);
+    ana = { name: "Ana", ...(await openNatPage(siteA.host, teardown, side)) };
+    bea = { name: "Bea", ...(await openNatPage(siteB.host, teardown, side)) };
     console.log(`# set-up (namespaces, coturn, redis, server, two browsers): ${Date.now() - started} ms`);
   });
 
@@ -119,39 +181,144 @@ describe("calls across symmetric NATs and a UDP-blocking firewall", { skip: unav
     await Promise.all([ana, bea].map((u) => u.page.evaluate(() => window.natPage.p2pClose())));
   });
 
-  it("the same two browsers call each other through the media server and decode each other's video", async () => {
-    const started = Date.now();
+  it(`the same two browsers, offered TURN, call through the media server and stay up for a minute, ${CALLS} calls out of ${CALLS}`, async () => {
     const a = await ana.page.evaluate((p) => window.natPage.register("ana", "Ana", p), password);
     const b = await bea.page.evaluate((p) => window.natPage.register("bea", "Bea", p), password);
     ana.userId = a.userId;
     bea.userId = b.userId;
     meetingId = await ana.page.evaluate(() => window.natPage.createMeeting("Across NATs"));
     await ana.page.evaluate((id) => window.natPage.addMember(id, "bea"), meetingId);
-    // Without the TURN servers the gateway offers: the media server's own UDP port must carry them.
-    for (const user of [ana, bea]) {
-      await user.page.evaluate(() => window.natPage.connect());
-      await user.page.evaluate((id) => window.natPage.joinCall(id, { useTurn: false }), meetingId);
-    }
-    const forAna = await keepsDecoding(ana, bea.userId, { what: "Ana to decode Bea's video" });
-    const forBea = await keepsDecoding(bea, ana.userId, { what: "Bea to decode Ana's video" });
-    console.log(`# NAT call: both decoding ${Date.now() - started} ms after sign-up`);
-    for (const [name, s] of [["Ana", forAna], ["Bea", forBea]]) {
-      console.log(`# ${name}: publish ${describePath(s.publisher.selected)}, subscribe ${describePath(s.subscriber.selected)}`);
-      assert.ok(s.subscriber.inbound.some((r) => r.kind === "audio" && r.packetsReceived > 0), `${name} receives audio`);
-      // The media server's one UDP port carries them directly: no TURN relay needed behind a symmetric NAT.
-      for (const selected of [s.publisher.selected, s.subscriber.selected]) {
-        assert.ok(selected, `${name} has a selected candidate pair`);
-        assert.notEqual(selected.localType, "relay", `${name} connected without a relay`);
-        assert.equal(selected.remoteAddress, `${CORE_ADDRESS}:${MEDIA_UDP_PORT}`);
+    for (const user of [ana, bea]) await user.page.evaluate(() => window.natPage.connect());
+
+    const metricsBefore = await iceMetrics(side);
+    const paths = new Set();
+    for (let call = 1; call <= CALLS; call++) {
+      const started = Date.now();
+      // The TURN servers the gateway hands out (UDP, TCP and TLS) are all offered, as in a deployment.
+      for (const user of [ana, bea]) await user.page.evaluate((id) => window.natPage.joinCall(id), meetingId);
+      await keepsDecoding(ana, bea.userId, { frames: 5, what: `call ${call}: Ana to decode Bea's video` });
+      await keepsDecoding(bea, ana.userId, { frames: 5, what: `call ${call}: Bea to decode Ana's video` });
+      const decodingAt = Date.now() - started;
+      const last = await staysUp([[ana, bea], [bea, ana]], CALL_MS, `call ${call}`);
+      for (const [user, s] of last) {
+        assert.ok(s.subscriber.inbound.some((r) => r.kind === "audio" && r.packetsReceived > 0), `${user.name} receives audio`);
+        for (const selected of [s.publisher.selected, s.subscriber.selected]) {
+          assert.ok(selected, `${user.name} has a selected candidate pair`);
+          assert.equal(selected.remoteAddress, `${CORE_ADDRESS}:${MEDIA_UDP_PORT}`, "media goes to the media server's one UDP port");
+          paths.add(`${user.name}: ${describePath(selected)}`);
+        }
       }
+      console.log(`# call ${call}/${CALLS}: both decoding ${decodingAt} ms after joining, then every second for ${CALL_MS / 1000} s`);
+      for (const user of [ana, bea]) await user.page.evaluate(() => window.natPage.leaveCall());
     }
-    const media = JSON.parse((await httpGetInNamespace(side.core, "http://127.0.0.1:8081/stats")).body);
-    assert.ok(media.packetsIn > 0 && media.packetsOut > 0, `the media server forwarded packets: ${JSON.stringify(media)}`);
+    const metricsAfter = await iceMetrics(side);
+    console.log(`# paths used: ${[...paths].join("; ")}`);
+    console.log(
+      `# media server over ${CALLS} calls: ${metricsAfter.checks - metricsBefore.checks} checks answered, ` +
+        `${metricsAfter.pathSelections - metricsBefore.pathSelections} path selections, ` +
+        `${metricsAfter.tooManyAddresses - metricsBefore.tooManyAddresses} addresses over the limit, ` +
+        `${metricsAfter.rateLimited - metricsBefore.rateLimited} rate-limited`,
+    );
+    if (CALLS > 0) {
+      const media = JSON.parse((await httpGetInNamespace(side.core, "http://127.0.0.1:8081/stats")).body);
+      assert.ok(media.packetsIn > 0 && media.packetsOut > 0, `the media server forwarded packets: ${JSON.stringify(media)}`);
+    }
   });
 
-  it("a browser behind a firewall that drops UDP joins through coturn over TCP 443", async () => {
+  it("a browser whose network starts blocking UDP mid-call moves to TURN over TCP and keeps the call without a re-join", async (t) => {
+    const pairLog = [];
+    t.after(async () => {
+      for (const user of [ana, bea]) await user.page.evaluate(() => window.natPage.leaveCall());
+    });
+    // A browser stops gathering once a pair works and drops (prunes) the pairs it does not need, so whether it has a
+    // working relay to fall back on depends on the race between its first checks. Make it so: Ana's network blocks UDP
+    // while she joins, so she connects through TURN over TCP; then UDP works and she moves to the direct path (the
+    // media server follows her nomination, relay to direct), keeping the relay as a fallback.
+    const holdBack = await blockUdp(siteA);
+    let early;
+    try {
+      for (const user of [ana, bea]) await user.page.evaluate((id) => window.natPage.joinCall(id), meetingId);
+      await waitFor(
+        "Ana to connect through TURN over TCP while UDP is blocked",
+        async () => {
+          early = await stats(ana);
+          return [early.publisher?.selected, early.subscriber?.selected].every((p) => p?.localType === "relay" && p.relayProtocol !== "udp");
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      ).catch((error) => {
+        throw new Error(`${error.message}\nAna: ${early?.events.join(" / ")}`);
+      });
+    } finally {
+      await holdBack.restore();
+    }
+    let direct;
+    await waitFor(
+      "Ana to move to the direct path once UDP works",
+      async () => {
+        direct = await stats(ana);
+        return [direct.publisher.selected, direct.subscriber.selected].every((p) => p && p.localType !== "relay");
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    ).catch((error) => {
+      throw new Error(`${error.message}\nAna: publish ${describePath(direct?.publisher.selected)}, subscribe ${describePath(direct?.subscriber.selected)}; ${direct?.events.join(" / ")}`);
+    });
+    await keepsDecoding(bea, ana.userId, { what: "Bea to decode Ana's video" });
+    const before = await keepsDecoding(ana, bea.userId, { what: "Ana to decode Bea's video" });
+    assert.notEqual(before.publisher.selected?.localType, "relay", `Ana is on a direct path: ${describePath(before.publisher.selected)}`);
+
+    const block = await blockUdp(siteA);
+    const blockedAt = Date.now();
+    await ana.page.evaluate(() => window.natPage.note("UDP blocked"));
+    let resumedAt = 0;
+    let movedAt = 0;
+    let last;
+    try {
+      // Media resumes when both directions decode new frames again, on Ana's relay.
+      let framesAtBea = (await stats(bea)).framesFrom[ana.userId] ?? 0;
+      let framesAtAna = before.framesFrom[bea.userId] ?? 0;
+      let stalled = false;
+      await waitFor(
+        "Ana's media to resume over TURN/TCP",
+        async () => {
+          const [s, sb] = [await stats(ana), await stats(bea)];
+          last = s;
+          pairLog.push(`${Date.now() - blockedAt} ms: publish ${s.publisher.connectionState} [${s.publisher.pairs.join("; ")}] subscribe ${s.subscriber.connectionState} [${s.subscriber.pairs.join("; ")}]`);
+          const atBea = sb.framesFrom[ana.userId] ?? 0;
+          const atAna = s.framesFrom[bea.userId] ?? 0;
+          const flowing = atBea > framesAtBea && atAna > framesAtAna;
+          framesAtBea = atBea;
+          framesAtAna = atAna;
+          if (!flowing) stalled = true;
+          const relayed = [s.publisher.selected, s.subscriber.selected].every((p) => p?.localType === "relay" && p.relayProtocol === "tcp");
+          if (relayed) movedAt ||= Date.now();
+          if (stalled && flowing && relayed) resumedAt ||= Date.now();
+          return resumedAt > 0;
+        },
+        { timeoutMs: OUTAGE_BOUND_MS + 10_000, intervalMs: 200 },
+      ).catch((error) => {
+        throw new Error(`${error.message}\nAna: ${JSON.stringify(last, null, 1)}`);
+      });
+      const after = await staysUp([[ana, bea], [bea, ana]], 10_000, "after the move to TURN/TCP");
+      const anaAfter = after.get(ana);
+      assert.equal(anaAfter.rejoins, before.rejoins, `Ana's page did not re-join; her events: ${anaAfter.events.join(" / ")}\npairs:\n${pairLog.filter((_, i) => i % 5 === 0).join("\n")}`);
+      console.log(
+        `# UDP blocked mid-call: Ana's browser moved both connections to TURN/TCP ${movedAt - blockedAt} ms later, ` +
+          `media flowed again ${resumedAt - movedAt} ms after that (${resumedAt - blockedAt} ms after the block) on ` +
+          `publish ${describePath(anaAfter.publisher.selected)}, subscribe ${describePath(anaAfter.subscriber.selected)}; ` +
+          `Ana's events: ${anaAfter.events.filter((e) => !e.includes(" candidate ")).slice(-6).join(" / ")}`,
+      );
+      const pairs = `Ana's candidate pairs after the block:\n${pairLog.filter((_, i) => i % 4 === 0).join("\n")}`;
+      assert.ok(resumedAt - movedAt <= PATH_SWITCH_BOUND_MS, `media resumed ${resumedAt - movedAt} ms after the browser moved to its relay\n${pairs}`);
+      assert.ok(resumedAt - blockedAt <= OUTAGE_BOUND_MS, `media resumed ${resumedAt - blockedAt} ms after UDP was blocked\n${pairs}`);
+    } finally {
+      await block.restore();
+    }
+  });
+
+  it("a browser behind a firewall that drops UDP joins through coturn over TCP 443 and stays up for a minute", async () => {
     const started = Date.now();
-    cy = await openNatPage(siteC.host, teardown, side);
+    for (const user of [ana, bea]) await user.page.evaluate((id) => window.natPage.joinCall(id), meetingId);
+    cy = { name: "Cy", ...(await openNatPage(siteC.host, teardown, side)) };
     const c = await cy.page.evaluate((p) => window.natPage.register("cyd", "Cyd", p), password);
     cy.userId = c.userId;
     await ana.page.evaluate((id) => window.natPage.addMember(id, "cyd"), meetingId);
@@ -162,9 +329,11 @@ describe("calls across symmetric NATs and a UDP-blocking firewall", { skip: unav
       throw new Error(`${error.message}\nCy's stats: ${JSON.stringify(await stats(cy), null, 1)}`);
     });
     await keepsDecoding(bea, cy.userId, { what: "Bea to decode Cy's video" });
-    const forCy = await keepsDecoding(cy, ana.userId, { what: "Cy to decode Ana's video" });
+    await keepsDecoding(cy, ana.userId, { what: "Cy to decode Ana's video" });
     console.log(`# firewalled browser: decoded both ways ${Date.now() - started} ms after opening the page`);
-    console.log(`# Cy: publish ${describePath(forCy.publisher.selected)}, subscribe ${describePath(forCy.subscriber.selected)}`);
+    const last = await staysUp([[ana, cy], [cy, ana], [cy, bea]], CALL_MS, "Cy's call over TURN/TCP");
+    const forCy = last.get(cy);
+    console.log(`# Cy: publish ${describePath(forCy.publisher.selected)}, subscribe ${describePath(forCy.subscriber.selected)}; a minute decoding every second`);
     for (const selected of [forCy.publisher.selected, forCy.subscriber.selected]) {
       assert.equal(selected?.localType, "relay", "Cy's media goes through TURN");
       assert.equal(selected.relayProtocol, "tcp", "Cy reaches TURN over TCP");

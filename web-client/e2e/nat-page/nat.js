@@ -27,6 +27,8 @@ const state = {
   rejoining: false,
   joins: 0,
   rejoins: 0,
+  // Times a call peer connection went to "disconnected" or "failed" (what a user sees as a broken call).
+  connectionProblems: 0,
   attemptStartedAt: 0,
   disconnectedSince: 0,
   iceServers: [],
@@ -149,6 +151,7 @@ function dispatch(message) {
   switch (message.type) {
     case "call.subscribe.offer":
       if (message.meetingId !== state.meetingId) return;
+      log(`subscribe offer v${message.version}`);
       state.subscribeQueue = state.subscribeQueue.then(() => answerSubscribeOffer(message)).catch((error) =>
         log(`subscribe offer ${message.version} failed: ${error.message}`),
       );
@@ -189,7 +192,10 @@ async function localMedia() {
 
 function peerConnection(role) {
   const pc = new RTCPeerConnection({ iceServers: state.iceServers, bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
-  pc.addEventListener("connectionstatechange", () => log(`${role} ${pc.connectionState}`));
+  pc.addEventListener("connectionstatechange", () => {
+    log(`${role} ${pc.connectionState}`);
+    if (pc.connectionState === "disconnected" || pc.connectionState === "failed") state.connectionProblems++;
+  });
   pc.addEventListener("icecandidate", (event) => {
     const c = event.candidate;
     if (c?.candidate) log(`${role} candidate ${c.type} ${c.protocol} ${c.address}:${c.port}${c.relayProtocol ? ` via ${c.relayProtocol}` : ""}`);
@@ -255,7 +261,10 @@ async function join() {
 
 async function answerSubscribeOffer(message) {
   const pc = state.subscriber;
-  if (!pc) return;
+  if (!pc) {
+    log(`subscribe offer v${message.version} dropped: no subscribe connection`);
+    return;
+  }
   await pc.setRemoteDescription({ type: "offer", sdp: message.sdp });
   await pc.setLocalDescription(await pc.createAnswer());
   if (state.subscriber !== pc) return;
@@ -266,6 +275,9 @@ function closePeerConnections() {
   for (const pc of [state.publisher, state.subscriber]) pc?.close();
   state.publisher = null;
   state.subscriber = null;
+  // An offer being applied to the closed connection never settles (closed peer connections leave their promises
+  // pending): the next attempt's offers must not wait behind it.
+  state.subscribeQueue = Promise.resolve();
 }
 
 async function rejoin(reason) {
@@ -339,6 +351,7 @@ async function peerInfo(pc) {
   let selected = null;
   const inbound = [];
   const outbound = [];
+  const pairs = [];
   report.forEach((s) => {
     if (s.type === "transport" && s.selectedCandidatePairId) {
       const pair = byId.get(s.selectedCandidatePairId);
@@ -354,6 +367,12 @@ async function peerInfo(pc) {
           remoteAddress: `${remote.address}:${remote.port}`,
         };
       }
+    } else if (s.type === "candidate-pair") {
+      const local = byId.get(s.localCandidateId);
+      pairs.push(
+        `${local?.candidateType}/${local?.relayProtocol ?? local?.protocol} ${s.state}${s.nominated ? " nominated" : ""} ` +
+          `req ${s.requestsSent} resp ${s.responsesReceived} reqIn ${s.requestsReceived ?? 0}`,
+      );
     } else if (s.type === "inbound-rtp") {
       inbound.push({
         kind: s.kind,
@@ -366,7 +385,7 @@ async function peerInfo(pc) {
       outbound.push({ kind: s.kind, framesEncoded: s.framesEncoded ?? 0, packetsSent: s.packetsSent ?? 0 });
     }
   });
-  return { connectionState: pc.connectionState, iceConnectionState: pc.iceConnectionState, selected, inbound, outbound };
+  return { connectionState: pc.connectionState, iceConnectionState: pc.iceConnectionState, selected, pairs, inbound, outbound };
 }
 
 async function callStats() {
@@ -382,6 +401,7 @@ async function callStats() {
     userId: state.userId,
     joins: state.joins,
     rejoins: state.rejoins,
+    connectionProblems: state.connectionProblems,
     socketOpen: state.ws?.readyState === WebSocket.OPEN,
     participants: state.participants.map((p) => p.userId),
     publisher,

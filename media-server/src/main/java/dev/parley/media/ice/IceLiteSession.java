@@ -36,8 +36,10 @@ import org.slf4j.LoggerFactory;
  * every binding request with valid credentials (ice4j's STUN stack checks USERNAME and MESSAGE-INTEGRITY) with
  * success, from any admitted remote address, for as long as the session lives — peer-reflexive addresses such as a
  * TURN relay or a new NAT mapping included — and sends media to the address the controlling agent nominated last
- * (USE-CANDIDATE), or to the first address that checked until one is nominated. DTLS and SRTP live above, in the
- * transport, so a move between addresses keeps them.
+ * (USE-CANDIDATE), or to the first address that checked until one is nominated; and when the selected address has
+ * gone silent for {@link #SILENCE} while the browser's media arrives from another verified address, to that one (the
+ * browser has moved; its nominating check follows at its own pace). DTLS and SRTP live above, in the transport, so a
+ * move between addresses keeps them.
  *
  * <p>Bounded: at most {@link #MAX_REMOTE_ADDRESSES} addresses at once, each inside the allowed networks (the port
  * checks), new addresses and checks rate-limited per address; an address over its rate is ignored for
@@ -63,6 +65,12 @@ public final class IceLiteSession implements IceTransport {
     public static final Duration UNVERIFIED_TIMEOUT = Duration.ofSeconds(5);
     /** Datagrams waiting for the transport's receive thread; beyond it they are dropped and counted. */
     public static final int RECEIVE_QUEUE = 1024;
+    /**
+     * How long the selected address must have sent nothing before media from another verified address moves the
+     * media there; a browser in a call sends RTP or RTCP several times a second.
+     */
+    public static final Duration SILENCE = Duration.ofSeconds(1);
+    private static final long SILENCE_NANOS = SILENCE.toNanos();
     private static final int MAX_PENALIZED = 64;
     /** Closing an address's socket waits until the STUN stack has answered the request that led to it. */
     private static final Executor LATER = CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS);
@@ -81,6 +89,7 @@ public final class IceLiteSession implements IceTransport {
     private final TokenBucket newAddresses = new TokenBucket(NEW_ADDRESSES_PER_SECOND, NEW_ADDRESS_BURST);
     private int admissions;
     private volatile RemotePath selected;
+    private volatile Runnable pathRecovered = () -> { };
     private volatile boolean closed;
 
     private IceLiteSession(List<SharedUdpPort> ports, InetAddress publicAddress, MediaCounters counters,
@@ -232,6 +241,11 @@ public final class IceLiteSession implements IceTransport {
     }
 
     @Override
+    public void onPathRecovered(Runnable action) {
+        pathRecovered = action;
+    }
+
+    @Override
     public void close() {
         synchronized (this) {
             if (closed) {
@@ -307,9 +321,40 @@ public final class IceLiteSession implements IceTransport {
             ReceiveBuffers.release(buffer);
             return;
         }
+        long now = System.nanoTime();
+        path.lastReceiveNanos = now;
+        RemotePath current = selected;
+        if (current != path && current != null && now - current.lastReceiveNanos > SILENCE_NANOS) {
+            followMedia(path, now);
+        }
         if (!inbound.offer(buffer)) {
             counters.drop(DropReason.RECEIVE_QUEUE_FULL);
             ReceiveBuffers.release(buffer);
+        }
+    }
+
+    /**
+     * The browser's media now comes from another of its verified addresses while the selected one has gone silent:
+     * it has moved (its nominating check may be seconds away, browsers check a new path at their own pace), so media
+     * follows at once. A browser sends media only on the path it selected, and takes it on any of its paths.
+     */
+    private synchronized void followMedia(RemotePath path, long now) {
+        RemotePath current = selected;
+        if (closed || current == path || paths.get(path.remote) != path
+                || current != null && now - current.lastReceiveNanos <= SILENCE_NANOS) {
+            return;
+        }
+        LOG.debug("{}: media now goes to {} (its media arrives there)", localUfrag, path.remote);
+        select(path, now);
+    }
+
+    /** Caller holds the lock. */
+    private void select(RemotePath path, long now) {
+        RemotePath previous = selected;
+        selected = path;
+        counters.icePathSelected();
+        if (previous != null && now - previous.lastReceiveNanos > SILENCE_NANOS) {
+            CompletableFuture.runAsync(pathRecovered);
         }
     }
 
@@ -329,6 +374,7 @@ public final class IceLiteSession implements IceTransport {
             }
             path.verified = true;
             path.lastCheckNanos = now;
+            path.lastReceiveNanos = now;
             path.lastCheckMillis = System.currentTimeMillis();
             if (!path.checks.take(now)) {
                 counters.drop(DropReason.ICE_RATE_LIMITED);
@@ -337,8 +383,7 @@ public final class IceLiteSession implements IceTransport {
             }
             if (selected == null || useCandidate && selected != path) {
                 LOG.debug("{}: media now goes to {}{}", localUfrag, path.remote, useCandidate ? " (nominated)" : "");
-                selected = path;
-                counters.icePathSelected();
+                select(path, now);
             }
             expireStalePaths(now);
         }
@@ -396,8 +441,11 @@ public final class IceLiteSession implements IceTransport {
     }
 
     private void closeNow(RemotePath path) {
-        agent.getStunStack().removeSocket(path.local,
-                new TransportAddress(path.remote.getAddress(), path.remote.getPort(), Transport.UDP));
+        if (!closed) {
+            // After close(), the agent has let go of every socket itself.
+            agent.getStunStack().removeSocket(path.local,
+                    new TransportAddress(path.remote.getAddress(), path.remote.getPort(), Transport.UDP));
+        }
         path.socket.close();
     }
 
@@ -416,6 +464,8 @@ public final class IceLiteSession implements IceTransport {
         volatile boolean verified;
         volatile long lastCheckNanos;
         volatile long lastCheckMillis;
+        /** Any datagram, check or media; written by the port's reader and the STUN stack. */
+        volatile long lastReceiveNanos;
 
         RemotePath(InetSocketAddress remote, DatagramSocket socket, TransportAddress local, long openedNanos) {
             this.remote = remote;

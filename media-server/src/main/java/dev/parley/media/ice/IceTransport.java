@@ -45,6 +45,13 @@ public interface IceTransport extends AutoCloseable {
     /** Sends on the current path. */
     void send(DatagramPacket packet) throws IOException;
 
+    /**
+     * Registers what to run when media moves to another path after the one in use went silent (an outage: what was
+     * in flight is lost, so decoders want a keyframe). Runs on a pool thread, never on the port's reader.
+     */
+    default void onPathRecovered(Runnable action) {
+    }
+
     @Override
     void close();
 }

@@ -237,6 +237,14 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         }
     }
 
+    /** What the publisher sent during the outage is lost for every subscriber: ask for keyframes now. */
+    @Override
+    public void onPathRecovered() {
+        for (Track track : tracks) {
+            requestKeyframe(track, true);
+        }
+    }
+
     /** Asks the publisher for a keyframe (PLI), at most every 300 ms per track. */
     void requestKeyframe(Track track) {
         requestKeyframe(track, false);

@@ -273,6 +273,12 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
     }
 
+    /** What was forwarded during the outage is lost: each video needs a keyframe to decode again. */
+    @Override
+    public void onPathRecovered() {
+        onSecure();
+    }
+
     private List<Forward> forwardsSnapshot() {
         synchronized (endpoint.conference) {
             return forwards();

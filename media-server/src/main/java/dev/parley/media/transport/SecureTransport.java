@@ -49,6 +49,10 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         default void onSecure() {
         }
 
+        /** ICE moved the media to another path after an outage on the old one (on a pool thread). */
+        default void onPathRecovered() {
+        }
+
         default void onFailed(String reason) {
         }
     }
@@ -91,6 +95,11 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
             throw new IllegalStateException("already started");
         }
         this.listener = listener;
+        ice.onPathRecovered(() -> {
+            if (isSecure()) {
+                listener.onPathRecovered();
+            }
+        });
         ice.start(remoteUfrag, remotePassword, remoteCandidates);
         receiver = new Thread(this::receiveLoop, "rx-" + name);
         receiver.setDaemon(true);

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,8 +56,13 @@ class IceLiteTest {
         }
     }
 
-    @Test
-    void mediaMovesToTheAddressNominatedLastAndBackWithoutANewHandshake() throws Exception {
+    /** The media server's own client connected to a server transport on address A. */
+    private record Call(SharedUdpPort port, IceLiteSession serverIce, IceClientSession clientIce,
+                        SecureTransport server, SecureTransport client, BlockingQueue<byte[]> atClient,
+                        InetSocketAddress addressA, Collect atServer) {
+    }
+
+    private Call connect() throws Exception {
         SharedUdpPort port = port(LOOPBACK);
         IceLiteSession serverIce = IceLiteSession.open(List.of(port), null, counters, Duration.ofSeconds(30));
         IceClientSession clientIce = IceClientSession.open(loopback, LOOPBACK);
@@ -66,16 +72,28 @@ class IceLiteTest {
                 List.of(SrtpProfile.AEAD_AES_128_GCM), counters));
         SecureTransport client = close(new SecureTransport("c", clientIce, clientId,
                 List.of(SrtpProfile.AEAD_AES_128_GCM), new MediaCounters()));
-        BlockingQueue<byte[]> atServer = new ArrayBlockingQueue<>(100);
         BlockingQueue<byte[]> atClient = new ArrayBlockingQueue<>(100);
+        Collect atServer = new Collect(new ArrayBlockingQueue<>(100));
         server.start(SecureTransport.DtlsRole.SERVER, clientId.fingerprint(), clientIce.localUfrag(),
-                clientIce.localPassword(), List.of(), new Collect(atServer));
+                clientIce.localPassword(), List.of(), atServer);
         client.start(SecureTransport.DtlsRole.CLIENT, serverId.fingerprint(), serverIce.localUfrag(),
                 serverIce.localPassword(), serverIce.localCandidates(), new Collect(atClient));
         waitUntil("DTLS on both sides", () -> client.isSecure() && server.isSecure());
         InetSocketAddress addressA = (InetSocketAddress) clientIce.hostSocket().getLocalSocketAddress();
         assertEquals(addressA, serverIce.remoteAddress());
         assertNotNull(roundTrip(server, atClient, 1), "the client decrypts what the server sends on A");
+        return new Call(port, serverIce, clientIce, server, client, atClient, addressA, atServer);
+    }
+
+    @Test
+    void mediaMovesToTheAddressNominatedLastAndBackWithoutANewHandshake() throws Exception {
+        Call call = connect();
+        SharedUdpPort port = call.port();
+        IceLiteSession serverIce = call.serverIce();
+        IceClientSession clientIce = call.clientIce();
+        SecureTransport server = call.server();
+        BlockingQueue<byte[]> atClient = call.atClient();
+        InetSocketAddress addressA = call.addressA();
 
         // Pair B: a new address nominates. The server answers with success and sends media there.
         DatagramSocket socketB = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
@@ -111,6 +129,46 @@ class IceLiteTest {
         assertSame(before, server.profile());
         assertNull(server.failure());
         assertTrue(counters.icePathSwitches() >= 3, "A, B, A: " + counters.icePathSwitches());
+    }
+
+    @Test
+    void mediaFollowsTheBrowsersMediaToAnotherVerifiedAddressOnceTheSelectedOneFallsSilent() throws Exception {
+        Call call = connect();
+        IceLiteSession serverIce = call.serverIce();
+        InetSocketAddress serverAddress = call.port().boundAddress();
+        DatagramSocket socketB = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
+        ControllingCheck.Answer checked = ControllingCheck.send(socketB, serverAddress, ControllingCheck.request(
+                serverIce.localUfrag(), call.clientIce().localUfrag(), serverIce.localPassword(), false), 2_000);
+        assertTrue(checked != null && checked.success(), "B is a verified address, not nominated");
+        byte[] media = {(byte) 0x80, 96, 0, 9, 0, 0, 0, 1, 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0, 0, 0, 0, 0};
+
+        // While A keeps sending, media from B moves nothing.
+        for (int i = 0; i < 10; i++) {
+            sendRtpFromClient(call.client(), i);
+            socketB.send(new DatagramPacket(media, media.length, serverAddress));
+            Thread.sleep(50);
+        }
+        assertEquals(call.addressA(), serverIce.remoteAddress(), "A is alive: it stays selected");
+        assertEquals(0, call.atServer().pathsRecovered().get());
+
+        // A falls silent (a network that stopped passing it: here its agent stops); the media now comes from B.
+        call.client().close();
+        Thread.sleep(IceLiteSession.SILENCE.toMillis() + 300);
+        assertEquals(call.addressA(), serverIce.remoteAddress(), "silence alone moves nothing");
+        socketB.send(new DatagramPacket(media, media.length, serverAddress));
+        waitUntil("media to follow to B", () -> addressB(socketB).equals(serverIce.remoteAddress()));
+        waitUntil("the transport to hear of the recovered path (it asks for keyframes)",
+                () -> call.atServer().pathsRecovered().get() == 1);
+        sendRtp(call.server(), 5);
+        assertNotNull(receive(socketB, 2_000), "the server's media goes to B");
+    }
+
+    private static InetSocketAddress addressB(DatagramSocket socket) {
+        return (InetSocketAddress) socket.getLocalSocketAddress();
+    }
+
+    private static void sendRtpFromClient(SecureTransport client, int sequence) {
+        sendRtp(client, sequence);
     }
 
     @Test
@@ -153,16 +211,22 @@ class IceLiteTest {
         IceLiteSession serverIce = close(IceLiteSession.open(List.of(port), null, counters, Duration.ofSeconds(30)));
         DatagramSocket socket = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
         int sent = 400;
+        long started = System.nanoTime();
         for (int i = 0; i < sent; i++) {
             byte[] request = ControllingCheck.request(serverIce.localUfrag(), "client", serverIce.localPassword(),
                     true);
             socket.send(new DatagramPacket(request, request.length, port.boundAddress()));
         }
         int answers = 0;
+        long lastAnswer = started;
         while (receive(socket, 1_000) != null) {
             answers++;
+            lastAnswer = System.nanoTime();
         }
-        assertTrue(answers <= IceLiteSession.CHECK_BURST + 10, answers + " of " + sent + " checks answered");
+        // The burst, plus what the rate refills while the server works through the flood (slower on a busy machine).
+        double seconds = (lastAnswer - started) / 1e9;
+        assertTrue(answers <= IceLiteSession.CHECK_BURST + IceLiteSession.CHECKS_PER_SECOND * seconds + 5,
+                answers + " of " + sent + " checks answered in " + seconds + " s");
         assertTrue(answers > 0);
         assertTrue(counters.drops(DropReason.ICE_RATE_LIMITED) > 0);
         ControllingCheck.Answer during = ControllingCheck.send(socket, port.boundAddress(), ControllingCheck.request(
@@ -245,10 +309,20 @@ class IceLiteTest {
         }
     }
 
-    private record Collect(BlockingQueue<byte[]> queue) implements SecureTransport.Listener {
+    private record Collect(BlockingQueue<byte[]> queue, AtomicInteger pathsRecovered)
+            implements SecureTransport.Listener {
+        Collect(BlockingQueue<byte[]> queue) {
+            this(queue, new AtomicInteger());
+        }
+
         @Override
         public boolean acceptsRtpSsrc(long ssrc) {
             return true;
+        }
+
+        @Override
+        public void onPathRecovered() {
+            pathsRecovered.incrementAndGet();
         }
 
         @Override
