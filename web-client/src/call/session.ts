@@ -17,6 +17,7 @@ import {
 } from "./machine";
 import { CallPeers, type PeerEnvironment, type PeerLike, type StreamLike, errorText } from "./peers";
 import { screenShareErrorMessage } from "./wording";
+import { type ReadableStore, type Store, createStore } from "../store";
 
 export type { CallFailure, CallPhase, JoinMode, MediaProblem } from "./machine";
 export type { PeerLike, StreamLike, TrackLike, TransceiverLike } from "./peers";
@@ -61,8 +62,7 @@ export class CallSession {
   private state: CallState | null = null;
   private connectTimer: unknown = null;
   private readonly peers: CallPeers;
-  private readonly listeners = new Set<() => void>();
-  private snapshotCache: CallSnapshot | null = null;
+  private readonly snapshot: Store<CallSnapshot>;
 
   constructor(
     readonly meetingId: string,
@@ -75,33 +75,13 @@ export class CallSession {
       negotiationFailed: (trouble, detail) => this.dispatch({ type: "negotiationFailed", trouble, detail }),
       requestFailed: (request, error) => this.requestFailed(request, error),
     });
+    this.snapshot = createStore(this.snapshotNow());
   }
 
-  subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  getSnapshot = (): CallSnapshot => {
-    if (!this.snapshotCache) {
-      const { phase, mode, problem, failure, reconnecting } = this.machine;
-      this.snapshotCache = {
-        meetingId: this.meetingId,
-        phase,
-        mode,
-        problem,
-        failure,
-        local: this.local,
-        screen: this.screen,
-        audioMuted: this.audioMuted,
-        videoMuted: this.videoMuted,
-        reconnecting,
-        remoteStreams: this.peers.remoteStreams,
-        state: this.state,
-      };
-    }
-    return this.snapshotCache;
-  };
+  /** What the call stage renders; a new snapshot after every change. */
+  get view(): ReadableStore<CallSnapshot> {
+    return this.snapshot;
+  }
 
   /** The peer connections, for their statistics. */
   get peerConnections(): { publisher: PeerLike | null; subscriber: PeerLike | null } {
@@ -368,8 +348,25 @@ export class CallSession {
   }
 
   private changed(): void {
-    this.snapshotCache = null;
-    for (const listener of this.listeners) listener();
+    this.snapshot.set(this.snapshotNow());
+  }
+
+  private snapshotNow(): CallSnapshot {
+    const { phase, mode, problem, failure, reconnecting } = this.machine;
+    return {
+      meetingId: this.meetingId,
+      phase,
+      mode,
+      problem,
+      failure,
+      local: this.local,
+      screen: this.screen,
+      audioMuted: this.audioMuted,
+      videoMuted: this.videoMuted,
+      reconnecting,
+      remoteStreams: this.peers.remoteStreams,
+      state: this.state,
+    };
   }
 }
 
