@@ -1,5 +1,5 @@
 // A small history-API router: the gateway serves index.html for every app path, so paths are real URLs.
-import { useEffect, useState } from "react";
+import { createStore, useStore } from "./store";
 
 export const paths = {
   home: "/",
@@ -33,25 +33,19 @@ export function routeOf(path: string): Route {
   return { kind: "other" };
 }
 
-const listeners = new Set<() => void>();
+/** The path on screen: changed by navigate() and by the browser's back and forward buttons. */
+const currentPath = createStore(typeof window === "undefined" ? "/" : window.location.pathname);
+if (typeof window !== "undefined") {
+  window.addEventListener("popstate", () => currentPath.set(window.location.pathname));
+}
 
 export function navigate(path: string, options: { replace?: boolean } = {}): void {
   if (path === window.location.pathname) return;
   if (options.replace) window.history.replaceState(null, "", path);
   else window.history.pushState(null, "", path);
-  for (const listener of listeners) listener();
+  currentPath.set(window.location.pathname);
 }
 
 export function usePath(): string {
-  const [path, setPath] = useState(window.location.pathname);
-  useEffect(() => {
-    const update = () => setPath(window.location.pathname);
-    listeners.add(update);
-    window.addEventListener("popstate", update);
-    return () => {
-      listeners.delete(update);
-      window.removeEventListener("popstate", update);
-    };
-  }, []);
-  return path;
+  return useStore(currentPath);
 }

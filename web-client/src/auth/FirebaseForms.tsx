@@ -1,42 +1,20 @@
 // The Firebase parts of the sign-in and sign-up pages: "Sign in with Google" and the email forms.
-import { type FormEvent, useState } from "react";
 import type { AuthResult } from "../api/client";
-import { Field } from "../ui/Field";
 import "./auth.css";
+import { AuthForm, DisplayNameField, EmailField, FormError, PasswordField, useAttempt, useFormFields } from "./forms";
 import { type FirebaseMethod, type FirebaseSignIn, describeFirebaseError } from "./firebase";
-import { type EmailSignUpFields, type FieldErrors, validateEmailSignIn, validateEmailSignUp } from "./validation";
+import { type EmailSignUpFields, validateEmailSignIn, validateEmailSignUp } from "./validation";
 
 interface FirebaseProps {
   firebase: FirebaseSignIn;
   onSignedIn: (result: AuthResult) => void;
 }
 
-/**
- * Runs one Firebase sign-in at a time and keeps what to tell the person. A cancelled sign-in (the Google window
- * closed) just ends quietly.
- */
+/** Runs one Firebase sign-in at a time. A cancelled sign-in (the Google window closed) just ends quietly. */
 function useFirebaseAttempt({ firebase, onSignedIn }: FirebaseProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const attempt = async (method: FirebaseMethod) => {
-    setBusy(true);
-    setError(null);
-    try {
-      onSignedIn(await firebase.signIn(method));
-    } catch (failure) {
-      setError(describeFirebaseError(failure));
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAttempt();
+  const attempt = (method: FirebaseMethod) => run(async () => onSignedIn(await firebase.signIn(method)), describeFirebaseError);
   return { busy, error, attempt };
-}
-
-function FormError({ message }: { message: string | null }) {
-  return message ? (
-    <p className="form-error" role="alert">
-      {message}
-    </p>
-  ) : null;
 }
 
 export function GoogleSignInButton({ label, ...props }: FirebaseProps & { label: string }) {
@@ -58,108 +36,44 @@ export function GoogleSignInButton({ label, ...props }: FirebaseProps & { label:
 }
 
 export function FirebaseEmailSignInForm({ autoFocus, ...props }: FirebaseProps & { autoFocus?: boolean }) {
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [errors, setErrors] = useState<FieldErrors<{ email: string; password: string }>>({});
+  const form = useFormFields({ email: "", password: "" });
   const { busy, error, attempt } = useFirebaseAttempt(props);
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const found = validateEmailSignIn({ email, password });
-    setErrors(found);
-    if (Object.keys(found).length === 0) void attempt({ kind: "email", email: email.trim(), password });
+  const submit = () => {
+    if (form.check(validateEmailSignIn)) void attempt({ kind: "email", email: form.values.email.trim(), password: form.values.password });
   };
 
   return (
-    <form className="form" onSubmit={submit} noValidate aria-label="Sign in with email">
-      <FormError message={error} />
-      <Field
-        id="firebase-email"
-        label="Email"
-        type="email"
-        autoComplete="email"
-        autoCapitalize="none"
-        spellCheck={false}
-        value={email}
-        onChange={(e) => setEmail(e.target.value)}
-        error={errors.email}
-        autoFocus={autoFocus}
-      />
-      <Field
-        id="firebase-password"
-        label="Password"
-        type="password"
-        autoComplete="current-password"
-        value={password}
-        onChange={(e) => setPassword(e.target.value)}
-        error={errors.password}
-      />
-      <button className="button button-primary button-block" type="submit" disabled={busy}>
-        {busy ? "Signing in…" : "Sign in with email"}
-      </button>
-    </form>
+    <AuthForm label="Sign in with email" error={error} busy={busy} submitLabel="Sign in with email" busyLabel="Signing in…" onSubmit={submit}>
+      <EmailField form={form} id="firebase-email" autoFocus={autoFocus} />
+      <PasswordField form={form} id="firebase-password" />
+    </AuthForm>
   );
 }
 
 export function FirebaseEmailSignUpForm({ autoFocus, ...props }: FirebaseProps & { autoFocus?: boolean }) {
-  const [fields, setFields] = useState<EmailSignUpFields>({ displayName: "", email: "", password: "" });
-  const [errors, setErrors] = useState<FieldErrors<EmailSignUpFields>>({});
+  const form = useFormFields<EmailSignUpFields>({ displayName: "", email: "", password: "" });
   const { busy, error, attempt } = useFirebaseAttempt(props);
 
-  const set = (name: keyof EmailSignUpFields) => (event: { target: { value: string } }) =>
-    setFields((current) => ({ ...current, [name]: event.target.value }));
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const found = validateEmailSignUp(fields);
-    setErrors(found);
-    if (Object.keys(found).length > 0) return;
-    void attempt({
-      kind: "email-sign-up",
-      email: fields.email.trim(),
-      password: fields.password,
-      displayName: fields.displayName.trim(),
-    });
+  const submit = () => {
+    if (!form.check(validateEmailSignUp)) return;
+    const { email, password, displayName } = form.values;
+    void attempt({ kind: "email-sign-up", email: email.trim(), password, displayName: displayName.trim() });
   };
 
   return (
-    <form className="form" onSubmit={submit} noValidate aria-label="Create account with email">
-      <FormError message={error} />
-      <Field
-        id="firebase-display-name"
-        label="Your name"
-        autoComplete="name"
-        value={fields.displayName}
-        onChange={set("displayName")}
-        error={errors.displayName}
-        hint="Shown to the people you meet."
-        autoFocus={autoFocus}
-      />
-      <Field
-        id="firebase-email"
-        label="Email"
-        type="email"
-        autoComplete="email"
-        autoCapitalize="none"
-        spellCheck={false}
-        value={fields.email}
-        onChange={set("email")}
-        error={errors.email}
-      />
-      <Field
-        id="firebase-password"
-        label="Password"
-        type="password"
-        autoComplete="new-password"
-        value={fields.password}
-        onChange={set("password")}
-        error={errors.password}
-        hint="At least 6 characters."
-      />
-      <button className="button button-primary button-block" type="submit" disabled={busy}>
-        {busy ? "Creating account…" : "Create account with email"}
-      </button>
-    </form>
+    <AuthForm
+      label="Create account with email"
+      error={error}
+      busy={busy}
+      submitLabel="Create account with email"
+      busyLabel="Creating account…"
+      onSubmit={submit}
+    >
+      <DisplayNameField form={form} id="firebase-display-name" autoFocus={autoFocus} />
+      <EmailField form={form} id="firebase-email" />
+      <PasswordField form={form} id="firebase-password" rule="At least 6 characters." />
+    </AuthForm>
   );
 }
 

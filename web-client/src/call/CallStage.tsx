@@ -6,6 +6,7 @@ import type { CallState } from "../ws/messages";
 import { type Feed, callFeeds, gridColumns } from "./feeds";
 import type { CallSession, CallSnapshot, StreamLike } from "./session";
 import { useSpeaking } from "./useSpeaking";
+import { callNotices, failureMessage, problemMessage } from "./wording";
 
 interface Props {
   self: User;
@@ -36,27 +37,27 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
     <section className="call-stage" aria-label="Call" data-call-phase={snapshot.phase}>
       {snapshot.reconnecting && (
         <p className="call-notice" role="status">
-          Reconnecting… your call continues as soon as the connection is back.
+          {callNotices.reconnecting}
         </p>
       )}
       {snapshot.phase === "preparing" && (
         <p className="call-notice" role="status">
-          Starting your camera and microphone…
+          {callNotices.preparing}
         </p>
       )}
       {snapshot.phase === "joining" && (
         <p className="call-notice" role="status">
-          Joining the call…
+          {callNotices.joining}
         </p>
       )}
       {snapshot.phase === "connecting" && (
         <p className="call-notice" role="status">
-          Connecting media…
+          {callNotices.connecting}
         </p>
       )}
       {snapshot.phase === "media-problem" && snapshot.problem && (
         <div className="call-problem" role="alert" data-call-problem={snapshot.problem.kind}>
-          <p>{snapshot.problem.message}</p>
+          <p>{problemMessage(snapshot.problem)}</p>
           <div className="button-row">
             {snapshot.problem.audioAvailable && (
               <button className="button button-primary" type="button" onClick={() => session.continueWith("audio-only")}>
@@ -77,7 +78,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
       )}
       {snapshot.phase === "failed" && snapshot.failure && (
         <div className="call-problem" role="alert" data-call-failure={snapshot.failure.kind}>
-          <p>{snapshot.failure.message}</p>
+          <p>{failureMessage(snapshot.failure)}</p>
           <div className="button-row">
             <button className="button button-primary" type="button" onClick={() => session.retry()}>
               Retry
@@ -96,7 +97,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
             ))}
           </ul>
           {snapshot.mode === "receive-only" && (
-            <p className="call-notice">You joined without camera or microphone: others can't see or hear you.</p>
+            <p className="call-notice">{callNotices.receiveOnly}</p>
           )}
           {shareError && (
             <p className="call-notice" role="alert">

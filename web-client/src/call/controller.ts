@@ -1,5 +1,6 @@
 // At most one call per tab: the controller owns the current CallSession, routes call messages to it and
-// gives React one snapshot to render.
+// gives React one view to render.
+import { type ReadableStore, createStore } from "../store";
 import type { ServerMessage } from "../ws/messages";
 import { type CallEnvironment, CallSession, type CallSnapshot, type JoinMode } from "./session";
 
@@ -23,25 +24,21 @@ export function browserCallEnvironment(request: CallEnvironment["request"]): Cal
 
 export class CallController {
   private session: CallSession | null = null;
-  private view: CallView = idle;
   private offSession: (() => void) | null = null;
-  private readonly listeners = new Set<() => void>();
+  private readonly current = createStore<CallView>(idle);
 
   constructor(
     request: CallEnvironment["request"],
     private readonly env: CallEnvironment = browserCallEnvironment(request),
   ) {}
 
-  subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  getSnapshot = (): CallView => this.view;
+  /** The tab's call and its latest snapshot (both null when there is none). */
+  get view(): ReadableStore<CallView> {
+    return this.current;
+  }
 
   private refresh(): void {
-    this.view = this.session ? { session: this.session, snapshot: this.session.getSnapshot() } : idle;
-    for (const listener of this.listeners) listener();
+    this.current.set(this.session ? { session: this.session, snapshot: this.session.view.get() } : idle);
   }
 
   /** Joins a meeting's call, leaving any other call first. */
@@ -50,9 +47,9 @@ export class CallController {
     this.leave();
     const session = new CallSession(meetingId, this.env);
     this.session = session;
-    this.offSession = session.subscribe(() => this.refresh());
+    this.offSession = session.view.subscribe(() => this.refresh());
     this.refresh();
-    void session.start(mode);
+    session.start(mode);
   }
 
   leave(): void {
@@ -77,4 +74,3 @@ export class CallController {
     this.session?.socketLost();
   }
 }
-

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ClientMessage } from "../ws/messages";
 import { FakeServer, serverMessage } from "../ws/testing";
-import { type CallEnvironment, CallSession, type PeerLike, type StreamLike, type TrackLike, connectTimeoutMs, iceFailureMessage } from "./session";
+import { type CallEnvironment, CallSession, type PeerLike, type StreamLike, type TrackLike, connectTimeoutMs } from "./session";
+import { failureMessage, iceFailureMessage, problemMessage } from "./wording";
 
 class FakeTrack implements TrackLike {
   enabled = true;
@@ -114,7 +115,8 @@ const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 describe("CallSession", () => {
   it("publishes camera and microphone as sendonly, applies the answer, and answers subscribe offers with their version", async () => {
     const { session, sent, peers, types, joined, publishAnswered } = setup();
-    await session.start();
+    session.start();
+    await flush();
     expect(types()).toEqual(["call.join"]);
     await joined();
     await flush();
@@ -137,35 +139,35 @@ describe("CallSession", () => {
     expect(subscriber.remote.map((d) => d.sdp)).toEqual(["sub-1", "sub-2"]);
 
     publisher.setConnection("connected");
-    expect(session.getSnapshot().phase).toBe("connected");
+    expect(session.view.get().phase).toBe("connected");
   });
 
   it("maps received streams by their msid stream id, until their tracks are removed", async () => {
     const { session, peers, joined } = setup();
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     const remote = stream("bob-stream", ["audio", "video"]);
     peers[0].ontrack?.({ track: remote.tracks[0], streams: [remote] });
-    expect(session.getSnapshot().remoteStreams.get("bob-stream")).toBe(remote);
+    expect(session.view.get().remoteStreams.get("bob-stream")).toBe(remote);
     expect(session.streamOfTrack.get(remote.tracks[0].id)).toBe("bob-stream");
     // A later offer drops the stream's tracks: the stream goes.
     remote.tracks.splice(0, 1);
     remote.onremovetrack?.({});
-    expect(session.getSnapshot().remoteStreams.has("bob-stream")).toBe(true);
+    expect(session.view.get().remoteStreams.has("bob-stream")).toBe(true);
     remote.tracks.splice(0, 1);
     remote.onremovetrack?.({});
-    expect(session.getSnapshot().remoteStreams.has("bob-stream")).toBe(false);
+    expect(session.view.get().remoteStreams.has("bob-stream")).toBe(false);
   });
 
   it("starts the devices and the join together, and publishes once both are ready", async () => {
     let release: (s: StreamLike) => void = () => undefined;
     const { session, peers, types, joined } = setup({ userMedia: () => new Promise((resolve) => (release = resolve)) });
-    const started = session.start();
+    session.start();
     expect(types()).toEqual(["call.join"]);
     await joined();
     expect(peers).toHaveLength(1);
     release(stream("late", ["audio", "video"]));
-    await started;
     await flush();
     expect(peers).toHaveLength(2);
     expect(types()).toContain("call.publish");
@@ -173,24 +175,26 @@ describe("CallSession", () => {
 
   it("keeps its peer connections when the server resumes its place after a reconnect", async () => {
     const { session, peers, types, joined, publishAnswered } = setup();
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     await flush();
     await publishAnswered("a");
     peers[1].setConnection("connected");
     session.socketLost();
-    expect(session.getSnapshot().reconnecting).toBe(true);
+    expect(session.view.get().reconnecting).toBe(true);
     session.socketReopened();
     expect(types().filter((t) => t === "call.join")).toHaveLength(2);
     await joined(true);
     expect(peers).toHaveLength(2);
     expect(peers.some((p) => p.closed)).toBe(false);
-    expect(session.getSnapshot().phase).toBe("connected");
+    expect(session.view.get().phase).toBe("connected");
   });
 
   it("sends its publish offer again if the answer was lost while the socket was away", async () => {
     const { session, sent, joined } = setup();
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     await flush();
     session.socketLost();
@@ -201,7 +205,8 @@ describe("CallSession", () => {
 
   it("joins again cleanly when the server has let its place go", async () => {
     const { session, peers, types, joined } = setup();
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     await flush();
     session.handle(serverMessage("callLeftLost", { reason: "disconnected" }));
@@ -210,117 +215,145 @@ describe("CallSession", () => {
     await joined(false);
     await flush();
     expect(peers).toHaveLength(4);
-    expect(session.getSnapshot().phase).toBe("connecting");
+    expect(session.view.get().phase).toBe("connecting");
   });
 
   it("joins again once when the media server lost its media, and says why if it happens again before connecting", async () => {
     const { session, types, joined } = setup();
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     await flush();
     session.handle(serverMessage("callLeftLost", { reason: "media connection lost: consent expired" }));
     expect(types().filter((t) => t === "call.join")).toHaveLength(2);
-    expect(session.getSnapshot().phase).toBe("joining");
+    expect(session.view.get().phase).toBe("joining");
     await joined();
     await flush();
     session.handle(serverMessage("callLeftLost", { reason: "media connection lost: consent expired" }));
-    expect(session.getSnapshot()).toMatchObject({ phase: "failed", failure: { kind: "ice" } });
+    expect(session.view.get()).toMatchObject({ phase: "failed", failure: { kind: "ice" } });
   });
 
   it("says why when ICE fails, and Retry joins again", async () => {
     const { session, peers, types, joined, server } = setup();
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     await flush();
     peers[1].setConnection("failed");
-    const snapshot = session.getSnapshot();
+    const snapshot = session.view.get();
     expect(snapshot.phase).toBe("failed");
-    expect(snapshot.failure).toEqual({ kind: "ice", message: iceFailureMessage });
+    expect(snapshot.failure).toEqual({ kind: "ice" });
+    expect(failureMessage(snapshot.failure!)).toBe(iceFailureMessage);
     expect(types()).toContain("call.leave");
     // The server's answer to that leave does not end the failure screen.
     server.answer("call.leave", "callLeftAnswer");
     await flush();
-    expect(session.getSnapshot().phase).toBe("failed");
+    expect(session.view.get().phase).toBe("failed");
     session.retry();
     expect(types().filter((t) => t === "call.join")).toHaveLength(2);
-    expect(session.getSnapshot().phase).toBe("joining");
+    expect(session.view.get().phase).toBe("joining");
+  });
+
+  it("takes a late answer to its own call.leave for no reason to join again", async () => {
+    const { session, server, peers, types, joined } = setup();
+    session.start();
+    await flush();
+    await joined();
+    peers[1].setConnection("failed");
+    const leave = server.last("call.leave");
+    // The leave's answer is slow: its time runs out, and the user retries meanwhile.
+    server.expireRequests();
+    session.retry();
+    await joined();
+    const peersBefore = peers.length;
+    session.handle(serverMessage("callLeftAnswer", { re: leave.id }));
+    await flush();
+    expect(types().filter((t) => t === "call.join")).toHaveLength(2);
+    expect(peers).toHaveLength(peersBefore);
+    expect(session.view.get().phase).toBe("connecting");
   });
 
   it("says why the server refused the join, and Retry asks again", async () => {
     const { session, server, types } = setup();
-    await session.start();
+    session.start();
+    await flush();
     server.answer("call.join", "callJoinRefused");
     await flush();
-    expect(session.getSnapshot()).toMatchObject({
-      phase: "failed",
-      failure: { kind: "server", message: "The call couldn't be joined: The media server is full; try again later" },
-    });
+    expect(session.view.get()).toMatchObject({ phase: "failed", failure: { kind: "server" } });
+    expect(failureMessage(session.view.get().failure!)).toBe(
+      "The call couldn't be joined: The media server is full; try again later",
+    );
     // Nothing to give back: the server gave no place.
     expect(types()).toEqual(["call.join"]);
     session.retry();
-    expect(session.getSnapshot().phase).toBe("joining");
+    expect(session.view.get().phase).toBe("joining");
     server.answer("call.join", "callJoined");
     await flush();
-    expect(session.getSnapshot().phase).toBe("connecting");
+    expect(session.view.get().phase).toBe("connecting");
   });
 
   it("says so when the server does not answer the join in time", async () => {
     const { session, server } = setup();
-    await session.start();
+    session.start();
+    await flush();
     server.expireRequests();
     await flush();
-    expect(session.getSnapshot()).toMatchObject({ phase: "failed", failure: { kind: "server" } });
-    expect(session.getSnapshot().failure?.message).toMatch(/didn't answer/);
+    expect(session.view.get()).toMatchObject({ phase: "failed", failure: { kind: "server" } });
+    expect(failureMessage(session.view.get().failure!)).toMatch(/didn't answer/);
   });
 
   it("waits for the socket when it drops during the join, and asks again once it is back", async () => {
     const { session, server, types } = setup();
-    await session.start();
+    session.start();
+    await flush();
     server.disconnect();
     session.socketLost();
     await flush();
-    expect(session.getSnapshot().phase).toBe("joining");
+    expect(session.view.get().phase).toBe("joining");
     server.online = true;
     session.socketReopened();
     expect(types().filter((t) => t === "call.join")).toHaveLength(2);
     server.answer("call.join", "callJoined");
     await flush();
-    expect(session.getSnapshot().phase).toBe("connecting");
+    expect(session.view.get().phase).toBe("connecting");
   });
 
   it("ends the call when the media server refuses its publish offer, but not over a refused mute state", async () => {
     const { session, server, peers, joined } = setup();
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     peers[1].setConnection("connected");
     session.setAudioMuted(true);
     server.answer("call.media", "callJoinRefused");
     await flush();
-    expect(session.getSnapshot().phase).toBe("connected");
+    expect(session.view.get().phase).toBe("connected");
     server.answer("call.publish", "callJoinRefused", { code: "call.failed", message: "The media server could not do that" });
     await flush();
-    expect(session.getSnapshot()).toMatchObject({ phase: "failed", failure: { kind: "server" } });
+    expect(session.view.get()).toMatchObject({ phase: "failed", failure: { kind: "server" } });
   });
 
   it("joins again when the server no longer knows it as a participant", async () => {
     const { session, server, peers, joined, types } = setup();
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     peers[1].setConnection("connected");
     session.setVideoMuted(true);
     server.answer("call.media", "callNotJoined");
     await flush();
     expect(types().filter((t) => t === "call.join")).toHaveLength(2);
-    expect(session.getSnapshot().phase).toBe("joining");
+    expect(session.view.get().phase).toBe("joining");
   });
 
   it("gives up connecting after a while instead of waiting silently", async () => {
     const { session, timers, joined } = setup();
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     const timer = timers.find((t) => t.ms === connectTimeoutMs && !t.cleared);
     timer?.callback();
-    expect(session.getSnapshot().failure?.kind).toBe("ice");
+    expect(session.view.get().failure?.kind).toBe("ice");
   });
 
   it("offers audio-only when the camera is refused, and publishes only the microphone", async () => {
@@ -331,15 +364,16 @@ describe("CallSession", () => {
         return stream("mic", ["audio"]);
       },
     });
-    await session.start();
-    expect(session.getSnapshot()).toMatchObject({ phase: "media-problem", problem: { kind: "denied", audioAvailable: true } });
-    expect(session.getSnapshot().problem?.message).toMatch(/isn't allowed to use your camera\./);
+    session.start();
+    await flush();
+    expect(session.view.get()).toMatchObject({ phase: "media-problem", problem: { kind: "denied", audioAvailable: true } });
+    expect(problemMessage(session.view.get().problem!)).toMatch(/isn't allowed to use your camera\./);
     // The join went out while the devices were starting: the place it gets is given back.
     await joined();
     expect(types()).toEqual(["call.join", "call.leave"]);
     server.answer("call.leave", "callLeftAnswer");
     await flush();
-    expect(session.getSnapshot().phase).toBe("media-problem");
+    expect(session.view.get().phase).toBe("media-problem");
     session.continueWith("audio-only");
     await flush();
     await joined();
@@ -351,19 +385,17 @@ describe("CallSession", () => {
   it("joins receive-only without a publish connection when no device works", async () => {
     const missing = Object.assign(new Error("none"), { name: "NotFoundError" });
     const { session, peers, sent, joined } = setup({ userMedia: async () => Promise.reject(missing) });
-    await session.start();
-    expect(session.getSnapshot().problem).toMatchObject({
-      kind: "missing",
-      audioAvailable: false,
-      message: "No camera or microphone was found on this device.",
-    });
+    session.start();
+    await flush();
+    expect(session.view.get().problem).toMatchObject({ kind: "missing", audioAvailable: false });
+    expect(problemMessage(session.view.get().problem!)).toBe("No camera or microphone was found on this device.");
     await joined();
     session.continueWith("receive-only");
     await flush();
     await joined();
     await flush();
     expect(peers).toHaveLength(1);
-    expect(session.getSnapshot().phase).toBe("connected");
+    expect(session.view.get().phase).toBe("connected");
     expect(sent.some((m) => m.type === "call.publish")).toBe(false);
     expect(sent.find((m) => m.type === "call.media")).toMatchObject({ audioMuted: true, videoMuted: true });
   });
@@ -371,7 +403,8 @@ describe("CallSession", () => {
   it("sends mute state and stops the devices on leave", async () => {
     const media = stream("local", ["audio", "video"]);
     const { session, sent, peers, joined, server } = setup({ userMedia: async () => media });
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     session.setAudioMuted(true);
     expect(media.tracks[0].enabled).toBe(false);
@@ -381,12 +414,13 @@ describe("CallSession", () => {
     expect(sent[sent.length - 1]).toEqual({ type: "call.leave", meetingId: "m1" });
     expect(media.tracks.every((t) => t.stopped)).toBe(true);
     expect(peers.every((p) => p.closed)).toBe(true);
-    expect(session.getSnapshot().phase).toBe("left");
+    expect(session.view.get().phase).toBe("left");
   });
 
   it("shares a screen with a new publish offer once the previous one is answered", async () => {
     const { session, sent, peers, joined, publishAnswered } = setup();
-    await session.start();
+    session.start();
+    await flush();
     await joined();
     await flush();
     await session.shareScreen();

@@ -50,7 +50,7 @@ export function useSpeaking(session: CallSession, snapshot: CallSnapshot, selfId
     if (!active) return;
     let live = true;
     const timer = setInterval(async () => {
-      const { publisher, subscriber } = session.peers;
+      const { publisher, subscriber } = session.peerConnections;
       const collect = async (pc: typeof publisher): Promise<AudioLevelStat[]> => {
         if (!pc) return [];
         const values: AudioLevelStat[] = [];

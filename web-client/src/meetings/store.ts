@@ -2,6 +2,7 @@
 // opened meeting's chat timeline, who is typing, and each meeting's call. It follows the socket's
 // messages and, after a reconnect, catches up over REST and resends unacknowledged messages.
 import { PendingQueue, compareMessageIds } from "../chat/pending";
+import { type ReadableStore, createStore } from "../store";
 import type { CallState, ChatMessage, ClientMessage, ServerMessage } from "../ws/messages";
 import { RequestError, RequestFailure } from "../ws/requests";
 import type { Meeting, MeetingsApi } from "./api";
@@ -49,8 +50,7 @@ export class MeetingsStore {
   private openMeetingId: string | null = null;
   private readonly lastReadSent = new Map<string, string>();
   private readonly lastTypingSent = new Map<string, number>();
-  private readonly listeners = new Set<() => void>();
-  private version = 0;
+  private readonly changes = createStore(0);
   private readonly now: () => number;
   private readonly pageVisible: () => boolean;
 
@@ -60,16 +60,13 @@ export class MeetingsStore {
     this.pageVisible = options.pageVisible ?? (() => true);
   }
 
-  subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  getVersion = (): number => this.version;
+  /** Counts the store's changes: React renders again on each (the store's maps change in place). */
+  get revision(): ReadableStore<number> {
+    return this.changes;
+  }
 
   private changed(): void {
-    this.version += 1;
-    for (const listener of this.listeners) listener();
+    this.changes.update((n) => n + 1);
   }
 
   /** The socket is (again) open: refresh the list, catch up on open timelines, resend what was not acked. */

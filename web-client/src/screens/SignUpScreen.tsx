@@ -1,12 +1,11 @@
-import { type FormEvent, useState } from "react";
 import { ApiError, type ApiClient, type AuthResult, describeAuthError } from "../api/client";
-import { FirebaseEmailSignUpForm, GoogleSignInButton, OrDivider } from "../auth/FirebaseForms";
-import { type FieldErrors, type SignUpFields, fieldNamedIn, normalizeUsername, validateSignUp } from "../auth/validation";
+import { FirebaseEmailSignUpForm } from "../auth/FirebaseForms";
+import { type SignUpFields, fieldNamedIn, normalizeUsername, validateSignUp } from "../auth/validation";
 import { paths } from "../router";
-import { Field } from "../ui/Field";
+import { AuthForm, DisplayNameField, PasswordField, UsernameField, useAttempt, useFormFields } from "../auth/forms";
 import { Link } from "../ui/Link";
 import { AuthLayout } from "./AuthLayout";
-import { useAuthProviders, useFirebaseSignIn } from "./useAuthProviders";
+import { type AuthPage, AuthMethods } from "./AuthMethods";
 
 interface Props {
   api: ApiClient;
@@ -20,111 +19,63 @@ const fieldNames = ["username", "displayName", "password"] as const;
  * sign-in creates the Parley account, and as a local Parley account.
  */
 export function SignUpScreen({ api, onSignedIn }: Props) {
-  const providers = useAuthProviders(api);
-  const firebase = useFirebaseSignIn(api, providers?.firebase ?? null);
-
   return (
     <AuthLayout title="Create your account" subtitle="It takes a moment. You'll be signed in right away.">
-      {providers === null ? (
-        <p className="auth-loading" role="status">
-          Loading sign-up options…
-        </p>
-      ) : (
-        <div className="auth-methods">
-          {firebase && (
-            <>
-              <GoogleSignInButton firebase={firebase} label="Sign up with Google" onSignedIn={onSignedIn} />
-              <OrDivider label="or with email" />
-              <FirebaseEmailSignUpForm firebase={firebase} onSignedIn={onSignedIn} autoFocus />
-            </>
-          )}
-          {firebase && providers.local && <OrDivider label="or with a Parley username" />}
-          {providers.local && <LocalSignUpForm api={api} onSignedIn={onSignedIn} autoFocus={!firebase} />}
-          {!firebase && !providers.local && (
-            <p className="notice">New accounts can't be created on this server.</p>
-          )}
-          <p className="form-footer">
-            Already have an account? <Link href={paths.signIn}>Sign in</Link>
-          </p>
-        </div>
-      )}
+      <AuthMethods
+        api={api}
+        onSignedIn={onSignedIn}
+        page={signUpPage}
+        footer={(offered) => (
+          <>
+            {!offered.firebase && !offered.local && <p className="notice">New accounts can't be created on this server.</p>}
+            <p className="form-footer">
+              Already have an account? <Link href={paths.signIn}>Sign in</Link>
+            </p>
+          </>
+        )}
+      />
     </AuthLayout>
   );
 }
 
+const signUpPage: AuthPage = {
+  loadingLabel: "Loading sign-up options…",
+  googleLabel: "Sign up with Google",
+  EmailForm: FirebaseEmailSignUpForm,
+  LocalForm: LocalSignUpForm,
+};
+
 function LocalSignUpForm({ api, onSignedIn, autoFocus }: Props & { autoFocus: boolean }) {
-  const [fields, setFields] = useState<SignUpFields>({ username: "", displayName: "", password: "" });
-  const [errors, setErrors] = useState<FieldErrors<SignUpFields>>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const form = useFormFields<SignUpFields>({ username: "", displayName: "", password: "" });
+  const { busy, error, setError, run } = useAttempt();
 
-  const set = (name: keyof SignUpFields) => (event: { target: { value: string } }) =>
-    setFields((current) => ({ ...current, [name]: event.target.value }));
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const found = validateSignUp(fields);
-    setErrors(found);
-    setFormError(null);
-    if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    try {
-      onSignedIn(await api.register(normalizeUsername(fields.username), fields.password, fields.displayName.trim()));
-    } catch (error) {
-      setBusy(false);
-      if (error instanceof ApiError && error.code === "username.taken") {
-        setErrors({ username: describeAuthError(error) });
-      } else if (error instanceof ApiError && error.code === "bad_request") {
-        const field = fieldNamedIn<SignUpFields>(error.message, fieldNames);
-        if (field) setErrors({ [field]: error.message });
-        else setFormError(error.message);
-      } else {
-        setFormError(describeAuthError(error));
-      }
+  /** Puts the server's refusal next to the field it names, or above the form. */
+  const explain = (failure: unknown): string | null => {
+    if (failure instanceof ApiError && failure.code === "username.taken") {
+      form.setErrors({ username: describeAuthError(failure) });
+      return null;
     }
+    if (failure instanceof ApiError && failure.code === "bad_request") {
+      const field = fieldNamedIn<SignUpFields>(failure.message, fieldNames);
+      if (!field) return failure.message;
+      form.setErrors({ [field]: failure.message });
+      return null;
+    }
+    return describeAuthError(failure);
+  };
+
+  const submit = () => {
+    setError(null);
+    if (!form.check(validateSignUp)) return;
+    const { username, password, displayName } = form.values;
+    void run(async () => onSignedIn(await api.register(normalizeUsername(username), password, displayName.trim())), explain);
   };
 
   return (
-    <form className="form" onSubmit={submit} noValidate aria-label="Create account">
-      {formError && (
-        <p className="form-error" role="alert">
-          {formError}
-        </p>
-      )}
-      <Field
-        id="displayName"
-        label="Your name"
-        autoComplete="name"
-        value={fields.displayName}
-        onChange={set("displayName")}
-        error={errors.displayName}
-        hint="Shown to the people you meet."
-        autoFocus={autoFocus}
-      />
-      <Field
-        id="username"
-        label="Username"
-        autoComplete="username"
-        autoCapitalize="none"
-        spellCheck={false}
-        value={fields.username}
-        onChange={set("username")}
-        error={errors.username}
-        hint="3–32 lowercase letters, digits, dots, dashes or underscores."
-      />
-      <Field
-        id="password"
-        label="Password"
-        type="password"
-        autoComplete="new-password"
-        value={fields.password}
-        onChange={set("password")}
-        error={errors.password}
-        hint="At least 8 characters."
-      />
-      <button className="button button-primary button-block" type="submit" disabled={busy}>
-        {busy ? "Creating account…" : "Create account"}
-      </button>
-    </form>
+    <AuthForm label="Create account" error={error} busy={busy} submitLabel="Create account" busyLabel="Creating account…" onSubmit={submit}>
+      <DisplayNameField form={form} id="displayName" autoFocus={autoFocus} />
+      <UsernameField form={form} id="username" hint="3–32 lowercase letters, digits, dots, dashes or underscores." />
+      <PasswordField form={form} id="password" rule="At least 8 characters." />
+    </AuthForm>
   );
 }

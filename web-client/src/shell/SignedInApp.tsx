@@ -1,5 +1,5 @@
 // The signed-in app: one socket, the user's meetings and chat, at most one call, and the screens for them.
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { ApiClient, User } from "../api/client";
 import { CallAudio } from "../call/CallAudio";
 import { CallController } from "../call/controller";
@@ -16,6 +16,7 @@ import { useConnection } from "../session/useConnection";
 import { useDirectory } from "../session/useDirectory";
 import type { BlockedReason } from "../ws/connection";
 import { ReconnectingBanner } from "./ReconnectingBanner";
+import { useStore } from "../store";
 import { Shell } from "./Shell";
 
 /** Where an invite link opened before sign-in waits until the user is signed in. */
@@ -57,8 +58,8 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onS
     () => new CallController((message, timeoutMs) => connection.request(message, timeoutMs)),
     [connection],
   );
-  useSyncExternalStore(store.subscribe, store.getVersion);
-  const call = useSyncExternalStore(calls.subscribe, calls.getSnapshot);
+  useStore(store.revision);
+  const call = useStore(calls.view);
 
   useEffect(() => connection.onMessage((message) => {
     store.handle(message);

@@ -1,0 +1,254 @@
+// A call's two peer connections, as the server expects: *publish* (this browser offers its microphone, camera
+// and screen; the server answers, one offer in flight at a time) and *subscribe* (the server offers everyone
+// else's tracks whenever they change; this browser answers each offer, in order, with its version). What happens
+// to them is reported to the call (`PeerReports`); what the call does about it is the state machine's business.
+import type { ClientMessage, ServerMessage } from "../ws/messages";
+
+/** The parts of RTCPeerConnection a call uses, so tests can stand in for the browser. */
+export interface PeerLike {
+  readonly connectionState: string;
+  onconnectionstatechange: ((event: unknown) => void) | null;
+  ontrack: ((event: { track: { id: string; kind: string }; streams: readonly unknown[] }) => void) | null;
+  addTransceiver(track: unknown, init: { direction: "sendonly"; streams: unknown[] }): TransceiverLike;
+  createOffer(): Promise<{ type: string; sdp?: string }>;
+  createAnswer(): Promise<{ type: string; sdp?: string }>;
+  setLocalDescription(description: { type: string; sdp?: string }): Promise<void>;
+  setRemoteDescription(description: { type: "offer" | "answer"; sdp: string }): Promise<void>;
+  getStats(): Promise<ReadonlyMap<string, unknown> | { forEach(cb: (value: unknown) => void): void }>;
+  readonly signalingState: string;
+  close(): void;
+}
+
+export interface TransceiverLike {
+  direction: string;
+  readonly sender: { replaceTrack(track: unknown): Promise<void> };
+}
+
+export interface TrackLike {
+  readonly id: string;
+  readonly kind: string;
+  enabled: boolean;
+  stop(): void;
+  onended: ((event: unknown) => void) | null;
+}
+
+export interface StreamLike {
+  readonly id: string;
+  onremovetrack?: ((event: unknown) => void) | null;
+  getTracks(): TrackLike[];
+  getAudioTracks(): TrackLike[];
+  getVideoTracks(): TrackLike[];
+}
+
+export interface PeerEnvironment {
+  /** Sends a request; resolves with its answer, rejects with a RequestError (Connection.request). */
+  request(message: ClientMessage, timeoutMs?: number): Promise<ServerMessage>;
+  createPeerConnection(config: { iceServers: RTCIceServer[]; bundlePolicy: "max-bundle" }): PeerLike;
+}
+
+/** What the peer connections tell the call. */
+export interface PeerReports {
+  /** The main connection (publish, else subscribe) connected. */
+  connected(): void;
+  failed(): void;
+  streamsChanged(): void;
+  negotiationFailed(trouble: "publish-offer" | "publish-answer" | "subscribe-refused", detail: string): void;
+  requestFailed(request: "publish" | "subscribe", error: unknown): void;
+}
+
+export class CallPeers {
+  private publisher: PeerLike | null = null;
+  private subscriber: PeerLike | null = null;
+  private screenTransceiver: TransceiverLike | null = null;
+  private publishing: "idle" | "awaiting-answer" = "idle";
+  private publishAgain = false;
+  private lastOfferSdp: string | null = null;
+  private subscribeChain: Promise<void> = Promise.resolve();
+  /** msid stream id → received stream; replaced (never changed in place) so React sees each change. */
+  remoteStreams: ReadonlyMap<string, StreamLike> = new Map();
+  /** track id → msid stream id of received tracks (for audio levels). */
+  readonly streamOfTrack = new Map<string, string>();
+  iceServers: RTCIceServer[] = [];
+
+  constructor(
+    private readonly meetingId: string,
+    private readonly env: PeerEnvironment,
+    private readonly reports: PeerReports,
+  ) {}
+
+  get current(): { publisher: PeerLike | null; subscriber: PeerLike | null } {
+    return { publisher: this.publisher, subscriber: this.subscriber };
+  }
+
+  get isPublishing(): boolean {
+    return this.publisher !== null;
+  }
+
+  /** A fresh subscribe connection (any old ones belong to an endpoint the server has closed). */
+  openSubscriber(): void {
+    this.close();
+    this.subscriber = this.newPeer("subscribe");
+  }
+
+  /** The publish connection, sending these streams. */
+  startPublishing(streams: { local: StreamLike | null; screen: StreamLike | null }): void {
+    const publisher = this.newPeer("publish");
+    this.publisher = publisher;
+    for (const track of streams.local?.getTracks() ?? []) {
+      publisher.addTransceiver(track, { direction: "sendonly", streams: [streams.local] });
+    }
+    if (streams.screen) this.addScreenTransceiver(streams.screen);
+    void this.negotiatePublish();
+  }
+
+  /** Adds (or brings back) the screen's transceiver and offers again. */
+  async shareScreen(screen: StreamLike): Promise<void> {
+    const track = screen.getVideoTracks()[0];
+    if (this.screenTransceiver) {
+      this.screenTransceiver.direction = "sendonly";
+      await this.screenTransceiver.sender.replaceTrack(track);
+    } else {
+      this.addScreenTransceiver(screen);
+    }
+    void this.negotiatePublish();
+  }
+
+  async stopScreen(): Promise<void> {
+    if (!this.screenTransceiver || !this.publisher) return;
+    await this.screenTransceiver.sender.replaceTrack(null);
+    this.screenTransceiver.direction = "inactive";
+    void this.negotiatePublish();
+  }
+
+  /** Our place was kept over a reconnect: an offer we sent while away may have lost its answer. */
+  resendOffer(): void {
+    if (this.publishing === "awaiting-answer" && this.lastOfferSdp) this.requestPublish(this.lastOfferSdp);
+  }
+
+  subscribeOffered(sdp: string, version: number): void {
+    // Offers are applied in the order they came, each answered with its own version.
+    this.subscribeChain = this.subscribeChain.then(async () => {
+      const pc = this.subscriber;
+      if (!pc) return;
+      try {
+        await pc.setRemoteDescription({ type: "offer", sdp });
+        const answer = await pc.createAnswer();
+        await pc.setLocalDescription(answer);
+        if (pc !== this.subscriber) return;
+        const message: ClientMessage = { type: "call.subscribe.answer", meetingId: this.meetingId, sdp: answer.sdp ?? "", version };
+        this.env.request(message).catch((error: unknown) => {
+          if (pc === this.subscriber) this.reports.requestFailed("subscribe", error);
+        });
+      } catch (error) {
+        if (pc === this.subscriber) this.reports.negotiationFailed("subscribe-refused", errorText(error));
+      }
+    });
+  }
+
+  close(): void {
+    for (const pc of [this.publisher, this.subscriber]) {
+      if (!pc) continue;
+      pc.onconnectionstatechange = null;
+      pc.ontrack = null;
+      pc.close();
+    }
+    this.publisher = null;
+    this.subscriber = null;
+    this.screenTransceiver = null;
+    this.publishing = "idle";
+    this.publishAgain = false;
+    this.lastOfferSdp = null;
+    this.subscribeChain = Promise.resolve();
+    if (this.remoteStreams.size > 0) this.remoteStreams = new Map();
+    this.streamOfTrack.clear();
+  }
+
+  private newPeer(role: "publish" | "subscribe"): PeerLike {
+    const pc = this.env.createPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
+    pc.onconnectionstatechange = () => this.peerStateChanged(pc);
+    if (role === "subscribe") pc.ontrack = (event) => this.received(event.track.id, event.streams[0] as StreamLike | undefined);
+    return pc;
+  }
+
+  private received(trackId: string, stream: StreamLike | undefined): void {
+    if (!stream) return;
+    this.streamOfTrack.set(trackId, stream.id);
+    this.remoteStreams = new Map(this.remoteStreams).set(stream.id, stream);
+    // A later offer that stops a stream (someone left, a screen share ended) removes its tracks.
+    stream.onremovetrack = () => {
+      if (stream.getTracks().length > 0 || this.remoteStreams.get(stream.id) !== stream) return;
+      const remaining = new Map(this.remoteStreams);
+      remaining.delete(stream.id);
+      this.remoteStreams = remaining;
+      this.reports.streamsChanged();
+    };
+    this.reports.streamsChanged();
+  }
+
+  private addScreenTransceiver(screen: StreamLike): void {
+    const track = screen.getVideoTracks()[0];
+    if (!this.publisher || !track) return;
+    this.screenTransceiver = this.publisher.addTransceiver(track, { direction: "sendonly", streams: [screen] });
+  }
+
+  /** Sends a publish offer for the current tracks; one at a time, the latest wins. */
+  private async negotiatePublish(): Promise<void> {
+    const pc = this.publisher;
+    if (!pc) return;
+    if (this.publishing === "awaiting-answer") {
+      this.publishAgain = true;
+      return;
+    }
+    this.publishing = "awaiting-answer";
+    try {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      if (pc !== this.publisher) return;
+      this.lastOfferSdp = offer.sdp ?? "";
+      this.requestPublish(this.lastOfferSdp);
+    } catch (error) {
+      if (pc !== this.publisher) return;
+      this.publishing = "idle";
+      this.reports.negotiationFailed("publish-offer", errorText(error));
+    }
+  }
+
+  private requestPublish(sdp: string): void {
+    const pc = this.publisher;
+    this.env.request({ type: "call.publish", meetingId: this.meetingId, sdp }).then(
+      (answer) => {
+        if (answer.type === "call.publish.answer" && pc === this.publisher) void this.publishAnswered(answer.sdp);
+      },
+      (error: unknown) => {
+        if (pc === this.publisher) this.reports.requestFailed("publish", error);
+      },
+    );
+  }
+
+  private async publishAnswered(sdp: string): Promise<void> {
+    const pc = this.publisher;
+    if (!pc || this.publishing !== "awaiting-answer" || pc.signalingState !== "have-local-offer") return;
+    try {
+      await pc.setRemoteDescription({ type: "answer", sdp });
+    } catch (error) {
+      if (pc === this.publisher) this.reports.negotiationFailed("publish-answer", errorText(error));
+      return;
+    }
+    this.publishing = "idle";
+    this.lastOfferSdp = null;
+    if (this.publishAgain) {
+      this.publishAgain = false;
+      void this.negotiatePublish();
+    }
+  }
+
+  private peerStateChanged(pc: PeerLike): void {
+    if (pc !== this.publisher && pc !== this.subscriber) return;
+    if (pc.connectionState === "failed") this.reports.failed();
+    else if (pc.connectionState === "connected" && pc === (this.publisher ?? this.subscriber)) this.reports.connected();
+  }
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
