@@ -1,14 +1,16 @@
-package dev.parley.signaling.call;
+package dev.parley.signaling.routing;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
+import dev.parley.signaling.call.CallPeer;
+import dev.parley.signaling.call.Calls;
 import dev.parley.signaling.meeting.MeetingStore;
 import dev.parley.signaling.store.RedisEvents;
 import dev.parley.signaling.ws.LiveSessions;
-import dev.parley.signaling.ws.ServerMessage;
+import dev.parley.signaling.protocol.ServerMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,10 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Sends each participant's call signaling to the gateway hosting the meeting's call: straight to this node's
- * {@link CallService} when it hosts it, else over Redis to the host, which answers the participant through
+ * {@code call.CallService} when it hosts it, else over Redis to the host, which answers the participant through
  * cross-gateway delivery. So a meeting has one conference however many gateways its members are connected to.
  */
-public final class CallRouter {
+public final class CallRouter implements Calls {
 
     private static final Logger log = LoggerFactory.getLogger(CallRouter.class);
 
@@ -33,7 +35,7 @@ public final class CallRouter {
                      boolean screenSharing) {
     }
 
-    private final CallService local;
+    private final Calls local;
     private final CallPlacement placement;
     private final MeetingStore meetings;
     private final RedisEvents events;
@@ -42,7 +44,7 @@ public final class CallRouter {
     /** userId → the remote node hosting the call this node's participant is in. */
     private final Map<String, String> remoteHosts = new ConcurrentHashMap<>();
 
-    public CallRouter(CallService local, CallPlacement placement, MeetingStore meetings, RedisEvents events,
+    public CallRouter(Calls local, CallPlacement placement, MeetingStore meetings, RedisEvents events,
                       LiveSessions sessions, ObjectMapper json) {
         this.local = local;
         this.placement = placement;
@@ -57,6 +59,7 @@ public final class CallRouter {
         return "parley:node:" + nodeId;
     }
 
+    @Override
     public CompletionStage<Void> join(CallPeer peer, Account account, String meetingId, String requestId) {
         return meetings.findForMember(meetingId, account.userId())
                 .thenCompose(meeting -> placement.hostFor(meetingId))
@@ -73,6 +76,7 @@ public final class CallRouter {
                 });
     }
 
+    @Override
     public CompletionStage<Void> publish(CallPeer peer, String meetingId, String sdp, String requestId) {
         String host = remoteHosts.get(peer.userId());
         if (host == null) {
@@ -82,6 +86,7 @@ public final class CallRouter {
                 sdp, 0, false, false, false));
     }
 
+    @Override
     public CompletionStage<Void> subscribeAnswer(CallPeer peer, String meetingId, String sdp, long version,
                                                  String requestId) {
         String host = remoteHosts.get(peer.userId());
@@ -92,6 +97,7 @@ public final class CallRouter {
                 sdp, version, false, false, false));
     }
 
+    @Override
     public CompletionStage<Void> updateMedia(CallPeer peer, String meetingId, boolean audioMuted, boolean videoMuted,
                                              boolean screenSharing, String requestId) {
         String host = remoteHosts.get(peer.userId());
@@ -102,6 +108,7 @@ public final class CallRouter {
                 null, 0, audioMuted, videoMuted, screenSharing));
     }
 
+    @Override
     public CompletionStage<Void> leave(CallPeer peer, String meetingId, String requestId) {
         String host = remoteHosts.remove(peer.userId());
         if (host == null) {
@@ -112,6 +119,7 @@ public final class CallRouter {
     }
 
     /** The participant's socket closed: the host keeps its place for the reconnect grace. */
+    @Override
     public void peerClosed(CallPeer peer) {
         String host = remoteHosts.get(peer.userId());
         if (host == null) {
