@@ -10,8 +10,8 @@ import dev.parley.signaling.auth.FirebaseSignIn;
 import dev.parley.signaling.auth.LoginThrottle;
 import dev.parley.signaling.auth.PasswordHasher;
 import dev.parley.signaling.auth.TokenService;
-import dev.parley.signaling.call.CallPlacement;
-import dev.parley.signaling.call.CallRouter;
+import dev.parley.signaling.routing.CallPlacement;
+import dev.parley.signaling.routing.CallRouter;
 import dev.parley.signaling.call.CallRoutes;
 import dev.parley.signaling.call.CallService;
 import dev.parley.signaling.call.TurnCredentials;
@@ -32,10 +32,17 @@ import dev.parley.signaling.session.SessionLock;
 import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.store.RedisEvents;
 import dev.parley.signaling.store.RedisRateLimit;
-import dev.parley.signaling.ws.ClientMessageParser;
+import dev.parley.signaling.protocol.ClientMessageParser;
 import dev.parley.signaling.ws.LiveSessions;
-import dev.parley.signaling.ws.ServerMessage;
-import dev.parley.signaling.ws.WebSocketSession;
+import dev.parley.signaling.protocol.ServerMessage;
+import dev.parley.signaling.ws.Capability;
+import dev.parley.signaling.ws.MessageDispatcher;
+import dev.parley.signaling.ws.WebSocketConnection;
+import dev.parley.signaling.session.SessionHandler;
+import dev.parley.signaling.presence.PresenceHandler;
+import dev.parley.signaling.chat.ChatHandler;
+import dev.parley.signaling.chat.ChatRoutes;
+import dev.parley.signaling.call.CallHandler;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import org.slf4j.Logger;
@@ -43,6 +50,7 @@ import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -123,13 +131,13 @@ public final class ParleyServer implements AutoCloseable {
             byte[] nodeBytes = new byte[6];
             new java.security.SecureRandom().nextBytes(nodeBytes);
             String nodeId = "g" + java.util.HexFormat.of().formatHex(nodeBytes);
-            LiveSessions sessions = new LiveSessions(events, messageWriter, redis.async(), nodeId);
+            LiveSessions sessions = new LiveSessions(events, messageWriter, lock::owners, nodeId);
             MeetingStore meetingStore = new MeetingStore(redis.async());
             ChatStore chatStore = new ChatStore(redis.async(), config.chat().dedupeWindow(),
                     config.chat().maxMessagesPerMeeting());
             ChatService chat = new ChatService(meetingStore, chatStore, sessions, Clock.systemUTC(),
                     config.chat().maxInFlight());
-            MeetingService meetings = new MeetingService(meetingStore, chatStore, chat, accounts, sessions,
+            MeetingService meetings = new MeetingService(meetingStore, chat, accounts, sessions,
                     Clock.systemUTC(), config.meetings().inviteTtl(), new RedisRateLimit(redis.async(), "invites",
                     config.meetings().maxInvitesPerHour(), java.time.Duration.ofHours(1)));
 
@@ -150,16 +158,27 @@ public final class ParleyServer implements AutoCloseable {
                 firebase = FirebaseSignIn.start(authConfig.firebase(), accounts, redis.async());
             }
             new AuthRoutes(auth, accounts, authConfig, firebase, tokens).register(router);
-            new MeetingRoutes(auth, meetings, chat).register(router);
+            new MeetingRoutes(auth, meetings).register(router);
+            new ChatRoutes(auth, chat).register(router);
             new CallRoutes(auth, calls).register(router);
 
-            var wsServices = new WebSocketSession.Services(config, new ClientMessageParser(json), messageWriter, auth,
-                    lock, presence, sessions, metrics, chat, meetings, callRouter);
+            MessageDispatcher dispatcher = new MessageDispatcher();
+            for (Capability capability : List.of(
+                    new SessionHandler(config.session(), auth, lock, sessions, events, metrics,
+                            userId -> presence.announce(userId, PresenceService.OFFLINE)),
+                    new PresenceHandler(presence, meetings::coMembers),
+                    new ChatHandler(chat),
+                    new CallHandler(callRouter))) {
+                capability.register(dispatcher);
+            }
+            dispatcher.requireEveryMessageType();
+            var wsServices = new WebSocketConnection.Services(config, new ClientMessageParser(json), messageWriter,
+                    metrics, dispatcher);
             var httpServices = new HttpRequestHandler.Services(router, StaticFiles.load(config.http().staticDir()),
                     redis, metrics, json, config.http().trustedProxies());
             var workers = new MultiThreadIoEventLoopGroup(0, named("parley-io"), NioIoHandler.newFactory());
             GatewayServer gateway = GatewayServer.start(config.http().host(), config.http().port(),
-                    new GatewayInitializer(config, httpServices, wsServices), workers);
+                    new GatewayInitializer(config, httpServices, () -> new WebSocketConnection(wsServices)), workers);
             return new ParleyServer(redis, timers, hashing, sessions, gateway, calls, callThread, media, firebase,
                     placement);
         } catch (Exception | Error e) {

@@ -1,6 +1,6 @@
 package dev.parley.signaling.call;
 
-import dev.parley.signaling.ws.ServerMessage;
+import dev.parley.signaling.protocol.ServerMessage;
 
 /** A participant's connection, as calls see it: who it is and how to reach it. Sending is thread-safe. */
 public interface CallPeer {

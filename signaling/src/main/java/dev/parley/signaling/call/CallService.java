@@ -8,12 +8,13 @@ import dev.parley.media.api.TrackInfo;
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.chat.ChatService;
 import dev.parley.signaling.error.ApiException;
+import dev.parley.signaling.protocol.CallView;
 import dev.parley.signaling.error.ErrorCode;
 import dev.parley.signaling.meeting.Meeting;
 import dev.parley.signaling.meeting.MeetingStore;
 import dev.parley.signaling.presence.PresenceService;
 import dev.parley.signaling.ws.LiveSessions;
-import dev.parley.signaling.ws.ServerMessage;
+import dev.parley.signaling.protocol.ServerMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +39,7 @@ import java.util.function.Supplier;
  * (they are in-process and quick). A participant whose socket drops keeps its place for a grace period, so a
  * reconnecting client's media carries on. Without a media server ({@code media} null) calls are refused.
  */
-public final class CallService {
+public final class CallService implements Calls {
 
     private static final Logger log = LoggerFactory.getLogger(CallService.class);
 
@@ -84,7 +85,7 @@ public final class CallService {
     private final ScheduledExecutorService owner;
     private final Duration reconnectGrace;
     private final Clock clock;
-    private final CallPlacement placement;
+    private final CallHosting placement;
     private final com.fasterxml.jackson.databind.ObjectMapper json;
     private final Map<String, Call> calls = new HashMap<>();
     private final Map<String, Call> callOfUser = new HashMap<>();
@@ -92,7 +93,7 @@ public final class CallService {
 
     public CallService(MediaApi media, MeetingStore meetings, ChatService chat, LiveSessions sessions,
                        PresenceService presence, TurnCredentials turn, ScheduledExecutorService owner,
-                       Duration reconnectGrace, Clock clock, CallPlacement placement,
+                       Duration reconnectGrace, Clock clock, CallHosting placement,
                        com.fasterxml.jackson.databind.ObjectMapper json) {
         this.placement = placement;
         this.json = json;
@@ -108,6 +109,7 @@ public final class CallService {
     }
 
     /** Joins the meeting's call (starting it if nobody is in it), or takes a kept place back after a reconnect. */
+    @Override
     public CompletionStage<Void> join(CallPeer peer, Account account, String meetingId, String requestId) {
         if (media == null) {
             throw new ApiException(ErrorCode.UNAVAILABLE, "Calls are not enabled on this server");
@@ -143,6 +145,7 @@ public final class CallService {
         }));
     }
 
+    @Override
     public CompletionStage<Void> publish(CallPeer peer, String meetingId, String sdpOffer, String requestId) {
         return onOwner(() -> {
             Call call = callOf(peer, meetingId);
@@ -153,6 +156,7 @@ public final class CallService {
         });
     }
 
+    @Override
     public CompletionStage<Void> subscribeAnswer(CallPeer peer, String meetingId, String sdpAnswer, long version,
                                                  String requestId) {
         return onOwner(() -> {
@@ -173,6 +177,7 @@ public final class CallService {
         });
     }
 
+    @Override
     public CompletionStage<Void> updateMedia(CallPeer peer, String meetingId, boolean audioMuted, boolean videoMuted,
                                              boolean screenSharing, String requestId) {
         return onOwner(() -> {
@@ -187,6 +192,7 @@ public final class CallService {
         });
     }
 
+    @Override
     public CompletionStage<Void> leave(CallPeer peer, String meetingId, String requestId) {
         return onOwner(() -> {
             Call call = callOf(peer, meetingId);
@@ -196,6 +202,7 @@ public final class CallService {
     }
 
     /** The socket of a participant closed: keep the place for the grace period, then leave for them. */
+    @Override
     public void peerClosed(CallPeer peer) {
         owner.execute(() -> {
             Call call = callOfUser.get(peer.userId());

@@ -1,22 +1,25 @@
 package dev.parley.signaling.chat;
 
+import dev.parley.signaling.protocol.ChatMessage;
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
 import dev.parley.signaling.meeting.Meeting;
+import dev.parley.signaling.meeting.MeetingChat;
 import dev.parley.signaling.meeting.MeetingStore;
 import dev.parley.signaling.ws.LiveSessions;
-import dev.parley.signaling.ws.ServerMessage;
+import dev.parley.signaling.protocol.ServerMessage;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
  * Meeting chat: members post, every member's sockets on every gateway receive it, history pages from Redis.
  * Non-members get not_found, as if the meeting did not exist.
  */
-public final class ChatService {
+public final class ChatService implements MeetingChat {
 
     /** A page of history. */
     public record Page(List<ChatMessage> messages, boolean hasMore) {
@@ -77,12 +80,22 @@ public final class ChatService {
         });
     }
 
-    /** Records a system line (joins, leaves, calls) in the chat and delivers it to these members. */
+    @Override
     public CompletionStage<ChatMessage> announce(String meetingId, String text, List<String> recipients) {
         return store.append(meetingId, "system", "Parley", text, null, true, clock.millis())
                 .thenCompose(stored -> sessions.deliver(recipients,
                         new ServerMessage.ChatMessageEvent(meetingId, stored.message()))
                         .thenApply(delivered -> stored.message()));
+    }
+
+    @Override
+    public CompletionStage<Integer> unread(String meetingId, String userId, int cap) {
+        return store.unread(meetingId, userId, cap);
+    }
+
+    @Override
+    public CompletionStage<Optional<ChatMessage>> latest(String meetingId) {
+        return store.latest(meetingId);
     }
 
     public CompletionStage<Void> typing(Account sender, String meetingId) {

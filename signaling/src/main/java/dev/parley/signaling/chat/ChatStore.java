@@ -1,5 +1,6 @@
 package dev.parley.signaling.chat;
 
+import dev.parley.signaling.protocol.ChatMessage;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
-import java.util.regex.Pattern;
 
 /**
  * Each meeting's chat as a Redis Stream; message ids are stream ids, so they sort by time. A send is one script that
@@ -24,7 +24,6 @@ public final class ChatStore {
     public record Stored(ChatMessage message, boolean fresh) {
     }
 
-    public static final Pattern MESSAGE_ID = Pattern.compile("\\d{1,19}-\\d{1,19}");
 
     // KEYS: stream, dedupe, meeting hash, read pointers.
     // ARGV: senderId, senderName, text, clientMsgId, kind, sentAt, dedupe ttl s, max length

@@ -1,7 +1,7 @@
 package dev.parley.signaling.http;
 
 import dev.parley.signaling.config.GatewayConfig;
-import dev.parley.signaling.ws.WebSocketSession;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -10,6 +10,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 
+import java.util.function.Supplier;
+
 /** The gateway's pipeline, top to bottom: HTTP codec, body limit, WebSocket at /ws, then our handlers. */
 public final class GatewayInitializer extends ChannelInitializer<SocketChannel> {
 
@@ -17,12 +19,14 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
 
     private final GatewayConfig config;
     private final HttpRequestHandler.Services http;
-    private final WebSocketSession.Services ws;
+    private final Supplier<ChannelHandler> webSocketConnection;
 
-    public GatewayInitializer(GatewayConfig config, HttpRequestHandler.Services http, WebSocketSession.Services ws) {
+    /** {@code webSocketConnection} makes the handler of one WebSocket's messages (one per connection). */
+    public GatewayInitializer(GatewayConfig config, HttpRequestHandler.Services http,
+                              Supplier<ChannelHandler> webSocketConnection) {
         this.config = config;
         this.http = http;
-        this.ws = ws;
+        this.webSocketConnection = webSocketConnection;
     }
 
     @Override
@@ -43,7 +47,7 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
                 .addLast("body", new BoundedBodyAggregator(config.http().maxBodySize(), http.metrics(), http.json()))
                 .addLast("websocket", new WebSocketServerProtocolHandler(wsConfig))
                 .addLast("ws-messages", new WebSocketFrameAggregator(maxFrame))
-                .addLast("ws-session", new WebSocketSession(ws))
+                .addLast("ws-connection", webSocketConnection.get())
                 .addLast("requests", new HttpRequestHandler(http));
     }
 }

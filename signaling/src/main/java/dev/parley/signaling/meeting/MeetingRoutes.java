@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.auth.AuthRoutes;
 import dev.parley.signaling.auth.AuthService;
-import dev.parley.signaling.chat.ChatService;
-import dev.parley.signaling.chat.ChatStore;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.http.RestRequest;
 import dev.parley.signaling.http.RestResponse;
@@ -15,17 +13,15 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
-/** The meeting and chat-history routes under /api (docs/protocol.md). */
+/** The meeting routes under /api (docs/protocol.md); chat history is {@code chat.ChatRoutes}. */
 public final class MeetingRoutes {
 
     private final AuthService auth;
     private final MeetingService meetings;
-    private final ChatService chat;
 
-    public MeetingRoutes(AuthService auth, MeetingService meetings, ChatService chat) {
+    public MeetingRoutes(AuthService auth, MeetingService meetings) {
         this.auth = auth;
         this.meetings = meetings;
-        this.chat = chat;
     }
 
     public void register(RestRouter router) {
@@ -36,8 +32,7 @@ public final class MeetingRoutes {
                 .add("POST", "/api/meetings/{id}/members", this::addMember)
                 .add("DELETE", "/api/meetings/{id}/members/{userId}", this::removeMember)
                 .add("POST", "/api/meetings/{id}/invites", this::invite)
-                .add("POST", "/api/invites/{token}/accept", this::accept)
-                .add("GET", "/api/meetings/{id}/messages", this::messages);
+                .add("POST", "/api/invites/{token}/accept", this::accept);
     }
 
     private CompletionStage<RestResponse> create(RestRequest request) {
@@ -85,46 +80,9 @@ public final class MeetingRoutes {
         return as(request, me -> meetings.acceptInvite(me, request.pathParam("token")).thenApply(RestResponse::ok));
     }
 
-    private CompletionStage<RestResponse> messages(RestRequest request) {
-        return as(request, me -> {
-            String before = messageIdParam(request, "before");
-            String after = messageIdParam(request, "after");
-            if (before != null && after != null) {
-                throw ApiException.badRequest("use either before or after, not both");
-            }
-            return chat.history(me.userId(), request.pathParam("id"), before, after, limitParam(request))
-                    .thenApply(page -> RestResponse.ok(Map.of("messages", page.messages(),
-                            "hasMore", page.hasMore())));
-        });
-    }
-
     private CompletionStage<RestResponse> as(RestRequest request,
                                              Function<Account, CompletionStage<RestResponse>> then) {
         return auth.authenticate(AuthRoutes.requireToken(request)).thenCompose(then);
-    }
-
-    private static String messageIdParam(RestRequest request, String name) {
-        String value = request.queryParam(name);
-        if (value != null && !ChatStore.MESSAGE_ID.matcher(value).matches()) {
-            throw ApiException.badRequest(name + " must be a message id such as 1700000000000-0");
-        }
-        return value;
-    }
-
-    private static int limitParam(RestRequest request) {
-        String value = request.queryParam("limit");
-        if (value == null) {
-            return 50;
-        }
-        try {
-            int limit = Integer.parseInt(value);
-            if (limit >= 1 && limit <= ChatService.MAX_PAGE) {
-                return limit;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw ApiException.badRequest("limit must be a whole number from 1 to " + ChatService.MAX_PAGE);
     }
 
     private static Boolean booleanField(JsonNode body, String field) {

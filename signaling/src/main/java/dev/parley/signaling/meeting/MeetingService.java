@@ -2,14 +2,12 @@ package dev.parley.signaling.meeting;
 
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.auth.AccountStore;
-import dev.parley.signaling.chat.ChatMessage;
-import dev.parley.signaling.chat.ChatService;
-import dev.parley.signaling.chat.ChatStore;
+import dev.parley.signaling.protocol.ChatMessage;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
 import dev.parley.signaling.store.RedisRateLimit;
 import dev.parley.signaling.ws.LiveSessions;
-import dev.parley.signaling.ws.ServerMessage;
+import dev.parley.signaling.protocol.ServerMessage;
 
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -54,8 +52,7 @@ public final class MeetingService {
     private static final int UNREAD_CAP = 100;
 
     private final MeetingStore store;
-    private final ChatStore chatStore;
-    private final ChatService chat;
+    private final MeetingChat chat;
     private final AccountStore accounts;
     private final LiveSessions sessions;
     private final Clock clock;
@@ -63,11 +60,10 @@ public final class MeetingService {
     private final RedisRateLimit invites;
     private final SecureRandom random = new SecureRandom();
 
-    public MeetingService(MeetingStore store, ChatStore chatStore, ChatService chat, AccountStore accounts,
+    public MeetingService(MeetingStore store, MeetingChat chat, AccountStore accounts,
                           LiveSessions sessions, Clock clock, Duration inviteTtl, RedisRateLimit invites) {
         this.invites = invites;
         this.store = store;
-        this.chatStore = chatStore;
         this.chat = chat;
         this.accounts = accounts;
         this.sessions = sessions;
@@ -260,9 +256,9 @@ public final class MeetingService {
     }
 
     private CompletionStage<MeetingView> withChat(String userId, Meeting meeting, List<Account> members) {
-        CompletableFuture<Integer> unread = chatStore.unread(meeting.meetingId(), userId, UNREAD_CAP)
+        CompletableFuture<Integer> unread = chat.unread(meeting.meetingId(), userId, UNREAD_CAP)
                 .toCompletableFuture();
-        CompletableFuture<Optional<ChatMessage>> last = chatStore.latest(meeting.meetingId()).toCompletableFuture();
+        CompletableFuture<Optional<ChatMessage>> last = chat.latest(meeting.meetingId()).toCompletableFuture();
         return unread.thenCombine(last, (count, message) -> new MeetingView(meeting.meetingId(), meeting.title(),
                 meeting.description(), meeting.ownerId(), meeting.createdAt(), meeting.lastActivity(),
                 meeting.archived(), meeting.membersCanInvite(), members, count, message.orElse(null)));

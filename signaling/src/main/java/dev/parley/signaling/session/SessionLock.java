@@ -4,6 +4,7 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -111,6 +112,12 @@ public final class SessionLock {
     /** Releases the lock if this session still owns it; completes with whether it did. */
     public CompletionStage<Boolean> release(String userId, String sessionId) {
         return this.<Long>eval(RELEASE, userId, sessionId).thenApply(r -> r == 1L);
+    }
+
+    /** The session holding each user's lock ({@code null} where none does), in the order asked. */
+    public CompletionStage<List<String>> owners(List<String> userIds) {
+        String[] keys = userIds.stream().map(SessionLock::lockKey).toArray(String[]::new);
+        return redis.mget(keys).thenApply(values -> values.stream().map(v -> v.getValueOrElse(null)).toList());
     }
 
     public Duration ttl() {

@@ -2,9 +2,8 @@ package dev.parley.signaling.ws;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectWriter;
-import dev.parley.signaling.session.SessionLock;
+import dev.parley.signaling.protocol.ServerMessage;
 import dev.parley.signaling.store.RedisEvents;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
@@ -16,61 +15,66 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The signed-in sessions on this gateway, and delivery of messages to users wherever they are connected. Users
  * connected here get the message directly; for the others, the gateway holding each one is read from their session
  * lock (session ids start with the gateway's node id) and each such gateway gets one message over its own Redis
- * channel, so no gateway handles traffic for sockets it does not hold. When a client resumes on another node, the
- * node that still holds its old socket is told to close it at once.
+ * channel, so no gateway handles traffic for sockets it does not hold.
  */
 public final class LiveSessions {
 
+    /** Reads which session holds each user's lock ({@code null} where none does), in the order asked. */
+    @FunctionalInterface
+    public interface SessionOwners {
+        CompletionStage<List<String>> of(List<String> userIds);
+    }
+
     private static final Logger log = LoggerFactory.getLogger(LiveSessions.class);
-    private static final String KICK_CHANNEL = "parley:session-kick";
     private static final String DELIVERY_CHANNEL = "parley:deliver:";
 
-    private final Map<String, WebSocketSession> bySessionId = new ConcurrentHashMap<>();
-    private final Map<String, Set<WebSocketSession>> byUserId = new ConcurrentHashMap<>();
+    private final Map<String, WebSocketConnection> bySessionId = new ConcurrentHashMap<>();
+    private final Map<String, Set<WebSocketConnection>> byUserId = new ConcurrentHashMap<>();
     private final RedisEvents events;
     private final ObjectWriter writer;
-    private final RedisAsyncCommands<String, String> redis;
+    private final SessionOwners owners;
     private final String nodeId;
 
-    public LiveSessions(RedisEvents events, ObjectWriter writer, RedisAsyncCommands<String, String> redis,
-                        String nodeId) {
+    public LiveSessions(RedisEvents events, ObjectWriter writer, SessionOwners owners, String nodeId) {
         this.events = events;
         this.writer = writer;
-        this.redis = redis;
+        this.owners = owners;
         this.nodeId = nodeId;
-        events.subscribe(KICK_CHANNEL, sessionId -> {
-            WebSocketSession session = bySessionId.get(sessionId);
-            if (session != null) {
-                session.replaced();
-            }
-        });
         events.subscribe(DELIVERY_CHANNEL + nodeId, this::onDelivery);
     }
 
-    void add(String sessionId, String userId, WebSocketSession session) {
+    /** The connection of this live session on this gateway, if it is here. */
+    public Optional<Connection> find(String sessionId) {
+        return Optional.ofNullable(bySessionId.get(sessionId));
+    }
+
+    public void add(Connection connection) {
+        WebSocketConnection session = (WebSocketConnection) connection;
+        String sessionId = session.sessionId();
+        String userId = session.userId();
         bySessionId.put(sessionId, session);
         byUserId.computeIfAbsent(userId, id -> ConcurrentHashMap.newKeySet()).add(session);
     }
 
-    void remove(String sessionId, String userId, WebSocketSession session) {
+    public void remove(Connection connection) {
+        WebSocketConnection session = (WebSocketConnection) connection;
+        String sessionId = session.sessionId();
+        String userId = session.userId();
         bySessionId.remove(sessionId, session);
         byUserId.computeIfPresent(userId, (id, set) -> {
             set.remove(session);
             return set.isEmpty() ? null : set;
         });
-    }
-
-    /** Closes the socket of an old session wherever it is, after its lock passed to a resumed one. */
-    void kick(String oldSessionId) {
-        events.publish(KICK_CHANNEL, oldSessionId).exceptionally(e -> 0L);
     }
 
     /** This gateway's id, the prefix of every session id it hands out. */
@@ -79,7 +83,7 @@ public final class LiveSessions {
     }
 
     /** A new session id, prefixed with this node's id so deliveries can find the gateway holding it. */
-    String newSessionId(String random) {
+    public String newSessionId(String random) {
         return nodeId + "." + random;
     }
 
@@ -114,11 +118,10 @@ public final class LiveSessions {
         if (elsewhere.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        String[] locks = elsewhere.stream().map(SessionLock::lockKey).toArray(String[]::new);
-        return redis.mget(locks).thenCompose(owners -> {
+        return owners.of(elsewhere).thenCompose(sessionIds -> {
             Map<String, List<String>> byNode = new HashMap<>();
-            for (int i = 0; i < owners.size(); i++) {
-                String sessionId = owners.get(i).getValueOrElse(null);
+            for (int i = 0; i < sessionIds.size(); i++) {
+                String sessionId = sessionIds.get(i);
                 int dot = sessionId == null ? -1 : sessionId.indexOf('.');
                 if (dot > 0 && !sessionId.startsWith(nodeId + ".")) {
                     byNode.computeIfAbsent(sessionId.substring(0, dot), n -> new ArrayList<>()).add(elsewhere.get(i));
@@ -147,14 +150,14 @@ public final class LiveSessions {
         ByteBuf encoded = null;
         try {
             for (String userId : userIds) {
-                Set<WebSocketSession> sessions = byUserId.get(userId);
+                Set<WebSocketConnection> sessions = byUserId.get(userId);
                 if (sessions == null) {
                     continue;
                 }
                 if (encoded == null) {
                     encoded = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
                 }
-                for (WebSocketSession session : sessions) {
+                for (WebSocketConnection session : sessions) {
                     session.sendEncoded(encoded.retainedDuplicate());
                 }
             }
@@ -172,7 +175,7 @@ public final class LiveSessions {
     /** For shutdown: releases every lock held here and closes every socket with 1001. */
     public CompletableFuture<Void> closeAll() {
         List<CompletableFuture<Void>> closing = bySessionId.values().stream()
-                .map(WebSocketSession::shutdown).toList();
+                .map(WebSocketConnection::shutdown).toList();
         return CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new));
     }
 }

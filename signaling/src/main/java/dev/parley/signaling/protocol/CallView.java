@@ -1,4 +1,4 @@
-package dev.parley.signaling.call;
+package dev.parley.signaling.protocol;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package dev.parley.signaling.ws;
+package dev.parley.signaling.protocol;
 
 /**
  * One message from a client with the id it chose for it ({@code null} when it sent none). The answer to it, success

@@ -1,9 +1,8 @@
-package dev.parley.signaling.ws;
+package dev.parley.signaling.protocol;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.parley.signaling.chat.ChatStore;
 import dev.parley.signaling.error.ApiException;
 
 import java.util.ArrayList;
@@ -126,7 +125,7 @@ public final class ClientMessageParser {
 
     static String messageId(JsonNode root, String field) {
         String id = text(root, field, 40, true);
-        if (!ChatStore.MESSAGE_ID.matcher(id).matches()) {
+        if (!ChatMessage.ID.matcher(id).matches()) {
             throw ApiException.badRequest(field + " must be a message id such as 1700000000000-0");
         }
         return id;

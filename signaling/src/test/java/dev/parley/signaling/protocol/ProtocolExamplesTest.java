@@ -1,10 +1,10 @@
-package dev.parley.signaling.ws;
+package dev.parley.signaling.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.signaling.auth.Account;
-import dev.parley.signaling.call.CallView;
-import dev.parley.signaling.chat.ChatMessage;
+import dev.parley.signaling.protocol.CallView;
+import dev.parley.signaling.protocol.ChatMessage;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

@@ -1,12 +1,12 @@
-package dev.parley.signaling.ws;
+package dev.parley.signaling.protocol;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.annotation.JsonTypeName;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.parley.signaling.auth.Account;
-import dev.parley.signaling.call.CallView;
-import dev.parley.signaling.chat.ChatMessage;
+import dev.parley.signaling.protocol.CallView;
+import dev.parley.signaling.protocol.ChatMessage;
 
 import java.util.List;
 import java.util.Map;
@@ -39,7 +39,7 @@ public sealed interface ServerMessage {
      * Adds the id of the request a message answers, as {@code re}, to its encoded form. Request ids are checked to
      * need no JSON escaping ({@link ClientMessageParser}), and every encoded message is an object.
      */
-    static String answering(String requestId, String encoded) {
+    public static String answering(String requestId, String encoded) {
         if (requestId == null) {
             return encoded;
         }

@@ -1,4 +1,4 @@
-package dev.parley.signaling.ws;
+package dev.parley.signaling.protocol;
 
 import java.util.List;
 

@@ -1,5 +1,6 @@
-package dev.parley.signaling.call;
+package dev.parley.signaling.routing;
 
+import dev.parley.signaling.call.CallHosting;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 
@@ -14,7 +15,7 @@ import java.util.concurrent.CompletionStage;
  * goes to the least-loaded live one. The host keeps its claim alive while the call runs; if it dies, the claim
  * expires (or is taken over once the host stops reporting) and the next join starts the call elsewhere.
  */
-public final class CallPlacement {
+public final class CallPlacement implements CallHosting {
 
     private static final String NODES = "parley:media-nodes";
 
@@ -65,6 +66,7 @@ public final class CallPlacement {
     }
 
     /** Reports this node as a live media host carrying {@code endpoints} endpoints. */
+    @Override
     public CompletionStage<Void> register(int endpoints) {
         return redis.hset(NODES, nodeId, endpoints + "|" + clock.millis()).thenApply(r -> null);
     }
@@ -90,11 +92,13 @@ public final class CallPlacement {
     }
 
     /** Keeps this node's claim on a running call alive. */
+    @Override
     public CompletionStage<Boolean> refresh(String meetingId) {
         return redis.<Long>eval(REFRESH, ScriptOutputType.INTEGER, new String[]{ownerKey(meetingId)}, nodeId,
                 Long.toString(ttl.toMillis())).thenApply(r -> r == 1L);
     }
 
+    @Override
     public CompletionStage<Boolean> release(String meetingId) {
         return redis.<Long>eval(RELEASE, ScriptOutputType.INTEGER, new String[]{ownerKey(meetingId)}, nodeId)
                 .thenApply(r -> r == 1L);
@@ -105,15 +109,18 @@ public final class CallPlacement {
     }
 
     /** Publishes who is in a running call, for members asking any gateway; lives twice the claim's TTL. */
+    @Override
     public CompletionStage<Void> saveView(String meetingId, String viewJson) {
         return redis.set(viewKey(meetingId), viewJson, io.lettuce.core.SetArgs.Builder.px(ttl.toMillis() * 2))
                 .thenApply(r -> null);
     }
 
+    @Override
     public CompletionStage<java.util.Optional<String>> view(String meetingId) {
         return redis.get(viewKey(meetingId)).thenApply(java.util.Optional::ofNullable);
     }
 
+    @Override
     public CompletionStage<Void> clearView(String meetingId) {
         return redis.del(viewKey(meetingId)).thenApply(r -> null);
     }

@@ -1,0 +1,28 @@
+package dev.parley.signaling.call;
+
+import dev.parley.signaling.auth.Account;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The call operations a participant's connection asks for. {@link CallService} runs them on this gateway's media
+ * server; {@code routing.CallRouter} sends them to whichever gateway hosts the call. Each answers the participant
+ * through its {@link CallPeer}; a returned stage fails only when the request is refused.
+ */
+public interface Calls {
+
+    CompletionStage<Void> join(CallPeer peer, Account account, String meetingId, String requestId);
+
+    CompletionStage<Void> publish(CallPeer peer, String meetingId, String sdpOffer, String requestId);
+
+    CompletionStage<Void> subscribeAnswer(CallPeer peer, String meetingId, String sdpAnswer, long version,
+                                          String requestId);
+
+    CompletionStage<Void> updateMedia(CallPeer peer, String meetingId, boolean audioMuted, boolean videoMuted,
+                                      boolean screenSharing, String requestId);
+
+    CompletionStage<Void> leave(CallPeer peer, String meetingId, String requestId);
+
+    /** The participant's socket closed: the host keeps its place for the reconnect grace. */
+    void peerClosed(CallPeer peer);
+}

@@ -1,0 +1,15 @@
+package dev.parley.signaling.ws;
+
+/** WebSocket close codes the gateway uses, documented in docs/protocol.md. */
+public final class CloseCodes {
+
+    public static final int AUTH = 4401;
+    public static final int SESSION = 4409;
+    public static final int HEARTBEAT = 4408;
+    public static final int FLOOD = 1008;
+    public static final int GOING_AWAY = 1001;
+    public static final int TRY_LATER = 1013;
+
+    private CloseCodes() {
+    }
+}
