@@ -68,6 +68,8 @@ public final class ParleyServer implements AutoCloseable {
     private static final java.time.Duration SHUTDOWN_GRACE = java.time.Duration.ofSeconds(20);
     /** How long a crashed gateway's claim on its calls survives it. */
     private static final java.time.Duration CALL_CLAIM_TTL = java.time.Duration.ofSeconds(30);
+    /** Threads the calls share; each call uses one at a time, so this many calls do media operations at once. */
+    private static final int CALL_WORK_THREADS = 4;
 
     private final RedisConnections redis;
     private final ScheduledExecutorService timers;
@@ -76,6 +78,7 @@ public final class ParleyServer implements AutoCloseable {
     private final GatewayServer gateway;
     private final CallService calls;
     private final ScheduledExecutorService callThread;
+    private final ExecutorService callWork;
     private final MediaServer media;
     private final FirebaseSignIn firebase;
     private final CallPlacement placement;
@@ -83,8 +86,9 @@ public final class ParleyServer implements AutoCloseable {
 
     private ParleyServer(RedisConnections redis, ScheduledExecutorService timers, ExecutorService hashing,
                          LiveSessions sessions, GatewayServer gateway, CallService calls,
-                         ScheduledExecutorService callThread, MediaServer media, FirebaseSignIn firebase,
-                         CallPlacement placement) {
+                         ScheduledExecutorService callThread, ExecutorService callWork, MediaServer media,
+                         FirebaseSignIn firebase, CallPlacement placement) {
+        this.callWork = callWork;
         this.placement = placement;
         this.firebase = firebase;
         this.redis = redis;
@@ -108,6 +112,8 @@ public final class ParleyServer implements AutoCloseable {
         RedisConnections redis = RedisConnections.connect(config.redis());
         ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(named("parley-timers"));
         ScheduledExecutorService callThread = Executors.newSingleThreadScheduledExecutor(named("parley-calls"));
+        // Each call runs its operations one at a time on this pool (CallService); calls run side by side.
+        ExecutorService callWork = Executors.newFixedThreadPool(CALL_WORK_THREADS, named("parley-call-work"));
         MediaServer media = null;
         FirebaseSignIn firebase = null;
         ExecutorService hashing = new ThreadPoolExecutor(config.auth().hashingThreads(), config.auth().hashingThreads(),
@@ -148,7 +154,7 @@ public final class ParleyServer implements AutoCloseable {
                     config.turn().credentialLifetime(), Clock.systemUTC());
             CallPlacement placement = new CallPlacement(redis.async(), nodeId, CALL_CLAIM_TTL, Clock.systemUTC());
             CallService calls = new CallService(media, meetingStore, chat, sessions, presence, turn, callThread,
-                    config.calls().reconnectGrace(), Clock.systemUTC(), placement, json);
+                    callWork, config.calls().reconnectGrace(), Clock.systemUTC(), placement, json);
             CallRouter callRouter = new CallRouter(calls, placement, meetingStore, events, sessions, json);
             calls.heartbeat();
             callThread.scheduleWithFixedDelay(calls::heartbeat, 5, 5, TimeUnit.SECONDS);
@@ -179,8 +185,8 @@ public final class ParleyServer implements AutoCloseable {
             var workers = new MultiThreadIoEventLoopGroup(0, named("parley-io"), NioIoHandler.newFactory());
             GatewayServer gateway = GatewayServer.start(config.http().host(), config.http().port(),
                     new GatewayInitializer(config, httpServices, () -> new WebSocketConnection(wsServices)), workers);
-            return new ParleyServer(redis, timers, hashing, sessions, gateway, calls, callThread, media, firebase,
-                    placement);
+            return new ParleyServer(redis, timers, hashing, sessions, gateway, calls, callThread, callWork, media,
+                    firebase, placement);
         } catch (Exception | Error e) {
             if (firebase != null) {
                 firebase.close();
@@ -189,6 +195,7 @@ public final class ParleyServer implements AutoCloseable {
                 media.close();
             }
             callThread.shutdownNow();
+            callWork.shutdownNow();
             timers.shutdownNow();
             hashing.shutdownNow();
             redis.close();
@@ -229,6 +236,7 @@ public final class ParleyServer implements AutoCloseable {
             firebase.close();
         }
         callThread.shutdownNow();
+        callWork.shutdownNow();
         timers.shutdownNow();
         hashing.shutdownNow();
         redis.close();

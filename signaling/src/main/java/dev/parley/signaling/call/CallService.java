@@ -27,33 +27,47 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
  * Meetings' calls on the media server: joining creates an endpoint in the meeting's conference (created with the
  * first participant, closed with the last), SDP flows between the participant and the media server, and every member
- * is told who is in the call. All call state belongs to one thread, {@code owner}; media server calls run there too
- * (they are in-process and quick). A participant whose socket drops keeps its place for a grace period, so a
- * reconnecting client's media carries on. Without a media server ({@code media} null) calls are refused.
+ * is told who is in the call. A participant whose socket drops keeps its place for a grace period, so a reconnecting
+ * client's media carries on. Without a media server ({@code media} null) calls are refused.
+ *
+ * <p>Threads: which calls exist and who is in which ({@code calls}, {@code callOfUser}) belong to {@code directory},
+ * one thread that only looks things up. Each call's own state belongs to that call's {@link SerialExecutor} over a
+ * shared pool, where its media server operations run too: calls go side by side, and one slow media operation holds
+ * up only its own call. A call's lane tells the directory when someone leaves or the call ends.
  */
 public final class CallService implements Calls {
 
     private static final Logger log = LoggerFactory.getLogger(CallService.class);
 
+    /** Operations one call may have waiting; beyond it requests are refused as unavailable. */
+    static final int CALL_QUEUE_LIMIT = 1_000;
+
+    /** One meeting's call; everything but the final fields belongs to {@code lane}. */
     private static final class Call {
         final String meetingId;
-        final String conferenceId;
         final long startedAt;
+        final SerialExecutor lane;
         final Map<String, Participant> participants = new LinkedHashMap<>();
+        String conferenceId;
         AutoCloseable events;
+        boolean ended;
 
-        Call(String meetingId, String conferenceId, long startedAt) {
+        Call(String meetingId, long startedAt, SerialExecutor lane) {
             this.meetingId = meetingId;
-            this.conferenceId = conferenceId;
             this.startedAt = startedAt;
+            this.lane = lane;
         }
     }
 
@@ -82,7 +96,9 @@ public final class CallService implements Calls {
     private final LiveSessions sessions;
     private final PresenceService presence;
     private final TurnCredentials turn;
-    private final ScheduledExecutorService owner;
+    private final ScheduledExecutorService directory;
+    private final Executor callWork;
+    private final AtomicInteger endpoints = new AtomicInteger();
     private final Duration reconnectGrace;
     private final Clock clock;
     private final CallHosting placement;
@@ -92,8 +108,8 @@ public final class CallService implements Calls {
     private final Map<String, CallView> lastViews = new java.util.concurrent.ConcurrentHashMap<>();
 
     public CallService(MediaApi media, MeetingStore meetings, ChatService chat, LiveSessions sessions,
-                       PresenceService presence, TurnCredentials turn, ScheduledExecutorService owner,
-                       Duration reconnectGrace, Clock clock, CallHosting placement,
+                       PresenceService presence, TurnCredentials turn, ScheduledExecutorService directory,
+                       Executor callWork, Duration reconnectGrace, Clock clock, CallHosting placement,
                        com.fasterxml.jackson.databind.ObjectMapper json) {
         this.placement = placement;
         this.json = json;
@@ -103,7 +119,8 @@ public final class CallService implements Calls {
         this.sessions = sessions;
         this.presence = presence;
         this.turn = turn;
-        this.owner = owner;
+        this.directory = directory;
+        this.callWork = callWork;
         this.reconnectGrace = reconnectGrace;
         this.clock = clock;
     }
@@ -114,42 +131,73 @@ public final class CallService implements Calls {
         if (media == null) {
             throw new ApiException(ErrorCode.UNAVAILABLE, "Calls are not enabled on this server");
         }
-        return memberMeeting(meetingId, account.userId()).thenCompose(meeting -> onOwner(() -> {
+        return memberMeeting(meetingId, account.userId()).thenCompose(meeting -> {
             if (meeting.archived()) {
                 throw new ApiException(ErrorCode.MEETING_ARCHIVED, "This meeting is archived");
             }
-            Call current = callOfUser.get(account.userId());
-            if (current != null && current.meetingId.equals(meetingId)) {
-                rejoin(current, current.participants.get(account.userId()), peer, requestId);
-                return null;
-            }
-            if (current != null) {
-                remove(current, current.participants.get(account.userId()), "joined another call", null);
-            }
-            boolean starting = !calls.containsKey(meetingId);
-            Call call = starting ? startCall(meetingId) : calls.get(meetingId);
-            String endpointId = mediaCall(() -> media.createEndpoint(call.conferenceId, null).endpointId());
-            Participant participant = new Participant(account, endpointId, peer);
-            call.participants.put(account.userId(), participant);
-            callOfUser.put(account.userId(), call);
-            presence.setStatus(account.userId(), PresenceService.IN_CALL);
-            peer.answer(requestId, new ServerMessage.CallJoined(meetingId, endpointId, false,
-                    turn.iceServersFor(account.userId())));
+            String userId = account.userId();
+            return onDirectory(() -> {
+                Call current = callOfUser.get(userId);
+                Call target = calls.computeIfAbsent(meetingId,
+                        id -> new Call(id, clock.millis(), new SerialExecutor(callWork, CALL_QUEUE_LIMIT)));
+                callOfUser.put(userId, target);
+                if (current != null && current != target) {
+                    onCall(current, () -> {
+                        remove(current, current.participants.get(userId), "joined another call", null);
+                        return null;
+                    });
+                }
+                return target;
+            }).thenCompose(call -> onCall(call, () -> joinHere(call, peer, account, meeting, requestId)))
+                    .thenCompose(again -> again);
+        });
+    }
+
+    /** On the call's lane. Returns what is left to do: nothing, or a new join if the call ended meanwhile. */
+    private CompletionStage<Void> joinHere(Call call, CallPeer peer, Account account, Meeting meeting,
+                                           String requestId) {
+        String userId = account.userId();
+        if (call.ended) {
+            // The last participant left between the directory's answer and now: join the meeting's next call.
+            return join(peer, account, meeting.meetingId(), requestId);
+        }
+        Participant kept = call.participants.get(userId);
+        if (kept != null) {
+            rejoin(call, kept, peer, requestId);
+            return CompletableFuture.completedFuture(null);
+        }
+        boolean starting = call.conferenceId == null;
+        String endpointId;
+        try {
             if (starting) {
-                chat.announce(meetingId, account.displayName() + " started a call", meeting.memberIds());
+                startConference(call);
             }
-            offerSubscription(call, participant);
-            broadcast(call);
-            log.info("user {} joined the call of meeting {} as endpoint {}", account.userId(), meetingId, endpointId);
-            return null;
-        }));
+            endpointId = mediaCall(() -> media.createEndpoint(call.conferenceId, null).endpointId());
+        } catch (RuntimeException e) {
+            directory.execute(() -> callOfUser.remove(userId, call));
+            if (call.participants.isEmpty()) {
+                endCall(call, false);
+            }
+            throw e;
+        }
+        Participant participant = new Participant(account, endpointId, peer);
+        call.participants.put(userId, participant);
+        endpoints.incrementAndGet();
+        presence.setStatus(userId, PresenceService.IN_CALL);
+        peer.answer(requestId, new ServerMessage.CallJoined(call.meetingId, endpointId, false,
+                turn.iceServersFor(userId)));
+        if (starting) {
+            chat.announce(call.meetingId, account.displayName() + " started a call", meeting.memberIds());
+        }
+        offerSubscription(call, participant);
+        broadcast(call);
+        log.info("user {} joined the call of meeting {} as endpoint {}", userId, call.meetingId, endpointId);
+        return CompletableFuture.completedFuture(null);
     }
 
     @Override
     public CompletionStage<Void> publish(CallPeer peer, String meetingId, String sdpOffer, String requestId) {
-        return onOwner(() -> {
-            Call call = callOf(peer, meetingId);
-            Participant participant = call.participants.get(peer.userId());
+        return inCallOf(peer, meetingId, (call, participant) -> {
             String answer = mediaCall(() -> media.publish(call.conferenceId, participant.endpointId, sdpOffer));
             peer.answer(requestId, new ServerMessage.CallPublishAnswer(meetingId, answer));
             return null;
@@ -159,9 +207,7 @@ public final class CallService implements Calls {
     @Override
     public CompletionStage<Void> subscribeAnswer(CallPeer peer, String meetingId, String sdpAnswer, long version,
                                                  String requestId) {
-        return onOwner(() -> {
-            Call call = callOf(peer, meetingId);
-            Participant participant = call.participants.get(peer.userId());
+        return inCallOf(peer, meetingId, (call, participant) -> {
             if (version != participant.offeredVersion) {
                 // An answer to an offer that has since been replaced: the newer offer is on its way or was sent.
                 peer.answer(requestId, new ServerMessage.Ok());
@@ -180,9 +226,7 @@ public final class CallService implements Calls {
     @Override
     public CompletionStage<Void> updateMedia(CallPeer peer, String meetingId, boolean audioMuted, boolean videoMuted,
                                              boolean screenSharing, String requestId) {
-        return onOwner(() -> {
-            Call call = callOf(peer, meetingId);
-            Participant participant = call.participants.get(peer.userId());
+        return inCallOf(peer, meetingId, (call, participant) -> {
             participant.audioMuted = audioMuted;
             participant.videoMuted = videoMuted;
             participant.screenSharing = screenSharing;
@@ -194,9 +238,8 @@ public final class CallService implements Calls {
 
     @Override
     public CompletionStage<Void> leave(CallPeer peer, String meetingId, String requestId) {
-        return onOwner(() -> {
-            Call call = callOf(peer, meetingId);
-            remove(call, call.participants.get(peer.userId()), "left", requestId);
+        return inCallOf(peer, meetingId, (call, participant) -> {
+            remove(call, participant, "left", requestId);
             return null;
         });
     }
@@ -204,21 +247,24 @@ public final class CallService implements Calls {
     /** The socket of a participant closed: keep the place for the grace period, then leave for them. */
     @Override
     public void peerClosed(CallPeer peer) {
-        owner.execute(() -> {
-            Call call = callOfUser.get(peer.userId());
+        onDirectory(() -> callOfUser.get(peer.userId())).thenAccept(call -> {
             if (call == null) {
                 return;
             }
-            Participant participant = call.participants.get(peer.userId());
-            if (participant == null || !samePeer(participant.peer, peer)) {
-                return;
-            }
-            participant.peer = null;
-            participant.removal = owner.schedule(() -> {
-                if (call.participants.get(peer.userId()) == participant && participant.peer == null) {
-                    remove(call, participant, "disconnected", null);
+            onCall(call, () -> {
+                Participant participant = call.participants.get(peer.userId());
+                if (participant == null || !samePeer(participant.peer, peer)) {
+                    return null;
                 }
-            }, reconnectGrace.toMillis(), TimeUnit.MILLISECONDS);
+                participant.peer = null;
+                participant.removal = directory.schedule(() -> onCall(call, () -> {
+                    if (call.participants.get(peer.userId()) == participant && participant.peer == null) {
+                        remove(call, participant, "disconnected", null);
+                    }
+                    return null;
+                }), reconnectGrace.toMillis(), TimeUnit.MILLISECONDS);
+                return null;
+            });
         });
     }
 
@@ -246,12 +292,11 @@ public final class CallService implements Calls {
 
     /** Tells the other gateways this node is alive with its load, and keeps its calls' claims alive. */
     public void heartbeat() {
-        owner.execute(() -> {
+        directory.execute(() -> {
             if (media == null) {
                 return;
             }
-            int endpoints = calls.values().stream().mapToInt(c -> c.participants.size()).sum();
-            placement.register(endpoints).exceptionally(e -> null);
+            placement.register(endpoints.get()).exceptionally(e -> null);
             for (String meetingId : calls.keySet()) {
                 placement.refresh(meetingId).exceptionally(e -> false);
                 CallView view = lastViews.get(meetingId);
@@ -265,14 +310,14 @@ public final class CallService implements Calls {
     /** For shutdown: every call ends. */
     public void closeAll() {
         try {
-            onOwner(() -> {
-                for (Call call : new ArrayList<>(calls.values())) {
-                    for (Participant participant : new ArrayList<>(call.participants.values())) {
-                        remove(call, participant, "server shutting down", null);
-                    }
-                }
-                return null;
-            }).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            onDirectory(() -> new ArrayList<>(calls.values())).thenCompose(all -> CompletableFuture.allOf(
+                    all.stream().map(call -> onCall(call, () -> {
+                        for (Participant participant : new ArrayList<>(call.participants.values())) {
+                            remove(call, participant, "server shutting down", null);
+                        }
+                        return null;
+                    }).toCompletableFuture()).toArray(CompletableFuture[]::new)))
+                    .toCompletableFuture().get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.warn("calls did not all close in time: {}", e.toString());
         }
@@ -293,16 +338,20 @@ public final class CallService implements Calls {
         }
     }
 
-    private Call startCall(String meetingId) {
-        String conferenceId = mediaCall(() -> media.createConference(null).conferenceId());
-        Call call = new Call(meetingId, conferenceId, clock.millis());
-        call.events = media.onEvent(conferenceId, event -> owner.execute(() -> onMediaEvent(call, event)));
-        calls.put(meetingId, call);
-        return call;
+    /** On the call's lane: its conference on the media server, and the media server's events about it. */
+    private void startConference(Call call) {
+        call.conferenceId = mediaCall(() -> media.createConference(null).conferenceId());
+        call.events = media.onEvent(call.conferenceId, event -> {
+            try {
+                call.lane.execute(() -> onMediaEvent(call, event));
+            } catch (RejectedExecutionException e) {
+                log.warn("call of meeting {} is overloaded; dropped a media event: {}", call.meetingId, event);
+            }
+        });
     }
 
     private void onMediaEvent(Call call, TrackEvent event) {
-        if (calls.get(call.meetingId) != call) {
+        if (call.ended) {
             return;
         }
         if (event instanceof TrackEvent.SubscriptionChanged changed) {
@@ -349,7 +398,9 @@ public final class CallService implements Calls {
             participant.removal.cancel(false);
         }
         call.participants.remove(participant.account.userId());
-        callOfUser.remove(participant.account.userId(), call);
+        endpoints.decrementAndGet();
+        String userId = participant.account.userId();
+        directory.execute(() -> callOfUser.remove(userId, call));
         log.info("user {} left the call of meeting {}: {}", participant.account.userId(), call.meetingId, reason);
         try {
             media.closeEndpoint(call.conferenceId, participant.endpointId);
@@ -361,27 +412,36 @@ public final class CallService implements Calls {
             participant.peer.answer(requestId, new ServerMessage.CallLeft(call.meetingId, reason));
         }
         if (call.participants.isEmpty()) {
-            endCall(call);
+            endCall(call, true);
         } else {
             broadcast(call);
         }
     }
 
-    private void endCall(Call call) {
-        calls.remove(call.meetingId);
+    /** On the call's lane; {@code announce}: it had started (someone was in it), so members hear it ended. */
+    private void endCall(Call call, boolean announce) {
+        call.ended = true;
+        directory.execute(() -> calls.remove(call.meetingId, call));
         placement.release(call.meetingId).exceptionally(e -> false);
-        try {
-            call.events.close();
-        } catch (Exception ignored) {
-            // the subscription only unregisters a listener
+        if (call.events != null) {
+            try {
+                call.events.close();
+            } catch (Exception ignored) {
+                // the subscription only unregisters a listener
+            }
         }
-        try {
-            media.closeConference(call.conferenceId);
-        } catch (MediaException e) {
-            // already closed
+        if (call.conferenceId != null) {
+            try {
+                media.closeConference(call.conferenceId);
+            } catch (MediaException e) {
+                // already closed
+            }
         }
         lastViews.remove(call.meetingId);
         placement.clearView(call.meetingId).exceptionally(e -> null);
+        if (!announce) {
+            return;
+        }
         meetings.memberIds(call.meetingId).thenCompose(members -> {
             sessions.deliver(members, new ServerMessage.CallState(CallView.idle(call.meetingId)));
             return chat.announce(call.meetingId, "The call ended", members);
@@ -417,13 +477,24 @@ public final class CallService implements Calls {
         return new CallView(call.meetingId, true, call.startedAt, people);
     }
 
-    private Call callOf(CallPeer peer, String meetingId) {
-        Call call = callOfUser.get(peer.userId());
-        if (call == null || !call.meetingId.equals(meetingId)
-                || !samePeer(call.participants.get(peer.userId()).peer, peer)) {
-            throw new ApiException(ErrorCode.CALL_NOT_JOINED, "Join the meeting's call first");
-        }
-        return call;
+    /** Runs {@code work} on the lane of the call {@code peer} is in, if that is the meeting's call. */
+    private <T> CompletionStage<T> inCallOf(CallPeer peer, String meetingId, BiFunction<Call, Participant, T> work) {
+        return onDirectory(() -> callOfUser.get(peer.userId())).thenCompose(call -> {
+            if (call == null || !call.meetingId.equals(meetingId)) {
+                throw notJoined();
+            }
+            return onCall(call, () -> {
+                Participant participant = call.participants.get(peer.userId());
+                if (call.ended || participant == null || !samePeer(participant.peer, peer)) {
+                    throw notJoined();
+                }
+                return work.apply(call, participant);
+            });
+        });
+    }
+
+    private static ApiException notJoined() {
+        return new ApiException(ErrorCode.CALL_NOT_JOINED, "Join the meeting's call first");
     }
 
     private static boolean samePeer(CallPeer a, CallPeer b) {
@@ -434,8 +505,17 @@ public final class CallService implements Calls {
         return meetings.findForMember(meetingId, userId);
     }
 
-    private <T> CompletionStage<T> onOwner(Supplier<T> work) {
-        return CompletableFuture.supplyAsync(work, owner);
+    private <T> CompletionStage<T> onDirectory(Supplier<T> work) {
+        return CompletableFuture.supplyAsync(work, directory);
+    }
+
+    private static <T> CompletionStage<T> onCall(Call call, Supplier<T> work) {
+        try {
+            return CompletableFuture.supplyAsync(work, call.lane);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new ApiException(ErrorCode.UNAVAILABLE,
+                    "This call is too busy right now; try again"));
+        }
     }
 
     /** Runs a media API operation, turning its errors into the gateway's codes. */
