@@ -5,9 +5,9 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValueType;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Cidr;
+import dev.parley.media.ice.IpLiteral;
 import dev.parley.media.srtp.SrtpProfile;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -147,14 +147,11 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
     }
 
     private static InetAddress address(String text, String key) {
-        if (!text.matches("[0-9a-fA-F:.]+")) {
+        InetAddress literal = IpLiteral.parse(text);
+        if (literal == null) {
             throw new IllegalArgumentException("parley.media." + key + ": not an IP address: " + text);
         }
-        try {
-            return InetAddress.getByName(text);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("parley.media." + key + ": not an IP address: " + text);
-        }
+        return literal;
     }
 
     private static void check(boolean ok, String key, String message) {

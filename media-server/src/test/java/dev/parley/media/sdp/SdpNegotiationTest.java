@@ -186,4 +186,18 @@ class SdpNegotiationTest {
         assertEquals(line + " generation 0", dev.parley.media.ice.IceCandidate.parse(line).toSdpValue());
         assertEquals(null, dev.parley.media.ice.IceCandidate.parse("candidate:garbage"));
     }
+
+    @Test
+    void anOfferWithMoreThan32CandidatesIsRefusedWithAClearError() {
+        StringBuilder extra = new StringBuilder();
+        for (int i = 0; i < PeerDescription.MAX_CANDIDATES; i++) {
+            extra.append("a=candidate:").append(i + 10).append(" 1 udp 2113937151 198.51.100.").append(i)
+                    .append(" 50000 typ host generation 0\r\n");
+        }
+        String offer = CHROME_OFFER.replace("a=ice-ufrag:Wx7a\r\n", extra + "a=ice-ufrag:Wx7a\r\n");
+        server.createEndpoint("sdp", "candidates");
+        MediaException refused = assertThrows(MediaException.class, () -> server.publish("sdp", "candidates", offer));
+        assertEquals(ErrorCode.INVALID_SDP, refused.code());
+        assertTrue(refused.getMessage().contains("at most 32"), refused.getMessage());
+    }
 }
