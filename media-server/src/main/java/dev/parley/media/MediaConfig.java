@@ -22,7 +22,8 @@ import java.util.Locale;
  * @param httpPort the HTTP API, WHIP and WHEP port; 0 picks a free one
  * @param addresses local addresses to offer candidates on (loopback allowed)
  * @param publicAddress advertised beside each host candidate for a host behind 1:1 NAT, or null
- * @param allowedRemoteNetworks where ICE may come from and media may go to; empty means any unicast address
+ * @param allowedRemoteNetworks where ICE may come from and media may go to; the default is public unicast only
+ *     (no loopback, link-local, private range or address of this host)
  * @param maxConferences cap on live conferences (503 capacity.conferences beyond)
  * @param maxEndpoints cap on live endpoints over all conferences (503 capacity.endpoints beyond)
  * @param connectTimeout an endpoint whose transports are not secure by then is expired
@@ -31,12 +32,13 @@ import java.util.Locale;
  * @param srtpProfiles DTLS-SRTP profiles in order of preference
  * @param maxBitrate the highest bandwidth estimate sent to publishers, bits per second
  * @param bearerToken if non-empty, HTTP API, WHIP and WHEP requests must carry it
+ * @param maxTracksPerPublisher most tracks one endpoint may publish at once (an offer beyond is refused)
  */
 public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
                           InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
                           int maxEndpoints, Duration connectTimeout, Duration consentTimeout,
                           Duration consentInterval, List<SrtpProfile> srtpProfiles, long maxBitrate,
-                          String bearerToken) {
+                          String bearerToken, int maxTracksPerPublisher) {
 
     public MediaConfig {
         check(udpPort >= 0 && udpPort <= 65535, "udp-port", "must be 0..65535");
@@ -50,6 +52,8 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                 "must be shorter than consent-timeout");
         check(srtpProfiles != null && !srtpProfiles.isEmpty(), "srtp-profiles", "needs at least one profile");
         check(maxBitrate >= 100_000, "max-bitrate", "must be at least 100000");
+        check(maxTracksPerPublisher > 0 && maxTracksPerPublisher <= 64, "max-tracks-per-publisher",
+                "must be 1..64");
         addresses = List.copyOf(addresses);
         srtpProfiles = List.copyOf(srtpProfiles);
         bearerToken = bearerToken == null ? "" : bearerToken;
@@ -60,35 +64,43 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
         return new MediaConfig(0, "127.0.0.1", 0, List.of(InetAddress.getLoopbackAddress()), null,
                 new AllowedNetworks(List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"))), 100, 1000,
                 Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5),
-                List.of(SrtpProfile.AEAD_AES_128_GCM, SrtpProfile.AES_CM_128_HMAC_SHA1_80), 2_500_000, "");
+                List.of(SrtpProfile.AEAD_AES_128_GCM, SrtpProfile.AES_CM_128_HMAC_SHA1_80), 2_500_000, "", 8);
     }
 
     public MediaConfig withPorts(int udp, int http) {
         return new MediaConfig(udp, httpHost, http, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
-                maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, bearerToken);
+                maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, bearerToken,
+                maxTracksPerPublisher);
     }
 
     public MediaConfig withLimits(int conferences, int endpoints) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 conferences, endpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate,
-                bearerToken);
+                bearerToken, maxTracksPerPublisher);
     }
 
     public MediaConfig withTimeouts(Duration connect, Duration consent, Duration interval) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
-                maxConferences, maxEndpoints, connect, consent, interval, srtpProfiles, maxBitrate, bearerToken);
+                maxConferences, maxEndpoints, connect, consent, interval, srtpProfiles, maxBitrate, bearerToken,
+                maxTracksPerPublisher);
     }
 
     public MediaConfig withBearerToken(String token) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, token);
+                maxBitrate, token, maxTracksPerPublisher);
+    }
+
+    public MediaConfig withMaxTracksPerPublisher(int tracks) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
+                maxBitrate, bearerToken, tracks);
     }
 
     public MediaConfig withSrtpProfiles(List<SrtpProfile> profiles) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, profiles, maxBitrate,
-                bearerToken);
+                bearerToken, maxTracksPerPublisher);
     }
 
     /** Reads {@code parley.media} (the block itself is passed in). Errors name the offending key. */
@@ -100,7 +112,13 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
             }
             String publicText = media.getString("public-address").trim();
             List<Cidr> networks = new ArrayList<>();
-            for (String text : stringList(media, "allowed-remote-networks")) {
+            List<String> allowed = stringList(media, "allowed-remote-networks");
+            boolean publicUnicast = allowed.isEmpty();
+            for (String text : allowed) {
+                if (text.equalsIgnoreCase("public")) {
+                    publicUnicast = true;
+                    continue;
+                }
                 try {
                     networks.add(Cidr.parse(text));
                 } catch (IllegalArgumentException e) {
@@ -118,10 +136,11 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
             }
             return new MediaConfig(media.getInt("udp-port"), media.getString("http-host"), media.getInt("http-port"),
                     addresses, publicText.isEmpty() ? null : address(publicText, "public-address"),
-                    new AllowedNetworks(networks), media.getInt("max-conferences"), media.getInt("max-endpoints"),
+                    publicUnicast ? AllowedNetworks.publicOnly(networks) : new AllowedNetworks(networks),
+                    media.getInt("max-conferences"), media.getInt("max-endpoints"),
                     media.getDuration("connect-timeout"), media.getDuration("consent-timeout"),
                     media.getDuration("consent-interval"), profiles, media.getLong("max-bitrate"),
-                    media.getString("bearer-token"));
+                    media.getString("bearer-token"), media.getInt("max-tracks-per-publisher"));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("parley.media: " + e.getMessage(), e);
         }

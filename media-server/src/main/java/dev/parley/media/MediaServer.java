@@ -10,6 +10,7 @@ import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Ice4jSettings;
 import dev.parley.media.ice.SharedUdpPort;
 import dev.parley.media.metrics.MediaCounters;
@@ -23,10 +24,15 @@ import dev.parley.media.transport.PacketBuffer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -136,10 +142,10 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     private static List<SharedUdpPort> bindPorts(MediaConfig config, MediaCounters counters) throws IOException {
         List<SharedUdpPort> ports = new ArrayList<>();
         int port = config.udpPort();
+        AllowedNetworks allowed = config.allowedRemoteNetworks().excludingOwn(ownAddresses(config));
         try {
             for (InetAddress address : config.addresses()) {
-                SharedUdpPort shared = new SharedUdpPort(new InetSocketAddress(address, port),
-                        config.allowedRemoteNetworks(), counters);
+                SharedUdpPort shared = new SharedUdpPort(new InetSocketAddress(address, port), allowed, counters);
                 ports.add(shared);
                 port = shared.boundAddress().getPort();
             }
@@ -148,6 +154,25 @@ public final class MediaServer implements MediaApi, AutoCloseable {
             throw new IOException("cannot bind UDP port " + port + " (parley.media.udp-port): " + e.getMessage(), e);
         }
         return ports;
+    }
+
+    /**
+     * Every address of this host (its interfaces, the configured ones, the public one): a peer naming one of them
+     * would have the server send media to itself or to a service beside it, so they are refused unless configured.
+     */
+    private static Set<InetAddress> ownAddresses(MediaConfig config) {
+        Set<InetAddress> own = new HashSet<>(config.addresses());
+        if (config.publicAddress() != null) {
+            own.add(config.publicAddress());
+        }
+        try {
+            for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                own.addAll(Collections.list(nic.getInetAddresses()));
+            }
+        } catch (SocketException e) {
+            LOG.warn("cannot list this host's addresses; only the configured ones are refused as remotes", e);
+        }
+        return own;
     }
 
     private static Thread daemon(Runnable runnable, String name) {
