@@ -69,8 +69,11 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
         this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));
-        this.http = new HttpApiServer(new InetSocketAddress(config.httpHost(), config.httpPort()), sfu,
-                config.bearerToken(), apiWork, metrics::scrape);
+        // Embedded in the gateway, the server is driven in-process: no listener unless configured (http-enabled).
+        this.http = config.httpEnabled()
+                ? new HttpApiServer(new InetSocketAddress(config.httpHost(), config.httpPort()), sfu,
+                        config.authSecret(), config.corsOrigins(), apiWork, metrics::scrape)
+                : null;
     }
 
     /** Starts a media server. ice4j's process-wide settings are fixed by the first server started in a JVM. */
@@ -86,7 +89,11 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         }
     }
 
+    /** The HTTP API's URL, or null when it is not enabled. */
     public URI httpUri() {
+        if (http == null) {
+            return null;
+        }
         InetSocketAddress address = http.localAddress();
         String host = address.getAddress().getHostAddress();
         if (host.contains(":")) {
@@ -183,7 +190,9 @@ public final class MediaServer implements MediaApi, AutoCloseable {
 
     @Override
     public void close() {
-        http.close();
+        if (http != null) {
+            http.close();
+        }
         timers.shutdownNow();
         apiWork.shutdownNow();
         sfu.close();

@@ -14,7 +14,9 @@ public enum ErrorCode {
     SSRC_CONFLICT("ssrc.conflict", 409),
     CAPACITY_CONFERENCES("capacity.conferences", 503),
     CAPACITY_ENDPOINTS("capacity.endpoints", 503),
-    UNAUTHORIZED("unauthorized", 401);
+    UNAUTHORIZED("unauthorized", 401),
+    /** A valid token whose conference, endpoint or grant does not cover the request. */
+    FORBIDDEN("forbidden", 403);
 
     private final String code;
     private final int httpStatus;

@@ -166,7 +166,7 @@ class SdpNegotiationTest {
         dev.parley.media.MediaConfig natted = new dev.parley.media.MediaConfig(0, "127.0.0.1", 0, base.addresses(),
                 java.net.InetAddress.getByName("203.0.113.7"), base.allowedRemoteNetworks(), 10, 10,
                 base.connectTimeout(), base.consentTimeout(), base.consentInterval(), base.srtpProfiles(),
-                base.maxBitrate(), "", base.maxTracksPerPublisher());
+                base.maxBitrate(), "", base.maxTracksPerPublisher(), true, List.of());
         try (MediaServer behindNat = MediaServer.start(natted)) {
             behindNat.createConference("nat");
             behindNat.createEndpoint("nat", "e");
