@@ -81,7 +81,8 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         Ice4jSettings.apply(config.consentInterval());
         try {
             MediaServer server = new MediaServer(config);
-            LOG.info("media server up: HTTP {}, UDP {}", server.httpUri(), server.udpAddresses());
+            LOG.info("media server up: HTTP {}, UDP {}",
+                    server.httpUri() == null ? "off (http-enabled = false)" : server.httpUri(), server.udpAddresses());
             return server;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

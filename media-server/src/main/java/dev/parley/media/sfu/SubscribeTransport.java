@@ -30,13 +30,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * give RTT and loss. Feedback about SSRCs it was not given is dropped and counted.
  */
 final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor {
-    final Endpoint endpoint;
-    final SecureTransport transport;
-    private final MediaCounters counters;
-    private final List<Slot> slots = new ArrayList<>();
-    private final SsrcTable<Forward> forwardsBySsrc = new SsrcTable<>();
-    private final SsrcTable<Forward> forwardsByRtxSsrc = new SsrcTable<>();
-    private final PacketBuffer retransmitScratch = new PacketBuffer();
     /** The share of forwarded packets a subscriber may have retransmitted, and the burst it may use at once. */
     static final int RETRANSMIT_SHARE_PERCENT = 15;
     static final int RETRANSMIT_BURST = 48;
@@ -44,6 +37,14 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     static final long NACK_REPEAT_NANOS = 100_000_000L;
     private static final long CREDIT_PER_PACKET = 100;
     private static final long CREDIT_INTERVAL_NANOS = 10_000_000L;
+
+    final Endpoint endpoint;
+    final SecureTransport transport;
+    private final MediaCounters counters;
+    private final List<Slot> slots = new ArrayList<>();
+    private final SsrcTable<Forward> forwardsBySsrc = new SsrcTable<>();
+    private final SsrcTable<Forward> forwardsByRtxSsrc = new SsrcTable<>();
+    private final PacketBuffer retransmitScratch = new PacketBuffer();
     /** The current forwards, replaced under the conference lock, read by the budget. */
     private volatile Forward[] forwardArray = new Forward[0];
     // The budget, in hundredths of a packet: the receive thread only.
