@@ -480,6 +480,8 @@ export function loopbackCallSettings() {
       PARLEY_CALLS_ENABLED: "true",
       PARLEY_MEDIA_UDP_PORT: String(mediaUdpPort),
       PARLEY_MEDIA_HTTP_PORT: String(mediaHttpPort),
+      // The tests read the embedded media server's /stats; embedded, its HTTP API is off unless enabled.
+      PARLEY_MEDIA_HTTP_ENABLED: "true",
       PARLEY_MEDIA_ADDRESSES: "127.0.0.1",
       PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS: "127.0.0.0/8",
     },

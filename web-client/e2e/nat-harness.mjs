@@ -341,6 +341,7 @@ export async function startPublicSide(teardown) {
       PARLEY_CALLS_ENABLED: "true",
       PARLEY_MEDIA_UDP_PORT: String(MEDIA_UDP_PORT),
       PARLEY_MEDIA_HTTP_PORT: "8081",
+      PARLEY_MEDIA_HTTP_ENABLED: "true", // the tests read /stats and /metrics of the embedded media server
       PARLEY_MEDIA_ADDRESSES: CORE_ADDRESS,
       PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS: PUBLIC_NETWORK,
       PARLEY_TURN_URIS: turnUris.join(","),

@@ -5,9 +5,9 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValueType;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Cidr;
+import dev.parley.media.ice.IpLiteral;
 import dev.parley.media.srtp.SrtpProfile;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +22,8 @@ import java.util.Locale;
  * @param httpPort the HTTP API, WHIP and WHEP port; 0 picks a free one
  * @param addresses local addresses to offer candidates on (loopback allowed)
  * @param publicAddress advertised beside each host candidate for a host behind 1:1 NAT, or null
- * @param allowedRemoteNetworks where ICE may come from and media may go to; empty means any unicast address
+ * @param allowedRemoteNetworks where ICE may come from and media may go to; the default is public unicast only
+ *     (no loopback, link-local, private range or address of this host)
  * @param maxConferences cap on live conferences (503 capacity.conferences beyond)
  * @param maxEndpoints cap on live endpoints over all conferences (503 capacity.endpoints beyond)
  * @param connectTimeout an endpoint whose transports are not secure by then is expired
@@ -30,13 +31,18 @@ import java.util.Locale;
  * @param consentInterval how often ICE consent is checked (process-wide: ice4j reads it once)
  * @param srtpProfiles DTLS-SRTP profiles in order of preference
  * @param maxBitrate the highest bandwidth estimate sent to publishers, bits per second
- * @param bearerToken if non-empty, HTTP API, WHIP and WHEP requests must carry it
+ * @param authSecret if non-empty, HTTP API, WHIP and WHEP requests must carry a token signed with it
+ *     ({@link dev.parley.media.api.MediaToken}); required when the HTTP API listens on a non-loopback address
+ * @param maxTracksPerPublisher most tracks one endpoint may publish at once (an offer beyond is refused)
+ * @param httpEnabled whether the HTTP API listens at all (an embedding gateway uses the in-process API)
+ * @param corsOrigins origins whose pages may call the HTTP API (WHIP/WHEP from a browser); none by default
  */
 public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
                           InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
                           int maxEndpoints, Duration connectTimeout, Duration consentTimeout,
                           Duration consentInterval, List<SrtpProfile> srtpProfiles, long maxBitrate,
-                          String bearerToken) {
+                          String authSecret, int maxTracksPerPublisher, boolean httpEnabled,
+                          List<String> corsOrigins) {
 
     public MediaConfig {
         check(udpPort >= 0 && udpPort <= 65535, "udp-port", "must be 0..65535");
@@ -50,45 +56,67 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                 "must be shorter than consent-timeout");
         check(srtpProfiles != null && !srtpProfiles.isEmpty(), "srtp-profiles", "needs at least one profile");
         check(maxBitrate >= 100_000, "max-bitrate", "must be at least 100000");
+        check(maxTracksPerPublisher > 0 && maxTracksPerPublisher <= 64, "max-tracks-per-publisher",
+                "must be 1..64");
         addresses = List.copyOf(addresses);
         srtpProfiles = List.copyOf(srtpProfiles);
-        bearerToken = bearerToken == null ? "" : bearerToken;
+        authSecret = authSecret == null ? "" : authSecret;
+        corsOrigins = corsOrigins == null ? List.of() : List.copyOf(corsOrigins);
+        check(authSecret.isEmpty() || authSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= 32,
+                "auth-secret", "must be at least 32 bytes (HS256 needs a 256-bit key)");
+        check(!httpEnabled || !authSecret.isEmpty() || isLoopback(httpHost), "auth-secret",
+                "required when the HTTP API listens on a non-loopback address (http-host = " + httpHost
+                        + "): anyone reaching it could list, play and publish into every conference");
     }
 
-    /** Defaults for code that embeds the server: loopback only, free ports. */
+    /** Defaults for tests and the load generator: loopback only, free ports, the HTTP API on loopback. */
     public static MediaConfig loopback() {
         return new MediaConfig(0, "127.0.0.1", 0, List.of(InetAddress.getLoopbackAddress()), null,
                 new AllowedNetworks(List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128"))), 100, 1000,
                 Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(5),
-                List.of(SrtpProfile.AEAD_AES_128_GCM, SrtpProfile.AES_CM_128_HMAC_SHA1_80), 2_500_000, "");
+                List.of(SrtpProfile.AEAD_AES_128_GCM, SrtpProfile.AES_CM_128_HMAC_SHA1_80), 2_500_000, "", 8, true, List.of());
     }
 
     public MediaConfig withPorts(int udp, int http) {
         return new MediaConfig(udp, httpHost, http, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
-                maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, bearerToken);
+                maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
+                maxTracksPerPublisher, httpEnabled, corsOrigins);
     }
 
     public MediaConfig withLimits(int conferences, int endpoints) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 conferences, endpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate,
-                bearerToken);
+                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins);
     }
 
     public MediaConfig withTimeouts(Duration connect, Duration consent, Duration interval) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
-                maxConferences, maxEndpoints, connect, consent, interval, srtpProfiles, maxBitrate, bearerToken);
+                maxConferences, maxEndpoints, connect, consent, interval, srtpProfiles, maxBitrate, authSecret,
+                maxTracksPerPublisher, httpEnabled, corsOrigins);
     }
 
-    public MediaConfig withBearerToken(String token) {
+    public MediaConfig withAuthSecret(String token) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, token);
+                maxBitrate, token, maxTracksPerPublisher, httpEnabled, corsOrigins);
+    }
+
+    public MediaConfig withHttp(boolean enabled, List<String> origins) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
+                maxBitrate, authSecret, maxTracksPerPublisher, enabled, origins);
+    }
+
+    public MediaConfig withMaxTracksPerPublisher(int tracks) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
+                maxBitrate, authSecret, tracks, httpEnabled, corsOrigins);
     }
 
     public MediaConfig withSrtpProfiles(List<SrtpProfile> profiles) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, profiles, maxBitrate,
-                bearerToken);
+                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins);
     }
 
     /** Reads {@code parley.media} (the block itself is passed in). Errors name the offending key. */
@@ -100,7 +128,13 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
             }
             String publicText = media.getString("public-address").trim();
             List<Cidr> networks = new ArrayList<>();
-            for (String text : stringList(media, "allowed-remote-networks")) {
+            List<String> allowed = stringList(media, "allowed-remote-networks");
+            boolean publicUnicast = allowed.isEmpty();
+            for (String text : allowed) {
+                if (text.equalsIgnoreCase("public")) {
+                    publicUnicast = true;
+                    continue;
+                }
                 try {
                     networks.add(Cidr.parse(text));
                 } catch (IllegalArgumentException e) {
@@ -118,10 +152,12 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
             }
             return new MediaConfig(media.getInt("udp-port"), media.getString("http-host"), media.getInt("http-port"),
                     addresses, publicText.isEmpty() ? null : address(publicText, "public-address"),
-                    new AllowedNetworks(networks), media.getInt("max-conferences"), media.getInt("max-endpoints"),
+                    publicUnicast ? AllowedNetworks.publicOnly(networks) : new AllowedNetworks(networks),
+                    media.getInt("max-conferences"), media.getInt("max-endpoints"),
                     media.getDuration("connect-timeout"), media.getDuration("consent-timeout"),
                     media.getDuration("consent-interval"), profiles, media.getLong("max-bitrate"),
-                    media.getString("bearer-token"));
+                    media.getString("auth-secret"), media.getInt("max-tracks-per-publisher"),
+                    media.getBoolean("http-enabled"), stringList(media, "cors-origins"));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("parley.media: " + e.getMessage(), e);
         }
@@ -147,14 +183,17 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
     }
 
     private static InetAddress address(String text, String key) {
-        if (!text.matches("[0-9a-fA-F:.]+")) {
+        InetAddress literal = IpLiteral.parse(text);
+        if (literal == null) {
             throw new IllegalArgumentException("parley.media." + key + ": not an IP address: " + text);
         }
-        try {
-            return InetAddress.getByName(text);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("parley.media." + key + ": not an IP address: " + text);
-        }
+        return literal;
+    }
+
+    /** Only an IP literal counts: a name could resolve anywhere. */
+    private static boolean isLoopback(String host) {
+        InetAddress literal = IpLiteral.parse(host);
+        return literal != null && literal.isLoopbackAddress();
     }
 
     private static void check(boolean ok, String key, String message) {

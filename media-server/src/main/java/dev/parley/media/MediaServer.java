@@ -10,6 +10,7 @@ import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Ice4jSettings;
 import dev.parley.media.ice.SharedUdpPort;
 import dev.parley.media.metrics.MediaCounters;
@@ -23,10 +24,15 @@ import dev.parley.media.transport.PacketBuffer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -63,8 +69,11 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
         this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));
-        this.http = new HttpApiServer(new InetSocketAddress(config.httpHost(), config.httpPort()), sfu,
-                config.bearerToken(), apiWork, metrics::scrape);
+        // Embedded in the gateway, the server is driven in-process: no listener unless configured (http-enabled).
+        this.http = config.httpEnabled()
+                ? new HttpApiServer(new InetSocketAddress(config.httpHost(), config.httpPort()), sfu,
+                        config.authSecret(), config.corsOrigins(), apiWork, metrics::scrape)
+                : null;
     }
 
     /** Starts a media server. ice4j's process-wide settings are fixed by the first server started in a JVM. */
@@ -72,7 +81,8 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         Ice4jSettings.apply(config.consentInterval());
         try {
             MediaServer server = new MediaServer(config);
-            LOG.info("media server up: HTTP {}, UDP {}", server.httpUri(), server.udpAddresses());
+            LOG.info("media server up: HTTP {}, UDP {}",
+                    server.httpUri() == null ? "off (http-enabled = false)" : server.httpUri(), server.udpAddresses());
             return server;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -80,7 +90,11 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         }
     }
 
+    /** The HTTP API's URL, or null when it is not enabled. */
     public URI httpUri() {
+        if (http == null) {
+            return null;
+        }
         InetSocketAddress address = http.localAddress();
         String host = address.getAddress().getHostAddress();
         if (host.contains(":")) {
@@ -136,10 +150,10 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     private static List<SharedUdpPort> bindPorts(MediaConfig config, MediaCounters counters) throws IOException {
         List<SharedUdpPort> ports = new ArrayList<>();
         int port = config.udpPort();
+        AllowedNetworks allowed = config.allowedRemoteNetworks().excludingOwn(ownAddresses(config));
         try {
             for (InetAddress address : config.addresses()) {
-                SharedUdpPort shared = new SharedUdpPort(new InetSocketAddress(address, port),
-                        config.allowedRemoteNetworks(), counters);
+                SharedUdpPort shared = new SharedUdpPort(new InetSocketAddress(address, port), allowed, counters);
                 ports.add(shared);
                 port = shared.boundAddress().getPort();
             }
@@ -150,6 +164,25 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         return ports;
     }
 
+    /**
+     * Every address of this host (its interfaces, the configured ones, the public one): a peer naming one of them
+     * would have the server send media to itself or to a service beside it, so they are refused unless configured.
+     */
+    private static Set<InetAddress> ownAddresses(MediaConfig config) {
+        Set<InetAddress> own = new HashSet<>(config.addresses());
+        if (config.publicAddress() != null) {
+            own.add(config.publicAddress());
+        }
+        try {
+            for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                own.addAll(Collections.list(nic.getInetAddresses()));
+            }
+        } catch (SocketException e) {
+            LOG.warn("cannot list this host's addresses; only the configured ones are refused as remotes", e);
+        }
+        return own;
+    }
+
     private static Thread daemon(Runnable runnable, String name) {
         Thread thread = new Thread(runnable, name);
         thread.setDaemon(true);
@@ -158,7 +191,9 @@ public final class MediaServer implements MediaApi, AutoCloseable {
 
     @Override
     public void close() {
-        http.close();
+        if (http != null) {
+            http.close();
+        }
         timers.shutdownNow();
         apiWork.shutdownNow();
         sfu.close();

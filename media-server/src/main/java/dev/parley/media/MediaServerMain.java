@@ -14,7 +14,10 @@ public final class MediaServerMain {
         }
         MediaConfig config;
         try {
-            config = MediaConfig.from(ConfigFactory.load().getConfig("parley.media"));
+            // Alone, the HTTP API is the server's only interface: always on (and refused off loopback without
+            // an auth-secret, by MediaConfig).
+            MediaConfig read = MediaConfig.from(ConfigFactory.load().getConfig("parley.media"));
+            config = read.withHttp(true, read.corsOrigins());
         } catch (IllegalArgumentException e) {
             System.err.println("invalid configuration: " + e.getMessage());
             System.exit(2);

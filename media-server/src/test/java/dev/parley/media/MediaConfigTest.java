@@ -1,16 +1,19 @@
 package dev.parley.media;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.srtp.SrtpProfile;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class MediaConfigTest {
@@ -28,6 +31,33 @@ class MediaConfigTest {
         assertEquals(java.util.List.of(InetAddress.getLoopbackAddress()), config.addresses());
         assertNull(config.publicAddress());
         assertEquals(SrtpProfile.AEAD_AES_128_GCM, config.srtpProfiles().get(0));
+    }
+
+    @Test
+    void byDefaultOnlyPublicRemotesAreAllowedNotLoopbackPrivateLinkLocalOrTheHostItself() throws Exception {
+        AllowedNetworks allowed = MediaConfig.from(media("")).allowedRemoteNetworks()
+                .excludingOwn(Set.of(InetAddress.getByName("198.51.100.10")));
+        for (String refused : new String[] {"127.0.0.1", "::1", "10.1.2.3", "172.16.0.9", "192.168.1.20",
+                "169.254.169.254", "100.64.0.1", "fe80::1", "fd00::5", "0.0.0.0", "224.0.0.1", "255.255.255.255",
+                "198.51.100.10"}) {
+            assertFalse(allowed.allows(InetAddress.getByName(refused)), refused + " must be refused by default");
+        }
+        for (String public_ : new String[] {"198.51.100.7", "203.0.113.200", "8.8.8.8", "2001:db8::7"}) {
+            assertTrue(allowed.allows(InetAddress.getByName(public_)), public_ + " is a public address");
+        }
+    }
+
+    @Test
+    void configuredNetworksAreAllowedAndPublicAddsThePublicDefault() throws Exception {
+        AllowedNetworks lan = MediaConfig.from(media("parley.media.allowed-remote-networks = \"10.0.0.0/8\""))
+                .allowedRemoteNetworks();
+        assertTrue(lan.allows(InetAddress.getByName("10.9.8.7")));
+        assertFalse(lan.allows(InetAddress.getByName("8.8.8.8")), "only the configured networks");
+        AllowedNetworks both = MediaConfig.from(
+                media("parley.media.allowed-remote-networks = [\"public\", \"192.168.0.0/16\"]")).allowedRemoteNetworks();
+        assertTrue(both.allows(InetAddress.getByName("192.168.4.4")));
+        assertTrue(both.allows(InetAddress.getByName("8.8.8.8")));
+        assertFalse(both.allows(InetAddress.getByName("127.0.0.1")));
     }
 
     @Test

@@ -8,9 +8,15 @@ public enum ErrorCode {
     INVALID_SDP("sdp.invalid", 400),
     INVALID_REQUEST("request.invalid", 400),
     NO_TRACKS("tracks.none", 409),
+    /** An offer publishes more tracks than {@code max-tracks-per-publisher}. */
+    TOO_MANY_TRACKS("tracks.too_many", 400),
+    /** An offer announces an SSRC another publisher of the conference (or another of its own tracks) uses. */
+    SSRC_CONFLICT("ssrc.conflict", 409),
     CAPACITY_CONFERENCES("capacity.conferences", 503),
     CAPACITY_ENDPOINTS("capacity.endpoints", 503),
-    UNAUTHORIZED("unauthorized", 401);
+    UNAUTHORIZED("unauthorized", 401),
+    /** A valid token whose conference, endpoint or grant does not cover the request. */
+    FORBIDDEN("forbidden", 403);
 
     private final String code;
     private final int httpStatus;

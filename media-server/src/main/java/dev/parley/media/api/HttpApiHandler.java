@@ -17,11 +17,12 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
@@ -35,7 +36,8 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private static final String SDP = "application/sdp";
 
     private final MediaApi api;
-    private final byte[] bearerToken;
+    private final String authSecret;
+    private final Set<String> corsOrigins;
     private final ExecutorService work;
     private final Supplier<String> metrics;
 
@@ -54,9 +56,11 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
-    HttpApiHandler(MediaApi api, String bearerToken, ExecutorService work, Supplier<String> metrics) {
+    HttpApiHandler(MediaApi api, String authSecret, List<String> corsOrigins, ExecutorService work,
+                   Supplier<String> metrics) {
         this.api = api;
-        this.bearerToken = bearerToken.isEmpty() ? null : ("Bearer " + bearerToken).getBytes(StandardCharsets.UTF_8);
+        this.authSecret = authSecret.isEmpty() ? null : authSecret;
+        this.corsOrigins = Set.copyOf(corsOrigins);
         this.work = work;
         this.metrics = metrics;
     }
@@ -69,10 +73,14 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         Map<String, List<String>> query = new QueryStringDecoder(request.uri()).parameters();
         String body = request.content().toString(StandardCharsets.UTF_8);
         String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        String allowedOrigin = origin != null && corsOrigins.contains(origin) ? origin : null;
         try {
-            work.execute(() -> respond(ctx, keepAlive, handle(method, path, query, body, authorization)));
+            work.execute(() -> respond(ctx, keepAlive, handle(method, path, query, body, authorization),
+                    allowedOrigin));
         } catch (RejectedExecutionException e) {
-            respond(ctx, false, error(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", "shutting down"));
+            respond(ctx, false, error(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", "shutting down"),
+                    allowedOrigin);
         }
     }
 
@@ -90,19 +98,26 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 return new Reply(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", metrics.get(),
                         Map.of());
             }
-            if (!authorized(authorization)) {
-                return new Reply(HttpResponseStatus.UNAUTHORIZED, "application/json",
-                        "{\"error\":\"unauthorized\",\"message\":\"a valid bearer token is required\"}",
+            Access access;
+            try {
+                access = authenticate(authorization);
+            } catch (MediaToken.Invalid e) {
+                Map<String, String> problem = new LinkedHashMap<>();
+                problem.put("error", ErrorCode.UNAUTHORIZED.code());
+                problem.put("message", "a valid media token is required (" + e.getMessage() + ")");
+                Reply reply = Reply.json(HttpResponseStatus.UNAUTHORIZED, problem);
+                return new Reply(reply.status(), reply.contentType(), reply.body(),
                         Map.of("WWW-Authenticate", "Bearer"));
             }
             if (p.length == 1 && p[0].equals("stats") && method.equals(HttpMethod.GET)) {
+                access.require(MediaToken.Grant.ADMIN, "*", null, false);
                 return Reply.json(HttpResponseStatus.OK, api.stats());
             }
-            if (p.length >= 1 && (p[0].equals("whip") || p[0].equals("whep"))) {
-                return whipWhep(method, p, body);
+            if (p.length >= 2 && (p[0].equals("whip") || p[0].equals("whep"))) {
+                return whipWhep(method, p, body, access);
             }
             if (p.length >= 2 && p[0].equals("v1") && p[1].equals("conferences")) {
-                return control(method, p, query, body);
+                return control(method, p, query, body, access);
             }
             return error(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND.code(), "no such route: " + path);
         } catch (MediaException e) {
@@ -115,17 +130,25 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         }
     }
 
-    private Reply control(HttpMethod method, String[] p, Map<String, List<String>> query, String body) {
+    private Reply control(HttpMethod method, String[] p, Map<String, List<String>> query, String body,
+                          Access access) {
         if (p.length == 2) {
             if (method.equals(HttpMethod.POST)) {
-                return Reply.json(HttpResponseStatus.CREATED, api.createConference(optionalId(body)));
+                String id = optionalId(body);
+                access.require(MediaToken.Grant.ADMIN, id == null ? "*" : id, null, false);
+                return Reply.json(HttpResponseStatus.CREATED, api.createConference(id));
             }
             if (method.equals(HttpMethod.GET)) {
+                access.require(MediaToken.Grant.ADMIN, "*", null, false);
                 return Reply.json(HttpResponseStatus.OK, api.conferences());
             }
             return notAllowed();
         }
         String conference = p[2];
+        if (p.length < 5 || !p[3].equals("endpoints") || p.length == 5) {
+            // The conference itself, its tracks and events, creating and removing endpoints: its administrator.
+            access.require(MediaToken.Grant.ADMIN, conference, null, false);
+        }
         if (p.length == 3) {
             if (method.equals(HttpMethod.DELETE)) {
                 api.closeConference(conference);
@@ -159,6 +182,11 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             return error(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND.code(), "no such route");
         }
         String endpoint = p[4];
+        if (p.length == 6) {
+            access.require(MediaToken.Grant.PUBLISH, conference, endpoint, true);
+        } else if (p.length == 7) {
+            access.require(MediaToken.Grant.PLAY, conference, endpoint, true);
+        }
         if (p.length == 5 && method.equals(HttpMethod.DELETE)) {
             api.closeEndpoint(conference, endpoint);
             return Reply.empty(HttpResponseStatus.NO_CONTENT);
@@ -180,8 +208,12 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         return notAllowed();
     }
 
-    private Reply whipWhep(HttpMethod method, String[] p, String body) {
+    private Reply whipWhep(HttpMethod method, String[] p, String body, Access access) {
         boolean whip = p[0].equals("whip");
+        // WHIP needs publish, WHEP play, in the conference; a token naming an endpoint is held to that publisher
+        // (WHEP) or WHIP resource (its DELETE).
+        access.require(whip ? MediaToken.Grant.PUBLISH : MediaToken.Grant.PLAY, p[1],
+                p.length == 3 && (whip || method.equals(HttpMethod.POST)) ? p[2] : null, false);
         if (p.length == 2 && whip && method.equals(HttpMethod.POST)) {
             WhipResource resource = api.whipPublish(p[1], body);
             return created("/whip/" + resource.conferenceId() + "/" + resource.resourceId(), resource.answer());
@@ -227,9 +259,35 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         return json;
     }
 
-    private boolean authorized(String authorization) {
-        return bearerToken == null || authorization != null
-                && MessageDigest.isEqual(bearerToken, authorization.getBytes(StandardCharsets.UTF_8));
+    /** Who the caller is: anyone, when no auth-secret is set (loopback only), else the holder of a valid token. */
+    private Access authenticate(String authorization) throws MediaToken.Invalid {
+        if (authSecret == null) {
+            return new Access(null);
+        }
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw new MediaToken.Invalid("no bearer token");
+        }
+        return new Access(MediaToken.verify(authSecret, authorization.substring(7).trim(), Instant.now()));
+    }
+
+    /** The caller's token (null: authentication is off). */
+    private record Access(MediaToken token) {
+        /**
+         * @param exact whether a non-admin token must name exactly this endpoint (control routes), rather than
+         *     any endpoint when it names none (WHIP, WHEP)
+         */
+        void require(MediaToken.Grant grant, String conference, String endpoint, boolean exact) {
+            if (token == null) {
+                return;
+            }
+            boolean endpointOk = !exact || token.grant() == MediaToken.Grant.ADMIN
+                    || token.endpoint() != null && token.endpoint().equals(endpoint);
+            if (!endpointOk || !token.allows(grant, conference, endpoint)) {
+                throw new MediaException(ErrorCode.FORBIDDEN, "the token does not allow "
+                        + grant.name().toLowerCase(java.util.Locale.ROOT) + " on conference " + conference
+                        + (endpoint == null ? "" : " endpoint " + endpoint));
+            }
+        }
     }
 
     private static String optionalId(String body) {
@@ -275,7 +333,7 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         return Reply.json(status, body);
     }
 
-    private static void respond(ChannelHandlerContext ctx, boolean keepAlive, Reply reply) {
+    private static void respond(ChannelHandlerContext ctx, boolean keepAlive, Reply reply, String allowedOrigin) {
         byte[] bytes = reply.body().getBytes(StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, reply.status(),
                 Unpooled.wrappedBuffer(bytes));
@@ -283,10 +341,14 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());
         }
         response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, DELETE, PATCH, OPTIONS");
-        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type");
-        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, "Location");
+        // CORS only for configured origins: a page elsewhere cannot drive the API from a visitor's browser.
+        response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+        if (allowedOrigin != null) {
+            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, allowedOrigin);
+            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, DELETE, PATCH, OPTIONS");
+            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type");
+            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, "Location");
+        }
         reply.headers().forEach((name, value) -> response.headers().set(name, value));
         if (keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);

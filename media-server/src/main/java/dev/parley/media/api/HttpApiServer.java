@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Supplier;
 
@@ -26,11 +27,13 @@ public final class HttpApiServer implements AutoCloseable {
     private final Channel channel;
 
     /**
+     * @param authSecret the HS256 secret of {@link MediaToken}s; empty: no authentication (loopback only)
+     * @param corsOrigins origins answered with CORS headers
      * @param work where API operations run, so the event loop never waits on a conference lock
      * @param metrics the Prometheus text for /metrics
      */
-    public HttpApiServer(InetSocketAddress bind, MediaApi api, String bearerToken, ExecutorService work,
-                         Supplier<String> metrics) throws InterruptedException {
+    public HttpApiServer(InetSocketAddress bind, MediaApi api, String authSecret, List<String> corsOrigins,
+                         ExecutorService work, Supplier<String> metrics) throws InterruptedException {
         channel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
@@ -41,7 +44,7 @@ public final class HttpApiServer implements AutoCloseable {
                                 .addLast(new ReadTimeoutHandler(IDLE_SECONDS))
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpObjectAggregator(MAX_BODY))
-                                .addLast(new HttpApiHandler(api, bearerToken, work, metrics));
+                                .addLast(new HttpApiHandler(api, authSecret, corsOrigins, work, metrics));
                     }
                 })
                 .bind(bind).sync().channel();

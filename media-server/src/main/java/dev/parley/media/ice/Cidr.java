@@ -10,17 +10,18 @@ public record Cidr(byte[] network, int prefixLength) {
         String trimmed = text.trim();
         int slash = trimmed.indexOf('/');
         String host = slash < 0 ? trimmed : trimmed.substring(0, slash);
-        if (!host.matches("[0-9a-fA-F:.]+")) {
+        InetAddress literal = IpLiteral.parse(host);
+        if (literal == null) {
             throw new IllegalArgumentException("not an IP network: " + text);
         }
         try {
-            byte[] address = InetAddress.getByName(host).getAddress();
+            byte[] address = literal.getAddress();
             int prefix = slash < 0 ? address.length * 8 : Integer.parseInt(trimmed.substring(slash + 1));
             if (prefix < 0 || prefix > address.length * 8) {
                 throw new IllegalArgumentException("bad prefix length in " + text);
             }
             return new Cidr(address, prefix);
-        } catch (UnknownHostException | NumberFormatException e) {
+        } catch (NumberFormatException e) {
             throw new IllegalArgumentException("not an IP network: " + text, e);
         }
     }

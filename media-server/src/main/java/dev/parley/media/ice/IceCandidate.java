@@ -1,13 +1,19 @@
 package dev.parley.media.ice;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
+import java.util.Locale;
 
-/** One ICE candidate as SDP carries it ({@code a=candidate:...}, RFC 8839). Only UDP candidates are used. */
+/**
+ * One ICE candidate as SDP carries it ({@code a=candidate:...}, RFC 8839). Only candidates whose address is an IP
+ * literal are read: hostname and mDNS ({@code .local}) candidates are ignored, never resolved.
+ */
 public record IceCandidate(String foundation, int component, String transport, long priority, String address,
                            int port, String type, String relatedAddress, int relatedPort) {
 
-    /** Parses the value after {@code a=}, with or without the {@code candidate:} prefix; null if unusable. */
+    /**
+     * Parses the value after {@code a=}, with or without the {@code candidate:} prefix; null if unusable, including
+     * a hostname or mDNS address (the server learns addresses from checks, and must never wait on a resolver).
+     */
     public static IceCandidate parse(String line) {
         String value = line.startsWith("a=") ? line.substring(2) : line;
         if (value.startsWith("candidate:")) {
@@ -27,23 +33,27 @@ public record IceCandidate(String foundation, int component, String transport, l
                     relatedPort = Integer.parseInt(f[i + 1]);
                 }
             }
-            return new IceCandidate(f[0], Integer.parseInt(f[1]), f[2].toLowerCase(), Long.parseLong(f[3]), f[4],
-                    Integer.parseInt(f[5]), f[7], relatedAddress, relatedPort);
+            int component = Integer.parseInt(f[1]);
+            long priority = Long.parseLong(f[3]);
+            int port = Integer.parseInt(f[5]);
+            if (IpLiteral.parse(f[4]) == null || component < 1 || component > 256 || priority < 0
+                    || priority > 0xffffffffL || port < 0 || port > 65535 || relatedPort < 0 || relatedPort > 65535) {
+                return null;
+            }
+            if (relatedAddress != null && IpLiteral.parse(relatedAddress) == null) {
+                relatedAddress = null;
+                relatedPort = 0;
+            }
+            return new IceCandidate(f[0], component, f[2].toLowerCase(Locale.ROOT), priority, f[4], port, f[7],
+                    relatedAddress, relatedPort);
         } catch (NumberFormatException e) {
             return null;
         }
     }
 
-    /** The address when it is a literal IP (not an mDNS name), else null. */
+    /** The address when it is an IP literal (not a hostname or an mDNS name), else null; never resolves. */
     public InetAddress literalAddress() {
-        if (!address.matches("[0-9a-fA-F:.]+") || !address.contains(".") && !address.contains(":")) {
-            return null;
-        }
-        try {
-            return InetAddress.getByName(address);
-        } catch (UnknownHostException e) {
-            return null;
-        }
+        return IpLiteral.parse(address);
     }
 
     public String toSdpValue() {

@@ -51,7 +51,7 @@ final class ParleyFleet implements Fleet {
         this.bind = InetAddress.getLoopbackAddress();
         // As the server does: native OpenSSL SRTP, not jitsi-srtp's pick among Java providers (slower, allocating).
         SrtpCiphers.preferNative();
-        this.allowed = options.allowRemoteTarget() ? new AllowedNetworks(List.of())
+        this.allowed = options.allowRemoteTarget() ? AllowedNetworks.anyUnicast()
                 : new AllowedNetworks(List.of(Cidr.parse("127.0.0.0/8"), Cidr.parse("::1/128")));
     }
 

@@ -28,7 +28,11 @@ public enum DropReason {
     SEND_FAILED("send_failed"),
     TOO_MANY_SSRCS("too_many_ssrcs"),
     RTX_FROM_PUBLISHER("rtx_from_publisher"),
-    NACK_NOT_IN_CACHE("nack_not_in_cache");
+    NACK_NOT_IN_CACHE("nack_not_in_cache"),
+    /** A NACK for a packet already retransmitted to that subscriber within the last 100 ms. */
+    NACK_DUPLICATE("nack_duplicate"),
+    /** A NACK beyond the subscriber's retransmission budget (15 % of what it is sent, plus a burst). */
+    NACK_BUDGET_EXCEEDED("nack_budget_exceeded");
 
     private final String metricName;
 

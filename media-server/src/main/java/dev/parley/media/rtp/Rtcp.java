@@ -88,7 +88,10 @@ public final class Rtcp {
                             long mantissa = ((buf[pos + 17] & 0x03L) << 16) | ((buf[pos + 18] & 0xff) << 8)
                                     | (buf[pos + 19] & 0xff);
                             int available = Math.min(ssrcs, (length - 20) / 4);
-                            visitor.remb(sender, mantissa << exp, buf, pos + 20, available);
+                            // A 6-bit exponent can shift the 18-bit mantissa out of a long (found by fuzzing):
+                            // anything that large means "no limit".
+                            long bitrate = exp > 45 ? Long.MAX_VALUE : mantissa << exp;
+                            visitor.remb(sender, bitrate, buf, pos + 20, available);
                         }
                     }
                 }

@@ -153,7 +153,10 @@ public final class Rtp {
         }
     }
 
-    /** Finds a one-byte or two-byte header extension element; returns its data offset, or -1. */
+    /**
+     * Finds a one-byte or two-byte header extension element; returns its data offset, or -1 (also when the element,
+     * or one before it, does not fit inside the extension block and the packet).
+     */
     public static int findExtension(byte[] buf, int off, int len, int wantedId) {
         if (!hasExtension(buf, off)) {
             return -1;
@@ -173,8 +176,16 @@ public final class Rtp {
             if (oneByte && id == 15) {
                 return -1;
             }
-            int elementLength = oneByte ? (buf[pos] & 0x0f) + 1 : (pos + 1 < end ? buf[pos + 1] & 0xff : 0);
+            if (!oneByte && pos + 1 >= end) {
+                return -1;
+            }
+            int elementLength = oneByte ? (buf[pos] & 0x0f) + 1 : buf[pos + 1] & 0xff;
             int dataStart = pos + (oneByte ? 1 : 2);
+            if (dataStart + elementLength > end) {
+                // An element that claims more bytes than the block holds (found by fuzzing): its data would be read
+                // from beyond the packet.
+                return -1;
+            }
             if (id == wantedId) {
                 return dataStart;
             }

@@ -9,6 +9,11 @@ import java.util.Map;
 
 /** A browser's (or any peer's) SDP read into what the server needs: the transport and each m-section. */
 public record PeerDescription(TransportParameters transport, List<OfferedMedia> media) {
+    /**
+     * Most {@code a=candidate} lines a description may carry, over all its sections. Browsers send a handful; the
+     * server (ICE-lite) learns addresses from checks, so more is only work for a parser an attacker feeds.
+     */
+    public static final int MAX_CANDIDATES = 32;
 
     public PeerDescription {
         media = List.copyOf(media);
@@ -19,6 +24,14 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
     }
 
     public static PeerDescription read(SessionDescription description) throws SdpException {
+        int candidateLines = 0;
+        for (MediaSection section : description.media()) {
+            candidateLines += section.attributeValues("candidate").size();
+        }
+        if (candidateLines > MAX_CANDIDATES) {
+            throw new SdpException("SDP carries " + candidateLines + " candidates; at most " + MAX_CANDIDATES
+                    + " are accepted");
+        }
         List<OfferedMedia> media = new ArrayList<>();
         MediaSection transportSection = null;
         List<String> bundle = bundleMids(description);

@@ -10,15 +10,33 @@ final class Endpoint {
     final Role role;
     PublishTransport publish;
     SubscribeTransport subscribe;
+    /** Since when the endpoint has had reason to start a transport and has not (under the conference lock). */
+    private long idleSinceNanos;
 
     Endpoint(String id, Conference conference, Role role) {
         this.id = id;
         this.conference = conference;
         this.role = role;
+        this.idleSinceNanos = System.nanoTime();
     }
 
-    /** Why the endpoint should be expired now, or null while it is healthy. */
-    String expiryReason(long nowNanos, long nowMillis, long connectTimeoutNanos, long consentTimeoutMillis) {
+    /**
+     * Why the endpoint should be expired now, or null while it is healthy. An endpoint that never starts a transport
+     * holds a place (and counts against {@code max-endpoints}) for nothing, so it goes {@code connect-timeout} after
+     * its creation. The one exception is a participant with nothing to publish and nothing yet to receive (a
+     * receive-only participant alone in the call, as the web client allows): its time runs from the moment there
+     * is something for it to receive. Call under the conference lock.
+     */
+    String expiryReason(long nowNanos, long nowMillis, long connectTimeoutNanos, long consentTimeoutMillis,
+                        boolean somethingToReceive) {
+        boolean anyStarted = publish != null && publish.started() || subscribe != null && subscribe.started();
+        if (!anyStarted) {
+            if (role == Role.PARTICIPANT && !somethingToReceive) {
+                idleSinceNanos = nowNanos;
+                return null;
+            }
+            return nowNanos - idleSinceNanos > connectTimeoutNanos ? "never connected (no transport started)" : null;
+        }
         if (publish != null && publish.started()) {
             String reason = transportProblem(publish.transport, publish.startedAtNanos, nowNanos, nowMillis,
                     connectTimeoutNanos, consentTimeoutMillis);

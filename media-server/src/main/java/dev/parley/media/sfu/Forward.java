@@ -27,6 +27,9 @@ final class Forward {
     volatile long lastSrSentNanos;
     volatile double rttMs = Double.NaN;
     volatile double reportedLoss;
+    /** Which sequence number each cache slot last retransmitted, and when: the subscriber's receive thread only. */
+    private final int[] resentSequences = new int[RetransmissionCache.SLOTS];
+    private final long[] resentAtNanos = new long[RetransmissionCache.SLOTS];
 
     Forward(SubscribeTransport subscriber, Track track, List<Codec> remoteCodecs,
             List<HeaderExtension> remoteExtensions) {
@@ -58,6 +61,7 @@ final class Forward {
             }
         }
         this.rtxSequence = (int) (Math.random() * 0x8000);
+        Arrays.fill(resentSequences, -1);
     }
 
     /** Whether the subscriber accepted at least one of the track's formats. */
@@ -113,6 +117,18 @@ final class Forward {
             Rtp.setSequenceNumber(data, 0, nextRtxSequence());
         }
         return sender.sendRtp(scratch);
+    }
+
+    /** Whether this sequence number was retransmitted less than {@code windowNanos} ago (subscriber's thread). */
+    boolean retransmittedWithin(int sequence, long nowNanos, long windowNanos) {
+        int slot = sequence & (RetransmissionCache.SLOTS - 1);
+        return resentSequences[slot] == sequence && nowNanos - resentAtNanos[slot] < windowNanos;
+    }
+
+    void retransmitted(int sequence, long nowNanos) {
+        int slot = sequence & (RetransmissionCache.SLOTS - 1);
+        resentSequences[slot] = sequence;
+        resentAtNanos[slot] = nowNanos;
     }
 
     private synchronized int nextRtxSequence() {

@@ -7,7 +7,7 @@ import dev.parley.media.transport.PacketBuffer;
  * Slots are preallocated; the publisher's thread writes, subscribers' threads read, each slot under its own lock.
  */
 final class RetransmissionCache {
-    private static final int SLOTS = 256;
+    static final int SLOTS = 256;
     private static final int MAX_PACKET = 1500;
 
     private static final class Slot {

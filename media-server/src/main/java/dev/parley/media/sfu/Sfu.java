@@ -17,15 +17,18 @@ import dev.parley.media.ice.IceLiteSession;
 import dev.parley.media.ice.SharedUdpPort;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
+import dev.parley.media.sdp.OfferedMedia;
 import dev.parley.media.sdp.PeerDescription;
 import dev.parley.media.sdp.SdpException;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -134,6 +137,7 @@ public final class Sfu implements MediaApi {
     }
 
     private String publish(Conference conference, Endpoint endpoint, PeerDescription offer) {
+        checkPublication(conference, endpoint, offer);
         if (endpoint.publish == null) {
             endpoint.publish = new PublishTransport(endpoint, newTransport(conference, endpoint, "pub"), counters,
                     config.maxBitrate());
@@ -159,6 +163,39 @@ public final class Sfu implements MediaApi {
             announceSubscriptionChanges(conference, endpoint);
         }
         return result.answer();
+    }
+
+    /**
+     * Refuses an offer that publishes more than {@code max-tracks-per-publisher} tracks, or announces an SSRC (or
+     * RTX SSRC) that another publisher of the conference uses or that it names twice: subscribers receive the
+     * publishers' SSRCs as they are, so two streams under one SSRC would break their SRTP and decoding.
+     */
+    private void checkPublication(Conference conference, Endpoint endpoint, PeerDescription offer) {
+        int sending = 0;
+        Set<Long> announced = new HashSet<>();
+        for (OfferedMedia media : offer.media()) {
+            if (media.rejected() || !media.direction().sends()) {
+                continue;
+            }
+            if (++sending > config.maxTracksPerPublisher()) {
+                throw new MediaException(ErrorCode.TOO_MANY_TRACKS, "an endpoint may publish at most "
+                        + config.maxTracksPerPublisher() + " tracks (parley.media.max-tracks-per-publisher)");
+            }
+            for (long ssrc : new long[] {media.ssrc(), media.rtxSsrc()}) {
+                if (ssrc == 0) {
+                    continue;
+                }
+                if (!announced.add(ssrc)) {
+                    throw new MediaException(ErrorCode.SSRC_CONFLICT, "SSRC " + ssrc + " is announced twice");
+                }
+                for (Track track : conference.tracks.values()) {
+                    if (track.source.endpoint != endpoint && (track.ssrc == ssrc || track.rtxSsrc == ssrc)) {
+                        throw new MediaException(ErrorCode.SSRC_CONFLICT,
+                                "SSRC " + ssrc + " is used by another publisher in this conference");
+                    }
+                }
+            }
+        }
     }
 
     @Override
@@ -313,7 +350,7 @@ public final class Sfu implements MediaApi {
                 publish == null ? 0 : publish.bandwidthEstimate());
     }
 
-    /** Expires endpoints that never connected or lost ICE consent. Run about once a second. */
+    /** Expires endpoints that never started or finished connecting, or lost ICE consent. Run about once a second. */
     public void expireEndpoints() {
         long nowNanos = System.nanoTime();
         long nowMillis = System.currentTimeMillis();
@@ -321,7 +358,7 @@ public final class Sfu implements MediaApi {
             synchronized (conference) {
                 for (Endpoint endpoint : new ArrayList<>(conference.endpoints.values())) {
                     String reason = endpoint.expiryReason(nowNanos, nowMillis, config.connectTimeout().toNanos(),
-                            config.consentTimeout().toMillis());
+                            config.consentTimeout().toMillis(), hasTracksFromOthers(conference, endpoint));
                     if (reason != null) {
                         LOG.info("conference {}: expiring endpoint {}: {}", conference.id, endpoint.id, reason);
                         removeEndpoint(conference, endpoint, reason);
@@ -396,6 +433,15 @@ public final class Sfu implements MediaApi {
                 conference.emit(seq -> new TrackEvent.SubscriptionChanged(seq, conference.id, endpoint.id));
             }
         }
+    }
+
+    private static boolean hasTracksFromOthers(Conference conference, Endpoint endpoint) {
+        for (Track track : conference.tracks.values()) {
+            if (track.source.endpoint != endpoint) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private List<Track> wantedTracks(Conference conference, Endpoint endpoint) {

@@ -30,6 +30,14 @@ import java.util.concurrent.ThreadLocalRandom;
  * give RTT and loss. Feedback about SSRCs it was not given is dropped and counted.
  */
 final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor {
+    /** The share of forwarded packets a subscriber may have retransmitted, and the burst it may use at once. */
+    static final int RETRANSMIT_SHARE_PERCENT = 15;
+    static final int RETRANSMIT_BURST = 48;
+    /** A sequence number retransmitted to this subscriber is not sent again for this long. */
+    static final long NACK_REPEAT_NANOS = 100_000_000L;
+    private static final long CREDIT_PER_PACKET = 100;
+    private static final long CREDIT_INTERVAL_NANOS = 10_000_000L;
+
     final Endpoint endpoint;
     final SecureTransport transport;
     private final MediaCounters counters;
@@ -37,6 +45,12 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     private final SsrcTable<Forward> forwardsBySsrc = new SsrcTable<>();
     private final SsrcTable<Forward> forwardsByRtxSsrc = new SsrcTable<>();
     private final PacketBuffer retransmitScratch = new PacketBuffer();
+    /** The current forwards, replaced under the conference lock, read by the budget. */
+    private volatile Forward[] forwardArray = new Forward[0];
+    // The budget, in hundredths of a packet: the receive thread only.
+    private long retransmitCredit = RETRANSMIT_BURST * CREDIT_PER_PACKET;
+    private long creditSentSeen;
+    private long lastCreditNanos;
     private final long sessionId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
     private long version;
     private boolean started;
@@ -227,6 +241,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             forwardsByRtxSsrc.put(slot.track.rtxSsrc, forward);
         }
         slot.track.addForward(forward);
+        forwardArray = forwards().toArray(new Forward[0]);
         slot.track.source.requestKeyframe(slot.track);
     }
 
@@ -239,6 +254,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             forwardsBySsrc.remove(slot.forward.track.ssrc);
             forwardsByRtxSsrc.remove(slot.forward.track.rtxSsrc);
             slot.forward = null;
+            forwardArray = forwards().toArray(new Forward[0]);
         }
     }
 
@@ -319,6 +335,10 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         forward.track.source.requestKeyframe(forward.track);
     }
 
+    /**
+     * One 1.2 KB RTCP packet can NACK thousands of sequence numbers, so each is answered at most once per
+     * {@link #NACK_REPEAT_NANOS} and only while the subscriber's retransmission budget lasts.
+     */
     @Override
     public void nack(long senderSsrc, long mediaSsrc, int packetId, int lostBitmask) {
         Forward forward = forwardsBySsrc.get(mediaSsrc);
@@ -326,17 +346,53 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             counters.drop(DropReason.RTCP_UNKNOWN_SSRC);
             return;
         }
-        retransmit(forward, packetId);
+        long now = System.nanoTime();
+        earnRetransmitCredit(now);
+        retransmit(forward, packetId, now);
         for (int bit = 0; bit < 16; bit++) {
             if ((lostBitmask & (1 << bit)) != 0) {
-                retransmit(forward, (packetId + bit + 1) & 0xffff);
+                retransmit(forward, (packetId + bit + 1) & 0xffff, now);
             }
         }
     }
 
-    private void retransmit(Forward forward, int sequence) {
+    private void retransmit(Forward forward, int sequence, long now) {
+        if (forward.retransmittedWithin(sequence, now, NACK_REPEAT_NANOS)) {
+            counters.drop(DropReason.NACK_DUPLICATE);
+            return;
+        }
+        if (retransmitCredit < CREDIT_PER_PACKET) {
+            counters.drop(DropReason.NACK_BUDGET_EXCEEDED);
+            return;
+        }
         if (!forward.retransmit(sequence, retransmitScratch)) {
             counters.drop(DropReason.NACK_NOT_IN_CACHE);
+            return;
+        }
+        retransmitCredit -= CREDIT_PER_PACKET;
+        forward.retransmitted(sequence, now);
+    }
+
+    /**
+     * Adds {@link #RETRANSMIT_SHARE_PERCENT} of the packets forwarded since the last look to the budget, which
+     * never holds more than {@link #RETRANSMIT_BURST} packets: over any time, retransmissions stay below that share
+     * of what was sent plus the burst. Summed over the forwards at most every 10 ms, so forwarding itself pays
+     * nothing and a NACK flood pays O(1) per sequence number.
+     */
+    private void earnRetransmitCredit(long now) {
+        if (now - lastCreditNanos < CREDIT_INTERVAL_NANOS) {
+            return;
+        }
+        lastCreditNanos = now;
+        long sent = 0;
+        for (Forward forward : forwardArray) {
+            sent += forward.packetsSent;
+        }
+        long earned = sent - creditSentSeen;
+        creditSentSeen = sent;
+        if (earned > 0) {
+            retransmitCredit = Math.min(RETRANSMIT_BURST * CREDIT_PER_PACKET,
+                    retransmitCredit + earned * RETRANSMIT_SHARE_PERCENT);
         }
     }
 

@@ -206,14 +206,14 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         int off = buffer.getOffset();
         int len = buffer.getLength();
         counters.received(len);
-        int first = len > 0 ? data[off] & 0xff : 0;
-        if (first >= 20 && first <= 63) {
+        Inbound kind = classify(data, off, len);
+        if (kind == Inbound.DTLS) {
             if (!dtlsInbound.offer(Arrays.copyOfRange(data, off, off + len))) {
                 counters.drop(DropReason.DTLS_FAILED);
             }
             return;
         }
-        if (!Rtp.isRtpOrRtcp(data, off, len)) {
+        if (kind == Inbound.OTHER) {
             counters.drop(DropReason.NOT_RTP_OR_DTLS);
             return;
         }
@@ -223,7 +223,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
             return;
         }
         Listener target = listener;
-        if (Rtp.isRtcp(data, off, len)) {
+        if (kind == Inbound.RTCP) {
             DropReason reason = session.unprotectRtcp(buffer);
             if (reason != null) {
                 counters.drop(reason);
@@ -236,7 +236,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
             target.onRtcp(buffer);
             return;
         }
-        if (!Rtp.isValid(data, off, len)) {
+        if (kind == Inbound.MALFORMED_RTP) {
             counters.drop(DropReason.MALFORMED_RTP);
             return;
         }
@@ -250,6 +250,27 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
             return;
         }
         target.onRtp(buffer);
+    }
+
+    /** What a datagram is, by its first byte (RFC 7983) and, for RTP, its header. */
+    enum Inbound { DTLS, RTCP, RTP, MALFORMED_RTP, OTHER }
+
+    /**
+     * Demultiplexes a datagram before anything is decrypted: the first look Parley's code takes at bytes from the
+     * network (fuzzed by {@code ReceivePathFuzzTest}). Reads nothing outside {@code [off, off + len)}.
+     */
+    static Inbound classify(byte[] data, int off, int len) {
+        int first = len > 0 ? data[off] & 0xff : 0;
+        if (first >= 20 && first <= 63) {
+            return Inbound.DTLS;
+        }
+        if (!Rtp.isRtpOrRtcp(data, off, len)) {
+            return Inbound.OTHER;
+        }
+        if (Rtp.isRtcp(data, off, len)) {
+            return Inbound.RTCP;
+        }
+        return Rtp.isValid(data, off, len) ? Inbound.RTP : Inbound.MALFORMED_RTP;
     }
 
     private void handshake(DtlsRole role, String remoteFingerprint) {

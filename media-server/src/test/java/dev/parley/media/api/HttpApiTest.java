@@ -3,10 +3,14 @@ package dev.parley.media.api;
 import static dev.parley.media.TestMedia.WAIT;
 import static dev.parley.media.TestMedia.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import dev.parley.media.MediaConfig;
 import dev.parley.media.MediaServer;
 import dev.parley.media.TestMedia;
 import dev.parley.media.loadtest.ClientEndpoint;
@@ -15,6 +19,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -173,12 +178,90 @@ class HttpApiTest {
         assertEquals(400, send("POST", "/v1/conferences", "application/json", "{nope", null).statusCode());
     }
 
+    private static final String SECRET = "a-test-secret-that-is-at-least-32-bytes-long";
+
+    private static MediaConfig defaults(String overrides) {
+        return MediaConfig.from(ConfigFactory.parseString(overrides).withFallback(ConfigFactory.defaultReference())
+                .resolve().getConfig("parley.media"));
+    }
+
     @Test
-    void aBearerTokenIsRequiredWhenConfigured() throws Exception {
-        server = MediaServer.start(TestMedia.config().withBearerToken("s3cret"));
+    void embeddedTheServerOpensNoHttpListenerAndOffLoopbackItRefusesToStartWithoutASecret() throws Exception {
+        try (MediaServer embedded = MediaServer.start(defaults("parley.media { udp-port = 0, http-port = 0, "
+                + "allowed-remote-networks = \"127.0.0.0/8\" }"))) {
+            assertNull(embedded.httpUri(), "no HTTP API unless http-enabled");
+        }
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> defaults(
+                "parley.media { http-enabled = true, http-host = \"0.0.0.0\" }"));
+        assertTrue(refused.getMessage().contains("parley.media.auth-secret"), refused.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> defaults("parley.media { auth-secret = short }"));
+    }
+
+    @Test
+    void withASecretEveryRequestNeedsAShortLivedTokenScopedToItsConferenceEndpointAndGrant() throws Exception {
+        server = MediaServer.start(TestMedia.config().withAuthSecret(SECRET));
+        String admin = MediaToken.mint(SECRET, "*", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(5));
+        String roomAdmin = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(5));
+        String publishRoom = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.PUBLISH, Duration.ofMinutes(5));
+        String playOther = MediaToken.mint(SECRET, "other", null, MediaToken.Grant.PLAY, Duration.ofMinutes(5));
+        String forged = MediaToken.mint("another-secret-that-is-also-32-bytes-long!", "*", null,
+                MediaToken.Grant.ADMIN, Duration.ofMinutes(5));
         assertEquals(200, send("GET", "/healthz", null, null, null).statusCode());
         assertEquals(401, send("GET", "/stats", null, null, null).statusCode());
-        assertEquals(401, send("POST", "/whip/x", "application/sdp", "v=0", "wrong").statusCode());
-        assertEquals(200, send("GET", "/stats", null, null, "s3cret").statusCode());
+        assertEquals(401, send("GET", "/stats", null, null, forged).statusCode(), "signed with another secret");
+        assertEquals(401, send("GET", "/stats", null, null, "s3cret").statusCode(), "not a JWT");
+        assertEquals(200, send("GET", "/stats", null, null, admin).statusCode());
+        assertEquals(403, send("GET", "/stats", null, null, roomAdmin).statusCode(), "one room is not the server");
+        assertEquals(403, send("GET", "/v1/conferences", null, null, publishRoom).statusCode());
+
+        assertEquals(201, send("POST", "/v1/conferences", "application/json", "{\"id\":\"room\"}", roomAdmin)
+                .statusCode());
+        assertEquals(403, send("POST", "/v1/conferences", "application/json", "{\"id\":\"else\"}", roomAdmin)
+                .statusCode());
+        assertEquals(201, send("POST", "/v1/conferences/room/endpoints", "application/json", "{\"id\":\"amy\"}",
+                roomAdmin).statusCode());
+        assertEquals(403, send("POST", "/v1/conferences/room/endpoints", "application/json", "{\"id\":\"bob\"}",
+                publishRoom).statusCode(), "publishers do not create endpoints");
+        String offer = client().publishOffer(List.of(ClientTrack.audio("a")), false);
+        String amyPublish = MediaToken.mint(SECRET, "room", "amy", MediaToken.Grant.PUBLISH, Duration.ofMinutes(5));
+        String amyPlay = MediaToken.mint(SECRET, "room", "amy", MediaToken.Grant.PLAY, Duration.ofMinutes(5));
+        String body = JSON.writeValueAsString(Map.of("type", "offer", "sdp", offer));
+        assertEquals(403, send("POST", "/v1/conferences/room/endpoints/amy/publish", "application/json", body,
+                publishRoom).statusCode(), "control routes need the token to name the endpoint");
+        assertEquals(403, send("POST", "/v1/conferences/room/endpoints/amy/publish", "application/json", body,
+                amyPlay).statusCode(), "play is not publish");
+        assertEquals(200, send("POST", "/v1/conferences/room/endpoints/amy/publish", "application/json", body,
+                amyPublish).statusCode());
+
+        String whipOffer = client().publishOffer(List.of(ClientTrack.audio("w")), false);
+        assertEquals(403, send("POST", "/whip/room", "application/sdp", whipOffer, playOther).statusCode());
+        assertEquals(201, send("POST", "/whip/room", "application/sdp", whipOffer, publishRoom).statusCode());
+        assertEquals(403, send("POST", "/whep/room/amy", "application/sdp", client().receiveOffer(), playOther)
+                .statusCode(), "a token for another conference");
+    }
+
+    @Test
+    void expiredAndOverlyLongLivedTokensAreRefused() throws Exception {
+        assertThrows(IllegalArgumentException.class, () -> MediaToken.mint(SECRET, "room", null,
+                MediaToken.Grant.PLAY, Duration.ofHours(2)));
+        String token = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.PLAY, Duration.ofMinutes(1));
+        assertEquals("room", MediaToken.verify(SECRET, token, java.time.Instant.now()).conference());
+        MediaToken.Invalid expired = assertThrows(MediaToken.Invalid.class,
+                () -> MediaToken.verify(SECRET, token, java.time.Instant.now().plus(Duration.ofMinutes(2))));
+        assertTrue(expired.getMessage().contains("expired"));
+        assertThrows(IllegalArgumentException.class, () -> MediaToken.mint(SECRET, "*", null,
+                MediaToken.Grant.PLAY, Duration.ofMinutes(1)), "only admin tokens span the server");
+    }
+
+    @Test
+    void corsHeadersGoOnlyToConfiguredOrigins() throws Exception {
+        server = MediaServer.start(TestMedia.config().withHttp(true, List.of("https://player.example")));
+        HttpResponse<String> listed = http.send(HttpRequest.newBuilder(URI.create(server.httpUri() + "/healthz"))
+                .header("Origin", "https://player.example").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals("https://player.example",
+                listed.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+        HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create(server.httpUri() + "/healthz"))
+                .header("Origin", "https://evil.example").build(), HttpResponse.BodyHandlers.ofString());
+        assertTrue(other.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
     }
 }

@@ -166,7 +166,7 @@ class SdpNegotiationTest {
         dev.parley.media.MediaConfig natted = new dev.parley.media.MediaConfig(0, "127.0.0.1", 0, base.addresses(),
                 java.net.InetAddress.getByName("203.0.113.7"), base.allowedRemoteNetworks(), 10, 10,
                 base.connectTimeout(), base.consentTimeout(), base.consentInterval(), base.srtpProfiles(),
-                base.maxBitrate(), "");
+                base.maxBitrate(), "", base.maxTracksPerPublisher(), true, List.of());
         try (MediaServer behindNat = MediaServer.start(natted)) {
             behindNat.createConference("nat");
             behindNat.createEndpoint("nat", "e");
@@ -185,5 +185,19 @@ class SdpNegotiationTest {
         String line = "candidate:1 1 udp 2130706431 127.0.0.1 10000 typ srflx raddr 10.0.0.1 rport 10000";
         assertEquals(line + " generation 0", dev.parley.media.ice.IceCandidate.parse(line).toSdpValue());
         assertEquals(null, dev.parley.media.ice.IceCandidate.parse("candidate:garbage"));
+    }
+
+    @Test
+    void anOfferWithMoreThan32CandidatesIsRefusedWithAClearError() {
+        StringBuilder extra = new StringBuilder();
+        for (int i = 0; i < PeerDescription.MAX_CANDIDATES; i++) {
+            extra.append("a=candidate:").append(i + 10).append(" 1 udp 2113937151 198.51.100.").append(i)
+                    .append(" 50000 typ host generation 0\r\n");
+        }
+        String offer = CHROME_OFFER.replace("a=ice-ufrag:Wx7a\r\n", extra + "a=ice-ufrag:Wx7a\r\n");
+        server.createEndpoint("sdp", "candidates");
+        MediaException refused = assertThrows(MediaException.class, () -> server.publish("sdp", "candidates", offer));
+        assertEquals(ErrorCode.INVALID_SDP, refused.code());
+        assertTrue(refused.getMessage().contains("at most 32"), refused.getMessage());
     }
 }

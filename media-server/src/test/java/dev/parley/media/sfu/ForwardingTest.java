@@ -265,6 +265,62 @@ class ForwardingTest {
         return null;
     }
 
+    @Test
+    void nacksAreAnsweredOnceEachAndOnlyWithinTheSubscribersRetransmissionBudget() throws Exception {
+        server.createConference("budget");
+        ClientTrack video = ClientTrack.video("b");
+        ClientEndpoint publisher = publisher("budget", "pub", video);
+        ClientEndpoint subscriber = subscriber("budget", "sub", SrtpProfile.AEAD_AES_128_GCM);
+        for (int i = 0; i < 200; i++) {
+            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, 3000 + i, i * 3000L, false, payload(i, 300),
+                    false);
+            if (i % 20 == 19) {
+                Thread.sleep(5);
+            }
+        }
+        assertTrue(eventually(WAIT, () -> subscriber.packetsReceived(video.ssrc()) >= 180));
+        subscriber.received().clear();
+
+        // The same sequence number asked for twenty times in one compound packet is retransmitted once.
+        long duplicates = drops(DropReason.NACK_DUPLICATE);
+        byte[] rtcp = new byte[1200];
+        int length = Rtcp.writeReceiverReportHeader(rtcp, 0, subscriber.rtcpSsrc(), 0);
+        for (int i = 0; i < 20; i++) {
+            length += Rtcp.writeNack(rtcp, length, subscriber.rtcpSsrc(), video.ssrc(), 3100, 0);
+        }
+        subscriber.sendRtcp(rtcp, length);
+        assertTrue(eventually(WAIT, () -> drops(DropReason.NACK_DUPLICATE) == duplicates + 19));
+
+        // A flood asking for every packet gets no more than the budget's burst; the rest is dropped and counted.
+        Thread.sleep(150);
+        long overBudget = drops(DropReason.NACK_BUDGET_EXCEEDED);
+        long notCached = drops(DropReason.NACK_NOT_IN_CACHE);
+        length = Rtcp.writeReceiverReportHeader(rtcp, 0, subscriber.rtcpSsrc(), 0);
+        for (int k = 0; k < 11; k++) {
+            length += Rtcp.writeNack(rtcp, length, subscriber.rtcpSsrc(), video.ssrc(), 3000 + 17 * k, 0xffff);
+        }
+        subscriber.sendRtcp(rtcp, length);
+        int asked = 11 * 17;
+        int allowed = SubscribeTransport.RETRANSMIT_BURST;
+        // (a packet lost on its way in is not in the cache: it costs no budget)
+        assertTrue(eventually(WAIT, () -> drops(DropReason.NACK_BUDGET_EXCEEDED) - overBudget
+                        + drops(DropReason.NACK_NOT_IN_CACHE) - notCached >= asked - allowed),
+                () -> "over budget: " + (drops(DropReason.NACK_BUDGET_EXCEEDED) - overBudget));
+        assertTrue(drops(DropReason.NACK_BUDGET_EXCEEDED) - overBudget > 100);
+        Thread.sleep(300);
+        List<ReceivedRtp> received = new ArrayList<>();
+        subscriber.received().drainTo(received);
+        long retransmissions = received.stream().filter(p -> p.ssrc() == video.rtxSsrc()).count();
+        assertTrue(retransmissions >= 1 && retransmissions <= 1 + allowed, "retransmitted " + retransmissions);
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                server.httpUri().resolve("/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("reason=\"nack_budget_exceeded\""), "exported in /metrics");
+    }
+
+    private long drops(DropReason reason) {
+        return server.stats().drops().get(reason.metricName());
+    }
+
     static byte[] payload(int seed, int length) {
         byte[] payload = new byte[length];
         for (int i = 0; i < length; i++) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
 import dev.parley.media.MediaConfig;
 import dev.parley.media.MediaServer;
 import dev.parley.media.TestMedia;
@@ -19,6 +20,7 @@ import dev.parley.media.loadtest.ClientEndpoint;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.rtp.Rtcp;
+import dev.parley.media.sdp.MediaKind;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -99,17 +101,33 @@ class RobustnessTest {
     }
 
     @Test
+    void withTheDefaultConfigurationChecksFromLoopbackAreRefused() throws Exception {
+        MediaConfig base = TestMedia.config();
+        server = MediaServer.start(MediaConfig.from(ConfigFactory.parseString("parley.media { udp-port = 0, "
+                        + "http-port = 0 }").withFallback(ConfigFactory.defaultReference()).resolve()
+                        .getConfig("parley.media"))
+                .withTimeouts(base.connectTimeout(), base.consentTimeout(), base.consentInterval()));
+        assertALoopbackClientIsRefused("loopback is not allowed by default");
+    }
+
+    @Test
     void stunFromOutsideTheAllowedNetworksIsRefused() throws Exception {
         MediaConfig base = TestMedia.config();
         server = MediaServer.start(new MediaConfig(0, "127.0.0.1", 0, base.addresses(), null,
                 new AllowedNetworks(List.of(Cidr.parse("127.0.0.2/32"))), 10, 10, base.connectTimeout(),
-                base.consentTimeout(), base.consentInterval(), base.srtpProfiles(), base.maxBitrate(), ""));
+                base.consentTimeout(), base.consentInterval(), base.srtpProfiles(), base.maxBitrate(), "",
+                base.maxTracksPerPublisher(), true, List.of()));
+        assertALoopbackClientIsRefused("127.0.0.1 is not allowed");
+    }
+
+    /** A client on 127.0.0.1 publishes; its checks are refused and counted, so it never connects. */
+    private void assertALoopbackClientIsRefused(String why) throws Exception {
         server.createConference("c");
         server.createEndpoint("c", "e");
         ClientEndpoint client = client();
         String answer = server.publish("c", "e", client.publishOffer(List.of(ClientTrack.audio("a")), false));
         client.acceptAnswer(answer);
-        assertFalse(client.awaitSecure(java.time.Duration.ofSeconds(3)), "127.0.0.1 is not allowed");
+        assertFalse(client.awaitSecure(java.time.Duration.ofSeconds(3)), why);
         assertTrue(drops(DropReason.REMOTE_NOT_ALLOWED) > 0);
     }
 
@@ -198,6 +216,67 @@ class RobustnessTest {
         assertTrue(eventually(WAIT, () -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().contains("expiry/pub/") || t.getName().contains("expiry/silent/"))),
                 "the expired endpoints' receive and DTLS threads are gone");
+    }
+
+    @Test
+    void endpointsThatNeverStartATransportExpireButALoneReceiveOnlyParticipantWaits() throws Exception {
+        MediaConfig base = TestMedia.config();
+        server = MediaServer.start(base.withTimeouts(java.time.Duration.ofSeconds(2), base.consentTimeout(),
+                base.consentInterval()));
+        server.createConference("idle");
+        server.createEndpoint("idle", "listener");
+        server.createEndpoint("idle", "squatter");
+        server.createEndpoint("idle", "offered");
+        ClientEndpoint publisher = client();
+        server.publish("idle", "offered", publisher.publishOffer(List.of(ClientTrack.audio("o")), false));
+        // "offered" published a track, so "listener" and "squatter" have something to receive; "offered" took the
+        // subscribe offer of nothing and "squatter" asked for a subscribe offer it never answers.
+        server.subscribeOffer("idle", "squatter");
+        java.util.function.Predicate<String> closed = id -> server.events("idle", 0).stream()
+                .anyMatch(e -> e instanceof TrackEvent.EndpointClosed c && c.endpointId().equals(id)
+                        && c.reason().contains("never connected"));
+        assertTrue(eventually(java.time.Duration.ofSeconds(10), () -> closed.test("squatter")
+                && closed.test("listener")), () -> "events: " + server.events("idle", 0));
+        assertEquals(0, server.stats().endpointStats().stream().filter(s -> s.endpointId().equals("squatter"))
+                .count());
+
+        server.createConference("alone");
+        server.createEndpoint("alone", "receive-only");
+        Thread.sleep(3500);
+        assertEquals(List.of("receive-only"), server.conferences().stream().filter(c -> c.conferenceId()
+                .equals("alone")).findFirst().orElseThrow().endpointIds(), "alone with nothing to receive, it waits");
+    }
+
+    @Test
+    void aPublisherMayNotExceedItsTrackCapNorTakeAnotherPublishersSsrc() throws Exception {
+        server = MediaServer.start(TestMedia.config().withMaxTracksPerPublisher(3));
+        server.createConference("c");
+        server.createEndpoint("c", "greedy");
+        ClientEndpoint greedy = client();
+        List<ClientTrack> four = List.of(ClientTrack.audio("a"), ClientTrack.audio("b"), ClientTrack.video("c"),
+                ClientTrack.video("d"));
+        MediaException tooMany = assertThrows(MediaException.class,
+                () -> server.publish("c", "greedy", greedy.publishOffer(four, false)));
+        assertEquals(ErrorCode.TOO_MANY_TRACKS, tooMany.code());
+        assertTrue(tooMany.getMessage().contains("at most 3"), tooMany.getMessage());
+
+        server.createEndpoint("c", "first");
+        ClientTrack taken = ClientTrack.video("first");
+        server.publish("c", "first", client().publishOffer(List.of(taken), false));
+        server.createEndpoint("c", "thief");
+        for (ClientTrack copy : List.of(new ClientTrack(MediaKind.AUDIO, taken.ssrc(), 0, "t", "t-audio"),
+                new ClientTrack(MediaKind.VIDEO, 4242, taken.rtxSsrc(), "t", "t-video"))) {
+            MediaException conflict = assertThrows(MediaException.class,
+                    () -> server.publish("c", "thief", client().publishOffer(List.of(copy), false)));
+            assertEquals(ErrorCode.SSRC_CONFLICT, conflict.code());
+        }
+        MediaException twice = assertThrows(MediaException.class, () -> server.publish("c", "thief",
+                client().publishOffer(List.of(new ClientTrack(MediaKind.AUDIO, 77, 0, "x", "x-a"),
+                        new ClientTrack(MediaKind.AUDIO, 77, 0, "y", "y-a")), false)));
+        assertEquals(ErrorCode.SSRC_CONFLICT, twice.code());
+        assertEquals(1, server.tracks("c").size(), "only the first publisher's track exists");
+        server.publish("c", "thief", client().publishOffer(List.of(ClientTrack.audio("fine")), false));
+        assertEquals(2, server.tracks("c").size());
     }
 
     @Test
