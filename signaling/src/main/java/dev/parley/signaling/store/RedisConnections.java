@@ -36,12 +36,19 @@ public final class RedisConnections implements AutoCloseable {
         this.pubSub = pubSub;
     }
 
+    /** How long the first connection to Redis may take at start-up. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
     /** Connects, failing with a clear exception when Redis cannot be reached at start-up. */
     public static RedisConnections connect(GatewayConfig.Redis config) {
         ClientResources resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
                 .build();
         RedisURI uri = RedisURI.create(config.uri());
-        uri.setTimeout(config.commandTimeout());
+        // The URI's timeout bounds the first connection too: a cold JVM on a busy host can take longer than one
+        // command may (seen: 2 s not enough while other builds ran), so connecting gets at least CONNECT_TIMEOUT.
+        // Commands keep their own limit through the timeout options below.
+        uri.setTimeout(config.commandTimeout().compareTo(CONNECT_TIMEOUT) > 0 ? config.commandTimeout()
+                : CONNECT_TIMEOUT);
         RedisClient client = RedisClient.create(resources, uri);
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
