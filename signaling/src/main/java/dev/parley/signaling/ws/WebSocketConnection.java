@@ -11,7 +11,6 @@ import dev.parley.signaling.protocol.ClientMessageParser;
 import dev.parley.signaling.protocol.ClientRequest;
 import dev.parley.signaling.protocol.ServerMessage;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -57,6 +56,9 @@ public final class WebSocketConnection extends SimpleChannelInboundHandler<WebSo
     private String sessionId;
     private ScheduledFuture<?> helloTimeout;
 
+    /** How long a connection the server closes waits for the client's answer to its close frame. */
+    static final long CLOSE_GRACE_MILLIS = 2_000;
+
     public WebSocketConnection(Services services) {
         this.services = services;
         this.rateLimiter = new FrameRateLimiter(services.config().ws().messagesPerSecond(),
@@ -81,6 +83,9 @@ public final class WebSocketConnection extends SimpleChannelInboundHandler<WebSo
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
+        if (state == State.CLOSED) {
+            return; // closing: what the client still sends is read and dropped (see close)
+        }
         if (frame instanceof PongWebSocketFrame) {
             if (state == State.LIVE) {
                 services.dispatcher().pong(this);
@@ -255,7 +260,13 @@ public final class WebSocketConnection extends SimpleChannelInboundHandler<WebSo
         markClosed();
         end();
         String shortReason = reason.length() > 120 ? reason.substring(0, 120) : reason;
-        ctx.writeAndFlush(new CloseWebSocketFrame(code, shortReason)).addListener(ChannelFutureListener.CLOSE);
+        // The closing handshake: the client answers the close frame and the protocol handler then closes. Closing at
+        // once, with the client's frames (a flood, say) still unread, makes the kernel reset the connection, and the
+        // client may lose the close frame and its code; so the channel closes by itself only after a grace.
+        ctx.writeAndFlush(new CloseWebSocketFrame(code, shortReason)).addListener(written ->
+                ctx.executor().schedule(() -> {
+                    ctx.close();
+                }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS));
     }
 
     /** Tells the capabilities once that this connection ends. */
