@@ -13,6 +13,7 @@ import dev.parley.signaling.protocol.ServerMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
@@ -260,13 +261,20 @@ public final class WebSocketConnection extends SimpleChannelInboundHandler<WebSo
         markClosed();
         end();
         String shortReason = reason.length() > 120 ? reason.substring(0, 120) : reason;
-        // The closing handshake: the client answers the close frame and the protocol handler then closes. Closing at
-        // once, with the client's frames (a flood, say) still unread, makes the kernel reset the connection, and the
-        // client may lose the close frame and its code; so the channel closes by itself only after a grace.
-        ctx.writeAndFlush(new CloseWebSocketFrame(code, shortReason)).addListener(written ->
+        // Closing the connection at once, with the client's frames (a flood, say) still unread, makes the kernel reset
+        // it, and the client may lose the close frame and its code. So: the close frame, then our half of the
+        // connection (the client sees the end after the frame, and nothing more is written: no second close frame
+        // when the client answers), reading and dropping what still comes until the client closes or a grace ends.
+        ctx.writeAndFlush(new CloseWebSocketFrame(code, shortReason)).addListener(written -> {
+            if (ctx.channel() instanceof DuplexChannel duplex && duplex.isActive()) {
+                duplex.shutdownOutput();
                 ctx.executor().schedule(() -> {
                     ctx.close();
-                }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS));
+                }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            } else {
+                ctx.close();
+            }
+        });
     }
 
     /** Tells the capabilities once that this connection ends. */
