@@ -144,7 +144,7 @@ class IceLiteTest {
 
         // While A keeps sending, media from B moves nothing.
         for (int i = 0; i < 10; i++) {
-            sendRtpFromClient(call.client(), i);
+            sendRtp(call.client(), i);
             socketB.send(new DatagramPacket(media, media.length, serverAddress));
             Thread.sleep(50);
         }
@@ -165,10 +165,6 @@ class IceLiteTest {
 
     private static InetSocketAddress addressB(DatagramSocket socket) {
         return (InetSocketAddress) socket.getLocalSocketAddress();
-    }
-
-    private static void sendRtpFromClient(SecureTransport client, int sequence) {
-        sendRtp(client, sequence);
     }
 
     @Test
