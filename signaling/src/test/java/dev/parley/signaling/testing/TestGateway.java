@@ -32,6 +32,7 @@ public final class TestGateway implements AutoCloseable {
         Map<String, Object> settings = new HashMap<>();
         settings.put("parley.http.host", "127.0.0.1");
         settings.put("parley.http.port", 0);
+        settings.put("parley.metrics.port", 0);
         settings.put("parley.redis.uri", redis.uri());
         settings.put("parley.auth.argon2-memory-kib", 1024);
         settings.put("parley.auth.argon2-iterations", 1);
@@ -61,6 +62,19 @@ public final class TestGateway implements AutoCloseable {
 
     public int port() {
         return server.httpPort();
+    }
+
+    public int metricsPort() {
+        return server.metricsPort();
+    }
+
+    /** The gateway's Prometheus text, from its metrics listener. */
+    public String metrics() throws Exception {
+        Response response = request(metricsPort(), "GET", "/metrics", null, null);
+        if (response.status() != 200) {
+            throw new AssertionError("/metrics answered " + response.status());
+        }
+        return response.raw();
     }
 
     public WsClient ws() throws Exception {
