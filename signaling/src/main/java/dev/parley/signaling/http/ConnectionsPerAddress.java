@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -13,6 +15,7 @@ import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Caps the connections one client address holds open at once; one over the cap is closed as it is accepted, before
@@ -23,12 +26,14 @@ import java.util.concurrent.ConcurrentHashMap;
 @ChannelHandler.Sharable
 final class ConnectionsPerAddress extends ChannelInboundHandlerAdapter {
 
+    private static final Logger log = LoggerFactory.getLogger(ConnectionsPerAddress.class);
     private static final AttributeKey<String> COUNTED_AS = AttributeKey.valueOf("parley.connection-address");
 
     private final int max;
     private final Set<String> trustedProxies;
     private final GatewayMetrics metrics;
     private final ConcurrentHashMap<String, Integer> open = new ConcurrentHashMap<>();
+    private final AtomicBoolean proxyWarned = new AtomicBoolean();
 
     ConnectionsPerAddress(int max, Set<String> trustedProxies, GatewayMetrics metrics) {
         this.max = max;
@@ -47,6 +52,12 @@ final class ConnectionsPerAddress extends ChannelInboundHandlerAdapter {
         if (open.merge(key, 1, Integer::sum) > max) {
             release(key);
             metrics.connectionRefused();
+            InetAddress address = remote.getAddress();
+            if ((address.isLoopbackAddress() || address.isSiteLocalAddress()) && !proxyWarned.getAndSet(true)) {
+                log.warn("connections from {} went over parley.http.max-connections-per-address ({}); if a reverse"
+                        + " proxy runs there, list it in parley.http.trusted-proxies (PARLEY_HTTP_TRUSTED_PROXIES)",
+                        address.getHostAddress(), max);
+            }
             ctx.close();
             return;
         }
