@@ -29,8 +29,8 @@ import java.util.function.Consumer;
 
 /**
  * The session capability: the hello signs a connection in and takes the user's session lock, the heartbeat renews it
- * once per interval while the client answers the server's pings, and it is released when the connection ends. A resumed session closes the socket of the
- * one it replaces, on whichever gateway holds it.
+ * once per interval while the client answers the server's pings, and it is released when the connection ends. A
+ * resumed session closes the socket of the one it replaces, on whichever gateway holds it.
  */
 public final class SessionHandler implements Capability, ConnectionListener {
 

@@ -50,7 +50,7 @@ class ConnectionLimitsTest {
         try (TestGateway gateway = gateway(Map.of("parley.http.idle-timeout", "1s"));
              Socket silent = connect(gateway.port())) {
             assertTrue(closedByServerWithin(silent, 5_000), "a connection that never sends a request is closed");
-            assertTrue(metric(gateway, "parley_http_idle_closed_total") >= 1);
+            assertTrue(gateway.metric("parley_http_idle_closed_total") >= 1);
         }
     }
 
@@ -94,7 +94,7 @@ class ConnectionLimitsTest {
                 try (Socket fourth = connect(gateway.port())) {
                     assertTrue(closedByServerWithin(fourth, 5_000), "the fourth connection is closed at once");
                 }
-                assertEquals(1.0, metric(gateway, "parley_http_connections_refused_total"));
+                assertEquals(1.0, gateway.metric("parley_http_connections_refused_total"));
 
                 held.remove(0).close();
                 long deadline = System.currentTimeMillis() + 5_000;
@@ -177,10 +177,5 @@ class ConnectionLimitsTest {
             }
         }
         return head.toString();
-    }
-
-    static double metric(TestGateway gateway, String series) throws Exception {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(gateway.metrics());
-        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
     }
 }

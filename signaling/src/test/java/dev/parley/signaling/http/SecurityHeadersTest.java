@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 
-import static dev.parley.signaling.http.ConnectionLimitsTest.metric;
 import static dev.parley.signaling.http.ConnectionLimitsTest.readHead;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -92,12 +91,12 @@ class SecurityHeadersTest {
 
     @Test
     void aWebSocketFromAnotherSiteIsRefusedWith403AndCounted() throws Exception {
-        double before = metric(gateway, "parley_ws_origins_refused_total");
+        double before = gateway.metric("parley_ws_origins_refused_total");
         String head = exchange(upgrade("http://evil.example"));
         assertTrue(head.startsWith("HTTP/1.1 403"), head);
         assertTrue(head.contains("\"forbidden\""), head);
-        assertEquals(before + 1, metric(gateway, "parley_ws_origins_refused_total"));
-        assertTrue(metric(gateway, "parley_errors_total{code=\"forbidden\",transport=\"http\"}") >= 1);
+        assertEquals(before + 1, gateway.metric("parley_ws_origins_refused_total"));
+        assertTrue(gateway.metric("parley_errors_total{code=\"forbidden\",transport=\"http\"}") >= 1);
 
         String null_ = exchange(upgrade("null"));
         assertTrue(null_.startsWith("HTTP/1.1 403"), "a sandboxed page's opaque origin: " + null_);

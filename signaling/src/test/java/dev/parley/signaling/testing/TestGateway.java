@@ -14,6 +14,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** A gateway in this JVM on a free loopback port, wired exactly as in production but with test settings. */
 public final class TestGateway implements AutoCloseable {
@@ -75,6 +77,12 @@ public final class TestGateway implements AutoCloseable {
             throw new AssertionError("/metrics answered " + response.status());
         }
         return response.raw();
+    }
+
+    /** One series of {@link #metrics()} without labels or with them written out, e.g. {@code parley_ws_sockets}. */
+    public double metric(String series) throws Exception {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(metrics());
+        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
     }
 
     public WsClient ws() throws Exception {

@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.ExecutionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -75,7 +74,7 @@ class ControlFramesTest {
                     + " ms; at most " + allowed + " expected");
             assertEquals(1008, closeCode, "the pong flood is closed like a message flood");
         }
-        assertTrue(metric("parley_ws_pongs_unsolicited_total") >= 100, "unsolicited pongs are counted");
+        assertTrue(gateway.metric("parley_ws_pongs_unsolicited_total") >= 100, "unsolicited pongs are counted");
     }
 
     @Test
@@ -146,8 +145,8 @@ class ControlFramesTest {
                     }
                 }
                 ws.flush();
-                waitUntil(() -> metric(lenient, "parley_ws_sockets") == 0, 10_000);
-                assertTrue(metric(lenient, "parley_errors_total{code=\"rate_limited\",transport=\"ws\"}") >= 1,
+                waitUntil(() -> lenient.metric("parley_ws_sockets") == 0, 10_000);
+                assertTrue(lenient.metric("parley_errors_total{code=\"rate_limited\",transport=\"ws\"}") >= 1,
                         "cut off as a client that does not read");
             }
         }
@@ -182,12 +181,4 @@ class ControlFramesTest {
         return calls;
     }
 
-    private static double metric(String series) throws Exception {
-        return metric(gateway, series);
-    }
-
-    private static double metric(TestGateway node, String series) throws Exception {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(node.metrics());
-        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
-    }
 }
