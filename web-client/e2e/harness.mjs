@@ -327,7 +327,7 @@ export async function httpGetInNamespace(namespace, url) {
 
 /**
  * The built Parley server inside the namespace on a free (or given) port, ready once GET /healthz answers
- * 200. `env` adds to and overrides PARLEY_HTTP_PORT and PARLEY_REDIS_URI. Returns the process plus
+ * 200. `env` adds to and overrides PARLEY_HTTP_PORT, PARLEY_METRICS_PORT and PARLEY_REDIS_URI. Returns the process plus
  * {port, baseUrl}.
  */
 export async function startParley(namespace, teardown, { redisUri, port, env = {}, jar = parleyJar, javaOptions = [] }) {
@@ -337,7 +337,13 @@ export async function startParley(namespace, teardown, { redisUri, port, env = {
     name: `parley-${httpPort}`,
     command: "java",
     args: [...javaOptions, "-jar", jar],
-    env: { PARLEY_HTTP_PORT: String(httpPort), ...(redisUri ? { PARLEY_REDIS_URI: redisUri } : {}), ...env },
+    env: {
+      PARLEY_HTTP_PORT: String(httpPort),
+      // Several servers may share a namespace: each /metrics listener on a free port.
+      PARLEY_METRICS_PORT: "0",
+      ...(redisUri ? { PARLEY_REDIS_URI: redisUri } : {}),
+      ...env,
+    },
   });
   const baseUrl = `http://127.0.0.1:${httpPort}`;
   await waitUntilReady(
@@ -358,14 +364,15 @@ export async function startParley(namespace, teardown, { redisUri, port, env = {
 export async function silenceOpenWebSockets(namespace, teardown, { port, timeoutMs = 30_000 }) {
   if (!onPath("nft")) throw new Error("nft is not on PATH (apt-get install -y nftables)");
   const table = `parley_e2e_silence_${port}`;
-  // A WebSocket ping from the server is the two bytes 0x89 0x00: it adds its client's port to the set.
+  // A WebSocket ping from the server starts with 0x89 0x08 (a final ping frame with its 8-byte random payload): it
+  // adds its client's port to the set.
   await namespace.exec("nft", [
     [
       `add table inet ${table}`,
       `add set inet ${table} silenced { type inet_service ; flags dynamic ; }`,
       `add chain inet ${table} pings`,
       `add chain inet ${table} out { type filter hook output priority 0 ; policy accept ; }`,
-      `add rule inet ${table} pings tcp sport ${port} @ih,0,16 0x8900 update @silenced { tcp dport } counter`,
+      `add rule inet ${table} pings tcp sport ${port} @ih,0,16 0x8908 update @silenced { tcp dport } counter`,
       `add rule inet ${table} out jump pings`,
       `add rule inet ${table} out tcp sport ${port} tcp dport @silenced drop`,
       `add rule inet ${table} out tcp dport ${port} tcp sport @silenced drop`,

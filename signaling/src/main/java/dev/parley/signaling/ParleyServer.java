@@ -21,6 +21,7 @@ import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.http.GatewayInitializer;
 import dev.parley.signaling.http.GatewayServer;
 import dev.parley.signaling.http.HttpRequestHandler;
+import dev.parley.signaling.http.MetricsEndpoint;
 import dev.parley.signaling.http.RestRouter;
 import dev.parley.signaling.http.StaticFiles;
 import dev.parley.signaling.meeting.MeetingRoutes;
@@ -184,7 +185,8 @@ public final class ParleyServer implements AutoCloseable {
                     redis, metrics, json, config.http().trustedProxies());
             var workers = new MultiThreadIoEventLoopGroup(0, named("parley-io"), NioIoHandler.newFactory());
             GatewayServer gateway = GatewayServer.start(config.http().host(), config.http().port(),
-                    new GatewayInitializer(config, httpServices, () -> new WebSocketConnection(wsServices)), workers);
+                    new GatewayInitializer(config, httpServices, () -> new WebSocketConnection(wsServices)),
+                    config.metrics().host(), config.metrics().port(), new MetricsEndpoint(metrics, json), workers);
             return new ParleyServer(redis, timers, hashing, sessions, gateway, calls, callThread, callWork, media,
                     firebase, placement);
         } catch (Exception | Error e) {
@@ -205,6 +207,10 @@ public final class ParleyServer implements AutoCloseable {
 
     public int httpPort() {
         return gateway.port();
+    }
+
+    public int metricsPort() {
+        return gateway.metricsPort();
     }
 
     /**
@@ -262,6 +268,8 @@ public final class ParleyServer implements AutoCloseable {
         }
         String shownHost = config.http().host().equals("0.0.0.0") ? "127.0.0.1" : config.http().host();
         log.info("Parley gateway listening on port {}", server.httpPort());
+        System.out.println("Prometheus metrics at http://" + config.metrics().host() + ":" + server.metricsPort()
+                + "/metrics");
         System.out.println("Parley is running at http://" + shownHost + ":" + server.httpPort() + "/");
         Runnable stop = () -> {
             log.info("shutting down");

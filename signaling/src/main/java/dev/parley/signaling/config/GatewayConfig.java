@@ -18,9 +18,19 @@ import java.util.Set;
  * so a wrong value stops the process with a message that names the key.
  */
 public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, Meetings meetings, Chat chat,
-                            Calls calls, Turn turn, MediaConfig media, WebSocket ws) {
+                            Calls calls, Turn turn, MediaConfig media, WebSocket ws, Metrics metrics) {
 
-    public record Http(String host, int port, int maxBodySize, Path staticDir, Set<String> trustedProxies) {
+    /**
+     * {@code idleTimeout}: how long a connection may go without a complete request before it is closed (a WebSocket
+     * is exempt once upgraded: the heartbeat watches it). {@code maxConnectionsPerAddress}: open connections one
+     * client address (an IPv6 /64) may hold; trusted proxies are not limited.
+     */
+    public record Http(String host, int port, int maxBodySize, Path staticDir, Set<String> trustedProxies,
+                       Duration idleTimeout, int maxConnectionsPerAddress) {
+    }
+
+    /** The separate listener that serves /metrics (loopback by default, so only the host's Prometheus reaches it). */
+    public record Metrics(String host, int port) {
     }
 
     public record Redis(URI uri, Duration commandTimeout) {
@@ -51,7 +61,12 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
     public record Turn(List<String> uris, String secret, Duration credentialLifetime) {
     }
 
-    public record WebSocket(int maxMessageSize, int maxFrameSize, double messagesPerSecond, int messageBurst) {
+    /**
+     * {@code messagesPerSecond}/{@code messageBurst} count every frame, pings and pongs too. {@code allowedOrigins}:
+     * browser origins besides the page's own (the Host header's) that may open the WebSocket.
+     */
+    public record WebSocket(int maxMessageSize, int maxFrameSize, double messagesPerSecond, int messageBurst,
+                            Set<String> allowedOrigins) {
     }
 
     /** Thrown for a missing or invalid key; its message names the key and what is wrong. */
@@ -103,7 +118,10 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                 positiveBytes(c, "http.max-body-size"),
                 c.getString("http.static-dir").isBlank() ? null : Path.of(c.getString("http.static-dir")),
                 Arrays.stream(c.getString("http.trusted-proxies").split(",")).map(String::trim)
-                        .filter(a -> !a.isEmpty()).collect(java.util.stream.Collectors.toUnmodifiableSet()));
+                        .filter(a -> !a.isEmpty()).collect(java.util.stream.Collectors.toUnmodifiableSet()),
+                positive(c, "http.idle-timeout"),
+                atLeast(c, "http.max-connections-per-address", 1));
+        Metrics metrics = new Metrics(nonEmpty(c, "metrics.host"), port(c, "metrics.port"));
         Redis redis = new Redis(redisUri(c, "redis.uri"), positive(c, "redis.command-timeout"));
         Session session = new Session(
                 positive(c, "session.lock-ttl"),
@@ -141,7 +159,8 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                 positiveBytes(c, "ws.max-message-size"),
                 positiveBytes(c, "ws.max-frame-size"),
                 c.getDouble("ws.messages-per-second"),
-                atLeast(c, "ws.message-burst", 1));
+                atLeast(c, "ws.message-burst", 1),
+                origins(c, "ws.allowed-origins"));
         if (ws.messagesPerSecond() <= 0) {
             throw new InvalidConfigException("parley.ws.messages-per-second must be positive");
         }
@@ -172,7 +191,7 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         } catch (IllegalArgumentException e) {
             throw new InvalidConfigException(e.getMessage());
         }
-        return new GatewayConfig(http, redis, session, auth, meetings, chat, calls, turn, media, ws);
+        return new GatewayConfig(http, redis, session, auth, meetings, chat, calls, turn, media, ws, metrics);
     }
 
     private static String nonEmpty(Config c, String key) {
@@ -258,9 +277,31 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         return Set.copyOf(names);
     }
 
+    /** Origins as browsers send them: scheme://host[:port], lower case, no path; a trailing slash is forgiven. */
+    private static Set<String> origins(Config c, String key) {
+        Set<String> origins = new java.util.LinkedHashSet<>();
+        for (String raw : c.getString(key).split(",")) {
+            String origin = raw.trim().toLowerCase(java.util.Locale.ROOT);
+            if (origin.endsWith("/")) {
+                origin = origin.substring(0, origin.length() - 1);
+            }
+            if (origin.isEmpty()) {
+                continue;
+            }
+            if (!origin.matches("https?://[a-z0-9.\\[\\]:-]+")) {
+                throw new InvalidConfigException("parley." + key + ": '" + raw.trim() + "' is not an origin like"
+                        + " https://meet.example.org or http://localhost:5173" + envHint(key));
+            }
+            origins.add(origin);
+        }
+        return Set.copyOf(origins);
+    }
+
     private static String envHint(String key) {
         return switch (key) {
             case "http.port" -> " (PARLEY_HTTP_PORT)";
+            case "metrics.port" -> " (PARLEY_METRICS_PORT)";
+            case "ws.allowed-origins" -> " (PARLEY_WS_ALLOWED_ORIGINS)";
             case "redis.uri" -> " (PARLEY_REDIS_URI)";
             case "session.lock-ttl" -> " (PARLEY_SESSION_LOCK_TTL)";
             case "session.heartbeat" -> " (PARLEY_SESSION_HEARTBEAT)";

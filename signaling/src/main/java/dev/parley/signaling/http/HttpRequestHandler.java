@@ -27,8 +27,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Every plain HTTP request: REST under /api, /healthz, /metrics, and the web client's files. REST handlers complete
- * asynchronously; the response is written whenever they finish, never blocking the event loop.
+ * Every plain HTTP request: REST under /api, /healthz, and the web client's files (/metrics has its own listener).
+ * REST handlers complete asynchronously; the response is written whenever they finish, never blocking the event
+ * loop.
  */
 public final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
@@ -59,9 +60,6 @@ public final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHt
             api(ctx, keepAlive, request, uri);
         } else if (path.equals("/healthz")) {
             health(ctx, keepAlive);
-        } else if (path.equals("/metrics")) {
-            HttpResponses.write(ctx, keepAlive, HttpResponseStatus.OK, HttpResponses.utf8(services.metrics().scrape()),
-                    "text/plain; version=0.0.4; charset=utf-8");
         } else {
             staticFile(ctx, keepAlive, request.method(), path);
         }
@@ -119,7 +117,6 @@ public final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHt
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, file.get().contentType())
                 .set(HttpHeaderNames.CONTENT_LENGTH, file.get().bytes().length)
-                .set("X-Content-Type-Options", "nosniff")
                 .set(HttpHeaderNames.CACHE_CONTROL, file.get().immutable()
                         ? "public, max-age=31536000, immutable" : "no-cache");
         HttpResponses.send(ctx, keepAlive, response);

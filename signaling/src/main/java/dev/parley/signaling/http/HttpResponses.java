@@ -46,7 +46,6 @@ final class HttpResponses {
                 Unpooled.wrappedBuffer(body));
         response.headers()
                 .set(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set("X-Content-Type-Options", "nosniff")
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-store");
         if (body.length > 0 || status.code() != 204) {
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);

@@ -31,6 +31,10 @@ public final class GatewayMetrics {
     private final Counter sessionsReplaced;
     private final Counter heartbeatTimeouts;
     private final Counter floodsClosed;
+    private final Counter unsolicitedPongs;
+    private final Counter connectionsRefused;
+    private final Counter idleClosed;
+    private final Counter originsRefused;
 
     public GatewayMetrics() {
         for (ErrorCode code : ErrorCode.values()) {
@@ -46,6 +50,16 @@ public final class GatewayMetrics {
                 .description("sockets closed because they stopped answering pings").register(registry);
         floodsClosed = Counter.builder("parley.ws.floods")
                 .description("sockets closed for sending faster than the message rate limit").register(registry);
+        unsolicitedPongs = Counter.builder("parley.ws.pongs.unsolicited")
+                .description("pongs that answered no outstanding ping (ignored)").register(registry);
+        connectionsRefused = Counter.builder("parley.http.connections.refused")
+                .description("connections closed on accept: their address already held the most allowed")
+                .register(registry);
+        idleClosed = Counter.builder("parley.http.idle.closed")
+                .description("connections closed for completing no request within the idle timeout")
+                .register(registry);
+        originsRefused = Counter.builder("parley.ws.origins.refused")
+                .description("WebSocket upgrades refused with 403 for their Origin").register(registry);
         Gauge.builder("parley.ws.sockets", openSockets, AtomicInteger::get)
                 .description("open WebSockets on this gateway").register(registry);
         Gauge.builder("parley.sessions.live", liveSessions, AtomicInteger::get)
@@ -93,6 +107,22 @@ public final class GatewayMetrics {
 
     public void floodClosed() {
         floodsClosed.increment();
+    }
+
+    public void unsolicitedPong() {
+        unsolicitedPongs.increment();
+    }
+
+    public void connectionRefused() {
+        connectionsRefused.increment();
+    }
+
+    public void idleClosed() {
+        idleClosed.increment();
+    }
+
+    public void originRefused() {
+        originsRefused.increment();
     }
 
     public String scrape() {

@@ -28,9 +28,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The session capability: the hello signs a connection in and takes the user's session lock, every pong to the
- * server's ping renews it, and it is released when the connection ends. A resumed session closes the socket of the
- * one it replaces, on whichever gateway holds it.
+ * The session capability: the hello signs a connection in and takes the user's session lock, the heartbeat renews it
+ * once per interval while the client answers the server's pings, and it is released when the connection ends. A
+ * resumed session closes the socket of the one it replaces, on whichever gateway holds it.
  */
 public final class SessionHandler implements Capability, ConnectionListener {
 
@@ -155,6 +155,9 @@ public final class SessionHandler implements Capability, ConnectionListener {
             connection.close(CloseCodes.HEARTBEAT, "no pong to the last ping");
             return;
         }
+        // The client answered the previous ping (or this is the first beat): the lock lives another ttl. Renewing
+        // here, not on the pong, keeps Redis at one script per socket and interval whatever the client sends.
+        renew(connection);
         state.awaitingPong = true;
         connection.ping();
     }
@@ -162,6 +165,9 @@ public final class SessionHandler implements Capability, ConnectionListener {
     @Override
     public void pong(Connection connection) {
         state(connection).awaitingPong = false;
+    }
+
+    private void renew(Connection connection) {
         String owner = connection.sessionId();
         lock.renew(connection.userId(), owner).whenComplete((renewal, failure) -> connection.executor().execute(() -> {
             if (failure != null) {

@@ -59,7 +59,10 @@ public interface Connection {
     /** The session capability signed this connection in: it becomes live and the capabilities are told. */
     void goLive(Account account, String sessionId);
 
-    /** Sends a WebSocket ping; its pong reaches {@link ConnectionListener#pong}. */
+    /**
+     * Sends a WebSocket ping with a fresh random payload; only the pong that echoes it reaches
+     * {@link ConnectionListener#pong} (unsolicited pongs are ignored).
+     */
     void ping();
 
     /** Answers a request with what it completes with ({@code ok} for nothing), or with its error. */

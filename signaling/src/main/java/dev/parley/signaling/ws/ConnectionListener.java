@@ -9,7 +9,7 @@ public interface ConnectionListener {
     default void live(Connection connection) {
     }
 
-    /** The client answered the server's ping. */
+    /** The client answered the server's latest ping (an unsolicited pong never gets here). */
     default void pong(Connection connection) {
     }
 

@@ -11,6 +11,7 @@ import dev.parley.signaling.protocol.ClientMessageParser;
 import dev.parley.signaling.protocol.ClientRequest;
 import dev.parley.signaling.protocol.ServerMessage;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DuplexChannel;
@@ -28,6 +29,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -41,6 +43,7 @@ public final class WebSocketConnection extends SimpleChannelInboundHandler<WebSo
     private enum State { OPEN, LIVE, CLOSED }
 
     private static final Logger log = LoggerFactory.getLogger(WebSocketConnection.class);
+    private static final SecureRandom PING_PAYLOADS = new SecureRandom();
 
     /** What every connection on a gateway shares. */
     public record Services(GatewayConfig config, ClientMessageParser parser, ObjectWriter writer,
@@ -56,6 +59,9 @@ public final class WebSocketConnection extends SimpleChannelInboundHandler<WebSo
     private Account account;
     private String sessionId;
     private ScheduledFuture<?> helloTimeout;
+    private boolean closing;
+    private boolean pingOutstanding;
+    private long outstandingPing;
 
     /** How long a connection the server closes waits for the client's answer to its close frame. */
     static final long CLOSE_GRACE_MILLIS = 2_000;
@@ -87,19 +93,22 @@ public final class WebSocketConnection extends SimpleChannelInboundHandler<WebSo
         if (state == State.CLOSED) {
             return; // closing: what the client still sends is read and dropped (see close)
         }
-        if (frame instanceof PongWebSocketFrame) {
-            if (state == State.LIVE) {
-                services.dispatcher().pong(this);
-            }
-            return;
-        }
-        if (frame instanceof PingWebSocketFrame || frame instanceof CloseWebSocketFrame) {
-            return;
-        }
+        // Every frame counts, control frames too: a flood of pings or pongs costs as much as one of messages.
         if (!rateLimiter.tryAcquire(System.nanoTime())) {
             services.metrics().floodClosed();
             close(CloseCodes.FLOOD, "message rate limit exceeded");
             return;
+        }
+        if (frame instanceof PingWebSocketFrame ping) {
+            pong(ping);
+            return;
+        }
+        if (frame instanceof PongWebSocketFrame pong) {
+            pongReceived(pong);
+            return;
+        }
+        if (frame instanceof CloseWebSocketFrame) {
+            return; // the protocol handler answers close frames and closes; none reaches here
         }
         if (frame instanceof BinaryWebSocketFrame) {
             reject(null, ApiException.badRequest("binary frames are not supported; send JSON text"));
@@ -200,7 +209,29 @@ public final class WebSocketConnection extends SimpleChannelInboundHandler<WebSo
 
     @Override
     public void ping() {
-        ctx.writeAndFlush(new PingWebSocketFrame());
+        // A random payload that only a client reading our frames can echo: a pong sent blind answers nothing.
+        outstandingPing = PING_PAYLOADS.nextLong();
+        pingOutstanding = true;
+        ctx.writeAndFlush(new PingWebSocketFrame(Unpooled.copyLong(outstandingPing)));
+    }
+
+    /** Answers the client's ping, unless it does not read what we send (then it is cut off like any such client). */
+    private void pong(PingWebSocketFrame ping) {
+        if (ctx.channel().isActive() && keepsUp()) {
+            ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
+        }
+    }
+
+    /** Only the pong that answers the outstanding ping counts; any other did nothing but use up the rate limit. */
+    private void pongReceived(PongWebSocketFrame pong) {
+        ByteBuf payload = pong.content();
+        if (state == State.LIVE && pingOutstanding && payload.readableBytes() == Long.BYTES
+                && payload.getLong(payload.readerIndex()) == outstandingPing) {
+            pingOutstanding = false;
+            services.dispatcher().pong(this);
+        } else {
+            services.metrics().unsolicitedPong();
+        }
     }
 
     /** For shutdown: the capabilities finish (the lock is released), then the goodbye with 1001. */
@@ -260,21 +291,27 @@ public final class WebSocketConnection extends SimpleChannelInboundHandler<WebSo
     public void close(int code, String reason) {
         markClosed();
         end();
+        if (closing) {
+            return;
+        }
+        closing = true;
         String shortReason = reason.length() > 120 ? reason.substring(0, 120) : reason;
         // Closing the connection at once, with the client's frames (a flood, say) still unread, makes the kernel reset
         // it, and the client may lose the close frame and its code. So: the close frame, then our half of the
         // connection (the client sees the end after the frame, and nothing more is written: no second close frame
         // when the client answers), reading and dropping what still comes until the client closes or a grace ends.
         ctx.writeAndFlush(new CloseWebSocketFrame(code, shortReason)).addListener(written -> {
-            if (ctx.channel() instanceof DuplexChannel duplex && duplex.isActive()) {
+            if (written.isSuccess() && ctx.channel() instanceof DuplexChannel duplex && duplex.isActive()) {
                 duplex.shutdownOutput();
-                ctx.executor().schedule(() -> {
-                    ctx.close();
-                }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             } else {
                 ctx.close();
             }
         });
+        // The grace runs from now: a client that reads nothing never lets the close frame out, and must not keep the
+        // connection (and what is queued for it) beyond it either.
+        ctx.executor().schedule(() -> {
+            ctx.close();
+        }, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** Tells the capabilities once that this connection ends. */

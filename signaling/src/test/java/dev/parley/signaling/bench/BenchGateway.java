@@ -93,7 +93,7 @@ final class BenchGateway implements AutoCloseable {
     }
 
     String metrics() throws Exception {
-        TestGateway.Response response = TestGateway.request(port(), "GET", "/metrics", null, null);
+        TestGateway.Response response = TestGateway.request(gateway.metricsPort(), "GET", "/metrics", null, null);
         if (response.status() != 200) {
             throw new IllegalStateException("/metrics answered " + response.status());
         }

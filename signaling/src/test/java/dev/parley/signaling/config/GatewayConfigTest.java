@@ -33,6 +33,27 @@ class GatewayConfigTest {
     }
 
     @Test
+    void connectionLimitsAndTheMetricsListenerHaveSafeDefaults() {
+        GatewayConfig config = with(Map.of());
+        assertEquals("127.0.0.1", config.metrics().host());
+        assertEquals(8082, config.metrics().port());
+        assertEquals(Duration.ofSeconds(60), config.http().idleTimeout());
+        assertEquals(256, config.http().maxConnectionsPerAddress());
+        assertEquals(java.util.Set.of(), config.ws().allowedOrigins());
+    }
+
+    @Test
+    void allowedOriginsAreNormalizedAndABadOneNamesTheKey() {
+        GatewayConfig config = with(Map.of("parley.ws.allowed-origins",
+                " https://Meet.example.org/ , http://localhost:5173"));
+        assertEquals(java.util.Set.of("https://meet.example.org", "http://localhost:5173"),
+                config.ws().allowedOrigins());
+        String message = errorFor(Map.of("parley.ws.allowed-origins", "meet.example.org/app"));
+        assertTrue(message.contains("parley.ws.allowed-origins") && message.contains("PARLEY_WS_ALLOWED_ORIGINS"),
+                message);
+    }
+
+    @Test
     void aBadPortNamesTheKeyAndItsVariable() {
         String message = errorFor(Map.of("parley.http.port", "eighty"));
         assertTrue(message.contains("parley.http.port") && message.contains("PARLEY_HTTP_PORT"), message);

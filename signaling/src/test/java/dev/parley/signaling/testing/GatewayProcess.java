@@ -16,14 +16,17 @@ import java.util.regex.Pattern;
 public final class GatewayProcess implements AutoCloseable {
 
     private static final Pattern READY = Pattern.compile("Parley is running at http://[^:]+:(\\d+)/");
+    private static final Pattern METRICS = Pattern.compile("Prometheus metrics at http://[^ ]+:(\\d+)/metrics");
 
     private final Process process;
     private final int port;
+    private final int metricsPort;
     private final StringBuffer output;
 
-    private GatewayProcess(Process process, int port, StringBuffer output) {
+    private GatewayProcess(Process process, int port, int metricsPort, StringBuffer output) {
         this.process = process;
         this.port = port;
+        this.metricsPort = metricsPort;
         this.output = output;
     }
 
@@ -45,6 +48,7 @@ public final class GatewayProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("PARLEY_HTTP_HOST", "127.0.0.1");
         builder.environment().put("PARLEY_HTTP_PORT", "0");
+        builder.environment().put("PARLEY_METRICS_PORT", "0");
         builder.environment().put("PARLEY_REDIS_URI", redis.uri());
         // No embedded media server unless a test asks for one: several gateways would contend for its ports.
         builder.environment().put("PARLEY_CALLS_ENABLED", "false");
@@ -54,6 +58,7 @@ public final class GatewayProcess implements AutoCloseable {
         Process process = builder.start();
         StringBuffer output = new StringBuffer();
         CompletableFuture<Integer> port = new CompletableFuture<>();
+        CompletableFuture<Integer> metricsPort = new CompletableFuture<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
                     StandardCharsets.UTF_8))) {
@@ -64,16 +69,22 @@ public final class GatewayProcess implements AutoCloseable {
                     if (m.find()) {
                         port.complete(Integer.parseInt(m.group(1)));
                     }
+                    Matcher metrics = METRICS.matcher(line);
+                    if (metrics.find()) {
+                        metricsPort.complete(Integer.parseInt(metrics.group(1)));
+                    }
                 }
             } catch (IOException ignored) {
                 // the process ended
             }
             port.completeExceptionally(new IllegalStateException("gateway exited:\n" + output));
+            metricsPort.completeExceptionally(new IllegalStateException("gateway exited:\n" + output));
         }, "gateway-output");
         reader.setDaemon(true);
         reader.start();
         try {
-            return new GatewayProcess(process, port.get(60, TimeUnit.SECONDS), output);
+            int httpPort = port.get(60, TimeUnit.SECONDS);
+            return new GatewayProcess(process, httpPort, metricsPort.get(5, TimeUnit.SECONDS), output);
         } catch (Exception e) {
             process.destroyForcibly();
             throw e;
@@ -82,6 +93,11 @@ public final class GatewayProcess implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The port of its /metrics listener. */
+    public int metricsPort() {
+        return metricsPort;
     }
 
     public long pid() {

@@ -14,6 +14,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** A gateway in this JVM on a free loopback port, wired exactly as in production but with test settings. */
 public final class TestGateway implements AutoCloseable {
@@ -32,6 +34,7 @@ public final class TestGateway implements AutoCloseable {
         Map<String, Object> settings = new HashMap<>();
         settings.put("parley.http.host", "127.0.0.1");
         settings.put("parley.http.port", 0);
+        settings.put("parley.metrics.port", 0);
         settings.put("parley.redis.uri", redis.uri());
         settings.put("parley.auth.argon2-memory-kib", 1024);
         settings.put("parley.auth.argon2-iterations", 1);
@@ -61,6 +64,25 @@ public final class TestGateway implements AutoCloseable {
 
     public int port() {
         return server.httpPort();
+    }
+
+    public int metricsPort() {
+        return server.metricsPort();
+    }
+
+    /** The gateway's Prometheus text, from its metrics listener. */
+    public String metrics() throws Exception {
+        Response response = request(metricsPort(), "GET", "/metrics", null, null);
+        if (response.status() != 200) {
+            throw new AssertionError("/metrics answered " + response.status());
+        }
+        return response.raw();
+    }
+
+    /** One series of {@link #metrics()} without labels or with them written out, e.g. {@code parley_ws_sockets}. */
+    public double metric(String series) throws Exception {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(metrics());
+        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
     }
 
     public WsClient ws() throws Exception {

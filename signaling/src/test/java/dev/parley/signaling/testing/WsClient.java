@@ -16,6 +16,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -49,18 +50,25 @@ public final class WsClient implements AutoCloseable {
     private final CompletableFuture<Void> disconnected = new CompletableFuture<>();
     private volatile boolean answerPings = true;
     private volatile int pingsSeen;
+    private volatile int pongsSeen;
     private Channel channel;
+    private io.netty.channel.ChannelFuture lastWrite;
 
     public static WsClient connect(int port) throws Exception {
+        return connect(port, new DefaultHttpHeaders());
+    }
+
+    /** Connects with these extra handshake headers (an Origin, say); fails if the upgrade is refused. */
+    public static WsClient connect(int port, HttpHeaders headers) throws Exception {
         WsClient client = new WsClient();
-        client.open(port);
+        client.open(port, headers);
         return client;
     }
 
-    private void open(int port) throws Exception {
+    private void open(int port, HttpHeaders headers) throws Exception {
         URI uri = URI.create("ws://127.0.0.1:" + port + "/ws");
         WebSocketClientHandshaker handshaker = WebSocketClientHandshakerFactory.newHandshaker(uri,
-                WebSocketVersion.V13, null, false, new DefaultHttpHeaders(), 4 * 1024 * 1024);
+                WebSocketVersion.V13, null, false, headers, 4 * 1024 * 1024);
         CompletableFuture<Void> handshaken = new CompletableFuture<>();
         channel = new Bootstrap().group(GROUP).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
@@ -108,6 +116,8 @@ public final class WsClient implements AutoCloseable {
             if (answerPings) {
                 ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
             }
+        } else if (frame instanceof PongWebSocketFrame) {
+            pongsSeen++;
         } else if (frame instanceof CloseWebSocketFrame close) {
             closeCode.complete(close.statusCode());
             ctx.close();
@@ -176,6 +186,46 @@ public final class WsClient implements AutoCloseable {
             return backlog.remove(0);
         }
         return messages.poll(millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Sends a ping with this payload (at most 125 bytes); without waiting when {@code flushNow} is false. */
+    public void sendPing(byte[] payload, boolean flushNow) {
+        write(new PingWebSocketFrame(Unpooled.wrappedBuffer(payload)), flushNow);
+    }
+
+    /** Sends a pong nobody asked for, with this payload. */
+    public void sendPong(byte[] payload, boolean flushNow) {
+        write(new PongWebSocketFrame(Unpooled.wrappedBuffer(payload)), flushNow);
+    }
+
+    private void write(WebSocketFrame frame, boolean flushNow) {
+        if (flushNow) {
+            channel.writeAndFlush(frame).awaitUninterruptibly();
+        } else {
+            lastWrite = channel.write(frame);
+        }
+    }
+
+    /** Flushes what was written without flushing, and waits until it is on the wire. */
+    public void flush() {
+        channel.flush();
+        if (lastWrite != null) {
+            lastWrite.awaitUninterruptibly();
+        }
+    }
+
+    /** Stops reading from the socket, as a client that never reads what the server sends. */
+    public void stopReading() {
+        channel.config().setAutoRead(false);
+    }
+
+    public void resumeReading() {
+        channel.config().setAutoRead(true);
+        channel.read();
+    }
+
+    public int pongsSeen() {
+        return pongsSeen;
     }
 
     public void stopAnsweringPings() {
