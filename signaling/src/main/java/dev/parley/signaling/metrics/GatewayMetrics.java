@@ -31,6 +31,8 @@ public final class GatewayMetrics {
     private final Counter sessionsReplaced;
     private final Counter heartbeatTimeouts;
     private final Counter floodsClosed;
+    private final Counter sessionsRevoked;
+    private final Counter sessionsExpired;
 
     public GatewayMetrics() {
         for (ErrorCode code : ErrorCode.values()) {
@@ -46,6 +48,10 @@ public final class GatewayMetrics {
                 .description("sockets closed because they stopped answering pings").register(registry);
         floodsClosed = Counter.builder("parley.ws.floods")
                 .description("sockets closed for sending faster than the message rate limit").register(registry);
+        sessionsRevoked = Counter.builder("parley.sessions.signed.out").tag("why", "revoked")
+                .description("sockets closed because their token ended").register(registry);
+        sessionsExpired = Counter.builder("parley.sessions.signed.out").tag("why", "expired")
+                .description("sockets closed because their token ended").register(registry);
         Gauge.builder("parley.ws.sockets", openSockets, AtomicInteger::get)
                 .description("open WebSockets on this gateway").register(registry);
         Gauge.builder("parley.sessions.live", liveSessions, AtomicInteger::get)
@@ -93,6 +99,16 @@ public final class GatewayMetrics {
 
     public void floodClosed() {
         floodsClosed.increment();
+    }
+
+    /** A socket closed because its token was revoked (logout, sign-out everywhere, password change). */
+    public void sessionRevoked() {
+        sessionsRevoked.increment();
+    }
+
+    /** A socket closed because its token expired without being renewed. */
+    public void sessionExpired() {
+        sessionsExpired.increment();
     }
 
     public String scrape() {
