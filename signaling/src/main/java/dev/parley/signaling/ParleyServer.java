@@ -127,10 +127,17 @@ public final class ParleyServer implements AutoCloseable {
             SigningKeys signingKeys = SigningKeys.load(redis.async(), Clock.systemUTC());
             events.subscribe(SigningKeys.CHANNEL, kid -> signingKeys.reload());
             long reloadMillis = SigningKeys.RELOAD_INTERVAL.toMillis();
-            timers.scheduleWithFixedDelay(() -> signingKeys.reload().exceptionally(e -> {
-                log.warn("could not re-read the token signing keys: {}", e.toString());
-                return null;
-            }), reloadMillis, reloadMillis, TimeUnit.MILLISECONDS);
+            timers.scheduleWithFixedDelay(() -> {
+                try {
+                    signingKeys.reload().exceptionally(e -> {
+                        log.warn("could not re-read the token signing keys: {}", e.toString());
+                        return null;
+                    });
+                } catch (RuntimeException e) {
+                    // A periodic task that throws is never run again.
+                    log.warn("could not re-read the token signing keys: {}", e.toString());
+                }
+            }, reloadMillis, reloadMillis, TimeUnit.MILLISECONDS);
             TokenService tokens = new TokenService(redis.async(), events, signingKeys, config.auth().tokenTtl(),
                     Clock.systemUTC());
             AccountStore accounts = new AccountStore(redis.async());

@@ -29,6 +29,7 @@ public final class AuthService {
     private static final int MIN_PASSWORD = 8;
     private static final int MAX_PASSWORD = 256;
     private static final int MAX_DISPLAY_NAME = 64;
+    private static final int MAX_SESSION_ID = 64;
 
     private final AccountStore accounts;
     private final TokenService tokens;
@@ -148,6 +149,9 @@ public final class AuthService {
             throw ApiException.badRequest("currentPassword is required");
         }
         validatePassword(newPassword);
+        if (keepSessionId != null && keepSessionId.length() > MAX_SESSION_ID) {
+            throw ApiException.badRequest("keepSessionId must be the session id of this tab's welcome");
+        }
         return claims(token).thenCompose(claims -> passwordChanges.tryAcquire(claims.userId()).thenCompose(allowed -> {
             if (!allowed) {
                 throw new ApiException(ErrorCode.RATE_LIMITED, "Too many password changes; try again in "
