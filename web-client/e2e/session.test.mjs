@@ -82,7 +82,7 @@ describe("accounts, presence and the single-session rule", () => {
     const carla = await stack.newUserContext();
     await signUp(carla.page, { displayName: "Carla Mendes", username: "carla" });
     await homeShows(carla.page, "Carla Mendes");
-    await carla.page.getByRole("button", { name: "Sign out" }).click();
+    await carla.page.getByRole("button", { name: "Sign out", exact: true }).click();
     await carla.page.getByRole("heading", { name: "Sign in" }).waitFor();
 
     const bruno = await stack.newUserContext();
@@ -95,7 +95,7 @@ describe("accounts, presence and the single-session rule", () => {
     await seesAs(carla.page, "bruno", "online");
     await seesAs(bruno.page, "carla", "online");
 
-    await carla.page.getByRole("button", { name: "Sign out" }).click();
+    await carla.page.getByRole("button", { name: "Sign out", exact: true }).click();
     await seesAs(bruno.page, "carla", "offline");
     assertNoConsoleErrors(carla, bruno);
     await carla.context.close();
@@ -208,12 +208,49 @@ describe("accounts, presence and the single-session rule", () => {
     await secondTab.locator('[data-screen="active-session"]').waitFor();
     assert.equal(await secondTab.locator("#session-notice-text").innerText(), activeSessionText);
 
-    await browser.page.getByRole("button", { name: "Sign out" }).click();
+    await browser.page.getByRole("button", { name: "Sign out", exact: true }).click();
     await browser.page.getByRole("heading", { name: "Sign in" }).waitFor();
     await secondTab.getByRole("heading", { name: "Sign in" }).waitFor();
     assert.equal(new URL(secondTab.url()).pathname, "/signin");
     assertNoConsoleErrors(browser);
     await browser.context.close();
+  });
+
+  it("signing out everywhere, from another device or with the button, returns the open tab to sign-in and says why", async () => {
+    const laptop = await stack.newUserContext();
+    await signUp(laptop.page, { displayName: "Jon Alves", username: "jon" });
+    await homeShows(laptop.page, "Jon Alves");
+
+    // Another device signs in with the same account and signs out everywhere.
+    const phone = await stack.newUserContext();
+    await phone.page.goto("/signin");
+    const status = await phone.page.evaluate(async (secret) => {
+      const json = { "Content-Type": "application/json" };
+      const login = await fetch("/api/auth/login", {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ username: "jon", password: secret }),
+      });
+      const { token } = await login.json();
+      const out = await fetch("/api/auth/logout-everywhere", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      return out.status;
+    }, password);
+    assert.equal(status, 204);
+    await laptop.page.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.match(await laptop.page.locator(".notice").innerText(), /signed out everywhere/);
+
+    await signIn(laptop.page, "jon");
+    await homeShows(laptop.page, "Jon Alves");
+    laptop.page.once("dialog", (dialog) => dialog.accept());
+    await laptop.page.getByRole("button", { name: "Sign out everywhere" }).click();
+    await laptop.page.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.match(await laptop.page.locator(".notice").innerText(), /every device/);
+    assertNoConsoleErrors(laptop, phone);
+    await laptop.context.close();
+    await phone.context.close();
   });
 
   it("shows a reconnecting banner while the server is away and resumes when it is back", async () => {

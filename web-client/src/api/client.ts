@@ -53,6 +53,12 @@ export interface ApiClient {
   /** Exchanges a Firebase ID token for a Parley sign-in. */
   firebaseSignIn(idToken: string): Promise<AuthResult>;
   logout(): Promise<void>;
+  /** Revokes every token of the user, on every device, this one included. */
+  logoutEverywhere(): Promise<void>;
+  /** A fresh token (new expiry) for the current local one. */
+  refresh(): Promise<AuthResult>;
+  /** Changes the password; every other sign-in ends, this tab gets a fresh token and keeps its session. */
+  changePassword(currentPassword: string, newPassword: string, keepSessionId?: string): Promise<AuthResult>;
   me(): Promise<User>;
   users(): Promise<User[]>;
 }
@@ -96,6 +102,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     login: (username, password) => request<AuthResult>("POST", "/api/auth/login", { username, password }, false),
     firebaseSignIn: (idToken) => request<AuthResult>("POST", "/api/auth/firebase", { idToken }, false),
     logout: () => request<void>("POST", "/api/auth/logout"),
+    logoutEverywhere: () => request<void>("POST", "/api/auth/logout-everywhere"),
+    refresh: () => request<AuthResult>("POST", "/api/auth/refresh"),
+    changePassword: (currentPassword, newPassword, keepSessionId) =>
+      request<AuthResult>("POST", "/api/auth/password", { currentPassword, newPassword, keepSessionId }),
     me: () => request<User>("GET", "/api/me"),
     users: async () => (await request<{ users: User[] }>("GET", "/api/users")).users,
   };

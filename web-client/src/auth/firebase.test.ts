@@ -27,6 +27,8 @@ function identity(overrides: Partial<FirebaseIdentity> = {}): FirebaseIdentity {
     signInWithEmail: async (email, password) => `email:${email}:${password}`,
     signUpWithEmail: async (email, password, displayName) => `sign-up:${email}:${password}:${displayName}`,
     signInWithGoogle: async () => "google",
+    currentIdToken: async () => "current-id-token",
+    signOut: async () => undefined,
     ...overrides,
   };
 }

@@ -8,6 +8,9 @@ export interface FirebaseIdentity {
   signInWithEmail(email: string, password: string): Promise<string>;
   signUpWithEmail(email: string, password: string, displayName: string): Promise<string>;
   signInWithGoogle(): Promise<string>;
+  /** A valid ID token of the Firebase user signed in on this browser (fresh if need be), or null if none is. */
+  currentIdToken(): Promise<string | null>;
+  signOut(): Promise<void>;
 }
 
 export type FirebaseIdentityLoader = (config: FirebaseWebConfig) => Promise<FirebaseIdentity>;
@@ -34,6 +37,24 @@ export const loadFirebaseIdentity: FirebaseIdentityLoader = async (config) => {
   }
   return sdk.firebaseIdentity(config);
 };
+
+/**
+ * Renews a Firebase-backed Parley sign-in: a fresh ID token from the Firebase SDK (which Firebase refuses for a
+ * disabled or deleted account) exchanged for a fresh Parley token.
+ */
+export async function renewFirebaseSignIn(api: ApiClient, load: FirebaseIdentityLoader = loadFirebaseIdentity) {
+  const config = (await api.authConfig()).firebase;
+  if (!config) throw new ApiError(404, "not_found", "Firebase sign-in is no longer enabled on this server");
+  const idToken = await (await load(config)).currentIdToken();
+  if (!idToken) throw new ApiError(401, "auth.invalid", "Your Firebase sign-in has ended; sign in again");
+  return api.firebaseSignIn(idToken);
+}
+
+/** Signs the browser out of Firebase too, when the Parley sign-in came from it. */
+export async function endFirebaseSignIn(api: ApiClient, load: FirebaseIdentityLoader = loadFirebaseIdentity) {
+  const config = (await api.authConfig()).firebase;
+  if (config) await (await load(config)).signOut();
+}
 
 export class FirebaseSignIn {
   private identity: Promise<FirebaseIdentity> | null = null;

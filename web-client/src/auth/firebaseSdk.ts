@@ -4,11 +4,12 @@ import { initializeApp } from "firebase/app";
 import {
   type Auth,
   GoogleAuthProvider,
-  type User,
+  browserLocalPersistence,
   browserPopupRedirectResolver,
   connectAuthEmulator,
   createUserWithEmailAndPassword,
   inMemoryPersistence,
+  indexedDBLocalPersistence,
   initializeAuth,
   signInWithEmailAndPassword,
   signInWithPopup,
@@ -27,15 +28,20 @@ export function firebaseIdentity(config: FirebaseWebConfig): FirebaseIdentity {
   return {
     signInWithEmail: async (email, password) => {
       const { user } = await signInWithEmailAndPassword(auth, email, password);
-      return idTokenOf(auth, user);
+      return user.getIdToken();
     },
     signUpWithEmail: async (email, password, displayName) => {
       const { user } = await createUserWithEmailAndPassword(auth, email, password);
       await updateProfile(user, { displayName });
       // A fresh token, so that it carries the name just set and Parley shows it.
-      return idTokenOf(auth, user, true);
+      return user.getIdToken(true);
     },
-    signInWithGoogle: async () => idTokenOf(auth, (await signInWithPopup(auth, new GoogleAuthProvider())).user),
+    signInWithGoogle: async () => (await signInWithPopup(auth, new GoogleAuthProvider())).user.getIdToken(),
+    currentIdToken: async () => {
+      await auth.authStateReady();
+      return auth.currentUser ? auth.currentUser.getIdToken() : null;
+    },
+    signOut: () => signOut(auth),
   };
 }
 
@@ -47,22 +53,14 @@ function authFor(config: FirebaseWebConfig): Auth {
     { apiKey: config.apiKey, authDomain: config.authDomain, projectId: config.projectId },
     `parley-${authByConfig.size}`,
   );
-  // The Parley token is the session: Firebase keeps nothing in the browser, and signs out once it has given
-  // its ID token.
+  // Firebase stays signed in on this browser, so that the Parley session can be renewed with fresh ID tokens
+  // (which Firebase no longer gives a disabled or deleted account); signing out of Parley signs out of it too.
   const auth = initializeAuth(app, {
-    persistence: inMemoryPersistence,
+    persistence: [indexedDBLocalPersistence, browserLocalPersistence, inMemoryPersistence],
     popupRedirectResolver: browserPopupRedirectResolver,
   });
   // Before any request, or the SDK would talk to Google.
   if (config.emulatorHost) connectAuthEmulator(auth, emulatorUrl(config.emulatorHost));
   authByConfig.set(key, auth);
   return auth;
-}
-
-async function idTokenOf(auth: Auth, user: User, forceRefresh = false): Promise<string> {
-  try {
-    return await user.getIdToken(forceRefresh);
-  } finally {
-    await signOut(auth).catch(() => undefined);
-  }
 }

@@ -42,6 +42,15 @@ export class AuthStore {
     return signedIn;
   }
 
+  /** Keeps the sign-in, with a renewed token. */
+  updateToken(token: string): SignedIn | null {
+    const current = this.load();
+    if (!current) return null;
+    const renewed = { ...current, token };
+    this.storage.setItem(authKey, JSON.stringify(renewed));
+    return renewed;
+  }
+
   updateUser(user: User): void {
     const current = this.load();
     if (current) this.storage.setItem(authKey, JSON.stringify({ ...current, user }));

@@ -26,11 +26,23 @@ interface Props {
   /** Content fills the frame edge to edge (meetings), instead of a padded page. */
   wide?: boolean;
   onSignOut: () => void;
+  /** Ends every sign-in of this user, on every device. */
+  onSignOutEverywhere: () => void;
   children: ReactNode;
 }
 
 /** The signed-in frame: a left rail of sections, a header with who you are, and the content. */
-export function Shell({ user, selfStatus, activePath, title, banner, wide, onSignOut, children }: Props) {
+export function Shell({
+  user,
+  selfStatus,
+  activePath,
+  title,
+  banner,
+  wide,
+  onSignOut,
+  onSignOutEverywhere,
+  children,
+}: Props) {
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -63,6 +75,15 @@ export function Shell({ user, selfStatus, activePath, title, banner, wide, onSig
             <button className="button button-ghost" type="button" onClick={onSignOut} aria-label="Sign out" title="Sign out">
               <SignOutIcon />
               <span>Sign out</span>
+            </button>
+            <button
+              className="button button-ghost"
+              type="button"
+              onClick={onSignOutEverywhere}
+              title="Sign out on every device and browser"
+              data-sign-out-everywhere
+            >
+              <span>Sign out everywhere</span>
             </button>
           </div>
         </header>

@@ -1,6 +1,7 @@
 // The signed-in app: one socket, the user's meetings and chat, at most one call, and the screens for them.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import type { ApiClient, User } from "../api/client";
+import { ApiError, type ApiClient, type User } from "../api/client";
+import { renewFirebaseSignIn } from "../auth/firebase";
 import { CallAudio } from "../call/CallAudio";
 import { CallController } from "../call/controller";
 import { PendingQueue } from "../chat/pending";
@@ -14,6 +15,7 @@ import { HomeScreen } from "../screens/HomeScreen";
 import type { SignedIn, sessionIdStore } from "../session/storage";
 import { useConnection } from "../session/useConnection";
 import { useDirectory } from "../session/useDirectory";
+import { TokenRenewal } from "../session/tokenRenewal";
 import type { BlockedReason } from "../ws/connection";
 import { ReconnectingBanner } from "./ReconnectingBanner";
 import { useStore } from "../store";
@@ -28,10 +30,12 @@ interface Props {
   api: ApiClient;
   sessionIds: ReturnType<typeof sessionIdStore>;
   onUserLoaded: (user: User) => void;
+  /** A fresh token replaced the current one (the sign-in goes on). */
+  onTokenRenewed: (token: string) => void;
   onSignOut: (message: string | null) => void;
 }
 
-export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onSignOut }: Props) {
+export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onTokenRenewed, onSignOut }: Props) {
   const { connection, state, presence } = useConnection(signedIn.token, sessionIds);
   const [blocked, setBlocked] = useState<BlockedReason | null>(null);
   const [refusedRetries, setRefusedRetries] = useState(0);
@@ -43,6 +47,27 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onS
   tokenRef.current = signedIn.token;
 
   const meetingsApi = useMemo(() => createMeetingsApi({ token: () => tokenRef.current }), []);
+
+  // Renews the token while the app is open, so neither the sign-in nor the socket runs out in use.
+  const renewedRef = useRef(onTokenRenewed);
+  renewedRef.current = onTokenRenewed;
+  const renewal = useMemo(
+    () =>
+      new TokenRenewal({
+        renew: async (provider) =>
+          (provider === "firebase" ? await renewFirebaseSignIn(api) : await api.refresh()).token,
+        onRenewed: (token) => renewedRef.current(token),
+        timers: {
+          set: (callback, ms) => setTimeout(callback, ms),
+          clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+        },
+      }),
+    [api],
+  );
+  useEffect(() => {
+    renewal.follow(signedIn.token);
+    return () => renewal.stop();
+  }, [renewal, signedIn.token]);
   const store = useMemo(
     () =>
       new MeetingsStore({
@@ -107,6 +132,9 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onS
       calls.leave();
     } else if (state.kind === "unauthorized") {
       onSignOut("Your sign-in has expired. Please sign in again.");
+    } else if (state.kind === "signedOut") {
+      calls.leave();
+      onSignOut(state.message);
     }
     // Only a change of connection state should act here, not new callback identities.
   }, [state]);
@@ -120,6 +148,19 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onS
     connection.stop();
     api.logout().catch(() => undefined);
     onSignOut(null);
+  }, [api, calls, connection, onSignOut]);
+
+  const signOutEverywhere = useCallback(async () => {
+    if (!window.confirm("Sign out of Parley on every device and browser, this one included?")) return;
+    try {
+      await api.logoutEverywhere();
+    } catch (error) {
+      window.alert(error instanceof ApiError ? error.message : "Signing out everywhere failed. Try again.");
+      return;
+    }
+    calls.leave();
+    connection.stop();
+    onSignOut("You were signed out on every device.");
   }, [api, calls, connection, onSignOut]);
 
   const route = routeOf(path);
@@ -200,6 +241,7 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onS
       wide={route.kind === "meetings"}
       banner={state.kind === "reconnecting" ? <ReconnectingBanner onRetryNow={() => connection.reconnectNow()} /> : null}
       onSignOut={signOut}
+      onSignOutEverywhere={() => void signOutEverywhere()}
     >
       {content}
       <CallAudio snapshot={call.snapshot} />

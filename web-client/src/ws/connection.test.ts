@@ -171,6 +171,42 @@ describe("Connection", () => {
     expect(timers.pending).toHaveLength(0);
   });
 
+  it("returns to sign-in with the server's reason when the token was revoked, and does not reconnect", () => {
+    const { connection, sockets, timers } = setup();
+    connection.start();
+    sockets[0].serverOpens();
+    sockets[0].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
+    sockets[0].serverSends(examples.sessionEnded);
+    sockets[0].serverCloses(4410);
+    expect(connection.current).toEqual({ kind: "signedOut", message: examples.sessionEnded.message });
+    expect(timers.pending).toHaveLength(0);
+  });
+
+  it("treats close 4410 without an error message as signed out too", () => {
+    const { connection, sockets, timers } = setup();
+    connection.start();
+    sockets[0].serverOpens();
+    sockets[0].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
+    sockets[0].serverCloses(4410);
+    expect(connection.current.kind).toBe("signedOut");
+    expect(timers.pending).toHaveLength(0);
+  });
+
+  it("hands a renewed token to the open session and says hello with it after a reconnect", async () => {
+    const { connection, sockets, timers } = setup();
+    connection.start();
+    sockets[0].serverOpens();
+    sockets[0].serverSends({ type: "welcome", sessionId: "s-1", user: alice });
+    const renewed = connection.renewToken("token-2");
+    expect(sockets[0].sent[1]).toEqual({ type: "session.renew", token: "token-2", id: "r1" });
+    sockets[0].serverSends({ ...examples.ok, re: "r1" });
+    await renewed;
+    sockets[0].serverCloses(1006);
+    timers.fireNext();
+    sockets[1].serverOpens();
+    expect(sockets[1].sent[0]).toEqual({ type: "hello", token: "token-2", resume: "s-1" });
+  });
+
   it("keeps the connection on a bad_request error", () => {
     const { connection, sockets } = setup();
     connection.start();

@@ -19,6 +19,8 @@ export type ConnectionState =
   | { kind: "reconnecting"; attempt: number }
   | { kind: "blocked"; reason: BlockedReason }
   | { kind: "unauthorized" }
+  /** The token was revoked (signed out elsewhere, password changed) or expired; `message` says which. */
+  | { kind: "signedOut"; message: string }
   | { kind: "closed" };
 
 /** Where the current tab keeps its session id between reloads (sessionStorage in the browser). */
@@ -82,8 +84,10 @@ export class Connection {
   private readonly timers: Timers;
   private readonly random: () => number;
   private readonly requests: Requests;
+  private token: string;
 
   constructor(private readonly options: ConnectionOptions) {
+    this.token = options.token;
     this.createSocket = options.createSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike);
     this.timers = options.timers ?? {
       set: (callback, ms) => setTimeout(callback, ms),
@@ -124,6 +128,17 @@ export class Connection {
     if (this.state.kind !== "reconnecting" || this.socket) return;
     this.cancelReconnect();
     this.open(this.state);
+  }
+
+  /**
+   * Uses a fresh token from now on: the next hello carries it, and an open session is handed it
+   * (`session.renew`), so the socket outlives the old token. Resolves once the server took it.
+   */
+  renewToken(token: string): Promise<void> {
+    if (token === this.token) return Promise.resolve();
+    this.token = token;
+    if (this.state.kind !== "open") return Promise.resolve();
+    return this.requests.request({ type: "session.renew", token }).then(() => undefined);
   }
 
   /** Closes for good (sign out, tab teardown). */
@@ -179,8 +194,8 @@ export class Connection {
     socket.onopen = () => {
       const resume = this.options.sessionIds.get();
       const hello: ClientMessage = resume
-        ? { type: "hello", token: this.options.token, resume }
-        : { type: "hello", token: this.options.token };
+        ? { type: "hello", token: this.token, resume }
+        : { type: "hello", token: this.token };
       socket.send(JSON.stringify(hello));
     };
     socket.onmessage = (event) => {
@@ -194,7 +209,7 @@ export class Connection {
         this.setState({ kind: "open", sessionId: message.sessionId, user: message.user });
         if (this.presenceIds.length > 0) this.sendPresenceSubscription(this.presenceIds);
       } else if (message.type === "error") {
-        refusal = refusalFor(message.code) ?? refusal;
+        refusal = refusalFor(message.code, message.message) ?? refusal;
         // A session id the server refused or replaced must not be offered again.
         if (refusal?.kind === "blocked") this.options.sessionIds.clear();
       }
@@ -209,7 +224,7 @@ export class Connection {
       this.socket = null;
       this.requests.abandonAll();
       if (this.stopped) return;
-      const final = refusal ?? refusalForClose(event.code);
+      const final = refusal ?? refusalForClose(event.code, event.reason);
       if (final) {
         if (final.kind === "blocked") this.options.sessionIds.clear();
         this.setState(final);
@@ -249,8 +264,12 @@ export class Connection {
   }
 }
 
-function refusalFor(code: string): ConnectionState | null {
+const signedOutMessage = "You were signed out. Please sign in again.";
+
+function refusalFor(code: string, message: string): ConnectionState | null {
   switch (code) {
+    case WsErrorCode.sessionEnded:
+      return { kind: "signedOut", message: message || signedOutMessage };
     case WsErrorCode.sessionActive:
       return { kind: "blocked", reason: "session.active" };
     case WsErrorCode.sessionReplaced:
@@ -262,8 +281,9 @@ function refusalFor(code: string): ConnectionState | null {
   }
 }
 
-function refusalForClose(code: number): ConnectionState | null {
+function refusalForClose(code: number, reason: string): ConnectionState | null {
   if (code === WsCloseCode.unauthorized) return { kind: "unauthorized" };
+  if (code === WsCloseCode.signedOut) return { kind: "signedOut", message: reason || signedOutMessage };
   if (code === WsCloseCode.sessionConflict) return { kind: "blocked", reason: "session.active" };
   return null;
 }

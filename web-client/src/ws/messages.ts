@@ -46,6 +46,7 @@ export type ClientMessage = ClientRequestBody & { id?: string };
 
 type ClientRequestBody =
   | { type: "hello"; token: string; resume?: string }
+  | { type: "session.renew"; token: string }
   | { type: "presence.subscribe"; userIds: string[] }
   | { type: "presence.unsubscribe"; userIds: string[] }
   | { type: "chat.send"; meetingId: string; clientMsgId: string; text: string }
@@ -81,6 +82,7 @@ export const WsErrorCode = {
   authInvalid: "auth.invalid",
   sessionActive: "session.active",
   sessionReplaced: "session.replaced",
+  sessionEnded: "session.ended",
   badRequest: "bad_request",
   callNotJoined: "call.not_joined",
 } as const;
@@ -90,6 +92,7 @@ export const WsCloseCode = {
   goingAway: 1001,
   unauthorized: 4401,
   sessionConflict: 4409,
+  signedOut: 4410,
 } as const;
 
 const presenceStatuses: readonly string[] = ["online", "in-call", "offline"];

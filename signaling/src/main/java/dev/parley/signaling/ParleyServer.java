@@ -9,6 +9,7 @@ import dev.parley.signaling.auth.AuthService;
 import dev.parley.signaling.auth.FirebaseSignIn;
 import dev.parley.signaling.auth.LoginThrottle;
 import dev.parley.signaling.auth.PasswordHasher;
+import dev.parley.signaling.auth.SigningKeys;
 import dev.parley.signaling.auth.TokenService;
 import dev.parley.signaling.routing.CallPlacement;
 import dev.parley.signaling.routing.CallRouter;
@@ -40,6 +41,7 @@ import dev.parley.signaling.ws.Capability;
 import dev.parley.signaling.ws.MessageDispatcher;
 import dev.parley.signaling.ws.WebSocketConnection;
 import dev.parley.signaling.session.SessionHandler;
+import dev.parley.signaling.session.TokenLifetime;
 import dev.parley.signaling.presence.PresenceHandler;
 import dev.parley.signaling.chat.ChatHandler;
 import dev.parley.signaling.chat.ChatRoutes;
@@ -71,6 +73,8 @@ public final class ParleyServer implements AutoCloseable {
     private static final java.time.Duration CALL_CLAIM_TTL = java.time.Duration.ofSeconds(30);
     /** Threads the calls share; each call uses one at a time, so this many calls do media operations at once. */
     private static final int CALL_WORK_THREADS = 4;
+    /** Password changes one user may make per hour (each costs two hashes). */
+    private static final int MAX_PASSWORD_CHANGES_PER_HOUR = 10;
 
     private final RedisConnections redis;
     private final ScheduledExecutorService timers;
@@ -121,7 +125,22 @@ public final class ParleyServer implements AutoCloseable {
                 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.auth().hashingQueue()), named("parley-hashing"));
         try {
             RedisEvents events = new RedisEvents(redis);
-            TokenService tokens = TokenService.create(redis.async(), config.auth().tokenTtl(), Clock.systemUTC());
+            SigningKeys signingKeys = SigningKeys.load(redis.async(), Clock.systemUTC());
+            events.subscribe(SigningKeys.CHANNEL, kid -> signingKeys.reload());
+            long reloadMillis = SigningKeys.RELOAD_INTERVAL.toMillis();
+            timers.scheduleWithFixedDelay(() -> {
+                try {
+                    signingKeys.reload().exceptionally(e -> {
+                        log.warn("could not re-read the token signing keys: {}", e.toString());
+                        return null;
+                    });
+                } catch (RuntimeException e) {
+                    // A periodic task that throws is never run again.
+                    log.warn("could not re-read the token signing keys: {}", e.toString());
+                }
+            }, reloadMillis, reloadMillis, TimeUnit.MILLISECONDS);
+            TokenService tokens = new TokenService(redis.async(), events, signingKeys, config.auth().tokenTtl(),
+                    Clock.systemUTC());
             AccountStore accounts = new AccountStore(redis.async());
             GatewayConfig.Auth authConfig = config.auth();
             AuthService auth = new AuthService(accounts, tokens,
@@ -130,7 +149,9 @@ public final class ParleyServer implements AutoCloseable {
                     new PasswordHasher(authConfig.argon2MemoryKib(), authConfig.argon2Iterations(),
                             authConfig.argon2Parallelism()),
                     hashing, new RedisRateLimit(redis.async(), "register", authConfig.maxRegistrationsPerAddress(),
-                            authConfig.registrationWindow()));
+                            authConfig.registrationWindow()),
+                    new RedisRateLimit(redis.async(), "password-change", MAX_PASSWORD_CHANGES_PER_HOUR,
+                            java.time.Duration.ofHours(1)));
             SessionLock lock = new SessionLock(redis.async(), config.session().lockTtl());
             long sweepMillis = Math.min(5_000, config.session().heartbeat().toMillis());
             PresenceService presence = new PresenceService(redis.async(), events, timers, sweepMillis);
@@ -162,7 +183,7 @@ public final class ParleyServer implements AutoCloseable {
 
             RestRouter router = new RestRouter();
             if (authConfig.providers().contains("firebase")) {
-                firebase = FirebaseSignIn.start(authConfig.firebase(), accounts, redis.async());
+                firebase = FirebaseSignIn.start(authConfig.firebase(), accounts, redis.async(), Clock.systemUTC());
             }
             new AuthRoutes(auth, accounts, authConfig, firebase, tokens).register(router);
             new MeetingRoutes(auth, meetings).register(router);
@@ -173,6 +194,7 @@ public final class ParleyServer implements AutoCloseable {
             for (Capability capability : List.of(
                     new SessionHandler(config.session(), auth, lock, sessions, events, metrics,
                             userId -> presence.announce(userId, PresenceService.OFFLINE)),
+                    new TokenLifetime(auth, tokens, sessions, events, metrics, Clock.systemUTC()),
                     new PresenceHandler(presence, meetings::coMembers),
                     new ChatHandler(chat),
                     new CallHandler(callRouter))) {

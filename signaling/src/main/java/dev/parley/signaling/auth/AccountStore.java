@@ -33,6 +33,14 @@ public final class AccountStore {
             return 0
             """;
 
+    // KEYS[1] user hash, KEYS[2] the user's token generation; ARGV[1] the new hash. One step, so no token can be
+    // issued against the old password once the new one is stored. Returns the new generation (0: no such user).
+    private static final String REPLACE_PASSWORD = """
+            if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+            redis.call('HSET', KEYS[1], 'passwordHash', ARGV[1])
+            return redis.call('INCR', KEYS[2])
+            """;
+
     private static final String ALL_USERS = "parley:users";
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
@@ -85,11 +93,25 @@ public final class AccountStore {
                 : findStored(userId));
     }
 
+    /**
+     * Stores a new password hash and, in the same step, bumps the user's token generation (every token issued so far
+     * becomes invalid). Completes with the new generation.
+     */
+    public CompletionStage<Long> replacePassword(String userId, String passwordHash, String generationKey) {
+        return redis.<Long>eval(REPLACE_PASSWORD, ScriptOutputType.INTEGER,
+                new String[]{userKey(userId), generationKey}, passwordHash).thenApply(generation -> {
+            if (generation == 0L) {
+                throw new ApiException(ErrorCode.NOT_FOUND, "This account no longer exists");
+            }
+            return generation;
+        });
+    }
+
     public CompletionStage<Optional<Account>> findById(String userId) {
         return findStored(userId).thenApply(found -> found.map(StoredAccount::account));
     }
 
-    private CompletionStage<Optional<StoredAccount>> findStored(String userId) {
+    public CompletionStage<Optional<StoredAccount>> findStored(String userId) {
         return redis.hgetall(userKey(userId)).thenApply(fields -> toStored(userId, fields));
     }
 

@@ -42,6 +42,9 @@ public final class AuthRoutes {
                 .add("POST", "/api/auth/register", this::register)
                 .add("POST", "/api/auth/login", this::login)
                 .add("POST", "/api/auth/logout", this::logout)
+                .add("POST", "/api/auth/logout-everywhere", this::logoutEverywhere)
+                .add("POST", "/api/auth/refresh", this::refresh)
+                .add("POST", "/api/auth/password", this::changePassword)
                 .add("POST", "/api/auth/firebase", this::firebase)
                 .add("GET", "/api/me", this::me)
                 .add("GET", "/api/users", this::users);
@@ -85,12 +88,30 @@ public final class AuthRoutes {
             throw new ApiException(ErrorCode.NOT_FOUND, "Firebase sign-in is not enabled on this server");
         }
         String idToken = RestRequest.stringField(request.jsonBody(), "idToken");
-        return firebase.signIn(idToken).thenApply(account -> RestResponse.ok(signedInBody(
-                new AuthService.SignedIn(account, tokens.issue(account.userId())))));
+        return firebase.signIn(idToken).thenCompose(verified -> tokens.issue(verified.account().userId(),
+                        TokenService.Provider.FIREBASE, verified.sessionEnds())
+                .thenApply(issued -> RestResponse.ok(signedInBody(
+                        new AuthService.SignedIn(verified.account(), issued.token())))));
     }
 
     private CompletionStage<RestResponse> logout(RestRequest request) {
         return auth.logout(requireToken(request)).thenApply(done -> RestResponse.noContent());
+    }
+
+    private CompletionStage<RestResponse> logoutEverywhere(RestRequest request) {
+        return auth.signOutEverywhere(requireToken(request)).thenApply(done -> RestResponse.noContent());
+    }
+
+    private CompletionStage<RestResponse> refresh(RestRequest request) {
+        return auth.refresh(requireToken(request)).thenApply(signedIn -> RestResponse.ok(signedInBody(signedIn)));
+    }
+
+    private CompletionStage<RestResponse> changePassword(RestRequest request) {
+        String token = requireToken(request);
+        JsonNode body = request.jsonBody();
+        return auth.changePassword(token, RestRequest.stringField(body, "currentPassword"),
+                        RestRequest.stringField(body, "newPassword"), RestRequest.stringField(body, "keepSessionId"))
+                .thenApply(signedIn -> RestResponse.ok(signedInBody(signedIn)));
     }
 
     private CompletionStage<RestResponse> me(RestRequest request) {

@@ -21,10 +21,15 @@ public final class AuthService {
     public record SignedIn(Account account, String token) {
     }
 
+    /** A bearer token's account and what the token says (for sockets, which close when it ends). */
+    public record Authenticated(Account account, TokenService.TokenClaims claims) {
+    }
+
     private static final Pattern USERNAME = Pattern.compile("[a-z0-9._-]{3,32}");
     private static final int MIN_PASSWORD = 8;
     private static final int MAX_PASSWORD = 256;
     private static final int MAX_DISPLAY_NAME = 64;
+    private static final int MAX_SESSION_ID = 64;
 
     private final AccountStore accounts;
     private final TokenService tokens;
@@ -32,12 +37,14 @@ public final class AuthService {
     private final PasswordHasher hasher;
     private final Executor hashing;
     private final RedisRateLimit registrations;
+    private final RedisRateLimit passwordChanges;
     private final String dummyHash;
     private final SecureRandom random = new SecureRandom();
 
     public AuthService(AccountStore accounts, TokenService tokens, LoginThrottle throttle, PasswordHasher hasher,
-                       Executor hashing, RedisRateLimit registrations) {
+                       Executor hashing, RedisRateLimit registrations, RedisRateLimit passwordChanges) {
         this.registrations = registrations;
+        this.passwordChanges = passwordChanges;
         this.accounts = accounts;
         this.tokens = tokens;
         this.throttle = throttle;
@@ -64,7 +71,8 @@ public final class AuthService {
             return CompletableFuture.supplyAsync(() -> hasher.hash(password), hashing);
         })
                 .thenCompose(hash -> accounts.create(account, hash))
-                .thenApply(created -> new SignedIn(created, tokens.issue(created.userId())));
+                .thenCompose(created -> tokens.issue(created.userId())
+                        .thenApply(issued -> new SignedIn(created, issued.token())));
     }
 
     public CompletionStage<SignedIn> login(String username, String password, String clientAddress) {
@@ -92,18 +100,83 @@ public final class AuthService {
                 });
             }
             return throttle.recordSuccess(username)
-                    .thenApply(done -> new SignedIn(account.get(), tokens.issue(account.get().userId())));
+                    .thenCompose(done -> tokens.issue(account.get().userId()))
+                    .thenApply(issued -> new SignedIn(account.get(), issued.token()));
         });
     }
 
     /** The account a bearer token belongs to; fails with auth.invalid for a bad, expired or revoked token. */
     public CompletionStage<Account> authenticate(String token) {
-        return claims(token).thenCompose(claims -> accounts.findById(claims.userId()))
-                .thenApply(account -> account.orElseThrow(AuthService::invalidToken));
+        return authenticateSession(token).thenApply(Authenticated::account);
     }
 
+    /** Like {@link #authenticate}, with the token's claims. */
+    public CompletionStage<Authenticated> authenticateSession(String token) {
+        return claims(token).thenCompose(claims -> accounts.findById(claims.userId())
+                .thenApply(account -> new Authenticated(account.orElseThrow(AuthService::invalidToken), claims)));
+    }
+
+    /** Revokes this token; the socket opened with it closes. */
     public CompletionStage<Void> logout(String token) {
         return claims(token).thenCompose(tokens::revoke);
+    }
+
+    /** Revokes every token of the token's user, this one included; all their sockets close. */
+    public CompletionStage<Void> signOutEverywhere(String token) {
+        return claims(token).thenCompose(claims -> tokens.revokeAll(claims.userId(), null)).thenApply(g -> null);
+    }
+
+    /** A fresh token for a valid local one, so an active user stays signed in; Firebase sign-ins renew via Firebase. */
+    public CompletionStage<SignedIn> refresh(String token) {
+        return authenticateSession(token).thenCompose(signedIn -> {
+            if (signedIn.claims().provider() == TokenService.Provider.FIREBASE) {
+                throw new ApiException(ErrorCode.AUTH_INVALID, "A Firebase sign-in is renewed with a fresh Firebase"
+                        + " ID token (POST /api/auth/firebase)");
+            }
+            return tokens.issue(signedIn.account().userId())
+                    .thenApply(issued -> new SignedIn(signedIn.account(), issued.token()));
+        });
+    }
+
+    /**
+     * Changes a local account's password after checking the current one: every other token of the user is revoked
+     * and their sockets closed, except the caller's socket of session {@code keepSessionId} (may be null); the
+     * caller gets a fresh token.
+     */
+    public CompletionStage<SignedIn> changePassword(String token, String currentPassword, String newPassword,
+                                                    String keepSessionId) {
+        if (currentPassword == null || currentPassword.isEmpty()) {
+            throw ApiException.badRequest("currentPassword is required");
+        }
+        validatePassword(newPassword);
+        if (keepSessionId != null && keepSessionId.length() > MAX_SESSION_ID) {
+            throw ApiException.badRequest("keepSessionId must be the session id of this tab's welcome");
+        }
+        return claims(token).thenCompose(claims -> passwordChanges.tryAcquire(claims.userId()).thenCompose(allowed -> {
+            if (!allowed) {
+                throw new ApiException(ErrorCode.RATE_LIMITED, "Too many password changes; try again in "
+                        + passwordChanges.window().toMinutes() + " minutes");
+            }
+            return accounts.findStored(claims.userId());
+        }).thenCompose(found -> {
+            AccountStore.StoredAccount stored = found.orElseThrow(AuthService::invalidToken);
+            if (stored.passwordHash() == null || stored.passwordHash().isEmpty()) {
+                throw ApiException.badRequest("This account signs in with Firebase; change its password there");
+            }
+            if (currentPassword.length() > MAX_PASSWORD) {
+                throw new ApiException(ErrorCode.FORBIDDEN, "The current password is wrong");
+            }
+            return CompletableFuture.supplyAsync(() -> {
+                if (!hasher.verify(currentPassword, stored.passwordHash())) {
+                    throw new ApiException(ErrorCode.FORBIDDEN, "The current password is wrong");
+                }
+                return hasher.hash(newPassword);
+            }, hashing).thenCompose(hash -> accounts.replacePassword(claims.userId(), hash,
+                            TokenService.generationKey(claims.userId())))
+                    .thenCompose(generation -> tokens.announceGeneration(claims.userId(), generation, keepSessionId)
+                            .thenApply(done -> new SignedIn(stored.account(),
+                                    tokens.issueForGeneration(claims.userId(), generation).token())));
+        }));
     }
 
     private CompletionStage<TokenService.TokenClaims> claims(String token) {

@@ -19,6 +19,9 @@ import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
@@ -36,6 +39,14 @@ import java.util.concurrent.TimeoutException;
  */
 public final class FirebaseSignIn implements AutoCloseable {
 
+    /**
+     * A verified Firebase sign-in: the Parley account, and when the Parley session it opens must end at the latest
+     * (the ID token's own expiry, or the configured session lifetime if that is sooner), so a disabled or deleted
+     * Firebase account, which cannot get a fresh ID token, loses its Parley session by then.
+     */
+    public record Verified(Account account, Instant sessionEnds) {
+    }
+
     private static final int MAX_TOKEN = 8192;
 
     private final FirebaseApp app;
@@ -43,10 +54,14 @@ public final class FirebaseSignIn implements AutoCloseable {
     private final AccountStore accounts;
     private final RedisAsyncCommands<String, String> redis;
     private final long timeoutMillis;
+    private final Duration sessionTtl;
+    private final Clock clock;
     private final SecureRandom random = new SecureRandom();
 
     private FirebaseSignIn(FirebaseApp app, AccountStore accounts, RedisAsyncCommands<String, String> redis,
-                           long timeoutMillis) {
+                           long timeoutMillis, Duration sessionTtl, Clock clock) {
+        this.sessionTtl = sessionTtl;
+        this.clock = clock;
         this.app = app;
         this.auth = FirebaseAuth.getInstance(app);
         this.accounts = accounts;
@@ -55,7 +70,7 @@ public final class FirebaseSignIn implements AutoCloseable {
     }
 
     public static FirebaseSignIn start(GatewayConfig.Firebase config, AccountStore accounts,
-                                       RedisAsyncCommands<String, String> redis) throws IOException {
+                                       RedisAsyncCommands<String, String> redis, Clock clock) throws IOException {
         int timeout = (int) Math.min(Integer.MAX_VALUE, config.timeout().toMillis());
         FirebaseOptions options = FirebaseOptions.builder()
                 .setProjectId(config.projectId())
@@ -65,7 +80,7 @@ public final class FirebaseSignIn implements AutoCloseable {
                 .build();
         // A named app per gateway, so tests can run several gateways in one JVM.
         FirebaseApp app = FirebaseApp.initializeApp(options, "parley-" + UUID.randomUUID());
-        return new FirebaseSignIn(app, accounts, redis, config.timeout().toMillis());
+        return new FirebaseSignIn(app, accounts, redis, config.timeout().toMillis(), config.sessionTtl(), clock);
     }
 
     private static GoogleCredentials credentials(GatewayConfig.Firebase config) throws IOException {
@@ -85,14 +100,25 @@ public final class FirebaseSignIn implements AutoCloseable {
     }
 
     /** Verifies the ID token and returns the Parley account of its Firebase user, creating or updating it. */
-    public CompletionStage<Account> signIn(String idToken) {
+    public CompletionStage<Verified> signIn(String idToken) {
         if (idToken == null || idToken.isBlank()) {
             throw ApiException.badRequest("idToken is required");
         }
         if (idToken.length() > MAX_TOKEN) {
             throw new ApiException(ErrorCode.AUTH_INVALID, "The Firebase ID token is malformed");
         }
-        return verify(idToken).thenCompose(this::accountFor);
+        return verify(idToken).thenCompose(token -> accountFor(token)
+                .thenApply(account -> new Verified(account, sessionEnds(token))));
+    }
+
+    private Instant sessionEnds(FirebaseToken token) {
+        Instant capped = clock.instant().plus(sessionTtl);
+        Object exp = token.getClaims().get("exp");
+        if (exp instanceof Number seconds) {
+            Instant idTokenEnds = Instant.ofEpochSecond(seconds.longValue());
+            return idTokenEnds.isBefore(capped) ? idTokenEnds : capped;
+        }
+        return capped;
     }
 
     private CompletableFuture<FirebaseToken> verify(String idToken) {

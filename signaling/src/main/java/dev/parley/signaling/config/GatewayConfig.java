@@ -45,8 +45,13 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                        int hashingThreads, int hashingQueue, Firebase firebase) {
     }
 
+    /**
+     * @param sessionTtl {@code parley.auth.firebase.session-ttl}: the longest a Parley token from a Firebase sign-in
+     *                   lives (never beyond the ID token's own expiry); the client renews it with a fresh ID token,
+     *                   which a disabled or deleted Firebase account cannot get. Default 10m, no env var.
+     */
     public record Firebase(String projectId, String credentialsFile, String webApiKey, String authDomain,
-                           String emulatorHost, Duration timeout) {
+                           String emulatorHost, Duration timeout, Duration sessionTtl) {
     }
 
     public record Meetings(Duration inviteTtl, int maxInvitesPerHour) {
@@ -150,7 +155,8 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                         c.getString("auth.firebase.web-api-key").trim(),
                         c.getString("auth.firebase.auth-domain").trim(),
                         c.getString("auth.firebase.emulator-host").trim(),
-                        positive(c, "auth.firebase.timeout")));
+                        positive(c, "auth.firebase.timeout"),
+                        positive(c, "auth.firebase.session-ttl")));
         if (auth.providers().contains("firebase") && auth.firebase().projectId().isEmpty()) {
             throw new InvalidConfigException("parley.auth.firebase.project-id must be set when parley.auth.providers"
                     + " includes firebase (PARLEY_FIREBASE_PROJECT_ID)");

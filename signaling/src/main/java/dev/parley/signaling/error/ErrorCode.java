@@ -17,6 +17,7 @@ public enum ErrorCode {
     RATE_LIMITED("rate_limited", 429),
     SESSION_ACTIVE("session.active", 409),
     SESSION_REPLACED("session.replaced", 409),
+    SESSION_ENDED("session.ended", 401),
     UNAVAILABLE("unavailable", 503),
     INTERNAL("internal", 500);
 

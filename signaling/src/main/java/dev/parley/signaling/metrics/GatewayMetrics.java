@@ -35,6 +35,8 @@ public final class GatewayMetrics {
     private final Counter connectionsRefused;
     private final Counter idleClosed;
     private final Counter originsRefused;
+    private final Counter sessionsRevoked;
+    private final Counter sessionsExpired;
 
     public GatewayMetrics() {
         for (ErrorCode code : ErrorCode.values()) {
@@ -60,6 +62,10 @@ public final class GatewayMetrics {
                 .register(registry);
         originsRefused = Counter.builder("parley.ws.origins.refused")
                 .description("WebSocket upgrades refused with 403 for their Origin").register(registry);
+        sessionsRevoked = Counter.builder("parley.sessions.signed.out").tag("why", "revoked")
+                .description("sockets closed because their token ended").register(registry);
+        sessionsExpired = Counter.builder("parley.sessions.signed.out").tag("why", "expired")
+                .description("sockets closed because their token ended").register(registry);
         Gauge.builder("parley.ws.sockets", openSockets, AtomicInteger::get)
                 .description("open WebSockets on this gateway").register(registry);
         Gauge.builder("parley.sessions.live", liveSessions, AtomicInteger::get)
@@ -123,6 +129,16 @@ public final class GatewayMetrics {
 
     public void originRefused() {
         originsRefused.increment();
+    }
+
+    /** A socket closed because its token was revoked (logout, sign-out everywhere, password change). */
+    public void sessionRevoked() {
+        sessionsRevoked.increment();
+    }
+
+    /** A socket closed because its token expired without being renewed. */
+    public void sessionExpired() {
+        sessionsExpired.increment();
     }
 
     public String scrape() {

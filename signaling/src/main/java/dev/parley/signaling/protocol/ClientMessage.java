@@ -9,6 +9,10 @@ public sealed interface ClientMessage {
     record Hello(String token, String resume) implements ClientMessage {
     }
 
+    /** A fresh token for this live session (before its current one expires); the socket then lives as long as it. */
+    record SessionRenew(String token) implements ClientMessage {
+    }
+
     /** Watch these users' presence: their current status now, then every change. */
     record PresenceSubscribe(List<String> userIds) implements ClientMessage {
     }

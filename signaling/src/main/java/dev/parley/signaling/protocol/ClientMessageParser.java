@@ -86,6 +86,7 @@ public final class ClientMessageParser {
         return switch (type) {
             case "hello" -> new ClientMessage.Hello(text(root, "token", MAX_TOKEN_LENGTH, true),
                     text(root, "resume", MAX_ID_LENGTH, false));
+            case "session.renew" -> new ClientMessage.SessionRenew(text(root, "token", MAX_TOKEN_LENGTH, true));
             case "presence.subscribe" -> new ClientMessage.PresenceSubscribe(ids(root, "userIds"));
             case "presence.unsubscribe" -> new ClientMessage.PresenceUnsubscribe(ids(root, "userIds"));
             case "chat.send" -> new ClientMessage.ChatSend(text(root, "meetingId", MAX_ID_LENGTH, true),

@@ -90,40 +90,43 @@ public final class SessionHandler implements Capability, ConnectionListener {
         }
         state.helloSeen = true;
         String newSessionId = newSessionId();
-        CompletableFuture<Account> authenticated;
+        CompletableFuture<AuthService.Authenticated> authenticated;
         try {
-            authenticated = auth.authenticate(hello.token()).toCompletableFuture();
+            authenticated = auth.authenticateSession(hello.token()).toCompletableFuture();
         } catch (RuntimeException e) {
             authenticated = CompletableFuture.failedFuture(e);
         }
-        authenticated.thenCompose(user -> {
+        authenticated.thenCompose(signedIn -> {
+            String userId = signedIn.account().userId();
             var taken = hello.resume() != null
-                    ? lock.resume(user.userId(), hello.resume(), newSessionId)
-                    : lock.acquire(user.userId(), newSessionId);
-            return taken.thenApply(ok -> ok ? user : null);
-        }).whenComplete((user, failure) -> connection.executor().execute(() -> afterHello(connection, hello, re,
-                newSessionId, user, failure)));
+                    ? lock.resume(userId, hello.resume(), newSessionId)
+                    : lock.acquire(userId, newSessionId);
+            return taken.thenApply(ok -> ok ? signedIn : null);
+        }).whenComplete((signedIn, failure) -> connection.executor().execute(() -> afterHello(connection, hello, re,
+                newSessionId, signedIn, failure)));
     }
 
     private void afterHello(Connection connection, ClientMessage.Hello hello, String re, String newSessionId,
-                            Account user, Throwable failure) {
+                            AuthService.Authenticated signedIn, Throwable failure) {
         if (failure != null) {
             ApiException error = ApiException.from(failure);
             connection.fail(error.code(), error.getMessage(),
                     error.code() == ErrorCode.AUTH_INVALID ? CloseCodes.AUTH : CloseCodes.TRY_LATER, re);
             return;
         }
-        if (user == null) {
+        if (signedIn == null) {
             metrics.sessionRefused();
             connection.fail(ErrorCode.SESSION_ACTIVE, "You already have an active session", CloseCodes.SESSION, re);
             return;
         }
         if (!connection.isOpen()) {
             // The socket went away while the lock was being taken: give it straight back.
-            release(user.userId(), newSessionId);
+            release(signedIn.account().userId(), newSessionId);
             return;
         }
+        Account user = signedIn.account();
         state(connection).lockHeld = true;
+        connection.attr(TokenLifetime.CLAIMS).set(signedIn.claims());
         // Queued on the event loop ahead of anything the capabilities send when the connection goes live.
         connection.answer(re, new ServerMessage.Welcome(newSessionId, user));
         connection.goLive(user, newSessionId);

@@ -58,6 +58,12 @@ public final class LiveSessions {
         return Optional.ofNullable(bySessionId.get(sessionId));
     }
 
+    /** This user's live connections on this gateway. */
+    public List<Connection> ofUser(String userId) {
+        Set<WebSocketConnection> found = byUserId.get(userId);
+        return found == null ? List.of() : List.copyOf(found);
+    }
+
     public void add(Connection connection) {
         WebSocketConnection session = (WebSocketConnection) connection;
         String sessionId = session.sessionId();

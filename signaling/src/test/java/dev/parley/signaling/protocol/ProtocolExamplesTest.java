@@ -81,6 +81,8 @@ class ProtocolExamplesTest {
         m.put("callLeftAnswer", new Example("r11", new ServerMessage.CallLeft("m1", "left")));
         m.put("callLeftLost", new Example(null, new ServerMessage.CallLeft("m1",
                 "media connection lost: ICE consent expired")));
+        m.put("sessionEnded", new Example(null, new ServerMessage.Error("session.ended",
+                "You signed out; sign in again")));
         return m;
     }
 }

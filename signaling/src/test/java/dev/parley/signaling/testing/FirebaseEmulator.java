@@ -112,6 +112,12 @@ public final class FirebaseEmulator implements AutoCloseable {
         post("/identitytoolkit.googleapis.com/v1/projects/" + PROJECT + "/accounts:update", body, true);
     }
 
+    /** Deletes a user, as the Admin SDK would. */
+    public void adminDelete(String localId) throws Exception {
+        post("/identitytoolkit.googleapis.com/v1/projects/" + PROJECT + "/accounts:delete", Map.of("localId", localId),
+                true);
+    }
+
     /** An emulator-style (unsigned) ID token with the given claims, for tokens the emulator will not mint. */
     public static String unsignedToken(Map<String, Object> claims) throws Exception {
         Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
