@@ -14,6 +14,7 @@ import dev.parley.signaling.auth.TokenService;
 import dev.parley.signaling.routing.CallPlacement;
 import dev.parley.signaling.routing.CallRouter;
 import dev.parley.signaling.call.CallRoutes;
+import dev.parley.signaling.call.MediaTokenRoutes;
 import dev.parley.signaling.call.CallService;
 import dev.parley.signaling.call.TurnCredentials;
 import dev.parley.signaling.chat.ChatService;
@@ -189,6 +190,9 @@ public final class ParleyServer implements AutoCloseable {
             new MeetingRoutes(auth, meetings).register(router);
             new ChatRoutes(auth, chat).register(router);
             new CallRoutes(auth, calls).register(router);
+            new MediaTokenRoutes(auth, meetingStore, calls, mediaHttp(media), config.calls().mediaTokenTtl(),
+                    new RedisRateLimit(redis.async(), "media-tokens", config.calls().maxMediaTokensPerHour(),
+                            java.time.Duration.ofHours(1)), Clock.systemUTC()).register(router);
 
             MessageDispatcher dispatcher = new MessageDispatcher();
             for (Capability capability : List.of(
@@ -301,6 +305,14 @@ public final class ParleyServer implements AutoCloseable {
         };
         Signal.handle(new Signal("TERM"), signal -> new Thread(stop, "parley-shutdown").start());
         Signal.handle(new Signal("INT"), signal -> new Thread(stop, "parley-shutdown").start());
+    }
+
+    /** WHIP/WHEP for members: only when the embedded media server's HTTP API listens and checks tokens. */
+    private static MediaTokenRoutes.MediaHttp mediaHttp(MediaServer media) {
+        if (media == null || media.httpUri() == null || media.config().authSecret().isEmpty()) {
+            return null;
+        }
+        return new MediaTokenRoutes.MediaHttp(media.httpUri(), media.config().authSecret());
     }
 
     private static java.util.concurrent.ThreadFactory named(String prefix) {

@@ -69,17 +69,15 @@ public final class AuthRoutes {
 
     private CompletionStage<RestResponse> register(RestRequest request) {
         requireLocal();
-        JsonNode body = request.jsonBody();
-        return auth.register(RestRequest.stringField(body, "username"), RestRequest.stringField(body, "password"),
-                        RestRequest.stringField(body, "displayName"), request.clientAddress())
+        Registration body = Registration.read(request);
+        return auth.register(body.username(), body.password(), body.displayName(), request.clientAddress())
                 .thenApply(signedIn -> RestResponse.created(signedInBody(signedIn)));
     }
 
     private CompletionStage<RestResponse> login(RestRequest request) {
         requireLocal();
-        JsonNode body = request.jsonBody();
-        return auth.login(RestRequest.stringField(body, "username"), RestRequest.stringField(body, "password"),
-                        request.clientAddress())
+        Login body = Login.read(request);
+        return auth.login(body.username(), body.password(), request.clientAddress())
                 .thenApply(signedIn -> RestResponse.ok(signedInBody(signedIn)));
     }
 
@@ -87,7 +85,7 @@ public final class AuthRoutes {
         if (firebase == null) {
             throw new ApiException(ErrorCode.NOT_FOUND, "Firebase sign-in is not enabled on this server");
         }
-        String idToken = RestRequest.stringField(request.jsonBody(), "idToken");
+        String idToken = idToken(request);
         return firebase.signIn(idToken).thenCompose(verified -> tokens.issue(verified.account().userId(),
                         TokenService.Provider.FIREBASE, verified.sessionEnds())
                 .thenApply(issued -> RestResponse.ok(signedInBody(
@@ -108,9 +106,8 @@ public final class AuthRoutes {
 
     private CompletionStage<RestResponse> changePassword(RestRequest request) {
         String token = requireToken(request);
-        JsonNode body = request.jsonBody();
-        return auth.changePassword(token, RestRequest.stringField(body, "currentPassword"),
-                        RestRequest.stringField(body, "newPassword"), RestRequest.stringField(body, "keepSessionId"))
+        PasswordChange body = PasswordChange.read(request);
+        return auth.changePassword(token, body.currentPassword(), body.newPassword(), body.keepSessionId())
                 .thenApply(signedIn -> RestResponse.ok(signedInBody(signedIn)));
     }
 
@@ -122,6 +119,37 @@ public final class AuthRoutes {
         return auth.authenticate(requireToken(request))
                 .thenCompose(me -> accounts.list(MAX_LISTED_USERS))
                 .thenApply(users -> RestResponse.ok(Map.of("users", users)));
+    }
+
+    /** The body of {@code POST /api/auth/register}. */
+    public record Registration(String username, String password, String displayName) {
+        public static Registration read(RestRequest request) {
+            JsonNode body = request.jsonBody();
+            return new Registration(RestRequest.stringField(body, "username"),
+                    RestRequest.stringField(body, "password"), RestRequest.stringField(body, "displayName"));
+        }
+    }
+
+    /** The body of {@code POST /api/auth/login}. */
+    public record Login(String username, String password) {
+        public static Login read(RestRequest request) {
+            JsonNode body = request.jsonBody();
+            return new Login(RestRequest.stringField(body, "username"), RestRequest.stringField(body, "password"));
+        }
+    }
+
+    /** The body of {@code POST /api/auth/password}. */
+    public record PasswordChange(String currentPassword, String newPassword, String keepSessionId) {
+        public static PasswordChange read(RestRequest request) {
+            JsonNode body = request.jsonBody();
+            return new PasswordChange(RestRequest.stringField(body, "currentPassword"),
+                    RestRequest.stringField(body, "newPassword"), RestRequest.stringField(body, "keepSessionId"));
+        }
+    }
+
+    /** The Firebase ID token in the body of {@code POST /api/auth/firebase}. */
+    public static String idToken(RestRequest request) {
+        return RestRequest.stringField(request.jsonBody(), "idToken");
     }
 
     /** The bearer token of a request, or auth.invalid when there is none. */

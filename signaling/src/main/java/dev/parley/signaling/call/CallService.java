@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -288,6 +289,13 @@ public final class CallService implements Calls {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             log.warn("could not encode a call view: {}", e.toString());
         }
+    }
+
+    /** The media server conference of the meeting's call while this gateway hosts it (media tokens name it). */
+    public CompletionStage<Optional<String>> conferenceOf(String meetingId) {
+        return onDirectory(() -> calls.get(meetingId)).thenCompose(call -> call == null
+                ? CompletableFuture.completedFuture(Optional.<String>empty())
+                : onCall(call, () -> Optional.ofNullable(call.ended ? null : call.conferenceId)));
     }
 
     /** Tells the other gateways this node is alive with its load, and keeps its calls' claims alive. */

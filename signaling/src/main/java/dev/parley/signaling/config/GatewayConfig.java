@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import dev.parley.media.MediaConfig;
+import dev.parley.media.api.MediaToken;
 
 import java.io.File;
 import java.net.URI;
@@ -60,7 +61,12 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
     public record Chat(Duration dedupeWindow, long maxMessagesPerMeeting, int maxInFlight) {
     }
 
-    public record Calls(boolean enabled, Duration reconnectGrace) {
+    /**
+     * @param mediaTokenTtl lifetime of the WHIP/WHEP tokens members get (parley.calls.media-token-ttl, default 10m,
+     *                      at most 1h)
+     * @param maxMediaTokensPerHour tokens one user may get per hour (parley.calls.max-media-tokens-per-hour, 60)
+     */
+    public record Calls(boolean enabled, Duration reconnectGrace, Duration mediaTokenTtl, int maxMediaTokensPerHour) {
     }
 
     public record Turn(List<String> uris, String secret, Duration credentialLifetime) {
@@ -177,7 +183,12 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                 atLeast(c, "meetings.max-invites-per-hour", 1));
         Chat chat = new Chat(positive(c, "chat.dedupe-window"), atLeast(c, "chat.max-messages-per-meeting", 100),
                 atLeast(c, "chat.max-in-flight", 1));
-        Calls calls = new Calls(c.getBoolean("calls.enabled"), positive(c, "calls.reconnect-grace"));
+        Calls calls = new Calls(c.getBoolean("calls.enabled"), positive(c, "calls.reconnect-grace"),
+                positive(c, "calls.media-token-ttl"), atLeast(c, "calls.max-media-tokens-per-hour", 1));
+        if (calls.mediaTokenTtl().compareTo(MediaToken.MAX_LIFETIME) > 0) {
+            throw new InvalidConfigException("parley.calls.media-token-ttl must be at most 1h (the media server"
+                    + " refuses longer-lived tokens)");
+        }
         List<String> turnUris = Arrays.stream(c.getString("turn.uris").split(","))
                 .map(String::trim).filter(u -> !u.isEmpty()).toList();
         for (String uri : turnUris) {

@@ -37,9 +37,8 @@ public final class MeetingRoutes {
 
     private CompletionStage<RestResponse> create(RestRequest request) {
         return as(request, me -> {
-            JsonNode body = request.jsonBody();
-            return meetings.create(me, RestRequest.stringField(body, "title"),
-                    RestRequest.stringField(body, "description")).thenApply(RestResponse::created);
+            NewMeeting body = NewMeeting.read(request);
+            return meetings.create(me, body.title(), body.description()).thenApply(RestResponse::created);
         });
     }
 
@@ -53,18 +52,13 @@ public final class MeetingRoutes {
     }
 
     private CompletionStage<RestResponse> update(RestRequest request) {
-        return as(request, me -> {
-            JsonNode body = request.jsonBody();
-            MeetingService.Patch patch = new MeetingService.Patch(RestRequest.stringField(body, "title"),
-                    RestRequest.stringField(body, "description"), booleanField(body, "archived"),
-                    booleanField(body, "membersCanInvite"));
-            return meetings.update(me, request.pathParam("id"), patch).thenApply(RestResponse::ok);
-        });
+        return as(request, me -> meetings.update(me, request.pathParam("id"), patch(request))
+                .thenApply(RestResponse::ok));
     }
 
     private CompletionStage<RestResponse> addMember(RestRequest request) {
-        return as(request, me -> meetings.addMember(me, request.pathParam("id"),
-                RestRequest.stringField(request.jsonBody(), "username")).thenApply(RestResponse::ok));
+        return as(request, me -> meetings.addMember(me, request.pathParam("id"), newMember(request))
+                .thenApply(RestResponse::ok));
     }
 
     private CompletionStage<RestResponse> removeMember(RestRequest request) {
@@ -83,6 +77,27 @@ public final class MeetingRoutes {
     private CompletionStage<RestResponse> as(RestRequest request,
                                              Function<Account, CompletionStage<RestResponse>> then) {
         return auth.authenticate(AuthRoutes.requireToken(request)).thenCompose(then);
+    }
+
+    /** The body of {@code POST /api/meetings}. */
+    public record NewMeeting(String title, String description) {
+        public static NewMeeting read(RestRequest request) {
+            JsonNode body = request.jsonBody();
+            return new NewMeeting(RestRequest.stringField(body, "title"), RestRequest.stringField(body, "description"));
+        }
+    }
+
+    /** The body of {@code PATCH /api/meetings/{id}}. */
+    public static MeetingService.Patch patch(RestRequest request) {
+        JsonNode body = request.jsonBody();
+        return new MeetingService.Patch(RestRequest.stringField(body, "title"),
+                RestRequest.stringField(body, "description"), booleanField(body, "archived"),
+                booleanField(body, "membersCanInvite"));
+    }
+
+    /** The username in the body of {@code POST /api/meetings/{id}/members}. */
+    public static String newMember(RestRequest request) {
+        return RestRequest.stringField(request.jsonBody(), "username");
     }
 
     private static Boolean booleanField(JsonNode body, String field) {

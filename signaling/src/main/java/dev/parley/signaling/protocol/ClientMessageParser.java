@@ -142,7 +142,8 @@ public final class ClientMessageParser {
 
     private static long version(JsonNode root) {
         JsonNode node = root.get("version");
-        if (node == null || !node.canConvertToExactIntegral() || node.asLong() < 0) {
+        // canConvertToLong too: asLong() of a larger number wraps (2^64 + 1 reads as 1) or clamps (1e300).
+        if (node == null || !node.canConvertToExactIntegral() || !node.canConvertToLong() || node.asLong() < 0) {
             throw ApiException.badRequest("version must be the offer's version number");
         }
         return node.asLong();
