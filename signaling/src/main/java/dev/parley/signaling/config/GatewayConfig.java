@@ -18,7 +18,7 @@ import java.util.Set;
  * so a wrong value stops the process with a message that names the key.
  */
 public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, Meetings meetings, Chat chat,
-                            Calls calls, Turn turn, MediaConfig media, WebSocket ws) {
+                            Calls calls, Turn turn, MediaConfig media, WebSocket ws, Presence presence) {
 
     public record Http(String host, int port, int maxBodySize, Path staticDir, Set<String> trustedProxies) {
     }
@@ -39,13 +39,27 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                            String emulatorHost, Duration timeout) {
     }
 
-    public record Meetings(Duration inviteTtl, int maxInvitesPerHour) {
+    /**
+     * {@code parley.meetings}: invite-ttl (24h) a link's lifetime; max-invites-per-hour (100) links one user may
+     * create per hour; invite-max-uses (25) the most joins one link may allow; max-live-invites (50) live links per
+     * meeting; max-memberships-per-user (1000) meetings one user may be in.
+     */
+    public record Meetings(Duration inviteTtl, int maxInvitesPerHour, int inviteMaxUses, int maxLiveInvites,
+                           int maxMembershipsPerUser) {
+    }
+
+    /** {@code parley.presence}: max-watched (1000) users one connection may watch. */
+    public record Presence(int maxWatched) {
     }
 
     public record Chat(Duration dedupeWindow, long maxMessagesPerMeeting, int maxInFlight) {
     }
 
-    public record Calls(boolean enabled, Duration reconnectGrace) {
+    /**
+     * {@code parley.calls}: enabled (true, PARLEY_CALLS_ENABLED); reconnect-grace (20s); max-calls-per-user (2) calls
+     * one user may hold a place (and so a media endpoint) in at once, across every gateway.
+     */
+    public record Calls(boolean enabled, Duration reconnectGrace, int maxCallsPerUser) {
     }
 
     public record Turn(List<String> uris, String secret, Duration credentialLifetime) {
@@ -149,10 +163,13 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
             throw new InvalidConfigException("parley.ws.max-frame-size must be at least parley.ws.max-message-size");
         }
         Meetings meetings = new Meetings(positive(c, "meetings.invite-ttl"),
-                atLeast(c, "meetings.max-invites-per-hour", 1));
+                atLeast(c, "meetings.max-invites-per-hour", 1), atLeast(c, "meetings.invite-max-uses", 1),
+                atLeast(c, "meetings.max-live-invites", 1), atLeast(c, "meetings.max-memberships-per-user", 1));
+        Presence presence = new Presence(atLeast(c, "presence.max-watched", 1));
         Chat chat = new Chat(positive(c, "chat.dedupe-window"), atLeast(c, "chat.max-messages-per-meeting", 100),
                 atLeast(c, "chat.max-in-flight", 1));
-        Calls calls = new Calls(c.getBoolean("calls.enabled"), positive(c, "calls.reconnect-grace"));
+        Calls calls = new Calls(c.getBoolean("calls.enabled"), positive(c, "calls.reconnect-grace"),
+                atLeast(c, "calls.max-calls-per-user", 1));
         List<String> turnUris = Arrays.stream(c.getString("turn.uris").split(","))
                 .map(String::trim).filter(u -> !u.isEmpty()).toList();
         for (String uri : turnUris) {
@@ -172,7 +189,7 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         } catch (IllegalArgumentException e) {
             throw new InvalidConfigException(e.getMessage());
         }
-        return new GatewayConfig(http, redis, session, auth, meetings, chat, calls, turn, media, ws);
+        return new GatewayConfig(http, redis, session, auth, meetings, chat, calls, turn, media, ws, presence);
     }
 
     private static String nonEmpty(Config c, String key) {

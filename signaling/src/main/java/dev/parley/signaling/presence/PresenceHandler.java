@@ -16,17 +16,20 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The presence capability: a signed-in user shows as online, watches the people they share a meeting with without
- * asking, and can watch (and stop watching) anyone else's status.
+ * asking, and can watch (and stop watching) their status. Only co-members (and oneself) can be watched: other ids in
+ * a subscription are left out without a word, so nobody learns when a stranger is online, and a client whose list of
+ * people is a little out of date still gets the rest.
  */
 public final class PresenceHandler implements Capability, ConnectionListener {
 
-    private static final int MAX_WATCHED = 2000;
     private static final AttributeKey<Watching> WATCHING = AttributeKey.valueOf("parley.presence");
 
     /** The people a user shares a meeting with (implemented by meetings, which presence does not depend on). */
-    @FunctionalInterface
     public interface CoMembers {
         CompletionStage<List<String>> of(String userId);
+
+        /** Those of {@code candidates} who share at least one meeting with the user, in the order given. */
+        CompletionStage<List<String>> among(String userId, List<String> candidates);
     }
 
     /** Whom one connection watches; the set is touched only on the connection's event loop. */
@@ -50,15 +53,17 @@ public final class PresenceHandler implements Capability, ConnectionListener {
 
     private final PresenceService presence;
     private final CoMembers coMembers;
+    private final int maxWatched;
 
-    public PresenceHandler(PresenceService presence, CoMembers coMembers) {
+    public PresenceHandler(PresenceService presence, CoMembers coMembers, int maxWatched) {
         this.presence = presence;
         this.coMembers = coMembers;
+        this.maxWatched = maxWatched;
     }
 
     @Override
     public void register(MessageDispatcher dispatcher) {
-        dispatcher.on(ClientMessage.PresenceSubscribe.class, (c, m, re) -> subscribe(c, m.userIds(), re))
+        dispatcher.on(ClientMessage.PresenceSubscribe.class, (c, m, re) -> subscribeCoMembers(c, m.userIds(), re))
                 .on(ClientMessage.PresenceUnsubscribe.class, this::unsubscribe)
                 .listen(this);
     }
@@ -80,11 +85,38 @@ public final class PresenceHandler implements Capability, ConnectionListener {
         connection.answer(re, new ServerMessage.Ok());
     }
 
+    /** A client's subscription: its co-members among the ids are watched, the rest left out. */
+    private void subscribeCoMembers(Connection connection, List<String> userIds, String re) {
+        if (tooMany(connection, userIds, re)) {
+            return;
+        }
+        List<String> others = userIds.stream().filter(id -> !id.equals(connection.userId())).toList();
+        coMembers.among(connection.userId(), others).whenComplete((shared, failure) ->
+                connection.executor().execute(() -> {
+                    if (failure != null) {
+                        connection.reject(re, ApiException.from(failure));
+                        return;
+                    }
+                    List<String> allowed = userIds.stream()
+                            .filter(id -> id.equals(connection.userId()) || shared.contains(id)).toList();
+                    subscribe(connection, allowed, re);
+                }));
+    }
+
+    private boolean tooMany(Connection connection, List<String> userIds, String re) {
+        Watching watching = watching(connection);
+        long fresh = userIds.stream().filter(id -> !watching.watched.contains(id)).count();
+        if (watching.watched.size() + fresh > maxWatched) {
+            connection.reject(re, ApiException.badRequest("at most " + maxWatched
+                    + " users can be watched on one connection"));
+            return true;
+        }
+        return false;
+    }
+
     private void subscribe(Connection connection, List<String> userIds, String re) {
         Watching watching = watching(connection);
-        if (watching.watched.size() + userIds.size() > MAX_WATCHED) {
-            connection.reject(re, ApiException.badRequest("at most " + MAX_WATCHED
-                    + " users can be watched on one connection"));
+        if (tooMany(connection, userIds, re)) {
             return;
         }
         watching.watched.addAll(userIds);
@@ -108,7 +140,7 @@ public final class PresenceHandler implements Capability, ConnectionListener {
             if (failure == null && connection.isLive() && !ids.isEmpty()) {
                 Watching watching = watching(connection);
                 List<String> fresh = ids.stream().filter(id -> !watching.watched.contains(id))
-                        .limit(Math.max(0, MAX_WATCHED - watching.watched.size())).toList();
+                        .limit(Math.max(0, maxWatched - watching.watched.size())).toList();
                 subscribe(connection, fresh, null);
             }
         }));
