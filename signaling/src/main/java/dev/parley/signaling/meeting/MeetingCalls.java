@@ -11,6 +11,7 @@ public interface MeetingCalls {
 
     /** Why a place in a call ended, as the participant's client is told in {@code call.left}. */
     String REMOVED = "removed";
+    String LEFT_MEETING = "left the meeting";
     String ARCHIVED = "archived";
 
     /** Takes the user out of the meeting's call, if they are in it; their media stops on the media server. */

@@ -181,7 +181,8 @@ public final class MeetingService {
                 throw new ApiException(ErrorCode.NOT_FOUND, "That user is not a member of this meeting");
             }
             return store.removeMember(meetingId, userId, !leaving)
-                    .thenCompose(removed -> calls.removeFromCall(meetingId, userId, MeetingCalls.REMOVED))
+                    .thenCompose(removed -> calls.removeFromCall(meetingId, userId,
+                            leaving ? MeetingCalls.LEFT_MEETING : MeetingCalls.REMOVED))
                     .thenCompose(done -> accounts.findById(userId))
                     .thenCompose(account -> {
                         String name = account.map(Account::displayName).orElse("A member");
