@@ -159,7 +159,8 @@ public final class ParleyServer implements AutoCloseable {
             CallRouter callRouter = new CallRouter(calls, placement, meetingStore, events, sessions, json);
             MeetingService meetings = new MeetingService(meetingStore, chat, accounts, sessions, callRouter,
                     Clock.systemUTC(), config.meetings(), new RedisRateLimit(redis.async(), "invites",
-                    config.meetings().maxInvitesPerHour(), java.time.Duration.ofHours(1)));
+                    config.meetings().maxInvitesPerHour(), java.time.Duration.ofHours(1)),
+                    presence::coMembersJoined);
             calls.heartbeat();
             callThread.scheduleWithFixedDelay(calls::heartbeat, 5, 5, TimeUnit.SECONDS);
 

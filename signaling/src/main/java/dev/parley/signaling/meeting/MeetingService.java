@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 
 /**
  * Meetings: create, list with unread counts, rename/describe/archive (owner), members (add, remove, leave) and
@@ -60,11 +61,15 @@ public final class MeetingService {
     private final Clock clock;
     private final GatewayConfig.Meetings limits;
     private final RedisRateLimit invites;
+    private final BiConsumer<String, List<String>> coMembersJoined;
     private final SecureRandom random = new SecureRandom();
 
+    /** {@code coMembersJoined}: told (user, the other members) when someone joins, so presence shows them. */
     public MeetingService(MeetingStore store, MeetingChat chat, AccountStore accounts, LiveSessions sessions,
-                          MeetingCalls calls, Clock clock, GatewayConfig.Meetings limits, RedisRateLimit invites) {
+                          MeetingCalls calls, Clock clock, GatewayConfig.Meetings limits, RedisRateLimit invites,
+                          BiConsumer<String, List<String>> coMembersJoined) {
         this.invites = invites;
+        this.coMembersJoined = coMembersJoined;
         this.store = store;
         this.chat = chat;
         this.accounts = accounts;
@@ -269,7 +274,7 @@ public final class MeetingService {
             return store.acceptInvite(token, meetingId, user.userId(), clock.millis(), MAX_MEMBERS,
                     limits.maxMembershipsPerUser()).thenCompose(outcome -> switch (outcome) {
                         case JOINED -> store.find(meetingId).thenCompose(meeting -> meeting
-                                .map(m -> announceJoin(m, user.displayName() + " joined"))
+                                .map(m -> announceJoin(m, user, user.displayName() + " joined"))
                                 .orElseGet(() -> done(null)));
                         case ALREADY -> done(null);
                         case INVALID -> throw invalidInvite();
@@ -311,14 +316,17 @@ public final class MeetingService {
 
     /** Tells everyone, the new member included, that {@code joiner} was added to {@code before}'s members. */
     private CompletionStage<Void> joined(Meeting before, Account joiner, String announcement) {
+        coMembersJoined.accept(joiner.userId(), before.memberIds());
         List<String> everyone = new ArrayList<>(before.memberIds());
         everyone.add(joiner.userId());
         return chat.announce(before.meetingId(), announcement, everyone)
                 .thenCompose(m -> notifyUpdated(everyone, before.meetingId()));
     }
 
-    /** Tells the members of {@code after} (which already counts the new member) that someone joined. */
-    private CompletionStage<Void> announceJoin(Meeting after, String announcement) {
+    /** Tells the members of {@code after} (which already counts the new member) that {@code joiner} joined. */
+    private CompletionStage<Void> announceJoin(Meeting after, Account joiner, String announcement) {
+        coMembersJoined.accept(joiner.userId(), after.memberIds().stream()
+                .filter(id -> !id.equals(joiner.userId())).toList());
         return chat.announce(after.meetingId(), announcement, after.memberIds())
                 .thenCompose(m -> notifyUpdated(after.memberIds(), after.meetingId()));
     }

@@ -10,6 +10,8 @@ import dev.parley.signaling.ws.MessageDispatcher;
 import io.netty.util.AttributeKey;
 
 import java.util.HashSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -54,11 +56,39 @@ public final class PresenceHandler implements Capability, ConnectionListener {
     private final PresenceService presence;
     private final CoMembers coMembers;
     private final int maxWatched;
+    /** This node's live connections by user, so new co-members can be shown to them. */
+    private final Map<String, Set<Watching>> liveByUser = new ConcurrentHashMap<>();
 
     public PresenceHandler(PresenceService presence, CoMembers coMembers, int maxWatched) {
         this.presence = presence;
         this.coMembers = coMembers;
         this.maxWatched = maxWatched;
+        presence.onCoMembersJoined(this::coMembersJoined);
+    }
+
+    /** A user and others came to share a meeting: their connections here start watching each other. */
+    private void coMembersJoined(String userId, List<String> others) {
+        for (Watching watching : liveByUser.getOrDefault(userId, Set.of())) {
+            watching.connection.executor().execute(() -> watchMore(watching, others));
+        }
+        for (String other : others) {
+            for (Watching watching : liveByUser.getOrDefault(other, Set.of())) {
+                watching.connection.executor().execute(() -> watchMore(watching, List.of(userId)));
+            }
+        }
+    }
+
+    /** On the connection's event loop: watches those of {@code ids} it does not yet, as room allows. */
+    private void watchMore(Watching watching, List<String> ids) {
+        if (!watching.connection.isLive()) {
+            return;
+        }
+        List<String> fresh = ids.stream().filter(id -> !watching.watched.contains(id))
+                .filter(id -> !id.equals(watching.connection.userId()))
+                .limit(Math.max(0, maxWatched - watching.watched.size())).toList();
+        if (!fresh.isEmpty()) {
+            subscribe(watching.connection, fresh, null);
+        }
     }
 
     @Override
@@ -136,12 +166,11 @@ public final class PresenceHandler implements Capability, ConnectionListener {
     @Override
     public void live(Connection connection) {
         presence.announce(connection.userId(), PresenceService.ONLINE);
+        Watching live = watching(connection);
+        liveByUser.computeIfAbsent(connection.userId(), id -> ConcurrentHashMap.newKeySet()).add(live);
         coMembers.of(connection.userId()).whenComplete((ids, failure) -> connection.executor().execute(() -> {
-            if (failure == null && connection.isLive() && !ids.isEmpty()) {
-                Watching watching = watching(connection);
-                List<String> fresh = ids.stream().filter(id -> !watching.watched.contains(id))
-                        .limit(Math.max(0, maxWatched - watching.watched.size())).toList();
-                subscribe(connection, fresh, null);
+            if (failure == null) {
+                watchMore(live, ids);
             }
         }));
     }
@@ -149,6 +178,10 @@ public final class PresenceHandler implements Capability, ConnectionListener {
     @Override
     public void closed(Connection connection) {
         Watching watching = watching(connection);
+        liveByUser.computeIfPresent(connection.userId(), (id, set) -> {
+            set.remove(watching);
+            return set.isEmpty() ? null : set;
+        });
         presence.unwatchAll(watching, watching.watched);
     }
 }

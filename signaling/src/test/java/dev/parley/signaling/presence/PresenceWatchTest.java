@@ -80,6 +80,28 @@ class PresenceWatchTest {
     }
 
     @Test
+    void peopleWhoComeToShareAMeetingSeeEachOtherWithoutReconnecting() throws Exception {
+        JsonNode owner = gateway.register("pw-owner");
+        JsonNode newcomer = gateway.register("pw-newcomer");
+        String meeting = gateway.post("/api/meetings", Map.of("title", "Later"), token(owner)).body()
+                .get("meetingId").asText();
+        try (WsClient ws = gateway.ws()) {
+            ws.hello(token(owner), null);
+            ws.send(subscribe("n1", id(newcomer)));
+            assertEquals("n1", ws.next(m -> m.get("type").asText().equals("ok"), 5000).get("re").asText());
+
+            gateway.post("/api/meetings/" + meeting + "/members", Map.of("username", "pw-newcomer"), token(owner));
+            ws.next(m -> m.get("type").asText().equals("presence") && m.get("userId").asText().equals(
+                    id(newcomer)) && m.get("status").asText().equals("offline"), 8000);
+            try (WsClient newcomerWs = gateway.ws()) {
+                newcomerWs.hello(token(newcomer), null);
+                ws.next(m -> m.get("type").asText().equals("presence") && m.get("userId").asText().equals(
+                        id(newcomer)) && m.get("status").asText().equals("online"), 8000);
+            }
+        }
+    }
+
+    @Test
     void aConnectionWatchesAtMostTheConfiguredNumberOfUsers() throws Exception {
         JsonNode watcher = gateway.register("pw-greedy");
         try (WsClient ws = gateway.ws()) {
