@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { silenceOpenWebSockets, startParleyStack, waitFor } from "./harness.mjs";
+import { createMeeting } from "./pages.mjs";
 
 const activeSessionText =
   "Parley is already open for you in another tab or on another device. Close it there, or wait — " +
@@ -87,6 +88,14 @@ describe("accounts, presence and the single-session rule", () => {
 
     const bruno = await stack.newUserContext();
     await signUp(bruno.page, { displayName: "Bruno Costa", username: "bruno" });
+    await homeShows(bruno.page, "Bruno Costa");
+    // Presence is shared between people who share a meeting.
+    await createMeeting(bruno.page, "Catch-up");
+    await bruno.page.getByRole("button", { name: "Add member" }).click();
+    await bruno.page.getByLabel("Add someone by username").fill("carla");
+    await bruno.page.getByRole("button", { name: "Add", exact: true }).click();
+    await bruno.page.getByText("@carla was added.").waitFor();
+    await bruno.page.getByRole("link", { name: "People", exact: true }).click();
     await homeShows(bruno.page, "Bruno Costa");
     await seesAs(bruno.page, "carla", "offline");
 

@@ -80,9 +80,11 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
         <div className="call-problem" role="alert" data-call-failure={snapshot.failure.kind}>
           <p>{failureMessage(snapshot.failure)}</p>
           <div className="button-row">
-            <button className="button button-primary" type="button" onClick={() => session.retry()}>
-              Retry
-            </button>
+            {snapshot.failure.kind !== "ended" && (
+              <button className="button button-primary" type="button" onClick={() => session.retry()}>
+                Retry
+              </button>
+            )}
             <button className="button button-secondary" type="button" onClick={onLeave}>
               Close
             </button>

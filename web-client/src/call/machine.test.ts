@@ -15,7 +15,9 @@ function run(events: CallEvent[], from: CallMachineState = initialCallState) {
 }
 
 /** What the server's call.left says, taken from the shared protocol examples. */
-function reasonOf(example: "callLeftAnswer" | "callLeftLost"): string {
+function reasonOf(
+  example: "callLeftAnswer" | "callLeftLost" | "callLeftRemoved" | "callLeftArchived" | "callLeftLeftMeeting",
+): string {
   const message = serverMessage(example);
   if (message.type !== "call.left") throw new Error(`${example} is not a call.left`);
   return message.reason;
@@ -96,6 +98,17 @@ describe("the call's state machine", () => {
     const { state, effects } = run([{ type: "serverLeft", reason: reasonOf("callLeftAnswer") }], connected);
     expect(state).toBe(connected);
     expect(effects).toEqual([]);
+  });
+
+  it("ends for good, saying why, when the owner removes the user or archives the meeting", () => {
+    for (const example of ["callLeftRemoved", "callLeftArchived"] as const) {
+      const reason = reasonOf(example);
+      const { state, effects } = run([{ type: "serverLeft", reason }], connected);
+      expect(state).toMatchObject({ phase: "failed", failure: { kind: "ended", reason } });
+      expect(effects).toEqual(["closePeers", "stopDevices"]);
+      expect(run([{ type: "retry" }], state).state).toBe(state);
+    }
+    expect(run([{ type: "serverLeft", reason: reasonOf("callLeftLeftMeeting") }], connected).state.phase).toBe("left");
   });
 
   it("gives its place back when the media fails, and Retry joins again", () => {

@@ -34,7 +34,14 @@ export type ServerTrouble =
   | "publish-offer"
   | "publish-answer";
 
-export type CallFailure = { kind: "ice" } | { kind: "server"; trouble: ServerTrouble; detail: string };
+/** Why the server ended our place for good: a membership change (docs/protocol.md, call.left). */
+export type EndedReason = "removed" | "archived";
+
+export type CallFailure =
+  | { kind: "ice" }
+  | { kind: "server"; trouble: ServerTrouble; detail: string }
+  /** The call is over for this user: nothing to retry. */
+  | { kind: "ended"; reason: EndedReason };
 
 export interface CallMachineState {
   readonly phase: CallPhase;
@@ -101,6 +108,9 @@ export const leftReason = "left";
 /** call.left when the user joined a call elsewhere (another meeting). */
 export const joinedAnotherCallReason = "joined another call";
 const mediaLostReason = "media connection lost";
+/** call.left when the user left the meeting itself (from another tab or device): the call ends quietly. */
+export const leftMeetingReason = "left the meeting";
+const endedReasons: readonly string[] = ["removed", "archived"] satisfies EndedReason[];
 /** Client-side request failures (ws/requests.ts RequestFailure) and the server code this machine acts on. */
 const disconnected = "disconnected";
 const timeout = "timeout";
@@ -181,7 +191,12 @@ export function transition(state: CallMachineState, event: CallEvent): Transitio
     case "serverLeft": {
       // call.left "left" only ever answers our own call.leave, however late it comes: never a reason to rejoin.
       if (event.reason === leftReason || !holdsPlace) return unchanged(state);
-      if (event.reason === joinedAnotherCallReason) return finish(state, []);
+      if (event.reason === joinedAnotherCallReason || event.reason === leftMeetingReason) return finish(state, []);
+      // The owner removed us from the meeting, or archived it: say so, and never join again by ourselves.
+      if (endedReasons.includes(event.reason)) {
+        const failure: CallFailure = { kind: "ended", reason: event.reason as EndedReason };
+        return { state: { ...state, phase: "failed", failure }, effects: [{ type: "closePeers" }, { type: "stopDevices" }] };
+      }
       // Our place was let go (the socket was away too long, or the media server stopped hearing from us, as after
       // a network change): join again once with the same devices before saying the media can't connect.
       if (state.autoRejoins >= 1) {
@@ -202,6 +217,7 @@ export function transition(state: CallMachineState, event: CallEvent): Transitio
       return holdsPlace ? fail(state, { kind: "server", trouble: event.trouble, detail: event.detail }) : unchanged(state);
     case "retry":
       if (state.phase === "media-problem") return transition(state, { type: "start", mode: state.mode });
+      if (state.failure?.kind === "ended") return unchanged(state);
       return state.phase === "failed" ? join({ ...state, failure: null }) : unchanged(state);
     case "leave":
       if (state.phase === "left") return unchanged(state);

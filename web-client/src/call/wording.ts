@@ -16,6 +16,11 @@ export const iceFailureMessage =
 /** Why the call stopped, in plain words; the server's own reason when it gave one (it names the cause). */
 export function failureMessage(failure: CallFailure): string {
   if (failure.kind === "ice") return iceFailureMessage;
+  if (failure.kind === "ended") {
+    return failure.reason === "removed"
+      ? "You were removed from this meeting, so you are no longer in its call."
+      : "This meeting was archived, which ended its call.";
+  }
   const { detail } = failure;
   switch (failure.trouble) {
     case "join-timeout":

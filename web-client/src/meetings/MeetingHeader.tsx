@@ -5,7 +5,7 @@ import { navigate, paths } from "../router";
 import { Avatar } from "../ui/Avatar";
 import { LinkIcon, PhoneIcon, PlusIcon } from "../ui/icons";
 import type { CallState } from "../ws/messages";
-import type { Meeting, MeetingsApi } from "./api";
+import type { Invite, Meeting, MeetingsApi } from "./api";
 import type { MeetingsStore } from "./store";
 
 interface Props {
@@ -149,6 +149,7 @@ export function MeetingHeader({ self, meeting, api, store, presence, callState, 
           }}
         />
       )}
+      {panel === "members" && isOwner && <InviteLinks meetingId={meeting.meetingId} api={api} onError={setError} />}
       {panel === "members" && (
         <ul className="member-list" aria-label="Members of this meeting">
           {meeting.members.map((m) => {
@@ -188,7 +189,69 @@ export function MeetingHeader({ self, meeting, api, store, presence, callState, 
   );
 }
 
+/** When an invite link runs out, in the reader's words. */
+function expiryText(expiresAt: number): string {
+  return new Date(expiresAt).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** The meeting's live invite links, for its owner: who made each, until when, how often used; and Revoke. */
+function InviteLinks({ meetingId, api, onError }: { meetingId: string; api: MeetingsApi; onError: (m: string) => void }) {
+  const [invites, setInvites] = useState<Invite[] | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    api.listInvites(meetingId).then(
+      (list) => live && setInvites(list),
+      (e: unknown) => live && onError(e instanceof Error ? e.message : "The invite links couldn't be loaded."),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, meetingId, onError]);
+
+  const revoke = async (token: string) => {
+    try {
+      await api.revokeInvite(meetingId, token);
+      setInvites((current) => current?.filter((invite) => invite.token !== token) ?? null);
+    } catch (e) {
+      onError(e instanceof Error ? e.message : "The invite link couldn't be revoked.");
+    }
+  };
+
+  if (invites === null) return null;
+  return (
+    <section className="header-panel invite-links" aria-label="Invite links">
+      <h3 className="panel-heading">Invite links</h3>
+      {invites.length === 0 ? (
+        <p className="muted">No invite links are open.</p>
+      ) : (
+        <ul className="member-list">
+          {invites.map((invite) => (
+            <li key={invite.token} className="person" data-invite={invite.token}>
+              <span className="person-text">
+                <span className="person-name">Created by {invite.createdByName || "a former member"}</span>
+                <span className="person-handle">
+                  Used {invite.uses} of {invite.maxUses} · expires {expiryText(invite.expiresAt)}
+                </span>
+              </span>
+              <button
+                className="button button-ghost button-small"
+                type="button"
+                aria-label={`Revoke the invite link created by ${invite.createdByName}`}
+                onClick={() => void revoke(invite.token)}
+              >
+                Revoke
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 function InvitePanel({ meetingId, api, onError }: { meetingId: string; api: MeetingsApi; onError: (m: string) => void }) {
+  const [invite, setInvite] = useState<Invite | null>(null);
   const [link, setLink] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const inputId = useId();
@@ -196,7 +259,11 @@ function InvitePanel({ meetingId, api, onError }: { meetingId: string; api: Meet
   useEffect(() => {
     let live = true;
     api.createInvite(meetingId).then(
-      (invite) => live && setLink(new URL(invite.path, window.location.origin).toString()),
+      (created) => {
+        if (!live) return;
+        setInvite(created);
+        setLink(new URL(created.path, window.location.origin).toString());
+      },
       (e: unknown) => live && onError(e instanceof Error ? e.message : "The invite link couldn't be created."),
     );
     return () => {
@@ -216,7 +283,11 @@ function InvitePanel({ meetingId, api, onError }: { meetingId: string; api: Meet
 
   return (
     <div className="header-panel">
-      <label htmlFor={inputId}>Invite link (valid for 7 days)</label>
+      <label htmlFor={inputId}>
+        {invite
+          ? `Invite link (${invite.maxUses === 1 ? "one person" : `up to ${invite.maxUses} people`}, until ${expiryText(invite.expiresAt)})`
+          : "Invite link"}
+      </label>
       <div className="inline-form">
         <input id={inputId} readOnly value={link ?? "Creating…"} data-invite-link onFocus={(e) => e.target.select()} />
         <button className="button button-primary button-small" type="button" onClick={() => void copy()} disabled={!link}>

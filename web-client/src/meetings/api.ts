@@ -20,7 +20,13 @@ export interface Meeting {
 export interface Invite {
   token: string;
   path: string;
+  createdAt: number;
   expiresAt: number;
+  /** How many joins the link allows in all, and how many it has had. */
+  maxUses: number;
+  uses: number;
+  createdBy: string;
+  createdByName: string;
 }
 
 export interface HistoryPage {
@@ -37,7 +43,10 @@ export interface MeetingsApi {
   update(meetingId: string, patch: MeetingPatch): Promise<Meeting>;
   addMember(meetingId: string, username: string): Promise<Meeting>;
   removeMember(meetingId: string, userId: string): Promise<void>;
-  createInvite(meetingId: string): Promise<Invite>;
+  createInvite(meetingId: string, maxUses?: number): Promise<Invite>;
+  /** The meeting's live invite links (the owner only). */
+  listInvites(meetingId: string): Promise<Invite[]>;
+  revokeInvite(meetingId: string, token: string): Promise<void>;
   acceptInvite(token: string): Promise<Meeting>;
   /** Newest first without a cursor or with `before`; oldest first with `after`. */
   history(meetingId: string, cursor?: { before?: string; after?: string; limit?: number }): Promise<HistoryPage>;
@@ -56,7 +65,11 @@ export function createMeetingsApi(options: ApiClientOptions): MeetingsApi {
     update: (meetingId, patch) => meeting(request("PATCH", `/api/meetings/${id(meetingId)}`, patch)),
     addMember: (meetingId, username) => meeting(request("POST", `/api/meetings/${id(meetingId)}/members`, { username })),
     removeMember: (meetingId, userId) => request("DELETE", `/api/meetings/${id(meetingId)}/members/${id(userId)}`),
-    createInvite: (meetingId) => request("POST", `/api/meetings/${id(meetingId)}/invites`),
+    createInvite: (meetingId, maxUses) =>
+      request("POST", `/api/meetings/${id(meetingId)}/invites`, maxUses === undefined ? undefined : { maxUses }),
+    listInvites: async (meetingId) =>
+      (await request<{ invites?: Invite[] }>("GET", `/api/meetings/${id(meetingId)}/invites`)).invites ?? [],
+    revokeInvite: (meetingId, token) => request("DELETE", `/api/meetings/${id(meetingId)}/invites/${id(token)}`),
     acceptInvite: (token) => meeting(request("POST", `/api/invites/${id(token)}/accept`)),
     history: async (meetingId, cursor = {}) => {
       const query = new URLSearchParams();

@@ -40,7 +40,11 @@ function fakeApi(history: Record<string, ChatMessage[]>, list: Meeting[]) {
       throw new Error("unused");
     },
     removeMember: async () => undefined,
-    createInvite: async () => ({ token: "t", path: "/invite/t", expiresAt: 0 }),
+    createInvite: async () => {
+      throw new Error("unused");
+    },
+    listInvites: async () => [],
+    revokeInvite: async () => undefined,
     acceptInvite: async () => {
       throw new Error("unused");
     },

@@ -15,6 +15,7 @@ import dev.parley.signaling.routing.CallPlacement;
 import dev.parley.signaling.routing.CallRouter;
 import dev.parley.signaling.call.CallRoutes;
 import dev.parley.signaling.call.MediaTokenRoutes;
+import dev.parley.signaling.call.CallPlaces;
 import dev.parley.signaling.call.CallService;
 import dev.parley.signaling.call.TurnCredentials;
 import dev.parley.signaling.chat.ChatService;
@@ -55,6 +56,7 @@ import sun.misc.Signal;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -72,6 +74,8 @@ public final class ParleyServer implements AutoCloseable {
     private static final java.time.Duration SHUTDOWN_GRACE = java.time.Duration.ofSeconds(20);
     /** How long a crashed gateway's claim on its calls survives it. */
     private static final java.time.Duration CALL_CLAIM_TTL = java.time.Duration.ofSeconds(30);
+    /** A user's place in a call lapses this long after its host last renewed it (heartbeat: every 5 s). */
+    private static final java.time.Duration CALL_PLACE_TTL = java.time.Duration.ofSeconds(30);
     /** Threads the calls share; each call uses one at a time, so this many calls do media operations at once. */
     private static final int CALL_WORK_THREADS = 4;
     /** Password changes one user may make per hour (each costs two hashes). */
@@ -166,10 +170,6 @@ public final class ParleyServer implements AutoCloseable {
                     config.chat().maxMessagesPerMeeting());
             ChatService chat = new ChatService(meetingStore, chatStore, sessions, Clock.systemUTC(),
                     config.chat().maxInFlight());
-            MeetingService meetings = new MeetingService(meetingStore, chat, accounts, sessions,
-                    Clock.systemUTC(), config.meetings().inviteTtl(), new RedisRateLimit(redis.async(), "invites",
-                    config.meetings().maxInvitesPerHour(), java.time.Duration.ofHours(1)));
-
             if (config.calls().enabled()) {
                 media = MediaServer.start(config.media());
             }
@@ -177,8 +177,13 @@ public final class ParleyServer implements AutoCloseable {
                     config.turn().credentialLifetime(), Clock.systemUTC());
             CallPlacement placement = new CallPlacement(redis.async(), nodeId, CALL_CLAIM_TTL, Clock.systemUTC());
             CallService calls = new CallService(media, meetingStore, chat, sessions, presence, turn, callThread,
-                    callWork, config.calls().reconnectGrace(), Clock.systemUTC(), placement, json);
+                    callWork, config.calls().reconnectGrace(), Clock.systemUTC(), placement, json,
+                    new CallPlaces(redis.async(), Clock.systemUTC(), CALL_PLACE_TTL, config.calls().maxCallsPerUser()));
             CallRouter callRouter = new CallRouter(calls, placement, meetingStore, events, sessions, json);
+            MeetingService meetings = new MeetingService(meetingStore, chat, accounts, sessions, callRouter,
+                    Clock.systemUTC(), config.meetings(), new RedisRateLimit(redis.async(), "invites",
+                    config.meetings().maxInvitesPerHour(), java.time.Duration.ofHours(1)),
+                    presence::coMembersJoined);
             calls.heartbeat();
             callThread.scheduleWithFixedDelay(calls::heartbeat, 5, 5, TimeUnit.SECONDS);
 
@@ -199,7 +204,17 @@ public final class ParleyServer implements AutoCloseable {
                     new SessionHandler(config.session(), auth, lock, sessions, events, metrics,
                             userId -> presence.announce(userId, PresenceService.OFFLINE)),
                     new TokenLifetime(auth, tokens, sessions, events, metrics, Clock.systemUTC()),
-                    new PresenceHandler(presence, meetings::coMembers),
+                    new PresenceHandler(presence, new PresenceHandler.CoMembers() {
+                        @Override
+                        public CompletionStage<List<String>> of(String userId) {
+                            return meetings.coMembers(userId);
+                        }
+
+                        @Override
+                        public CompletionStage<List<String>> among(String userId, List<String> candidates) {
+                            return meetings.coMembersAmong(userId, candidates);
+                        }
+                    }, config.presence().maxWatched()),
                     new ChatHandler(chat),
                     new CallHandler(callRouter))) {
                 capability.register(dispatcher);

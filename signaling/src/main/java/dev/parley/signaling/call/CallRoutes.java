@@ -5,6 +5,7 @@ import dev.parley.signaling.auth.AuthService;
 import dev.parley.signaling.http.RestRequest;
 import dev.parley.signaling.http.RestResponse;
 import dev.parley.signaling.http.RestRouter;
+import dev.parley.signaling.protocol.Ids;
 
 import java.util.concurrent.CompletionStage;
 
@@ -25,7 +26,7 @@ public final class CallRoutes {
 
     private CompletionStage<RestResponse> call(RestRequest request) {
         return auth.authenticate(AuthRoutes.requireToken(request))
-                .thenCompose(me -> calls.view(me.userId(), request.pathParam("id")))
+                .thenCompose(me -> calls.view(me.userId(), Ids.meetingId("meeting id", request.pathParam("id"))))
                 .thenApply(RestResponse::ok);
     }
 }

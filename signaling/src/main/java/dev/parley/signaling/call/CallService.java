@@ -11,6 +11,7 @@ import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.protocol.CallView;
 import dev.parley.signaling.error.ErrorCode;
 import dev.parley.signaling.meeting.Meeting;
+import dev.parley.signaling.meeting.MeetingCalls;
 import dev.parley.signaling.meeting.MeetingStore;
 import dev.parley.signaling.presence.PresenceService;
 import dev.parley.signaling.ws.LiveSessions;
@@ -104,6 +105,7 @@ public final class CallService implements Calls {
     private final Clock clock;
     private final CallHosting placement;
     private final com.fasterxml.jackson.databind.ObjectMapper json;
+    private final CallPlaces places;
     private final Map<String, Call> calls = new HashMap<>();
     private final Map<String, Call> callOfUser = new HashMap<>();
     private final Map<String, CallView> lastViews = new java.util.concurrent.ConcurrentHashMap<>();
@@ -111,8 +113,9 @@ public final class CallService implements Calls {
     public CallService(MediaApi media, MeetingStore meetings, ChatService chat, LiveSessions sessions,
                        PresenceService presence, TurnCredentials turn, ScheduledExecutorService directory,
                        Executor callWork, Duration reconnectGrace, Clock clock, CallHosting placement,
-                       com.fasterxml.jackson.databind.ObjectMapper json) {
+                       com.fasterxml.jackson.databind.ObjectMapper json, CallPlaces places) {
         this.placement = placement;
+        this.places = places;
         this.json = json;
         this.media = media;
         this.meetings = meetings;
@@ -136,6 +139,14 @@ public final class CallService implements Calls {
             if (meeting.archived()) {
                 throw new ApiException(ErrorCode.MEETING_ARCHIVED, "This meeting is archived");
             }
+            return places.take(account.userId(), meetingId).thenApply(placed -> {
+                if (!placed) {
+                    throw new ApiException(ErrorCode.CALL_LIMIT, "You are in " + places.limit()
+                            + " calls already; leave one first");
+                }
+                return meeting;
+            });
+        }).thenCompose(meeting -> {
             String userId = account.userId();
             return onDirectory(() -> {
                 Call current = callOfUser.get(userId);
@@ -176,6 +187,7 @@ public final class CallService implements Calls {
             endpointId = mediaCall(() -> media.createEndpoint(call.conferenceId, null).endpointId());
         } catch (RuntimeException e) {
             directory.execute(() -> callOfUser.remove(userId, call));
+            places.release(userId, call.meetingId).exceptionally(failure -> null);
             if (call.participants.isEmpty()) {
                 endCall(call, false);
             }
@@ -193,7 +205,49 @@ public final class CallService implements Calls {
         offerSubscription(call, participant);
         broadcast(call);
         log.info("user {} joined the call of meeting {} as endpoint {}", userId, call.meetingId, endpointId);
+        evictIfNoLongerMember(call.meetingId, userId);
         return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * A removal or archive that ran while this join was on its way found no place to end; the join checked
+     * membership before that change was stored, so look again now that the place exists.
+     */
+    private void evictIfNoLongerMember(String meetingId, String userId) {
+        meetings.find(meetingId).thenAccept(found -> {
+            if (found.isEmpty() || !found.get().hasMember(userId)) {
+                evict(meetingId, userId, MeetingCalls.REMOVED);
+            } else if (found.get().archived()) {
+                end(meetingId, MeetingCalls.ARCHIVED);
+            }
+        }).exceptionally(e -> {
+            log.warn("could not re-check the membership of a new participant: {}", e.toString());
+            return null;
+        });
+    }
+
+    /** Ends the user's place in the meeting's call if this node hosts it; they are told why in call.left. */
+    @Override
+    public CompletionStage<Void> evict(String meetingId, String userId, String reason) {
+        return onDirectory(() -> calls.get(meetingId)).thenCompose(call -> call == null
+                ? CompletableFuture.completedFuture(null)
+                : onCall(call, () -> {
+                    remove(call, call.participants.get(userId), reason, null);
+                    return null;
+                }));
+    }
+
+    /** Ends the meeting's call for everyone if this node hosts it. */
+    @Override
+    public CompletionStage<Void> end(String meetingId, String reason) {
+        return onDirectory(() -> calls.get(meetingId)).thenCompose(call -> call == null
+                ? CompletableFuture.completedFuture(null)
+                : onCall(call, () -> {
+                    for (Participant participant : new ArrayList<>(call.participants.values())) {
+                        remove(call, participant, reason, null);
+                    }
+                    return null;
+                }));
     }
 
     @Override
@@ -305,6 +359,7 @@ public final class CallService implements Calls {
                 return;
             }
             placement.register(endpoints.get()).exceptionally(e -> null);
+            callOfUser.forEach((userId, call) -> places.renew(userId, call.meetingId).exceptionally(e -> null));
             for (String meetingId : calls.keySet()) {
                 placement.refresh(meetingId).exceptionally(e -> false);
                 CallView view = lastViews.get(meetingId);
@@ -409,6 +464,7 @@ public final class CallService implements Calls {
         endpoints.decrementAndGet();
         String userId = participant.account.userId();
         directory.execute(() -> callOfUser.remove(userId, call));
+        places.release(userId, call.meetingId).exceptionally(e -> null);
         log.info("user {} left the call of meeting {}: {}", participant.account.userId(), call.meetingId, reason);
         try {
             media.closeEndpoint(call.conferenceId, participant.endpointId);

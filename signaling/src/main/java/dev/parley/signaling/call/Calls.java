@@ -25,4 +25,10 @@ public interface Calls {
 
     /** The participant's socket closed: the host keeps its place for the reconnect grace. */
     void peerClosed(CallPeer peer);
+
+    /** Ends this user's place in the meeting's call (they are no longer a member); {@code reason} goes in call.left. */
+    CompletionStage<Void> evict(String meetingId, String userId, String reason);
+
+    /** Ends the meeting's call for everyone in it (the meeting was archived). */
+    CompletionStage<Void> end(String meetingId, String reason);
 }

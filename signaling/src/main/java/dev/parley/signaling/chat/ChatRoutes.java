@@ -6,6 +6,7 @@ import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.http.RestRequest;
 import dev.parley.signaling.http.RestResponse;
 import dev.parley.signaling.http.RestRouter;
+import dev.parley.signaling.protocol.Ids;
 import dev.parley.signaling.protocol.ChatMessage;
 
 import java.util.Map;
@@ -33,7 +34,8 @@ public final class ChatRoutes {
             if (before != null && after != null) {
                 throw ApiException.badRequest("use either before or after, not both");
             }
-            return chat.history(me.userId(), request.pathParam("id"), before, after, limitParam(request))
+            String meetingId = Ids.meetingId("meeting id", request.pathParam("id"));
+            return chat.history(me.userId(), meetingId, before, after, limitParam(request))
                     .thenApply(page -> RestResponse.ok(Map.of("messages", page.messages(),
                             "hasMore", page.hasMore())));
         });

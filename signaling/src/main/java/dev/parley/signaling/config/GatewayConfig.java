@@ -19,7 +19,8 @@ import java.util.Set;
  * so a wrong value stops the process with a message that names the key.
  */
 public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, Meetings meetings, Chat chat,
-                            Calls calls, Turn turn, MediaConfig media, WebSocket ws, Metrics metrics) {
+                            Calls calls, Turn turn, MediaConfig media, WebSocket ws, Metrics metrics,
+                            Presence presence) {
 
     /**
      * {@code idleTimeout}: how long a connection may go without a complete request before it is closed (a WebSocket
@@ -55,18 +56,32 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                            String emulatorHost, Duration timeout, Duration sessionTtl) {
     }
 
-    public record Meetings(Duration inviteTtl, int maxInvitesPerHour) {
+    /**
+     * {@code parley.meetings}: invite-ttl (24h) a link's lifetime; max-invites-per-hour (100) links one user may
+     * create per hour; invite-max-uses (25) the most joins one link may allow; max-live-invites (50) live links per
+     * meeting; max-memberships-per-user (1000) meetings one user may be in.
+     */
+    public record Meetings(Duration inviteTtl, int maxInvitesPerHour, int inviteMaxUses, int maxLiveInvites,
+                           int maxMembershipsPerUser) {
+    }
+
+    /** {@code parley.presence}: max-watched (1000) users one connection may watch. */
+    public record Presence(int maxWatched) {
     }
 
     public record Chat(Duration dedupeWindow, long maxMessagesPerMeeting, int maxInFlight) {
     }
 
     /**
+     * {@code parley.calls}: enabled (true, PARLEY_CALLS_ENABLED); reconnect-grace (20s); max-calls-per-user (2) calls
+     * one user may hold a place (and so a media endpoint) in at once, across every gateway.
+     *
      * @param mediaTokenTtl lifetime of the WHIP/WHEP tokens members get (parley.calls.media-token-ttl, default 10m,
      *                      at most 1h)
      * @param maxMediaTokensPerHour tokens one user may get per hour (parley.calls.max-media-tokens-per-hour, 60)
      */
-    public record Calls(boolean enabled, Duration reconnectGrace, Duration mediaTokenTtl, int maxMediaTokensPerHour) {
+    public record Calls(boolean enabled, Duration reconnectGrace, Duration mediaTokenTtl, int maxMediaTokensPerHour,
+                        int maxCallsPerUser) {
     }
 
     public record Turn(List<String> uris, String secret, Duration credentialLifetime) {
@@ -180,11 +195,14 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
             throw new InvalidConfigException("parley.ws.max-frame-size must be at least parley.ws.max-message-size");
         }
         Meetings meetings = new Meetings(positive(c, "meetings.invite-ttl"),
-                atLeast(c, "meetings.max-invites-per-hour", 1));
+                atLeast(c, "meetings.max-invites-per-hour", 1), atLeast(c, "meetings.invite-max-uses", 1),
+                atLeast(c, "meetings.max-live-invites", 1), atLeast(c, "meetings.max-memberships-per-user", 1));
+        Presence presence = new Presence(atLeast(c, "presence.max-watched", 1));
         Chat chat = new Chat(positive(c, "chat.dedupe-window"), atLeast(c, "chat.max-messages-per-meeting", 100),
                 atLeast(c, "chat.max-in-flight", 1));
         Calls calls = new Calls(c.getBoolean("calls.enabled"), positive(c, "calls.reconnect-grace"),
-                positive(c, "calls.media-token-ttl"), atLeast(c, "calls.max-media-tokens-per-hour", 1));
+                positive(c, "calls.media-token-ttl"), atLeast(c, "calls.max-media-tokens-per-hour", 1),
+                atLeast(c, "calls.max-calls-per-user", 1));
         if (calls.mediaTokenTtl().compareTo(MediaToken.MAX_LIFETIME) > 0) {
             throw new InvalidConfigException("parley.calls.media-token-ttl must be at most 1h (the media server"
                     + " refuses longer-lived tokens)");
@@ -208,7 +226,8 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         } catch (IllegalArgumentException e) {
             throw new InvalidConfigException(e.getMessage());
         }
-        return new GatewayConfig(http, redis, session, auth, meetings, chat, calls, turn, media, ws, metrics);
+        return new GatewayConfig(http, redis, session, auth, meetings, chat, calls, turn, media, ws, metrics,
+                presence);
     }
 
     private static String nonEmpty(Config c, String key) {

@@ -8,6 +8,7 @@ import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.http.RestRequest;
 import dev.parley.signaling.http.RestResponse;
 import dev.parley.signaling.http.RestRouter;
+import dev.parley.signaling.protocol.Ids;
 
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -32,6 +33,8 @@ public final class MeetingRoutes {
                 .add("POST", "/api/meetings/{id}/members", this::addMember)
                 .add("DELETE", "/api/meetings/{id}/members/{userId}", this::removeMember)
                 .add("POST", "/api/meetings/{id}/invites", this::invite)
+                .add("GET", "/api/meetings/{id}/invites", this::invites)
+                .add("DELETE", "/api/meetings/{id}/invites/{token}", this::revoke)
                 .add("POST", "/api/invites/{token}/accept", this::accept);
     }
 
@@ -48,26 +51,52 @@ public final class MeetingRoutes {
     }
 
     private CompletionStage<RestResponse> get(RestRequest request) {
-        return as(request, me -> meetings.get(me.userId(), request.pathParam("id")).thenApply(RestResponse::ok));
+        return as(request, me -> meetings.get(me.userId(), meetingId(request)).thenApply(RestResponse::ok));
     }
 
     private CompletionStage<RestResponse> update(RestRequest request) {
-        return as(request, me -> meetings.update(me, request.pathParam("id"), patch(request))
+        return as(request, me -> meetings.update(me, meetingId(request), patch(request))
                 .thenApply(RestResponse::ok));
     }
 
     private CompletionStage<RestResponse> addMember(RestRequest request) {
-        return as(request, me -> meetings.addMember(me, request.pathParam("id"), newMember(request))
+        return as(request, me -> meetings.addMember(me, meetingId(request), newMember(request))
                 .thenApply(RestResponse::ok));
     }
 
     private CompletionStage<RestResponse> removeMember(RestRequest request) {
-        return as(request, me -> meetings.removeMember(me, request.pathParam("id"), request.pathParam("userId"))
+        return as(request, me -> meetings.removeMember(me, meetingId(request), Ids.userId("userId", request.pathParam("userId")))
                 .thenApply(done -> RestResponse.noContent()));
     }
 
     private CompletionStage<RestResponse> invite(RestRequest request) {
-        return as(request, me -> meetings.createInvite(me, request.pathParam("id")).thenApply(RestResponse::created));
+        return as(request, me -> {
+            Integer maxUses = null;
+            if (request.body().length > 0) {
+                JsonNode node = request.jsonBody().get("maxUses");
+                if (node != null && !node.isNull()) {
+                    if (!node.canConvertToExactIntegral() || !node.canConvertToInt()) {
+                        throw ApiException.badRequest("maxUses must be a whole number");
+                    }
+                    maxUses = node.intValue();
+                }
+            }
+            return meetings.createInvite(me, meetingId(request), maxUses).thenApply(RestResponse::created);
+        });
+    }
+
+    private CompletionStage<RestResponse> invites(RestRequest request) {
+        return as(request, me -> meetings.listInvites(me, meetingId(request))
+                .thenApply(list -> RestResponse.ok(Map.of("invites", list))));
+    }
+
+    private CompletionStage<RestResponse> revoke(RestRequest request) {
+        return as(request, me -> meetings.revokeInvite(me, meetingId(request), request.pathParam("token"))
+                .thenApply(done -> RestResponse.noContent()));
+    }
+
+    private static String meetingId(RestRequest request) {
+        return Ids.meetingId("meeting id", request.pathParam("id"));
     }
 
     private CompletionStage<RestResponse> accept(RestRequest request) {

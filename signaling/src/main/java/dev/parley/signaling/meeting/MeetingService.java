@@ -2,6 +2,8 @@ package dev.parley.signaling.meeting;
 
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.auth.AccountStore;
+import dev.parley.signaling.config.GatewayConfig;
+import dev.parley.signaling.protocol.Ids;
 import dev.parley.signaling.protocol.ChatMessage;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
@@ -11,7 +13,6 @@ import dev.parley.signaling.protocol.ServerMessage;
 
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -23,6 +24,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 
 /**
  * Meetings: create, list with unread counts, rename/describe/archive (owner), members (add, remove, leave) and
@@ -41,34 +43,40 @@ public final class MeetingService {
     public record Patch(String title, String description, Boolean archived, Boolean membersCanInvite) {
     }
 
-    /** An invite link. */
-    public record Invite(String token, String path, long expiresAt) {
+    /** An invite link: who created it, until when and how often it may be used. */
+    public record Invite(String token, String path, long createdAt, long expiresAt, int maxUses, int uses,
+                         String createdBy, String createdByName) {
     }
 
     public static final int MAX_TITLE = 120;
     public static final int MAX_DESCRIPTION = 2000;
     public static final int MAX_MEMBERS = 500;
-    public static final int MAX_MEETINGS_PER_USER = 1000;
     private static final int UNREAD_CAP = 100;
 
     private final MeetingStore store;
     private final MeetingChat chat;
     private final AccountStore accounts;
     private final LiveSessions sessions;
+    private final MeetingCalls calls;
     private final Clock clock;
-    private final Duration inviteTtl;
+    private final GatewayConfig.Meetings limits;
     private final RedisRateLimit invites;
+    private final BiConsumer<String, List<String>> coMembersJoined;
     private final SecureRandom random = new SecureRandom();
 
-    public MeetingService(MeetingStore store, MeetingChat chat, AccountStore accounts,
-                          LiveSessions sessions, Clock clock, Duration inviteTtl, RedisRateLimit invites) {
+    /** {@code coMembersJoined}: told (user, the other members) when someone joins, so presence shows them. */
+    public MeetingService(MeetingStore store, MeetingChat chat, AccountStore accounts, LiveSessions sessions,
+                          MeetingCalls calls, Clock clock, GatewayConfig.Meetings limits, RedisRateLimit invites,
+                          BiConsumer<String, List<String>> coMembersJoined) {
         this.invites = invites;
+        this.coMembersJoined = coMembersJoined;
         this.store = store;
         this.chat = chat;
         this.accounts = accounts;
         this.sessions = sessions;
+        this.calls = calls;
         this.clock = clock;
-        this.inviteTtl = inviteTtl;
+        this.limits = limits;
     }
 
     public CompletionStage<MeetingView> create(Account owner, String title, String description) {
@@ -76,8 +84,8 @@ public final class MeetingService {
         String cleanDescription = validDescription(description == null ? "" : description);
         String meetingId = "m" + randomHex(10);
         return store.meetingIdsOf(owner.userId()).thenCompose(mine -> {
-            if (mine.size() >= MAX_MEETINGS_PER_USER) {
-                throw ApiException.badRequest("you are in " + MAX_MEETINGS_PER_USER
+            if (mine.size() >= limits.maxMembershipsPerUser()) {
+                throw new ApiException(ErrorCode.MEMBERSHIP_LIMIT, "You are in " + limits.maxMembershipsPerUser()
                         + " meetings already; leave some first");
             }
             return store.create(meetingId, cleanTitle, cleanDescription, owner.userId(), clock.millis());
@@ -122,7 +130,12 @@ public final class MeetingService {
         }
         return memberMeeting(meetingId, actor.userId()).thenCompose(meeting -> {
             requireOwner(meeting, actor, "change this meeting");
-            return store.update(meetingId, fields).thenCompose(done -> notifyUpdated(meeting.memberIds(), meetingId));
+            return store.update(meetingId, fields)
+                    .thenCompose(done -> Boolean.FALSE.equals(patch.membersCanInvite())
+                            ? store.dropMembersInvites(meetingId, meeting.ownerId()) : done(null))
+                    .thenCompose(done -> Boolean.TRUE.equals(patch.archived()) && !meeting.archived()
+                            ? calls.endCall(meetingId, MeetingCalls.ARCHIVED) : done(null))
+                    .thenCompose(done -> notifyUpdated(meeting.memberIds(), meetingId));
         }).thenCompose(done -> view(actor.userId(), meetingId));
     }
 
@@ -140,10 +153,21 @@ public final class MeetingService {
             if (meeting.memberIds().size() >= MAX_MEMBERS) {
                 throw ApiException.badRequest("a meeting has at most " + MAX_MEMBERS + " members");
             }
+            boolean byOwner = meeting.ownerId().equals(actor.userId());
             return accounts.findByUsername(username).thenCompose(found -> {
                 Account added = found.map(AccountStore.StoredAccount::account)
                         .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "No user named '" + username + "'"));
-                return join(meeting, added, actor.displayName() + " added " + added.displayName());
+                return store.addMember(meetingId, added.userId(), limits.maxMembershipsPerUser(), byOwner)
+                        .thenCompose(outcome -> switch (outcome) {
+                            case ADDED -> joined(meeting, added, actor.displayName() + " added "
+                                    + added.displayName());
+                            case ALREADY -> done(null);
+                            case LIMIT -> throw new ApiException(ErrorCode.MEMBERSHIP_LIMIT, added.displayName()
+                                    + " is in " + limits.maxMembershipsPerUser() + " meetings already");
+                            case REMOVED -> throw new ApiException(ErrorCode.FORBIDDEN, "The owner removed "
+                                    + added.displayName() + " from this meeting; only the owner can add them back");
+                            case NO_MEETING -> throw new ApiException(ErrorCode.NOT_FOUND, "No such meeting");
+                        });
             });
         }).thenCompose(done -> view(actor.userId(), meetingId));
     }
@@ -161,7 +185,10 @@ public final class MeetingService {
             if (!meeting.hasMember(userId)) {
                 throw new ApiException(ErrorCode.NOT_FOUND, "That user is not a member of this meeting");
             }
-            return store.removeMember(meetingId, userId).thenCompose(removed -> accounts.findById(userId))
+            return store.removeMember(meetingId, userId, !leaving)
+                    .thenCompose(removed -> calls.removeFromCall(meetingId, userId,
+                            leaving ? MeetingCalls.LEFT_MEETING : MeetingCalls.REMOVED))
+                    .thenCompose(done -> accounts.findById(userId))
                     .thenCompose(account -> {
                         String name = account.map(Account::displayName).orElse("A member");
                         String text = leaving ? name + " left" : actor.displayName() + " removed " + name;
@@ -174,43 +201,107 @@ public final class MeetingService {
         });
     }
 
-    public CompletionStage<Invite> createInvite(Account actor, String meetingId) {
+    /**
+     * A new invite link, good for {@code maxUses} joins (1 when null) until the configured lifetime runs out. Every
+     * accept re-checks the creator's right to invite, so a link dies with it.
+     */
+    public CompletionStage<Invite> createInvite(Account actor, String meetingId, Integer maxUses) {
+        int uses = maxUses == null ? 1 : maxUses;
+        if (uses < 1 || uses > limits.inviteMaxUses()) {
+            throw ApiException.badRequest("maxUses must be 1-" + limits.inviteMaxUses());
+        }
         return memberMeeting(meetingId, actor.userId()).thenCompose(meeting -> {
             if (!meeting.membersCanInvite() && !meeting.ownerId().equals(actor.userId())) {
                 throw new ApiException(ErrorCode.FORBIDDEN, "Only the owner can invite people to this meeting");
             }
-            String token = randomHex(20);
-            long expiresAt = clock.millis() + inviteTtl.toMillis();
+            if (meeting.archived()) {
+                throw new ApiException(ErrorCode.MEETING_ARCHIVED, "This meeting is archived");
+            }
+            long now = clock.millis();
+            MeetingStore.StoredInvite invite = new MeetingStore.StoredInvite(randomHex(20), meetingId,
+                    actor.userId(), now, now + limits.inviteTtl().toMillis(), uses, 0);
             return invites.tryAcquire(actor.userId()).thenCompose(allowed -> {
                 if (!allowed) {
                     throw new ApiException(ErrorCode.RATE_LIMITED, "Too many invite links created; try again later");
                 }
-                return store.saveInvite(token, meetingId, inviteTtl);
-            }).thenApply(saved -> new Invite(token, "/invite/" + token, expiresAt));
+                return store.saveInvite(invite, limits.maxLiveInvites());
+            }).thenApply(saved -> {
+                if (!saved) {
+                    throw new ApiException(ErrorCode.INVITE_LIMIT, "This meeting has " + limits.maxLiveInvites()
+                            + " live invite links; revoke some first");
+                }
+                return inviteView(invite, actor.displayName());
+            });
+        });
+    }
+
+    /** The meeting's live invite links (owner only). */
+    public CompletionStage<List<Invite>> listInvites(Account actor, String meetingId) {
+        return memberMeeting(meetingId, actor.userId()).thenCompose(meeting -> {
+            requireOwner(meeting, actor, "see the meeting's invite links");
+            return store.invites(meetingId, clock.millis());
+        }).thenCompose(stored -> {
+            List<CompletableFuture<Invite>> views = stored.stream().map(invite -> accounts.findById(invite.createdBy())
+                    .thenApply(account -> inviteView(invite, account.map(Account::displayName).orElse("")))
+                    .toCompletableFuture()).toList();
+            return CompletableFuture.allOf(views.toArray(CompletableFuture[]::new))
+                    .thenApply(done -> views.stream().map(CompletableFuture::join).toList());
+        });
+    }
+
+    /** Revokes one of the meeting's invite links (owner only); not_found when it is not live. */
+    public CompletionStage<Void> revokeInvite(Account actor, String meetingId, String token) {
+        if (token == null || !Ids.INVITE.matcher(token).matches()) {
+            throw ApiException.badRequest("token must be an invite token (40 hex digits)");
+        }
+        return memberMeeting(meetingId, actor.userId()).thenCompose(meeting -> {
+            requireOwner(meeting, actor, "revoke invite links");
+            return store.revokeInvite(meetingId, token);
+        }).thenApply(revoked -> {
+            if (!revoked) {
+                throw new ApiException(ErrorCode.NOT_FOUND, "No such invite link");
+            }
+            return null;
         });
     }
 
     public CompletionStage<MeetingView> acceptInvite(Account user, String token) {
-        if (token == null || !token.matches("[0-9a-f]{40}")) {
-            throw new ApiException(ErrorCode.INVITE_INVALID, "This invite link is not valid or has expired");
+        if (token == null || !Ids.INVITE.matcher(token).matches()) {
+            throw invalidInvite();
         }
-        return store.inviteMeeting(token).thenCompose(meetingId -> meetingId
-                .map(store::find).orElseGet(() -> CompletableFuture.completedFuture(Optional.empty())))
-                .thenCompose(found -> {
-                    Meeting meeting = found.orElseThrow(() -> new ApiException(ErrorCode.INVITE_INVALID,
-                            "This invite link is not valid or has expired"));
-                    if (meeting.hasMember(user.userId())) {
-                        return view(user.userId(), meeting.meetingId());
-                    }
-                    if (meeting.archived()) {
-                        throw new ApiException(ErrorCode.MEETING_ARCHIVED, "This meeting is archived");
-                    }
-                    if (meeting.memberIds().size() >= MAX_MEMBERS) {
-                        throw ApiException.badRequest("a meeting has at most " + MAX_MEMBERS + " members");
-                    }
-                    return join(meeting, user, user.displayName() + " joined")
-                            .thenCompose(done -> view(user.userId(), meeting.meetingId()));
-                });
+        return store.inviteMeeting(token).thenCompose(found -> {
+            String meetingId = found.orElseThrow(MeetingService::invalidInvite);
+            return store.acceptInvite(token, meetingId, user.userId(), clock.millis(), MAX_MEMBERS,
+                    limits.maxMembershipsPerUser()).thenCompose(outcome -> switch (outcome) {
+                        case JOINED -> store.find(meetingId).thenCompose(meeting -> meeting
+                                .map(m -> announceJoin(m, user, user.displayName() + " joined"))
+                                .orElseGet(() -> done(null)));
+                        case ALREADY -> done(null);
+                        case INVALID -> throw invalidInvite();
+                        case ARCHIVED -> throw new ApiException(ErrorCode.MEETING_ARCHIVED,
+                                "This meeting is archived");
+                        case REMOVED -> throw new ApiException(ErrorCode.FORBIDDEN, "You were removed from this"
+                                + " meeting; only its owner can add you back");
+                        case FULL -> throw ApiException.badRequest("a meeting has at most " + MAX_MEMBERS
+                                + " members");
+                        case LIMIT -> throw new ApiException(ErrorCode.MEMBERSHIP_LIMIT, "You are in "
+                                + limits.maxMembershipsPerUser() + " meetings already; leave some first");
+                    }).thenCompose(done -> view(user.userId(), meetingId));
+        });
+    }
+
+    private static ApiException invalidInvite() {
+        return new ApiException(ErrorCode.INVITE_INVALID, "This invite link is not valid or has expired");
+    }
+
+    private static Invite inviteView(MeetingStore.StoredInvite invite, String creatorName) {
+        return new Invite(invite.token(), "/invite/" + invite.token(), invite.createdAt(), invite.expiresAt(),
+                invite.maxUses(), invite.uses(), invite.createdBy(), creatorName);
+    }
+
+    /** Those of {@code candidates} the user shares a meeting with (for presence). */
+    public CompletionStage<List<String>> coMembersAmong(String userId, List<String> candidates) {
+        return store.sharingAMeeting(userId, candidates);
     }
 
     /** Everyone the user shares a meeting with (for presence). */
@@ -223,16 +314,25 @@ public final class MeetingService {
         });
     }
 
-    private CompletionStage<Void> join(Meeting meeting, Account joiner, String announcement) {
-        return store.addMember(meeting.meetingId(), joiner.userId()).thenCompose(added -> {
-            if (!added) {
-                return CompletableFuture.completedFuture(null);
-            }
-            List<String> everyone = new ArrayList<>(meeting.memberIds());
-            everyone.add(joiner.userId());
-            return chat.announce(meeting.meetingId(), announcement, everyone)
-                    .thenCompose(m -> notifyUpdated(everyone, meeting.meetingId()));
-        });
+    /** Tells everyone, the new member included, that {@code joiner} was added to {@code before}'s members. */
+    private CompletionStage<Void> joined(Meeting before, Account joiner, String announcement) {
+        coMembersJoined.accept(joiner.userId(), before.memberIds());
+        List<String> everyone = new ArrayList<>(before.memberIds());
+        everyone.add(joiner.userId());
+        return chat.announce(before.meetingId(), announcement, everyone)
+                .thenCompose(m -> notifyUpdated(everyone, before.meetingId()));
+    }
+
+    /** Tells the members of {@code after} (which already counts the new member) that {@code joiner} joined. */
+    private CompletionStage<Void> announceJoin(Meeting after, Account joiner, String announcement) {
+        coMembersJoined.accept(joiner.userId(), after.memberIds().stream()
+                .filter(id -> !id.equals(joiner.userId())).toList());
+        return chat.announce(after.meetingId(), announcement, after.memberIds())
+                .thenCompose(m -> notifyUpdated(after.memberIds(), after.meetingId()));
+    }
+
+    private static <T> CompletionStage<T> done(T value) {
+        return CompletableFuture.completedFuture(value);
     }
 
     private CompletionStage<Void> notifyUpdated(List<String> memberIds, String meetingId) {

@@ -10,23 +10,28 @@ import dev.parley.signaling.ws.MessageDispatcher;
 import io.netty.util.AttributeKey;
 
 import java.util.HashSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 /**
  * The presence capability: a signed-in user shows as online, watches the people they share a meeting with without
- * asking, and can watch (and stop watching) anyone else's status.
+ * asking, and can watch (and stop watching) their status. Only co-members (and oneself) can be watched: other ids in
+ * a subscription are left out without a word, so nobody learns when a stranger is online, and a client whose list of
+ * people is a little out of date still gets the rest.
  */
 public final class PresenceHandler implements Capability, ConnectionListener {
 
-    private static final int MAX_WATCHED = 2000;
     private static final AttributeKey<Watching> WATCHING = AttributeKey.valueOf("parley.presence");
 
     /** The people a user shares a meeting with (implemented by meetings, which presence does not depend on). */
-    @FunctionalInterface
     public interface CoMembers {
         CompletionStage<List<String>> of(String userId);
+
+        /** Those of {@code candidates} who share at least one meeting with the user, in the order given. */
+        CompletionStage<List<String>> among(String userId, List<String> candidates);
     }
 
     /** Whom one connection watches; the set is touched only on the connection's event loop. */
@@ -50,15 +55,45 @@ public final class PresenceHandler implements Capability, ConnectionListener {
 
     private final PresenceService presence;
     private final CoMembers coMembers;
+    private final int maxWatched;
+    /** This node's live connections by user, so new co-members can be shown to them. */
+    private final Map<String, Set<Watching>> liveByUser = new ConcurrentHashMap<>();
 
-    public PresenceHandler(PresenceService presence, CoMembers coMembers) {
+    public PresenceHandler(PresenceService presence, CoMembers coMembers, int maxWatched) {
         this.presence = presence;
         this.coMembers = coMembers;
+        this.maxWatched = maxWatched;
+        presence.onCoMembersJoined(this::coMembersJoined);
+    }
+
+    /** A user and others came to share a meeting: their connections here start watching each other. */
+    private void coMembersJoined(String userId, List<String> others) {
+        for (Watching watching : liveByUser.getOrDefault(userId, Set.of())) {
+            watching.connection.executor().execute(() -> watchMore(watching, others));
+        }
+        for (String other : others) {
+            for (Watching watching : liveByUser.getOrDefault(other, Set.of())) {
+                watching.connection.executor().execute(() -> watchMore(watching, List.of(userId)));
+            }
+        }
+    }
+
+    /** On the connection's event loop: watches those of {@code ids} it does not yet, as room allows. */
+    private void watchMore(Watching watching, List<String> ids) {
+        if (!watching.connection.isLive()) {
+            return;
+        }
+        List<String> fresh = ids.stream().filter(id -> !watching.watched.contains(id))
+                .filter(id -> !id.equals(watching.connection.userId()))
+                .limit(Math.max(0, maxWatched - watching.watched.size())).toList();
+        if (!fresh.isEmpty()) {
+            subscribe(watching.connection, fresh, null);
+        }
     }
 
     @Override
     public void register(MessageDispatcher dispatcher) {
-        dispatcher.on(ClientMessage.PresenceSubscribe.class, (c, m, re) -> subscribe(c, m.userIds(), re))
+        dispatcher.on(ClientMessage.PresenceSubscribe.class, (c, m, re) -> subscribeCoMembers(c, m.userIds(), re))
                 .on(ClientMessage.PresenceUnsubscribe.class, this::unsubscribe)
                 .listen(this);
     }
@@ -80,11 +115,38 @@ public final class PresenceHandler implements Capability, ConnectionListener {
         connection.answer(re, new ServerMessage.Ok());
     }
 
+    /** A client's subscription: its co-members among the ids are watched, the rest left out. */
+    private void subscribeCoMembers(Connection connection, List<String> userIds, String re) {
+        if (tooMany(connection, userIds, re)) {
+            return;
+        }
+        List<String> others = userIds.stream().filter(id -> !id.equals(connection.userId())).toList();
+        coMembers.among(connection.userId(), others).whenComplete((shared, failure) ->
+                connection.executor().execute(() -> {
+                    if (failure != null) {
+                        connection.reject(re, ApiException.from(failure));
+                        return;
+                    }
+                    List<String> allowed = userIds.stream()
+                            .filter(id -> id.equals(connection.userId()) || shared.contains(id)).toList();
+                    subscribe(connection, allowed, re);
+                }));
+    }
+
+    private boolean tooMany(Connection connection, List<String> userIds, String re) {
+        Watching watching = watching(connection);
+        long fresh = userIds.stream().filter(id -> !watching.watched.contains(id)).count();
+        if (watching.watched.size() + fresh > maxWatched) {
+            connection.reject(re, ApiException.badRequest("at most " + maxWatched
+                    + " users can be watched on one connection"));
+            return true;
+        }
+        return false;
+    }
+
     private void subscribe(Connection connection, List<String> userIds, String re) {
         Watching watching = watching(connection);
-        if (watching.watched.size() + userIds.size() > MAX_WATCHED) {
-            connection.reject(re, ApiException.badRequest("at most " + MAX_WATCHED
-                    + " users can be watched on one connection"));
+        if (tooMany(connection, userIds, re)) {
             return;
         }
         watching.watched.addAll(userIds);
@@ -104,12 +166,11 @@ public final class PresenceHandler implements Capability, ConnectionListener {
     @Override
     public void live(Connection connection) {
         presence.announce(connection.userId(), PresenceService.ONLINE);
+        Watching live = watching(connection);
+        liveByUser.computeIfAbsent(connection.userId(), id -> ConcurrentHashMap.newKeySet()).add(live);
         coMembers.of(connection.userId()).whenComplete((ids, failure) -> connection.executor().execute(() -> {
-            if (failure == null && connection.isLive() && !ids.isEmpty()) {
-                Watching watching = watching(connection);
-                List<String> fresh = ids.stream().filter(id -> !watching.watched.contains(id))
-                        .limit(Math.max(0, MAX_WATCHED - watching.watched.size())).toList();
-                subscribe(connection, fresh, null);
+            if (failure == null) {
+                watchMore(live, ids);
             }
         }));
     }
@@ -117,6 +178,10 @@ public final class PresenceHandler implements Capability, ConnectionListener {
     @Override
     public void closed(Connection connection) {
         Watching watching = watching(connection);
+        liveByUser.computeIfPresent(connection.userId(), (id, set) -> {
+            set.remove(watching);
+            return set.isEmpty() ? null : set;
+        });
         presence.unwatchAll(watching, watching.watched);
     }
 }

@@ -29,22 +29,31 @@ public final class PresenceService {
         void presenceChanged(String userId, String status);
     }
 
+    /** Told, on every gateway, that a user and others have come to share a meeting. */
+    public interface CoMembersJoined {
+        void joined(String userId, List<String> others);
+    }
+
     public static final String ONLINE = "online";
     public static final String OFFLINE = "offline";
     public static final String IN_CALL = "in-call";
     private static final String CHANNEL = "parley:presence";
+    /** "userId other1,other2,...": these people now share a meeting with the user. */
+    private static final String JOINED_CHANNEL = "parley:presence:joined";
     private static final Logger log = LoggerFactory.getLogger(PresenceService.class);
 
     private final RedisAsyncCommands<String, String> redis;
     private final RedisEvents events;
     private final Map<String, Set<Watcher>> watchersByUser = new ConcurrentHashMap<>();
     private final Map<String, String> lastKnown = new ConcurrentHashMap<>();
+    private volatile CoMembersJoined coMembersJoined = (userId, others) -> { };
 
     public PresenceService(RedisAsyncCommands<String, String> redis, RedisEvents events,
                            ScheduledExecutorService scheduler, long sweepMillis) {
         this.redis = redis;
         this.events = events;
         events.subscribe(CHANNEL, this::onEvent);
+        events.subscribe(JOINED_CHANNEL, this::onJoined);
         scheduler.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -100,6 +109,28 @@ public final class PresenceService {
             log.warn("could not publish presence change: {}", e.toString());
             return 0L;
         });
+    }
+
+    public void onCoMembersJoined(CoMembersJoined listener) {
+        coMembersJoined = listener;
+    }
+
+    /** Tells every gateway that the user now shares a meeting with {@code others}, so they see each other. */
+    public void coMembersJoined(String userId, List<String> others) {
+        if (others.isEmpty()) {
+            return;
+        }
+        events.publish(JOINED_CHANNEL, userId + " " + String.join(",", others)).exceptionally(e -> {
+            log.warn("could not publish new co-members: {}", e.toString());
+            return 0L;
+        });
+    }
+
+    private void onJoined(String message) {
+        int space = message.indexOf(' ');
+        if (space > 0) {
+            coMembersJoined.joined(message.substring(0, space), List.of(message.substring(space + 1).split(",")));
+        }
     }
 
     private void onEvent(String message) {

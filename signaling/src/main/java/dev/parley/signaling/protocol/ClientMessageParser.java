@@ -89,23 +89,27 @@ public final class ClientMessageParser {
             case "session.renew" -> new ClientMessage.SessionRenew(text(root, "token", MAX_TOKEN_LENGTH, true));
             case "presence.subscribe" -> new ClientMessage.PresenceSubscribe(ids(root, "userIds"));
             case "presence.unsubscribe" -> new ClientMessage.PresenceUnsubscribe(ids(root, "userIds"));
-            case "chat.send" -> new ClientMessage.ChatSend(text(root, "meetingId", MAX_ID_LENGTH, true),
+            case "chat.send" -> new ClientMessage.ChatSend(meetingId(root),
                     clientMsgId(root), chatText(root));
-            case "chat.typing" -> new ClientMessage.ChatTyping(text(root, "meetingId", MAX_ID_LENGTH, true));
-            case "chat.read" -> new ClientMessage.ChatRead(text(root, "meetingId", MAX_ID_LENGTH, true),
+            case "chat.typing" -> new ClientMessage.ChatTyping(meetingId(root));
+            case "chat.read" -> new ClientMessage.ChatRead(meetingId(root),
                     messageId(root, "messageId"));
-            case "call.join" -> new ClientMessage.CallJoin(text(root, "meetingId", MAX_ID_LENGTH, true));
-            case "call.leave" -> new ClientMessage.CallLeave(text(root, "meetingId", MAX_ID_LENGTH, true));
-            case "call.publish" -> new ClientMessage.CallPublish(text(root, "meetingId", MAX_ID_LENGTH, true),
+            case "call.join" -> new ClientMessage.CallJoin(meetingId(root));
+            case "call.leave" -> new ClientMessage.CallLeave(meetingId(root));
+            case "call.publish" -> new ClientMessage.CallPublish(meetingId(root),
                     sdp(root));
             case "call.subscribe.answer" -> new ClientMessage.CallSubscribeAnswer(
-                    text(root, "meetingId", MAX_ID_LENGTH, true), sdp(root), version(root));
-            case "call.ice" -> new ClientMessage.CallIce(text(root, "meetingId", MAX_ID_LENGTH, true),
+                    meetingId(root), sdp(root), version(root));
+            case "call.ice" -> new ClientMessage.CallIce(meetingId(root),
                     text(root, "candidate", 1024, false));
-            case "call.media" -> new ClientMessage.CallMedia(text(root, "meetingId", MAX_ID_LENGTH, true),
+            case "call.media" -> new ClientMessage.CallMedia(meetingId(root),
                     bool(root, "audioMuted"), bool(root, "videoMuted"), bool(root, "screenSharing"));
             default -> throw ApiException.badRequest("unknown message type '" + type + "'");
         };
+    }
+
+    private static String meetingId(JsonNode root) {
+        return Ids.meetingId("meetingId", text(root, "meetingId", MAX_ID_LENGTH, true));
     }
 
     private static String clientMsgId(JsonNode root) {
@@ -191,9 +195,8 @@ public final class ClientMessageParser {
         }
         List<String> ids = new ArrayList<>(node.size());
         for (JsonNode item : node) {
-            if (!item.isTextual() || item.textValue().isEmpty() || item.textValue().length() > MAX_ID_LENGTH) {
-                throw ApiException.badRequest(field + " must hold non-empty strings of at most " + MAX_ID_LENGTH
-                        + " characters");
+            if (!item.isTextual() || !Ids.isUserId(item.textValue())) {
+                throw ApiException.badRequest(field + " must hold user ids such as u0123456789abcdef0123");
             }
             ids.add(item.textValue());
         }

@@ -91,6 +91,11 @@ public final class CallPlacement implements CallHosting {
         });
     }
 
+    /** The node hosting the meeting's call, if one claims it; places nothing. */
+    public CompletionStage<java.util.Optional<String>> currentHost(String meetingId) {
+        return redis.get(ownerKey(meetingId)).thenApply(java.util.Optional::ofNullable);
+    }
+
     /** Keeps this node's claim on a running call alive. */
     @Override
     public CompletionStage<Boolean> refresh(String meetingId) {

@@ -7,6 +7,7 @@ import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
 import dev.parley.signaling.call.CallPeer;
 import dev.parley.signaling.call.Calls;
+import dev.parley.signaling.meeting.MeetingCalls;
 import dev.parley.signaling.meeting.MeetingStore;
 import dev.parley.signaling.store.RedisEvents;
 import dev.parley.signaling.ws.LiveSessions;
@@ -25,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code call.CallService} when it hosts it, else over Redis to the host, which answers the participant through
  * cross-gateway delivery. So a meeting has one conference however many gateways its members are connected to.
  */
-public final class CallRouter implements Calls {
+public final class CallRouter implements Calls, MeetingCalls {
 
     private static final Logger log = LoggerFactory.getLogger(CallRouter.class);
 
@@ -122,17 +123,61 @@ public final class CallRouter implements Calls {
         }
     }
 
-    private CompletionStage<Void> forward(String host, CrossGatewayCall message) {
+    /** On the hosting node's call service, which forwards it nowhere further. */
+    @Override
+    public CompletionStage<Void> evict(String meetingId, String userId, String reason) {
+        return local.evict(meetingId, userId, reason);
+    }
+
+    @Override
+    public CompletionStage<Void> end(String meetingId, String reason) {
+        return local.end(meetingId, reason);
+    }
+
+    /** Sends the removal to the gateway hosting the meeting's call, this one or another. */
+    @Override
+    public CompletionStage<Void> removeFromCall(String meetingId, String userId, String reason) {
+        remoteHosts.remove(userId);
+        return toHost(meetingId, () -> local.evict(meetingId, userId, reason),
+                new CrossGatewayCall.Evict(userId, null, meetingId, reason));
+    }
+
+    @Override
+    public CompletionStage<Void> endCall(String meetingId, String reason) {
+        return toHost(meetingId, () -> local.end(meetingId, reason),
+                new CrossGatewayCall.End(null, null, meetingId, reason));
+    }
+
+    /** Runs {@code here} when this node hosts the meeting's call, else forwards {@code message} to the host. */
+    private CompletionStage<Void> toHost(String meetingId, java.util.function.Supplier<CompletionStage<Void>> here,
+                                         CrossGatewayCall message) {
+        return placement.currentHost(meetingId).thenCompose(host -> {
+            if (host.isEmpty()) {
+                return CompletableFuture.completedFuture(null);
+            }
+            if (host.get().equals(placement.nodeId())) {
+                return here.get();
+            }
+            // A host nobody hears is gone, and its call with it: nothing is left to end.
+            return publish(host.get(), message).thenApply(receivers -> null);
+        });
+    }
+
+    private CompletionStage<Long> publish(String host, CrossGatewayCall message) {
         try {
-            return events.publish(channel(host), json.writerFor(CrossGatewayCall.class).writeValueAsString(message)).thenApply(receivers -> {
-                if (receivers == 0) {
-                    throw new ApiException(ErrorCode.CALL_FAILED, "The gateway hosting this call is gone; join again");
-                }
-                return null;
-            });
+            return events.publish(channel(host), json.writerFor(CrossGatewayCall.class).writeValueAsString(message));
         } catch (JsonProcessingException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    private CompletionStage<Void> forward(String host, CrossGatewayCall message) {
+        return publish(host, message).thenApply(receivers -> {
+            if (receivers == 0) {
+                throw new ApiException(ErrorCode.CALL_FAILED, "The gateway hosting this call is gone; join again");
+            }
+            return null;
+        });
     }
 
     /** An operation from a participant connected to another gateway; answers reach them by delivery. */
@@ -165,6 +210,10 @@ public final class CallRouter implements Calls {
             } else if (message instanceof CrossGatewayCall.Leave leave) {
                 requestId = leave.requestId();
                 done = local.leave(peer, leave.meetingId(), requestId);
+            } else if (message instanceof CrossGatewayCall.Evict evict) {
+                done = local.evict(evict.meetingId(), evict.userId(), evict.reason());
+            } else if (message instanceof CrossGatewayCall.End end) {
+                done = local.end(end.meetingId(), end.reason());
             } else {
                 local.peerClosed(peer);
                 done = CompletableFuture.completedFuture(null);
@@ -174,7 +223,12 @@ public final class CallRouter implements Calls {
         }
         String re = requestId;
         done.whenComplete((ok, failure) -> {
-            if (failure != null) {
+            if (failure != null && (message instanceof CrossGatewayCall.Evict
+                    || message instanceof CrossGatewayCall.End)) {
+                // Nobody waits for an answer to these: the membership change is already stored.
+                log.warn("could not carry out a forwarded {}: {}", message.getClass().getSimpleName(),
+                        failure.toString());
+            } else if (failure != null) {
                 ApiException error = ApiException.from(failure);
                 sessions.deliver(List.of(message.userId()), new ServerMessage.Error(error.code().wire(),
                         error.getMessage()), re);

@@ -8,7 +8,8 @@ import dev.parley.signaling.auth.Account;
 
 /**
  * A call operation a gateway forwards to the gateway hosting the call, on Redis channel {@code parley:node:{host}}.
- * On the wire each is a flat JSON object named by {@code op} (join, publish, answer, media, leave, closed), the shape
+ * On the wire each is a flat JSON object named by {@code op} (join, publish, answer, media, leave, closed, evict,
+ * end), the shape
  * the single forwarded record had before, so gateways of both versions understand each other during an upgrade.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "op")
@@ -18,7 +19,9 @@ import dev.parley.signaling.auth.Account;
         @JsonSubTypes.Type(CrossGatewayCall.SubscribeAnswer.class),
         @JsonSubTypes.Type(CrossGatewayCall.Media.class),
         @JsonSubTypes.Type(CrossGatewayCall.Leave.class),
-        @JsonSubTypes.Type(CrossGatewayCall.PeerClosed.class)
+        @JsonSubTypes.Type(CrossGatewayCall.PeerClosed.class),
+        @JsonSubTypes.Type(CrossGatewayCall.Evict.class),
+        @JsonSubTypes.Type(CrossGatewayCall.End.class)
 })
 // An older gateway sends every field with every op; the ones an op does not use are ignored.
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -56,5 +59,15 @@ public sealed interface CrossGatewayCall {
     /** The participant's socket closed; the host keeps its place for the reconnect grace. */
     @JsonTypeName("closed")
     record PeerClosed(String userId, String sessionId) implements CrossGatewayCall {
+    }
+
+    /** The user is no longer a member: the host ends their place in the call (no session: it ends every one). */
+    @JsonTypeName("evict")
+    record Evict(String userId, String sessionId, String meetingId, String reason) implements CrossGatewayCall {
+    }
+
+    /** The meeting was archived: the host ends its call for everyone ({@code userId} names who asked). */
+    @JsonTypeName("end")
+    record End(String userId, String sessionId, String meetingId, String reason) implements CrossGatewayCall {
     }
 }

@@ -222,7 +222,7 @@ class ChatTest {
             assertBad(ws, "meetingId");
             ws.send("{\"type\":\"chat.read\",\"meetingId\":\"" + meeting + "\",\"messageId\":\"latest\"}");
             assertBad(ws, "messageId");
-            ws.send(send("mnonexistent", "e4", "hello?"));
+            ws.send(send("m" + "0".repeat(20), "e4", "hello?"));
             assertEquals("not_found", nextOfType(ws, "error").get("code").asText());
             ws.send(send(meeting, "e5", "x".repeat(4000)));
             nextOfType(ws, "chat.ack");

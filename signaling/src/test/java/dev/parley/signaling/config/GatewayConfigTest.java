@@ -93,6 +93,20 @@ class GatewayConfigTest {
     }
 
     @Test
+    void membershipWatchAndCallLimitsHaveTheirDefaultsAndMustBePositive() {
+        GatewayConfig config = with(Map.of());
+        assertEquals(Duration.ofHours(24), config.meetings().inviteTtl());
+        assertEquals(1000, config.meetings().maxMembershipsPerUser());
+        assertEquals(1000, config.presence().maxWatched());
+        assertEquals(2, config.calls().maxCallsPerUser());
+        for (String key : java.util.List.of("parley.meetings.invite-max-uses", "parley.meetings.max-live-invites",
+                "parley.meetings.max-memberships-per-user", "parley.presence.max-watched",
+                "parley.calls.max-calls-per-user")) {
+            assertTrue(errorFor(Map.of(key, 0)).contains(key), key);
+        }
+    }
+
+    @Test
     void aRedisUriWithoutRedisSchemeIsRefused() {
         String message = errorFor(Map.of("parley.redis.uri", "http://example"));
         assertTrue(message.contains("parley.redis.uri"), message);

@@ -3,6 +3,7 @@ package dev.parley.signaling.protocol;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.signaling.auth.Account;
+import dev.parley.signaling.meeting.MeetingCalls;
 import dev.parley.signaling.protocol.CallView;
 import dev.parley.signaling.protocol.ChatMessage;
 import org.junit.jupiter.api.Test;
@@ -83,6 +84,9 @@ class ProtocolExamplesTest {
                 "media connection lost: ICE consent expired")));
         m.put("sessionEnded", new Example(null, new ServerMessage.Error("session.ended",
                 "You signed out; sign in again")));
+        m.put("callLeftRemoved", new Example(null, new ServerMessage.CallLeft("m1", MeetingCalls.REMOVED)));
+        m.put("callLeftArchived", new Example(null, new ServerMessage.CallLeft("m1", MeetingCalls.ARCHIVED)));
+        m.put("callLeftLeftMeeting", new Example(null, new ServerMessage.CallLeft("m1", MeetingCalls.LEFT_MEETING)));
         return m;
     }
 }

@@ -85,6 +85,11 @@ public final class TestGateway implements AutoCloseable {
         return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
     }
 
+    /** The embedded media server (calls enabled), for tests that look at what it holds. */
+    public dev.parley.media.MediaServer mediaServer() {
+        return server.mediaServer().orElseThrow(() -> new IllegalStateException("calls are not enabled"));
+    }
+
     public WsClient ws() throws Exception {
         return WsClient.connect(port());
     }
