@@ -31,6 +31,10 @@ public final class GatewayMetrics {
     private final Counter sessionsReplaced;
     private final Counter heartbeatTimeouts;
     private final Counter floodsClosed;
+    private final Counter passwordVerifications;
+    private final Counter forwardedFromUntrusted;
+    private final Counter turnCredentialsIssued;
+    private final Map<String, Counter> loginsThrottled = new java.util.concurrent.ConcurrentHashMap<>();
 
     public GatewayMetrics() {
         for (ErrorCode code : ErrorCode.values()) {
@@ -46,6 +50,14 @@ public final class GatewayMetrics {
                 .description("sockets closed because they stopped answering pings").register(registry);
         floodsClosed = Counter.builder("parley.ws.floods")
                 .description("sockets closed for sending faster than the message rate limit").register(registry);
+        passwordVerifications = Counter.builder("parley.auth.password.verifications")
+                .description("passwords checked against a hash (sign-in attempts the throttle let through)")
+                .register(registry);
+        forwardedFromUntrusted = Counter.builder("parley.http.forwarded.untrusted")
+                .description("requests carrying X-Forwarded-For from a peer not in parley.http.trusted-proxies")
+                .register(registry);
+        turnCredentialsIssued = Counter.builder("parley.turn.credentials.issued")
+                .description("TURN credentials handed to call participants").register(registry);
         Gauge.builder("parley.ws.sockets", openSockets, AtomicInteger::get)
                 .description("open WebSockets on this gateway").register(registry);
         Gauge.builder("parley.sessions.live", liveSessions, AtomicInteger::get)
@@ -93,6 +105,24 @@ public final class GatewayMetrics {
 
     public void floodClosed() {
         floodsClosed.increment();
+    }
+
+    public void passwordVerified() {
+        passwordVerifications.increment();
+    }
+
+    public void forwardedFromUntrustedPeer() {
+        forwardedFromUntrusted.increment();
+    }
+
+    public void turnCredentialsIssued() {
+        turnCredentialsIssued.increment();
+    }
+
+    /** A sign-in attempt refused by the throttle; {@code limit} names which limit (backoff, address, user). */
+    public void loginThrottled(String limit) {
+        loginsThrottled.computeIfAbsent(limit, name -> Counter.builder("parley.auth.login.throttled").tag("limit", name)
+                .description("sign-in attempts refused by the throttle, by limit").register(registry)).increment();
     }
 
     public String scrape() {
