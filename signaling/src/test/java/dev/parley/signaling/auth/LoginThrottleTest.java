@@ -3,7 +3,6 @@ package dev.parley.signaling.auth;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import dev.parley.signaling.http.ClientAddresses;
 import dev.parley.signaling.testing.RedisServer;
 import dev.parley.signaling.testing.TestGateway;
 import org.junit.jupiter.api.Test;
@@ -133,7 +132,7 @@ class LoginThrottleTest {
 
     @Test
     void forwardedForFromAnUntrustedPeerIsIgnoredWarnedOnceAndCounted() throws Exception {
-        Logger logger = (Logger) LoggerFactory.getLogger(ClientAddresses.class);
+        Logger logger = (Logger) LoggerFactory.getLogger("dev.parley.signaling.http");
         ListAppender<ILoggingEvent> logged = new ListAppender<>();
         logged.start();
         logger.addAppender(logged);

@@ -119,6 +119,7 @@ class TurnServerConfigTest {
             assertTrue(TurnClient.isSuccess(refreshed), "refresh after expiry: " + TurnClient.describe(refreshed));
             Message permitted = call.createPermission(media);
             assertTrue(TurnClient.isSuccess(permitted), "permission after expiry: " + TurnClient.describe(permitted));
+            assertTrue(call.staleNonces() > 0, "the nonce went stale meanwhile and was renewed");
             try (TurnClient late = new TurnClient(coturn.address(), credential[0], credential[1])) {
                 assertEquals(401, TurnClient.errorCode(late.allocate()), "a new allocation needs a valid credential");
             }

@@ -42,6 +42,7 @@ public final class TurnClient implements AutoCloseable {
     private final StunStack stack = new StunStack();
     private LongTermCredentialSession session;
     private TransportAddress relayed;
+    private int staleNonces;
 
     public TurnClient(InetSocketAddress server, String username, String password) throws IOException {
         this.server = server;
@@ -91,6 +92,11 @@ public final class TurnClient implements AutoCloseable {
         return relayed;
     }
 
+    /** How many 438 Stale Nonce answers were met (and answered with the new nonce). */
+    public int staleNonces() {
+        return staleNonces;
+    }
+
     public static boolean isSuccess(Message answer) {
         return (answer.getMessageType() & 0x0110) == Message.STUN_SUCCESS_RESP;
     }
@@ -124,6 +130,7 @@ public final class TurnClient implements AutoCloseable {
                 session = new LongTermCredentialSession(new LongTermCredential(username, password), realm.getRealm());
                 stack.getCredentialsManager().registerAuthority(session);
             }
+            staleNonces += code == ErrorCodeAttribute.STALE_NONCE ? 1 : 0;
             session.setNonce(nonce.getNonce());
             answer = exchange(sign(maker.make()));
         }
