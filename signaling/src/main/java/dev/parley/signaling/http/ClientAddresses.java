@@ -42,6 +42,10 @@ public final class ClientAddresses {
         }
         this.trusted = Set.copyOf(parsed);
         this.metrics = metrics;
+        if (trusted.isEmpty()) {
+            log.info("No trusted proxies: rate limits and sign-in throttling count each TCP peer as the client. Behind"
+                    + " a reverse proxy, set parley.http.trusted-proxies (PARLEY_HTTP_TRUSTED_PROXIES) to its address.");
+        }
     }
 
     public String of(SocketAddress remote, HttpHeaders headers) {
