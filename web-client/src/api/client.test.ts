@@ -73,6 +73,8 @@ describe("api client", () => {
       "That username and password don't match an account.",
     );
     expect(describeAuthError(new ApiError(429, "rate_limited", "slow down"))).toMatch(/Too many attempts/);
+    const wait = "Too many failed sign-in attempts; try again in 8 seconds";
+    expect(describeAuthError(new ApiError(429, "rate_limited", wait))).toBe(wait);
     expect(describeAuthError(new Error("boom"))).toBe("Something went wrong. Try again.");
   });
 });

@@ -143,7 +143,8 @@ export function describeAuthError(error: unknown): string {
     case "username.taken":
       return "That username is taken. Choose another one.";
     case "rate_limited":
-      return "Too many attempts. Wait a minute and try again.";
+      // The server says how long to wait (sign-in back-off grows from seconds to minutes).
+      return error.message.startsWith("Too many") ? error.message : "Too many attempts. Wait a minute and try again.";
     default:
       return error.message;
   }

@@ -21,6 +21,7 @@ import dev.parley.signaling.call.TurnCredentials;
 import dev.parley.signaling.chat.ChatService;
 import dev.parley.signaling.chat.ChatStore;
 import dev.parley.signaling.config.GatewayConfig;
+import dev.parley.signaling.http.ClientAddresses;
 import dev.parley.signaling.http.GatewayInitializer;
 import dev.parley.signaling.http.GatewayServer;
 import dev.parley.signaling.http.HttpRequestHandler;
@@ -149,8 +150,7 @@ public final class ParleyServer implements AutoCloseable {
             AccountStore accounts = new AccountStore(redis.async());
             GatewayConfig.Auth authConfig = config.auth();
             AuthService auth = new AuthService(accounts, tokens,
-                    new LoginThrottle(redis.async(), authConfig.maxFailuresPerUser(),
-                            authConfig.maxFailuresPerAddress(), authConfig.failureWindow()),
+                    new LoginThrottle(redis.async(), authConfig.login()), metrics,
                     new PasswordHasher(authConfig.argon2MemoryKib(), authConfig.argon2Iterations(),
                             authConfig.argon2Parallelism()),
                     hashing, new RedisRateLimit(redis.async(), "register", authConfig.maxRegistrationsPerAddress(),
@@ -174,7 +174,8 @@ public final class ParleyServer implements AutoCloseable {
                 media = MediaServer.start(config.media());
             }
             TurnCredentials turn = new TurnCredentials(config.turn().uris(), config.turn().secret(),
-                    config.turn().credentialLifetime(), Clock.systemUTC());
+                    config.turn().credentialLifetime(), Clock.systemUTC(), new RedisRateLimit(redis.async(),
+                    "turn-credentials", config.turn().maxCredentialsPerHour(), java.time.Duration.ofHours(1)), metrics);
             CallPlacement placement = new CallPlacement(redis.async(), nodeId, CALL_CLAIM_TTL, Clock.systemUTC());
             CallService calls = new CallService(media, meetingStore, chat, sessions, presence, turn, callThread,
                     callWork, config.calls().reconnectGrace(), Clock.systemUTC(), placement, json,
@@ -223,7 +224,7 @@ public final class ParleyServer implements AutoCloseable {
             var wsServices = new WebSocketConnection.Services(config, new ClientMessageParser(json), messageWriter,
                     metrics, dispatcher);
             var httpServices = new HttpRequestHandler.Services(router, StaticFiles.load(config.http().staticDir()),
-                    redis, metrics, json, config.http().trustedProxies());
+                    redis, metrics, json, new ClientAddresses(config.http().trustedProxies(), metrics));
             var workers = new MultiThreadIoEventLoopGroup(0, named("parley-io"), NioIoHandler.newFactory());
             GatewayServer gateway = GatewayServer.start(config.http().host(), config.http().port(),
                     new GatewayInitializer(config, httpServices, () -> new WebSocketConnection(wsServices)),

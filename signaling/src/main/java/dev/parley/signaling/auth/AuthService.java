@@ -2,9 +2,11 @@ package dev.parley.signaling.auth;
 
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
+import dev.parley.signaling.metrics.GatewayMetrics;
 import dev.parley.signaling.store.RedisRateLimit;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -38,13 +40,16 @@ public final class AuthService {
     private final Executor hashing;
     private final RedisRateLimit registrations;
     private final RedisRateLimit passwordChanges;
+    private final GatewayMetrics metrics;
     private final String dummyHash;
     private final SecureRandom random = new SecureRandom();
 
-    public AuthService(AccountStore accounts, TokenService tokens, LoginThrottle throttle, PasswordHasher hasher,
-                       Executor hashing, RedisRateLimit registrations, RedisRateLimit passwordChanges) {
+    public AuthService(AccountStore accounts, TokenService tokens, LoginThrottle throttle, GatewayMetrics metrics,
+                       PasswordHasher hasher, Executor hashing, RedisRateLimit registrations,
+                       RedisRateLimit passwordChanges) {
         this.registrations = registrations;
         this.passwordChanges = passwordChanges;
+        this.metrics = metrics;
         this.accounts = accounts;
         this.tokens = tokens;
         this.throttle = throttle;
@@ -63,7 +68,7 @@ public final class AuthService {
             throw ApiException.badRequest("displayName must be 1-64 characters without control characters");
         }
         Account account = new Account(AccountStore.newUserId(), username, name);
-        return registrations.tryAcquire(clientAddress).thenCompose(allowed -> {
+        return registrations.tryAcquire(AddressBucket.of(clientAddress)).thenCompose(allowed -> {
             if (!allowed) {
                 throw new ApiException(ErrorCode.RATE_LIMITED, "Too many accounts created from this address; try again"
                         + " in " + registrations.window().toMinutes() + " minutes");
@@ -82,27 +87,37 @@ public final class AuthService {
         if (username.length() > 64 || password.length() > MAX_PASSWORD) {
             throw new ApiException(ErrorCode.AUTH_INVALID, "Wrong username or password");
         }
-        return throttle.isBlocked(username, clientAddress).thenCompose(blocked -> {
-            if (blocked) {
-                throw new ApiException(ErrorCode.RATE_LIMITED, "Too many failed sign-in attempts; wait "
-                        + throttle.window().toMinutes() + " minutes and try again");
+        // The attempt is counted before the password is checked, so concurrent guesses cannot slip past the limit.
+        return throttle.attempt(username, clientAddress).thenCompose(admission -> {
+            if (!admission.admitted()) {
+                metrics.loginThrottled(admission.limit().name().toLowerCase(java.util.Locale.ROOT));
+                throw new ApiException(ErrorCode.RATE_LIMITED, "Too many failed sign-in attempts; try again in "
+                        + waitText(admission.retryAfter()));
             }
-            return accounts.findByUsername(username);
-        }).thenCompose(found -> CompletableFuture.supplyAsync(() -> {
-            String stored = found.map(AccountStore.StoredAccount::passwordHash).orElse(null);
-            boolean matches = hasher.verify(password, stored == null ? dummyHash : stored);
-            return matches && stored != null
-                    ? found.map(AccountStore.StoredAccount::account) : Optional.<Account>empty();
-        }, hashing)).thenCompose(account -> {
-            if (account.isEmpty()) {
-                return throttle.recordFailure(username, clientAddress).thenApply(done -> {
+            return accounts.findByUsername(username).thenCompose(found -> CompletableFuture.supplyAsync(() -> {
+                String stored = found.map(AccountStore.StoredAccount::passwordHash).orElse(null);
+                metrics.passwordVerified();
+                boolean matches = hasher.verify(password, stored == null ? dummyHash : stored);
+                return matches && stored != null
+                        ? found.map(AccountStore.StoredAccount::account) : Optional.<Account>empty();
+            }, hashing)).thenCompose(account -> {
+                if (account.isEmpty()) {
                     throw new ApiException(ErrorCode.AUTH_INVALID, "Wrong username or password");
-                });
-            }
-            return throttle.recordSuccess(username)
-                    .thenCompose(done -> tokens.issue(account.get().userId()))
-                    .thenApply(issued -> new SignedIn(account.get(), issued.token()));
+                }
+                return throttle.succeeded(username, clientAddress, admission)
+                        .thenCompose(done -> tokens.issue(account.get().userId()))
+                        .thenApply(issued -> new SignedIn(account.get(), issued.token()));
+            });
         });
+    }
+
+    /** "12 seconds", "3 minutes": how long a refused sign-in must wait, rounded up. */
+    static String waitText(Duration wait) {
+        long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+        if (seconds < 120) {
+            return seconds + (seconds == 1 ? " second" : " seconds");
+        }
+        return (seconds + 59) / 60 + " minutes";
     }
 
     /** The account a bearer token belongs to; fails with auth.invalid for a bad, expired or revoked token. */

@@ -1,71 +1,112 @@
 package dev.parley.signaling.auth;
 
+import dev.parley.signaling.config.GatewayConfig;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Counts failed logins per username and per client address in Redis (so the limit holds across gateways) and
- * refuses further attempts once either count reaches its limit within the window.
+ * Slows password guessing without letting anyone lock an owner out, with counts in Redis so the limits hold across
+ * gateways. Every attempt is counted, atomically and before the password is checked, as a failure; a success takes it
+ * back. Three limits, checked in one script:
+ * <ul>
+ *   <li>per username and client address: {@code backoff-after} attempts freely, then each further one only after
+ *   {@code backoff-base} × 2^k (k = 0, 1, ...), at most {@code backoff-max}; a success resets it;</li>
+ *   <li>per client address ({@link AddressBucket}: IPv6 per /64), across usernames: {@code max-failures-per-address}
+ *   per {@code failure-window};</li>
+ *   <li>per username, across addresses the user has not signed in from within {@link #KNOWN_ADDRESS_TTL}:
+ *   {@code max-failures-per-user} per {@code failure-window}. Addresses the owner signed in from are exempt, so a
+ *   distributed attack slows guessing but does not lock the owner out of their usual places.</li>
+ * </ul>
  */
 public final class LoginThrottle {
 
-    // KEYS: counters; ARGV[1] window ms. Increments each and starts its window on the first failure.
-    private static final String RECORD_FAILURE = """
-            for i, key in ipairs(KEYS) do
-              if redis.call('INCR', key) == 1 then
-                redis.call('PEXPIRE', key, ARGV[1])
-              end
+    /** How long an address a user signed in from stays exempt from that user's across-addresses limit. */
+    public static final Duration KNOWN_ADDRESS_TTL = Duration.ofDays(30);
+
+    /** Which limit refused an attempt; {@code NONE} when it was admitted. */
+    public enum Limit { NONE, BACKOFF, ADDRESS, USER }
+
+    /** The answer for one attempt: admitted, or refused by {@code limit} for {@code retryAfter}. */
+    public record Admission(Limit limit, Duration retryAfter, boolean countedForUser) {
+        public boolean admitted() {
+            return limit == Limit.NONE;
+        }
+    }
+
+    // KEYS: 1 back-off hash (f: attempts, n: next allowed ms) of user+address, 2 address counter, 3 user counter,
+    // 4 known-address marker. ARGV: backoff-after, base ms, max ms, window ms, max per address, max per user.
+    // Returns {admitted 0/1, retry-after ms, limit, counted for user 0/1}.
+    private static final String ATTEMPT = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local after, base, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+            local window = tonumber(ARGV[4])
+            local nextAt = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+            if now < nextAt then return {0, nextAt - now, 'BACKOFF', 0} end
+            if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[5]) then
+              return {0, math.max(redis.call('PTTL', KEYS[2]), 1), 'ADDRESS', 0}
             end
+            local known = redis.call('EXISTS', KEYS[4]) == 1
+            if not known and tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[6]) then
+              return {0, math.max(redis.call('PTTL', KEYS[3]), 1), 'USER', 0}
+            end
+            local attempts = redis.call('HINCRBY', KEYS[1], 'f', 1)
+            local delay = 0
+            if attempts >= after then
+              delay = math.min(base * 2 ^ math.min(attempts - after, 40), max)
+              redis.call('HSET', KEYS[1], 'n', now + delay)
+            end
+            redis.call('PEXPIRE', KEYS[1], delay + window)
+            if redis.call('INCR', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], window) end
+            if known then return {1, 0, 'NONE', 0} end
+            if redis.call('INCR', KEYS[3]) == 1 then redis.call('PEXPIRE', KEYS[3], window) end
+            return {1, 0, 'NONE', 1}
+            """;
+
+    // KEYS as above. ARGV: known ttl ms, counted for user 0/1. The attempt was no failure: take its counts back.
+    private static final String SUCCEEDED = """
+            redis.call('DEL', KEYS[1])
+            if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+            if ARGV[2] == '1' and tonumber(redis.call('GET', KEYS[3]) or '0') > 0 then redis.call('DECR', KEYS[3]) end
+            redis.call('SET', KEYS[4], '1', 'PX', ARGV[1])
             return 1
             """;
 
     private final RedisAsyncCommands<String, String> redis;
-    private final int maxPerUser;
-    private final int maxPerAddress;
-    private final Duration window;
+    private final GatewayConfig.LoginLimits limits;
 
-    public LoginThrottle(RedisAsyncCommands<String, String> redis, int maxPerUser, int maxPerAddress,
-                         Duration window) {
+    public LoginThrottle(RedisAsyncCommands<String, String> redis, GatewayConfig.LoginLimits limits) {
         this.redis = redis;
-        this.maxPerUser = maxPerUser;
-        this.maxPerAddress = maxPerAddress;
-        this.window = window;
+        this.limits = limits;
     }
 
-    /** Completes with true when this username or address has failed too often recently. */
-    public CompletionStage<Boolean> isBlocked(String username, String address) {
-        return redis.mget(userKey(username), addressKey(address)).thenApply(values ->
-                count(values.get(0).getValueOrElse(null)) >= maxPerUser
-                        || count(values.get(1).getValueOrElse(null)) >= maxPerAddress);
+    /** Counts one attempt by {@code username} from {@code address}, unless a limit refuses it. */
+    public CompletionStage<Admission> attempt(String username, String address) {
+        return redis.<List<Object>>eval(ATTEMPT, ScriptOutputType.MULTI, keys(username, address),
+                        Integer.toString(limits.backoffAfter()), Long.toString(limits.backoffBase().toMillis()),
+                        Long.toString(limits.backoffMax().toMillis()), Long.toString(limits.failureWindow().toMillis()),
+                        Integer.toString(limits.maxFailuresPerAddress()), Integer.toString(limits.maxFailuresPerUser()))
+                .thenApply(result -> new Admission(Limit.valueOf((String) result.get(2)),
+                        Duration.ofMillis((Long) result.get(1)), ((Long) result.get(3)) == 1L));
     }
 
-    public CompletionStage<Void> recordFailure(String username, String address) {
-        String[] keys = {userKey(username), addressKey(address)};
-        return redis.<Long>eval(RECORD_FAILURE, ScriptOutputType.INTEGER, keys, Long.toString(window.toMillis()))
+    /** The admitted attempt had the right password: it was no failure, and its address is now known for the user. */
+    public CompletionStage<Void> succeeded(String username, String address, Admission admission) {
+        return redis.<Long>eval(SUCCEEDED, ScriptOutputType.INTEGER, keys(username, address),
+                Long.toString(KNOWN_ADDRESS_TTL.toMillis()), admission.countedForUser() ? "1" : "0")
                 .thenApply(r -> null);
     }
 
-    /** A successful login clears the username's count (not the address's: one address may try many names). */
-    public CompletionStage<Void> recordSuccess(String username) {
-        return redis.del(userKey(username)).thenApply(r -> null);
-    }
-
-    public Duration window() {
-        return window;
-    }
-
-    private static long count(String value) {
-        return value == null ? 0 : Long.parseLong(value);
-    }
-
-    private static String userKey(String username) {
-        return "parley:login-failures:user:" + username;
-    }
-
-    private static String addressKey(String address) {
-        return "parley:login-failures:addr:" + address;
+    private static String[] keys(String username, String address) {
+        String bucket = AddressBucket.of(address);
+        return new String[]{
+                "parley:login:backoff:" + bucket + ":" + username,
+                "parley:login:failures:addr:" + bucket,
+                "parley:login:failures:user:" + username,
+                "parley:login:known:" + bucket + ":" + username};
     }
 }

@@ -148,7 +148,7 @@ public final class CallService implements Calls {
             });
         }).thenCompose(meeting -> {
             String userId = account.userId();
-            return onDirectory(() -> {
+            return turn.admit(userId).thenCompose(admitted -> onDirectory(() -> {
                 Call current = callOfUser.get(userId);
                 Call target = calls.computeIfAbsent(meetingId,
                         id -> new Call(id, clock.millis(), new SerialExecutor(callWork, CALL_QUEUE_LIMIT)));
@@ -160,7 +160,7 @@ public final class CallService implements Calls {
                     });
                 }
                 return target;
-            }).thenCompose(call -> onCall(call, () -> joinHere(call, peer, account, meeting, requestId)))
+            })).thenCompose(call -> onCall(call, () -> joinHere(call, peer, account, meeting, requestId)))
                     .thenCompose(again -> again);
         });
     }

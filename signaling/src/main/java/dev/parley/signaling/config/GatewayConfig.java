@@ -41,10 +41,19 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
     public record Session(Duration lockTtl, Duration heartbeat, Duration helloTimeout) {
     }
 
-    public record Auth(Set<String> providers, Duration tokenTtl, int maxFailuresPerUser, int maxFailuresPerAddress,
-                       Duration failureWindow, int maxRegistrationsPerAddress, Duration registrationWindow,
+    public record Auth(Set<String> providers, Duration tokenTtl, LoginLimits login,
+                       int maxRegistrationsPerAddress, Duration registrationWindow,
                        int argon2MemoryKib, int argon2Iterations, int argon2Parallelism,
                        int hashingThreads, int hashingQueue, Firebase firebase) {
+    }
+
+    /**
+     * Password sign-in throttling (LoginThrottle): free attempts per username and address before exponential
+     * back-off, its first and longest wait, and the failures allowed per address and per username (from addresses
+     * the user has not signed in from) within the window.
+     */
+    public record LoginLimits(int backoffAfter, Duration backoffBase, Duration backoffMax, int maxFailuresPerAddress,
+                              int maxFailuresPerUser, Duration failureWindow) {
     }
 
     /**
@@ -84,7 +93,12 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                         int maxCallsPerUser) {
     }
 
-    public record Turn(List<String> uris, String secret, Duration credentialLifetime) {
+    /**
+     * TURN servers for browsers: credentials valid at least {@code credentialLifetime} (their expiry rounded up to a
+     * multiple of it, so one user's username is the same all through one such window), at most
+     * {@code maxCredentialsPerHour} handed to one user per hour.
+     */
+    public record Turn(List<String> uris, String secret, Duration credentialLifetime, int maxCredentialsPerHour) {
     }
 
     /**
@@ -148,6 +162,12 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                 positive(c, "http.idle-timeout"),
                 atLeast(c, "http.max-connections-per-address", 1));
         Metrics metrics = new Metrics(nonEmpty(c, "metrics.host"), port(c, "metrics.port"));
+        for (String proxy : http.trustedProxies()) {
+            if (io.netty.util.NetUtil.createByteArrayFromIpAddressString(proxy) == null) {
+                throw new InvalidConfigException("parley.http.trusted-proxies: '" + proxy + "' is not an IP address"
+                        + " (exact addresses, comma-separated; PARLEY_HTTP_TRUSTED_PROXIES)");
+            }
+        }
         Redis redis = new Redis(redisUri(c, "redis.uri"), positive(c, "redis.command-timeout"));
         Session session = new Session(
                 positive(c, "session.lock-ttl"),
@@ -161,9 +181,13 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         Auth auth = new Auth(
                 providers(c, "auth.providers"),
                 positive(c, "auth.token-ttl"),
-                atLeast(c, "auth.max-failures-per-user", 1),
-                atLeast(c, "auth.max-failures-per-address", 1),
-                positive(c, "auth.failure-window"),
+                new LoginLimits(
+                        atLeast(c, "auth.backoff-after", 1),
+                        positive(c, "auth.backoff-base"),
+                        positive(c, "auth.backoff-max"),
+                        atLeast(c, "auth.max-failures-per-address", 1),
+                        atLeast(c, "auth.max-failures-per-user", 1),
+                        positive(c, "auth.failure-window")),
                 atLeast(c, "auth.max-registrations-per-address", 1),
                 positive(c, "auth.registration-window"),
                 atLeast(c, "auth.argon2-memory-kib", 8),
@@ -178,6 +202,10 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                         c.getString("auth.firebase.emulator-host").trim(),
                         positive(c, "auth.firebase.timeout"),
                         positive(c, "auth.firebase.session-ttl")));
+        if (auth.login().backoffMax().compareTo(auth.login().backoffBase()) < 0) {
+            throw new InvalidConfigException("parley.auth.backoff-max (" + auth.login().backoffMax()
+                    + ") must be at least parley.auth.backoff-base (" + auth.login().backoffBase() + ")");
+        }
         if (auth.providers().contains("firebase") && auth.firebase().projectId().isEmpty()) {
             throw new InvalidConfigException("parley.auth.firebase.project-id must be set when parley.auth.providers"
                     + " includes firebase (PARLEY_FIREBASE_PROJECT_ID)");
@@ -215,7 +243,13 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                         + " (PARLEY_TURN_URIS)");
             }
         }
-        Turn turn = new Turn(turnUris, c.getString("turn.secret"), positive(c, "turn.credential-lifetime"));
+        Turn turn = new Turn(turnUris, c.getString("turn.secret"), positive(c, "turn.credential-lifetime"),
+                atLeast(c, "turn.max-credentials-per-hour", 1));
+        if (turn.credentialLifetime().compareTo(Duration.ofMinutes(1)) < 0
+                || turn.credentialLifetime().compareTo(Duration.ofDays(1)) > 0) {
+            throw new InvalidConfigException("parley.turn.credential-lifetime must be between 1m and 1d, got "
+                    + turn.credentialLifetime());
+        }
         if (!turnUris.isEmpty() && turn.secret().isBlank()) {
             throw new InvalidConfigException("parley.turn.secret must be set when parley.turn.uris is"
                     + " (PARLEY_TURN_SECRET, the same as coturn's static-auth-secret)");

@@ -21,7 +21,6 @@ import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -37,7 +36,7 @@ public final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHt
 
     /** What every request handler on a gateway shares. */
     public record Services(RestRouter router, StaticFiles files, RedisConnections redis, GatewayMetrics metrics,
-                           ObjectMapper json, java.util.Set<String> trustedProxies) {
+                           ObjectMapper json, ClientAddresses clientAddresses) {
     }
 
     private final Services services;
@@ -70,7 +69,8 @@ public final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHt
         try {
             RestRouter.Match match = services.router().match(request.method().name(), uri.path());
             RestRequest rest = new RestRequest(request.method().name(), uri.path(), match.params(), uri.parameters(),
-                    bearer(request), ByteBufUtil.getBytes(request.content()), clientAddress(ctx, request),
+                    bearer(request), ByteBufUtil.getBytes(request.content()),
+                    services.clientAddresses().of(ctx.channel().remoteAddress(), request.headers()),
                     services.json());
             response = match.handler().handle(rest);
         } catch (RuntimeException e) {
@@ -133,29 +133,6 @@ public final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHt
             return null;
         }
         return header.substring(7).trim();
-    }
-
-    /** The client's address: the TCP peer, or behind a trusted reverse proxy the last untrusted X-Forwarded-For hop. */
-    private String clientAddress(ChannelHandlerContext ctx, FullHttpRequest request) {
-        String peer = "unknown";
-        if (ctx.channel().remoteAddress() instanceof InetSocketAddress address && address.getAddress() != null) {
-            peer = address.getAddress().getHostAddress();
-        }
-        if (!services.trustedProxies().contains(peer)) {
-            return peer;
-        }
-        String forwarded = request.headers().get("X-Forwarded-For");
-        if (forwarded == null) {
-            return peer;
-        }
-        String[] hops = forwarded.split(",");
-        for (int i = hops.length - 1; i >= 0; i--) {
-            String hop = hops[i].trim();
-            if (!hop.isEmpty() && !services.trustedProxies().contains(hop)) {
-                return hop.length() > 64 ? hop.substring(0, 64) : hop;
-            }
-        }
-        return peer;
     }
 
     @Override

@@ -37,6 +37,10 @@ public final class GatewayMetrics {
     private final Counter originsRefused;
     private final Counter sessionsRevoked;
     private final Counter sessionsExpired;
+    private final Counter passwordVerifications;
+    private final Counter forwardedFromUntrusted;
+    private final Counter turnCredentialsIssued;
+    private final Map<String, Counter> loginsThrottled = new java.util.concurrent.ConcurrentHashMap<>();
 
     public GatewayMetrics() {
         for (ErrorCode code : ErrorCode.values()) {
@@ -66,6 +70,14 @@ public final class GatewayMetrics {
                 .description("sockets closed because their token ended").register(registry);
         sessionsExpired = Counter.builder("parley.sessions.signed.out").tag("why", "expired")
                 .description("sockets closed because their token ended").register(registry);
+        passwordVerifications = Counter.builder("parley.auth.password.verifications")
+                .description("passwords checked against a hash (sign-in attempts the throttle let through)")
+                .register(registry);
+        forwardedFromUntrusted = Counter.builder("parley.http.forwarded.untrusted")
+                .description("requests carrying X-Forwarded-For from a peer not in parley.http.trusted-proxies")
+                .register(registry);
+        turnCredentialsIssued = Counter.builder("parley.turn.credentials.issued")
+                .description("TURN credentials handed to call participants").register(registry);
         Gauge.builder("parley.ws.sockets", openSockets, AtomicInteger::get)
                 .description("open WebSockets on this gateway").register(registry);
         Gauge.builder("parley.sessions.live", liveSessions, AtomicInteger::get)
@@ -139,6 +151,24 @@ public final class GatewayMetrics {
     /** A socket closed because its token expired without being renewed. */
     public void sessionExpired() {
         sessionsExpired.increment();
+    }
+
+    public void passwordVerified() {
+        passwordVerifications.increment();
+    }
+
+    public void forwardedFromUntrustedPeer() {
+        forwardedFromUntrusted.increment();
+    }
+
+    public void turnCredentialsIssued() {
+        turnCredentialsIssued.increment();
+    }
+
+    /** A sign-in attempt refused by the throttle; {@code limit} names which limit (backoff, address, user). */
+    public void loginThrottled(String limit) {
+        loginsThrottled.computeIfAbsent(limit, name -> Counter.builder("parley.auth.login.throttled").tag("limit", name)
+                .description("sign-in attempts refused by the throttle, by limit").register(registry)).increment();
     }
 
     public String scrape() {

@@ -87,6 +87,25 @@ class GatewayConfigTest {
     }
 
     @Test
+    void trustedProxiesMustBeIpAddresses() {
+        String message = errorFor(Map.of("parley.http.trusted-proxies", "10.0.0.1, proxy.example.org"));
+        assertTrue(message.contains("parley.http.trusted-proxies") && message.contains("proxy.example.org"), message);
+        assertEquals(java.util.Set.of("10.0.0.1", "::1"),
+                with(Map.of("parley.http.trusted-proxies", "10.0.0.1, ::1")).http().trustedProxies());
+    }
+
+    @Test
+    void signInBackOffAndTurnLifetimeAreChecked() {
+        String message = errorFor(Map.of("parley.auth.backoff-base", "1m", "parley.auth.backoff-max", "10s"));
+        assertTrue(message.contains("parley.auth.backoff-max"), message);
+        assertTrue(errorFor(Map.of("parley.turn.credential-lifetime", "2d"))
+                .contains("parley.turn.credential-lifetime"));
+        GatewayConfig defaults = with(Map.of());
+        assertEquals(Duration.ofHours(1), defaults.turn().credentialLifetime());
+        assertEquals(5, defaults.auth().login().backoffAfter());
+    }
+
+    @Test
     void aBadMediaAddressNamesTheKey() {
         String message = errorFor(Map.of("parley.media.addresses", "not-an-ip"));
         assertTrue(message.contains("parley.media.addresses"), message);
