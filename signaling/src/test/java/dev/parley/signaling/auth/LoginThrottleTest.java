@@ -180,7 +180,7 @@ class LoginThrottleTest {
     }
 
     static double metric(TestGateway gateway, String name) throws Exception {
-        String text = gateway.get("/metrics", null).raw();
+        String text = gateway.metrics();
         Matcher value = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*})? (\\S+)$").matcher(text);
         return value.find() ? Double.parseDouble(value.group(1)) : 0;
     }
