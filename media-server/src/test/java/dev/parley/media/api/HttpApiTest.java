@@ -241,12 +241,11 @@ class HttpApiTest {
     }
 
     @Test
-    void onlyTheCreatorOfAWhipOrWhepSessionCanEndItAndNeverAnotherEndpoint() throws Exception {
+    void aParticipantsEndpointIdIsNoWhipOrWhepResource() throws Exception {
         server = MediaServer.start(TestMedia.config().withAuthSecret(SECRET));
         String admin = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(5));
         String publish = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.PUBLISH, Duration.ofMinutes(5));
         String play = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.PLAY, Duration.ofMinutes(5));
-        String publishOther = MediaToken.mint(SECRET, "other", null, MediaToken.Grant.PUBLISH, Duration.ofMinutes(5));
         assertEquals(201, send("POST", "/v1/conferences", "application/json", "{\"id\":\"room\"}", admin)
                 .statusCode());
         assertEquals(201, send("POST", "/v1/conferences/room/endpoints", "application/json", "{\"id\":\"amy\"}",
@@ -263,6 +262,19 @@ class HttpApiTest {
                     .statusCode());
         }
         assertEquals(List.of("amy"), server.conferences().get(0).endpointIds(), "amy is still in the call");
+    }
+
+    @Test
+    void whipAndWhepResourcesHaveRandomIdsAndEndOnlyThroughTheirOwnRoute() throws Exception {
+        server = MediaServer.start(TestMedia.config().withAuthSecret(SECRET));
+        String admin = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(5));
+        String publish = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.PUBLISH, Duration.ofMinutes(5));
+        String play = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.PLAY, Duration.ofMinutes(5));
+        String publishOther = MediaToken.mint(SECRET, "other", null, MediaToken.Grant.PUBLISH, Duration.ofMinutes(5));
+        assertEquals(201, send("POST", "/v1/conferences", "application/json", "{\"id\":\"room\"}", admin)
+                .statusCode());
+        assertEquals(201, send("POST", "/v1/conferences/room/endpoints", "application/json", "{\"id\":\"amy\"}",
+                admin).statusCode());
 
         HttpResponse<String> whip = send("POST", "/whip/room", "application/sdp",
                 client().publishOffer(List.of(ClientTrack.audio("w")), false), publish);
@@ -298,8 +310,20 @@ class HttpApiTest {
         assertEquals(200, send("DELETE", whepLocation, null, null, play).statusCode());
         assertEquals(List.of("amy", whipEndpoint), server.conferences().get(0).endpointIds());
         assertEquals(404, send("DELETE", whepLocation, null, null, play).statusCode(), "already ended");
+
+        // WHEP also plays a publisher by its endpoint id (as call members see it); that viewer's resource goes
+        // when its endpoint closes with the publisher, not only through DELETE.
+        HttpResponse<String> byEndpoint = send("POST", "/whep/room/" + whipEndpoint, "application/sdp",
+                client().receiveOffer(), play);
+        assertEquals(201, byEndpoint.statusCode(), byEndpoint.body());
+        String byEndpointLocation = byEndpoint.headers().firstValue("Location").orElseThrow();
+        assertEquals(405, send("PATCH", byEndpointLocation, "application/trickle-ice-sdpfrag", "a=x", play)
+                .statusCode());
         assertEquals(200, send("DELETE", whipLocation, null, null, publish).statusCode());
         assertEquals(List.of("amy"), server.conferences().get(0).endpointIds());
+        assertEquals(404, send("PATCH", byEndpointLocation, "application/trickle-ice-sdpfrag", "a=x", play)
+                .statusCode(), "the viewer went with its publisher");
+        assertEquals(404, send("DELETE", byEndpointLocation, null, null, play).statusCode());
         assertEquals(404, send("DELETE", whipLocation, null, null, publish).statusCode(), "already ended");
         assertEquals(404, send("PATCH", whipLocation, "application/trickle-ice-sdpfrag", "a=x", publish)
                 .statusCode());
