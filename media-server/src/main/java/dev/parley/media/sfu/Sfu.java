@@ -24,8 +24,8 @@ import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -312,7 +312,8 @@ public final class Sfu implements MediaApi {
 
     @Override
     public void closeWhipResource(String conferenceId, WhipResource.Kind kind, String resourceId) {
-        Conference conference = resourceId == null ? null : conferences.get(conferenceId);
+        Conference conference = conferenceId == null || resourceId == null ? null
+                : conferences.get(conferenceId);
         if (conference != null) {
             synchronized (conference) {
                 Endpoint endpoint = resource(conference, kind, resourceId);
@@ -328,7 +329,8 @@ public final class Sfu implements MediaApi {
 
     @Override
     public boolean hasWhipResource(String conferenceId, WhipResource.Kind kind, String resourceId) {
-        Conference conference = resourceId == null ? null : conferences.get(conferenceId);
+        Conference conference = conferenceId == null || resourceId == null ? null
+                : conferences.get(conferenceId);
         if (conference == null) {
             return false;
         }
