@@ -232,13 +232,14 @@ describe("WHIP publish and WHEP play between two Chromium pages through the medi
     assert.ok(stats.video.framesDecoded > 0);
     assert.ok(stats.audio.packetsReceived > 0);
 
-    const viewerId = whepLocation.split("/").pop();
-    // The viewer's receiver reports on the forwarded sender reports give the server its round-trip time.
+    // The viewer's receiver reports on the forwarded sender reports give the server its round-trip time. Its WHEP
+    // resource id is not its endpoint id: it is the room's one endpoint that subscribes.
     const serverStats = await waitFor(
       "the server to know the viewer's RTT",
       async () => {
         const stats = JSON.parse((await httpGetInNamespace(namespace, `${baseUrl}/stats`)).body);
-        const viewerStats = stats.endpointStats.find((endpoint) => endpoint.endpointId === viewerId);
+        const viewerStats = stats.endpointStats.find(
+          (endpoint) => endpoint.conferenceId === room && endpoint.subscribeConnected);
         return viewerStats?.rttMs !== null && viewerStats?.rttMs !== undefined ? stats : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 500 },

@@ -268,6 +268,16 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     }
 
     @Override
+    public void closeWhipResource(String conferenceId, WhipResource.Kind kind, String resourceId) {
+        sfu.closeWhipResource(conferenceId, kind, resourceId);
+    }
+
+    @Override
+    public boolean hasWhipResource(String conferenceId, WhipResource.Kind kind, String resourceId) {
+        return sfu.hasWhipResource(conferenceId, kind, resourceId);
+    }
+
+    @Override
     public MediaStats stats() {
         return sfu.stats();
     }

@@ -16,7 +16,9 @@ public enum ErrorCode {
     CAPACITY_ENDPOINTS("capacity.endpoints", 503),
     UNAUTHORIZED("unauthorized", 401),
     /** A valid token whose conference, endpoint or grant does not cover the request. */
-    FORBIDDEN("forbidden", 403);
+    FORBIDDEN("forbidden", 403),
+    /** No live WHIP (or WHEP) session of the conference has this resource id. */
+    RESOURCE_NOT_FOUND("resource.not_found", 404);
 
     private final String code;
     private final int httpStatus;

@@ -210,10 +210,12 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     private Reply whipWhep(HttpMethod method, String[] p, String body, Access access) {
         boolean whip = p[0].equals("whip");
+        WhipResource.Kind kind = whip ? WhipResource.Kind.WHIP : WhipResource.Kind.WHEP;
         // WHIP needs publish, WHEP play, in the conference; a token naming an endpoint is held to that publisher
-        // (WHEP) or WHIP resource (its DELETE).
+        // (WHEP). A session's resource id is random and known only to its creator, so holding it (with a token of
+        // the right grant) is what allows ending the session: a call member cannot end anyone else's media.
         access.require(whip ? MediaToken.Grant.PUBLISH : MediaToken.Grant.PLAY, p[1],
-                p.length == 3 && (whip || method.equals(HttpMethod.POST)) ? p[2] : null, false);
+                p.length == 3 && !whip && method.equals(HttpMethod.POST) ? p[2] : null, false);
         if (p.length == 2 && whip && method.equals(HttpMethod.POST)) {
             WhipResource resource = api.whipPublish(p[1], body);
             return created("/whip/" + resource.conferenceId() + "/" + resource.resourceId(), resource.answer());
@@ -223,10 +225,14 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             return created("/whep/" + resource.conferenceId() + "/" + resource.resourceId(), resource.answer());
         }
         if (p.length == 3 && method.equals(HttpMethod.DELETE)) {
-            api.closeEndpoint(p[1], p[2]);
+            api.closeWhipResource(p[1], kind, p[2]);
             return Reply.empty(HttpResponseStatus.OK);
         }
         if (p.length == 3 && method.equals(HttpMethod.PATCH)) {
+            if (!api.hasWhipResource(p[1], kind, p[2])) {
+                return error(HttpResponseStatus.NOT_FOUND, ErrorCode.RESOURCE_NOT_FOUND.code(), "no " + kind.name()
+                        + " resource " + p[2] + " in conference " + p[1]);
+            }
             return error(HttpResponseStatus.METHOD_NOT_ALLOWED, "trickle.unsupported",
                     "trickle ICE and ICE restarts are not supported: send complete offers");
         }

@@ -57,5 +57,15 @@ public interface MediaApi {
     /** WHEP: plays the tracks of one WHIP resource (or endpoint) with a client offer, as a new endpoint. */
     WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer);
 
+    /**
+     * Ends a WHIP or WHEP session: closes the endpoint that the resource of this kind created, and nothing else.
+     * Throws {@link ErrorCode#RESOURCE_NOT_FOUND} for any other id (an endpoint id, a resource of the other kind, an
+     * ended session, an unknown conference).
+     */
+    void closeWhipResource(String conferenceId, WhipResource.Kind kind, String resourceId);
+
+    /** Whether a live WHIP or WHEP session of this kind has this resource id in the conference. */
+    boolean hasWhipResource(String conferenceId, WhipResource.Kind kind, String resourceId);
+
     MediaStats stats();
 }

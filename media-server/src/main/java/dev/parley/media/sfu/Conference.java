@@ -4,6 +4,7 @@ import dev.parley.media.api.TrackEvent;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,8 @@ final class Conference {
     final String id;
     final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     final Map<String, Track> tracks = new LinkedHashMap<>();
+    /** The WHIP and WHEP endpoints by their resource id; an entry lives exactly as long as its endpoint. */
+    final Map<String, Endpoint> resources = new HashMap<>();
     private final Deque<TrackEvent> events = new ArrayDeque<>();
     private final List<Consumer<TrackEvent>> listeners = new CopyOnWriteArrayList<>();
     private long sequence;

@@ -8,15 +8,18 @@ final class Endpoint {
     final String id;
     final Conference conference;
     final Role role;
+    /** The random id of the WHIP or WHEP resource that created the endpoint; null for participants. */
+    final String resourceId;
     PublishTransport publish;
     SubscribeTransport subscribe;
     /** Since when the endpoint has had reason to start a transport and has not (under the conference lock). */
     private long idleSinceNanos;
 
-    Endpoint(String id, Conference conference, Role role) {
+    Endpoint(String id, Conference conference, Role role, String resourceId) {
         this.id = id;
         this.conference = conference;
         this.role = role;
+        this.resourceId = resourceId;
         this.idleSinceNanos = System.nanoTime();
     }
 

@@ -22,8 +22,10 @@ import dev.parley.media.sdp.PeerDescription;
 import dev.parley.media.sdp.SdpException;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +43,7 @@ import org.slf4j.LoggerFactory;
 public final class Sfu implements MediaApi {
     private static final Logger LOG = LoggerFactory.getLogger(Sfu.class);
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final MediaConfig config;
     private final List<SharedUdpPort> ports;
@@ -114,8 +117,12 @@ public final class Sfu implements MediaApi {
             throw new MediaException(ErrorCode.CAPACITY_ENDPOINTS,
                     "the media server holds its maximum of " + config.maxEndpoints() + " endpoints");
         }
-        Endpoint endpoint = new Endpoint(id, conference, role);
+        String resourceId = role == Endpoint.Role.PARTICIPANT ? null : newResourceId();
+        Endpoint endpoint = new Endpoint(id, conference, role, resourceId);
         conference.endpoints.put(id, endpoint);
+        if (resourceId != null) {
+            conference.resources.put(resourceId, endpoint);
+        }
         return endpoint;
     }
 
@@ -266,7 +273,7 @@ public final class Sfu implements MediaApi {
             Endpoint endpoint = addEndpoint(conference, newId(), Endpoint.Role.WHIP);
             try {
                 String answer = publish(conference, endpoint, offer);
-                return new WhipResource(conference.id, endpoint.id, answer);
+                return new WhipResource(conference.id, endpoint.resourceId, endpoint.id, answer);
             } catch (RuntimeException e) {
                 removeEndpoint(conference, endpoint, "publish failed");
                 throw e;
@@ -279,7 +286,7 @@ public final class Sfu implements MediaApi {
         PeerDescription offer = parse(sdpOffer);
         Conference conference = conference(conferenceId);
         synchronized (conference) {
-            Endpoint publisher = endpoint(conference, publisherId);
+            Endpoint publisher = whipOrEndpoint(conference, publisherId);
             List<Track> tracks = publisher.publish == null ? List.of() : publisher.publish.tracks();
             if (tracks.isEmpty()) {
                 throw new MediaException(ErrorCode.NO_TRACKS, "endpoint " + publisherId + " publishes nothing");
@@ -288,12 +295,55 @@ public final class Sfu implements MediaApi {
             try {
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "whep"),
                         counters);
-                return new WhipResource(conference.id, endpoint.id, endpoint.subscribe.answerOffer(offer, tracks));
+                return new WhipResource(conference.id, endpoint.resourceId, endpoint.id,
+                        endpoint.subscribe.answerOffer(offer, tracks));
             } catch (RuntimeException e) {
                 removeEndpoint(conference, endpoint, "play failed");
                 throw e;
             }
         }
+    }
+
+    /** The publisher a WHEP request names: a WHIP resource of the conference, else an endpoint (the common case). */
+    private static Endpoint whipOrEndpoint(Conference conference, String publisherId) {
+        Endpoint whip = conference.resources.get(publisherId);
+        return whip != null && whip.role == Endpoint.Role.WHIP ? whip : endpoint(conference, publisherId);
+    }
+
+    @Override
+    public void closeWhipResource(String conferenceId, WhipResource.Kind kind, String resourceId) {
+        Conference conference = conferenceId == null || resourceId == null ? null
+                : conferences.get(conferenceId);
+        if (conference != null) {
+            synchronized (conference) {
+                Endpoint endpoint = resource(conference, kind, resourceId);
+                if (endpoint != null) {
+                    removeEndpoint(conference, endpoint, "closed");
+                    return;
+                }
+            }
+        }
+        throw new MediaException(ErrorCode.RESOURCE_NOT_FOUND, "no " + kind.name() + " resource " + resourceId
+                + " in conference " + conferenceId + ": use the Location the " + kind.name() + " request returned");
+    }
+
+    @Override
+    public boolean hasWhipResource(String conferenceId, WhipResource.Kind kind, String resourceId) {
+        Conference conference = conferenceId == null || resourceId == null ? null
+                : conferences.get(conferenceId);
+        if (conference == null) {
+            return false;
+        }
+        synchronized (conference) {
+            return resource(conference, kind, resourceId) != null;
+        }
+    }
+
+    /** The live endpoint a resource of this kind created, or null. Call under the conference lock. */
+    private static Endpoint resource(Conference conference, WhipResource.Kind kind, String resourceId) {
+        Endpoint endpoint = conference.resources.get(resourceId);
+        Endpoint.Role role = kind == WhipResource.Kind.WHIP ? Endpoint.Role.WHIP : Endpoint.Role.WHEP;
+        return endpoint != null && endpoint.role == role ? endpoint : null;
     }
 
     @Override
@@ -398,6 +448,9 @@ public final class Sfu implements MediaApi {
             return;
         }
         endpointCount.decrementAndGet();
+        if (endpoint.resourceId != null) {
+            conference.resources.remove(endpoint.resourceId);
+        }
         if (endpoint.publish != null) {
             for (Track track : endpoint.publish.tracks()) {
                 removeTrack(conference, track);
@@ -490,6 +543,13 @@ public final class Sfu implements MediaApi {
                     what + " must be 1-64 characters of letters, digits, '_', '.', ':' or '-'");
         }
         return id;
+    }
+
+    /** 128 random bits as 32 lowercase hex digits: a URL-safe WHIP/WHEP resource id nobody can guess. */
+    private static String newResourceId() {
+        byte[] bits = new byte[16];
+        RANDOM.nextBytes(bits);
+        return HexFormat.of().formatHex(bits);
     }
 
     private static String newId() {

@@ -241,6 +241,95 @@ class HttpApiTest {
     }
 
     @Test
+    void aParticipantsEndpointIdIsNoWhipOrWhepResource() throws Exception {
+        server = MediaServer.start(TestMedia.config().withAuthSecret(SECRET));
+        String admin = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(5));
+        String publish = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.PUBLISH, Duration.ofMinutes(5));
+        String play = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.PLAY, Duration.ofMinutes(5));
+        assertEquals(201, send("POST", "/v1/conferences", "application/json", "{\"id\":\"room\"}", admin)
+                .statusCode());
+        assertEquals(201, send("POST", "/v1/conferences/room/endpoints", "application/json", "{\"id\":\"amy\"}",
+                admin).statusCode());
+
+        // A participant's endpoint id (which every call member sees) is no WHIP or WHEP resource.
+        for (String[] route : new String[][] {{"/whip/room/amy", publish}, {"/whep/room/amy", play}}) {
+            HttpResponse<String> refused = send("DELETE", route[0], null, null, route[1]);
+            assertEquals(404, refused.statusCode(), route[0]);
+            JsonNode problem = JSON.readTree(refused.body());
+            assertEquals("resource.not_found", problem.get("error").asText());
+            assertTrue(problem.get("message").asText().contains("amy"), problem.toString());
+            assertEquals(404, send("PATCH", route[0], "application/trickle-ice-sdpfrag", "a=x", route[1])
+                    .statusCode());
+        }
+        assertEquals(List.of("amy"), server.conferences().get(0).endpointIds(), "amy is still in the call");
+    }
+
+    @Test
+    void whipAndWhepResourcesHaveRandomIdsAndEndOnlyThroughTheirOwnRoute() throws Exception {
+        server = MediaServer.start(TestMedia.config().withAuthSecret(SECRET));
+        String admin = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(5));
+        String publish = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.PUBLISH, Duration.ofMinutes(5));
+        String play = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.PLAY, Duration.ofMinutes(5));
+        String publishOther = MediaToken.mint(SECRET, "other", null, MediaToken.Grant.PUBLISH, Duration.ofMinutes(5));
+        assertEquals(201, send("POST", "/v1/conferences", "application/json", "{\"id\":\"room\"}", admin)
+                .statusCode());
+        assertEquals(201, send("POST", "/v1/conferences/room/endpoints", "application/json", "{\"id\":\"amy\"}",
+                admin).statusCode());
+
+        HttpResponse<String> whip = send("POST", "/whip/room", "application/sdp",
+                client().publishOffer(List.of(ClientTrack.audio("w")), false), publish);
+        assertEquals(201, whip.statusCode(), whip.body());
+        String whipLocation = whip.headers().firstValue("Location").orElseThrow();
+        String whipResource = whipLocation.substring("/whip/room/".length());
+        assertTrue(whipResource.matches("[0-9a-f]{32}"), "128 random bits in hex: " + whipResource);
+        List<String> endpoints = server.conferences().get(0).endpointIds();
+        assertEquals(2, endpoints.size());
+        assertTrue(!endpoints.contains(whipResource), "the resource id is not the endpoint id");
+        String whipEndpoint = endpoints.get(1);
+
+        HttpResponse<String> whep = send("POST", "/whep/room/" + whipResource, "application/sdp",
+                client().receiveOffer(), play);
+        assertEquals(201, whep.statusCode(), whep.body());
+        String whepLocation = whep.headers().firstValue("Location").orElseThrow();
+        String whepResource = whepLocation.substring("/whep/room/".length());
+        assertTrue(whepResource.matches("[0-9a-f]{32}") && !whepResource.equals(whipResource));
+        assertEquals(3, server.conferences().get(0).endpointIds().size());
+        assertTrue(!server.conferences().get(0).endpointIds().contains(whepResource));
+
+        // Each resource ends only through its own protocol, with a token for its conference.
+        assertEquals(404, send("DELETE", "/whip/room/" + whepResource, null, null, publish).statusCode());
+        assertEquals(404, send("DELETE", "/whep/room/" + whipResource, null, null, play).statusCode());
+        assertEquals(404, send("DELETE", "/whip/room/" + whipEndpoint, null, null, publish).statusCode());
+        assertEquals(403, send("DELETE", "/whip/other/" + whipResource, null, null, publish).statusCode());
+        assertEquals(403, send("DELETE", whipLocation, null, null, publishOther).statusCode());
+        assertEquals(403, send("DELETE", whipLocation, null, null, play).statusCode(), "play is not publish");
+        assertEquals(3, server.conferences().get(0).endpointIds().size(), "nothing was closed");
+        assertEquals(405, send("PATCH", whepLocation, "application/trickle-ice-sdpfrag", "a=x", play)
+                .statusCode());
+
+        assertEquals(200, send("DELETE", whepLocation, null, null, play).statusCode());
+        assertEquals(List.of("amy", whipEndpoint), server.conferences().get(0).endpointIds());
+        assertEquals(404, send("DELETE", whepLocation, null, null, play).statusCode(), "already ended");
+
+        // WHEP also plays a publisher by its endpoint id (as call members see it); that viewer's resource goes
+        // when its endpoint closes with the publisher, not only through DELETE.
+        HttpResponse<String> byEndpoint = send("POST", "/whep/room/" + whipEndpoint, "application/sdp",
+                client().receiveOffer(), play);
+        assertEquals(201, byEndpoint.statusCode(), byEndpoint.body());
+        String byEndpointLocation = byEndpoint.headers().firstValue("Location").orElseThrow();
+        assertEquals(405, send("PATCH", byEndpointLocation, "application/trickle-ice-sdpfrag", "a=x", play)
+                .statusCode());
+        assertEquals(200, send("DELETE", whipLocation, null, null, publish).statusCode());
+        assertEquals(List.of("amy"), server.conferences().get(0).endpointIds());
+        assertEquals(404, send("PATCH", byEndpointLocation, "application/trickle-ice-sdpfrag", "a=x", play)
+                .statusCode(), "the viewer went with its publisher");
+        assertEquals(404, send("DELETE", byEndpointLocation, null, null, play).statusCode());
+        assertEquals(404, send("DELETE", whipLocation, null, null, publish).statusCode(), "already ended");
+        assertEquals(404, send("PATCH", whipLocation, "application/trickle-ice-sdpfrag", "a=x", publish)
+                .statusCode());
+    }
+
+    @Test
     void expiredAndOverlyLongLivedTokensAreRefused() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> MediaToken.mint(SECRET, "room", null,
                 MediaToken.Grant.PLAY, Duration.ofHours(2)));
