@@ -73,6 +73,8 @@ export class CallPeers {
   /** track id → msid stream id of received tracks (for audio levels). */
   readonly streamOfTrack = new Map<string, string>();
   iceServers: RTCIceServer[] = [];
+  /** Connections that have begun their first negotiation (and so have, or are getting, their ICE servers). */
+  private readonly negotiated = new WeakSet<PeerLike>();
 
   constructor(
     private readonly meetingId: string,
@@ -175,8 +177,13 @@ export class CallPeers {
     return pc;
   }
 
-  /** Before a connection gathers candidates: fresh TURN credentials when the ones it was made with expire soon. */
+  /**
+   * Before a connection first gathers candidates (its first offer or answer): fresh TURN credentials when the ones
+   * it was made with expire soon. Later negotiations reuse its transport, so they ask nothing.
+   */
   private async renewIceServers(pc: PeerLike): Promise<void> {
+    if (this.negotiated.has(pc)) return;
+    this.negotiated.add(pc);
     const servers = await freshIceServers(
       this.iceServers,
       this.meetingId, (message) => this.env.request(message),

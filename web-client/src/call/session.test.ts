@@ -455,6 +455,8 @@ describe("CallSession", () => {
     await flush();
     await joined();
     await flush();
+    session.handle(serverMessage("callSubscribeOffer", { sdp: "sub-1", version: 1 }));
+    await flush();
     expect(sent.some((m) => m.type === "call.turn")).toBe(false);
 
     // Eight minutes later the credentials of call.joined expire within the margin; the user shares their screen.
@@ -473,6 +475,13 @@ describe("CallSession", () => {
     ]);
     expect(publisher.offers).toBe(1);
     expect(sent.filter((m) => m.type === "call.publish")).toHaveLength(1);
+
+    // Renegotiating a connection that already has its transport asks for nothing, however late.
+    clock.now = examplesNow + 3 * 60 * 60_000;
+    session.handle(serverMessage("callSubscribeOffer", { sdp: "sub-late", version: 2 }));
+    await flush();
+    expect(sent.filter((m) => m.type === "call.turn")).toHaveLength(1);
+    expect(peers[0].remote.map((r) => r.sdp)).toContain("sub-late");
   });
 
   it("still publishes with the old credentials when the server refuses fresh ones", async () => {
