@@ -23,9 +23,16 @@ export function validateSignUp(fields: SignUpFields): FieldErrors<SignUpFields> 
   const displayName = fields.displayName.trim();
   if (!displayName) errors.displayName = "Enter the name people will see.";
   else if ([...displayName].length > 64) errors.displayName = "Use at most 64 characters.";
-  if (fields.password.length < 8) errors.password = "Use at least 8 characters.";
-  else if (fields.password.length > 256) errors.password = "Use at most 256 characters.";
+  const password = newPasswordError(fields.password);
+  if (password) errors.password = password;
   return errors;
+}
+
+/** What is wrong with a new password of a local account (the gateway's rule: 8 to 256 characters), or null. */
+export function newPasswordError(password: string): string | null {
+  if (password.length < 8) return "Use at least 8 characters.";
+  if (password.length > 256) return "Use at most 256 characters.";
+  return null;
 }
 
 export function validateSignIn(fields: { username: string; password: string }): FieldErrors<typeof fields> {

@@ -3,6 +3,7 @@
 // else's tracks whenever they change; this browser answers each offer, in order, with its version). What happens
 // to them is reported to the call (`PeerReports`); what the call does about it is the state machine's business.
 import type { ClientMessage, ServerMessage } from "../ws/messages";
+import { freshIceServers } from "./turn";
 
 /** The parts of RTCPeerConnection a call uses, so tests can stand in for the browser. */
 export interface PeerLike {
@@ -16,6 +17,7 @@ export interface PeerLike {
   setRemoteDescription(description: { type: "offer" | "answer"; sdp: string }): Promise<void>;
   getStats(): Promise<ReadonlyMap<string, unknown> | { forEach(cb: (value: unknown) => void): void }>;
   readonly signalingState: string;
+  setConfiguration(configuration: { iceServers: RTCIceServer[]; bundlePolicy: "max-bundle" }): void;
   close(): void;
 }
 
@@ -44,6 +46,8 @@ export interface PeerEnvironment {
   /** Sends a request; resolves with its answer, rejects with a RequestError (Connection.request). */
   request(message: ClientMessage, timeoutMs?: number): Promise<ServerMessage>;
   createPeerConnection(config: { iceServers: RTCIceServer[]; bundlePolicy: "max-bundle" }): PeerLike;
+  /** The clock TURN credential expiries are compared with (Date.now when absent). */
+  now?(): number;
 }
 
 /** What the peer connections tell the call. */
@@ -69,6 +73,8 @@ export class CallPeers {
   /** track id → msid stream id of received tracks (for audio levels). */
   readonly streamOfTrack = new Map<string, string>();
   iceServers: RTCIceServer[] = [];
+  /** Connections that have begun their first negotiation (and so have, or are getting, their ICE servers). */
+  private readonly negotiated = new WeakSet<PeerLike>();
 
   constructor(
     private readonly meetingId: string,
@@ -131,6 +137,7 @@ export class CallPeers {
       const pc = this.subscriber;
       if (!pc) return;
       try {
+        await this.renewIceServers(pc);
         await pc.setRemoteDescription({ type: "offer", sdp });
         const answer = await pc.createAnswer();
         await pc.setLocalDescription(answer);
@@ -170,6 +177,23 @@ export class CallPeers {
     return pc;
   }
 
+  /**
+   * Before a connection first gathers candidates (its first offer or answer): fresh TURN credentials when the ones
+   * it was made with expire soon. Later negotiations reuse its transport, so they ask nothing.
+   */
+  private async renewIceServers(pc: PeerLike): Promise<void> {
+    if (this.negotiated.has(pc)) return;
+    this.negotiated.add(pc);
+    const servers = await freshIceServers(
+      this.iceServers,
+      this.meetingId, (message) => this.env.request(message),
+      this.env.now?.() ?? Date.now(),
+    );
+    if (servers === this.iceServers) return;
+    this.iceServers = servers;
+    pc.setConfiguration({ iceServers: servers, bundlePolicy: "max-bundle" });
+  }
+
   private received(trackId: string, stream: StreamLike | undefined): void {
     if (!stream) return;
     this.streamOfTrack.set(trackId, stream.id);
@@ -201,6 +225,7 @@ export class CallPeers {
     }
     this.publishing = "awaiting-answer";
     try {
+      await this.renewIceServers(pc);
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       if (pc !== this.publisher) return;

@@ -54,6 +54,11 @@ class FakePeer implements PeerLike {
   async setLocalDescription(d: { type: string }) {
     this.signalingState = d.type === "offer" ? "have-local-offer" : "stable";
   }
+  configurations: Array<{ iceServers: RTCIceServer[] }> = [];
+  setConfiguration(configuration: { iceServers: RTCIceServer[]; bundlePolicy: "max-bundle" }) {
+    expect(configuration.bundlePolicy).toBe("max-bundle");
+    this.configurations.push(configuration);
+  }
   async setRemoteDescription(d: { type: "offer" | "answer"; sdp: string }) {
     this.remote.push(d);
     this.signalingState = d.type === "offer" ? "have-remote-offer" : "stable";
@@ -70,7 +75,11 @@ class FakePeer implements PeerLike {
   }
 }
 
+/** The examples' TURN credentials (username 1700000600:u1) expire 10 minutes after this. */
+const examplesNow = 1_700_000_000_000;
+
 function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) => Promise<StreamLike> } = {}) {
+  const clock = { now: examplesNow };
   const server = new FakeServer();
   /** What the session sent, without the request ids. */
   const sent: ClientMessage[] = [];
@@ -95,6 +104,7 @@ function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) =>
       return t;
     },
     clearTimer: (t) => void ((t as { cleared: boolean }).cleared = true),
+    now: () => clock.now,
   };
   const session = new CallSession("m1", env);
   const types = () => sent.map((m) => m.type);
@@ -107,7 +117,7 @@ function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) =>
     server.answer("call.publish", "callPublishAnswer", { sdp });
     await flush();
   };
-  return { session, sent, peers, timers, types, server, joined, publishAnswered };
+  return { session, sent, peers, timers, types, server, joined, publishAnswered, clock };
 }
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -433,5 +443,63 @@ describe("CallSession", () => {
     expect(publishes).toHaveLength(2);
     expect(peers[1].transceivers).toHaveLength(3);
     expect(sent.filter((m) => m.type === "call.media").pop()).toMatchObject({ screenSharing: true });
+  });
+
+  it("asks for fresh TURN credentials before a publish connection opened late in the call gathers candidates", async () => {
+    const missing = Object.assign(new Error("none"), { name: "NotFoundError" });
+    const { session, peers, sent, joined, server, clock } = setup({ userMedia: async () => Promise.reject(missing) });
+    session.start();
+    await flush();
+    await joined();
+    session.continueWith("receive-only");
+    await flush();
+    await joined();
+    await flush();
+    session.handle(serverMessage("callSubscribeOffer", { sdp: "sub-1", version: 1 }));
+    await flush();
+    expect(sent.some((m) => m.type === "call.turn")).toBe(false);
+
+    // Eight minutes later the credentials of call.joined expire within the margin; the user shares their screen.
+    clock.now = examplesNow + 8 * 60_000;
+    await session.shareScreen();
+    await flush();
+    const publisher = peers[1];
+    expect(sent.filter((m) => m.type === "call.turn")).toEqual([{ type: "call.turn", meetingId: "m1" }]);
+    expect(publisher.offers).toBe(0);
+    expect(sent.some((m) => m.type === "call.publish")).toBe(false);
+
+    server.answer("call.turn", "callTurn");
+    await flush();
+    expect(publisher.configurations.map((c) => c.iceServers)).toEqual([
+      [{ urls: ["turn:127.0.0.1:3478?transport=udp"], username: "1700007200:u1", credential: "ZnJlc2g=" }],
+    ]);
+    expect(publisher.offers).toBe(1);
+    expect(sent.filter((m) => m.type === "call.publish")).toHaveLength(1);
+
+    // Renegotiating a connection that already has its transport asks for nothing, however late.
+    clock.now = examplesNow + 3 * 60 * 60_000;
+    session.handle(serverMessage("callSubscribeOffer", { sdp: "sub-late", version: 2 }));
+    await flush();
+    expect(sent.filter((m) => m.type === "call.turn")).toHaveLength(1);
+    expect(peers[0].remote.map((r) => r.sdp)).toContain("sub-late");
+  });
+
+  it("still publishes with the old credentials when the server refuses fresh ones", async () => {
+    const missing = Object.assign(new Error("none"), { name: "NotFoundError" });
+    const { session, peers, sent, joined, server, clock } = setup({ userMedia: async () => Promise.reject(missing) });
+    session.start();
+    await flush();
+    await joined();
+    session.continueWith("receive-only");
+    await flush();
+    await joined();
+    await flush();
+    clock.now = examplesNow + 9 * 60_000;
+    await session.shareScreen();
+    await flush();
+    server.answer("call.turn", "callTurnLimited");
+    await flush();
+    expect(peers[1].configurations).toEqual([]);
+    expect(sent.filter((m) => m.type === "call.publish")).toHaveLength(1);
   });
 });

@@ -28,6 +28,8 @@ interface Props {
   onSignOut: () => void;
   /** Ends every sign-in of this user, on every device. */
   onSignOutEverywhere: () => void;
+  /** Opens the password change; absent for accounts whose password lives elsewhere (Firebase). */
+  onChangePassword?: () => void;
   children: ReactNode;
 }
 
@@ -41,6 +43,7 @@ export function Shell({
   wide,
   onSignOut,
   onSignOutEverywhere,
+  onChangePassword,
   children,
 }: Props) {
   return (
@@ -85,6 +88,11 @@ export function Shell({
             >
               <span>Sign out everywhere</span>
             </button>
+            {onChangePassword && (
+              <button className="button button-ghost" type="button" onClick={onChangePassword} data-change-password-open>
+                <span>Change password</span>
+              </button>
+            )}
           </div>
         </header>
         {banner}

@@ -15,8 +15,9 @@ import { HomeScreen } from "../screens/HomeScreen";
 import type { SignedIn, sessionIdStore } from "../session/storage";
 import { useConnection } from "../session/useConnection";
 import { useDirectory } from "../session/useDirectory";
-import { TokenRenewal } from "../session/tokenRenewal";
+import { TokenRenewal, tokenTimes } from "../session/tokenRenewal";
 import type { BlockedReason } from "../ws/connection";
+import { ChangePasswordDialog } from "./ChangePasswordDialog";
 import { ReconnectingBanner } from "./ReconnectingBanner";
 import { useStore } from "../store";
 import { Shell } from "./Shell";
@@ -163,6 +164,10 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
     onSignOut("You were signed out on every device.");
   }, [api, calls, connection, onSignOut]);
 
+  const [changingPassword, setChangingPassword] = useState(false);
+  // Firebase accounts change their password with Firebase; only local ones have one here.
+  const localAccount = tokenTimes(signedIn.token)?.provider === "local";
+
   const route = routeOf(path);
   const inviteToken = route.kind === "invite" ? route.token : null;
 
@@ -242,8 +247,17 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
       banner={state.kind === "reconnecting" ? <ReconnectingBanner onRetryNow={() => connection.reconnectNow()} /> : null}
       onSignOut={signOut}
       onSignOutEverywhere={() => void signOutEverywhere()}
+      onChangePassword={localAccount ? () => setChangingPassword(true) : undefined}
     >
       {content}
+      {changingPassword && (
+        <ChangePasswordDialog
+          api={api}
+          sessionId={state.kind === "open" ? state.sessionId : null}
+          onRenewed={(token) => renewedRef.current(token)}
+          onClose={() => setChangingPassword(false)}
+        />
+      )}
       <CallAudio snapshot={call.snapshot} />
     </Shell>
   );

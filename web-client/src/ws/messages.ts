@@ -54,6 +54,7 @@ type ClientRequestBody =
   | { type: "chat.read"; meetingId: string; messageId: string }
   | { type: "call.join"; meetingId: string }
   | { type: "call.leave"; meetingId: string }
+  | { type: "call.turn"; meetingId: string }
   | { type: "call.publish"; meetingId: string; sdp: string }
   | { type: "call.subscribe.answer"; meetingId: string; sdp: string; version: number }
   | { type: "call.media"; meetingId: string; audioMuted: boolean; videoMuted: boolean; screenSharing: boolean };
@@ -72,6 +73,7 @@ type ServerMessageBody =
   | { type: "meeting.updated"; meetingId: string }
   | { type: "meeting.removed"; meetingId: string }
   | { type: "call.joined"; meetingId: string; endpointId: string; resumed: boolean; iceServers: RTCIceServer[] }
+  | { type: "call.turn"; meetingId: string; iceServers: RTCIceServer[] }
   | ({ type: "call.state" } & CallState)
   | { type: "call.publish.answer"; meetingId: string; sdp: string }
   | { type: "call.subscribe.offer"; meetingId: string; sdp: string; version: number }
@@ -163,9 +165,11 @@ function parseBody(m: Fields): ServerMessageBody | null {
             meetingId: m.meetingId,
             endpointId: m.endpointId,
             resumed: m.resumed === true,
-            iceServers: Array.isArray(m.iceServers) ? (m.iceServers.filter(isObject) as unknown as RTCIceServer[]) : [],
+            iceServers: iceServersOf(m.iceServers),
           }
         : null;
+    case "call.turn":
+      return isString(m.meetingId) ? { type: "call.turn", meetingId: m.meetingId, iceServers: iceServersOf(m.iceServers) } : null;
     case "call.state": {
       const state = parseCallState(m);
       return state ? { type: "call.state", ...state } : null;
@@ -232,4 +236,8 @@ export function parseCallState(m: unknown): CallState | null {
 function isUser(value: unknown): value is User {
   if (!isObject(value)) return false;
   return isString(value.userId) && isString(value.username) && isString(value.displayName);
+}
+
+function iceServersOf(value: unknown): RTCIceServer[] {
+  return Array.isArray(value) ? (value.filter(isObject) as unknown as RTCIceServer[]) : [];
 }

@@ -18,6 +18,7 @@ import dev.parley.signaling.call.MediaTokenRoutes;
 import dev.parley.signaling.call.CallPlaces;
 import dev.parley.signaling.call.CallService;
 import dev.parley.signaling.call.TurnCredentials;
+import dev.parley.signaling.call.TurnRenewal;
 import dev.parley.signaling.chat.ChatService;
 import dev.parley.signaling.chat.ChatStore;
 import dev.parley.signaling.config.GatewayConfig;
@@ -177,9 +178,10 @@ public final class ParleyServer implements AutoCloseable {
                     config.turn().credentialLifetime(), Clock.systemUTC(), new RedisRateLimit(redis.async(),
                     "turn-credentials", config.turn().maxCredentialsPerHour(), java.time.Duration.ofHours(1)), metrics);
             CallPlacement placement = new CallPlacement(redis.async(), nodeId, CALL_CLAIM_TTL, Clock.systemUTC());
+            CallPlaces callPlaces = new CallPlaces(redis.async(), Clock.systemUTC(), CALL_PLACE_TTL,
+                    config.calls().maxCallsPerUser());
             CallService calls = new CallService(media, meetingStore, chat, sessions, presence, turn, callThread,
-                    callWork, config.calls().reconnectGrace(), Clock.systemUTC(), placement, json,
-                    new CallPlaces(redis.async(), Clock.systemUTC(), CALL_PLACE_TTL, config.calls().maxCallsPerUser()));
+                    callWork, config.calls().reconnectGrace(), Clock.systemUTC(), placement, json, callPlaces);
             CallRouter callRouter = new CallRouter(calls, placement, meetingStore, events, sessions, json);
             MeetingService meetings = new MeetingService(meetingStore, chat, accounts, sessions, callRouter,
                     Clock.systemUTC(), config.meetings(), new RedisRateLimit(redis.async(), "invites",
@@ -217,7 +219,7 @@ public final class ParleyServer implements AutoCloseable {
                         }
                     }, config.presence().maxWatched()),
                     new ChatHandler(chat),
-                    new CallHandler(callRouter))) {
+                    new CallHandler(callRouter, new TurnRenewal(callPlaces, turn)))) {
                 capability.register(dispatcher);
             }
             dispatcher.requireEveryMessageType();

@@ -14,9 +14,11 @@ import dev.parley.signaling.ws.MessageDispatcher;
 public final class CallHandler implements Capability, ConnectionListener {
 
     private final Calls calls;
+    private final TurnRenewal turn;
 
-    public CallHandler(Calls calls) {
+    public CallHandler(Calls calls, TurnRenewal turn) {
         this.calls = calls;
+        this.turn = turn;
     }
 
     /** A connection as calls see it; two peers are the same when their user and session ids match. */
@@ -56,6 +58,8 @@ public final class CallHandler implements Capability, ConnectionListener {
                                 media.videoMuted(), media.screenSharing(), re)))
                 .on(ClientMessage.CallLeave.class, (c, leave, re) -> c.answerFailureOf(re,
                         () -> calls.leave(new ConnectionPeer(c), leave.meetingId(), re)))
+                .on(ClientMessage.CallTurn.class, (c, request, re) -> c.answerWith(re,
+                        () -> turn.renew(c.userId(), request.meetingId())))
                 // The media server learns each client's addresses from its connectivity checks (peer-reflexive).
                 .on(ClientMessage.CallIce.class, (c, ice, re) -> c.answer(re, new ServerMessage.Ok()))
                 .listen(this);

@@ -61,6 +61,12 @@ public final class CallPlaces {
                 .thenCompose(r -> redis.pexpireat(key(userId), expiry)).thenApply(r -> null);
     }
 
+    /** Whether the user holds a live place in the meeting's call (on whichever gateway hosts it). */
+    public CompletionStage<Boolean> holds(String userId, String meetingId) {
+        long now = clock.millis();
+        return redis.zscore(key(userId), meetingId).thenApply(expiry -> expiry != null && expiry > now);
+    }
+
     public CompletionStage<Void> release(String userId, String meetingId) {
         return redis.zrem(key(userId), meetingId).thenApply(r -> null);
     }

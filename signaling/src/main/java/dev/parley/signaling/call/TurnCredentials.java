@@ -50,12 +50,17 @@ public final class TurnCredentials {
 
     /** Counts one credential for {@code userId}; fails with rate_limited beyond the allowance (nothing without TURN). */
     public CompletionStage<Void> admit(String userId) {
+        return admit(userId, "You have joined calls too often");
+    }
+
+    /** As {@link #admit(String)}, the refusal starting with {@code refusal}. */
+    public CompletionStage<Void> admit(String userId, String refusal) {
         if (uris.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
         return issuing.tryAcquire(userId).thenApply(allowed -> {
             if (!allowed) {
-                throw new ApiException(ErrorCode.RATE_LIMITED, "You have joined calls too often; try again within "
+                throw new ApiException(ErrorCode.RATE_LIMITED, refusal + "; try again within "
                         + Math.max(1, issuing.window().toMinutes()) + " minutes");
             }
             return null;

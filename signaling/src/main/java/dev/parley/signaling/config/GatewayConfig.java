@@ -96,7 +96,7 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
     /**
      * TURN servers for browsers: credentials valid at least {@code credentialLifetime} (their expiry rounded up to a
      * multiple of it, so one user's username is the same all through one such window), at most
-     * {@code maxCredentialsPerHour} handed to one user per hour.
+     * {@code maxCredentialsPerHour} handed to one user per hour ({@code call.join} and {@code call.turn} together).
      */
     public record Turn(List<String> uris, String secret, Duration credentialLifetime, int maxCredentialsPerHour) {
     }

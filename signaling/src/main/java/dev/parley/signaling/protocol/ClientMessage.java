@@ -40,6 +40,10 @@ public sealed interface ClientMessage {
     record CallLeave(String meetingId) implements ClientMessage {
     }
 
+    /** Fresh TURN credentials for a participant of the meeting's call (before opening a peer connection late). */
+    record CallTurn(String meetingId) implements ClientMessage {
+    }
+
     /** The publish connection's offer (again whenever the published tracks change). */
     record CallPublish(String meetingId, String sdp) implements ClientMessage {
     }

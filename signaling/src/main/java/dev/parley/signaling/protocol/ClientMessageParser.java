@@ -96,6 +96,7 @@ public final class ClientMessageParser {
                     messageId(root, "messageId"));
             case "call.join" -> new ClientMessage.CallJoin(meetingId(root));
             case "call.leave" -> new ClientMessage.CallLeave(meetingId(root));
+            case "call.turn" -> new ClientMessage.CallTurn(meetingId(root));
             case "call.publish" -> new ClientMessage.CallPublish(meetingId(root),
                     sdp(root));
             case "call.subscribe.answer" -> new ClientMessage.CallSubscribeAnswer(

@@ -24,6 +24,7 @@ import java.util.Map;
         @JsonSubTypes.Type(ServerMessage.MeetingUpdated.class),
         @JsonSubTypes.Type(ServerMessage.MeetingRemoved.class),
         @JsonSubTypes.Type(ServerMessage.CallJoined.class),
+        @JsonSubTypes.Type(ServerMessage.CallTurn.class),
         @JsonSubTypes.Type(ServerMessage.CallState.class),
         @JsonSubTypes.Type(ServerMessage.CallPublishAnswer.class),
         @JsonSubTypes.Type(ServerMessage.CallSubscribeOffer.class),
@@ -89,6 +90,11 @@ public sealed interface ServerMessage {
     @JsonTypeName("call.joined")
     record CallJoined(String meetingId, String endpointId, boolean resumed, List<Map<String, Object>> iceServers)
             implements ServerMessage {
+    }
+
+    /** The answer to call.turn: fresh ICE servers, the same shape as call.joined's. */
+    @JsonTypeName("call.turn")
+    record CallTurn(String meetingId, List<Map<String, Object>> iceServers) implements ServerMessage {
     }
 
     /** Who is in a meeting's call now (sent to every member on every change; {@code active} false when it ended). */

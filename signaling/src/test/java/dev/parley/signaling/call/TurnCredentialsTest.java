@@ -74,6 +74,53 @@ class TurnCredentialsTest {
         }
     }
 
+    private static JsonNode turn(WsClient ws, String meetingId, String id) throws Exception {
+        ws.send(JSON.writeValueAsString(Map.of("type", "call.turn", "meetingId", meetingId, "id", id)));
+        return ws.next(m -> id.equals(m.path("re").asText()), 15_000);
+    }
+
+    @Test
+    void aParticipantGetsFreshCredentialsOnRequestWithinTheSameAllowance() throws Exception {
+        try (RedisServer redis = RedisServer.start(); TestGateway gateway = TestGateway.start(settings(redis))) {
+            JsonNode kai = gateway.register("kai");
+            JsonNode lea = gateway.register("lea");
+            String kaiToken = kai.get("token").asText();
+            String meeting = gateway.post("/api/meetings", Map.of("title", "Late share"), kaiToken).body()
+                    .get("meetingId").asText();
+            assertEquals(200, gateway.post("/api/meetings/" + meeting + "/members", Map.of("username", "lea"),
+                    kaiToken).status() / 100 * 100);
+            try (WsClient ws = gateway.ws(); WsClient other = gateway.ws()) {
+                assertEquals("welcome", ws.hello(kaiToken, null).get("type").asText());
+                assertEquals("welcome", other.hello(lea.get("token").asText(), null).get("type").asText());
+
+                JsonNode before = turn(ws, meeting, "t0");
+                assertEquals("error", before.get("type").asText(), before.toString());
+                assertEquals("call.not_joined", before.get("code").asText());
+                assertTrue(before.get("message").asText().contains("join the call first"), before.toString());
+
+                assertEquals("call.joined", join(ws, meeting, "j1").get("type").asText());
+                JsonNode fresh = turn(ws, meeting, "t1");
+                assertEquals("call.turn", fresh.get("type").asText(), fresh.toString());
+                assertEquals(meeting, fresh.get("meetingId").asText());
+                JsonNode server = fresh.get("iceServers").get(0);
+                assertEquals("turn:127.0.0.1:3478?transport=udp", server.get("urls").get(0).asText());
+                String username = server.get("username").asText();
+                assertEquals(kai.get("userId").asText(), username.split(":", 2)[1]);
+                assertEquals(hmac(username), server.get("credential").asText());
+
+                JsonNode member = turn(other, meeting, "t2");
+                assertEquals("call.not_joined", member.path("code").asText(),
+                        "a member who is not in the call gets none: " + member);
+
+                JsonNode limited = turn(ws, meeting, "t3");
+                assertEquals("error", limited.get("type").asText(), limited.toString());
+                assertEquals("rate_limited", limited.get("code").asText(),
+                        "joining and call.turn share the allowance of two per hour: " + limited);
+                assertTrue(limited.get("message").asText().contains("TURN credentials too often"), limited.toString());
+            }
+        }
+    }
+
     @Test
     void theUsernameChangesOnlyAtTheWindowBoundary() {
         TurnCredentials turn = new TurnCredentials(java.util.List.of("turn:127.0.0.1:3478"), SECRET,

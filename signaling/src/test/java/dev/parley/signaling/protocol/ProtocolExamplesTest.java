@@ -87,6 +87,13 @@ class ProtocolExamplesTest {
         m.put("callLeftRemoved", new Example(null, new ServerMessage.CallLeft("m1", MeetingCalls.REMOVED)));
         m.put("callLeftArchived", new Example(null, new ServerMessage.CallLeft("m1", MeetingCalls.ARCHIVED)));
         m.put("callLeftLeftMeeting", new Example(null, new ServerMessage.CallLeft("m1", MeetingCalls.LEFT_MEETING)));
+        m.put("callTurn", new Example("r12", new ServerMessage.CallTurn("m1", List.of(Map.of(
+                "urls", List.of("turn:127.0.0.1:3478?transport=udp"), "username", "1700007200:u1",
+                "credential", "ZnJlc2g=")))));
+        m.put("callTurnNotJoined", new Example("r13", new ServerMessage.Error("call.not_joined",
+                "Only a participant of the meeting's call gets TURN credentials; join the call first")));
+        m.put("callTurnLimited", new Example("r14", new ServerMessage.Error("rate_limited",
+                "You have asked for TURN credentials too often; try again within 60 minutes")));
         return m;
     }
 }
