@@ -43,6 +43,8 @@ class LoginThrottleTest {
         settings.put("parley.auth.backoff-after", 5);
         // Long enough that no test's burst outlives the first back-off.
         settings.put("parley.auth.backoff-base", "1m");
+        // 300 concurrent sign-ins come from one address: above the per-address connection cap (256) otherwise.
+        settings.put("parley.http.max-connections-per-address", 1000);
         return settings;
     }
 
