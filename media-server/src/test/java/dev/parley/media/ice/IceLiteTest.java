@@ -219,9 +219,11 @@ class IceLiteTest {
             answers++;
             lastAnswer = System.nanoTime();
         }
-        // The burst, plus what the rate refills while the server works through the flood (slower on a busy machine).
+        // The burst, plus what the rate refills while the server works through the flood (slower on a busy machine),
+        // plus the checks already inside ice4j's STUN stack when the penalty fell (16 seen on an idle machine): the
+        // penalty closes the path's socket at once, but what the stack has taken in is still answered.
         double seconds = (lastAnswer - started) / 1e9;
-        assertTrue(answers <= IceLiteSession.CHECK_BURST + IceLiteSession.CHECKS_PER_SECOND * seconds + 5,
+        assertTrue(answers <= IceLiteSession.CHECK_BURST + IceLiteSession.CHECKS_PER_SECOND * seconds + 32,
                 answers + " of " + sent + " checks answered in " + seconds + " s");
         assertTrue(answers > 0);
         assertTrue(counters.drops(DropReason.ICE_RATE_LIMITED) > 0);
