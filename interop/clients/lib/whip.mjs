@@ -15,6 +15,15 @@ export const CLOSE_TIMEOUT_MS = 5_000;
 export const DEFAULT_SECONDS = 20;
 export const VIDEO_CODECS = ["vp8", "h264"];
 
+/** fetch() with a time limit, and the network's own reason in the message (fetch's says only "fetch failed"). */
+async function request(url, init) {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  } catch (error) {
+    throw new Error(`${init.method} ${url} failed: ${error.cause?.message ?? error.message}`);
+  }
+}
+
 /** Writes one event as a JSON line on stdout; logs go to stderr. */
 export function emit(event, fields = {}) {
   process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
@@ -75,11 +84,10 @@ function authorization(token) {
  * which is resolved against `url` (it may be relative). Returns {location, answer, etag}.
  */
 export async function postOffer(url, token, offerSdp) {
-  const response = await fetch(url, {
+  const response = await request(url, {
     method: "POST",
     headers: { "Content-Type": "application/sdp", ...authorization(token) },
     body: offerSdp,
-    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
   });
   const body = await response.text();
   if (response.status !== 201) {
@@ -93,11 +101,7 @@ export async function postOffer(url, token, offerSdp) {
 
 /** DELETEs a WHIP/WHEP resource; returns the status. */
 export async function deleteResource(location, token) {
-  const response = await fetch(location, {
-    method: "DELETE",
-    headers: authorization(token),
-    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-  });
+  const response = await request(location, { method: "DELETE", headers: authorization(token) });
   await response.arrayBuffer().catch(() => undefined);
   return response.status;
 }
@@ -209,7 +213,7 @@ export async function runClient({ capabilities, publish, play }) {
       if (!outcome.error) emit("ended", { status });
       if (status < 200 || status > 299) exitCode = 1;
     } catch (error) {
-      if (!outcome.error) emit("error", { message: `DELETE ${location} failed: ${error.message}` });
+      if (!outcome.error) emit("error", { message: error.message });
       exitCode = 1;
     }
   } else if (!outcome.error) {
