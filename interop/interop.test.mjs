@@ -246,7 +246,7 @@ describe("independent WebRTC stacks publish over WHIP and play over WHEP through
     const dir = path.join(interopDir, "clients", stack);
     for (const file of ["prepare", "client"]) {
       const file_ = path.join(dir, file);
-      if (!existsSync(file_)) throw new Error(`interop/clients/${stack}/${file} is missing: the ${stack} client is not written yet`);
+      if (!existsSync(file_)) throw new Error(`interop/clients/${stack}/${file} is missing (each stack needs prepare and client: see interop/README.md)`);
       try {
         accessSync(file_, constants.X_OK);
       } catch {
