@@ -55,9 +55,10 @@ VIDEO_RTP_CAPS = {
     "vp8": "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000,"
     "rtcp-fb-nack-pli=(boolean)true",
     "h264": "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
-    "packetization-mode=(string)1,profile-level-id=(string)42e01f,level-asymmetry-allowed=(string)1,"
-    "rtcp-fb-nack-pli=(boolean)true",
+    "packetization-mode=(string)1,rtcp-fb-nack-pli=(boolean)true",
 }
+# A player offers constrained baseline 3.1; a publisher announces what x264 makes (its SPS: 42c01e at 640x480).
+PLAY_PROFILE = {"vp8": "", "h264": ",profile-level-id=(string)42e01f"}
 AUDIO_RTP_CAPS = ("application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
                   "encoding-params=(string)2")
 
@@ -86,7 +87,8 @@ def emit(event, **fields):
 
 
 def log(message):
-    sys.stderr.write(f"{time.strftime('%H:%M:%S', time.gmtime())} gstreamer: {message}\n")
+    now = time.time()
+    sys.stderr.write(f"{time.strftime('%H:%M:%S', time.gmtime(now))}.{int(now * 1000) % 1000:03d} gstreamer: {message}\n")
     sys.stderr.flush()
 
 
@@ -215,21 +217,27 @@ class Track:
         self.bytes = 0
         self.keyframes = 0
         self.frames = 0
+        self.keyframe_timestamp = None
 
     def count(self, buffer):
         ok, info = buffer.map(Gst.MapFlags.READ)
         if not ok:
             return
         try:
-            payload = rtp_payload(bytes(info.data))
+            data = bytes(info.data)
         finally:
             buffer.unmap(info)
+        payload = rtp_payload(data)
         if payload is None:
             return
         self.packets += 1
         self.bytes += len(payload)
         if (self.codec == "vp8" and vp8_keyframe(payload)) or (self.codec == "h264" and h264_keyframe(payload)):
-            self.keyframes += 1
+            # Once per frame (its RTP timestamp): an encoder may cut a key frame into several IDR slices.
+            timestamp = int.from_bytes(data[4:8], "big")
+            if timestamp != self.keyframe_timestamp:
+                self.keyframe_timestamp = timestamp
+                self.keyframes += 1
 
 
 class Client:
@@ -371,7 +379,7 @@ class Client:
                 transceiver.set_property("direction", GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
         self.configure_ice()
         if self.options.command == "play":
-            for caps in (VIDEO_RTP_CAPS[codec], AUDIO_RTP_CAPS):
+            for caps in (VIDEO_RTP_CAPS[codec] + PLAY_PROFILE[codec], AUDIO_RTP_CAPS):
                 self.webrtc.emit("add-transceiver", GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY,
                                  Gst.Caps.from_string(caps))
             self.webrtc.connect("pad-added", self.on_pad_added)
