@@ -59,17 +59,17 @@ public final class DtlsHandshake {
     }
 
     /** Runs the server side; blocks until the handshake ends. */
-    public static Result accept(DtlsIdentity identity, String peerFingerprint, List<SrtpProfile> profiles,
+    public static Result accept(DtlsIdentity identity, List<Fingerprint> peerFingerprints, List<SrtpProfile> profiles,
                                   DatagramTransport transport) throws IOException {
-        Server server = new Server(new BcTlsCrypto(new SecureRandom()), identity, peerFingerprint, profiles);
+        Server server = new Server(new BcTlsCrypto(new SecureRandom()), identity, peerFingerprints, profiles);
         DTLSTransport dtls = new DTLSServerProtocol().accept(server, transport);
         return keysOrFail(server.keys, dtls);
     }
 
     /** Runs the client side; blocks until the handshake ends. */
-    public static Result connect(DtlsIdentity identity, String peerFingerprint, List<SrtpProfile> profiles,
+    public static Result connect(DtlsIdentity identity, List<Fingerprint> peerFingerprints, List<SrtpProfile> profiles,
                                    DatagramTransport transport) throws IOException {
-        Client client = new Client(new BcTlsCrypto(new SecureRandom()), identity, peerFingerprint, profiles);
+        Client client = new Client(new BcTlsCrypto(new SecureRandom()), identity, peerFingerprints, profiles);
         DTLSTransport dtls = new DTLSClientProtocol().connect(client, transport);
         return keysOrFail(client.keys, dtls);
     }
@@ -82,14 +82,19 @@ public final class DtlsHandshake {
         return new Result(keys, dtls);
     }
 
-    private static void checkFingerprint(Certificate certificate, String expected) throws IOException {
+    /** The peer's certificate must hash, under the function its SDP named, to one of its SDP fingerprints. */
+    private static void checkFingerprint(Certificate certificate, List<Fingerprint> expected) throws IOException {
         if (certificate == null || certificate.isEmpty()) {
             throw new TlsFatalAlert(AlertDescription.handshake_failure, "peer sent no certificate");
         }
-        String actual = DtlsIdentity.sha256Fingerprint(certificate.getCertificateAt(0).getEncoded());
-        if (!actual.equalsIgnoreCase(expected)) {
-            throw new TlsFatalAlert(AlertDescription.bad_certificate, "certificate does not match the SDP fingerprint");
+        byte[] der = certificate.getCertificateAt(0).getEncoded();
+        for (Fingerprint fingerprint : expected) {
+            if (fingerprint.matches(der)) {
+                return;
+            }
         }
+        throw new TlsFatalAlert(AlertDescription.bad_certificate, "certificate does not match the SDP fingerprint ("
+                + expected.get(0).hash() + ")");
     }
 
     private static TlsCredentialedSigner signer(BcTlsCrypto crypto, TlsContext context, DtlsIdentity identity)
@@ -113,16 +118,16 @@ public final class DtlsHandshake {
     private static final class Server extends DefaultTlsServer {
         private final BcTlsCrypto crypto;
         private final DtlsIdentity identity;
-        private final String peerFingerprint;
+        private final List<Fingerprint> peerFingerprints;
         private final List<SrtpProfile> profiles;
         private SrtpProfile chosen;
         private SrtpKeys keys;
 
-        Server(BcTlsCrypto crypto, DtlsIdentity identity, String peerFingerprint, List<SrtpProfile> profiles) {
+        Server(BcTlsCrypto crypto, DtlsIdentity identity, List<Fingerprint> peerFingerprints, List<SrtpProfile> profiles) {
             super(crypto);
             this.crypto = crypto;
             this.identity = identity;
-            this.peerFingerprint = peerFingerprint;
+            this.peerFingerprints = peerFingerprints;
             this.profiles = profiles;
         }
 
@@ -150,7 +155,7 @@ public final class DtlsHandshake {
 
         @Override
         public void notifyClientCertificate(Certificate clientCertificate) throws IOException {
-            checkFingerprint(clientCertificate, peerFingerprint);
+            checkFingerprint(clientCertificate, peerFingerprints);
         }
 
         @Override
@@ -194,16 +199,16 @@ public final class DtlsHandshake {
     private static final class Client extends DefaultTlsClient {
         private final BcTlsCrypto crypto;
         private final DtlsIdentity identity;
-        private final String peerFingerprint;
+        private final List<Fingerprint> peerFingerprints;
         private final List<SrtpProfile> profiles;
         private SrtpProfile chosen;
         private SrtpKeys keys;
 
-        Client(BcTlsCrypto crypto, DtlsIdentity identity, String peerFingerprint, List<SrtpProfile> profiles) {
+        Client(BcTlsCrypto crypto, DtlsIdentity identity, List<Fingerprint> peerFingerprints, List<SrtpProfile> profiles) {
             super(crypto);
             this.crypto = crypto;
             this.identity = identity;
-            this.peerFingerprint = peerFingerprint;
+            this.peerFingerprints = peerFingerprints;
             this.profiles = profiles;
         }
 
@@ -247,7 +252,7 @@ public final class DtlsHandshake {
             return new TlsAuthentication() {
                 @Override
                 public void notifyServerCertificate(TlsServerCertificate serverCertificate) throws IOException {
-                    checkFingerprint(serverCertificate.getCertificate(), peerFingerprint);
+                    checkFingerprint(serverCertificate.getCertificate(), peerFingerprints);
                 }
 
                 @Override

@@ -205,7 +205,7 @@ public final class ClientEndpoint implements AutoCloseable {
         started = true;
         boolean weAreServer = "active".equals(remote.transport().setup());
         transport.start(weAreServer ? SecureTransport.DtlsRole.SERVER : SecureTransport.DtlsRole.CLIENT,
-                remote.transport().fingerprint(), remote.transport().ufrag(), remote.transport().password(),
+                remote.transport().fingerprints(), remote.transport().ufrag(), remote.transport().password(),
                 remote.transport().candidates(), new Receiver());
     }
 
