@@ -29,7 +29,8 @@ import gi
 gi.require_version("Gst", "1.0")
 gi.require_version("GstSdp", "1.0")
 gi.require_version("GstWebRTC", "1.0")
-from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
+gi.require_version("Nice", "0.1")
+from gi.repository import GLib, Gst, GstSdp, GstWebRTC, Nice  # noqa: E402
 
 GOBJECT = ctypes.CDLL("libgobject-2.0.so.0")
 GOBJECT.g_object_ref.argtypes = [ctypes.c_void_p]
@@ -399,6 +400,7 @@ class Client:
         if agent is None or agent.find_property("upnp") is None:
             raise ClientError("cannot reach libnice's agent through webrtcbin's ice-agent to turn UPnP off")
         agent.set_property("upnp", False)
+        agent.connect("new-selected-pair-full", self.on_selected_pair)
         if self.webrtc.get_property("stun-server") or self.webrtc.get_property("turn-server"):
             raise ClientError("webrtcbin has a STUN or TURN server set")
 
@@ -471,6 +473,12 @@ class Client:
         log(f"ICE {state.value_nick}")
         if state == GstWebRTC.WebRTCICEConnectionState.FAILED:
             self.fail_later("ICE failed")
+
+    @staticmethod
+    def on_selected_pair(_agent, stream, component, local, remote):
+        """Which of its own and the server's candidates libnice chose."""
+        log(f"ICE pair (stream {stream}, component {component}): {local.addr.dup_string()}:{local.addr.get_port()}"
+            f" -> {remote.addr.dup_string()}:{remote.addr.get_port()}")
 
     def on_connection_state(self, webrtc, _pspec):
         state = webrtc.get_property("connection-state")
@@ -547,10 +555,12 @@ class Client:
         the first one."""
         promise = Gst.Promise.new()
         self.webrtc.emit("get-stats", None, promise)
-        if promise.wait() != Gst.PromiseResult.REPLIED or promise.get_reply() is None:
+        if promise.wait() != Gst.PromiseResult.REPLIED:
+            return {}
+        reply = promise.get_reply()
+        if reply is None:
             return {}
         counts = {}
-        reply = promise.get_reply()
 
         def visit(_field, value):
             if isinstance(value, Gst.Structure) and value.has_field("type"):
