@@ -71,6 +71,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     private volatile String failure;
     private Thread receiver;
     private Thread handshaker;
+    private volatile int[] clientCipherSuites;
 
     public SecureTransport(String name, IceTransport ice, DtlsIdentity identity, List<SrtpProfile> profiles,
                            MediaCounters counters) {
@@ -79,6 +80,11 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         this.identity = identity;
         this.profiles = List.copyOf(profiles);
         this.counters = counters;
+    }
+
+    /** Offers only these DTLS cipher suites when this side is the DTLS client (test and load peers). */
+    public void offerCipherSuitesOnly(int[] cipherSuites) {
+        this.clientCipherSuites = cipherSuites.clone();
     }
 
     public IceTransport ice() {
@@ -296,7 +302,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
                     }
                     Thread.sleep(10);
                 }
-                result = DtlsHandshake.connect(identity, remoteFingerprints, profiles, transport);
+                result = DtlsHandshake.connect(identity, remoteFingerprints, profiles, clientCipherSuites, transport);
             } else {
                 result = DtlsHandshake.accept(identity, remoteFingerprints, profiles, transport);
             }
@@ -311,8 +317,13 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (!closed) {
                 failure = String.valueOf(e.getMessage());
-                counters.drop(DropReason.DTLS_FAILED);
-                LOG.info("{}: DTLS failed: {}", name, failure);
+                if (e instanceof DtlsHandshake.CertificateRefused) {
+                    counters.drop(DropReason.DTLS_CERTIFICATE_REFUSED);
+                    LOG.warn("{}: DTLS refused the peer's certificate: {}", name, failure);
+                } else {
+                    counters.drop(DropReason.DTLS_FAILED);
+                    LOG.info("{}: DTLS failed: {}", name, failure);
+                }
                 listener.onFailed("dtls: " + failure);
             }
         } catch (InterruptedException e) {
