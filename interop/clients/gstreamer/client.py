@@ -8,9 +8,9 @@ Publish: videotestsrc (moving ball) -> vp8enc or x264enc -> RTP payloader -> web
 Play: receive-only audio and video transceivers; RTP packets, payload bytes and keyframes are counted by a pad
 probe on webrtcbin's decrypted RTP output, before depayloading; video is decoded and decoded frames are counted.
 
-webrtcbin keeps its default bundle policy ("none"): the offer puts every m-line in one BUNDLE group and marks the
-later ones `a=bundle-only` with port 0 (RFC 8843). Nothing reaches out: no STUN or TURN server is set and libnice's
-UPnP is turned off.
+webrtcbin runs with bundle policy "max-bundle": the offer puts every m-line in one BUNDLE group and marks the later
+ones `a=bundle-only` with port 0 (RFC 8843). Nothing reaches out: no STUN or TURN server is set and libnice's UPnP is
+turned off.
 """
 
 import argparse
@@ -19,18 +19,23 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
-import gi
+try:
+    import gi
 
-gi.require_version("Gst", "1.0")
-gi.require_version("GstSdp", "1.0")
-gi.require_version("GstWebRTC", "1.0")
-gi.require_version("Nice", "0.1")
-from gi.repository import GLib, Gst, GstSdp, GstWebRTC, Nice  # noqa: E402
+    gi.require_version("Gst", "1.0")
+    gi.require_version("GstSdp", "1.0")
+    gi.require_version("GstWebRTC", "1.0")
+    gi.require_version("Nice", "0.1")  # libnice's candidates arrive as Nice.Candidate in "new-selected-pair-full"
+    from gi.repository import GLib, Gst, GstSdp, GstWebRTC, Nice  # noqa: F401
+    MISSING = None
+except (ImportError, ValueError) as import_error:
+    MISSING = str(import_error)
 
 GOBJECT = ctypes.CDLL("libgobject-2.0.so.0")
 GOBJECT.g_object_ref.argtypes = [ctypes.c_void_p]
@@ -49,9 +54,9 @@ GATHER_TIMEOUT_S = 10
 HTTP_TIMEOUT_S = 10
 CLOSE_TIMEOUT_S = 5
 MAX_SECONDS = 3600
+# Past its --seconds, a client that is still running after this is stuck somewhere: it reports and exits.
+OVERRUN_S = CONNECT_TIMEOUT_S + 2 * HTTP_TIMEOUT_S + CLOSE_TIMEOUT_S
 
-VIDEO_PT = {"vp8": 96, "h264": 102}
-AUDIO_PT = 111
 VIDEO_RTP_CAPS = {
     "vp8": "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000,"
     "rtcp-fb-nack-pli=(boolean)true",
@@ -89,7 +94,8 @@ def emit(event, **fields):
 
 def log(message):
     now = time.time()
-    sys.stderr.write(f"{time.strftime('%H:%M:%S', time.gmtime(now))}.{int(now * 1000) % 1000:03d} gstreamer: {message}\n")
+    stamp = f"{time.strftime('%H:%M:%S', time.gmtime(now))}.{int(now * 1000) % 1000:03d}"
+    sys.stderr.write(f"{stamp} gstreamer: {message}\n")
     sys.stderr.flush()
 
 
@@ -113,7 +119,7 @@ def parse_args(argv):
         p = sub.add_parser(name)
         p.add_argument("--url", required=True)
         p.add_argument("--token")
-        p.add_argument("--video", choices=sorted(VIDEO_PT), default="vp8")
+        p.add_argument("--video", choices=("vp8", "h264"), default="vp8")
         p.add_argument("--seconds", type=float, default=20)
     options = parser.parse_args(argv)
     if options.command != "capabilities":
@@ -431,7 +437,8 @@ class Client:
         if self.offer_sent or self.outcome is not None:
             return False
         description = self.webrtc.get_property("local-description")
-        if description is None:
+        if description is None:  # gathering finished before set-local-description did: look again shortly
+            GLib.timeout_add(50, self.send_offer)
             return False
         self.offer_sent = True
         offer = description.sdp.as_text()
@@ -576,6 +583,12 @@ class Client:
         return counts
 
 
+def overran(limit):
+    """Never hang: a stuck GStreamer call (a state change, a promise) must not keep the process alive."""
+    emit("error", message=f"still running {limit:.0f} s after start: stuck, giving up")
+    os._exit(1)
+
+
 def main(argv):
     try:
         options = parse_args(argv)
@@ -585,7 +598,15 @@ def main(argv):
     if options.command == "capabilities":
         print(json.dumps(CAPABILITIES), flush=True)
         return 0
+    if MISSING:
+        emit("error", message=f"GStreamer's Python bindings do not load ({MISSING}): run "
+                              "interop/clients/gstreamer/prepare (Debian: python3-gi python3-gst-1.0 "
+                              "gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1)")
+        return 1
     Gst.init(None)
+    watchdog = threading.Timer(options.seconds + OVERRUN_S, overran, (options.seconds + OVERRUN_S,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         return Client(options).run()
     except ClientError as error:
