@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, existsSync, readdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -245,16 +245,22 @@ describe("independent WebRTC stacks publish over WHIP and play over WHEP through
   async function prepareStack(stack) {
     const dir = path.join(interopDir, "clients", stack);
     for (const file of ["prepare", "client"]) {
-      const file_ = path.join(dir, file);
-      if (!existsSync(file_)) throw new Error(`interop/clients/${stack}/${file} is missing (each stack needs prepare and client: see interop/README.md)`);
+      if (!existsSync(path.join(dir, file))) {
+        throw new Error(`interop/clients/${stack}/${file} is missing (each stack needs prepare and client: see interop/README.md)`);
+      }
       try {
-        accessSync(file_, constants.X_OK);
+        accessSync(path.join(dir, file), constants.X_OK);
       } catch {
         throw new Error(`interop/clients/${stack}/${file} is not executable (chmod +x)`);
       }
     }
     // prepare installs packages, so it runs outside the namespace (which has no route to the registries).
-    await execFileAsync(path.join(dir, "prepare"), [], { cwd: repoRoot, timeout: PREPARE_TIMEOUT_MS, maxBuffer: 16 << 20 }).catch((error) => {
+    const keepLog = ({ stdout = "", stderr = "" }) => {
+      mkdirSync(runDir, { recursive: true });
+      writeFileSync(path.join(runDir, `prepare-${stack}.log`), `${stdout}${stderr}`);
+    };
+    await execFileAsync(path.join(dir, "prepare"), [], { cwd: repoRoot, timeout: PREPARE_TIMEOUT_MS, maxBuffer: 16 << 20 }).then(keepLog, (error) => {
+      keepLog(error);
       throw new Error(`interop/clients/${stack}/prepare failed (${error.killed ? "timed out" : `exit ${error.code}`}):\n${tail(error.stderr || error.stdout, 3_000)}`);
     });
     const { stdout } = await namespace.exec(path.join(dir, "client"), ["capabilities"], { timeout: 30_000 }).catch((error) => {
@@ -347,9 +353,10 @@ describe("independent WebRTC stacks publish over WHIP and play over WHEP through
       },
       { timeoutMs: 5_000, intervalMs: 200 },
     );
+    assert.equal(typeof before.drops?.srtp_auth_fail, "number", `the server's /stats has no drops.srtp_auth_fail: ${JSON.stringify(before.drops)}`);
     assert.equal(
-      leftOver.drops?.srtp_auth_fail ?? 0,
-      before.drops?.srtp_auth_fail ?? 0,
+      leftOver.drops.srtp_auth_fail,
+      before.drops.srtp_auth_fail,
       `SRTP authentication failures grew during ${publisher} → ${player}`,
     );
   }

@@ -3,8 +3,8 @@
 // RTCAudioSource), so libwebrtc's own VP8 and Opus encoders do the encoding. Playing counts decoded frames with
 // RTCVideoSink and reads packets, bytes, codecs and keyframes from getStats(). This build has no H.264.
 //
-// libwebrtc ignores the `lo` interface when it gathers: it needs an address on another interface (the suite
-// puts 127.0.0.2 on a veth) for a host candidate. No ICE servers, so nothing is contacted but the server.
+// It gathers host candidates on every interface, `lo` included (127.0.0.1, ::1), and on 127.0.0.2 where the suite
+// puts it on a veth. No ICE servers, so nothing is contacted but the server.
 import { createRequire } from "node:module";
 import { log, runClient, withTimeout } from "../lib/whip.mjs";
 
@@ -43,7 +43,7 @@ async function negotiate(pc, session) {
   await withTimeout(gathered, GATHER_TIMEOUT_MS, "ICE gathering");
   const offer = pc.localDescription.sdp;
   if (!/^a=candidate:/m.test(offer)) {
-    throw new Error("libwebrtc gathered no candidate (it skips `lo`: put an address such as 127.0.0.2 on another interface)");
+    throw new Error("libwebrtc gathered no candidate: the namespace needs an interface that is up with an address");
   }
   log(`offer candidates: ${offer.match(/^a=candidate:.*$/gm).join(" | ")}`);
   const answer = await session.exchange(offer);
