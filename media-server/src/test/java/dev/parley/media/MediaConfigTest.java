@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.parley.media.dtls.DtlsIdentity;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.srtp.SrtpProfile;
 import java.net.InetAddress;
@@ -84,6 +85,17 @@ class MediaConfigTest {
         IllegalArgumentException profile = assertThrows(IllegalArgumentException.class,
                 () -> MediaConfig.from(media("parley.media.srtp-profiles = [\"NULL\"]")));
         assertTrue(profile.getMessage().contains("srtp-profiles"), profile.getMessage());
+        IllegalArgumentException certificate = assertThrows(IllegalArgumentException.class,
+                () -> MediaConfig.from(media("parley.media.dtls-certificate = dsa")));
+        assertTrue(certificate.getMessage().contains("parley.media.dtls-certificate"), certificate.getMessage());
+    }
+
+    @Test
+    void theDtlsCertificateIsEcdsaUnlessRsaIsAskedFor() {
+        assertEquals(DtlsIdentity.Kind.ECDSA_P256, MediaConfig.from(media("")).dtlsCertificate());
+        assertEquals(DtlsIdentity.Kind.RSA_PKCS1,
+                MediaConfig.from(media("parley.media.dtls-certificate = RSA")).dtlsCertificate());
+        assertEquals(DtlsIdentity.Kind.ECDSA_P256, MediaConfig.loopback().withLimits(1, 1).dtlsCertificate());
     }
 
     @Test

@@ -49,7 +49,7 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
             boolean rejected = kind == null || (section.port() == 0 && !bundleOnly);
             if (!rejected) {
                 if (!PROTOCOLS.contains(section.protocol())) {
-                    throw new SdpException("m-section " + mid + " uses protocol " + section.protocol()
+                    throw new SdpException("m-section " + mid + " uses protocol " + abbreviate(section.protocol())
                             + "; only DTLS-SRTP (UDP/TLS/RTP/SAVPF) is supported");
                 }
                 if (section.attribute("rtcp-mux") == null) {
@@ -118,13 +118,17 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
         }
         List<Fingerprint> fingerprints = fingerprints(lines);
         if (fingerprints.isEmpty()) {
+            List<String> hashes = new ArrayList<>();
+            for (String line : lines.subList(0, Math.min(lines.size(), 4))) {
+                hashes.add(abbreviate(line.trim().split("\\s+")[0]));
+            }
             throw new SdpException(lines.isEmpty() ? "SDP has no a=fingerprint"
-                    : "no usable a=fingerprint (offered: " + String.join(", ", lines)
-                            + "); the hash must be one of " + String.join(", ", Fingerprint.HASHES));
+                    : "no usable a=fingerprint (offered: " + String.join(", ", hashes)
+                            + "); it needs a well-formed digest under one of " + String.join(", ", Fingerprint.HASHES));
         }
         String setup = description.attribute(section, "setup");
         if (setup != null && !SETUP_ROLES.contains(setup.trim().toLowerCase(Locale.ROOT))) {
-            throw new SdpException("a=setup:" + setup + " leaves the server no DTLS role; use actpass, active or"
+            throw new SdpException("a=setup:" + abbreviate(setup) + " leaves the server no DTLS role; use actpass, active or"
                     + " passive");
         }
         List<IceCandidate> candidates = new ArrayList<>();
@@ -136,6 +140,11 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
         }
         return new TransportParameters(ufrag, password, fingerprints,
                 setup == null ? "actpass" : setup.trim().toLowerCase(Locale.ROOT), candidates);
+    }
+
+    /** Peer text quoted in an error, cut short. */
+    static String abbreviate(String text) {
+        return text.length() > 24 ? text.substring(0, 24) + "..." : text;
     }
 
     private static final List<String> SETUP_ROLES = List.of("actpass", "active", "passive");

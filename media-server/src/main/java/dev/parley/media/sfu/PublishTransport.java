@@ -148,7 +148,12 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     static String names(OfferedMedia media) {
         List<String> names = new ArrayList<>();
         for (Codec codec : media.codecs()) {
-            names.add(codec.name() + "/" + codec.clockRate());
+            if (names.size() == 8) {
+                names.add("...");
+                break;
+            }
+            String name = codec.name().length() > 24 ? codec.name().substring(0, 24) + "..." : codec.name();
+            names.add(name + "/" + codec.clockRate());
         }
         return names.isEmpty() ? "none" : String.join(", ", names);
     }

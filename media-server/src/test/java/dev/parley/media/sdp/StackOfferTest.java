@@ -69,6 +69,13 @@ public class StackOfferTest {
     }
 
     @Test
+    void gstreamersMaxCompatOfferIsBundledAsItIs() throws Exception {
+        WhipResource resource = server.whipPublish("gst-compat", fixture("gstreamer-1.22-max-compat-offer.sdp"));
+        assertTrue(resource.answer().contains("a=group:BUNDLE video0 audio1\r\n"), resource.answer());
+        assertEquals(2, tracksOf("gst-compat", resource).size());
+    }
+
+    @Test
     void aPortZeroSectionWithoutBundleOnlyOrOutsideTheGroupStaysRejected() throws Exception {
         String offer = fixture("gstreamer-1.22-max-bundle-offer.sdp");
         List<String> variants = List.of(offer.replace("a=bundle-only\r\n", ""),
