@@ -3,6 +3,7 @@ package dev.parley.media;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValueType;
+import dev.parley.media.dtls.DtlsIdentity;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Cidr;
 import dev.parley.media.ice.IpLiteral;
@@ -36,15 +37,19 @@ import java.util.Locale;
  * @param maxTracksPerPublisher most tracks one endpoint may publish at once (an offer beyond is refused)
  * @param httpEnabled whether the HTTP API listens at all (an embedding gateway uses the in-process API)
  * @param corsOrigins origins whose pages may call the HTTP API (WHIP/WHEP from a browser); none by default
+ * @param dtlsCertificate the kind of the server's one DTLS certificate: ECDSA P-256 (the default, what every
+ *     WebRTC stack accepts) or RSA 2048, for peers whose DTLS client offers only ECDHE-RSA suites
  */
 public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
                           InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
                           int maxEndpoints, Duration connectTimeout, Duration consentTimeout,
                           Duration consentInterval, List<SrtpProfile> srtpProfiles, long maxBitrate,
                           String authSecret, int maxTracksPerPublisher, boolean httpEnabled,
-                          List<String> corsOrigins) {
+                          List<String> corsOrigins, DtlsIdentity.Kind dtlsCertificate) {
 
     public MediaConfig {
+        check(dtlsCertificate == DtlsIdentity.Kind.ECDSA_P256 || dtlsCertificate == DtlsIdentity.Kind.RSA_PKCS1,
+                "dtls-certificate", "must be ecdsa or rsa");
         check(udpPort >= 0 && udpPort <= 65535, "udp-port", "must be 0..65535");
         check(httpPort >= 0 && httpPort <= 65535, "http-port", "must be 0..65535");
         check(addresses != null && !addresses.isEmpty(), "addresses", "needs at least one local address");
@@ -69,6 +74,23 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                         + "): anyone reaching it could list, play and publish into every conference");
     }
 
+    /** Settings with the default DTLS certificate (ECDSA P-256). */
+    public MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
+                       InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
+                       int maxEndpoints, Duration connectTimeout, Duration consentTimeout, Duration consentInterval,
+                       List<SrtpProfile> srtpProfiles, long maxBitrate, String authSecret, int maxTracksPerPublisher,
+                       boolean httpEnabled, List<String> corsOrigins) {
+        this(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
+                maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
+                maxTracksPerPublisher, httpEnabled, corsOrigins, DtlsIdentity.Kind.ECDSA_P256);
+    }
+
+    public MediaConfig withDtlsCertificate(DtlsIdentity.Kind kind) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
+                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, kind);
+    }
+
     /** Defaults for tests and the load generator: loopback only, free ports, the HTTP API on loopback. */
     public static MediaConfig loopback() {
         return new MediaConfig(0, "127.0.0.1", 0, List.of(InetAddress.getLoopbackAddress()), null,
@@ -80,43 +102,43 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
     public MediaConfig withPorts(int udp, int http) {
         return new MediaConfig(udp, httpHost, http, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
                 maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
-                maxTracksPerPublisher, httpEnabled, corsOrigins);
+                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate);
     }
 
     public MediaConfig withLimits(int conferences, int endpoints) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 conferences, endpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate,
-                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins);
+                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate);
     }
 
     public MediaConfig withTimeouts(Duration connect, Duration consent, Duration interval) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connect, consent, interval, srtpProfiles, maxBitrate, authSecret,
-                maxTracksPerPublisher, httpEnabled, corsOrigins);
+                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate);
     }
 
     public MediaConfig withAuthSecret(String token) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, token, maxTracksPerPublisher, httpEnabled, corsOrigins);
+                maxBitrate, token, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate);
     }
 
     public MediaConfig withHttp(boolean enabled, List<String> origins) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, maxTracksPerPublisher, enabled, origins);
+                maxBitrate, authSecret, maxTracksPerPublisher, enabled, origins, dtlsCertificate);
     }
 
     public MediaConfig withMaxTracksPerPublisher(int tracks) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, tracks, httpEnabled, corsOrigins);
+                maxBitrate, authSecret, tracks, httpEnabled, corsOrigins, dtlsCertificate);
     }
 
     public MediaConfig withSrtpProfiles(List<SrtpProfile> profiles) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, profiles, maxBitrate,
-                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins);
+                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate);
     }
 
     /** Reads {@code parley.media} (the block itself is passed in). Errors name the offending key. */
@@ -157,10 +179,20 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                     media.getDuration("connect-timeout"), media.getDuration("consent-timeout"),
                     media.getDuration("consent-interval"), profiles, media.getLong("max-bitrate"),
                     media.getString("auth-secret"), media.getInt("max-tracks-per-publisher"),
-                    media.getBoolean("http-enabled"), stringList(media, "cors-origins"));
+                    media.getBoolean("http-enabled"), stringList(media, "cors-origins"),
+                    dtlsCertificate(media.getString("dtls-certificate")));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("parley.media: " + e.getMessage(), e);
         }
+    }
+
+    private static DtlsIdentity.Kind dtlsCertificate(String text) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "ecdsa" -> DtlsIdentity.Kind.ECDSA_P256;
+            case "rsa" -> DtlsIdentity.Kind.RSA_PKCS1;
+            default -> throw new IllegalArgumentException("parley.media.dtls-certificate: " + text
+                    + " (use ecdsa or rsa)");
+        };
     }
 
     /** A list key that may also be a comma-separated string (how environment variables override it). */

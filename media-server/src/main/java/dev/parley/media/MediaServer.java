@@ -64,7 +64,11 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         MediaCounters counters = new MediaCounters();
         warmUpSrtp();
         this.ports = bindPorts(config, counters);
-        this.sfu = new Sfu(config, ports, DtlsIdentity.generate(), counters);
+        long generating = System.nanoTime();
+        DtlsIdentity identity = DtlsIdentity.generate(config.dtlsCertificate());
+        LOG.info("DTLS certificate: {} ({} ms to generate)", identity.describe(),
+                (System.nanoTime() - generating) / 1_000_000);
+        this.sfu = new Sfu(config, ports, identity, counters);
         this.metrics = new PrometheusMetrics(counters, sfu::conferenceCount, sfu::endpointCount);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);

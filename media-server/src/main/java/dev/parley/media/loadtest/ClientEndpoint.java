@@ -77,7 +77,8 @@ public final class ClientEndpoint implements AutoCloseable {
     private final IceClientSession ice;
     private final DtlsIdentity identity;
     private final long sessionId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
-    private final String fingerprintOverride;
+    /** What this client's SDP says after {@code a=fingerprint:}. */
+    private final String fingerprintLine;
     private final long rtcpSsrc = randomSsrc();
     private final MediaCounters counters = new MediaCounters();
     private final BlockingQueue<ReceivedRtp> received = new LinkedBlockingQueue<>(100_000);
@@ -91,23 +92,38 @@ public final class ClientEndpoint implements AutoCloseable {
     private boolean started;
 
     private ClientEndpoint(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
-                           String fingerprintOverride) throws IOException {
+                           DtlsIdentity identity, String fingerprintLine, int[] cipherSuites) throws IOException {
         Ice4jSettings.apply(Duration.ofSeconds(5));
         this.ice = IceClientSession.open(bind, allowed);
-        this.identity = DtlsIdentity.generate();
-        this.fingerprintOverride = fingerprintOverride;
+        this.identity = identity;
+        this.fingerprintLine = fingerprintLine;
         this.transport = new SecureTransport("client-" + ice.localUfrag(), ice, identity, profiles, counters);
+        if (cipherSuites != null) {
+            transport.offerCipherSuitesOnly(cipherSuites);
+        }
     }
 
     public static ClientEndpoint create(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles)
             throws IOException {
-        return new ClientEndpoint(bind, allowed, profiles, null);
+        DtlsIdentity identity = DtlsIdentity.generate();
+        return new ClientEndpoint(bind, allowed, profiles, identity, "sha-256 " + identity.fingerprint(), null);
+    }
+
+    /**
+     * A client with the given certificate, announcing its fingerprint under {@code fingerprintHash} (sha-1, sha-256,
+     * sha-384 or sha-512), and, when it is the DTLS client, offering only {@code cipherSuites} (null: all).
+     */
+    public static ClientEndpoint create(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
+                                        DtlsIdentity identity, String fingerprintHash, int[] cipherSuites)
+            throws IOException {
+        return new ClientEndpoint(bind, allowed, profiles, identity, identity.fingerprint(fingerprintHash).sdpValue(),
+                cipherSuites);
     }
 
     /** A client that announces a fingerprint other than its certificate's (the server must refuse its DTLS). */
     public static ClientEndpoint withWrongFingerprint(InetAddress bind, AllowedNetworks allowed) throws IOException {
-        return new ClientEndpoint(bind, allowed, List.of(SrtpProfile.values()),
-                DtlsIdentity.generate().fingerprint());
+        return new ClientEndpoint(bind, allowed, List.of(SrtpProfile.values()), DtlsIdentity.generate(),
+                "sha-256 " + DtlsIdentity.generate().fingerprint(), null);
     }
 
     /** An offer that sends the given tracks (Opus; VP8 with RTX, and H.264 with RTX if asked). */
@@ -205,7 +221,7 @@ public final class ClientEndpoint implements AutoCloseable {
         started = true;
         boolean weAreServer = "active".equals(remote.transport().setup());
         transport.start(weAreServer ? SecureTransport.DtlsRole.SERVER : SecureTransport.DtlsRole.CLIENT,
-                remote.transport().fingerprint(), remote.transport().ufrag(), remote.transport().password(),
+                remote.transport().fingerprints(), remote.transport().ufrag(), remote.transport().password(),
                 remote.transport().candidates(), new Receiver());
     }
 
@@ -392,8 +408,7 @@ public final class ClientEndpoint implements AutoCloseable {
         sdp.append("c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n");
         sdp.append("a=ice-ufrag:").append(ice.localUfrag()).append("\r\n");
         sdp.append("a=ice-pwd:").append(ice.localPassword()).append("\r\n");
-        sdp.append("a=fingerprint:sha-256 ")
-                .append(fingerprintOverride != null ? fingerprintOverride : identity.fingerprint()).append("\r\n");
+        sdp.append("a=fingerprint:").append(fingerprintLine).append("\r\n");
         sdp.append("a=setup:").append(setup).append("\r\n");
         sdp.append("a=mid:").append(mid).append("\r\n");
         for (IceCandidate candidate : ice.localCandidates()) {

@@ -15,6 +15,11 @@ public enum DropReason {
     RECEIVE_QUEUE_FULL("receive_queue_full"),
     BEFORE_DTLS("before_dtls"),
     DTLS_FAILED("dtls_failed"),
+    /**
+     * A DTLS handshake refused because of the peer certificate's key: RSA under 2048 bits, an EC curve other than
+     * P-256/P-384, another kind of key (counted here instead of {@code dtls_failed}).
+     */
+    DTLS_CERTIFICATE_REFUSED("dtls_certificate_refused"),
     MALFORMED_RTP("malformed_rtp"),
     MALFORMED_RTCP("malformed_rtcp"),
     UNKNOWN_SSRC("unknown_ssrc"),

@@ -1,5 +1,6 @@
 package dev.parley.media.sdp;
 
+import dev.parley.media.dtls.Fingerprint;
 import dev.parley.media.ice.IceCandidate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,24 +36,30 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
         List<OfferedMedia> media = new ArrayList<>();
         MediaSection transportSection = null;
         List<String> bundle = bundleMids(description);
+        String tagged = bundle.isEmpty() ? null : bundle.get(0);
         for (MediaSection section : description.media()) {
             MediaKind kind = MediaKind.fromSdp(section.kind());
             String mid = section.mid();
-            boolean rejected = section.port() == 0 || kind == null;
             if (mid == null) {
                 throw new SdpException("m=" + section.kind() + " section has no a=mid");
             }
-            if (!rejected && !section.protocol().contains("SAVPF") && !section.protocol().contains("SAVP")) {
-                throw new SdpException("m-section " + mid + " is not DTLS-SRTP (" + section.protocol() + ")");
-            }
+            // RFC 8843: port 0 with a=bundle-only in the BUNDLE group is a bundled section (the offerer leaves
+            // the port to the group's); port 0 otherwise rejects the section.
+            boolean bundleOnly = section.attribute("bundle-only") != null && bundle.contains(mid);
+            boolean rejected = kind == null || (section.port() == 0 && !bundleOnly);
             if (!rejected) {
+                if (!PROTOCOLS.contains(section.protocol())) {
+                    throw new SdpException("m-section " + mid + " uses protocol " + section.protocol()
+                            + "; only DTLS-SRTP (UDP/TLS/RTP/SAVPF) is supported");
+                }
                 if (section.attribute("rtcp-mux") == null) {
                     throw new SdpException("m-section " + mid + " has no a=rtcp-mux; rtcp-mux is required");
                 }
                 if (!bundle.contains(mid) && description.media().size() > 1) {
-                    throw new SdpException("m-section " + mid + " is not in the BUNDLE group; BUNDLE is required");
+                    throw new SdpException("m-section " + mid
+                            + " is not in the a=group:BUNDLE group; BUNDLE is required");
                 }
-                if (transportSection == null) {
+                if (transportSection == null || mid.equals(tagged)) {
                     transportSection = section;
                 }
             }
@@ -67,15 +74,20 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
         return new PeerDescription(transport(description, transportSection), media);
     }
 
+    /** The RTP profiles of DTLS-SRTP; the older names without UDP/TLS are what some stacks still write (RFC 5764). */
+    private static final List<String> PROTOCOLS = List.of("UDP/TLS/RTP/SAVPF", "UDP/TLS/RTP/SAVP", "RTP/SAVPF",
+            "RTP/SAVP");
+
     private static List<String> bundleMids(SessionDescription description) {
-        String group = description.sessionAttribute("group");
+        String group = null;
         for (String attribute : description.sessionAttributes()) {
             if (attribute.startsWith("group:BUNDLE")) {
                 group = attribute.substring("group:".length());
+                break;
             }
         }
         List<String> mids = new ArrayList<>();
-        if (group != null && group.startsWith("BUNDLE")) {
+        if (group != null) {
             for (String mid : group.substring("BUNDLE".length()).trim().split("\\s+")) {
                 if (!mid.isEmpty()) {
                     mids.add(mid);
@@ -85,28 +97,36 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
         return mids;
     }
 
+    /**
+     * The transport from the BUNDLE group's tagged section (its first mid; else the first usable section). Peers
+     * such as aiortc write different ICE credentials into each bundled section: only the tagged one's count.
+     */
     private static TransportParameters transport(SessionDescription description, MediaSection section)
             throws SdpException {
         String ufrag = description.attribute(section, "ice-ufrag");
         String password = description.attribute(section, "ice-pwd");
         if (ufrag == null || ufrag.isEmpty() || password == null || password.isEmpty()) {
-            throw new SdpException("SDP has no ice-ufrag and ice-pwd");
+            throw new SdpException("m-section " + section.mid() + " has no a=ice-ufrag and a=ice-pwd");
         }
-        String fingerprint = null;
-        for (MediaSection s : List.of(section)) {
-            for (String value : s.attributeValues("fingerprint")) {
-                fingerprint = sha256(value, fingerprint);
+        List<String> lines = section.attributeValues("fingerprint");
+        if (lines.isEmpty()) {
+            for (String attribute : description.sessionAttributes()) {
+                if (attribute.startsWith("fingerprint:")) {
+                    lines.add(attribute.substring("fingerprint:".length()));
+                }
             }
         }
-        for (String attribute : description.sessionAttributes()) {
-            if (fingerprint == null && attribute.startsWith("fingerprint:")) {
-                fingerprint = sha256(attribute.substring("fingerprint:".length()), null);
-            }
-        }
-        if (fingerprint == null) {
-            throw new SdpException("SDP has no sha-256 DTLS fingerprint");
+        List<Fingerprint> fingerprints = fingerprints(lines);
+        if (fingerprints.isEmpty()) {
+            throw new SdpException(lines.isEmpty() ? "SDP has no a=fingerprint"
+                    : "no usable a=fingerprint (offered: " + String.join(", ", lines)
+                            + "); the hash must be one of " + String.join(", ", Fingerprint.HASHES));
         }
         String setup = description.attribute(section, "setup");
+        if (setup != null && !SETUP_ROLES.contains(setup.trim().toLowerCase(Locale.ROOT))) {
+            throw new SdpException("a=setup:" + setup + " leaves the server no DTLS role; use actpass, active or"
+                    + " passive");
+        }
         List<IceCandidate> candidates = new ArrayList<>();
         for (String value : section.attributeValues("candidate")) {
             IceCandidate candidate = IceCandidate.parse(value);
@@ -114,15 +134,28 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
                 candidates.add(candidate);
             }
         }
-        return new TransportParameters(ufrag, password, fingerprint, setup == null ? "actpass" : setup, candidates);
+        return new TransportParameters(ufrag, password, fingerprints,
+                setup == null ? "actpass" : setup.trim().toLowerCase(Locale.ROOT), candidates);
     }
 
-    private static String sha256(String value, String previous) {
-        String[] parts = value.trim().split("\\s+");
-        if (parts.length == 2 && parts[0].equalsIgnoreCase("sha-256")) {
-            return parts[1].toUpperCase(Locale.ROOT);
+    private static final List<String> SETUP_ROLES = List.of("actpass", "active", "passive");
+
+    /** The well-formed fingerprints of the strongest hash function offered (RFC 8122 section 5). */
+    private static List<Fingerprint> fingerprints(List<String> lines) {
+        List<Fingerprint> parsed = new ArrayList<>();
+        for (String line : lines) {
+            Fingerprint fingerprint = Fingerprint.parse(line);
+            if (fingerprint != null) {
+                parsed.add(fingerprint);
+            }
         }
-        return previous;
+        for (String hash : Fingerprint.HASHES) {
+            List<Fingerprint> strongest = parsed.stream().filter(f -> f.hash().equals(hash)).toList();
+            if (!strongest.isEmpty()) {
+                return strongest;
+            }
+        }
+        return List.of();
     }
 
     private static List<Codec> codecs(MediaSection section) {

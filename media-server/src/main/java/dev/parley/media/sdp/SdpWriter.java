@@ -1,5 +1,6 @@
 package dev.parley.media.sdp;
 
+import dev.parley.media.dtls.Fingerprint;
 import dev.parley.media.ice.IceCandidate;
 import java.util.List;
 
@@ -10,7 +11,8 @@ import java.util.List;
 public final class SdpWriter {
 
     /** The server's side of the transport. */
-    public record LocalTransport(String ufrag, String password, String fingerprint, List<IceCandidate> candidates) {
+    public record LocalTransport(String ufrag, String password, Fingerprint fingerprint,
+                                 List<IceCandidate> candidates) {
     }
 
     /** One m-section to write. {@code ssrc} 0 means the server sends nothing in it. */
@@ -64,7 +66,7 @@ public final class SdpWriter {
         line(out, "a=rtcp:9 IN IP4 0.0.0.0");
         line(out, "a=ice-ufrag:" + local.ufrag());
         line(out, "a=ice-pwd:" + local.password());
-        line(out, "a=fingerprint:sha-256 " + local.fingerprint());
+        line(out, "a=fingerprint:" + local.fingerprint().sdpValue());
         line(out, "a=setup:" + setup);
         for (HeaderExtension extension : section.extensions()) {
             line(out, "a=extmap:" + extension.id() + " " + extension.uri());

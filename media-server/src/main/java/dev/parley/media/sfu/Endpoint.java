@@ -61,7 +61,7 @@ final class Endpoint {
                                            long nowNanos, long nowMillis, long connectTimeoutNanos,
                                            long consentTimeoutMillis) {
         if (transport.failure() != null) {
-            return "DTLS failed";
+            return "DTLS failed: " + transport.failure();
         }
         if (transport.ice().isFailed()) {
             return "ICE failed";

@@ -77,6 +77,12 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         for (OfferedMedia media : offer.media()) {
             MediaKind kind = media.kind() == null ? MediaKind.AUDIO : media.kind();
             List<Codec> codecs = media.rejected() ? List.of() : CodecPolicy.accept(kind, media.codecs());
+            if (!media.rejected() && codecs.isEmpty() && media.direction().sends()) {
+                throw new MediaException(ErrorCode.INVALID_SDP, "m-section " + media.mid() + " sends "
+                        + kind.sdp() + " in none of the codecs the server forwards (a=rtpmap: " + names(media)
+                        + "; accepted: " + (kind == MediaKind.AUDIO ? "opus/48000" : "VP8/90000, H264/90000 with"
+                        + " packetization-mode=1") + ")");
+            }
             if (media.rejected() || codecs.isEmpty()) {
                 sections.add(new SdpWriter.Section(media.mid(), kind, true, Direction.INACTIVE, List.of(), List.of(),
                         0, 0, null, null));
@@ -133,10 +139,18 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
             remoteUfrag = offer.transport().ufrag();
             startedAtNanos = System.nanoTime();
             transport.start(weAreClient ? SecureTransport.DtlsRole.CLIENT : SecureTransport.DtlsRole.SERVER,
-                    offer.transport().fingerprint(), offer.transport().ufrag(), offer.transport().password(),
+                    offer.transport().fingerprints(), offer.transport().ufrag(), offer.transport().password(),
                     offer.transport().candidates(), this);
         }
         return new OfferResult(answer, added, removed);
+    }
+
+    static String names(OfferedMedia media) {
+        List<String> names = new ArrayList<>();
+        for (Codec codec : media.codecs()) {
+            names.add(codec.name() + "/" + codec.clockRate());
+        }
+        return names.isEmpty() ? "none" : String.join(", ", names);
     }
 
     List<Track> tracks() {

@@ -273,6 +273,10 @@ public final class Sfu implements MediaApi {
             Endpoint endpoint = addEndpoint(conference, newId(), Endpoint.Role.WHIP);
             try {
                 String answer = publish(conference, endpoint, offer);
+                if (endpoint.publish.tracks().isEmpty()) {
+                    throw new MediaException(ErrorCode.NO_TRACKS, "the offer publishes nothing: no audio or video"
+                            + " m-section sends (a=sendonly or a=sendrecv) in a codec the server forwards");
+                }
                 return new WhipResource(conference.id, endpoint.resourceId, endpoint.id, answer);
             } catch (RuntimeException e) {
                 removeEndpoint(conference, endpoint, "publish failed");

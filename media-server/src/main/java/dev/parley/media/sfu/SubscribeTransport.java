@@ -166,7 +166,12 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
                                             : List.of())));
                 }
             }
-            if (track == null || codecs.isEmpty()) {
+            if (track != null && codecs.isEmpty()) {
+                throw new MediaException(ErrorCode.INVALID_SDP, "m-section " + media.mid() + " receives "
+                        + kind.sdp() + " in none of the published codecs (a=rtpmap: "
+                        + PublishTransport.names(media) + "; published: " + formats(track) + ")");
+            }
+            if (track == null) {
                 sections.add(new SdpWriter.Section(media.mid(), kind, true, Direction.INACTIVE, List.of(), List.of(),
                         0, 0, null, null));
                 continue;
@@ -187,6 +192,14 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         String answer = SdpWriter.write(sessionId, ++version, local(), weAreClient ? "active" : "passive", sections);
         start(offer, weAreClient);
         return answer;
+    }
+
+    private static String formats(Track track) {
+        List<String> names = new ArrayList<>();
+        for (Codec codec : track.codecs) {
+            names.add(codec.name() + "/" + codec.clockRate());
+        }
+        return String.join(", ", names);
     }
 
     /** Stops sending a track that went away (under the conference lock); the next offer marks it inactive. */
@@ -214,7 +227,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         started = true;
         startedAtNanos = System.nanoTime();
         transport.start(weAreClient ? SecureTransport.DtlsRole.CLIENT : SecureTransport.DtlsRole.SERVER,
-                remote.transport().fingerprint(), remote.transport().ufrag(), remote.transport().password(),
+                remote.transport().fingerprints(), remote.transport().ufrag(), remote.transport().password(),
                 remote.transport().candidates(), this);
     }
 

@@ -2,6 +2,7 @@ package dev.parley.media.transport;
 
 import dev.parley.media.dtls.DtlsHandshake;
 import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.dtls.Fingerprint;
 import dev.parley.media.ice.IceCandidate;
 import dev.parley.media.ice.IceTransport;
 import dev.parley.media.metrics.DropReason;
@@ -70,6 +71,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     private volatile String failure;
     private Thread receiver;
     private Thread handshaker;
+    private volatile int[] clientCipherSuites;
 
     public SecureTransport(String name, IceTransport ice, DtlsIdentity identity, List<SrtpProfile> profiles,
                            MediaCounters counters) {
@@ -80,17 +82,33 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         this.counters = counters;
     }
 
+    /** Offers only these DTLS cipher suites when this side is the DTLS client (test and load peers). */
+    public void offerCipherSuitesOnly(int[] cipherSuites) {
+        this.clientCipherSuites = cipherSuites.clone();
+    }
+
     public IceTransport ice() {
         return ice;
     }
 
-    public String localFingerprint() {
-        return identity.fingerprint();
+    /** The SHA-256 fingerprint of the certificate this transport presents, for its SDP. */
+    public Fingerprint localFingerprint() {
+        return new Fingerprint("sha-256", identity.fingerprint());
     }
 
     /** Starts ICE with the peer's parameters, the receive thread, and the DTLS handshake. */
-    public synchronized void start(DtlsRole role, String remoteFingerprint, String remoteUfrag, String remotePassword,
-                                   List<IceCandidate> remoteCandidates, Listener listener) {
+    public synchronized void start(DtlsRole role, String remoteSha256Fingerprint, String remoteUfrag,
+                                   String remotePassword, List<IceCandidate> remoteCandidates, Listener listener) {
+        start(role, List.of(new Fingerprint("sha-256", remoteSha256Fingerprint)), remoteUfrag, remotePassword,
+                remoteCandidates, listener);
+    }
+
+    /**
+     * Starts ICE with the peer's parameters, the receive thread, and the DTLS handshake; the peer's certificate must
+     * match one of {@code remoteFingerprints} (each under its own hash function).
+     */
+    public synchronized void start(DtlsRole role, List<Fingerprint> remoteFingerprints, String remoteUfrag,
+                                   String remotePassword, List<IceCandidate> remoteCandidates, Listener listener) {
         if (receiver != null) {
             throw new IllegalStateException("already started");
         }
@@ -104,7 +122,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         receiver = new Thread(this::receiveLoop, "rx-" + name);
         receiver.setDaemon(true);
         receiver.start();
-        handshaker = new Thread(() -> handshake(role, remoteFingerprint), "dtls-" + name);
+        handshaker = new Thread(() -> handshake(role, remoteFingerprints), "dtls-" + name);
         handshaker.setDaemon(true);
         handshaker.start();
     }
@@ -273,7 +291,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         return Rtp.isValid(data, off, len) ? Inbound.RTP : Inbound.MALFORMED_RTP;
     }
 
-    private void handshake(DtlsRole role, String remoteFingerprint) {
+    private void handshake(DtlsRole role, List<Fingerprint> remoteFingerprints) {
         try {
             DtlsHandshake.Result result;
             DatagramTransport transport = new QueuedDatagramTransport();
@@ -284,9 +302,9 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
                     }
                     Thread.sleep(10);
                 }
-                result = DtlsHandshake.connect(identity, remoteFingerprint, profiles, transport);
+                result = DtlsHandshake.connect(identity, remoteFingerprints, profiles, clientCipherSuites, transport);
             } else {
-                result = DtlsHandshake.accept(identity, remoteFingerprint, profiles, transport);
+                result = DtlsHandshake.accept(identity, remoteFingerprints, profiles, transport);
             }
             if (closed) {
                 return;
@@ -299,8 +317,13 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (!closed) {
                 failure = String.valueOf(e.getMessage());
-                counters.drop(DropReason.DTLS_FAILED);
-                LOG.info("{}: DTLS failed: {}", name, failure);
+                if (e instanceof DtlsHandshake.CertificateRefused) {
+                    counters.drop(DropReason.DTLS_CERTIFICATE_REFUSED);
+                    LOG.warn("{}: DTLS refused the peer's certificate: {}", name, failure);
+                } else {
+                    counters.drop(DropReason.DTLS_FAILED);
+                    LOG.info("{}: DTLS failed: {}", name, failure);
+                }
                 listener.onFailed("dtls: " + failure);
             }
         } catch (InterruptedException e) {

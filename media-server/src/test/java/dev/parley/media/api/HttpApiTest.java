@@ -154,6 +154,67 @@ class HttpApiTest {
                 "its viewers went with it");
     }
 
+    /** Makes every section after the first bundle-only with port 0, as GStreamer's max-bundle policy writes them. */
+    private static String bundleOnly(String offer) {
+        StringBuilder out = new StringBuilder();
+        int sections = 0;
+        for (String line : offer.split("\r\n")) {
+            if (line.startsWith("m=") && sections++ > 0) {
+                out.append(line.replaceFirst("^(m=\\w+) 9 ", "$1 0 ")).append("\r\na=bundle-only\r\n");
+            } else {
+                out.append(line).append("\r\n");
+            }
+        }
+        return out.toString();
+    }
+
+    @Test
+    void bundleOnlySectionsWithPortZeroArePublishedAndPlayed() throws Exception {
+        server = MediaServer.start(TestMedia.config());
+        HttpResponse<String> gst = send("POST", "/whip/gst", "application/sdp",
+                dev.parley.media.sdp.StackOfferTest.fixture("gstreamer-1.22-max-bundle-offer.sdp"), null);
+        assertEquals(201, gst.statusCode(), gst.body());
+        assertTrue(gst.body().contains("a=group:BUNDLE video0 audio1\r\n"), gst.body());
+        assertTrue(gst.body().lines().filter(l -> l.startsWith("m=")).allMatch(l -> l.split(" ")[1].equals("9")),
+                gst.body());
+
+        ClientEndpoint publisher = client();
+        ClientTrack video = ClientTrack.video("enc");
+        ClientTrack audio = ClientTrack.audio("enc");
+        String offer = bundleOnly(publisher.publishOffer(List.of(video, audio), false));
+        assertTrue(offer.contains("m=audio 0 "));
+        HttpResponse<String> whip = send("POST", "/whip/live", "application/sdp", offer, null);
+        assertEquals(201, whip.statusCode(), whip.body());
+        assertTrue(whip.body().contains("a=group:BUNDLE 0 1\r\n"), whip.body());
+        publisher.acceptAnswer(whip.body());
+        assertTrue(publisher.awaitSecure(WAIT));
+        String resource = whip.headers().firstValue("Location").orElseThrow().substring("/whip/live/".length());
+
+        ClientEndpoint viewer = client();
+        String play = bundleOnly(viewer.receiveOffer());
+        assertTrue(play.contains("m=video 0 "));
+        HttpResponse<String> whep = send("POST", "/whep/live/" + resource, "application/sdp", play, null);
+        assertEquals(201, whep.statusCode(), whep.body());
+        assertTrue(whep.body().contains("a=group:BUNDLE 0 1\r\n"), whep.body());
+        viewer.acceptAnswer(whep.body());
+        assertTrue(viewer.awaitSecure(WAIT));
+        assertTrue(eventually(WAIT, () -> {
+            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, 5, 0, true, new byte[300], false);
+            publisher.sendRtp(audio.ssrc(), ClientEndpoint.OPUS_PT, 5, 0, false, new byte[60], false);
+            return viewer.packetsReceived(video.ssrc()) > 0 && viewer.packetsReceived(audio.ssrc()) > 0;
+        }), "the bundle-only sections' media flows both ways through the server");
+
+        HttpResponse<String> noMux = send("POST", "/whip/live", "application/sdp",
+                publisher.publishOffer(List.of(ClientTrack.audio("x")), false).replace("a=rtcp-mux\r\n", ""), null);
+        assertEquals(400, noMux.statusCode());
+        assertEquals("sdp.invalid", JSON.readTree(noMux.body()).get("error").asText());
+        assertTrue(JSON.readTree(noMux.body()).get("message").asText().contains("a=rtcp-mux"), noMux.body());
+        HttpResponse<String> noGroup = send("POST", "/whip/gst", "application/sdp", dev.parley.media.sdp.StackOfferTest
+                .fixture("gstreamer-1.22-default-bundle-policy-offer.sdp"), null);
+        assertEquals(400, noGroup.statusCode());
+        assertTrue(JSON.readTree(noGroup.body()).get("message").asText().contains("a=group:BUNDLE"), noGroup.body());
+    }
+
     @Test
     void badInputGetsClearErrors() throws Exception {
         server = MediaServer.start(TestMedia.config().withLimits(1, 1));
