@@ -282,6 +282,18 @@ export function keepLoopbackCandidates(sdp) {
   return lines.join("\r\n");
 }
 
+/**
+ * Removes every a=candidate line whose address is not `address` (the one the client is bound to): the client then
+ * checks only the server's address on the same interface, not the same server port on a second address too.
+ */
+export function keepCandidatesOn(sdp, address) {
+  const lines = sdp.split("\r\n").filter((line) => {
+    const candidate = /^a=candidate:\S+ \d+ \S+ \d+ (\S+) /.exec(line);
+    return !candidate || candidate[1] === address;
+  });
+  return lines.join("\r\n");
+}
+
 /** Whether an SDP has at least one a=candidate line. */
 export function hasCandidates(sdp) {
   return /^a=candidate:/m.test(sdp);
