@@ -294,6 +294,14 @@ export function keepCandidatesOn(sdp, address) {
   return lines.join("\r\n");
 }
 
+/**
+ * Whether a client pairs only with the server's candidates on its own address (the default). With
+ * INTEROP_ALL_SERVER_CANDIDATES=1 it checks every server candidate, as the stack would on its own.
+ */
+export function ownAddressOnly() {
+  return process.env.INTEROP_ALL_SERVER_CANDIDATES !== "1";
+}
+
 /** Whether an SDP has at least one a=candidate line. */
 export function hasCandidates(sdp) {
   return /^a=candidate:/m.test(sdp);

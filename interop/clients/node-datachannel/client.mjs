@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { log, runClient, withTimeout } from "../lib/whip.mjs";
 import {
   FFMPEG_AUDIO_PT, FFMPEG_VIDEO_PT, ReceiveCounter, checkFfmpeg, hasCandidates, isRtcp, keepCandidatesOn, keepLoopbackCandidates,
-  loopbackHostAddresses, parseRtp, rewriteRtp, sdpMediaCodecs, startFfmpegSource,
+  loopbackHostAddresses, ownAddressOnly, parseRtp, rewriteRtp, sdpMediaCodecs, startFfmpegSource,
 } from "../lib/rtpmedia.mjs";
 
 const ndc = createRequire(import.meta.url)("node-datachannel");
@@ -65,7 +65,7 @@ async function negotiate(pc, session) {
   }
   log(`offer candidates: ${offer.match(/^a=candidate:.*$/gm).join(" | ")}`);
   const answer = await session.exchange(offer);
-  const usable = keepCandidatesOn(answer, pc.boundAddress);
+  const usable = ownAddressOnly() ? keepCandidatesOn(answer, pc.boundAddress) : answer;
   if (!hasCandidates(usable)) throw new Error(`the answer has no candidate on ${pc.boundAddress}: ${answer}`);
   pc.setRemoteDescription(usable, "answer");
   return answer;

@@ -10,7 +10,7 @@
 import { createRequire } from "node:module";
 import { log, runClient, withTimeout } from "../lib/whip.mjs";
 import {
-  ReceiveCounter, checkFfmpeg, hasCandidates, keepLoopbackCandidates, loopbackHostAddresses, startFfmpegSource,
+  ReceiveCounter, checkFfmpeg, hasCandidates, keepLoopbackCandidates, loopbackHostAddresses, ownAddressOnly, startFfmpegSource,
 } from "../lib/rtpmedia.mjs";
 
 const werift = createRequire(import.meta.url)("werift");
@@ -52,7 +52,7 @@ function newPeerConnection(video, session) {
     iceInterfaceAddresses: { udp4: address },
     iceAdditionalHostAddresses: onVeth ? undefined : [address],
     // Pair only with the server's candidate on the same address (see README.md).
-    iceFilterCandidatePair: (pair) => pair.remoteCandidate.host === address,
+    iceFilterCandidatePair: ownAddressOnly() ? (pair) => pair.remoteCandidate.host === address : undefined,
     bundlePolicy: "max-bundle",
     codecs: codecs(video),
     headerExtensions: { audio: [], video: [] },
