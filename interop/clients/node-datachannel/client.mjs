@@ -23,6 +23,8 @@ const VIDEO_PT = { vp8: 96, h264: 102 };
 const AUDIO_SSRC = 0x5a11_0001;
 const VIDEO_SSRC = 0x5a11_0002;
 const CNAME = "parley-interop";
+/** How often a player without a keyframe asks for one. */
+const KEYFRAME_REQUEST_INTERVAL_MS = 1_000;
 /** Packets the NACK responder keeps for retransmission. */
 const NACK_HISTORY = 512;
 
@@ -65,6 +67,7 @@ async function negotiate(pc, session) {
   }
   log(`offer candidates: ${offer.match(/^a=candidate:.*$/gm).join(" | ")}`);
   const answer = await session.exchange(offer);
+  log(`answer:\n${answer.trim()}`);
   const usable = ownAddressOnly() ? keepCandidatesOn(answer, pc.boundAddress) : answer;
   if (!hasCandidates(usable)) throw new Error(`the answer has no candidate on ${pc.boundAddress}: ${answer}`);
   pc.setRemoteDescription(usable, "answer");
@@ -160,6 +163,15 @@ async function play(options, session) {
       if (rtp) counters[kind].add({ size: packet.length, ...rtp });
     });
   }
+  // A decoder starts from a keyframe: while video arrives without one, ask for one (PLI) every second, as a
+  // browser would. (The server asks the publisher when the player connects, but libdatachannel may drop what
+  // arrives before its track is open.)
+  const keyframeRequests = setInterval(() => {
+    if (counters.video.packets > 0 && counters.video.keyframes === 0 && videoTrack.isOpen()) {
+      log(`no keyframe yet: PLI (${videoTrack.requestKeyframe() ? "sent" : "not sent"})`);
+    }
+  }, KEYFRAME_REQUEST_INTERVAL_MS);
+  keepAlive.push(keyframeRequests);
   const answer = await negotiate(pc, session);
   for (const section of sdpMediaCodecs(answer)) {
     if (section.mid === "0") negotiated.audio = section.codecs;
@@ -167,7 +179,10 @@ async function play(options, session) {
   }
   return {
     stats: () => ({ audio: counters.audio.stats(), video: counters.video.stats() }),
-    close: () => pc.close(),
+    close: () => {
+      clearInterval(keyframeRequests);
+      pc.close();
+    },
   };
 }
 

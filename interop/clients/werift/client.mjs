@@ -17,6 +17,8 @@ const werift = createRequire(import.meta.url)("werift");
 const { RTCPeerConnection, MediaStreamTrack, RTCRtpCodecParameters, Connection } = werift;
 
 const GATHER_TIMEOUT_MS = 10_000;
+/** How often a player without a keyframe asks for one. */
+const KEYFRAME_REQUEST_INTERVAL_MS = 1_000;
 const OPUS_PT = 111;
 const VIDEO_PT = { vp8: 96, h264: 102 };
 const VIDEO_FEEDBACK = [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }];
@@ -154,10 +156,22 @@ async function play(options, session) {
       });
     });
   }
+  // A decoder starts from a keyframe: while video arrives without one, ask for one (PLI) every second, as a
+  // browser would.
+  const keyframeRequests = setInterval(() => {
+    const ssrc = video.receiver.tracks[0]?.ssrc;
+    if (counters.video.packets > 0 && counters.video.keyframes === 0 && ssrc !== undefined) {
+      log("no keyframe yet: PLI");
+      video.receiver.sendRtcpPLI(ssrc).catch((error) => log(`PLI: ${error.message}`));
+    }
+  }, KEYFRAME_REQUEST_INTERVAL_MS);
   await negotiate(pc, session);
   return {
     stats: () => ({ audio: counters.audio.stats(), video: counters.video.stats() }),
-    close: () => pc.close(),
+    close: () => {
+      clearInterval(keyframeRequests);
+      return pc.close();
+    },
   };
 }
 
