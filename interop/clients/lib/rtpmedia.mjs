@@ -17,6 +17,8 @@ const FRAME_RATE = 30;
 const KEYFRAME_INTERVAL = 30;
 /** How long ffmpeg gets to send its first packet before the source counts as failed. */
 export const FFMPEG_START_TIMEOUT_MS = 10_000;
+/** How much longer than its client's --seconds ffmpeg's sources run at most. */
+const FFMPEG_EXTRA_SECONDS = 60;
 /** What is kept of ffmpeg's stderr for the error message. */
 const STDERR_TAIL_CHARS = 2_000;
 
@@ -49,17 +51,21 @@ function videoEncoderArgs(video) {
 }
 
 /**
- * Starts ffmpeg encoding a 320x240, 30 fps test pattern (VP8 or H.264) and a 440 Hz Opus tone in real time, and
+ * Starts ffmpeg encoding a 320x240, 30 fps test pattern (VP8 or H.264) and a 440 Hz Opus tone in real time for
+ * at most `seconds` plus a margin, and
  * calls onVideo(buffer) / onAudio(buffer) with every RTP packet it sends. Returns {stop(), failed} where
  * `failed` is a promise that rejects when ffmpeg ends on its own or sends nothing in time (it never resolves).
  */
-export async function startFfmpegSource({ video, onVideo, onAudio, log }) {
+export async function startFfmpegSource({ video, seconds, onVideo, onAudio, log }) {
+  // ffmpeg never outlives its client by much: its sources end after the client's lifetime plus a margin, and it
+  // is killed when the client exits.
+  const limit = String(Math.ceil(seconds + FFMPEG_EXTRA_SECONDS));
   const sockets = await Promise.all([bindLoopback(onVideo), bindLoopback(onAudio)]);
   const [videoPort, audioPort] = sockets.map((socket) => socket.address().port);
   const args = [
     "-hide_banner", "-nostdin", "-loglevel", "warning",
-    "-re", "-f", "lavfi", "-i", `testsrc2=size=320x240:rate=${FRAME_RATE}`,
-    "-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+    "-re", "-t", limit, "-f", "lavfi", "-i", `testsrc2=size=320x240:rate=${FRAME_RATE}`,
+    "-re", "-t", limit, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
     "-map", "0:v", ...videoEncoderArgs(video),
     "-payload_type", String(FFMPEG_VIDEO_PT), "-rtpflags", "skip_rtcp",
     "-f", "rtp", `rtp://127.0.0.1:${videoPort}?pkt_size=${RTP_PACKET_SIZE}`,
@@ -69,6 +75,8 @@ export async function startFfmpegSource({ video, onVideo, onAudio, log }) {
   ];
   log?.(`ffmpeg ${args.join(" ")}`);
   const child = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "pipe"] });
+  const killOnExit = () => child.kill("SIGKILL");
+  process.on("exit", killOnExit);
   let stderrTail = "";
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (chunk) => {
@@ -88,6 +96,7 @@ export async function startFfmpegSource({ video, onVideo, onAudio, log }) {
     });
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
+      process.off("exit", killOnExit);
       if (!stopped) reject(new Error(`ffmpeg ended (${signal ?? `exit ${code}`}): ${stderrTail}`));
     });
   });

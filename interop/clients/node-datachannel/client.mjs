@@ -119,6 +119,7 @@ async function publish(options, session) {
     if (session.stopping) return;
     source = await startFfmpegSource({
       video: options.video,
+      seconds: options.seconds,
       log,
       onVideo: forward(videoTrack, "video", VIDEO_PT[options.video], VIDEO_SSRC),
       onAudio: forward(audioTrack, "audio", OPUS_PT, AUDIO_SSRC),

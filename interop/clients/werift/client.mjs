@@ -106,6 +106,7 @@ async function publish(options, session) {
     if (session.stopping) return;
     source = await startFfmpegSource({
       video: options.video,
+      seconds: options.seconds,
       log,
       onVideo: (packet) => {
         videoTrack.writeRtp(packet);
