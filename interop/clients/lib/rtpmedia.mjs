@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import dgram from "node:dgram";
 import os from "node:os";
+import { log } from "./whip.mjs";
 
 /** Payload types ffmpeg writes; the clients rewrite them to the negotiated ones. */
 export const FFMPEG_VIDEO_PT = 96;
@@ -56,7 +57,7 @@ function videoEncoderArgs(video) {
  * calls onVideo(buffer) / onAudio(buffer) with every RTP packet it sends. Returns {stop(), failed} where
  * `failed` is a promise that rejects when ffmpeg ends on its own or sends nothing in time (it never resolves).
  */
-export async function startFfmpegSource({ video, seconds, onVideo, onAudio, log }) {
+export async function startFfmpegSource({ video, seconds, onVideo, onAudio }) {
   // ffmpeg never outlives its client by much: its sources end after the client's lifetime plus a margin, and it
   // is killed when the client exits.
   const limit = String(Math.ceil(seconds + FFMPEG_EXTRA_SECONDS));
@@ -73,7 +74,7 @@ export async function startFfmpegSource({ video, seconds, onVideo, onAudio, log 
     "-payload_type", String(FFMPEG_AUDIO_PT), "-rtpflags", "skip_rtcp",
     "-f", "rtp", `rtp://127.0.0.1:${audioPort}?pkt_size=${RTP_PACKET_SIZE}`,
   ];
-  log?.(`ffmpeg ${args.join(" ")}`);
+  log(`ffmpeg ${args.join(" ")}`);
   const child = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "pipe"] });
   const killOnExit = () => child.kill("SIGKILL");
   process.on("exit", killOnExit);
@@ -81,14 +82,16 @@ export async function startFfmpegSource({ video, seconds, onVideo, onAudio, log 
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (chunk) => {
     stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-    log?.(`ffmpeg: ${chunk.trimEnd()}`);
+    log(`ffmpeg: ${chunk.trimEnd()}`);
   });
   let stopped = false;
   let firstPacket = false;
   sockets.forEach((socket) => socket.once("message", () => { firstPacket = true; }));
   const failed = new Promise((_, reject) => {
     const timer = setTimeout(() => {
-      if (!firstPacket && !stopped) reject(new Error(`ffmpeg sent no RTP within ${FFMPEG_START_TIMEOUT_MS} ms: ${stderrTail}`));
+      if (!firstPacket && !stopped) {
+        reject(new Error(`ffmpeg sent no RTP within ${FFMPEG_START_TIMEOUT_MS} ms: ${stderrTail}`));
+      }
     }, FFMPEG_START_TIMEOUT_MS);
     child.on("error", (error) => {
       clearTimeout(timer);
@@ -282,13 +285,20 @@ export function loopbackHostAddresses() {
   return addresses;
 }
 
-/** Removes every a=candidate line whose address is not in 127.0.0.0/8 (keeps the offer on loopback). */
-export function keepLoopbackCandidates(sdp) {
-  const lines = sdp.split("\r\n").filter((line) => {
+/**
+ * The offer to send: `sdp` without any a=candidate line whose address is not in 127.0.0.0/8. Throws when no
+ * candidate is left, naming `stack`.
+ */
+export function loopbackOffer(sdp, stack) {
+  const offer = sdp.split("\r\n").filter((line) => {
     const candidate = /^a=candidate:\S+ \d+ \S+ \d+ (\S+) /.exec(line);
     return !candidate || candidate[1].startsWith("127.");
-  });
-  return lines.join("\r\n");
+  }).join("\r\n");
+  if (!hasCandidates(offer)) {
+    throw new Error(`${stack} gathered no loopback-range candidate (run it in a namespace with 127.0.0.2 on a veth)`);
+  }
+  log(`offer candidates: ${offer.match(/^a=candidate:.*$/gm).join(" | ")}`);
+  return offer;
 }
 
 /**

@@ -11,7 +11,7 @@
 import { createRequire } from "node:module";
 import { log, runClient, withTimeout } from "../lib/whip.mjs";
 import {
-  FFMPEG_AUDIO_PT, FFMPEG_VIDEO_PT, ReceiveCounter, checkFfmpeg, hasCandidates, isRtcp, keepCandidatesOn, keepLoopbackCandidates,
+  FFMPEG_AUDIO_PT, FFMPEG_VIDEO_PT, ReceiveCounter, checkFfmpeg, hasCandidates, isRtcp, keepCandidatesOn, loopbackOffer,
   loopbackHostAddresses, ownAddressOnly, parseRtp, rewriteRtp, sdpMediaCodecs, startFfmpegSource,
 } from "../lib/rtpmedia.mjs";
 
@@ -43,13 +43,7 @@ function newPeerConnection(name, session) {
   });
   keepAlive.push(pc);
   pc.boundAddress = address;
-  pc.onStateChange((state) => {
-    log(`connection ${state}`);
-    if (state === "connected") session.connected();
-    if ((state === "failed" || state === "closed") && !session.stopping) {
-      session.fail(new Error(`the peer connection is ${state}`));
-    }
-  });
+  pc.onStateChange((state) => session.connectionState(state));
   return pc;
 }
 
@@ -61,11 +55,7 @@ async function negotiate(pc, session) {
   });
   pc.setLocalDescription("offer");
   await withTimeout(gathered, GATHER_TIMEOUT_MS, "ICE gathering");
-  const offer = keepLoopbackCandidates(pc.localDescription().sdp);
-  if (!hasCandidates(offer)) {
-    throw new Error("libdatachannel gathered no loopback-range candidate (run in a namespace with 127.0.0.2 on a veth)");
-  }
-  log(`offer candidates: ${offer.match(/^a=candidate:.*$/gm).join(" | ")}`);
+  const offer = loopbackOffer(pc.localDescription().sdp, "libdatachannel");
   const answer = await session.exchange(offer);
   log(`answer:\n${answer.trim()}`);
   const usable = ownAddressOnly() ? keepCandidatesOn(answer, pc.boundAddress) : answer;
@@ -120,7 +110,6 @@ async function publish(options, session) {
     source = await startFfmpegSource({
       video: options.video,
       seconds: options.seconds,
-      log,
       onVideo: forward(videoTrack, "video", VIDEO_PT[options.video], VIDEO_SSRC),
       onAudio: forward(audioTrack, "audio", OPUS_PT, AUDIO_SSRC),
     });

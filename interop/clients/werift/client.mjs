@@ -10,7 +10,7 @@
 import { createRequire } from "node:module";
 import { log, runClient, withTimeout } from "../lib/whip.mjs";
 import {
-  ReceiveCounter, checkFfmpeg, hasCandidates, keepLoopbackCandidates, loopbackHostAddresses, ownAddressOnly, startFfmpegSource,
+  ReceiveCounter, checkFfmpeg, loopbackHostAddresses, loopbackOffer, ownAddressOnly, startFfmpegSource,
 } from "../lib/rtpmedia.mjs";
 
 const werift = createRequire(import.meta.url)("werift");
@@ -32,7 +32,9 @@ Connection.prototype.gatherCandidates = function gatherWithoutStun(...args) {
 };
 
 function codecs(video) {
-  const opus = new RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48000, channels: 2, payloadType: OPUS_PT });
+  const opus = new RTCRtpCodecParameters({
+    mimeType: "audio/opus", clockRate: 48000, channels: 2, payloadType: OPUS_PT,
+  });
   const vp8 = new RTCRtpCodecParameters({
     mimeType: "video/VP8", clockRate: 90000, payloadType: VIDEO_PT.vp8, rtcpFeedback: VIDEO_FEEDBACK,
   });
@@ -59,13 +61,7 @@ function newPeerConnection(video, session) {
     codecs: codecs(video),
     headerExtensions: { audio: [], video: [] },
   });
-  pc.connectionStateChange.subscribe((state) => {
-    log(`connection ${state}`);
-    if (state === "connected") session.connected();
-    if ((state === "failed" || state === "closed") && !session.stopping) {
-      session.fail(new Error(`the peer connection is ${state}`));
-    }
-  });
+  pc.connectionStateChange.subscribe((state) => session.connectionState(state));
   return pc;
 }
 
@@ -77,11 +73,7 @@ async function negotiate(pc, session) {
   });
   await pc.setLocalDescription(await pc.createOffer());
   await withTimeout(gathered, GATHER_TIMEOUT_MS, "ICE gathering");
-  const offer = keepLoopbackCandidates(pc.localDescription.sdp);
-  if (!hasCandidates(offer)) {
-    throw new Error("werift gathered no loopback-range candidate (run in a namespace with 127.0.0.2 on a veth)");
-  }
-  log(`offer candidates: ${offer.match(/^a=candidate:.*$/gm).join(" | ")}`);
+  const offer = loopbackOffer(pc.localDescription.sdp, "werift");
   const answer = await session.exchange(offer);
   await pc.setRemoteDescription({ type: "answer", sdp: answer });
 }
@@ -107,7 +99,6 @@ async function publish(options, session) {
     source = await startFfmpegSource({
       video: options.video,
       seconds: options.seconds,
-      log,
       onVideo: (packet) => {
         videoTrack.writeRtp(packet);
         sent.video += 1;
