@@ -124,6 +124,7 @@ export function withTimeout(promise, ms, what) {
  *   exchange(offerSdp) → answer SDP (POSTs, emits the "resource" event),
  *   connected()        (emits "connected" once; the session fails if it is not called within 20 s),
  *   fail(error)        (ends the client with an "error" event, e.g. when the connection fails),
+ *   connectionState(s) (the peer connection's state: "connected" → connected(), "failed"/"closed" → fail()),
  *   stopping           (true once the client is ending).
  * stats() is polled every second and once more at the end; its object is printed as a "stats" event.
  * Never returns: the process exits 0 after a clean end, 1 after an error.
@@ -168,6 +169,12 @@ export async function runClient({ capabilities, publish, play }) {
     },
     fail(error) {
       finish({ error: error instanceof Error ? error : new Error(String(error)) });
+    },
+    /** The stack's peer connection state: "connected" counts as connected, "failed" or "closed" before the end fail. */
+    connectionState(state) {
+      log(`connection ${state}`);
+      if (state === "connected") session.connected();
+      if ((state === "failed" || state === "closed") && !stopping) session.fail(new Error(`the peer connection is ${state}`));
     },
     get stopping() {
       return stopping;
