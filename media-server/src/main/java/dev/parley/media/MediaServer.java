@@ -38,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -258,13 +259,14 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     }
 
     @Override
-    public WhipResource whipPublish(String conferenceId, String sdpOffer) {
-        return sfu.whipPublish(conferenceId, sdpOffer);
+    public WhipResource whipPublish(String conferenceId, String streamName, String sdpOffer) {
+        return sfu.whipPublish(conferenceId, streamName, sdpOffer);
     }
 
     @Override
-    public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer) {
-        return sfu.whepPlay(conferenceId, publisherId, sdpOffer);
+    public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer,
+                                 Predicate<WhipResource.Publisher> allowed) {
+        return sfu.whepPlay(conferenceId, publisherId, sdpOffer, allowed);
     }
 
     @Override

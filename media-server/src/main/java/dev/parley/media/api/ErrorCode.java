@@ -18,7 +18,13 @@ public enum ErrorCode {
     /** A valid token whose conference, endpoint or grant does not cover the request. */
     FORBIDDEN("forbidden", 403),
     /** No live WHIP (or WHEP) session of the conference has this resource id. */
-    RESOURCE_NOT_FOUND("resource.not_found", 404);
+    RESOURCE_NOT_FOUND("resource.not_found", 404),
+    /** A WHIP stream name that is not 1-64 of {@code A-Z a-z 0-9 _ . -}. */
+    STREAM_NAME_INVALID("stream.invalid", 400),
+    /** A live WHIP publication of the conference already has this stream name. */
+    STREAM_EXISTS("stream.exists", 409),
+    /** WHEP of a conference (or stream name) that no live WHIP publisher publishes. */
+    NO_STREAM("stream.none", 404);
 
     private final String code;
     private final int httpStatus;

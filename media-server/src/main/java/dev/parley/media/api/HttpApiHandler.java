@@ -114,7 +114,7 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 return Reply.json(HttpResponseStatus.OK, api.stats());
             }
             if (p.length >= 2 && (p[0].equals("whip") || p[0].equals("whep"))) {
-                return whipWhep(method, p, body, access);
+                return whipWhep(method, p, query, body, access);
             }
             if (p.length >= 2 && p[0].equals("v1") && p[1].equals("conferences")) {
                 return control(method, p, query, body, access);
@@ -208,20 +208,22 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         return notAllowed();
     }
 
-    private Reply whipWhep(HttpMethod method, String[] p, String body, Access access) {
+    private Reply whipWhep(HttpMethod method, String[] p, Map<String, List<String>> query, String body,
+                           Access access) {
         boolean whip = p[0].equals("whip");
         WhipResource.Kind kind = whip ? WhipResource.Kind.WHIP : WhipResource.Kind.WHEP;
-        // WHIP needs publish, WHEP play, in the conference; a token naming an endpoint is held to that publisher
-        // (WHEP). A session's resource id is random and known only to its creator, so holding it (with a token of
-        // the right grant) is what allows ending the session: a call member cannot end anyone else's media.
-        access.require(whip ? MediaToken.Grant.PUBLISH : MediaToken.Grant.PLAY, p[1],
-                p.length == 3 && !whip && method.equals(HttpMethod.POST) ? p[2] : null, false);
+        // WHIP needs publish, WHEP play, in the conference; a play token naming an endpoint is held to that
+        // publisher, by any of its names (endpoint id, WHIP resource id, stream name), checked once the request
+        // has resolved to a publisher. A session's resource id is random and known only to its creator, so holding
+        // it (with a token of the right grant) is what allows ending the session: a call member cannot end anyone
+        // else's media.
+        access.require(whip ? MediaToken.Grant.PUBLISH : MediaToken.Grant.PLAY, p[1], null, false);
         if (p.length == 2 && whip && method.equals(HttpMethod.POST)) {
-            WhipResource resource = api.whipPublish(p[1], body);
+            WhipResource resource = api.whipPublish(p[1], streamName(query), body);
             return created("/whip/" + resource.conferenceId() + "/" + resource.resourceId(), resource.answer());
         }
-        if (p.length == 3 && !whip && method.equals(HttpMethod.POST)) {
-            WhipResource resource = api.whepPlay(p[1], p[2], body);
+        if (p.length <= 3 && !whip && method.equals(HttpMethod.POST)) {
+            WhipResource resource = api.whepPlay(p[1], p.length == 3 ? p[2] : null, body, access::mayPlay);
             return created("/whep/" + resource.conferenceId() + "/" + resource.resourceId(), resource.answer());
         }
         if (p.length == 3 && method.equals(HttpMethod.DELETE)) {
@@ -237,6 +239,18 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     "trickle ICE and ICE restarts are not supported: send complete offers");
         }
         return notAllowed();
+    }
+
+    /** The {@code stream} query parameter of a WHIP request, or null; given twice or empty it is refused. */
+    private static String streamName(Map<String, List<String>> query) {
+        List<String> values = query.get("stream");
+        if (values == null) {
+            return null;
+        }
+        if (values.size() != 1 || values.get(0).isEmpty()) {
+            throw new MediaException(ErrorCode.STREAM_NAME_INVALID, "give one non-empty stream name (?stream=NAME)");
+        }
+        return values.get(0);
     }
 
     private static Reply created(String location, String answer) {
@@ -278,6 +292,12 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     /** The caller's token (null: authentication is off). */
     private record Access(MediaToken token) {
+        /** Whether a play token that names a publisher (by any of its names) names this one; others play any. */
+        boolean mayPlay(WhipResource.Publisher publisher) {
+            return token == null || token.grant() == MediaToken.Grant.ADMIN || token.endpoint() == null
+                    || publisher.isNamed(token.endpoint());
+        }
+
         /**
          * @param exact whether a non-admin token must name exactly this endpoint (control routes), rather than
          *     any endpoint when it names none (WHIP, WHEP)

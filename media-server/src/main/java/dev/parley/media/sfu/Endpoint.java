@@ -10,6 +10,8 @@ final class Endpoint {
     final Role role;
     /** The random id of the WHIP or WHEP resource that created the endpoint; null for participants. */
     final String resourceId;
+    /** The name a WHIP publisher gave its stream, or null (set once, under the conference lock). */
+    String streamName;
     PublishTransport publish;
     SubscribeTransport subscribe;
     /** Since when the endpoint has had reason to start a transport and has not (under the conference lock). */

@@ -35,6 +35,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +44,7 @@ import org.slf4j.LoggerFactory;
 public final class Sfu implements MediaApi {
     private static final Logger LOG = LoggerFactory.getLogger(Sfu.class);
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+    private static final Pattern STREAM_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final MediaConfig config;
@@ -258,9 +260,13 @@ public final class Sfu implements MediaApi {
     }
 
     @Override
-    public WhipResource whipPublish(String conferenceId, String sdpOffer) {
-        PeerDescription offer = parse(sdpOffer);
+    public WhipResource whipPublish(String conferenceId, String streamName, String sdpOffer) {
         checkId(conferenceId, "conference id");
+        if (streamName != null && !STREAM_NAME.matcher(streamName).matches()) {
+            throw new MediaException(ErrorCode.STREAM_NAME_INVALID,
+                    "a stream name must be 1-64 characters of letters, digits, '_', '.' or '-'");
+        }
+        PeerDescription offer = parse(sdpOffer);
         Conference conference;
         synchronized (conferences) {
             conference = conferences.get(conferenceId);
@@ -270,7 +276,12 @@ public final class Sfu implements MediaApi {
             }
         }
         synchronized (conference) {
+            if (streamName != null && namedStream(conference, streamName) != null) {
+                throw new MediaException(ErrorCode.STREAM_EXISTS, "conference " + conference.id
+                        + " already has a live stream named " + streamName + "; end it first or choose another name");
+            }
             Endpoint endpoint = addEndpoint(conference, newId(), Endpoint.Role.WHIP);
+            endpoint.streamName = streamName;
             try {
                 String answer = publish(conference, endpoint, offer);
                 return new WhipResource(conference.id, endpoint.resourceId, endpoint.id, answer);
@@ -282,11 +293,21 @@ public final class Sfu implements MediaApi {
     }
 
     @Override
-    public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer) {
+    public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer,
+                                 Predicate<WhipResource.Publisher> allowed) {
         PeerDescription offer = parse(sdpOffer);
-        Conference conference = conference(conferenceId);
+        Conference conference = conferenceId == null ? null : conferences.get(conferenceId);
+        if (conference == null) {
+            throw new MediaException(publisherId == null ? ErrorCode.NO_STREAM : ErrorCode.NOT_FOUND,
+                    "no conference " + conferenceId);
+        }
         synchronized (conference) {
-            Endpoint publisher = whipOrEndpoint(conference, publisherId);
+            Endpoint publisher = publisherId == null ? latestStream(conference) : publisher(conference, publisherId);
+            if (!allowed.test(new WhipResource.Publisher(publisher.id,
+                    publisher.role == Endpoint.Role.WHIP ? publisher.resourceId : null, publisher.streamName))) {
+                throw new MediaException(ErrorCode.FORBIDDEN, "the token does not allow playing "
+                        + (publisherId == null ? "the stream of conference " + conference.id : publisherId));
+            }
             List<Track> tracks = publisher.publish == null ? List.of() : publisher.publish.tracks();
             if (tracks.isEmpty()) {
                 throw new MediaException(ErrorCode.NO_TRACKS, "endpoint " + publisherId + " publishes nothing");
@@ -304,10 +325,54 @@ public final class Sfu implements MediaApi {
         }
     }
 
-    /** The publisher a WHEP request names: a WHIP resource of the conference, else an endpoint (the common case). */
-    private static Endpoint whipOrEndpoint(Conference conference, String publisherId) {
+    /**
+     * The publisher a WHEP request names: a WHIP resource of the conference, else a WHIP stream name, else an endpoint
+     * (a call participant). Resource ids are 32 random hex digits and so never taken for a name.
+     */
+    private static Endpoint publisher(Conference conference, String publisherId) {
         Endpoint whip = conference.resources.get(publisherId);
-        return whip != null && whip.role == Endpoint.Role.WHIP ? whip : endpoint(conference, publisherId);
+        if (whip != null && whip.role == Endpoint.Role.WHIP) {
+            return whip;
+        }
+        Endpoint named = namedStream(conference, publisherId);
+        if (named != null) {
+            return named;
+        }
+        Endpoint endpoint = conference.endpoints.get(publisherId);
+        if (endpoint == null) {
+            throw new MediaException(ErrorCode.NOT_FOUND, "no WHIP resource, stream or endpoint " + publisherId
+                    + " in " + conference.id);
+        }
+        return endpoint;
+    }
+
+    /** The live WHIP publication named {@code name}, or null. Call under the conference lock. */
+    private static Endpoint namedStream(Conference conference, String name) {
+        for (Endpoint endpoint : conference.endpoints.values()) {
+            if (endpoint.role == Endpoint.Role.WHIP && name.equals(endpoint.streamName)) {
+                return endpoint;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The conference's stream: its most recently started WHIP publication that is still live and publishes
+     * something (endpoints are kept in creation order). Call under the conference lock.
+     */
+    private static Endpoint latestStream(Conference conference) {
+        Endpoint latest = null;
+        for (Endpoint endpoint : conference.endpoints.values()) {
+            if (endpoint.role == Endpoint.Role.WHIP && endpoint.publish != null
+                    && !endpoint.publish.tracks().isEmpty()) {
+                latest = endpoint;
+            }
+        }
+        if (latest == null) {
+            throw new MediaException(ErrorCode.NO_STREAM, "nothing is published into conference " + conference.id
+                    + " over WHIP");
+        }
+        return latest;
     }
 
     @Override
