@@ -8,6 +8,7 @@ import dev.parley.media.api.MediaStats;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.WhipIce;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.dtls.DtlsIdentity;
 import dev.parley.media.ice.AllowedNetworks;
@@ -73,7 +74,7 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         // Embedded in the gateway, the server is driven in-process: no listener unless configured (http-enabled).
         this.http = config.httpEnabled()
                 ? new HttpApiServer(new InetSocketAddress(config.httpHost(), config.httpPort()), sfu,
-                        config.authSecret(), config.corsOrigins(), apiWork, metrics::scrape)
+                        config.authSecret(), config.corsOrigins(), apiWork, metrics::scrape, config.iceServers())
                 : null;
     }
 
@@ -267,6 +268,17 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer,
                                  Predicate<WhipResource.Publisher> allowed) {
         return sfu.whepPlay(conferenceId, publisherId, sdpOffer, allowed);
+    }
+
+    @Override
+    public WhipIce whipIce(String conferenceId, WhipResource.Kind kind, String resourceId) {
+        return sfu.whipIce(conferenceId, kind, resourceId);
+    }
+
+    @Override
+    public WhipIce restartWhipIce(String conferenceId, WhipResource.Kind kind, String resourceId, String remoteUfrag,
+                                  String remotePassword, String expectedLocalUfrag) {
+        return sfu.restartWhipIce(conferenceId, kind, resourceId, remoteUfrag, remotePassword, expectedLocalUfrag);
     }
 
     @Override

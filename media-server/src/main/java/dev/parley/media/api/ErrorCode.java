@@ -24,7 +24,17 @@ public enum ErrorCode {
     /** A live WHIP publication of the conference already has this stream name. */
     STREAM_EXISTS("stream.exists", 409),
     /** WHEP of a conference (or stream name) that no live WHIP publisher publishes. */
-    NO_STREAM("stream.none", 404);
+    NO_STREAM("stream.none", 404),
+    /** A PATCH body that is not a well-formed {@code application/trickle-ice-sdpfrag}. */
+    INVALID_SDPFRAG("sdpfrag.invalid", 400),
+    /** A PATCH without {@code If-Match} (RFC 9725 §4.3.1). */
+    PRECONDITION_REQUIRED("precondition.required", 428),
+    /** A PATCH whose {@code If-Match} is not the ICE session's current entity tag. */
+    PRECONDITION_FAILED("precondition.failed", 412),
+    /** A request body of a media type the route does not take. */
+    UNSUPPORTED_MEDIA_TYPE("media_type.unsupported", 415),
+    /** A request body over the route's limit. */
+    TOO_LARGE("request.too_large", 413);
 
     private final String code;
     private final int httpStatus;

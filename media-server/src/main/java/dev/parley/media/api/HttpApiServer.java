@@ -1,5 +1,6 @@
 package dev.parley.media.api;
 
+import dev.parley.media.MediaConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -31,9 +32,12 @@ public final class HttpApiServer implements AutoCloseable {
      * @param corsOrigins origins answered with CORS headers
      * @param work where API operations run, so the event loop never waits on a conference lock
      * @param metrics the Prometheus text for /metrics
+     * @param iceServers the STUN/TURN servers offered to WHIP and WHEP clients in Link headers
      */
     public HttpApiServer(InetSocketAddress bind, MediaApi api, String authSecret, List<String> corsOrigins,
-                         ExecutorService work, Supplier<String> metrics) throws InterruptedException {
+                         ExecutorService work, Supplier<String> metrics, MediaConfig.IceServers iceServers)
+            throws InterruptedException {
+        IceServerLinks links = new IceServerLinks(iceServers);
         channel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
@@ -44,7 +48,7 @@ public final class HttpApiServer implements AutoCloseable {
                                 .addLast(new ReadTimeoutHandler(IDLE_SECONDS))
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpObjectAggregator(MAX_BODY))
-                                .addLast(new HttpApiHandler(api, authSecret, corsOrigins, work, metrics));
+                                .addLast(new HttpApiHandler(api, authSecret, corsOrigins, work, metrics, links));
                     }
                 })
                 .bind(bind).sync().channel();

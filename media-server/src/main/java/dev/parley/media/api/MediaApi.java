@@ -89,5 +89,17 @@ public interface MediaApi {
     /** Whether a live WHIP or WHEP session of this kind has this resource id in the conference. */
     boolean hasWhipResource(String conferenceId, WhipResource.Kind kind, String resourceId);
 
+    /** The ICE side of a live WHIP or WHEP session of this kind ({@link ErrorCode#RESOURCE_NOT_FOUND} if none). */
+    WhipIce whipIce(String conferenceId, WhipResource.Kind kind, String resourceId);
+
+    /**
+     * Restarts ICE of a live WHIP or WHEP session with the peer's new credentials: the server takes new local ones
+     * too and returns them. Media keeps flowing on the current path meanwhile. With a non-null
+     * {@code expectedLocalUfrag}, refuses ({@link ErrorCode#PRECONDITION_FAILED}) unless the session's current local
+     * ufrag is that one.
+     */
+    WhipIce restartWhipIce(String conferenceId, WhipResource.Kind kind, String resourceId, String remoteUfrag,
+                           String remotePassword, String expectedLocalUfrag);
+
     MediaStats stats();
 }

@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,6 +74,7 @@ public final class IceLiteSession implements IceTransport {
     private static final long SILENCE_NANOS = SILENCE.toNanos();
     private static final int MAX_PENALIZED = 64;
     /** Closing an address's socket waits until the STUN stack has answered the request that led to it. */
+    private static final SecureRandom RANDOM = new SecureRandom();
     private static final Executor LATER = CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS);
 
     private final LiteAgent agent;
@@ -81,7 +83,10 @@ public final class IceLiteSession implements IceTransport {
     private final MediaCounters counters;
     private final long consentTimeoutNanos;
     private final List<IceCandidate> advertised;
-    private final String localUfrag;
+    /** The ufrag the shared ports know the agent's candidate by (the first one); they route later ones to it. */
+    private final String harvestedUfrag;
+    /** The credentials checks must carry now; an ICE restart replaces them. */
+    private volatile Credentials local;
     private final ArrayBlockingQueue<Buffer> inbound = new ArrayBlockingQueue<>(RECEIVE_QUEUE);
     private final Map<InetSocketAddress, RemotePath> paths = new ConcurrentHashMap<>();
     // Guarded by this.
@@ -98,6 +103,7 @@ public final class IceLiteSession implements IceTransport {
         this.counters = counters;
         this.consentTimeoutNanos = consentTimeout.toNanos();
         this.agent = new LiteAgent();
+        this.local = new Credentials(agent.originalUfrag(), agent.originalPassword());
         agent.setUseDynamicPorts(false);
         agent.setControlling(false);
         agent.setTrickling(false);
@@ -114,10 +120,10 @@ public final class IceLiteSession implements IceTransport {
             throw new IllegalStateException("cannot create the ICE component", e);
         }
         component.setBufferCallback(this::onDatagram);
-        this.localUfrag = agent.getLocalUfrag();
+        this.harvestedUfrag = agent.getLocalUfrag();
         this.advertised = advertise(component, ports, publicAddress);
         for (SharedUdpPort port : ports) {
-            port.register(localUfrag, this);
+            port.register(harvestedUfrag, this);
         }
     }
 
@@ -154,14 +160,65 @@ public final class IceLiteSession implements IceTransport {
         return List.copyOf(candidates);
     }
 
+    /** A local ICE username fragment and password. */
+    public record Credentials(String ufrag, String password) {
+    }
+
     @Override
     public String localUfrag() {
-        return localUfrag;
+        return local.ufrag();
     }
 
     @Override
     public String localPassword() {
-        return agent.getLocalPassword();
+        return local.password();
+    }
+
+    /** The peer's current ICE username fragment (null before {@link #start}). */
+    public String remoteUfrag() {
+        return stream.getRemoteUfrag();
+    }
+
+    public String remotePassword() {
+        return stream.getRemotePassword();
+    }
+
+    /** The ufrag the shared ports' candidate was harvested under: new addresses of this session join through it. */
+    String harvestedUfrag() {
+        return harvestedUfrag;
+    }
+
+    /**
+     * ICE restart (RFC 8445 §9): new local credentials, and the peer's new ones. From now on only checks with the new
+     * credentials are answered, from the addresses the session holds and from new ones; those with the old ones get
+     * no answer (the peer stops sending them once it has the new ones). The selected path keeps carrying media
+     * meanwhile, so DTLS and SRTP go on; consent then rests on the peer's checks with the new credentials.
+     */
+    public synchronized Credentials restart(String remoteUfrag, String remotePassword) {
+        if (closed) {
+            throw new IllegalStateException("ICE session closed");
+        }
+        Credentials previous = local;
+        Credentials next = new Credentials(randomIceChars(8), randomIceChars(24));
+        local = next;
+        stream.setRemoteUfrag(remoteUfrag);
+        stream.setRemotePassword(remotePassword);
+        for (SharedUdpPort port : ports) {
+            port.register(next.ufrag(), this);
+            port.unregister(previous.ufrag(), this);
+        }
+        LOG.debug("{}: ICE restarted as {}", previous.ufrag(), next.ufrag());
+        return next;
+    }
+
+    /** Random characters of the ICE grammar's ice-char set that are also URL- and SDP-safe (letters and digits). */
+    private static String randomIceChars(int length) {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        StringBuilder text = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            text.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
+        }
+        return text.toString();
     }
 
     @Override
@@ -256,7 +313,8 @@ public final class IceLiteSession implements IceTransport {
             selected = null;
         }
         for (SharedUdpPort port : ports) {
-            port.unregister(localUfrag, this);
+            port.unregister(harvestedUfrag, this);
+            port.unregister(local.ufrag(), this);
         }
         agent.free();
         Buffer buffer;
@@ -344,7 +402,7 @@ public final class IceLiteSession implements IceTransport {
                 || current != null && now - current.lastReceiveNanos <= SILENCE_NANOS) {
             return;
         }
-        LOG.debug("{}: media now goes to {} (its media arrives there)", localUfrag, path.remote);
+        LOG.debug("{}: media now goes to {} (its media arrives there)", local.ufrag(), path.remote);
         select(path, now);
     }
 
@@ -382,7 +440,7 @@ public final class IceLiteSession implements IceTransport {
                 return true;
             }
             if (selected == null || useCandidate && selected != path) {
-                LOG.debug("{}: media now goes to {}{}", localUfrag, path.remote, useCandidate ? " (nominated)" : "");
+                LOG.debug("{}: media now goes to {}{}", local.ufrag(), path.remote, useCandidate ? " (nominated)" : "");
                 select(path, now);
             }
             expireStalePaths(now);
@@ -499,8 +557,32 @@ public final class IceLiteSession implements IceTransport {
         }
     }
 
-    /** ice4j's agent with its answer to checks replaced: no check lists, no pairs, no 403 after it "terminates". */
+    /**
+     * ice4j's agent with its answer to checks replaced: no check lists, no pairs, no 403 after it "terminates"; and
+     * with the session's current credentials, which its STUN stack checks requests against (ice4j's own are fixed
+     * at creation).
+     */
     private final class LiteAgent extends Agent {
+        String originalUfrag() {
+            return super.getLocalUfrag();
+        }
+
+        String originalPassword() {
+            return super.getLocalPassword();
+        }
+
+        @Override
+        public String getLocalUfrag() {
+            Credentials current = local;
+            return current == null ? super.getLocalUfrag() : current.ufrag();
+        }
+
+        @Override
+        public String getLocalPassword() {
+            Credentials current = local;
+            return current == null ? super.getLocalPassword() : current.password();
+        }
+
         @Override
         protected boolean incomingCheckReceived(TransportAddress remoteAddress, TransportAddress localAddress,
                                                 long priority, String remoteUfrag, String localUfrag,

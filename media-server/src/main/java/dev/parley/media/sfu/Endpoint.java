@@ -12,6 +12,9 @@ final class Endpoint {
     final String resourceId;
     /** The name a WHIP publisher gave its stream, or null (set once, under the conference lock). */
     String streamName;
+    /** The media type and mid of the first m-line of a WHIP or WHEP offer: its bundle's ICE belongs to it. */
+    String iceKind;
+    String iceMid;
     PublishTransport publish;
     SubscribeTransport subscribe;
     /** Since when the endpoint has had reason to start a transport and has not (under the conference lock). */

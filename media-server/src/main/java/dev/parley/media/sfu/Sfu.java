@@ -11,8 +11,10 @@ import dev.parley.media.api.MediaStats;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.WhipIce;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.ice.IceCandidate;
 import dev.parley.media.ice.IceLiteSession;
 import dev.parley.media.ice.SharedUdpPort;
 import dev.parley.media.metrics.DropReason;
@@ -282,6 +284,7 @@ public final class Sfu implements MediaApi {
             }
             Endpoint endpoint = addEndpoint(conference, newId(), Endpoint.Role.WHIP);
             endpoint.streamName = streamName;
+            rememberIceSection(endpoint, offer);
             try {
                 String answer = publish(conference, endpoint, offer);
                 return new WhipResource(conference.id, endpoint.resourceId, endpoint.id, answer);
@@ -313,6 +316,7 @@ public final class Sfu implements MediaApi {
                 throw new MediaException(ErrorCode.NO_TRACKS, "endpoint " + publisherId + " publishes nothing");
             }
             Endpoint endpoint = addEndpoint(conference, newId(), Endpoint.Role.WHEP);
+            rememberIceSection(endpoint, offer);
             try {
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "whep"),
                         counters);
@@ -388,8 +392,7 @@ public final class Sfu implements MediaApi {
                 }
             }
         }
-        throw new MediaException(ErrorCode.RESOURCE_NOT_FOUND, "no " + kind.name() + " resource " + resourceId
-                + " in conference " + conferenceId + ": use the Location the " + kind.name() + " request returned");
+        throw noResource(conferenceId, kind, resourceId);
     }
 
     @Override
@@ -402,6 +405,72 @@ public final class Sfu implements MediaApi {
         synchronized (conference) {
             return resource(conference, kind, resourceId) != null;
         }
+    }
+
+    @Override
+    public WhipIce whipIce(String conferenceId, WhipResource.Kind kind, String resourceId) {
+        Conference conference = conferenceId == null ? null : conferences.get(conferenceId);
+        if (conference != null) {
+            synchronized (conference) {
+                Endpoint endpoint = resource(conference, kind, resourceId);
+                if (endpoint != null) {
+                    return whipIce(endpoint);
+                }
+            }
+        }
+        throw noResource(conferenceId, kind, resourceId);
+    }
+
+    @Override
+    public WhipIce restartWhipIce(String conferenceId, WhipResource.Kind kind, String resourceId, String remoteUfrag,
+                                  String remotePassword, String expectedLocalUfrag) {
+        Conference conference = conferenceId == null ? null : conferences.get(conferenceId);
+        if (conference != null) {
+            synchronized (conference) {
+                Endpoint endpoint = resource(conference, kind, resourceId);
+                if (endpoint != null) {
+                    IceLiteSession ice = iceOf(endpoint);
+                    if (expectedLocalUfrag != null && !expectedLocalUfrag.equals(ice.localUfrag())) {
+                        throw new MediaException(ErrorCode.PRECONDITION_FAILED,
+                                "the ICE session has changed (restarted) since that entity tag");
+                    }
+                    ice.restart(remoteUfrag, remotePassword);
+                    LOG.info("conference {}: ICE restart of {} endpoint {}", conference.id, kind, endpoint.id);
+                    return whipIce(endpoint);
+                }
+            }
+        }
+        throw noResource(conferenceId, kind, resourceId);
+    }
+
+    /** Call under the conference lock. */
+    private static WhipIce whipIce(Endpoint endpoint) {
+        IceLiteSession ice = iceOf(endpoint);
+        return new WhipIce(ice.localUfrag(), ice.localPassword(),
+                ice.localCandidates().stream().map(IceCandidate::toSdpValue).toList(), endpoint.iceKind,
+                endpoint.iceMid, ice.remoteUfrag(), ice.remotePassword());
+    }
+
+    /** A WHIP endpoint's ICE is its publish transport's, a WHEP endpoint's its subscribe transport's. */
+    private static IceLiteSession iceOf(Endpoint endpoint) {
+        SecureTransport transport = endpoint.role == Endpoint.Role.WHIP ? endpoint.publish.transport
+                : endpoint.subscribe.transport;
+        return (IceLiteSession) transport.ice();
+    }
+
+    private static void rememberIceSection(Endpoint endpoint, PeerDescription offer) {
+        for (OfferedMedia media : offer.media()) {
+            if (!media.rejected()) {
+                endpoint.iceKind = media.kind().sdp();
+                endpoint.iceMid = media.mid();
+                return;
+            }
+        }
+    }
+
+    private static MediaException noResource(String conferenceId, WhipResource.Kind kind, String resourceId) {
+        return new MediaException(ErrorCode.RESOURCE_NOT_FOUND, "no " + kind.name() + " resource " + resourceId
+                + " in conference " + conferenceId + ": use the Location the " + kind.name() + " request returned");
     }
 
     /** The live endpoint a resource of this kind created, or null. Call under the conference lock. */
