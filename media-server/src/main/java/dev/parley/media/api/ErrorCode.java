@@ -33,6 +33,8 @@ public enum ErrorCode {
     PRECONDITION_FAILED("precondition.failed", 412),
     /** A request body of a media type the route does not take. */
     UNSUPPORTED_MEDIA_TYPE("media_type.unsupported", 415),
+    /** An ICE restart sooner than {@code MIN_ICE_RESTART_INTERVAL} after the session's last one. */
+    ICE_RESTART_TOO_SOON("ice.restart_too_soon", 429),
     /** A request body over the route's limit. */
     TOO_LARGE("request.too_large", 413);
 

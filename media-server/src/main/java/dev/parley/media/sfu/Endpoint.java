@@ -15,6 +15,8 @@ final class Endpoint {
     /** The media type and mid of the first m-line of a WHIP or WHEP offer: its bundle's ICE belongs to it. */
     String iceKind;
     String iceMid;
+    /** When the WHIP/WHEP session last restarted ICE (System.nanoTime()), or 0. */
+    long lastIceRestartNanos;
     PublishTransport publish;
     SubscribeTransport subscribe;
     /** Since when the endpoint has had reason to start a transport and has not (under the conference lock). */

@@ -25,6 +25,7 @@ import dev.parley.media.sdp.SdpException;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -48,6 +49,8 @@ public final class Sfu implements MediaApi {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
     private static final Pattern STREAM_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Shortest time between two ICE restarts of one WHIP/WHEP session; clients restart on network changes. */
+    public static final Duration MIN_ICE_RESTART_INTERVAL = Duration.ofSeconds(1);
 
     private final MediaConfig config;
     private final List<SharedUdpPort> ports;
@@ -434,6 +437,13 @@ public final class Sfu implements MediaApi {
                         throw new MediaException(ErrorCode.PRECONDITION_FAILED,
                                 "the ICE session has changed (restarted) since that entity tag");
                     }
+                    long now = System.nanoTime();
+                    if (endpoint.lastIceRestartNanos != 0
+                            && now - endpoint.lastIceRestartNanos < MIN_ICE_RESTART_INTERVAL.toNanos()) {
+                        throw new MediaException(ErrorCode.ICE_RESTART_TOO_SOON, "at most one ICE restart per "
+                                + MIN_ICE_RESTART_INTERVAL.toSeconds() + " s; retry shortly");
+                    }
+                    endpoint.lastIceRestartNanos = now;
                     ice.restart(remoteUfrag, remotePassword);
                     LOG.info("conference {}: ICE restart of {} endpoint {}", conference.id, kind, endpoint.id);
                     return whipIce(endpoint);

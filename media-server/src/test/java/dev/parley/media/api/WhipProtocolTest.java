@@ -154,6 +154,10 @@ class WhipProtocolTest {
         assertNotEquals(firstPassword, newPassword);
         String newEtag = restarted.headers().firstValue("ETag").orElseThrow();
         assertEquals("\"" + newUfrag + "\"", newEtag, "a restart changes the entity tag");
+        HttpResponse<String> again = request("PATCH", session, FRAG, fragment("rst2", "restartedAgainPassword00", ""),
+                "If-Match", "*");
+        assertEquals(429, again.statusCode(), "one restart per second at most");
+        assertEquals("ice.restart_too_soon", errorCode(again));
         assertTrue(restarted.body().contains("a=mid:0\r\n"), restarted.body());
         assertTrue(restarted.body().contains("a=candidate:"), restarted.body());
         assertTrue(restarted.body().contains("a=end-of-candidates"), restarted.body());
