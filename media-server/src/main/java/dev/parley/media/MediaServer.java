@@ -2,6 +2,7 @@ package dev.parley.media;
 
 import dev.parley.media.api.ConferenceInfo;
 import dev.parley.media.api.EndpointInfo;
+import dev.parley.media.api.ErrorCode;
 import dev.parley.media.api.HttpApiServer;
 import dev.parley.media.api.MediaApi;
 import dev.parley.media.api.MediaStats;
@@ -67,14 +68,19 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         warmUpSrtp();
         this.ports = bindPorts(config, counters);
         this.sfu = new Sfu(config, ports, DtlsIdentity.generate(), counters);
-        this.metrics = new PrometheusMetrics(counters, sfu::conferenceCount, sfu::endpointCount);
+        List<String> refusalCodes = new ArrayList<>(HttpApiServer.OTHER_ERROR_CODES);
+        for (ErrorCode code : ErrorCode.values()) {
+            refusalCodes.add(code.code());
+        }
+        this.metrics = new PrometheusMetrics(counters, sfu::conferenceCount, sfu::endpointCount, refusalCodes);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
         this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));
         // Embedded in the gateway, the server is driven in-process: no listener unless configured (http-enabled).
         this.http = config.httpEnabled()
                 ? new HttpApiServer(new InetSocketAddress(config.httpHost(), config.httpPort()), sfu,
-                        config.authSecret(), config.corsOrigins(), apiWork, metrics::scrape, config.iceServers())
+                        config.authSecret(), config.corsOrigins(), apiWork, metrics::scrape, config.iceServers(),
+                        counters)
                 : null;
     }
 

@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.sdp.SdpException;
 import dev.parley.media.sdp.TrickleFragment;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -48,9 +49,18 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private final ExecutorService work;
     private final Supplier<String> metrics;
     private final IceServerLinks iceServers;
+    private final MediaCounters counters;
 
-    /** A response before it is turned into Netty's; {@code headers} may repeat a name (Link). */
-    private record Reply(HttpResponseStatus status, String contentType, String body, HttpHeaders headers) {
+    /**
+     * A response before it is turned into Netty's; {@code headers} may repeat a name (Link); {@code errorCode} is the
+     * code of an error response, else null.
+     */
+    private record Reply(HttpResponseStatus status, String contentType, String body, HttpHeaders headers,
+                         String errorCode) {
+        Reply(HttpResponseStatus status, String contentType, String body, HttpHeaders headers) {
+            this(status, contentType, body, headers, null);
+        }
+
         static Reply json(HttpResponseStatus status, Object value) {
             try {
                 return new Reply(status, "application/json", JSON.writeValueAsString(value), new DefaultHttpHeaders());
@@ -78,8 +88,9 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
 
     HttpApiHandler(MediaApi api, String authSecret, List<String> corsOrigins, ExecutorService work,
-                   Supplier<String> metrics, IceServerLinks iceServers) {
+                   Supplier<String> metrics, IceServerLinks iceServers, MediaCounters counters) {
         this.api = api;
+        this.counters = counters;
         this.iceServers = iceServers;
         this.authSecret = authSecret.isEmpty() ? null : authSecret;
         this.corsOrigins = Set.copyOf(corsOrigins);
@@ -97,10 +108,10 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         String allowedOrigin = origin != null && corsOrigins.contains(origin) ? origin : null;
         try {
-            work.execute(() -> respond(ctx, keepAlive, handle(read), allowedOrigin));
+            work.execute(() -> respond(ctx, keepAlive, counted(handle(read)), allowedOrigin));
         } catch (RejectedExecutionException e) {
-            respond(ctx, false, error(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", "shutting down"),
-                    allowedOrigin);
+            respond(ctx, false, counted(error(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable",
+                    "shutting down")), allowedOrigin);
         }
     }
 
@@ -126,11 +137,9 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             try {
                 access = authenticate(authorization);
             } catch (MediaToken.Invalid e) {
-                Map<String, String> problem = new LinkedHashMap<>();
-                problem.put("error", ErrorCode.UNAUTHORIZED.code());
-                problem.put("message", "a valid media token is required (" + e.getMessage() + ")");
-                return Reply.json(HttpResponseStatus.UNAUTHORIZED, problem).with(HttpHeaderNames.WWW_AUTHENTICATE,
-                        "Bearer");
+                return error(HttpResponseStatus.UNAUTHORIZED, ErrorCode.UNAUTHORIZED.code(),
+                        "a valid media token is required (" + e.getMessage() + ")")
+                        .with(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
             }
             if (p.length == 1 && p[0].equals("stats") && method.equals(HttpMethod.GET)) {
                 access.require(MediaToken.Grant.ADMIN, "*", null, false);
@@ -486,7 +495,16 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         Map<String, String> body = new LinkedHashMap<>();
         body.put("error", code);
         body.put("message", message);
-        return Reply.json(status, body);
+        Reply json = Reply.json(status, body);
+        return new Reply(status, json.contentType(), json.body(), json.headers(), code);
+    }
+
+    /** Counts an error response under its code (the closed set of {@link ErrorCode} and the HTTP layer's own). */
+    private Reply counted(Reply reply) {
+        if (reply.errorCode() != null) {
+            counters.refused(reply.errorCode());
+        }
+        return reply;
     }
 
     private static void respond(ChannelHandlerContext ctx, boolean keepAlive, Reply reply, String allowedOrigin) {

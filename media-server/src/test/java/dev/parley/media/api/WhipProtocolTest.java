@@ -226,6 +226,21 @@ class WhipProtocolTest {
                 session.getPath().substring("/whip/room/".length())).localUfrag() + "\"");
         assertEquals(404, request("PATCH", url("/whip/room/0123456789abcdef0123456789abcdef"), FRAG, good,
                 "If-Match", "*").statusCode());
+        // Every refusal is counted under its code.
+        String metrics = request("GET", url("/metrics"), null, null).body();
+        assertEquals(7.0, refused(metrics, "sdpfrag.invalid"), metrics);
+        assertEquals(2.0, refused(metrics, "precondition.failed"));
+        assertEquals(1.0, refused(metrics, "precondition.required"));
+        assertEquals(1.0, refused(metrics, "media_type.unsupported"));
+        assertEquals(1.0, refused(metrics, "request.too_large"));
+        assertEquals(1.0, refused(metrics, "resource.not_found"));
+    }
+
+    private static double refused(String metrics, String code) {
+        Matcher matcher = Pattern.compile("parley_media_http_refused_total\\{code=\"" + Pattern.quote(code)
+                + "\",?} (\\S+)").matcher(metrics);
+        assertTrue(matcher.find(), code + " in " + metrics);
+        return Double.parseDouble(matcher.group(1));
     }
 
     @Test
