@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import org.ice4j.StunMessageEvent;
 import org.ice4j.Transport;
 import org.ice4j.TransportAddress;
 import org.ice4j.ice.Agent;
@@ -28,6 +30,14 @@ import org.ice4j.ice.Component;
 import org.ice4j.ice.IceMediaStream;
 import org.ice4j.ice.KeepAliveStrategy;
 import org.ice4j.ice.LocalCandidate;
+import org.ice4j.attribute.Attribute;
+import org.ice4j.attribute.AttributeFactory;
+import org.ice4j.attribute.UsernameAttribute;
+import org.ice4j.message.MessageFactory;
+import org.ice4j.message.Request;
+import org.ice4j.message.Response;
+import org.ice4j.security.CredentialsAuthority;
+import org.ice4j.stack.RequestListener;
 import org.ice4j.util.Buffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,6 +97,13 @@ public final class IceLiteSession implements IceTransport {
     private final String harvestedUfrag;
     /** The credentials checks must carry now; an ICE restart replaces them. */
     private volatile Credentials local;
+    /**
+     * The credentials an ICE restart replaced, still answered on addresses the session holds until the peer's first
+     * check with the new ones, at most the consent timeout: the peer goes on checking with them until it has the
+     * server's answer. Null when none.
+     */
+    private volatile Credentials previous;
+    private volatile long previousUntilNanos;
     private final ArrayBlockingQueue<Buffer> inbound = new ArrayBlockingQueue<>(RECEIVE_QUEUE);
     private final Map<InetSocketAddress, RemotePath> paths = new ConcurrentHashMap<>();
     // Guarded by this.
@@ -104,6 +121,9 @@ public final class IceLiteSession implements IceTransport {
         this.consentTimeoutNanos = consentTimeout.toNanos();
         this.agent = new LiteAgent();
         this.local = new Credentials(agent.originalUfrag(), agent.originalPassword());
+        PreviousCredentials answering = new PreviousCredentials();
+        agent.getStunStack().getCredentialsManager().registerAuthority(answering);
+        agent.getStunStack().addRequestListener(answering);
         agent.setUseDynamicPorts(false);
         agent.setControlling(false);
         agent.setTrickling(false);
@@ -189,10 +209,10 @@ public final class IceLiteSession implements IceTransport {
     }
 
     /**
-     * ICE restart (RFC 8445 §9): new local credentials, and the peer's new ones. From now on only checks with the new
-     * credentials are answered, from the addresses the session holds and from new ones; those with the old ones get
-     * no answer (the peer stops sending them once it has the new ones). The selected path keeps carrying media
-     * meanwhile, so DTLS and SRTP go on; consent then rests on the peer's checks with the new credentials.
+     * ICE restart (RFC 8445 §9): new local credentials, and the peer's new ones. Checks with the new credentials are
+     * answered from the addresses the session holds and from new ones; the old credentials are answered only from
+     * addresses the session holds, and only until the first check with the new ones (the restart has completed) or
+     * for the consent timeout at most. The selected path keeps carrying media meanwhile, so DTLS and SRTP go on.
      */
     public synchronized Credentials restart(String remoteUfrag, String remotePassword) {
         if (closed) {
@@ -200,6 +220,8 @@ public final class IceLiteSession implements IceTransport {
         }
         Credentials previous = local;
         Credentials next = new Credentials(randomIceChars(8), randomIceChars(24));
+        this.previous = previous;
+        this.previousUntilNanos = System.nanoTime() + consentTimeoutNanos;
         local = next;
         stream.setRemoteUfrag(remoteUfrag);
         stream.setRemotePassword(remotePassword);
@@ -558,6 +580,65 @@ public final class IceLiteSession implements IceTransport {
     }
 
     /**
+     * Answers checks that carry the credentials an ICE restart replaced, while they are still valid: ice4j's own
+     * check server knows only the agent's current ones. As a credentials authority it lets the STUN stack verify
+     * such requests (USERNAME, MESSAGE-INTEGRITY) and sign their answers.
+     */
+    private final class PreviousCredentials implements CredentialsAuthority, RequestListener {
+        private Credentials valid(String username) {
+            Credentials old = previous;
+            if (old == null || username == null) {
+                return null;
+            }
+            if (System.nanoTime() - previousUntilNanos > 0) {
+                previous = null;
+                return null;
+            }
+            int colon = username.indexOf(':');
+            return (colon < 0 ? username : username.substring(0, colon)).equals(old.ufrag()) ? old : null;
+        }
+
+        @Override
+        public boolean checkLocalUserName(String username) {
+            return valid(username) != null;
+        }
+
+        @Override
+        public byte[] getLocalKey(String username) {
+            Credentials old = valid(username);
+            return old == null ? null : old.password().getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public byte[] getRemoteKey(String username, String media) {
+            return null;
+        }
+
+        @Override
+        public void processRequest(StunMessageEvent event) {
+            if (!(event.getMessage() instanceof Request request)
+                    || !(request.getAttribute(Attribute.USERNAME) instanceof UsernameAttribute username)) {
+                return;
+            }
+            String name = new String(username.getUsername(), StandardCharsets.UTF_8);
+            if (valid(name) == null) {
+                return;
+            }
+            // Keeps consent on the path, never nominates: the restart's own checks decide where media goes.
+            onValidCheck(event.getRemoteAddress(), false);
+            Response response = MessageFactory.createBindingResponse(request, event.getRemoteAddress());
+            response.putAttribute(AttributeFactory.createUsernameAttribute(username.getUsername()));
+            response.putAttribute(AttributeFactory.createMessageIntegrityAttribute(name));
+            try {
+                agent.getStunStack().sendResponse(event.getTransactionID().getBytes(), response,
+                        event.getLocalAddress(), event.getRemoteAddress());
+            } catch (Exception e) {
+                LOG.debug("{}: cannot answer a check with the previous credentials", local.ufrag(), e);
+            }
+        }
+    }
+
+    /**
      * ice4j's agent with its answer to checks replaced: no check lists, no pairs, no 403 after it "terminates"; and
      * with the session's current credentials, which its STUN stack checks requests against (ice4j's own are fixed
      * at creation).
@@ -587,6 +668,8 @@ public final class IceLiteSession implements IceTransport {
         protected boolean incomingCheckReceived(TransportAddress remoteAddress, TransportAddress localAddress,
                                                 long priority, String remoteUfrag, String localUfrag,
                                                 boolean useCandidate) {
+            // ice4j's check server passes only checks with the current credentials: a restart has completed.
+            previous = null;
             return onValidCheck(remoteAddress, useCandidate);
         }
     }
