@@ -1,6 +1,7 @@
 // Issue 3 in the browser: headless Chromium publishes its fake camera and microphone to the media server
 // over WHIP (VP8, then H.264), and a second page plays that publication over WHEP; then two participant pages
-// see each other through publish and subscribe transports (the flow the gateway relays). Everything runs inside
+// see each other through publish and subscribe transports (the flow the gateway relays); a viewer plays a room by its
+// stream and restarts ICE over PATCH. Everything runs inside
 // a throwaway network namespace holding only `lo`; Node drives Chromium from outside over Playwright's pipe.
 //
 // Needs root, /usr/bin/chromium, java, curl, ip, and the media server built with its dependencies
@@ -93,8 +94,52 @@ window.play = async (url) => {
   const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" },
     body: pc.localDescription.sdp });
   if (response.status !== 201) throw new Error("WHEP answered " + response.status + ": " + await response.text());
-  await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
-  return response.headers.get("Location");
+  const answer = await response.text();
+  await pc.setRemoteDescription({ type: "answer", sdp: answer });
+  window.session = { location: response.headers.get("Location"), etag: response.headers.get("ETag"), answer };
+  return window.session.location;
+};
+// ICE restart as RFC 9725 describes it: new local credentials offered in a PATCH with If-Match: *, the server's new
+// credentials applied to the answer already held (nothing else is renegotiated).
+window.restartIce = async () => {
+  const pc = window.pc;
+  pc.restartIce();
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  const sdp = pc.localDescription.sdp;
+  const lines = sdp.split("\\r\\n");
+  const firstMedia = lines.findIndex((line) => line.startsWith("m="));
+  const section = lines.slice(firstMedia, lines.findIndex((line, i) => i > firstMedia && line.startsWith("m=")));
+  const pick = (prefix) => section.filter((line) => line.startsWith(prefix));
+  const fragment = ["a=group:BUNDLE 0 1", section[0], ...pick("a=mid:"), ...pick("a=ice-ufrag:"),
+    ...pick("a=ice-pwd:"), ...pick("a=candidate:"), "a=end-of-candidates", ""].join("\\r\\n");
+  const response = await fetch(window.session.location, { method: "PATCH",
+    headers: { "Content-Type": "application/trickle-ice-sdpfrag", "If-Match": "*" }, body: fragment });
+  if (response.status !== 200) throw new Error("PATCH answered " + response.status + ": " + await response.text());
+  const answerFragment = await response.text();
+  const ufrag = answerFragment.match(/a=ice-ufrag:(\\S+)/)[1];
+  const pwd = answerFragment.match(/a=ice-pwd:(\\S+)/)[1];
+  const answer = window.session.answer.replace(/a=ice-ufrag:\\S+/g, "a=ice-ufrag:" + ufrag)
+    .replace(/a=ice-pwd:\\S+/g, "a=ice-pwd:" + pwd);
+  await pc.setRemoteDescription({ type: "answer", sdp: answer });
+  const etag = response.headers.get("ETag");
+  const previousEtag = window.session.etag;
+  window.session = { location: window.session.location, etag, answer };
+  return { previousEtag, etag, ufrag, localUfrag: pick("a=ice-ufrag:")[0].slice("a=ice-ufrag:".length) };
+};
+// The candidate pair the transport uses: after a restart it is a pair of the new generation (new local
+// candidates), selected only once the server has answered checks carrying its new credentials.
+window.selectedPair = async () => {
+  const stats = await window.pc.getStats();
+  let result;
+  stats.forEach((report) => {
+    if (report.type === "transport" && report.selectedCandidatePairId) {
+      const pair = stats.get(report.selectedCandidatePairId);
+      result = { id: pair.id, state: pair.state, responsesReceived: pair.responsesReceived,
+        ufrag: report.iceLocalUsernameFragment, iceState: report.iceState };
+    }
+  });
+  return result;
 };
 window.inbound = async () => {
   const result = {};
@@ -264,6 +309,53 @@ describe("WHIP publish and WHEP play between two Chromium pages through the medi
     const stats = await publishAndPlay("e2e-h264", "H264");
     assert.equal(stats.video.codec, "video/H264");
   });
+
+  it("plays the room by its stream, and by the stream's name, and keeps playing through an ICE restart over PATCH",
+    async () => {
+      const publisherContext = await browser.newContext();
+      const viewerContext = await browser.newContext();
+      const viewerConsole = watchConsole(viewerContext);
+      await publisherContext.route(`${baseUrl}/test/publish.html`, (route) =>
+        route.fulfill({ contentType: "text/html", body: publishPage }));
+      await viewerContext.route(`${baseUrl}/test/play.html`, (route) =>
+        route.fulfill({ contentType: "text/html", body: playPage }));
+      const publisher = await publisherContext.newPage();
+      await publisher.goto(`${baseUrl}/test/publish.html`);
+      const whipLocation = await publisher.evaluate((url) => window.publish(url), "/whip/e2e-stream?stream=main");
+
+      const decodedFrames = async (page) => (await page.evaluate(() => window.inbound())).video?.framesDecoded ?? 0;
+      const viewers = [];
+      for (const url of ["/whep/e2e-stream", "/whep/e2e-stream/main"]) {
+        const viewer = await viewerContext.newPage();
+        await viewer.goto(`${baseUrl}/test/play.html`);
+        await viewer.evaluate((whep) => window.play(whep), url);
+        await waitFor(`${url} to decode video`, async () => (await decodedFrames(viewer)) > 0,
+          { timeoutMs: 30_000, intervalMs: 250 });
+        viewers.push(viewer);
+      }
+
+      const viewer = viewers[0];
+      const initialPair = await viewer.evaluate(() => window.selectedPair());
+      const restart = await viewer.evaluate(() => window.restartIce());
+      assert.notEqual(restart.etag, restart.previousEtag, "a restart changes the entity tag");
+      assert.equal(restart.etag, `"${restart.ufrag}"`);
+      assert.notEqual(initialPair.ufrag, restart.localUfrag);
+      await waitFor("the browser to select a pair of the restarted ICE session", async () => {
+        const pair = await viewer.evaluate(() => window.selectedPair());
+        return pair && pair.id !== initialPair.id && pair.state === "succeeded" && pair.responsesReceived > 0
+          && pair.ufrag === restart.localUfrag && pair.iceState === "connected";
+      }, { timeoutMs: 20_000, intervalMs: 250 });
+      const before = await decodedFrames(viewer);
+      await waitFor("video to keep decoding after the restart", async () => (await decodedFrames(viewer)) > before + 30,
+        { timeoutMs: 20_000, intervalMs: 250 });
+      const stats = JSON.parse((await httpGetInNamespace(namespace, `${baseUrl}/stats`)).body);
+      assert.equal(stats.drops.srtp_auth_fail, 0);
+      assert.equal(await publisher.evaluate(async (url) => (await fetch(url, { method: "DELETE" })).status,
+        whipLocation), 200);
+      assert.deepEqual(viewerConsole.errors, []);
+      await publisherContext.close();
+      await viewerContext.close();
+    });
 
   it("two participants see and hear each other through publish and subscribe transports", async () => {
     const pages = [];

@@ -39,13 +39,53 @@ import java.util.Locale;
  * @param corsOrigins origins whose pages may call the HTTP API (WHIP/WHEP from a browser); none by default
  * @param dtlsCertificate the kind of the server's one DTLS certificate: ECDSA P-256 (the default, what every
  *     WebRTC stack accepts) or RSA 2048, for peers whose DTLS client offers only ECDHE-RSA suites
+ * @param iceServers STUN and TURN servers offered to WHIP and WHEP clients in {@code Link} headers; none by default
  */
 public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
                           InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
                           int maxEndpoints, Duration connectTimeout, Duration consentTimeout,
                           Duration consentInterval, List<SrtpProfile> srtpProfiles, long maxBitrate,
                           String authSecret, int maxTracksPerPublisher, boolean httpEnabled,
-                          List<String> corsOrigins, DtlsIdentity.Kind dtlsCertificate) {
+                          List<String> corsOrigins, DtlsIdentity.Kind dtlsCertificate, IceServers iceServers) {
+
+    /**
+     * STUN/TURN servers for WHIP and WHEP clients (RFC 9725 §4.6), with TURN credentials minted per response in the
+     * TURN REST scheme coturn's {@code use-auth-secret} checks.
+     *
+     * @param uris {@code stun:}, {@code stuns:}, {@code turn:} or {@code turns:} URIs, e.g.
+     *     {@code turn:turn.example.org:3478?transport=udp}
+     * @param turnSecret coturn's {@code static-auth-secret}; required when a TURN URI is given
+     * @param credentialLifetime how long a minted TURN credential lets a client create allocations
+     */
+    public record IceServers(List<String> uris, String turnSecret, Duration credentialLifetime) {
+        private static final java.util.regex.Pattern URI =
+                java.util.regex.Pattern.compile("(stun|stuns|turn|turns):[^\\s<>\",;]+");
+
+        public static final IceServers NONE = new IceServers(List.of(), "", Duration.ofHours(1));
+
+        public IceServers {
+            uris = uris == null ? List.of() : List.copyOf(uris);
+            turnSecret = turnSecret == null ? "" : turnSecret;
+            for (String uri : uris) {
+                check(URI.matcher(uri).matches(), "ice-server-uris", "not a stun:, stuns:, turn: or turns: URI "
+                        + "(without spaces, quotes, commas or angle brackets): " + uri);
+            }
+            check(!hasTurn(uris) || !turnSecret.isEmpty(), "turn-secret",
+                    "required when ice-server-uris names a TURN server (the static-auth-secret of coturn)");
+            check(credentialLifetime.compareTo(Duration.ofMinutes(1)) >= 0
+                    && credentialLifetime.compareTo(Duration.ofDays(1)) <= 0, "turn-credential-lifetime",
+                    "must be between 1m and 1d");
+        }
+
+        /** Whether a URI is a TURN server's (it gets credentials; a STUN server's does not). */
+        public static boolean isTurn(String uri) {
+            return uri.startsWith("turn:") || uri.startsWith("turns:");
+        }
+
+        private static boolean hasTurn(List<String> uris) {
+            return uris.stream().anyMatch(IceServers::isTurn);
+        }
+    }
 
     public MediaConfig {
         check(dtlsCertificate == DtlsIdentity.Kind.ECDSA_P256 || dtlsCertificate == DtlsIdentity.Kind.RSA_PKCS1,
@@ -67,6 +107,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
         srtpProfiles = List.copyOf(srtpProfiles);
         authSecret = authSecret == null ? "" : authSecret;
         corsOrigins = corsOrigins == null ? List.of() : List.copyOf(corsOrigins);
+        iceServers = iceServers == null ? IceServers.NONE : iceServers;
         check(authSecret.isEmpty() || authSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= 32,
                 "auth-secret", "must be at least 32 bytes (HS256 needs a 256-bit key)");
         check(!httpEnabled || !authSecret.isEmpty() || isLoopback(httpHost), "auth-secret",
@@ -74,7 +115,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                         + "): anyone reaching it could list, play and publish into every conference");
     }
 
-    /** Settings with the default DTLS certificate (ECDSA P-256). */
+    /** Settings with the default DTLS certificate (ECDSA P-256) and no STUN/TURN servers for WHIP/WHEP clients. */
     public MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
                        InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
                        int maxEndpoints, Duration connectTimeout, Duration consentTimeout, Duration consentInterval,
@@ -82,13 +123,13 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                        boolean httpEnabled, List<String> corsOrigins) {
         this(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
                 maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
-                maxTracksPerPublisher, httpEnabled, corsOrigins, DtlsIdentity.Kind.ECDSA_P256);
+                maxTracksPerPublisher, httpEnabled, corsOrigins, DtlsIdentity.Kind.ECDSA_P256, IceServers.NONE);
     }
 
     public MediaConfig withDtlsCertificate(DtlsIdentity.Kind kind) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, kind);
+                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, kind, iceServers);
     }
 
     /** Defaults for tests and the load generator: loopback only, free ports, the HTTP API on loopback. */
@@ -102,43 +143,49 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
     public MediaConfig withPorts(int udp, int http) {
         return new MediaConfig(udp, httpHost, http, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
                 maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
-                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate);
+                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
     }
 
     public MediaConfig withLimits(int conferences, int endpoints) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 conferences, endpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate,
-                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate);
+                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
     }
 
     public MediaConfig withTimeouts(Duration connect, Duration consent, Duration interval) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connect, consent, interval, srtpProfiles, maxBitrate, authSecret,
-                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate);
+                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
     }
 
     public MediaConfig withAuthSecret(String token) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, token, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate);
+                maxBitrate, token, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
     }
 
     public MediaConfig withHttp(boolean enabled, List<String> origins) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, maxTracksPerPublisher, enabled, origins, dtlsCertificate);
+                maxBitrate, authSecret, maxTracksPerPublisher, enabled, origins, dtlsCertificate, iceServers);
+    }
+
+    public MediaConfig withIceServers(IceServers servers) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
+                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, servers);
     }
 
     public MediaConfig withMaxTracksPerPublisher(int tracks) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, tracks, httpEnabled, corsOrigins, dtlsCertificate);
+                maxBitrate, authSecret, tracks, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
     }
 
     public MediaConfig withSrtpProfiles(List<SrtpProfile> profiles) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, profiles, maxBitrate,
-                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate);
+                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
     }
 
     /** Reads {@code parley.media} (the block itself is passed in). Errors name the offending key. */
@@ -180,7 +227,9 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                     media.getDuration("consent-interval"), profiles, media.getLong("max-bitrate"),
                     media.getString("auth-secret"), media.getInt("max-tracks-per-publisher"),
                     media.getBoolean("http-enabled"), stringList(media, "cors-origins"),
-                    dtlsCertificate(media.getString("dtls-certificate")));
+                    dtlsCertificate(media.getString("dtls-certificate")),
+                    new IceServers(stringList(media, "ice-server-uris"), media.getString("turn-secret"),
+                            media.getDuration("turn-credential-lifetime")));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("parley.media: " + e.getMessage(), e);
         }

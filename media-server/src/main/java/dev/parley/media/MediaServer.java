@@ -2,12 +2,14 @@ package dev.parley.media;
 
 import dev.parley.media.api.ConferenceInfo;
 import dev.parley.media.api.EndpointInfo;
+import dev.parley.media.api.ErrorCode;
 import dev.parley.media.api.HttpApiServer;
 import dev.parley.media.api.MediaApi;
 import dev.parley.media.api.MediaStats;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.WhipIce;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.dtls.DtlsIdentity;
 import dev.parley.media.ice.AllowedNetworks;
@@ -38,6 +40,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,14 +72,19 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         LOG.info("DTLS certificate: {} ({} ms to generate)", identity.describe(),
                 (System.nanoTime() - generating) / 1_000_000);
         this.sfu = new Sfu(config, ports, identity, counters);
-        this.metrics = new PrometheusMetrics(counters, sfu::conferenceCount, sfu::endpointCount);
+        List<String> refusalCodes = new ArrayList<>(HttpApiServer.OTHER_ERROR_CODES);
+        for (ErrorCode code : ErrorCode.values()) {
+            refusalCodes.add(code.code());
+        }
+        this.metrics = new PrometheusMetrics(counters, sfu::conferenceCount, sfu::endpointCount, refusalCodes);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
         this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));
         // Embedded in the gateway, the server is driven in-process: no listener unless configured (http-enabled).
         this.http = config.httpEnabled()
                 ? new HttpApiServer(new InetSocketAddress(config.httpHost(), config.httpPort()), sfu,
-                        config.authSecret(), config.corsOrigins(), apiWork, metrics::scrape)
+                        config.authSecret(), config.corsOrigins(), apiWork, metrics::scrape, config.iceServers(),
+                        counters)
                 : null;
     }
 
@@ -262,13 +270,25 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     }
 
     @Override
-    public WhipResource whipPublish(String conferenceId, String sdpOffer) {
-        return sfu.whipPublish(conferenceId, sdpOffer);
+    public WhipResource whipPublish(String conferenceId, String streamName, String sdpOffer) {
+        return sfu.whipPublish(conferenceId, streamName, sdpOffer);
     }
 
     @Override
-    public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer) {
-        return sfu.whepPlay(conferenceId, publisherId, sdpOffer);
+    public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer,
+                                 Predicate<WhipResource.Publisher> allowed) {
+        return sfu.whepPlay(conferenceId, publisherId, sdpOffer, allowed);
+    }
+
+    @Override
+    public WhipIce whipIce(String conferenceId, WhipResource.Kind kind, String resourceId) {
+        return sfu.whipIce(conferenceId, kind, resourceId);
+    }
+
+    @Override
+    public WhipIce restartWhipIce(String conferenceId, WhipResource.Kind kind, String resourceId, String remoteUfrag,
+                                  String remotePassword, String expectedLocalUfrag) {
+        return sfu.restartWhipIce(conferenceId, kind, resourceId, remoteUfrag, remotePassword, expectedLocalUfrag);
     }
 
     @Override

@@ -14,6 +14,8 @@ import dev.parley.media.srtp.SrtpProfile;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -106,5 +108,28 @@ class MediaConfigTest {
         }
         Config site = ConfigFactory.parseFile(file.toFile()).resolve();
         assertEquals(MediaConfig.from(media("")), MediaConfig.from(site.getConfig("parley.media")));
+    }
+
+    @Test
+    void stunAndTurnServersForWhipClientsAreReadAndCheckedAtStartUp() {
+        MediaConfig config = MediaConfig.from(media("parley.media { ice-server-uris = \"stun:203.0.113.5:3478,"
+                + " turn:203.0.113.5:3478?transport=udp\", turn-secret = s3cret, turn-credential-lifetime = 10m }"));
+        assertEquals(List.of("stun:203.0.113.5:3478", "turn:203.0.113.5:3478?transport=udp"),
+                config.iceServers().uris());
+        assertEquals(Duration.ofMinutes(10), config.iceServers().credentialLifetime());
+        assertTrue(MediaConfig.from(media("")).iceServers().uris().isEmpty(), "none by default");
+        MediaConfig.from(media("parley.media.ice-server-uris = [\"stun:203.0.113.5\"]"));
+        IllegalArgumentException noSecret = assertThrows(IllegalArgumentException.class, () -> MediaConfig.from(
+                media("parley.media.ice-server-uris = [\"turns:turn.example.org:443?transport=tcp\"]")));
+        assertTrue(noSecret.getMessage().contains("parley.media.turn-secret"), noSecret.getMessage());
+        IllegalArgumentException notAnUri = assertThrows(IllegalArgumentException.class, () -> MediaConfig.from(
+                media("parley.media.ice-server-uris = [\"http://example.org\"]")));
+        assertTrue(notAnUri.getMessage().contains("parley.media.ice-server-uris"), notAnUri.getMessage());
+        IllegalArgumentException quoted = assertThrows(IllegalArgumentException.class, () -> MediaConfig.from(
+                media("parley.media { turn-secret = x, ice-server-uris = [\"turn:a>; rel=x\"] }")));
+        assertTrue(quoted.getMessage().contains("parley.media.ice-server-uris"), quoted.getMessage());
+        IllegalArgumentException lifetime = assertThrows(IllegalArgumentException.class, () -> MediaConfig.from(
+                media("parley.media.turn-credential-lifetime = 2d")));
+        assertTrue(lifetime.getMessage().contains("parley.media.turn-credential-lifetime"), lifetime.getMessage());
     }
 }

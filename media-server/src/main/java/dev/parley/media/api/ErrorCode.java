@@ -18,7 +18,25 @@ public enum ErrorCode {
     /** A valid token whose conference, endpoint or grant does not cover the request. */
     FORBIDDEN("forbidden", 403),
     /** No live WHIP (or WHEP) session of the conference has this resource id. */
-    RESOURCE_NOT_FOUND("resource.not_found", 404);
+    RESOURCE_NOT_FOUND("resource.not_found", 404),
+    /** A WHIP stream name that is not 1-64 of {@code A-Z a-z 0-9 _ . -}. */
+    STREAM_NAME_INVALID("stream.invalid", 400),
+    /** A live WHIP publication of the conference already has this stream name. */
+    STREAM_EXISTS("stream.exists", 409),
+    /** WHEP of a conference (or stream name) that no live WHIP publisher publishes. */
+    NO_STREAM("stream.none", 404),
+    /** A PATCH body that is not a well-formed {@code application/trickle-ice-sdpfrag}. */
+    INVALID_SDPFRAG("sdpfrag.invalid", 400),
+    /** A PATCH without {@code If-Match} (RFC 9725 §4.3.1). */
+    PRECONDITION_REQUIRED("precondition.required", 428),
+    /** A PATCH whose {@code If-Match} is not the ICE session's current entity tag. */
+    PRECONDITION_FAILED("precondition.failed", 412),
+    /** A request body of a media type the route does not take. */
+    UNSUPPORTED_MEDIA_TYPE("media_type.unsupported", 415),
+    /** An ICE restart sooner than {@code MIN_ICE_RESTART_INTERVAL} after the session's last one. */
+    ICE_RESTART_TOO_SOON("ice.restart_too_soon", 429),
+    /** A request body over the route's limit. */
+    TOO_LARGE("request.too_large", 413);
 
     private final String code;
     private final int httpStatus;

@@ -6,11 +6,16 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import dev.parley.media.metrics.MediaCounters;
+import dev.parley.media.sdp.SdpException;
+import dev.parley.media.sdp.TrickleFragment;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -34,31 +39,59 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     private static final Logger LOG = LoggerFactory.getLogger(HttpApiHandler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SDP = "application/sdp";
+    /** The W3C LDP header naming what POST takes (RFC 9725 §4.2). */
+    private static final String ACCEPT_POST = "Accept-Post";
+    private static final String LINK = "Link";
 
     private final MediaApi api;
     private final String authSecret;
     private final Set<String> corsOrigins;
     private final ExecutorService work;
     private final Supplier<String> metrics;
+    private final IceServerLinks iceServers;
+    private final MediaCounters counters;
 
-    /** A response before it is turned into Netty's. */
-    private record Reply(HttpResponseStatus status, String contentType, String body, Map<String, String> headers) {
+    /**
+     * A response before it is turned into Netty's; {@code headers} may repeat a name (Link); {@code errorCode} is the
+     * code of an error response, else null.
+     */
+    private record Reply(HttpResponseStatus status, String contentType, String body, HttpHeaders headers,
+                         String errorCode) {
+        Reply(HttpResponseStatus status, String contentType, String body, HttpHeaders headers) {
+            this(status, contentType, body, headers, null);
+        }
+
         static Reply json(HttpResponseStatus status, Object value) {
             try {
-                return new Reply(status, "application/json", JSON.writeValueAsString(value), Map.of());
+                return new Reply(status, "application/json", JSON.writeValueAsString(value), new DefaultHttpHeaders());
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         }
 
         static Reply empty(HttpResponseStatus status) {
-            return new Reply(status, null, "", Map.of());
+            return new Reply(status, null, "", new DefaultHttpHeaders());
+        }
+
+        Reply with(CharSequence name, Object value) {
+            headers.add(name, value);
+            return this;
+        }
+    }
+
+    /** What the handler reads of a request, taken off the event loop before the body's buffer is released. */
+    private record Request(HttpMethod method, String path, Map<String, List<String>> query, String body,
+                           int bodyBytes, HttpHeaders headers) {
+        String header(CharSequence name) {
+            return headers.get(name);
         }
     }
 
     HttpApiHandler(MediaApi api, String authSecret, List<String> corsOrigins, ExecutorService work,
-                   Supplier<String> metrics) {
+                   Supplier<String> metrics, IceServerLinks iceServers, MediaCounters counters) {
         this.api = api;
+        this.counters = counters;
+        this.iceServers = iceServers;
         this.authSecret = authSecret.isEmpty() ? null : authSecret;
         this.corsOrigins = Set.copyOf(corsOrigins);
         this.work = work;
@@ -68,53 +101,52 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
-        HttpMethod method = request.method();
-        String path = new QueryStringDecoder(request.uri()).path();
-        Map<String, List<String>> query = new QueryStringDecoder(request.uri()).parameters();
-        String body = request.content().toString(StandardCharsets.UTF_8);
-        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        Request read = new Request(request.method(), uri.path(), uri.parameters(),
+                request.content().toString(StandardCharsets.UTF_8), request.content().readableBytes(),
+                request.headers().copy());
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         String allowedOrigin = origin != null && corsOrigins.contains(origin) ? origin : null;
         try {
-            work.execute(() -> respond(ctx, keepAlive, handle(method, path, query, body, authorization),
-                    allowedOrigin));
+            work.execute(() -> respond(ctx, keepAlive, counted(handle(read)), allowedOrigin));
         } catch (RejectedExecutionException e) {
-            respond(ctx, false, error(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable", "shutting down"),
-                    allowedOrigin);
+            respond(ctx, false, counted(error(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable",
+                    "shutting down")), allowedOrigin);
         }
     }
 
-    private Reply handle(HttpMethod method, String path, Map<String, List<String>> query, String body,
-                         String authorization) {
+    private Reply handle(Request request) {
+        HttpMethod method = request.method();
+        String path = request.path();
+        Map<String, List<String>> query = request.query();
+        String body = request.body();
+        String authorization = request.header(HttpHeaderNames.AUTHORIZATION);
         try {
-            if (method.equals(HttpMethod.OPTIONS)) {
-                return Reply.empty(HttpResponseStatus.NO_CONTENT);
-            }
             String[] p = segments(path);
+            if (method.equals(HttpMethod.OPTIONS)) {
+                return options(p, request);
+            }
             if (p.length == 1 && p[0].equals("healthz") && method.equals(HttpMethod.GET)) {
                 return Reply.json(HttpResponseStatus.OK, Map.of("status", "ok"));
             }
             if (p.length == 1 && p[0].equals("metrics") && method.equals(HttpMethod.GET)) {
                 return new Reply(HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", metrics.get(),
-                        Map.of());
+                        new DefaultHttpHeaders());
             }
             Access access;
             try {
                 access = authenticate(authorization);
             } catch (MediaToken.Invalid e) {
-                Map<String, String> problem = new LinkedHashMap<>();
-                problem.put("error", ErrorCode.UNAUTHORIZED.code());
-                problem.put("message", "a valid media token is required (" + e.getMessage() + ")");
-                Reply reply = Reply.json(HttpResponseStatus.UNAUTHORIZED, problem);
-                return new Reply(reply.status(), reply.contentType(), reply.body(),
-                        Map.of("WWW-Authenticate", "Bearer"));
+                return error(HttpResponseStatus.UNAUTHORIZED, ErrorCode.UNAUTHORIZED.code(),
+                        "a valid media token is required (" + e.getMessage() + ")")
+                        .with(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
             }
             if (p.length == 1 && p[0].equals("stats") && method.equals(HttpMethod.GET)) {
                 access.require(MediaToken.Grant.ADMIN, "*", null, false);
                 return Reply.json(HttpResponseStatus.OK, api.stats());
             }
             if (p.length >= 2 && (p[0].equals("whip") || p[0].equals("whep"))) {
-                return whipWhep(method, p, body, access);
+                return whipWhep(request, p, access);
             }
             if (p.length >= 2 && p[0].equals("v1") && p[1].equals("conferences")) {
                 return control(method, p, query, body, access);
@@ -208,39 +240,160 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         return notAllowed();
     }
 
-    private Reply whipWhep(HttpMethod method, String[] p, String body, Access access) {
+    private Reply whipWhep(Request request, String[] p, Access access) {
+        HttpMethod method = request.method();
         boolean whip = p[0].equals("whip");
         WhipResource.Kind kind = whip ? WhipResource.Kind.WHIP : WhipResource.Kind.WHEP;
-        // WHIP needs publish, WHEP play, in the conference; a token naming an endpoint is held to that publisher
-        // (WHEP). A session's resource id is random and known only to its creator, so holding it (with a token of
-        // the right grant) is what allows ending the session: a call member cannot end anyone else's media.
-        access.require(whip ? MediaToken.Grant.PUBLISH : MediaToken.Grant.PLAY, p[1],
-                p.length == 3 && !whip && method.equals(HttpMethod.POST) ? p[2] : null, false);
+        // WHIP needs publish, WHEP play, in the conference; a play token naming an endpoint is held to that
+        // publisher, by any of its names (endpoint id, WHIP resource id, stream name), checked once the request
+        // has resolved to a publisher. A session's resource id is random and known only to its creator, so holding
+        // it (with a token of the right grant) is what allows ending or changing the session: a call member cannot
+        // end anyone else's media.
+        access.require(whip ? MediaToken.Grant.PUBLISH : MediaToken.Grant.PLAY, p[1], null, false);
         if (p.length == 2 && whip && method.equals(HttpMethod.POST)) {
-            WhipResource resource = api.whipPublish(p[1], body);
-            return created("/whip/" + resource.conferenceId() + "/" + resource.resourceId(), resource.answer());
+            WhipResource resource = api.whipPublish(p[1], streamName(request.query()), request.body());
+            return created(kind, resource);
         }
-        if (p.length == 3 && !whip && method.equals(HttpMethod.POST)) {
-            WhipResource resource = api.whepPlay(p[1], p[2], body);
-            return created("/whep/" + resource.conferenceId() + "/" + resource.resourceId(), resource.answer());
+        if (p.length <= 3 && !whip && method.equals(HttpMethod.POST)) {
+            WhipResource resource = api.whepPlay(p[1], p.length == 3 ? p[2] : null, request.body(),
+                    access::mayPlay);
+            return created(kind, resource);
         }
         if (p.length == 3 && method.equals(HttpMethod.DELETE)) {
             api.closeWhipResource(p[1], kind, p[2]);
             return Reply.empty(HttpResponseStatus.OK);
         }
         if (p.length == 3 && method.equals(HttpMethod.PATCH)) {
-            if (!api.hasWhipResource(p[1], kind, p[2])) {
-                return error(HttpResponseStatus.NOT_FOUND, ErrorCode.RESOURCE_NOT_FOUND.code(), "no " + kind.name()
-                        + " resource " + p[2] + " in conference " + p[1]);
-            }
-            return error(HttpResponseStatus.METHOD_NOT_ALLOWED, "trickle.unsupported",
-                    "trickle ICE and ICE restarts are not supported: send complete offers");
+            return patch(request, p[1], kind, p[2]);
         }
         return notAllowed();
     }
 
-    private static Reply created(String location, String answer) {
-        return new Reply(HttpResponseStatus.CREATED, SDP, answer, Map.of("Location", location));
+    /**
+     * Trickle ICE or an ICE restart (RFC 9725 §4.3): an {@code application/trickle-ice-sdpfrag} whose credentials
+     * are the session's current ones (or absent) trickles candidates, answered 204; new credentials restart ICE,
+     * answered 200 with the server's new credentials and candidates and the new entity tag. The server is an ICE-lite
+     * agent and learns the client's addresses from its checks, so trickled candidates are checked and let go.
+     */
+    private Reply patch(Request request, String conference, WhipResource.Kind kind, String resourceId) {
+        WhipIce ice = api.whipIce(conference, kind, resourceId);
+        String contentType = request.header(HttpHeaderNames.CONTENT_TYPE);
+        if (contentType == null || !mediaType(contentType).equals(TrickleFragment.MEDIA_TYPE)) {
+            throw new MediaException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "PATCH takes "
+                    + TrickleFragment.MEDIA_TYPE + " (trickle ICE or an ICE restart), not " + contentType);
+        }
+        if (request.bodyBytes() > TrickleFragment.MAX_BYTES) {
+            throw new MediaException(ErrorCode.TOO_LARGE, "an SDP fragment may be at most "
+                    + TrickleFragment.MAX_BYTES + " bytes");
+        }
+        String ifMatch = request.header(HttpHeaderNames.IF_MATCH);
+        if (ifMatch == null) {
+            throw new MediaException(ErrorCode.PRECONDITION_REQUIRED, "PATCH needs If-Match: the ETag of the ICE"
+                    + " session (from the 201 or the last ICE restart), or * for an ICE restart");
+        }
+        TrickleFragment fragment;
+        try {
+            fragment = TrickleFragment.parse(request.body());
+        } catch (SdpException e) {
+            throw new MediaException(ErrorCode.INVALID_SDPFRAG, e.getMessage());
+        }
+        boolean anyTag = ifMatch.trim().equals("*");
+        if (!anyTag && !matches(ifMatch, entityTag(ice))) {
+            throw new MediaException(ErrorCode.PRECONDITION_FAILED, "If-Match " + ifMatch
+                    + " is not the ICE session's current entity tag " + entityTag(ice));
+        }
+        boolean restart = fragment.ufrag() != null && !(fragment.ufrag().equals(ice.remoteUfrag())
+                && fragment.password().equals(ice.remotePassword()));
+        if (!restart) {
+            LOG.debug("{} {}: trickled {} candidates ({} unusable){}", kind, resourceId, fragment.candidates().size(),
+                    fragment.discarded(), fragment.endOfCandidates() ? ", end of candidates" : "");
+            return Reply.empty(HttpResponseStatus.NO_CONTENT);
+        }
+        WhipIce restarted = api.restartWhipIce(conference, kind, resourceId, fragment.ufrag(), fragment.password(),
+                anyTag ? null : ice.localUfrag());
+        String mid = fragment.mids().isEmpty() ? restarted.mid() : fragment.mids().get(0);
+        return new Reply(HttpResponseStatus.OK, TrickleFragment.MEDIA_TYPE, TrickleFragment.answer(
+                restarted.localUfrag(), restarted.localPassword(), restarted.kind(), mid, restarted.candidates()),
+                new DefaultHttpHeaders()).with(HttpHeaderNames.ETAG, entityTag(restarted));
+    }
+
+    /**
+     * OPTIONS: what a route takes (RFC 9725 §4.2: {@code Accept-Post} on the WHIP and WHEP endpoints,
+     * {@code Accept-Patch} on sessions) and, to a caller that is not a CORS pre-flight and may use the endpoint, the
+     * STUN/TURN servers (§4.6). CORS headers are added for configured origins as on every response.
+     */
+    private Reply options(String[] p, Request request) {
+        if (p.length < 2 || p.length > 3 || !p[0].equals("whip") && !p[0].equals("whep")) {
+            return Reply.empty(HttpResponseStatus.NO_CONTENT);
+        }
+        boolean whip = p[0].equals("whip");
+        boolean endpoint = p.length == 2 || !whip;
+        boolean session = p.length == 3;
+        Reply reply = Reply.empty(HttpResponseStatus.OK).with(HttpHeaderNames.ALLOW,
+                session ? (endpoint ? "POST, PATCH, DELETE, OPTIONS" : "PATCH, DELETE, OPTIONS") : "POST, OPTIONS");
+        if (endpoint) {
+            reply.with(ACCEPT_POST, SDP);
+        }
+        if (session) {
+            reply.with(HttpHeaderNames.ACCEPT_PATCH, TrickleFragment.MEDIA_TYPE);
+        }
+        boolean preflight = request.header(HttpHeaderNames.ACCESS_CONTROL_REQUEST_METHOD) != null;
+        if (endpoint && !preflight) {
+            try {
+                authenticate(request.header(HttpHeaderNames.AUTHORIZATION))
+                        .require(whip ? MediaToken.Grant.PUBLISH : MediaToken.Grant.PLAY, p[1], null, false);
+                iceServers.linksFor(p[1], Instant.now()).forEach(link -> reply.with(LINK, link));
+            } catch (MediaToken.Invalid | MediaException notAllowed) {
+                // No TURN credentials for a caller who could not use them.
+            }
+        }
+        return reply;
+    }
+
+    /** 201 with the session's Location, its ICE session's entity tag and the STUN/TURN servers for its client. */
+    private Reply created(WhipResource.Kind kind, WhipResource resource) {
+        String location = "/" + kind.name().toLowerCase(java.util.Locale.ROOT) + "/" + resource.conferenceId() + "/"
+                + resource.resourceId();
+        Reply reply = new Reply(HttpResponseStatus.CREATED, SDP, resource.answer(), new DefaultHttpHeaders())
+                .with(HttpHeaderNames.LOCATION, location)
+                .with(HttpHeaderNames.ACCEPT_PATCH, TrickleFragment.MEDIA_TYPE)
+                .with(HttpHeaderNames.ETAG, entityTag(api.whipIce(resource.conferenceId(), kind, resource.resourceId())));
+        iceServers.linksFor(resource.endpointId(), Instant.now()).forEach(link -> reply.with(LINK,
+                link));
+        return reply;
+    }
+
+    /** The ICE session's strong entity tag: its local ufrag, which an ICE restart replaces. */
+    private static String entityTag(WhipIce ice) {
+        return "\"" + ice.localUfrag() + "\"";
+    }
+
+    /** Whether an If-Match list names {@code tag} (strong comparison: weak tags never match, RFC 9110 §13.1.1). */
+    private static boolean matches(String ifMatch, String tag) {
+        for (String candidate : ifMatch.split(",")) {
+            if (candidate.trim().equals(tag)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String mediaType(String contentType) {
+        int semicolon = contentType.indexOf(';');
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim()
+                .toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The {@code stream} query parameter of a WHIP request, or null; given twice or empty it is refused. */
+    private static String streamName(Map<String, List<String>> query) {
+        List<String> values = query.get("stream");
+        if (values == null) {
+            return null;
+        }
+        if (values.size() != 1 || values.get(0).isEmpty()) {
+            throw new MediaException(ErrorCode.STREAM_NAME_INVALID, "give one non-empty stream name (?stream=NAME)");
+        }
+        return values.get(0);
     }
 
     private static Map<String, Object> eventJson(TrackEvent event) {
@@ -278,6 +431,12 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     /** The caller's token (null: authentication is off). */
     private record Access(MediaToken token) {
+        /** Whether a play token that names a publisher (by any of its names) names this one; others play any. */
+        boolean mayPlay(WhipResource.Publisher publisher) {
+            return token == null || token.grant() == MediaToken.Grant.ADMIN || token.endpoint() == null
+                    || publisher.isNamed(token.endpoint());
+        }
+
         /**
          * @param exact whether a non-admin token must name exactly this endpoint (control routes), rather than
          *     any endpoint when it names none (WHIP, WHEP)
@@ -336,7 +495,16 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         Map<String, String> body = new LinkedHashMap<>();
         body.put("error", code);
         body.put("message", message);
-        return Reply.json(status, body);
+        Reply json = Reply.json(status, body);
+        return new Reply(status, json.contentType(), json.body(), json.headers(), code);
+    }
+
+    /** Counts an error response under its code (the closed set of {@link ErrorCode} and the HTTP layer's own). */
+    private Reply counted(Reply reply) {
+        if (reply.errorCode() != null) {
+            counters.refused(reply.errorCode());
+        }
+        return reply;
     }
 
     private static void respond(ChannelHandlerContext ctx, boolean keepAlive, Reply reply, String allowedOrigin) {
@@ -352,10 +520,12 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         if (allowedOrigin != null) {
             response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, allowedOrigin);
             response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, DELETE, PATCH, OPTIONS");
-            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type");
-            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS, "Location");
+            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS,
+                    "Authorization, Content-Type, If-Match");
+            response.headers().set(HttpHeaderNames.ACCESS_CONTROL_EXPOSE_HEADERS,
+                    "Location, ETag, Link, Accept-Patch, Accept-Post");
         }
-        reply.headers().forEach((name, value) -> response.headers().set(name, value));
+        response.headers().add(reply.headers());
         if (keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             ctx.writeAndFlush(response);

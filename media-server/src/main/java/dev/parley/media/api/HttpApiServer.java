@@ -1,5 +1,7 @@
 package dev.parley.media.api;
 
+import dev.parley.media.MediaConfig;
+import dev.parley.media.metrics.MediaCounters;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -19,6 +21,8 @@ import java.util.function.Supplier;
 /** The media server's HTTP port: control API, WHIP, WHEP, health, stats and metrics. */
 public final class HttpApiServer implements AutoCloseable {
     private static final int MAX_BODY = 256 * 1024;
+    /** Error codes the HTTP layer answers with besides {@link ErrorCode}'s. */
+    public static final List<String> OTHER_ERROR_CODES = List.of("method.not_allowed", "unavailable", "internal");
     /** A connection that sends nothing for this long is closed (slow or abandoned clients hold no socket). */
     private static final int IDLE_SECONDS = 60;
 
@@ -31,9 +35,14 @@ public final class HttpApiServer implements AutoCloseable {
      * @param corsOrigins origins answered with CORS headers
      * @param work where API operations run, so the event loop never waits on a conference lock
      * @param metrics the Prometheus text for /metrics
+     * @param iceServers the STUN/TURN servers offered to WHIP and WHEP clients in Link headers
+     * @param counters where refused requests are counted, by error code
      */
     public HttpApiServer(InetSocketAddress bind, MediaApi api, String authSecret, List<String> corsOrigins,
-                         ExecutorService work, Supplier<String> metrics) throws InterruptedException {
+                         ExecutorService work, Supplier<String> metrics, MediaConfig.IceServers iceServers,
+                         MediaCounters counters)
+            throws InterruptedException {
+        IceServerLinks links = new IceServerLinks(iceServers);
         channel = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
@@ -44,7 +53,8 @@ public final class HttpApiServer implements AutoCloseable {
                                 .addLast(new ReadTimeoutHandler(IDLE_SECONDS))
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpObjectAggregator(MAX_BODY))
-                                .addLast(new HttpApiHandler(api, authSecret, corsOrigins, work, metrics));
+                                .addLast(new HttpApiHandler(api, authSecret, corsOrigins, work, metrics, links,
+                                        counters));
                     }
                 })
                 .bind(bind).sync().channel();

@@ -3,6 +3,7 @@ package dev.parley.media.api;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The media server's operations, the same in-process and over HTTP. Each participant has a publish transport
@@ -51,11 +52,32 @@ public interface MediaApi {
      */
     AutoCloseable onEvent(String conferenceId, Consumer<TrackEvent> listener);
 
-    /** WHIP: publishes an offer into the conference (created if missing) as a new endpoint. */
-    WhipResource whipPublish(String conferenceId, String sdpOffer);
+    /** WHIP: publishes an offer into the conference (created if missing) as a new, unnamed endpoint. */
+    default WhipResource whipPublish(String conferenceId, String sdpOffer) {
+        return whipPublish(conferenceId, null, sdpOffer);
+    }
 
-    /** WHEP: plays the tracks of one WHIP resource (or endpoint) with a client offer, as a new endpoint. */
-    WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer);
+    /**
+     * WHIP: publishes an offer into the conference (created if missing) as a new endpoint. A non-null
+     * {@code streamName} (1-64 of {@code A-Z a-z 0-9 _ . -}) lets players ask for it by name; it must be unique among
+     * the conference's live WHIP publications ({@link ErrorCode#STREAM_EXISTS}).
+     */
+    WhipResource whipPublish(String conferenceId, String streamName, String sdpOffer);
+
+    /** WHEP: plays the tracks of one publisher with a client offer, as a new endpoint (see the overload). */
+    default WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer) {
+        return whepPlay(conferenceId, publisherId, sdpOffer, publisher -> true);
+    }
+
+    /**
+     * WHEP: plays the tracks of one publisher with a client offer, as a new endpoint. {@code publisherId} is a WHIP
+     * resource id, else a WHIP stream name, else an endpoint id; null plays the conference's stream: its most
+     * recently started live WHIP publication ({@link ErrorCode#NO_STREAM} when there is none). {@code allowed}
+     * decides, under the conference's lock, whether the caller may play the publisher it resolved to
+     * ({@link ErrorCode#FORBIDDEN} if not).
+     */
+    WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer,
+                          Predicate<WhipResource.Publisher> allowed);
 
     /**
      * Ends a WHIP or WHEP session: closes the endpoint that the resource of this kind created, and nothing else.
@@ -66,6 +88,18 @@ public interface MediaApi {
 
     /** Whether a live WHIP or WHEP session of this kind has this resource id in the conference. */
     boolean hasWhipResource(String conferenceId, WhipResource.Kind kind, String resourceId);
+
+    /** The ICE side of a live WHIP or WHEP session of this kind ({@link ErrorCode#RESOURCE_NOT_FOUND} if none). */
+    WhipIce whipIce(String conferenceId, WhipResource.Kind kind, String resourceId);
+
+    /**
+     * Restarts ICE of a live WHIP or WHEP session with the peer's new credentials: the server takes new local ones
+     * too and returns them. Media keeps flowing on the current path meanwhile. With a non-null
+     * {@code expectedLocalUfrag}, refuses ({@link ErrorCode#PRECONDITION_FAILED}) unless the session's current local
+     * ufrag is that one.
+     */
+    WhipIce restartWhipIce(String conferenceId, WhipResource.Kind kind, String resourceId, String remoteUfrag,
+                           String remotePassword, String expectedLocalUfrag);
 
     MediaStats stats();
 }

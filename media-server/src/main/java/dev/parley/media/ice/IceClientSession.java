@@ -92,6 +92,16 @@ public final class IceClientSession implements IceTransport {
         agent.startConnectivityEstablishment();
     }
 
+    /**
+     * Takes the server's new credentials after an ICE restart: consent checks on the selected pair carry them from
+     * now on. (ice4j's agent keeps its own credentials for life; a lite server never checks back, so it does not
+     * notice.)
+     */
+    public void useRemoteCredentials(String remoteUfrag, String remotePassword) {
+        stream.setRemoteUfrag(remoteUfrag);
+        stream.setRemotePassword(remotePassword);
+    }
+
     @Override
     public boolean isConnected() {
         IceProcessingState state = agent.getState();

@@ -9,6 +9,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import org.ice4j.StunMessageEvent;
 import org.ice4j.Transport;
 import org.ice4j.TransportAddress;
 import org.ice4j.ice.Agent;
@@ -27,6 +30,14 @@ import org.ice4j.ice.Component;
 import org.ice4j.ice.IceMediaStream;
 import org.ice4j.ice.KeepAliveStrategy;
 import org.ice4j.ice.LocalCandidate;
+import org.ice4j.attribute.Attribute;
+import org.ice4j.attribute.AttributeFactory;
+import org.ice4j.attribute.UsernameAttribute;
+import org.ice4j.message.MessageFactory;
+import org.ice4j.message.Request;
+import org.ice4j.message.Response;
+import org.ice4j.security.CredentialsAuthority;
+import org.ice4j.stack.RequestListener;
 import org.ice4j.util.Buffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,6 +84,7 @@ public final class IceLiteSession implements IceTransport {
     private static final long SILENCE_NANOS = SILENCE.toNanos();
     private static final int MAX_PENALIZED = 64;
     /** Closing an address's socket waits until the STUN stack has answered the request that led to it. */
+    private static final SecureRandom RANDOM = new SecureRandom();
     private static final Executor LATER = CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS);
 
     private final LiteAgent agent;
@@ -81,7 +93,17 @@ public final class IceLiteSession implements IceTransport {
     private final MediaCounters counters;
     private final long consentTimeoutNanos;
     private final List<IceCandidate> advertised;
-    private final String localUfrag;
+    /** The ufrag the shared ports know the agent's candidate by (the first one); they route later ones to it. */
+    private final String harvestedUfrag;
+    /** The credentials checks must carry now; an ICE restart replaces them. */
+    private volatile Credentials local;
+    /**
+     * The credentials an ICE restart replaced, still answered on addresses the session holds until the peer's first
+     * check with the new ones, at most the consent timeout: the peer goes on checking with them until it has the
+     * server's answer. Null when none.
+     */
+    private volatile Credentials previous;
+    private volatile long previousUntilNanos;
     private final ArrayBlockingQueue<Buffer> inbound = new ArrayBlockingQueue<>(RECEIVE_QUEUE);
     private final Map<InetSocketAddress, RemotePath> paths = new ConcurrentHashMap<>();
     // Guarded by this.
@@ -98,6 +120,10 @@ public final class IceLiteSession implements IceTransport {
         this.counters = counters;
         this.consentTimeoutNanos = consentTimeout.toNanos();
         this.agent = new LiteAgent();
+        this.local = new Credentials(agent.originalUfrag(), agent.originalPassword());
+        PreviousCredentials answering = new PreviousCredentials();
+        agent.getStunStack().getCredentialsManager().registerAuthority(answering);
+        agent.getStunStack().addRequestListener(answering);
         agent.setUseDynamicPorts(false);
         agent.setControlling(false);
         agent.setTrickling(false);
@@ -114,10 +140,10 @@ public final class IceLiteSession implements IceTransport {
             throw new IllegalStateException("cannot create the ICE component", e);
         }
         component.setBufferCallback(this::onDatagram);
-        this.localUfrag = agent.getLocalUfrag();
+        this.harvestedUfrag = agent.getLocalUfrag();
         this.advertised = advertise(component, ports, publicAddress);
         for (SharedUdpPort port : ports) {
-            port.register(localUfrag, this);
+            port.register(harvestedUfrag, this);
         }
     }
 
@@ -154,14 +180,67 @@ public final class IceLiteSession implements IceTransport {
         return List.copyOf(candidates);
     }
 
+    /** A local ICE username fragment and password. */
+    public record Credentials(String ufrag, String password) {
+    }
+
     @Override
     public String localUfrag() {
-        return localUfrag;
+        return local.ufrag();
     }
 
     @Override
     public String localPassword() {
-        return agent.getLocalPassword();
+        return local.password();
+    }
+
+    /** The peer's current ICE username fragment (null before {@link #start}). */
+    public String remoteUfrag() {
+        return stream.getRemoteUfrag();
+    }
+
+    public String remotePassword() {
+        return stream.getRemotePassword();
+    }
+
+    /** The ufrag the shared ports' candidate was harvested under: new addresses of this session join through it. */
+    String harvestedUfrag() {
+        return harvestedUfrag;
+    }
+
+    /**
+     * ICE restart (RFC 8445 §9): new local credentials, and the peer's new ones. Checks with the new credentials are
+     * answered from the addresses the session holds and from new ones; the old credentials are answered only from
+     * addresses the session holds, and only until the first check with the new ones (the restart has completed) or
+     * for the consent timeout at most. The selected path keeps carrying media meanwhile, so DTLS and SRTP go on.
+     */
+    public synchronized Credentials restart(String remoteUfrag, String remotePassword) {
+        if (closed) {
+            throw new IllegalStateException("ICE session closed");
+        }
+        Credentials previous = local;
+        Credentials next = new Credentials(randomIceChars(8), randomIceChars(24));
+        this.previous = previous;
+        this.previousUntilNanos = System.nanoTime() + consentTimeoutNanos;
+        local = next;
+        stream.setRemoteUfrag(remoteUfrag);
+        stream.setRemotePassword(remotePassword);
+        for (SharedUdpPort port : ports) {
+            port.register(next.ufrag(), this);
+            port.unregister(previous.ufrag(), this);
+        }
+        LOG.debug("{}: ICE restarted as {}", previous.ufrag(), next.ufrag());
+        return next;
+    }
+
+    /** Random characters of the ICE grammar's ice-char set that are also URL- and SDP-safe (letters and digits). */
+    private static String randomIceChars(int length) {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        StringBuilder text = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            text.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
+        }
+        return text.toString();
     }
 
     @Override
@@ -256,7 +335,8 @@ public final class IceLiteSession implements IceTransport {
             selected = null;
         }
         for (SharedUdpPort port : ports) {
-            port.unregister(localUfrag, this);
+            port.unregister(harvestedUfrag, this);
+            port.unregister(local.ufrag(), this);
         }
         agent.free();
         Buffer buffer;
@@ -344,7 +424,7 @@ public final class IceLiteSession implements IceTransport {
                 || current != null && now - current.lastReceiveNanos <= SILENCE_NANOS) {
             return;
         }
-        LOG.debug("{}: media now goes to {} (its media arrives there)", localUfrag, path.remote);
+        LOG.debug("{}: media now goes to {} (its media arrives there)", local.ufrag(), path.remote);
         select(path, now);
     }
 
@@ -382,7 +462,7 @@ public final class IceLiteSession implements IceTransport {
                 return true;
             }
             if (selected == null || useCandidate && selected != path) {
-                LOG.debug("{}: media now goes to {}{}", localUfrag, path.remote, useCandidate ? " (nominated)" : "");
+                LOG.debug("{}: media now goes to {}{}", local.ufrag(), path.remote, useCandidate ? " (nominated)" : "");
                 select(path, now);
             }
             expireStalePaths(now);
@@ -499,12 +579,97 @@ public final class IceLiteSession implements IceTransport {
         }
     }
 
-    /** ice4j's agent with its answer to checks replaced: no check lists, no pairs, no 403 after it "terminates". */
+    /**
+     * Answers checks that carry the credentials an ICE restart replaced, while they are still valid: ice4j's own
+     * check server knows only the agent's current ones. As a credentials authority it lets the STUN stack verify
+     * such requests (USERNAME, MESSAGE-INTEGRITY) and sign their answers.
+     */
+    private final class PreviousCredentials implements CredentialsAuthority, RequestListener {
+        private Credentials valid(String username) {
+            Credentials old = previous;
+            if (old == null || username == null) {
+                return null;
+            }
+            if (System.nanoTime() - previousUntilNanos > 0) {
+                previous = null;
+                return null;
+            }
+            int colon = username.indexOf(':');
+            return (colon < 0 ? username : username.substring(0, colon)).equals(old.ufrag()) ? old : null;
+        }
+
+        @Override
+        public boolean checkLocalUserName(String username) {
+            return valid(username) != null;
+        }
+
+        @Override
+        public byte[] getLocalKey(String username) {
+            Credentials old = valid(username);
+            return old == null ? null : old.password().getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public byte[] getRemoteKey(String username, String media) {
+            return null;
+        }
+
+        @Override
+        public void processRequest(StunMessageEvent event) {
+            if (!(event.getMessage() instanceof Request request)
+                    || !(request.getAttribute(Attribute.USERNAME) instanceof UsernameAttribute username)) {
+                return;
+            }
+            String name = new String(username.getUsername(), StandardCharsets.UTF_8);
+            if (valid(name) == null) {
+                return;
+            }
+            // Keeps consent on the path, never nominates: the restart's own checks decide where media goes.
+            onValidCheck(event.getRemoteAddress(), false);
+            Response response = MessageFactory.createBindingResponse(request, event.getRemoteAddress());
+            response.putAttribute(AttributeFactory.createUsernameAttribute(username.getUsername()));
+            response.putAttribute(AttributeFactory.createMessageIntegrityAttribute(name));
+            try {
+                agent.getStunStack().sendResponse(event.getTransactionID().getBytes(), response,
+                        event.getLocalAddress(), event.getRemoteAddress());
+            } catch (Exception e) {
+                LOG.debug("{}: cannot answer a check with the previous credentials", local.ufrag(), e);
+            }
+        }
+    }
+
+    /**
+     * ice4j's agent with its answer to checks replaced: no check lists, no pairs, no 403 after it "terminates"; and
+     * with the session's current credentials, which its STUN stack checks requests against (ice4j's own are fixed
+     * at creation).
+     */
     private final class LiteAgent extends Agent {
+        String originalUfrag() {
+            return super.getLocalUfrag();
+        }
+
+        String originalPassword() {
+            return super.getLocalPassword();
+        }
+
+        @Override
+        public String getLocalUfrag() {
+            Credentials current = local;
+            return current == null ? super.getLocalUfrag() : current.ufrag();
+        }
+
+        @Override
+        public String getLocalPassword() {
+            Credentials current = local;
+            return current == null ? super.getLocalPassword() : current.password();
+        }
+
         @Override
         protected boolean incomingCheckReceived(TransportAddress remoteAddress, TransportAddress localAddress,
                                                 long priority, String remoteUfrag, String localUfrag,
                                                 boolean useCandidate) {
+            // ice4j's check server passes only checks with the current credentials: a restart has completed.
+            previous = null;
             return onValidCheck(remoteAddress, useCandidate);
         }
     }

@@ -54,7 +54,8 @@ public final class SharedUdpPort extends SinglePortUdpHarvester {
         if (!session.admit(remoteAddress)) {
             return null;
         }
-        MySocket socket = super.maybeAcceptNewSession(buf, remoteAddress, ufrag);
+        // ice4j knows the session's candidate by its first ufrag; after an ICE restart checks carry a newer one.
+        MySocket socket = super.maybeAcceptNewSession(buf, remoteAddress, session.harvestedUfrag());
         if (socket == null) {
             counters.drop(DropReason.STUN_UNKNOWN_UFRAG);
             return null;

@@ -236,6 +236,11 @@ public final class ClientEndpoint implements AutoCloseable {
         return transport.isSecure();
     }
 
+    /** After an ICE restart, checks the server with its new credentials (from the restart's answer). */
+    public void useServerIceCredentials(String ufrag, String password) {
+        ice.useRemoteCredentials(ufrag, password);
+    }
+
     public SrtpProfile srtpProfile() {
         return transport.profile();
     }

@@ -2,6 +2,7 @@ package dev.parley.media.metrics;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -16,6 +17,9 @@ public final class MediaCounters {
     private final LongAdder bytesOut = new LongAdder();
     private final LongAdder iceChecks = new LongAdder();
     private final LongAdder icePathSwitches = new LongAdder();
+    /** HTTP requests refused, by error code (a closed set; anything past {@link #MAX_REFUSAL_CODES} is "other"). */
+    private final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
+    private static final int MAX_REFUSAL_CODES = 64;
 
     public MediaCounters() {
         for (int i = 0; i < drops.length; i++) {
@@ -73,6 +77,17 @@ public final class MediaCounters {
 
     public long bytesOut() {
         return bytesOut.sum();
+    }
+
+    /** An HTTP request was answered with this error code (4xx or 5xx). */
+    public void refused(String code) {
+        String key = refusals.containsKey(code) || refusals.size() < MAX_REFUSAL_CODES ? code : "other";
+        refusals.computeIfAbsent(key, k -> new LongAdder()).increment();
+    }
+
+    public long refusals(String code) {
+        LongAdder adder = refusals.get(code);
+        return adder == null ? 0 : adder.sum();
     }
 
     public Map<DropReason, Long> dropsByReason() {

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
 import java.util.function.IntSupplier;
 
 /**
@@ -19,7 +20,14 @@ public final class PrometheusMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
-    public PrometheusMetrics(MediaCounters counters, IntSupplier conferences, IntSupplier endpoints) {
+    /** @param refusalCodes the HTTP API's error codes, each exported as {@code parley_media_http_refused_total} */
+    public PrometheusMetrics(MediaCounters counters, IntSupplier conferences, IntSupplier endpoints,
+                             List<String> refusalCodes) {
+        for (String code : refusalCodes) {
+            FunctionCounter.builder("parley.media.http.refused", counters, c -> c.refusals(code))
+                    .description("HTTP API, WHIP and WHEP requests answered with an error, by code").tag("code", code)
+                    .register(registry);
+        }
         FunctionCounter.builder("parley.media.packets.in", counters, MediaCounters::packetsIn)
                 .description("UDP packets received on ICE transports").register(registry);
         FunctionCounter.builder("parley.media.bytes.in", counters, MediaCounters::bytesIn)

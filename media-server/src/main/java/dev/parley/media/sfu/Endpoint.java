@@ -10,6 +10,13 @@ final class Endpoint {
     final Role role;
     /** The random id of the WHIP or WHEP resource that created the endpoint; null for participants. */
     final String resourceId;
+    /** The name a WHIP publisher gave its stream, or null (set once, under the conference lock). */
+    String streamName;
+    /** The media type and mid of the first m-line of a WHIP or WHEP offer: its bundle's ICE belongs to it. */
+    String iceKind;
+    String iceMid;
+    /** When the WHIP/WHEP session last restarted ICE (System.nanoTime()), or 0. */
+    long lastIceRestartNanos;
     PublishTransport publish;
     SubscribeTransport subscribe;
     /** Since when the endpoint has had reason to start a transport and has not (under the conference lock). */

@@ -11,8 +11,10 @@ import dev.parley.media.api.MediaStats;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.WhipIce;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.dtls.DtlsIdentity;
+import dev.parley.media.ice.IceCandidate;
 import dev.parley.media.ice.IceLiteSession;
 import dev.parley.media.ice.SharedUdpPort;
 import dev.parley.media.metrics.DropReason;
@@ -23,6 +25,7 @@ import dev.parley.media.sdp.SdpException;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -35,6 +38,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +47,10 @@ import org.slf4j.LoggerFactory;
 public final class Sfu implements MediaApi {
     private static final Logger LOG = LoggerFactory.getLogger(Sfu.class);
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+    private static final Pattern STREAM_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Shortest time between two ICE restarts of one WHIP/WHEP session; clients restart on network changes. */
+    public static final Duration MIN_ICE_RESTART_INTERVAL = Duration.ofSeconds(1);
 
     private final MediaConfig config;
     private final List<SharedUdpPort> ports;
@@ -258,9 +265,13 @@ public final class Sfu implements MediaApi {
     }
 
     @Override
-    public WhipResource whipPublish(String conferenceId, String sdpOffer) {
-        PeerDescription offer = parse(sdpOffer);
+    public WhipResource whipPublish(String conferenceId, String streamName, String sdpOffer) {
         checkId(conferenceId, "conference id");
+        if (streamName != null && !STREAM_NAME.matcher(streamName).matches()) {
+            throw new MediaException(ErrorCode.STREAM_NAME_INVALID,
+                    "a stream name must be 1-64 characters of letters, digits, '_', '.' or '-'");
+        }
+        PeerDescription offer = parse(sdpOffer);
         Conference conference;
         synchronized (conferences) {
             conference = conferences.get(conferenceId);
@@ -270,7 +281,13 @@ public final class Sfu implements MediaApi {
             }
         }
         synchronized (conference) {
+            if (streamName != null && namedStream(conference, streamName) != null) {
+                throw new MediaException(ErrorCode.STREAM_EXISTS, "conference " + conference.id
+                        + " already has a live stream named " + streamName + "; end it first or choose another name");
+            }
             Endpoint endpoint = addEndpoint(conference, newId(), Endpoint.Role.WHIP);
+            endpoint.streamName = streamName;
+            rememberIceSection(endpoint, offer);
             try {
                 String answer = publish(conference, endpoint, offer);
                 if (endpoint.publish.tracks().isEmpty()) {
@@ -286,16 +303,27 @@ public final class Sfu implements MediaApi {
     }
 
     @Override
-    public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer) {
+    public WhipResource whepPlay(String conferenceId, String publisherId, String sdpOffer,
+                                 Predicate<WhipResource.Publisher> allowed) {
         PeerDescription offer = parse(sdpOffer);
-        Conference conference = conference(conferenceId);
+        Conference conference = conferenceId == null ? null : conferences.get(conferenceId);
+        if (conference == null) {
+            throw new MediaException(publisherId == null ? ErrorCode.NO_STREAM : ErrorCode.NOT_FOUND,
+                    "no conference " + conferenceId);
+        }
         synchronized (conference) {
-            Endpoint publisher = whipOrEndpoint(conference, publisherId);
+            Endpoint publisher = publisherId == null ? latestStream(conference) : publisher(conference, publisherId);
+            if (!allowed.test(new WhipResource.Publisher(publisher.id,
+                    publisher.role == Endpoint.Role.WHIP ? publisher.resourceId : null, publisher.streamName))) {
+                throw new MediaException(ErrorCode.FORBIDDEN, "the token does not allow playing "
+                        + (publisherId == null ? "the stream of conference " + conference.id : publisherId));
+            }
             List<Track> tracks = publisher.publish == null ? List.of() : publisher.publish.tracks();
             if (tracks.isEmpty()) {
                 throw new MediaException(ErrorCode.NO_TRACKS, "endpoint " + publisherId + " publishes nothing");
             }
             Endpoint endpoint = addEndpoint(conference, newId(), Endpoint.Role.WHEP);
+            rememberIceSection(endpoint, offer);
             try {
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "whep"),
                         counters);
@@ -308,10 +336,54 @@ public final class Sfu implements MediaApi {
         }
     }
 
-    /** The publisher a WHEP request names: a WHIP resource of the conference, else an endpoint (the common case). */
-    private static Endpoint whipOrEndpoint(Conference conference, String publisherId) {
+    /**
+     * The publisher a WHEP request names: a WHIP resource of the conference, else a WHIP stream name, else an endpoint
+     * (a call participant). Resource ids are 32 random hex digits and so never taken for a name.
+     */
+    private static Endpoint publisher(Conference conference, String publisherId) {
         Endpoint whip = conference.resources.get(publisherId);
-        return whip != null && whip.role == Endpoint.Role.WHIP ? whip : endpoint(conference, publisherId);
+        if (whip != null && whip.role == Endpoint.Role.WHIP) {
+            return whip;
+        }
+        Endpoint named = namedStream(conference, publisherId);
+        if (named != null) {
+            return named;
+        }
+        Endpoint endpoint = conference.endpoints.get(publisherId);
+        if (endpoint == null) {
+            throw new MediaException(ErrorCode.NOT_FOUND, "no WHIP resource, stream or endpoint " + publisherId
+                    + " in " + conference.id);
+        }
+        return endpoint;
+    }
+
+    /** The live WHIP publication named {@code name}, or null. Call under the conference lock. */
+    private static Endpoint namedStream(Conference conference, String name) {
+        for (Endpoint endpoint : conference.endpoints.values()) {
+            if (endpoint.role == Endpoint.Role.WHIP && name.equals(endpoint.streamName)) {
+                return endpoint;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The conference's stream: its most recently started WHIP publication that is still live and publishes
+     * something (endpoints are kept in creation order). Call under the conference lock.
+     */
+    private static Endpoint latestStream(Conference conference) {
+        Endpoint latest = null;
+        for (Endpoint endpoint : conference.endpoints.values()) {
+            if (endpoint.role == Endpoint.Role.WHIP && endpoint.publish != null
+                    && !endpoint.publish.tracks().isEmpty()) {
+                latest = endpoint;
+            }
+        }
+        if (latest == null) {
+            throw new MediaException(ErrorCode.NO_STREAM, "nothing is published into conference " + conference.id
+                    + " over WHIP");
+        }
+        return latest;
     }
 
     @Override
@@ -327,8 +399,7 @@ public final class Sfu implements MediaApi {
                 }
             }
         }
-        throw new MediaException(ErrorCode.RESOURCE_NOT_FOUND, "no " + kind.name() + " resource " + resourceId
-                + " in conference " + conferenceId + ": use the Location the " + kind.name() + " request returned");
+        throw noResource(conferenceId, kind, resourceId);
     }
 
     @Override
@@ -341,6 +412,79 @@ public final class Sfu implements MediaApi {
         synchronized (conference) {
             return resource(conference, kind, resourceId) != null;
         }
+    }
+
+    @Override
+    public WhipIce whipIce(String conferenceId, WhipResource.Kind kind, String resourceId) {
+        Conference conference = conferenceId == null ? null : conferences.get(conferenceId);
+        if (conference != null) {
+            synchronized (conference) {
+                Endpoint endpoint = resource(conference, kind, resourceId);
+                if (endpoint != null) {
+                    return whipIce(endpoint);
+                }
+            }
+        }
+        throw noResource(conferenceId, kind, resourceId);
+    }
+
+    @Override
+    public WhipIce restartWhipIce(String conferenceId, WhipResource.Kind kind, String resourceId, String remoteUfrag,
+                                  String remotePassword, String expectedLocalUfrag) {
+        Conference conference = conferenceId == null ? null : conferences.get(conferenceId);
+        if (conference != null) {
+            synchronized (conference) {
+                Endpoint endpoint = resource(conference, kind, resourceId);
+                if (endpoint != null) {
+                    IceLiteSession ice = iceOf(endpoint);
+                    if (expectedLocalUfrag != null && !expectedLocalUfrag.equals(ice.localUfrag())) {
+                        throw new MediaException(ErrorCode.PRECONDITION_FAILED,
+                                "the ICE session has changed (restarted) since that entity tag");
+                    }
+                    long now = System.nanoTime();
+                    if (endpoint.lastIceRestartNanos != 0
+                            && now - endpoint.lastIceRestartNanos < MIN_ICE_RESTART_INTERVAL.toNanos()) {
+                        throw new MediaException(ErrorCode.ICE_RESTART_TOO_SOON, "at most one ICE restart per "
+                                + MIN_ICE_RESTART_INTERVAL.toSeconds() + " s; retry shortly");
+                    }
+                    endpoint.lastIceRestartNanos = now;
+                    ice.restart(remoteUfrag, remotePassword);
+                    LOG.info("conference {}: ICE restart of {} endpoint {}", conference.id, kind, endpoint.id);
+                    return whipIce(endpoint);
+                }
+            }
+        }
+        throw noResource(conferenceId, kind, resourceId);
+    }
+
+    /** Call under the conference lock. */
+    private static WhipIce whipIce(Endpoint endpoint) {
+        IceLiteSession ice = iceOf(endpoint);
+        return new WhipIce(ice.localUfrag(), ice.localPassword(),
+                ice.localCandidates().stream().map(IceCandidate::toSdpValue).toList(), endpoint.iceKind,
+                endpoint.iceMid, ice.remoteUfrag(), ice.remotePassword());
+    }
+
+    /** A WHIP endpoint's ICE is its publish transport's, a WHEP endpoint's its subscribe transport's. */
+    private static IceLiteSession iceOf(Endpoint endpoint) {
+        SecureTransport transport = endpoint.role == Endpoint.Role.WHIP ? endpoint.publish.transport
+                : endpoint.subscribe.transport;
+        return (IceLiteSession) transport.ice();
+    }
+
+    private static void rememberIceSection(Endpoint endpoint, PeerDescription offer) {
+        for (OfferedMedia media : offer.media()) {
+            if (!media.rejected()) {
+                endpoint.iceKind = media.kind().sdp();
+                endpoint.iceMid = media.mid();
+                return;
+            }
+        }
+    }
+
+    private static MediaException noResource(String conferenceId, WhipResource.Kind kind, String resourceId) {
+        return new MediaException(ErrorCode.RESOURCE_NOT_FOUND, "no " + kind.name() + " resource " + resourceId
+                + " in conference " + conferenceId + ": use the Location the " + kind.name() + " request returned");
     }
 
     /** The live endpoint a resource of this kind created, or null. Call under the conference lock. */

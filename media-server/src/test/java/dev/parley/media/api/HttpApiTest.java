@@ -147,7 +147,7 @@ class HttpApiTest {
             publisher.sendRtp(audio.ssrc(), ClientEndpoint.OPUS_PT, 5, 0, false, new byte[60], false);
             return viewer.packetsReceived(video.ssrc()) > 0 && viewer.packetsReceived(audio.ssrc()) > 0;
         }));
-        assertEquals(405, send("PATCH", location, "application/trickle-ice-sdpfrag", "a=x", null).statusCode());
+        assertEquals(428, send("PATCH", location, "application/trickle-ice-sdpfrag", "a=x", null).statusCode());
         assertEquals(200, send("DELETE", location, null, null, null).statusCode());
         assertTrue(server.tracks("live").isEmpty(), "the publication ended");
         assertTrue(eventually(WAIT, () -> server.conferences().get(0).endpointIds().isEmpty()),
@@ -365,7 +365,7 @@ class HttpApiTest {
         assertEquals(403, send("DELETE", whipLocation, null, null, publishOther).statusCode());
         assertEquals(403, send("DELETE", whipLocation, null, null, play).statusCode(), "play is not publish");
         assertEquals(3, server.conferences().get(0).endpointIds().size(), "nothing was closed");
-        assertEquals(405, send("PATCH", whepLocation, "application/trickle-ice-sdpfrag", "a=x", play)
+        assertEquals(428, send("PATCH", whepLocation, "application/trickle-ice-sdpfrag", "a=x", play)
                 .statusCode());
 
         assertEquals(200, send("DELETE", whepLocation, null, null, play).statusCode());
@@ -378,7 +378,7 @@ class HttpApiTest {
                 client().receiveOffer(), play);
         assertEquals(201, byEndpoint.statusCode(), byEndpoint.body());
         String byEndpointLocation = byEndpoint.headers().firstValue("Location").orElseThrow();
-        assertEquals(405, send("PATCH", byEndpointLocation, "application/trickle-ice-sdpfrag", "a=x", play)
+        assertEquals(428, send("PATCH", byEndpointLocation, "application/trickle-ice-sdpfrag", "a=x", play)
                 .statusCode());
         assertEquals(200, send("DELETE", whipLocation, null, null, publish).statusCode());
         assertEquals(List.of("amy"), server.conferences().get(0).endpointIds());

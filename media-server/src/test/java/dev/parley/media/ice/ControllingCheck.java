@@ -21,18 +21,18 @@ import javax.crypto.spec.SecretKeySpec;
  * nothing from ice4j, so the server is tested against the wire format rather than against its own library:
  * USERNAME, PRIORITY, ICE-CONTROLLING, optionally USE-CANDIDATE, MESSAGE-INTEGRITY and FINGERPRINT.
  */
-final class ControllingCheck {
+public final class ControllingCheck {
     private static final int MAGIC_COOKIE = 0x2112A442;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** What came back: a success with its XOR-MAPPED-ADDRESS, or an error with its code. */
-    record Answer(boolean success, int errorCode, InetSocketAddress mapped) {
+    public record Answer(boolean success, int errorCode, InetSocketAddress mapped) {
     }
 
     private ControllingCheck() {
     }
 
-    static byte[] request(String serverUfrag, String clientUfrag, String serverPassword, boolean useCandidate) {
+    public static byte[] request(String serverUfrag, String clientUfrag, String serverPassword, boolean useCandidate) {
         byte[] transactionId = new byte[12];
         RANDOM.nextBytes(transactionId);
         ByteArrayOutputStream attributes = new ByteArrayOutputStream();
@@ -60,7 +60,7 @@ final class ControllingCheck {
     }
 
     /** Sends a check from {@code socket} to {@code server} and waits up to {@code waitMillis} for its answer. */
-    static Answer send(DatagramSocket socket, InetSocketAddress server, byte[] request, int waitMillis)
+    public static Answer send(DatagramSocket socket, InetSocketAddress server, byte[] request, int waitMillis)
             throws IOException {
         socket.send(new DatagramPacket(request, request.length, server));
         byte[] buffer = new byte[1500];
