@@ -81,11 +81,28 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
         this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));
         // Embedded in the gateway, the server is driven in-process: no listener unless configured (http-enabled).
-        this.http = config.httpEnabled()
-                ? new HttpApiServer(new InetSocketAddress(config.httpHost(), config.httpPort()), sfu,
+        HttpApiServer listener = null;
+        if (config.httpEnabled()) {
+            try {
+                listener = new HttpApiServer(new InetSocketAddress(config.httpHost(), config.httpPort()), sfu,
                         config.authSecret(), config.corsOrigins(), apiWork, metrics::scrape, config.iceServers(),
-                        counters)
-                : null;
+                        counters);
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                // Nothing half-started stays behind (UDP ports, threads) when the HTTP port is taken.
+                releaseAfterFailedStart();
+                throw e;
+            }
+        }
+        this.http = listener;
+    }
+
+    /** Stops everything but the HTTP listener. */
+    private void releaseAfterFailedStart() {
+        timers.shutdownNow();
+        apiWork.shutdownNow();
+        sfu.close();
+        ports.forEach(SharedUdpPort::close);
+        metrics.close();
     }
 
     /** Starts a media server. ice4j's process-wide settings are fixed by the first server started in a JVM. */
@@ -206,11 +223,7 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         if (http != null) {
             http.close();
         }
-        timers.shutdownNow();
-        apiWork.shutdownNow();
-        sfu.close();
-        ports.forEach(SharedUdpPort::close);
-        metrics.close();
+        releaseAfterFailedStart();
         LOG.info("media server stopped");
     }
 

@@ -1,6 +1,7 @@
 package dev.parley.media;
 
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 
 /** Runs the media server on its own: reads {@code parley.media}, starts, prints its URL, stops on SIGTERM. */
@@ -23,7 +24,14 @@ public final class MediaServerMain {
             System.exit(2);
             return;
         }
-        MediaServer server = MediaServer.start(config);
+        MediaServer server;
+        try {
+            server = MediaServer.start(config);
+        } catch (IOException e) {
+            System.err.println("cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -4,6 +4,7 @@ import dev.parley.media.MediaConfig;
 import dev.parley.media.metrics.MediaCounters;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -13,6 +14,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.ReadTimeoutHandler;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -41,9 +43,9 @@ public final class HttpApiServer implements AutoCloseable {
     public HttpApiServer(InetSocketAddress bind, MediaApi api, String authSecret, List<String> corsOrigins,
                          ExecutorService work, Supplier<String> metrics, MediaConfig.IceServers iceServers,
                          MediaCounters counters)
-            throws InterruptedException {
+            throws IOException, InterruptedException {
         IceServerLinks links = new IceServerLinks(iceServers);
-        channel = new ServerBootstrap()
+        ChannelFuture bound = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -57,7 +59,14 @@ public final class HttpApiServer implements AutoCloseable {
                                         counters));
                     }
                 })
-                .bind(bind).sync().channel();
+                .bind(bind).await();
+        if (!bound.isSuccess()) {
+            // A taken port: let go of the threads, so that the caller can fail cleanly.
+            boss.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
+            workers.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
+            throw new IOException("cannot listen on " + bind + ": " + bound.cause().getMessage(), bound.cause());
+        }
+        channel = bound.channel();
     }
 
     public InetSocketAddress localAddress() {

@@ -15,6 +15,7 @@ import dev.parley.media.MediaServer;
 import dev.parley.media.TestMedia;
 import dev.parley.media.loadtest.ClientEndpoint;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -256,6 +257,23 @@ class HttpApiTest {
                 "parley.media { http-enabled = true, http-host = \"0.0.0.0\" }"));
         assertTrue(refused.getMessage().contains("parley.media.auth-secret"), refused.getMessage());
         assertThrows(IllegalArgumentException.class, () -> defaults("parley.media { auth-secret = short }"));
+    }
+
+    @Test
+    void aTakenHttpPortFailsTheStartAndLeavesNoUdpPortBehind() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             java.net.DatagramSocket probe = new java.net.DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            int udpPort = probe.getLocalPort();
+            probe.close();
+            java.io.IOException refused = assertThrows(java.io.IOException.class, () -> MediaServer.start(
+                    TestMedia.config().withPorts(udpPort, taken.getLocalPort())));
+            assertTrue(refused.getMessage().contains("cannot listen on"), refused.getMessage());
+            // The UDP port the failed start had bound is free again.
+            try (java.net.DatagramSocket again = new java.net.DatagramSocket(udpPort,
+                    InetAddress.getLoopbackAddress())) {
+                assertEquals(udpPort, again.getLocalPort());
+            }
+        }
     }
 
     @Test
