@@ -104,8 +104,9 @@ public final class MediaTokenRoutes {
         if (grant == MediaToken.Grant.PUBLISH) {
             body.put("whip", media.uri() + "/whip/" + conference);
         } else {
-            // WHEP plays one publisher: append a participant's endpointId from the call's state.
-            body.put("whep", media.uri() + "/whep/" + conference + "/");
+            // As given, WHEP plays the meeting's most recent WHIP stream; "/" + an endpointId from the call's state (or a
+            // stream name) plays that publisher.
+            body.put("whep", media.uri() + "/whep/" + conference);
         }
         return body;
     }

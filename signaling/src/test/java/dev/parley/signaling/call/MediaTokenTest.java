@@ -109,10 +109,13 @@ class MediaTokenTest {
             assertEquals(201, play.status(), play.raw());
             String ownerEndpoint = gateway.get("/api/meetings/" + meetingId + "/call", member.get("token").asText())
                     .body().get("participants").get(0).get("endpointId").asText();
-            HttpResponse<String> whep = postSdp(play.body().get("whep").asText() + ownerEndpoint,
+            HttpResponse<String> whep = postSdp(play.body().get("whep").asText() + "/" + ownerEndpoint,
                     play.body().get("token").asText(), "not an offer");
             assertEquals(400, whep.statusCode(), "past authentication, the body is what is wrong: " + whep.body());
-            HttpResponse<String> whepWithPublishToken = postSdp(play.body().get("whep").asText() + ownerEndpoint,
+            HttpResponse<String> whepByStream = postSdp(play.body().get("whep").asText(),
+                    play.body().get("token").asText(), "not an offer");
+            assertEquals(400, whepByStream.statusCode(), "the stream URL as given: " + whepByStream.body());
+            HttpResponse<String> whepWithPublishToken = postSdp(play.body().get("whep").asText() + "/" + ownerEndpoint,
                     token, "not an offer");
             assertEquals(403, whepWithPublishToken.statusCode(), "a publish token does not play");
         }
