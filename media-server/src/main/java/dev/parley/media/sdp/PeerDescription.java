@@ -7,9 +7,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A browser's (or any peer's) SDP read into what the server needs: the transport and each m-section. */
 public record PeerDescription(TransportParameters transport, List<OfferedMedia> media) {
+    private static final Logger LOG = LoggerFactory.getLogger(PeerDescription.class);
+
     /**
      * Most {@code a=candidate} lines a description may carry, over all its sections. Browsers send a handful; the
      * server (ICE-lite) learns addresses from checks, so more is only work for a parser an attacker feeds.
@@ -71,7 +75,58 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
         if (transportSection == null) {
             throw new SdpException("SDP has no usable audio or video m-section");
         }
-        return new PeerDescription(transport(description, transportSection), media);
+        return new PeerDescription(transport(description, transportSection), oneMeaningPerId(media, bundle));
+    }
+
+    /**
+     * Within one BUNDLE group an {@code a=extmap} id names one extension (RFC 8285 section 6, RFC 8843 section
+     * 9.1): every packet of the transport is read with one map. Some stacks (aiortc) still give an id one meaning
+     * on the audio section and another on the video section. The first section in BUNDLE-group order that uses
+     * an id keeps it; a later section that maps the id to another URI loses that extension, so it is neither
+     * answered nor sent there, and the peer never meets the id with the other meaning. The same id for the same
+     * URI in several sections is the normal case and is kept. Rejected sections take part in nothing.
+     */
+    private static List<OfferedMedia> oneMeaningPerId(List<OfferedMedia> media, List<String> bundle) {
+        List<Integer> order = new ArrayList<>();
+        for (String mid : bundle) {
+            for (int i = 0; i < media.size(); i++) {
+                if (!media.get(i).rejected() && media.get(i).mid().equals(mid) && !order.contains(i)) {
+                    order.add(i);
+                    break;
+                }
+            }
+        }
+        for (int i = 0; i < media.size(); i++) {
+            if (!media.get(i).rejected() && !order.contains(i)) {
+                order.add(i);
+            }
+        }
+        List<OfferedMedia> result = new ArrayList<>(media);
+        Map<Integer, String> owners = new LinkedHashMap<>();
+        for (int i : order) {
+            OfferedMedia m = media.get(i);
+            List<HeaderExtension> extensions = new ArrayList<>();
+            for (HeaderExtension extension : m.extensions()) {
+                String owner = owners.putIfAbsent(extension.id(), extension.uri());
+                if (owner == null || owner.equals(extension.uri())) {
+                    extensions.add(extension);
+                } else if (LOG.isDebugEnabled()) {
+                    LOG.debug("a=extmap:{} {} in m-section {} dropped: id {} already names {} in the BUNDLE group",
+                            extension.id(), shortUri(extension.uri()), abbreviate(m.mid()), extension.id(),
+                            shortUri(owner));
+                }
+            }
+            if (extensions.size() != m.extensions().size()) {
+                result.set(i, new OfferedMedia(m.mid(), m.kind(), m.direction(), m.rejected(), m.codecs(),
+                        extensions, m.ssrc(), m.rtxSsrc(), m.msid()));
+            }
+        }
+        return result;
+    }
+
+    /** An extension URI from the peer, cut short for a log line. */
+    private static String shortUri(String uri) {
+        return uri.length() > 96 ? uri.substring(0, 96) + "..." : uri;
     }
 
     /** The RTP profiles of DTLS-SRTP; the older names without UDP/TLS are what some stacks still write (RFC 5764). */

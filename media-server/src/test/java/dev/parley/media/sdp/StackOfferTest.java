@@ -121,6 +121,78 @@ public class StackOfferTest {
     }
 
     @Test
+    void aiortcsExtmapIdUsedForTwoExtensionsKeepsOnlyTheFirstBundledSectionsMeaning() throws Exception {
+        // aiortc 1.4 gives id 2 to audio-level on audio and to abs-send-time on video in one BUNDLE group, then
+        // reads every packet of the transport with one id map.
+        for (String name : List.of("aiortc-1.4-offer.sdp", "aiortc-1.4-recvonly-offer.sdp")) {
+            String offer = fixture(name);
+            assertTrue(offer.contains("a=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n")
+                    && offer.contains("a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"),
+                    "the fixture's shape: " + name);
+            PeerDescription parsed = PeerDescription.parse(offer);
+            assertEquals(List.of(new HeaderExtension(1, "urn:ietf:params:rtp-hdrext:sdes:mid"),
+                    new HeaderExtension(2, CodecPolicy.AUDIO_LEVEL)), parsed.media().get(0).extensions(), name);
+            assertEquals(List.of(new HeaderExtension(1, "urn:ietf:params:rtp-hdrext:sdes:mid")),
+                    parsed.media().get(1).extensions(), "the video section loses abs-send-time: " + name);
+
+            // The BUNDLE group's order decides, not the m-line order.
+            PeerDescription videoFirst = PeerDescription.parse(offer.replace("a=group:BUNDLE 0 1",
+                    "a=group:BUNDLE 1 0"));
+            assertEquals(List.of(new HeaderExtension(1, "urn:ietf:params:rtp-hdrext:sdes:mid")),
+                    videoFirst.media().get(0).extensions(), name);
+            assertEquals(List.of(new HeaderExtension(1, "urn:ietf:params:rtp-hdrext:sdes:mid"),
+                    new HeaderExtension(2, CodecPolicy.ABS_SEND_TIME)), videoFirst.media().get(1).extensions(), name);
+        }
+
+        // The WHIP answer negotiates id 2 once: audio-level on audio, nothing on video.
+        String answer = server.whipPublish("aiortc-extmap", fixture("aiortc-1.4-offer.sdp")).answer();
+        assertOneMeaningPerId(answer);
+        assertTrue(answer.contains("a=extmap:2 " + CodecPolicy.AUDIO_LEVEL + "\r\n"), answer);
+        assertFalse(answer.contains("a=extmap:2 " + CodecPolicy.ABS_SEND_TIME), answer);
+        // Both tracks are still published; the video track simply carries no abs-send-time.
+        assertEquals(2, server.tracks("aiortc-extmap").size());
+        String publisher = server.tracks("aiortc-extmap").get(0).publisherEndpointId();
+
+        // The WHEP answer to aiortc's receive-only offer, likewise.
+        String play = server.whepPlay("aiortc-extmap", publisher, fixture("aiortc-1.4-recvonly-offer.sdp")).answer();
+        assertOneMeaningPerId(play);
+        assertTrue(play.contains("a=extmap:2 " + CodecPolicy.AUDIO_LEVEL + "\r\n"), play);
+        assertFalse(play.contains("a=extmap:2 " + CodecPolicy.ABS_SEND_TIME), play);
+        assertTrue(play.contains("m=video 9 "), "the video section is answered: " + play);
+    }
+
+    @Test
+    void theSameIdForTheSameExtensionInSeveralSectionsIsKept() throws Exception {
+        String offer = fixture("aiortc-1.4-offer.sdp").replace(
+                "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+                "a=extmap:3 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time")
+                .replace("a=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+                        "a=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+                                + "a=extmap:3 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time");
+        PeerDescription parsed = PeerDescription.parse(offer);
+        assertEquals(3, parsed.media().get(0).extensions().size());
+        assertEquals(List.of(new HeaderExtension(1, "urn:ietf:params:rtp-hdrext:sdes:mid"),
+                new HeaderExtension(3, CodecPolicy.ABS_SEND_TIME)), parsed.media().get(1).extensions());
+        String answer = server.whipPublish("extmap-shared", offer).answer();
+        assertOneMeaningPerId(answer);
+        assertEquals(2, answer.split("a=extmap:3 " + CodecPolicy.ABS_SEND_TIME, -1).length - 1, answer);
+    }
+
+    /** Every a=extmap id of a description names one URI over all its sections. */
+    public static void assertOneMeaningPerId(String sdp) {
+        java.util.Map<String, String> meanings = new java.util.HashMap<>();
+        for (String line : sdp.split("\r\n")) {
+            if (line.startsWith("a=extmap:")) {
+                String[] parts = line.substring("a=extmap:".length()).split("\\s+");
+                String id = parts[0].split("/")[0];
+                String before = meanings.putIfAbsent(id, parts[1]);
+                assertTrue(before == null || before.equals(parts[1]),
+                        "extmap id " + id + " names both " + before + " and " + parts[1] + ":\n" + sdp);
+            }
+        }
+    }
+
+    @Test
     void everyRfc8122HashIsAcceptedAndTheStrongestOfferedIsChecked() throws Exception {
         String offer = fixture("aiortc-1.4-offer.sdp");
         String sha256 = "a=fingerprint:sha-256 AD:FB:6D:42:B9:C4:11:92:17:C2:88:C6:1D:22:4C:11:7F:9E:DC:7F:B9:21:64:"

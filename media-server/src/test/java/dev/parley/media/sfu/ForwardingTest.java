@@ -13,6 +13,7 @@ import dev.parley.media.TestMedia;
 import dev.parley.media.api.EndpointStats;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
+import dev.parley.media.api.WhipResource;
 import dev.parley.media.loadtest.ClientEndpoint;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
 import dev.parley.media.loadtest.ClientEndpoint.ReceivedFeedback;
@@ -20,7 +21,11 @@ import dev.parley.media.loadtest.ClientEndpoint.ReceivedRtp;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.rtp.Rtcp;
 import dev.parley.media.rtp.Rtp;
+import dev.parley.media.sdp.CodecPolicy;
+import dev.parley.media.sdp.HeaderExtension;
 import dev.parley.media.sdp.OfferedMedia;
+import dev.parley.media.sdp.PeerDescription;
+import dev.parley.media.sdp.StackOfferTest;
 import dev.parley.media.srtp.SrtpProfile;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,6 +70,8 @@ class ForwardingTest {
         server.createEndpoint(conference, endpoint);
         ClientEndpoint subscriber = track(TestMedia.client(profile));
         SubscribeOffer offer = server.subscribeOffer(conference, endpoint).orElseThrow();
+        // The server's own offers give an extmap id one meaning over all sections (abs-send-time is 3 on both kinds).
+        StackOfferTest.assertOneMeaningPerId(offer.sdp());
         server.subscribeAnswer(conference, endpoint, subscriber.answer(offer.sdp()));
         assertTrue(subscriber.awaitSecure(WAIT), "subscriber connects");
         TestMedia.awaitServerSide(server, endpoint, false, true);
@@ -129,6 +136,65 @@ class ForwardingTest {
         }
         assertEquals(2, events.stream().filter(e -> e instanceof TrackEvent.TrackAdded).count());
         assertTrue(server.stats().packetsOut() >= 6 * 60);
+    }
+
+    /**
+     * A receiver whose offer gives extmap id 2 to audio-level on audio and to abs-send-time on video in one BUNDLE
+     * group, as aiortc 1.4 does, and which reads every packet of the transport with one id map: it must never get
+     * id 2 meaning audio-level on audio packets and abs-send-time on video packets.
+     */
+    @Test
+    void aReceiverReusingAnExtmapIdAcrossSectionsGetsTheIdWithOneMeaningOnly() throws Exception {
+        server.createConference("extmap");
+        ClientTrack audio = ClientTrack.audio("cam");
+        ClientTrack video = ClientTrack.video("cam");
+        ClientEndpoint publisher = publisher("extmap", "alice", audio, video);
+
+        ClientEndpoint viewer = track(TestMedia.client());
+        String offer = viewer.receiveOffer().replaceAll("a=extmap:[^\r\n]*\r\n", "")
+                .replace("a=mid:0\r\n", "a=mid:0\r\na=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+                        + "a=extmap:2 " + CodecPolicy.AUDIO_LEVEL + "\r\n")
+                .replace("a=mid:1\r\n", "a=mid:1\r\na=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+                        + "a=extmap:2 " + CodecPolicy.ABS_SEND_TIME + "\r\n");
+        WhipResource play = server.whepPlay("extmap", "alice", offer);
+        StackOfferTest.assertOneMeaningPerId(play.answer());
+        viewer.acceptAnswer(play.answer());
+        assertTrue(viewer.awaitSecure(WAIT), "viewer connects: " + viewer.dtlsFailure());
+        TestMedia.awaitServerSide(server, play.endpointId(), false, true);
+        PeerDescription answer = viewer.remoteDescription();
+        assertEquals(List.of(new HeaderExtension(2, CodecPolicy.AUDIO_LEVEL)), answer.media().get(0).extensions());
+        assertEquals(List.of(), answer.media().get(1).extensions(), "abs-send-time is not negotiated on video");
+
+        for (int i = 0; i < 40; i++) {
+            // Each packet carries audio-level (id 1, 1 byte), abs-send-time (id 2, 3 bytes) and mid (id 9).
+            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, 4000 + i, i * 3000L, false, payload(i, 600),
+                    true);
+            publisher.sendRtp(audio.ssrc(), ClientEndpoint.OPUS_PT, 8000 + i, i * 960L, false, payload(i, 60), true);
+            Thread.sleep(2);
+        }
+        assertTrue(eventually(WAIT, () -> viewer.packetsReceived(video.ssrc()) >= 35
+                && viewer.packetsReceived(audio.ssrc()) >= 35), "the packets arrive");
+        List<ReceivedRtp> packets = new ArrayList<>();
+        viewer.received().drainTo(packets);
+        int audioPackets = 0;
+        int videoPackets = 0;
+        for (ReceivedRtp packet : packets) {
+            byte[] data = packet.packet();
+            int id2 = Rtp.findExtension(data, 0, data.length, 2);
+            if (packet.ssrc() == audio.ssrc()) {
+                audioPackets++;
+                assertTrue(id2 > 0, "audio-level carried as id 2 on audio");
+                assertEquals(1, (data[id2 - 1] & 0x0f) + 1, "id 2 on audio is the 1-byte audio level");
+                assertEquals(0x2a, data[id2], "the publisher's audio level");
+            } else if (packet.ssrc() == video.ssrc()) {
+                videoPackets++;
+                assertEquals(-1, id2, "no id 2 (abs-send-time) on video packets");
+            }
+            for (int id : List.of(1, ClientEndpoint.MID_ID)) {
+                assertEquals(-1, Rtp.findExtension(data, 0, data.length, id), "unnegotiated id " + id + " removed");
+            }
+        }
+        assertTrue(audioPackets >= 35 && videoPackets >= 35, audioPackets + " audio, " + videoPackets + " video");
     }
 
     @Test
