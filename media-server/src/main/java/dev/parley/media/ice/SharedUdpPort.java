@@ -51,7 +51,7 @@ public final class SharedUdpPort extends SinglePortUdpHarvester {
             counters.drop(DropReason.STUN_UNKNOWN_UFRAG);
             return null;
         }
-        if (!session.admit(remoteAddress)) {
+        if (!session.admit(this, remoteAddress)) {
             return null;
         }
         MySocket socket = super.maybeAcceptNewSession(buf, remoteAddress, ufrag);
@@ -59,7 +59,7 @@ public final class SharedUdpPort extends SinglePortUdpHarvester {
             counters.drop(DropReason.STUN_UNKNOWN_UFRAG);
             return null;
         }
-        session.pathOpened(remoteAddress, socket, getLocalAddress());
+        session.pathOpened(this, remoteAddress, socket);
         return socket;
     }
 
