@@ -75,7 +75,10 @@ public final class IceLiteSession implements IceTransport {
     /** New pairs per second one session opens on average, per local address, and the burst above it. */
     public static final int NEW_ADDRESSES_PER_SECOND = 8;
     public static final int NEW_ADDRESS_BURST = 16;
-    /** How long a remote address that went over its rate is ignored on every local address (nothing is read or answered). */
+    /**
+     * How long a remote address that went over its rate is ignored, on every local address (nothing from it is read
+     * or answered).
+     */
     public static final Duration PENALTY = Duration.ofSeconds(2);
     /** An address whose first request carried no valid credentials is forgotten after this. */
     public static final Duration UNVERIFIED_TIMEOUT = Duration.ofSeconds(5);
@@ -227,7 +230,7 @@ public final class IceLiteSession implements IceTransport {
         return path == null ? null : path.remote;
     }
 
-    /** The local address of the pair media is sent on (the one its datagrams leave from), or null while there is none. */
+    /** The local address of the pair media is sent on (its datagrams leave from it), or null while there is none. */
     public InetSocketAddress localAddress() {
         RemotePath path = selected;
         return path == null ? null : path.side.address;
@@ -321,10 +324,10 @@ public final class IceLiteSession implements IceTransport {
     // ---- called by the shared port's reader thread
 
     /**
-     * Whether a remote address may start a pair on {@code port}'s local address (before its first request's
-     * credentials are known).
+     * Whether a remote address may start a pair on a port's local address (before its first request's credentials
+     * are known).
      */
-    synchronized boolean admit(SharedUdpPort port, InetSocketAddress remote) {
+    synchronized boolean admit(InetSocketAddress remote) {
         if (closed) {
             counters.drop(DropReason.STUN_UNKNOWN_UFRAG);
             return false;

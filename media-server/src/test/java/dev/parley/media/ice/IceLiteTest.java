@@ -312,6 +312,34 @@ class IceLiteTest {
         assertEquals(4, counters.drops(DropReason.ICE_TOO_MANY_ADDRESSES));
     }
 
+    /** The limit counts remote addresses: each holds a pair on every local address, a seventeenth gets none. */
+    @Test
+    void sixteenRemoteAddressesHoldAPairOnEachLocalAddress() throws Exception {
+        SharedUdpPort portA = port(LOOPBACK);
+        SharedUdpPort portB = new SharedUdpPort(new InetSocketAddress(InetAddress.getByName("127.0.0.2"),
+                portA.boundAddress().getPort()), LOOPBACK, counters);
+        toClose.add(portB::close);
+        IceLiteSession serverIce = close(IceLiteSession.open(List.of(portA, portB), null, counters,
+                Duration.ofSeconds(30)));
+        int answered = 0;
+        for (int i = 0; i < IceLiteSession.MAX_REMOTE_ADDRESSES + 1; i++) {
+            DatagramSocket socket = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
+            for (SharedUdpPort port : List.of(portA, portB)) {
+                ControllingCheck.Answer answer = ControllingCheck.send(socket, port.boundAddress(),
+                        ControllingCheck.request(serverIce.localUfrag(), "client", serverIce.localPassword(), false),
+                        500);
+                if (answer != null) {
+                    assertTrue(answer.success(), "never an error for valid credentials: " + answer.errorCode());
+                    answered++;
+                }
+            }
+        }
+        assertEquals(2 * IceLiteSession.MAX_REMOTE_ADDRESSES, answered, "sixteen addresses, each on both");
+        assertEquals(IceLiteSession.MAX_REMOTE_ADDRESSES, serverIce.remoteAddresses().size());
+        assertEquals(2 * IceLiteSession.MAX_REMOTE_ADDRESSES, serverIce.pairs().size());
+        assertEquals(2, counters.drops(DropReason.ICE_TOO_MANY_ADDRESSES), "the seventeenth, on each local address");
+    }
+
     @Test
     void anAddressThatFloodsChecksIsIgnoredForAWhile() throws Exception {
         SharedUdpPort port = port(LOOPBACK);
