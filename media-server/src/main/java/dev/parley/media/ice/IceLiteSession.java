@@ -420,8 +420,7 @@ public final class IceLiteSession implements IceTransport {
                 || current != null && now - current.lastReceiveNanos <= SILENCE_NANOS) {
             return;
         }
-        LOG.debug("{}: media now goes to {} from {} (its media arrives there)", localUfrag, path.remote,
-                path.side.address);
+        LOG.debug("{}: media now goes to {} (its media arrives there)", localUfrag, path.remote);
         select(path, now);
     }
 
@@ -460,8 +459,7 @@ public final class IceLiteSession implements IceTransport {
                 return true;
             }
             if (selected == null || useCandidate && selected != path) {
-                LOG.debug("{}: media now goes to {} from {}{}", localUfrag, path.remote, path.side.address,
-                        useCandidate ? " (nominated)" : "");
+                LOG.debug("{}: media now goes to {}{}", localUfrag, path.remote, useCandidate ? " (nominated)" : "");
                 select(path, now);
             }
             expireStalePaths(now);
