@@ -437,10 +437,10 @@ public final class IceLiteSession implements IceTransport {
     // ---- called by ice4j's STUN stack, after it has checked USERNAME and MESSAGE-INTEGRITY
 
     /** Always answered with success (true): a lite agent never refuses a check with valid credentials. */
-    private boolean onValidCheck(TransportAddress from, TransportAddress local, boolean useCandidate) {
+    private boolean onValidCheck(TransportAddress from, TransportAddress to, boolean useCandidate) {
         counters.iceCheckAnswered();
         long now = System.nanoTime();
-        LocalSide side = side(local);
+        LocalSide side = side(to);
         RemotePath path = side == null ? null : side.paths.get(plain(from));
         if (path == null) {
             return true;
@@ -593,7 +593,7 @@ public final class IceLiteSession implements IceTransport {
     private void closeNow(RemotePath path) {
         if (!closed) {
             // After close(), the agent has let go of every socket itself.
-            agent.getStunStack().removeSocket(path.side.local,
+            agent.getStunStack().removeSocket(path.side.transportAddress,
                     new TransportAddress(path.remote.getAddress(), path.remote.getPort(), Transport.UDP));
         }
         path.socket.close();
@@ -613,13 +613,13 @@ public final class IceLiteSession implements IceTransport {
         final SharedUdpPort port;
         /** As ice4j records it in each buffer the port reads. */
         final InetSocketAddress address;
-        final TransportAddress local;
+        final TransportAddress transportAddress;
         final Map<InetSocketAddress, RemotePath> paths = new ConcurrentHashMap<>();
 
         LocalSide(SharedUdpPort port) {
             this.port = port;
             this.address = port.boundAddress();
-            this.local = port.getLocalAddress();
+            this.transportAddress = port.getLocalAddress();
         }
     }
 
