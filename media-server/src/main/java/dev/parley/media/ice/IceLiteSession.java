@@ -52,25 +52,44 @@ import org.slf4j.LoggerFactory;
  * browser has moved; its nominating check follows at its own pace). DTLS and SRTP live above, in the transport, so a
  * move between addresses keeps them.
  *
- * <p>Bounded: at most {@link #MAX_REMOTE_ADDRESSES} addresses at once, each inside the allowed networks (the port
- * checks), new addresses and checks rate-limited per address; an address over its rate is ignored for
- * {@link #PENALTY}. Responses go only to the address a check came from. An address that stops checking for the
- * consent timeout (RFC 7675) is dropped; when the selected one does, consent is lost and the endpoint expires.
+ * <p>A path is a candidate pair: one of the server's local addresses (one shared port each) and one remote address.
+ * A full agent checks every server candidate from each of its own, so one remote address usually holds a pair on
+ * every local address; each pair has its own socket, its own consent and can be selected on its own, and media
+ * leaves from the local address of the selected pair. A datagram belongs to the pair of the port that read it (ice4j
+ * records the reading socket's local address in each buffer) and the address it came from.
+ *
+ * <p>Bounded: at most {@link #MAX_REMOTE_ADDRESSES} remote addresses at once (each with at most one pair per local
+ * address), each inside the allowed networks (the port checks); new pairs are rate-limited per session and checks per
+ * remote address, whatever local address they go to; a remote address over its rate is ignored on every local
+ * address for {@link #PENALTY}. Responses go only to the address a check came from. A pair that stops checking for
+ * the consent timeout (RFC 7675) is dropped; when the selected one does, consent is lost and the endpoint expires.
  */
 public final class IceLiteSession implements IceTransport {
     private static final Logger LOG = LoggerFactory.getLogger(IceLiteSession.class);
 
-    /** Remote addresses one session holds at once (host, server-reflexive, relays, new mappings). */
+    /**
+     * Remote addresses one session holds at once (host, server-reflexive, relays, new mappings). Each may hold one pair
+     * per local address, so the pairs are at most this many times the number of local addresses.
+     */
     public static final int MAX_REMOTE_ADDRESSES = 16;
-    /** Remote addresses one session takes over its lifetime; far above what network changes produce. */
+    /**
+     * Pairs one session opens over its lifetime, per local address (a remote address checks each of them); far above
+     * what network changes produce.
+     */
     public static final int MAX_ADMISSIONS = 256;
-    /** Checks per second one remote address may send on average (browsers send a few), and the burst above it. */
+    /**
+     * Checks per second one remote address may send on average, to all local addresses together (a browser paces all
+     * its checks together, a few a second once connected), and the burst above it.
+     */
     public static final int CHECKS_PER_SECOND = 50;
     public static final int CHECK_BURST = 100;
-    /** New remote addresses per second one session takes on average, and the burst above it. */
+    /** New pairs per second one session opens on average, per local address, and the burst above it. */
     public static final int NEW_ADDRESSES_PER_SECOND = 8;
     public static final int NEW_ADDRESS_BURST = 16;
-    /** How long an address that went over its rate is ignored (nothing from it is read or answered). */
+    /**
+     * How long a remote address that went over its rate is ignored, on every local address (nothing from it is read
+     * or answered).
+     */
     public static final Duration PENALTY = Duration.ofSeconds(2);
     /** An address whose first request carried no valid credentials is forgotten after this. */
     public static final Duration UNVERIFIED_TIMEOUT = Duration.ofSeconds(5);
@@ -90,6 +109,8 @@ public final class IceLiteSession implements IceTransport {
     private final LiteAgent agent;
     private final IceMediaStream stream;
     private final List<SharedUdpPort> ports;
+    /** One per port, in the order of {@link #ports}. */
+    private final LocalSide[] sides;
     private final MediaCounters counters;
     private final long consentTimeoutNanos;
     private final List<IceCandidate> advertised;
@@ -105,10 +126,10 @@ public final class IceLiteSession implements IceTransport {
     private volatile Credentials previous;
     private volatile long previousUntilNanos;
     private final ArrayBlockingQueue<Buffer> inbound = new ArrayBlockingQueue<>(RECEIVE_QUEUE);
-    private final Map<InetSocketAddress, RemotePath> paths = new ConcurrentHashMap<>();
     // Guarded by this.
     private final Map<InetSocketAddress, Long> penalizedUntil = new HashMap<>();
-    private final TokenBucket newAddresses = new TokenBucket(NEW_ADDRESSES_PER_SECOND, NEW_ADDRESS_BURST);
+    private final TokenBucket newAddresses;
+    private final int maxAdmissions;
     private int admissions;
     private volatile RemotePath selected;
     private volatile Runnable pathRecovered = () -> { };
@@ -117,6 +138,14 @@ public final class IceLiteSession implements IceTransport {
     private IceLiteSession(List<SharedUdpPort> ports, InetAddress publicAddress, MediaCounters counters,
                            Duration consentTimeout) {
         this.ports = List.copyOf(ports);
+        this.sides = new LocalSide[this.ports.size()];
+        for (int i = 0; i < sides.length; i++) {
+            sides[i] = new LocalSide(this.ports.get(i));
+        }
+        int localAddresses = Math.max(1, sides.length);
+        this.newAddresses = new TokenBucket(NEW_ADDRESSES_PER_SECOND * localAddresses,
+                NEW_ADDRESS_BURST * localAddresses);
+        this.maxAdmissions = MAX_ADMISSIONS * localAddresses;
         this.counters = counters;
         this.consentTimeoutNanos = consentTimeout.toNanos();
         this.agent = new LiteAgent();
@@ -280,9 +309,34 @@ public final class IceLiteSession implements IceTransport {
         return path == null ? null : path.remote;
     }
 
-    /** The remote addresses currently held, selected or not (for tests and diagnostics). */
+    /** The local address of the pair media is sent on (its datagrams leave from it), or null while there is none. */
+    public InetSocketAddress localAddress() {
+        RemotePath path = selected;
+        return path == null ? null : path.side.address;
+    }
+
+    /** The remote addresses currently held, selected or not, each once (for tests and diagnostics). */
     public List<InetSocketAddress> remoteAddresses() {
-        return List.copyOf(paths.keySet());
+        List<InetSocketAddress> remotes = new ArrayList<>();
+        for (LocalSide side : sides) {
+            for (InetSocketAddress remote : side.paths.keySet()) {
+                if (!remotes.contains(remote)) {
+                    remotes.add(remote);
+                }
+            }
+        }
+        return List.copyOf(remotes);
+    }
+
+    /** The candidate pairs currently held, selected or not (for tests and diagnostics). */
+    public List<Pair> pairs() {
+        List<Pair> pairs = new ArrayList<>();
+        for (LocalSide side : sides) {
+            for (InetSocketAddress remote : side.paths.keySet()) {
+                pairs.add(new Pair(side.address, remote));
+            }
+        }
+        return List.copyOf(pairs);
     }
 
     @Override
@@ -331,7 +385,9 @@ public final class IceLiteSession implements IceTransport {
                 return;
             }
             closed = true;
-            paths.clear();
+            for (LocalSide side : sides) {
+                side.paths.clear();
+            }
             selected = null;
         }
         for (SharedUdpPort port : ports) {
@@ -347,7 +403,10 @@ public final class IceLiteSession implements IceTransport {
 
     // ---- called by the shared port's reader thread
 
-    /** Whether a new remote address may start a path (before its first request's credentials are known). */
+    /**
+     * Whether a remote address may start a pair on a port's local address (before its first request's credentials
+     * are known).
+     */
     synchronized boolean admit(InetSocketAddress remote) {
         if (closed) {
             counters.drop(DropReason.STUN_UNKNOWN_UFRAG);
@@ -363,7 +422,7 @@ public final class IceLiteSession implements IceTransport {
             penalizedUntil.remove(remote);
         }
         expireStalePaths(now);
-        if (paths.size() >= MAX_REMOTE_ADDRESSES || admissions >= MAX_ADMISSIONS) {
+        if (!holdsRemote(remote) && remoteCount() >= MAX_REMOTE_ADDRESSES || admissions >= maxAdmissions) {
             counters.drop(DropReason.ICE_TOO_MANY_ADDRESSES);
             return false;
         }
@@ -375,27 +434,44 @@ public final class IceLiteSession implements IceTransport {
         return true;
     }
 
-    /** The port made a socket for {@code remote}; the path counts once a request from it validates. */
-    void pathOpened(InetSocketAddress remote, DatagramSocket socket, TransportAddress local) {
+    /**
+     * {@code port} made a socket for {@code remote}: the pair of its local address and {@code remote}, which counts
+     * once a request on it validates. It replaces only an earlier pair of the same two addresses (the port had
+     * forgotten the remote address); the remote address's pairs on other local addresses stay as they are.
+     */
+    void pathOpened(SharedUdpPort port, InetSocketAddress remote, DatagramSocket socket) {
         InetSocketAddress key = plain(remote);
-        RemotePath path = new RemotePath(key, socket, local, System.nanoTime());
+        LocalSide side = side(port);
+        RemotePath path = null;
         synchronized (this) {
-            if (!closed && paths.size() < MAX_REMOTE_ADDRESSES) {
-                RemotePath old = paths.put(key, path);
-                if (old != null) {
-                    closeLater(old);
+            if (side != null) {
+                path = new RemotePath(side, key, socket, checksOf(key), System.nanoTime());
+                if (!closed && (holdsRemote(key) || remoteCount() < MAX_REMOTE_ADDRESSES)) {
+                    RemotePath old = side.paths.put(key, path);
+                    if (old != null) {
+                        if (selected == old) {
+                            // The same pair on a new socket: it stays selected (the check that opened it verifies it).
+                            selected = path;
+                        }
+                        closeLater(old);
+                    }
+                    return;
                 }
-                return;
             }
         }
         counters.drop(DropReason.ICE_TOO_MANY_ADDRESSES);
-        closeLater(path);
+        if (path != null) {
+            closeLater(path);
+        } else {
+            socket.close();
+        }
     }
 
-    /** Push receive: every non-STUN datagram from an address this session holds. */
+    /** Push receive: every non-STUN datagram on a pair this session holds (no allocation: it runs per packet). */
     private void onDatagram(Buffer buffer) {
         SocketAddress from = buffer.getRemoteAddress();
-        RemotePath path = from == null ? null : paths.get(from);
+        LocalSide side = side(buffer.getLocalAddress());
+        RemotePath path = from == null || side == null ? null : side.paths.get(from);
         if (path == null || !path.verified) {
             counters.drop(DropReason.ICE_UNVERIFIED_ADDRESS);
             ReceiveBuffers.release(buffer);
@@ -414,13 +490,13 @@ public final class IceLiteSession implements IceTransport {
     }
 
     /**
-     * The browser's media now comes from another of its verified addresses while the selected one has gone silent:
-     * it has moved (its nominating check may be seconds away, browsers check a new path at their own pace), so media
-     * follows at once. A browser sends media only on the path it selected, and takes it on any of its paths.
+     * The browser's media now comes on another of its verified pairs while the selected one has gone silent: it has
+     * moved (its nominating check may be seconds away, browsers check a new path at their own pace), so media follows
+     * at once. A browser sends media only on the pair it selected, and takes it on any of its pairs.
      */
     private synchronized void followMedia(RemotePath path, long now) {
         RemotePath current = selected;
-        if (closed || current == path || paths.get(path.remote) != path
+        if (closed || current == path || path.side.paths.get(path.remote) != path
                 || current != null && now - current.lastReceiveNanos <= SILENCE_NANOS) {
             return;
         }
@@ -441,10 +517,11 @@ public final class IceLiteSession implements IceTransport {
     // ---- called by ice4j's STUN stack, after it has checked USERNAME and MESSAGE-INTEGRITY
 
     /** Always answered with success (true): a lite agent never refuses a check with valid credentials. */
-    private boolean onValidCheck(TransportAddress from, boolean useCandidate) {
+    private boolean onValidCheck(TransportAddress from, TransportAddress to, boolean useCandidate) {
         counters.iceCheckAnswered();
         long now = System.nanoTime();
-        RemotePath path = paths.get(plain(from));
+        LocalSide side = side(to);
+        RemotePath path = side == null ? null : side.paths.get(plain(from));
         if (path == null) {
             return true;
         }
@@ -470,6 +547,7 @@ public final class IceLiteSession implements IceTransport {
         return true;
     }
 
+    /** The remote address of {@code path} went over its rate: all its pairs go, on every local address. */
     private void penalize(RemotePath path, long now) {
         if (penalizedUntil.size() >= MAX_PENALIZED) {
             penalizedUntil.values().removeIf(until -> now - until >= 0);
@@ -477,39 +555,111 @@ public final class IceLiteSession implements IceTransport {
         if (penalizedUntil.size() < MAX_PENALIZED) {
             penalizedUntil.put(path.remote, now + PENALTY.toNanos());
         }
-        paths.remove(path.remote, path);
-        if (selected == path) {
+        List<RemotePath> dropped = new ArrayList<>();
+        for (LocalSide side : sides) {
+            RemotePath pair = side.paths.remove(path.remote);
+            if (pair != null) {
+                dropped.add(pair);
+            }
+        }
+        if (dropped.contains(selected)) {
             selected = mostRecentlyChecked();
         }
         // At once, so that nothing more from it reaches the STUN stack (this request included).
-        closeNow(path);
+        for (RemotePath pair : dropped) {
+            closeNow(pair);
+        }
     }
 
-    /** Drops addresses that stopped checking (never the selected one: its silence is lost consent). */
+    /** Drops pairs that stopped checking (never the selected one: its silence is lost consent). */
     private void expireStalePaths(long now) {
-        for (Iterator<RemotePath> it = paths.values().iterator(); it.hasNext(); ) {
-            RemotePath path = it.next();
-            if (path == selected) {
-                continue;
-            }
-            boolean stale = path.verified
-                    ? now - path.lastCheckNanos > consentTimeoutNanos
-                    : now - path.openedNanos > UNVERIFIED_TIMEOUT.toNanos();
-            if (stale) {
-                it.remove();
-                closeLater(path);
+        for (LocalSide side : sides) {
+            for (Iterator<RemotePath> it = side.paths.values().iterator(); it.hasNext(); ) {
+                RemotePath path = it.next();
+                if (path == selected) {
+                    continue;
+                }
+                boolean stale = path.verified
+                        ? now - path.lastCheckNanos > consentTimeoutNanos
+                        : now - path.openedNanos > UNVERIFIED_TIMEOUT.toNanos();
+                if (stale) {
+                    it.remove();
+                    closeLater(path);
+                }
             }
         }
     }
 
     private RemotePath mostRecentlyChecked() {
         RemotePath best = null;
-        for (RemotePath path : paths.values()) {
-            if (path.verified && (best == null || path.lastCheckNanos - best.lastCheckNanos > 0)) {
-                best = path;
+        for (LocalSide side : sides) {
+            for (RemotePath path : side.paths.values()) {
+                if (path.verified && (best == null || path.lastCheckNanos - best.lastCheckNanos > 0)) {
+                    best = path;
+                }
             }
         }
         return best;
+    }
+
+    /** The local side a datagram or check arrived on, by the local address ice4j recorded (no allocation). */
+    private LocalSide side(SocketAddress local) {
+        if (local == null) {
+            return null;
+        }
+        for (LocalSide side : sides) {
+            if (side.address.equals(local)) {
+                return side;
+            }
+        }
+        return null;
+    }
+
+    private LocalSide side(SharedUdpPort port) {
+        for (LocalSide side : sides) {
+            if (side.port == port) {
+                return side;
+            }
+        }
+        return null;
+    }
+
+    /** Caller holds the lock. */
+    private boolean holdsRemote(InetSocketAddress remote) {
+        for (LocalSide side : sides) {
+            if (side.paths.containsKey(remote)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Distinct remote addresses held; caller holds the lock. */
+    private int remoteCount() {
+        int count = 0;
+        for (int i = 0; i < sides.length; i++) {
+            for (InetSocketAddress remote : sides[i].paths.keySet()) {
+                boolean seenBefore = false;
+                for (int j = 0; j < i && !seenBefore; j++) {
+                    seenBefore = sides[j].paths.containsKey(remote);
+                }
+                if (!seenBefore) {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    /** The check rate of a remote address, shared by its pairs; caller holds the lock. */
+    private TokenBucket checksOf(InetSocketAddress remote) {
+        for (LocalSide side : sides) {
+            RemotePath pair = side.paths.get(remote);
+            if (pair != null) {
+                return pair.checks;
+            }
+        }
+        return new TokenBucket(CHECKS_PER_SECOND, CHECK_BURST);
     }
 
     /**
@@ -523,7 +673,7 @@ public final class IceLiteSession implements IceTransport {
     private void closeNow(RemotePath path) {
         if (!closed) {
             // After close(), the agent has let go of every socket itself.
-            agent.getStunStack().removeSocket(path.local,
+            agent.getStunStack().removeSocket(path.side.transportAddress,
                     new TransportAddress(path.remote.getAddress(), path.remote.getPort(), Transport.UDP));
         }
         path.socket.close();
@@ -534,23 +684,48 @@ public final class IceLiteSession implements IceTransport {
                 ? address : new InetSocketAddress(address.getAddress(), address.getPort());
     }
 
-    /** One remote address the session heard from, with the port's socket that sends to it. */
+    /** A candidate pair as seen from outside: the server's local address and the remote address. */
+    public record Pair(InetSocketAddress local, InetSocketAddress remote) {
+    }
+
+    /** One local address: its port and the pairs on it, by remote address. */
+    private static final class LocalSide {
+        final SharedUdpPort port;
+        /** As ice4j records it in each buffer the port reads. */
+        final InetSocketAddress address;
+        final TransportAddress transportAddress;
+        final Map<InetSocketAddress, RemotePath> paths = new ConcurrentHashMap<>();
+
+        LocalSide(SharedUdpPort port) {
+            this.port = port;
+            this.address = port.boundAddress();
+            this.transportAddress = port.getLocalAddress();
+        }
+    }
+
+    /**
+     * One candidate pair: a remote address the session heard from on one local address, with that port's socket that
+     * sends to it (from that local address).
+     */
     private static final class RemotePath {
+        final LocalSide side;
         final InetSocketAddress remote;
         final DatagramSocket socket;
-        final TransportAddress local;
         final long openedNanos;
-        final TokenBucket checks = new TokenBucket(CHECKS_PER_SECOND, CHECK_BURST);
+        /** Shared by all pairs of the remote address. */
+        final TokenBucket checks;
         volatile boolean verified;
         volatile long lastCheckNanos;
         volatile long lastCheckMillis;
         /** Any datagram, check or media; written by the port's reader and the STUN stack. */
         volatile long lastReceiveNanos;
 
-        RemotePath(InetSocketAddress remote, DatagramSocket socket, TransportAddress local, long openedNanos) {
+        RemotePath(LocalSide side, InetSocketAddress remote, DatagramSocket socket, TokenBucket checks,
+                   long openedNanos) {
+            this.side = side;
             this.remote = remote;
             this.socket = socket;
-            this.local = local;
+            this.checks = checks;
             this.openedNanos = openedNanos;
         }
     }
@@ -625,7 +800,7 @@ public final class IceLiteSession implements IceTransport {
                 return;
             }
             // Keeps consent on the path, never nominates: the restart's own checks decide where media goes.
-            onValidCheck(event.getRemoteAddress(), false);
+            onValidCheck(event.getRemoteAddress(), event.getLocalAddress(), false);
             Response response = MessageFactory.createBindingResponse(request, event.getRemoteAddress());
             response.putAttribute(AttributeFactory.createUsernameAttribute(username.getUsername()));
             response.putAttribute(AttributeFactory.createMessageIntegrityAttribute(name));
@@ -670,7 +845,7 @@ public final class IceLiteSession implements IceTransport {
                                                 boolean useCandidate) {
             // ice4j's check server passes only checks with the current credentials: a restart has completed.
             previous = null;
-            return onValidCheck(remoteAddress, useCandidate);
+            return onValidCheck(remoteAddress, localAddress, useCandidate);
         }
     }
 }

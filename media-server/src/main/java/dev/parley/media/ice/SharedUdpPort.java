@@ -15,7 +15,9 @@ import org.ice4j.util.Buffer;
  * The one UDP port all endpoints share on one local address, read by one ice4j thread in push mode. A datagram from
  * a remote address the port does not know yet is admitted only if it is a STUN binding request whose username names
  * a live session, from an address inside the allowed networks, and the session takes it (its limit on addresses and
- * their rate); every refusal is counted.
+ * their rate); every refusal is counted. The port's socket for a remote address is one candidate pair of the session
+ * (this port's local address and that remote address); the same remote address may hold a pair on each of the
+ * session's other ports too.
  */
 public final class SharedUdpPort extends SinglePortUdpHarvester {
     static {
@@ -60,7 +62,7 @@ public final class SharedUdpPort extends SinglePortUdpHarvester {
             counters.drop(DropReason.STUN_UNKNOWN_UFRAG);
             return null;
         }
-        session.pathOpened(remoteAddress, socket, getLocalAddress());
+        session.pathOpened(this, remoteAddress, socket);
         return socket;
     }
 

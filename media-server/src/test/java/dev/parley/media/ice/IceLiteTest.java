@@ -20,6 +20,7 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -163,6 +164,116 @@ class IceLiteTest {
         assertNotNull(receive(socketB, 2_000), "the server's media goes to B");
     }
 
+    /**
+     * One remote address (a browser's host candidate) checks both of the server's local addresses on the same port,
+     * and keeps checking both, as every full agent does: each is its own pair, neither replaces nor closes the other,
+     * so media keeps flowing on the nominated pair well past the time a replacement would take; then the nomination
+     * moves to the other pair and media (leaving from that local address) follows.
+     */
+    @Test
+    void oneRemoteAddressCheckingTwoLocalAddressesHoldsTwoPairsAndMediaStaysOnTheNominatedOne() throws Exception {
+        SharedUdpPort portA = port(LOOPBACK);
+        InetAddress addressTwo = InetAddress.getByName("127.0.0.2");
+        SharedUdpPort portB = new SharedUdpPort(new InetSocketAddress(addressTwo, portA.boundAddress().getPort()),
+                LOOPBACK, counters);
+        toClose.add(portB::close);
+        InetSocketAddress localA = portA.boundAddress();
+        InetSocketAddress localB = portB.boundAddress();
+        IceLiteSession serverIce = IceLiteSession.open(List.of(portA, portB), null, counters, Duration.ofSeconds(30));
+        assertEquals(2, serverIce.localCandidates().size(), "a host candidate per local address");
+        DatagramSocket socket = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
+        InetSocketAddress remote = (InetSocketAddress) socket.getLocalSocketAddress();
+        PairCheckingClient clientIce = close(new PairCheckingClient(socket, List.of(localA, localB), localA, 100));
+        DtlsIdentity serverId = DtlsIdentity.generate();
+        DtlsIdentity clientId = DtlsIdentity.generate();
+        SecureTransport server = close(new SecureTransport("s", serverIce, serverId,
+                List.of(SrtpProfile.AEAD_AES_128_GCM), counters));
+        SecureTransport client = close(new SecureTransport("c", clientIce, clientId,
+                List.of(SrtpProfile.AEAD_AES_128_GCM), new MediaCounters()));
+        BlockingQueue<byte[]> atClient = new ArrayBlockingQueue<>(1000);
+        BlockingQueue<byte[]> atServer = new ArrayBlockingQueue<>(1000);
+        server.start(SecureTransport.DtlsRole.SERVER, clientId.fingerprint(), clientIce.localUfrag(),
+                clientIce.localPassword(), List.of(), new Collect(atServer));
+        client.start(SecureTransport.DtlsRole.CLIENT, serverId.fingerprint(), serverIce.localUfrag(),
+                serverIce.localPassword(), serverIce.localCandidates(), new Collect(atClient));
+        waitUntil("DTLS on both sides", () -> client.isSecure() && server.isSecure());
+        waitUntil("both local addresses to answer the client's one address",
+                () -> clientIce.answersFrom(localA) > 0 && clientIce.answersFrom(localB) > 0);
+        // The first packet each way sets up its SRTP context (slow the first time in a JVM).
+        assertNotNull(roundTrip(server, atClient, 1), "the client decrypts what the server sends");
+        assertNotNull(roundTrip(client, atServer, 1), "the server decrypts what the client sends");
+        assertEquals(localA, serverIce.localAddress(), "the nominated pair is selected");
+        assertEquals(remote, serverIce.remoteAddress());
+        long switches = counters.icePathSwitches();
+
+        // Media both ways for longer than several rounds of checks to both pairs (ten a second): every second of it
+        // arrives, the pairs stay as they are, and the server's media leaves from A only.
+        int sequence = 1;
+        for (int second = 0; second < 6; second++) {
+            atClient.clear();
+            atServer.clear();
+            long end = System.currentTimeMillis() + 1_000;
+            while (System.currentTimeMillis() < end) {
+                sendRtp(server, ++sequence);
+                sendRtp(client, sequence);
+                Thread.sleep(20);
+            }
+            Thread.sleep(50);
+            int sent = 1_000 / 20;
+            assertTrue(atClient.size() >= sent / 2, "second " + second + ": the client decrypted only "
+                    + atClient.size() + " of ~" + sent + " packets from the server (datagrams from A "
+                    + clientIce.mediaFrom(localA) + ", from B " + clientIce.mediaFrom(localB) + ", send failures "
+                    + counters.drops(DropReason.SEND_FAILED) + ", path switches " + counters.icePathSwitches()
+                    + ", pairs " + serverIce.pairs() + ", drops " + drops() + ")");
+            assertTrue(atServer.size() >= sent / 2, "second " + second + ": the server decrypted only "
+                    + atServer.size() + " of ~" + sent + " packets from the client");
+            assertEquals(List.of(new IceLiteSession.Pair(localA, remote), new IceLiteSession.Pair(localB, remote)),
+                    sortedPairs(serverIce), "both pairs held, second " + second);
+            assertEquals(localA, serverIce.localAddress(), "second " + second);
+        }
+        assertEquals(0, clientIce.mediaFrom(localB), "no media from the local address the client did not choose");
+        assertEquals(switches, counters.icePathSwitches(), "no path changed under the media");
+        assertEquals(0, counters.drops(DropReason.SEND_FAILED), "no send failed");
+        assertEquals(0, counters.drops(DropReason.ICE_UNVERIFIED_ADDRESS), "every datagram found its pair");
+
+        // The client moves its nomination (and its media) to B: the server's media follows, from B.
+        clientIce.nominate(localB);
+        waitUntil("media to move to the pair on B", () -> localB.equals(serverIce.localAddress()));
+        int fromABefore = clientIce.mediaFrom(localA);
+        atClient.clear();
+        atServer.clear();
+        for (int i = 0; i < 50; i++) {
+            sendRtp(server, ++sequence);
+            sendRtp(client, sequence);
+            Thread.sleep(20);
+        }
+        Thread.sleep(50);
+        assertTrue(atClient.size() >= 25, "the client decrypts media from B: " + atClient.size() + " (datagrams from B "
+                + clientIce.mediaFrom(localB) + ", from A " + clientIce.mediaFrom(localA) + "; at the server "
+                + atServer.size() + ", send failures " + counters.drops(DropReason.SEND_FAILED) + ")");
+        assertTrue(atServer.size() >= 25, "the server decrypts media the client sends to B: " + atServer.size());
+        assertTrue(clientIce.mediaFrom(localB) >= 25, "media leaves from B: " + clientIce.mediaFrom(localB));
+        assertEquals(fromABefore, clientIce.mediaFrom(localA), "nothing more leaves from A");
+        assertEquals(2, serverIce.pairs().size(), "A's pair stays, unselected: " + serverIce.pairs());
+        assertNull(server.failure());
+    }
+
+    private String drops() {
+        StringBuilder out = new StringBuilder();
+        for (DropReason reason : DropReason.values()) {
+            if (counters.drops(reason) > 0) {
+                out.append(reason).append('=').append(counters.drops(reason)).append(' ');
+            }
+        }
+        return out.toString();
+    }
+
+    private static List<IceLiteSession.Pair> sortedPairs(IceLiteSession session) {
+        List<IceLiteSession.Pair> pairs = new ArrayList<>(session.pairs());
+        pairs.sort(Comparator.comparing(pair -> pair.local().getAddress().getHostAddress()));
+        return pairs;
+    }
+
     private static InetSocketAddress addressB(DatagramSocket socket) {
         return (InetSocketAddress) socket.getLocalSocketAddress();
     }
@@ -199,6 +310,34 @@ class IceLiteTest {
         assertEquals(IceLiteSession.MAX_REMOTE_ADDRESSES, answered);
         assertEquals(IceLiteSession.MAX_REMOTE_ADDRESSES, serverIce.remoteAddresses().size());
         assertEquals(4, counters.drops(DropReason.ICE_TOO_MANY_ADDRESSES));
+    }
+
+    /** The limit counts remote addresses: each holds a pair on every local address, a seventeenth gets none. */
+    @Test
+    void sixteenRemoteAddressesHoldAPairOnEachLocalAddress() throws Exception {
+        SharedUdpPort portA = port(LOOPBACK);
+        SharedUdpPort portB = new SharedUdpPort(new InetSocketAddress(InetAddress.getByName("127.0.0.2"),
+                portA.boundAddress().getPort()), LOOPBACK, counters);
+        toClose.add(portB::close);
+        IceLiteSession serverIce = close(IceLiteSession.open(List.of(portA, portB), null, counters,
+                Duration.ofSeconds(30)));
+        int answered = 0;
+        for (int i = 0; i < IceLiteSession.MAX_REMOTE_ADDRESSES + 1; i++) {
+            DatagramSocket socket = close(new DatagramSocket(new InetSocketAddress(loopback, 0)));
+            for (SharedUdpPort port : List.of(portA, portB)) {
+                ControllingCheck.Answer answer = ControllingCheck.send(socket, port.boundAddress(),
+                        ControllingCheck.request(serverIce.localUfrag(), "client", serverIce.localPassword(), false),
+                        500);
+                if (answer != null) {
+                    assertTrue(answer.success(), "never an error for valid credentials: " + answer.errorCode());
+                    answered++;
+                }
+            }
+        }
+        assertEquals(2 * IceLiteSession.MAX_REMOTE_ADDRESSES, answered, "sixteen addresses, each on both");
+        assertEquals(IceLiteSession.MAX_REMOTE_ADDRESSES, serverIce.remoteAddresses().size());
+        assertEquals(2 * IceLiteSession.MAX_REMOTE_ADDRESSES, serverIce.pairs().size());
+        assertEquals(2, counters.drops(DropReason.ICE_TOO_MANY_ADDRESSES), "the seventeenth, on each local address");
     }
 
     @Test
@@ -273,11 +412,11 @@ class IceLiteTest {
         return null;
     }
 
-    private static void sendRtp(SecureTransport transport, int sequence) {
-        byte[] rtp = {(byte) 0x80, 96, 0, (byte) sequence, 0, 0, 0, 1, 0x12, 0x34, 0x56, 0x78, 1, 2, 3, 4, 5};
+    private static boolean sendRtp(SecureTransport transport, int sequence) {
+        byte[] rtp = {(byte) 0x80, 96, (byte) (sequence >>> 8), (byte) sequence, 0, 0, 0, 1, 0x12, 0x34, 0x56, 0x78, 1, 2, 3, 4, 5};
         PacketBuffer packet = new PacketBuffer();
         packet.copyFrom(rtp, 0, rtp.length);
-        transport.sendRtp(packet);
+        return transport.sendRtp(packet);
     }
 
     private static long readSsrc(byte[] packet) {
