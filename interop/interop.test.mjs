@@ -9,7 +9,7 @@
 //
 // INTEROP_STACKS=libwebrtc,pion (a debugging aid) restricts the rings to those stacks; by default all six run
 // and a stack that is missing or cannot be prepared fails its pairs. INTEROP_WHEP=stream makes every player use
-// /whep/<conference> instead of /whep/<conference>/<publisher>; PLAY_BY_STREAM does it for chosen pairs.
+// /whep/<conference>; INTEROP_PLAY_AFTER_CONNECTED=1 starts each player only once its publisher is connected.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -32,18 +32,20 @@ const runDir = path.join(interopDir, ".artifacts", `run-${process.pid}`);
 export const ALL_STACKS = ["gstreamer", "aiortc", "pion", "libwebrtc", "werift", "node-datachannel"];
 
 /**
- * Pairs whose player asks for the conference's stream (`/whep/<conference>`) rather than the publisher's
- * resource (`/whep/<conference>/<publisher>`), as "publisher>player" (e.g. "pion>libwebrtc").
- * INTEROP_WHEP=stream does it for every pair.
+ * How players find the publication. The VP8 ring plays the publisher's WHIP resource
+ * (`/whep/<conference>/<resource id>`, a player that read the publisher's Location); the H.264 ring's publishers
+ * name their stream (`/whip/<conference>?stream=camera`) and its players alternate between the conference's
+ * stream (`/whep/<conference>`, what a generic player knows) and the stream's name (`/whep/<conference>/camera`).
+ * INTEROP_WHEP=stream makes every player use `/whep/<conference>`.
  */
-export const PLAY_BY_STREAM = new Set([]);
+export const STREAM_NAME = "camera";
 
 /**
- * Start each player only once its publisher reports "connected" (ICE and DTLS up). Today a WHEP player whose ICE
- * checks run while its publisher's are still under way can leave the publisher stuck in "connecting" (ice4j logs
- * "Replacing the socket for remote address ..." for the publisher's checks); false covers that case.
+ * Each player starts as soon as its publisher has its resource, so both run ICE and DTLS at once, as a viewer
+ * joining a stream that has just started would. INTEROP_PLAY_AFTER_CONNECTED=1 waits for the publisher's
+ * "connected" first (a debugging aid, to tell a publisher's failure from a player's).
  */
-export const PLAY_AFTER_PUBLISHER_CONNECTED = process.env.INTEROP_PLAY_EARLY !== "1";
+export const PLAY_AFTER_PUBLISHER_CONNECTED = process.env.INTEROP_PLAY_AFTER_CONNECTED === "1";
 
 const SERVER_ADDRESS = "127.0.0.2";
 const CLIENT_SECONDS = 40;
@@ -272,7 +274,7 @@ describe("independent WebRTC stacks publish over WHIP and play over WHEP through
   }
 
   /** One pair: `publisher` publishes `video`+Opus, `player` plays it; both end cleanly; the server is left clean. */
-  async function runPair({ publisher, player, video, conference }) {
+  async function runPair({ publisher, player, video, whep, conference }) {
     for (const [stack, role] of [[publisher, "publish"], [player, "play"]]) {
       const state = stacks.get(stack);
       if (!state) throw new Error(`${stack} was not prepared (its prepare test did not run)`);
@@ -301,15 +303,16 @@ describe("independent WebRTC stacks publish over WHIP and play over WHEP through
       pub = startClient(namespace, pair, {
         name: `${conference}-publish-${publisher}`,
         stack: publisher,
-        args: ["publish", "--url", `${baseUrl}/whip/${conference}`, "--token", publishToken, "--video", video, "--seconds", String(CLIENT_SECONDS)],
+        args: ["publish", "--url", whep === "resource" ? `${baseUrl}/whip/${conference}` : `${baseUrl}/whip/${conference}?stream=${STREAM_NAME}`, "--token", publishToken, "--video", video, "--seconds", String(CLIENT_SECONDS)],
       });
       const resource = await until(`${publisher}'s "resource" event`, [[pub, publisher]], () => pub.find("resource"), RESOURCE_TIMEOUT_MS);
       if (PLAY_AFTER_PUBLISHER_CONNECTED) {
         await until(`${publisher}'s "connected" event`, [[pub, publisher]], () => pub.find("connected"), RESOURCE_TIMEOUT_MS);
       }
       const publisherId = new URL(resource.location).pathname.split("/").filter(Boolean).pop();
-      const byStream = playByStreamForAll || PLAY_BY_STREAM.has(`${publisher}>${player}`);
-      const playUrl = byStream ? `${baseUrl}/whep/${conference}` : `${baseUrl}/whep/${conference}/${publisherId}`;
+      const playUrl = playByStreamForAll || whep === "stream"
+        ? `${baseUrl}/whep/${conference}`
+        : whep === "name" ? `${baseUrl}/whep/${conference}/${STREAM_NAME}` : `${baseUrl}/whep/${conference}/${publisherId}`;
       play = startClient(namespace, pair, {
         name: `${conference}-play-${player}`,
         stack: player,
@@ -365,7 +368,7 @@ describe("independent WebRTC stacks publish over WHIP and play over WHEP through
     selectedStacks.forEach((publisher, i) => {
       const player = selectedStacks[(i + 1) % selectedStacks.length];
       it(`${publisher} publishes VP8+Opus, ${player} plays it`, { timeout: PAIR_TIMEOUT_MS }, () =>
-        runPair({ publisher, player, video: "vp8", conference: `vp8-${i + 1}-${publisher}-${player}` }),
+        runPair({ publisher, player, video: "vp8", whep: "resource", conference: `vp8-${i + 1}-${publisher}-${player}` }),
       );
     });
   });
@@ -380,8 +383,10 @@ describe("independent WebRTC stacks publish over WHIP and play over WHEP through
     t.diagnostic(`H.264 ring: ${ring.join(", ") || "none"}; without H.264 (or not prepared): ${without.join(", ") || "none"}`);
     for (const [i, publisher] of ring.entries()) {
       const player = ring[(i + 1) % ring.length];
-      await t.test(`${publisher} publishes H.264+Opus, ${player} plays it`, { timeout: PAIR_TIMEOUT_MS }, () =>
-        runPair({ publisher, player, video: "h264", conference: `h264-${i + 1}-${publisher}-${player}` }),
+      const whep = i % 2 === 0 ? "stream" : "name";
+      const how = whep === "stream" ? "the conference's stream" : `the stream named ${STREAM_NAME}`;
+      await t.test(`${publisher} publishes H.264+Opus, ${player} plays it as ${how}`, { timeout: PAIR_TIMEOUT_MS }, () =>
+        runPair({ publisher, player, video: "h264", whep, conference: `h264-${i + 1}-${publisher}-${player}` }),
       );
     }
   });

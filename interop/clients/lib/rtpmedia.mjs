@@ -301,26 +301,6 @@ export function loopbackOffer(sdp, stack) {
   return offer;
 }
 
-/**
- * Removes every a=candidate line whose address is not `address` (the one the client is bound to): the client then
- * checks only the server's address on the same interface, not the same server port on a second address too.
- */
-export function keepCandidatesOn(sdp, address) {
-  const lines = sdp.split("\r\n").filter((line) => {
-    const candidate = /^a=candidate:\S+ \d+ \S+ \d+ (\S+) /.exec(line);
-    return !candidate || candidate[1] === address;
-  });
-  return lines.join("\r\n");
-}
-
-/**
- * Whether a client pairs only with the server's candidates on its own address (the default). With
- * INTEROP_ALL_SERVER_CANDIDATES=1 it checks every server candidate, as the stack would on its own.
- */
-export function ownAddressOnly() {
-  return process.env.INTEROP_ALL_SERVER_CANDIDATES !== "1";
-}
-
 /** Whether an SDP has at least one a=candidate line. */
 export function hasCandidates(sdp) {
   return /^a=candidate:/m.test(sdp);

@@ -11,8 +11,8 @@
 import { createRequire } from "node:module";
 import { log, runClient, withTimeout } from "../lib/whip.mjs";
 import {
-  FFMPEG_AUDIO_PT, FFMPEG_VIDEO_PT, ReceiveCounter, checkFfmpeg, hasCandidates, isRtcp, keepCandidatesOn, loopbackOffer,
-  loopbackHostAddresses, ownAddressOnly, parseRtp, rewriteRtp, sdpMediaCodecs, startFfmpegSource,
+  FFMPEG_AUDIO_PT, FFMPEG_VIDEO_PT, ReceiveCounter, checkFfmpeg, hasCandidates, isRtcp, loopbackOffer,
+  loopbackHostAddresses, parseRtp, rewriteRtp, sdpMediaCodecs, startFfmpegSource,
 } from "../lib/rtpmedia.mjs";
 
 const ndc = createRequire(import.meta.url)("node-datachannel");
@@ -58,9 +58,8 @@ async function negotiate(pc, session) {
   const offer = loopbackOffer(pc.localDescription().sdp, "libdatachannel");
   const answer = await session.exchange(offer);
   log(`answer:\n${answer.trim()}`);
-  const usable = ownAddressOnly() ? keepCandidatesOn(answer, pc.boundAddress) : answer;
-  if (!hasCandidates(usable)) throw new Error(`the answer has no candidate on ${pc.boundAddress}: ${answer}`);
-  pc.setRemoteDescription(usable, "answer");
+  if (!hasCandidates(answer)) throw new Error(`the answer has no candidate: ${answer}`);
+  pc.setRemoteDescription(answer, "answer");
   return answer;
 }
 

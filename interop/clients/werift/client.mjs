@@ -10,7 +10,7 @@
 import { createRequire } from "node:module";
 import { log, runClient, withTimeout } from "../lib/whip.mjs";
 import {
-  ReceiveCounter, checkFfmpeg, loopbackHostAddresses, loopbackOffer, ownAddressOnly, startFfmpegSource,
+  ReceiveCounter, checkFfmpeg, loopbackHostAddresses, loopbackOffer, startFfmpegSource,
 } from "../lib/rtpmedia.mjs";
 
 const werift = createRequire(import.meta.url)("werift");
@@ -55,8 +55,6 @@ function newPeerConnection(video, session) {
     iceUseIpv6: false,
     iceInterfaceAddresses: { udp4: address },
     iceAdditionalHostAddresses: onVeth ? undefined : [address],
-    // Pair only with the server's candidate on the same address (see README.md).
-    iceFilterCandidatePair: ownAddressOnly() ? (pair) => pair.remoteCandidate.host === address : undefined,
     bundlePolicy: "max-bundle",
     codecs: codecs(video),
     headerExtensions: { audio: [], video: [] },
