@@ -268,11 +268,15 @@ class HttpApiTest {
             java.io.IOException refused = assertThrows(java.io.IOException.class, () -> MediaServer.start(
                     TestMedia.config().withPorts(udpPort, taken.getLocalPort())));
             assertTrue(refused.getMessage().contains("cannot listen on"), refused.getMessage());
-            // The UDP port the failed start had bound is free again.
-            try (java.net.DatagramSocket again = new java.net.DatagramSocket(udpPort,
-                    InetAddress.getLoopbackAddress())) {
-                assertEquals(udpPort, again.getLocalPort());
-            }
+            // The UDP port the failed start had bound is free again (its reader lets go a moment after close).
+            assertTrue(eventually(WAIT, () -> {
+                try (java.net.DatagramSocket again = new java.net.DatagramSocket(udpPort,
+                        InetAddress.getLoopbackAddress())) {
+                    return again.getLocalPort() == udpPort;
+                } catch (java.net.BindException stillHeld) {
+                    return false;
+                }
+            }), "the UDP port is released");
         }
     }
 
