@@ -111,8 +111,10 @@ class HttpApiTest {
         assertEquals(204, json("POST", "/v1/conferences/c1/endpoints/sub/subscribe/answer",
                 Map.of("type", "answer", "sdp", subscribeAnswer)).statusCode());
         assertTrue(publisher.awaitSecure(WAIT) && subscriber.awaitSecure(WAIT));
+        // A new sequence number each time: a resent one is an SRTP replay, dropped by the server.
+        int[] sequence = {1};
         assertTrue(eventually(WAIT, () -> {
-            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, 1, 0, true, new byte[300], false);
+            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, sequence[0]++, 0, true, new byte[300], false);
             return subscriber.packetsReceived(video.ssrc()) > 0;
         }));
         assertEquals(204, json("DELETE", "/v1/conferences/c1/endpoints/pub", null).statusCode());
@@ -143,9 +145,12 @@ class HttpApiTest {
         assertTrue(whep.headers().firstValue("Location").orElseThrow().startsWith("/whep/live/"));
         viewer.acceptAnswer(whep.body());
         assertTrue(viewer.awaitSecure(WAIT));
+        // A new sequence number each time: a resent one is an SRTP replay, dropped by the server.
+        int[] sequence = {5};
         assertTrue(eventually(WAIT, () -> {
-            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, 5, 0, true, new byte[300], false);
-            publisher.sendRtp(audio.ssrc(), ClientEndpoint.OPUS_PT, 5, 0, false, new byte[60], false);
+            int next = sequence[0]++;
+            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, next, 0, true, new byte[300], false);
+            publisher.sendRtp(audio.ssrc(), ClientEndpoint.OPUS_PT, next, 0, false, new byte[60], false);
             return viewer.packetsReceived(video.ssrc()) > 0 && viewer.packetsReceived(audio.ssrc()) > 0;
         }));
         assertEquals(428, send("PATCH", location, "application/trickle-ice-sdpfrag", "a=x", null).statusCode());
@@ -199,9 +204,12 @@ class HttpApiTest {
         assertTrue(whep.body().contains("a=group:BUNDLE 0 1\r\n"), whep.body());
         viewer.acceptAnswer(whep.body());
         assertTrue(viewer.awaitSecure(WAIT));
+        // A new sequence number each time: a resent one is an SRTP replay, dropped by the server.
+        int[] sequence = {5};
         assertTrue(eventually(WAIT, () -> {
-            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, 5, 0, true, new byte[300], false);
-            publisher.sendRtp(audio.ssrc(), ClientEndpoint.OPUS_PT, 5, 0, false, new byte[60], false);
+            int next = sequence[0]++;
+            publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, next, 0, true, new byte[300], false);
+            publisher.sendRtp(audio.ssrc(), ClientEndpoint.OPUS_PT, next, 0, false, new byte[60], false);
             return viewer.packetsReceived(video.ssrc()) > 0 && viewer.packetsReceived(audio.ssrc()) > 0;
         }), "the bundle-only sections' media flows both ways through the server");
 
