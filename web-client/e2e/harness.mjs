@@ -14,9 +14,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { onPath, startProcessInNamespace as startInNamespace, waitFor } from "../../scripts/netns.mjs";
+import {
+  Teardown,
+  createNamespace,
+  freePort,
+  onPath,
+  startProcessInNamespace as startInNamespace,
+  waitFor,
+} from "../../scripts/netns.mjs";
 
-export { Teardown, createNamespace, freePort, waitFor } from "../../scripts/netns.mjs";
+export { Teardown, createNamespace, freePort, waitFor };
 
 export const webClientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = path.resolve(webClientDir, "..");
