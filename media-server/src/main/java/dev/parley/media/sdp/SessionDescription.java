@@ -72,7 +72,9 @@ public record SessionDescription(List<String> sessionAttributes, List<MediaSecti
             throws SdpException {
         int port;
         try {
-            port = Integer.parseInt(fields[1].split("/")[0]);
+            // "port" or "port/number of ports"; a lone "/" has no port at all.
+            int slash = fields[1].indexOf('/');
+            port = Integer.parseInt(slash < 0 ? fields[1] : fields[1].substring(0, slash));
         } catch (NumberFormatException e) {
             throw new SdpException("bad port in m= line: " + fields[1]);
         }
