@@ -58,16 +58,26 @@ async function inbound(page) {
 
 /** Waits until the page decodes video from `count` remote streams and receives audio from as many. */
 async function receivesFrom(page, count, who) {
+  let rows = [];
   await waitFor(
     `${who} to decode video and receive audio from ${count} other(s)`,
     async () => {
-      const rows = await inbound(page);
+      rows = await inbound(page);
       const video = rows.filter((r) => r.kind === "video" && r.framesDecoded > 0).length;
       const audio = rows.filter((r) => r.kind === "audio" && r.packetsReceived > 0).length;
       return video >= count && audio >= count;
     },
     { timeoutMs: 30_000, intervalMs: 250 },
-  );
+  ).catch(async (error) => {
+    const connections = await page.evaluate(() =>
+      (window.__peerConnections ?? []).map((pc) => ({
+        connection: pc.connectionState,
+        signaling: pc.signalingState,
+        receivers: pc.getTransceivers().map((t) => `${t.mid}:${t.receiver.track.kind}:${t.currentDirection}`),
+      })),
+    );
+    throw new Error(`${error.message}; inbound RTP ${JSON.stringify(rows)}, peer connections ${JSON.stringify(connections)}`);
+  });
 }
 
 async function addMember(page, username) {

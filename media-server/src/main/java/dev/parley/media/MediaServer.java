@@ -9,6 +9,7 @@ import dev.parley.media.api.MediaStats;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.VideoReceive;
 import dev.parley.media.api.WhipIce;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.dtls.DtlsIdentity;
@@ -265,6 +266,11 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     @Override
     public void subscribeAnswer(String conferenceId, String endpointId, String sdpAnswer) {
         sfu.subscribeAnswer(conferenceId, endpointId, sdpAnswer);
+    }
+
+    @Override
+    public void receiveVideo(String conferenceId, String endpointId, List<VideoReceive> videos) {
+        sfu.receiveVideo(conferenceId, endpointId, videos);
     }
 
     @Override

@@ -40,6 +40,14 @@ public interface MediaApi {
     /** The participant's answer to the latest subscribe offer. */
     void subscribeAnswer(String conferenceId, String endpointId, String sdpAnswer);
 
+    /**
+     * What the endpoint's tiles show, per remote video track ({@link VideoReceive}); the server picks each track's
+     * layer from it. Tracks not listed keep what was last said of them (at first: visible, any size). Refuses
+     * ({@link ErrorCode#INVALID_REQUEST}) more than {@link VideoReceive#MAX_TRACKS} entries or a dimension outside
+     * 0..{@link VideoReceive#MAX_DIMENSION}; unknown track ids are ignored (the track may have just ended).
+     */
+    void receiveVideo(String conferenceId, String endpointId, List<VideoReceive> videos);
+
     List<TrackInfo> tracks(String conferenceId);
 
     /** Events with a sequence greater than {@code afterSequence} still held (the latest 1000 per conference). */

@@ -1,5 +1,7 @@
 package dev.parley.media.sfu;
 
+import dev.parley.media.api.VideoReceive;
+
 /** A participant (or a WHIP/WHEP session) in a conference, with up to one publish and one subscribe transport. */
 final class Endpoint {
     /** How the endpoint came to be, which decides what it subscribes to. */
@@ -81,6 +83,19 @@ final class Endpoint {
             return "ICE consent lost";
         }
         return null;
+    }
+
+    /** What this endpoint's tiles show, by track id (under the conference lock); absent: visible, any size. */
+    final java.util.Map<String, VideoReceive> videoReceives = new java.util.HashMap<>();
+
+    /** Records what the receiver shows (under the conference lock); ids of tracks that are gone are dropped. */
+    void receiveVideo(java.util.List<VideoReceive> videos) {
+        for (VideoReceive video : videos) {
+            if (conference.tracks.containsKey(video.trackId())) {
+                videoReceives.put(video.trackId(), video);
+            }
+        }
+        videoReceives.keySet().retainAll(conference.tracks.keySet());
     }
 
     void close() {

@@ -11,6 +11,7 @@ import dev.parley.media.api.MediaStats;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.VideoReceive;
 import dev.parley.media.api.WhipIce;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.dtls.DtlsIdentity;
@@ -243,6 +244,26 @@ public final class Sfu implements MediaApi {
                 throw new MediaException(ErrorCode.INVALID_SDP, "no subscribe offer is outstanding");
             }
             endpoint.subscribe.applyAnswer(answer);
+        }
+    }
+
+    @Override
+    public void receiveVideo(String conferenceId, String endpointId, List<VideoReceive> videos) {
+        if (videos.size() > VideoReceive.MAX_TRACKS) {
+            throw new MediaException(ErrorCode.INVALID_REQUEST, "at most " + VideoReceive.MAX_TRACKS
+                    + " videos may be described at once (got " + videos.size() + ")");
+        }
+        for (VideoReceive video : videos) {
+            if (video.trackId() == null || video.width() < 0 || video.height() < 0
+                    || video.width() > VideoReceive.MAX_DIMENSION || video.height() > VideoReceive.MAX_DIMENSION) {
+                throw new MediaException(ErrorCode.INVALID_REQUEST, "a video needs a track id and a width and height"
+                        + " of 0.." + VideoReceive.MAX_DIMENSION);
+            }
+        }
+        Conference conference = conference(conferenceId);
+        synchronized (conference) {
+            Endpoint endpoint = endpoint(conference, endpointId);
+            endpoint.receiveVideo(videos);
         }
     }
 
