@@ -71,8 +71,12 @@ final class ContinuousNumbering {
         return bits;
     }
 
-    /** Classifies {@code number}; a NEW number, and the reserved ones before it, get their outgoing numbers here. */
-    int classify(int number) {
+    /**
+     * Classifies {@code number}; a NEW number, and the ones skipped before it, get their outgoing numbers here. The
+     * skipped ones are reserved for late arrival, unless {@code skippedAreDropped} (the caller knows they belong to
+     * something dropped on purpose): then they take no numbers.
+     */
+    int classify(int number, boolean skippedAreDropped) {
         long delta = ((number & mask) - (highest & mask)) & mask;
         if (delta >= (mask + 1) >> 1) {
             delta -= mask + 1;
@@ -80,7 +84,10 @@ final class ContinuousNumbering {
         long extended = highest + delta;
         if (delta > 0) {
             for (long s = Math.max(highest + 1, extended - window + 1); s < extended; s++) {
-                remember(s, LATE);
+                remember(s, skippedAreDropped ? DROPPED : LATE);
+            }
+            if (skippedAreDropped) {
+                offset -= delta - 1;
             }
             highest = extended;
             remember(extended, LATE);

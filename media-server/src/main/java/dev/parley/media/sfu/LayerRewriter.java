@@ -50,6 +50,10 @@ final class LayerRewriter {
     private boolean sentAnyTl0;
     private int lastOutTl0;
     private boolean tl0Mapped;
+    /** The packet with the highest sequence number so far in this layer: its picture, and whether it was dropped. */
+    private long lastSequenceTimestamp;
+    private int lastSequencePictureId;
+    private boolean lastSequenceDropped;
     private int tl0Offset;
 
     // Retransmission ring, guarded by ringLock.
@@ -162,7 +166,11 @@ final class LayerRewriter {
             }
             switchTo(layer, buf, off, nowNanos);
         }
-        return vp8 ? forwardVp8(buf, off, layer, nowNanos) : forward(buf, off, layer, nowNanos, -1, -1);
+        if (vp8) {
+            return forwardVp8(buf, off, layer, nowNanos);
+        }
+        int status = sequences.classify(Rtp.sequenceNumber(buf, off), false);
+        return forward(buf, off, status, layer, nowNanos, -1, -1);
     }
 
     private void switchTo(int layer, byte[] buf, int off, long nowNanos) {
@@ -180,6 +188,7 @@ final class LayerRewriter {
         }
         pictures.stop();
         tl0Mapped = false;
+        lastSequenceDropped = false;
         currentTemporal = targetTemporal;
         currentSpatial = layer;
         switches++;
@@ -195,13 +204,9 @@ final class LayerRewriter {
             if (!pictures.started() || pictures.bits() != bits) {
                 pictures.restart(bits, d.pictureId, sentAnyPicture ? lastOutPicture + 1 : d.pictureId);
             }
-            switch (pictures.classify(d.pictureId)) {
-                case ContinuousNumbering.NEW -> {
-                    pictureForwarded = temporalAllows(tid, d.layerSync, true);
-                }
-                case ContinuousNumbering.LATE -> {
-                    pictureForwarded = temporalAllows(tid, d.layerSync, false);
-                }
+            switch (pictures.classify(d.pictureId, false)) {
+                case ContinuousNumbering.NEW -> pictureForwarded = temporalAllows(tid, d.layerSync, true);
+                case ContinuousNumbering.LATE -> pictureForwarded = temporalAllows(tid, d.layerSync, false);
                 case ContinuousNumbering.FORWARDED -> pictureForwarded = true;
                 case ContinuousNumbering.DROPPED -> pictureForwarded = false;
                 default -> {
@@ -218,10 +223,12 @@ final class LayerRewriter {
         } else {
             pictureForwarded = temporalAllows(tid, d.layerSync, d.startOfPartition);
         }
+        int status = classifySequence(buf, off, d, !pictureForwarded);
         if (!pictureForwarded) {
-            int status = sequences.classify(Rtp.sequenceNumber(buf, off));
             if (status == ContinuousNumbering.NEW || status == ContinuousNumbering.LATE) {
                 sequences.drop();
+                droppedTemporal++;
+            } else if (status == ContinuousNumbering.DROPPED) {
                 droppedTemporal++;
             } else {
                 droppedStale++;
@@ -236,7 +243,7 @@ final class LayerRewriter {
             }
             outTl0 = (d.tl0PicIdx + tl0Offset) & 0xff;
         }
-        if (!forward(buf, off, layer, nowNanos, outPicture, outTl0)) {
+        if (!forward(buf, off, status, layer, nowNanos, outPicture, outTl0)) {
             return false;
         }
         if (outPicture >= 0) {
@@ -260,6 +267,25 @@ final class LayerRewriter {
     }
 
     /**
+     * Classifies the packet's sequence number. Packets missing just before it (lost or yet to come) get numbers
+     * reserved, except when they can only belong to a picture dropped on purpose: the same picture as this dropped
+     * packet, or the rest of the dropped picture just before this one's first packet.
+     */
+    private int classifySequence(byte[] buf, int off, Vp8Descriptor d, boolean dropped) {
+        long timestamp = Rtp.timestamp(buf, off);
+        boolean skippedAreDropped = lastSequenceDropped && (timestamp == lastSequenceTimestamp
+                || (d.startOfPartition && d.pictureId >= 0 && lastSequencePictureId >= 0
+                        && d.pictureId == ((lastSequencePictureId + 1) & (d.pictureIdLength == 2 ? 0x7fff : 0x7f))));
+        int status = sequences.classify(Rtp.sequenceNumber(buf, off), skippedAreDropped);
+        if (status == ContinuousNumbering.NEW) {
+            lastSequenceTimestamp = timestamp;
+            lastSequencePictureId = d.pictureId;
+            lastSequenceDropped = dropped;
+        }
+        return status;
+    }
+
+    /**
      * Whether a picture of temporal layer {@code tid} is sent. At a picture start the temporal layer follows the
      * target: down at once, up only where the receiver can decode from (TID 0 or the layer-sync bit).
      */
@@ -278,9 +304,8 @@ final class LayerRewriter {
     }
 
     /** Numbers, stamps and remembers a packet the current layer sends; false for a repeated or too old one. */
-    private boolean forward(byte[] buf, int off, int layer, long nowNanos, long outPicture, int outTl0) {
+    private boolean forward(byte[] buf, int off, int status, int layer, long nowNanos, long outPicture, int outTl0) {
         int sequence = Rtp.sequenceNumber(buf, off);
-        int status = sequences.classify(sequence);
         if (status != ContinuousNumbering.NEW && status != ContinuousNumbering.LATE) {
             droppedStale++;
             return false;
