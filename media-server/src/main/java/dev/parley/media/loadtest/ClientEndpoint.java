@@ -35,8 +35,35 @@ import java.util.concurrent.atomic.LongAdder;
  * subscribe or WHEP. The tests use it, and the load generator builds on it.
  */
 public final class ClientEndpoint implements AutoCloseable {
-    /** A track this client publishes. */
-    public record ClientTrack(MediaKind kind, long ssrc, long rtxSsrc, String streamId, String trackId) {
+    /**
+     * A track this client publishes: one stream ({@code ssrc}, {@code rtxSsrc}), or simulcast with one stream per
+     * rid (lowest quality first; SSRCs in {@code layerSsrcs}, which the offer does not announce: the server learns
+     * them from the RID header extension).
+     */
+    public record ClientTrack(MediaKind kind, long ssrc, long rtxSsrc, String streamId, String trackId,
+                              List<String> rids, List<Long> layerSsrcs) {
+        public ClientTrack {
+            rids = List.copyOf(rids);
+            layerSsrcs = List.copyOf(layerSsrcs);
+        }
+
+        public ClientTrack(MediaKind kind, long ssrc, long rtxSsrc, String streamId, String trackId) {
+            this(kind, ssrc, rtxSsrc, streamId, trackId, List.of(), List.of());
+        }
+
+        /** VP8 simulcast video sent as one stream per rid. */
+        public static ClientTrack simulcastVideo(String streamId, String... rids) {
+            List<Long> ssrcs = new ArrayList<>();
+            for (int i = 0; i < rids.length; i++) {
+                ssrcs.add(randomSsrc());
+            }
+            return new ClientTrack(MediaKind.VIDEO, 0, 0, streamId, streamId + "-video", List.of(rids), ssrcs);
+        }
+
+        public boolean simulcast() {
+            return !rids.isEmpty();
+        }
+
         public static ClientTrack audio(String streamId) {
             return new ClientTrack(MediaKind.AUDIO, randomSsrc(), 0, streamId, streamId + "-audio");
         }
@@ -72,6 +99,8 @@ public final class ClientEndpoint implements AutoCloseable {
     public static final int AUDIO_LEVEL_ID = 1;
     public static final int ABS_SEND_TIME_ID = 2;
     public static final int MID_ID = 9;
+    public static final int RID_ID = 10;
+    public static final int REPAIRED_RID_ID = 11;
 
     private final SecureTransport transport;
     private final IceClientSession ice;
@@ -135,6 +164,13 @@ public final class ClientEndpoint implements AutoCloseable {
             section(sdp, Integer.toString(i), track.kind(), "sendonly", offerH264, "actpass");
             String msid = track.streamId() + " " + track.trackId();
             sdp.append("a=msid:").append(msid).append("\r\n");
+            if (track.simulcast()) {
+                for (String rid : track.rids()) {
+                    sdp.append("a=rid:").append(rid).append(" send\r\n");
+                }
+                sdp.append("a=simulcast:send ").append(String.join(";", track.rids())).append("\r\n");
+                continue;
+            }
             if (track.rtxSsrc() != 0) {
                 sdp.append("a=ssrc-group:FID ").append(track.ssrc()).append(' ').append(track.rtxSsrc()).append("\r\n");
             }
@@ -256,6 +292,40 @@ public final class ClientEndpoint implements AutoCloseable {
                 extensions);
         sendBuffer.setOffset(0);
         sendBuffer.setLength(length);
+        return transport.sendRtp(sendBuffer);
+    }
+
+    /**
+     * Sends one RTP packet of a simulcast stream, with the mid and RID header extensions a browser puts on them
+     * (or the repaired-RID one, for an RTX stream).
+     */
+    public synchronized boolean sendSimulcastRtp(long ssrc, int payloadType, int sequence, long timestamp,
+                                                 boolean marker, byte[] payload, String mid, String rid,
+                                                 boolean repaired) {
+        byte[] buf = sendBuffer.getBuffer();
+        buf[0] = (byte) 0x90;
+        buf[1] = (byte) ((marker ? 0x80 : 0) | payloadType);
+        Rtp.setSequenceNumber(buf, 0, sequence & 0xffff);
+        Rtp.writeUint32(buf, 4, timestamp);
+        Rtp.writeUint32(buf, 8, ssrc);
+        int pos = 16;
+        buf[pos++] = (byte) ((MID_ID << 4) | (mid.length() - 1));
+        for (int i = 0; i < mid.length(); i++) {
+            buf[pos++] = (byte) mid.charAt(i);
+        }
+        buf[pos++] = (byte) (((repaired ? REPAIRED_RID_ID : RID_ID) << 4) | (rid.length() - 1));
+        for (int i = 0; i < rid.length(); i++) {
+            buf[pos++] = (byte) rid.charAt(i);
+        }
+        while ((pos - 16) % 4 != 0) {
+            buf[pos++] = 0;
+        }
+        buf[12] = (byte) 0xBE;
+        buf[13] = (byte) 0xDE;
+        Rtp.writeUint16(buf, 14, (pos - 16) / 4);
+        System.arraycopy(payload, 0, buf, pos, payload.length);
+        sendBuffer.setOffset(0);
+        sendBuffer.setLength(pos + payload.length);
         return transport.sendRtp(sendBuffer);
     }
 
@@ -391,6 +461,9 @@ public final class ClientEndpoint implements AutoCloseable {
             sdp.append("a=extmap:").append(ABS_SEND_TIME_ID)
                     .append(" http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n");
             sdp.append("a=extmap:").append(MID_ID).append(" urn:ietf:params:rtp-hdrext:sdes:mid\r\n");
+            sdp.append("a=extmap:").append(RID_ID).append(" urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n");
+            sdp.append("a=extmap:").append(REPAIRED_RID_ID)
+                    .append(" urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n");
             sdp.append("a=").append(direction).append("\r\na=rtcp-mux\r\na=rtcp-rsize\r\n");
             sdp.append("a=rtpmap:").append(VP8_PT).append(" VP8/90000\r\n");
             for (String fb : List.of("goog-remb", "ccm fir", "nack", "nack pli")) {

@@ -194,6 +194,16 @@ public final class Rtp {
         return -1;
     }
 
+    /**
+     * The length of the header extension element whose data {@link #findExtension} found at {@code dataOffset}:
+     * one-byte elements say it in their header byte's low nibble (plus one), two-byte elements in their second byte.
+     */
+    public static int extensionLength(byte[] buf, int off, int dataOffset) {
+        int start = off + FIXED_HEADER + 4 * (buf[off] & 0x0f);
+        boolean oneByte = (((buf[start] & 0xff) << 8) | (buf[start + 1] & 0xff)) == 0xBEDE;
+        return oneByte ? (buf[dataOffset - 1] & 0x0f) + 1 : buf[dataOffset - 1] & 0xff;
+    }
+
     /** Whether a VP8 payload (RFC 7741) starts a keyframe. */
     public static boolean isVp8Keyframe(byte[] buf, int off, int len) {
         int p = off + headerLength(buf, off, len);

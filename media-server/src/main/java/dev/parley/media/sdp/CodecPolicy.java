@@ -6,14 +6,19 @@ import java.util.Set;
 
 /**
  * What the server forwards: Opus for audio; VP8 (preferred) and H.264 packetization-mode 1 for video, each with
- * RTX; a few header extensions that survive forwarding unchanged. The mid, rid and transport-wide sequence
- * extensions are not negotiated: they describe one hop, and the server does not rewrite them.
+ * RTX; a few header extensions that survive forwarding unchanged. The transport-wide sequence extension is not
+ * negotiated. A publisher's simulcast section also gets the mid, rid and repaired-rid extensions, which tell the
+ * server which stream a packet belongs to; they describe one hop and are never forwarded.
  */
 public final class CodecPolicy {
     public static final String AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
     public static final String ABS_SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
     public static final String TOFFSET = "urn:ietf:params:rtp-hdrext:toffset";
     public static final String VIDEO_ORIENTATION = "urn:3gpp:video-orientation";
+    public static final String MID = "urn:ietf:params:rtp-hdrext:sdes:mid";
+    public static final String RID = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+    public static final String REPAIRED_RID = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
+    private static final Set<String> SIMULCAST_EXTENSIONS = Set.of(MID, RID, REPAIRED_RID);
 
     private static final Set<String> VIDEO_FEEDBACK = Set.of("nack", "nack pli", "ccm fir", "goog-remb");
 
@@ -61,6 +66,23 @@ public final class CodecPolicy {
         for (HeaderExtension extension : offered) {
             if (extension.id() >= 1 && extension.id() <= 14 && supported(kind).contains(extension.uri())) {
                 accepted.add(extension);
+            }
+        }
+        return accepted;
+    }
+
+    /**
+     * Header extensions the server keeps from a publisher's section, with the peer's ids: those it forwards, and for
+     * a simulcast section also mid, rid and repaired-rid, without which it could not tell the streams apart.
+     */
+    public static List<HeaderExtension> acceptPublishExtensions(MediaKind kind, List<HeaderExtension> offered,
+                                                                boolean simulcast) {
+        List<HeaderExtension> accepted = new ArrayList<>(acceptExtensions(kind, offered));
+        if (simulcast) {
+            for (HeaderExtension extension : offered) {
+                if (extension.id() >= 1 && extension.id() <= 14 && SIMULCAST_EXTENSIONS.contains(extension.uri())) {
+                    accepted.add(extension);
+                }
             }
         }
         return accepted;

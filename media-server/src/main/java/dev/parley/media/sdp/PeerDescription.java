@@ -20,6 +20,11 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
      */
     public static final int MAX_CANDIDATES = 32;
 
+    /** Most simulcast streams one section may send: three spatial layers is what publishers use. */
+    public static final int MAX_SIMULCAST_STREAMS = 3;
+
+    private static final java.util.regex.Pattern RID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,16}");
+
     public PeerDescription {
         media = List.copyOf(media);
     }
@@ -68,9 +73,10 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
                 }
             }
             long[] ssrcs = ssrcs(section);
+            List<String> rids = rejected || kind != MediaKind.VIDEO ? List.of() : sendRids(section);
             media.add(new OfferedMedia(mid, kind, section.direction(), rejected,
-                    kind == null ? List.of() : codecs(section), extensions(section), ssrcs[0], ssrcs[1],
-                    section.attribute("msid")));
+                    kind == null ? List.of() : codecs(section), extensions(section), rids.isEmpty() ? ssrcs[0] : 0,
+                    rids.isEmpty() ? ssrcs[1] : 0, section.attribute("msid"), rids));
         }
         if (transportSection == null) {
             throw new SdpException("SDP has no usable audio or video m-section");
@@ -118,7 +124,7 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
             }
             if (extensions.size() != m.extensions().size()) {
                 result.set(i, new OfferedMedia(m.mid(), m.kind(), m.direction(), m.rejected(), m.codecs(),
-                        extensions, m.ssrc(), m.rtxSsrc(), m.msid()));
+                        extensions, m.ssrc(), m.rtxSsrc(), m.msid(), m.rids()));
             }
         }
         return result;
@@ -317,6 +323,59 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
             }
         }
         return extensions;
+    }
+
+    /**
+     * The RTP streams a video section sends as simulcast (RFC 8853): the first alternative of each stream in
+     * {@code a=simulcast:send}, in its order (browsers list them as their encodings, lowest quality first), skipping
+     * paused ({@code ~}) ones; each must have an {@code a=rid:<id> send} line. Empty without {@code a=simulcast}.
+     * Their SSRCs are learnt from the packets' RID header extension, so any {@code a=ssrc} lines are not used. A
+     * receive-only simulcast description, an unknown rid, a
+     * malformed id or more than {@link #MAX_SIMULCAST_STREAMS} streams is refused.
+     */
+    private static List<String> sendRids(MediaSection section) throws SdpException {
+        String simulcast = section.attribute("simulcast");
+        if (simulcast == null) {
+            return List.of();
+        }
+        String[] parts = simulcast.trim().split("\\s+");
+        List<String> rids = new ArrayList<>();
+        for (int i = 0; i + 1 < parts.length; i += 2) {
+            if (!parts[i].equals("send")) {
+                continue;
+            }
+            for (String stream : parts[i + 1].split(";")) {
+                String first = stream.split(",")[0];
+                if (first.startsWith("~")) {
+                    continue;
+                }
+                if (!RID.matcher(first).matches()) {
+                    throw new SdpException("m-section " + abbreviate(section.mid()) + " has a=simulcast with rid "
+                            + abbreviate(first) + "; a rid is 1-16 letters, digits, '-' or '_'");
+                }
+                if (!rids.contains(first)) {
+                    rids.add(first);
+                }
+            }
+        }
+        if (rids.size() > MAX_SIMULCAST_STREAMS) {
+            throw new SdpException("m-section " + abbreviate(section.mid()) + " sends " + rids.size()
+                    + " simulcast streams (a=simulcast); at most " + MAX_SIMULCAST_STREAMS + " are accepted");
+        }
+        List<String> declared = new ArrayList<>();
+        for (String value : section.attributeValues("rid")) {
+            String[] fields = value.trim().split("\\s+");
+            if (fields.length >= 2 && fields[1].equals("send")) {
+                declared.add(fields[0]);
+            }
+        }
+        for (String rid : rids) {
+            if (!declared.contains(rid)) {
+                throw new SdpException("m-section " + abbreviate(section.mid()) + " lists rid " + rid
+                        + " in a=simulcast but has no a=rid:" + rid + " send");
+            }
+        }
+        return rids;
     }
 
     /** The primary SSRC and its RTX SSRC (0 if none), from ssrc-group:FID or the first a=ssrc. */

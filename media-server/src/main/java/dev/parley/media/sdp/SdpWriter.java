@@ -15,9 +15,21 @@ public final class SdpWriter {
                                  List<IceCandidate> candidates) {
     }
 
-    /** One m-section to write. {@code ssrc} 0 means the server sends nothing in it. */
+    /**
+     * One m-section to write. {@code ssrc} 0 means the server sends nothing in it. {@code receiveRids}: the
+     * simulcast streams the server receives in it ({@code a=rid:<id> recv} and {@code a=simulcast:recv}), or empty.
+     */
     public record Section(String mid, MediaKind kind, boolean rejected, Direction direction, List<Codec> codecs,
-                          List<HeaderExtension> extensions, long ssrc, long rtxSsrc, String cname, String msid) {
+                          List<HeaderExtension> extensions, long ssrc, long rtxSsrc, String cname, String msid,
+                          List<String> receiveRids) {
+        public Section {
+            receiveRids = List.copyOf(receiveRids);
+        }
+
+        public Section(String mid, MediaKind kind, boolean rejected, Direction direction, List<Codec> codecs,
+                       List<HeaderExtension> extensions, long ssrc, long rtxSsrc, String cname, String msid) {
+            this(mid, kind, rejected, direction, codecs, extensions, ssrc, rtxSsrc, cname, msid, List.of());
+        }
     }
 
     private SdpWriter() {
@@ -92,6 +104,12 @@ public final class SdpWriter {
                 line(out, "a=rtpmap:" + codec.rtxPayloadType() + " rtx/" + codec.clockRate());
                 line(out, "a=fmtp:" + codec.rtxPayloadType() + " apt=" + codec.payloadType());
             }
+        }
+        for (String rid : section.receiveRids()) {
+            line(out, "a=rid:" + rid + " recv");
+        }
+        if (!section.receiveRids().isEmpty()) {
+            line(out, "a=simulcast:recv " + String.join(";", section.receiveRids()));
         }
         if (section.ssrc() != 0) {
             if (section.rtxSsrc() != 0) {

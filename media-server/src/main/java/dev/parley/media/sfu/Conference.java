@@ -61,6 +61,20 @@ final class Conference {
         return result;
     }
 
+    /** A random SSRC no track of the conference sends with, for the server's own outgoing streams (under the lock). */
+    long newSsrc() {
+        for (;;) {
+            long ssrc = java.util.concurrent.ThreadLocalRandom.current().nextLong(1, 0x1_0000_0000L);
+            boolean taken = false;
+            for (Track track : tracks.values()) {
+                taken |= track.ssrc == ssrc || track.rtxSsrc == ssrc;
+            }
+            if (!taken) {
+                return ssrc;
+            }
+        }
+    }
+
     AutoCloseable addListener(Consumer<TrackEvent> listener) {
         listeners.add(listener);
         return () -> listeners.remove(listener);

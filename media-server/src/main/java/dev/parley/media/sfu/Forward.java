@@ -5,6 +5,7 @@ import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtp;
 import dev.parley.media.sdp.Codec;
 import dev.parley.media.sdp.HeaderExtension;
+import dev.parley.media.sdp.MediaKind;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.RtpSender;
 import java.util.Arrays;
@@ -12,7 +13,9 @@ import java.util.List;
 
 /**
  * One track to one subscriber, as that subscriber negotiated it: which payload types and header extension ids it
- * gets (everything else is dropped or blanked), and its RTX stream for retransmissions.
+ * gets (everything else is dropped or blanked), and its RTX stream for retransmissions. A video forward sends one
+ * layer of the track at a time through its {@link LayerRewriter}, which keeps the numbering continuous across layer
+ * switches and pauses.
  */
 final class Forward {
     final SubscribeTransport subscriber;
@@ -21,6 +24,8 @@ final class Forward {
     private final short[] payloadTypes = new short[128];
     private final short[] rtxPayloadTypes = new short[128];
     private final byte[] extensionIds = new byte[256];
+    /** Video only; null for audio, which is forwarded as it comes. */
+    final LayerRewriter rewriter;
     private int rtxSequence;
     volatile long packetsSent;
     volatile long lastSrNtpMiddle;
@@ -62,6 +67,10 @@ final class Forward {
         }
         this.rtxSequence = (int) (Math.random() * 0x8000);
         Arrays.fill(resentSequences, -1);
+        this.rewriter = track.kind == MediaKind.VIDEO
+                ? new LayerRewriter(track.ssrc, track.vp8PayloadTypes, track.codecs.isEmpty() ? 90000
+                        : track.codecs.get(0).clockRate())
+                : null;
     }
 
     /** Whether the subscriber accepted at least one of the track's formats. */
@@ -74,8 +83,13 @@ final class Forward {
         return false;
     }
 
-    void send(byte[] data, int off, int len, PacketBuffer scratch, MediaCounters counters) {
+    /** One packet of the track's layer {@code layer}: sent (rewritten) if it is what this subscriber gets. */
+    void send(int layer, byte[] data, int off, int len, long nowNanos, PacketBuffer scratch, MediaCounters counters) {
         if (!sender.isSecure()) {
+            return;
+        }
+        LayerRewriter layers = rewriter;
+        if (layers != null && layers.currentSpatial() != layer && layers.awaitedKeyframeLayer() != layer) {
             return;
         }
         int outPayloadType = payloadTypes[Rtp.payloadType(data, off)];
@@ -84,22 +98,44 @@ final class Forward {
             return;
         }
         scratch.copyFrom(data, off, len);
+        if (layers != null) {
+            boolean send = layers.rewrite(scratch.getBuffer(), scratch.getOffset(), scratch.getLength(), layer,
+                    nowNanos);
+            int awaited = layers.awaitedKeyframeLayer();
+            if (awaited >= 0) {
+                track.source.requestKeyframe(track.layers[awaited], false);
+            }
+            if (!send) {
+                return;
+            }
+        }
         rewrite(scratch, outPayloadType);
         if (sender.sendRtp(scratch)) {
             packetsSent++;
         }
     }
 
-    /** Answers a NACK for one sequence number from the track's cache, as RTX when the subscriber negotiated it. */
+    /**
+     * Answers a NACK for one outgoing sequence number from the cache of the layer it was sent from, rewritten as it
+     * was then, as RTX when the subscriber negotiated it.
+     */
     boolean retransmit(int sequence, PacketBuffer scratch) {
-        RetransmissionCache cache = track.cache;
-        if (cache == null || !sender.isSecure() || !cache.copyTo(sequence, scratch)) {
+        LayerRewriter layers = rewriter;
+        if (layers == null || !sender.isSecure()) {
+            return false;
+        }
+        long source = layers.sourceOf(sequence);
+        if (source < 0 || (source >>> 16) >= track.layers.length) {
+            return false;
+        }
+        RetransmissionCache cache = track.layers[(int) (source >>> 16)].cache;
+        if (cache == null || !cache.copyTo((int) (source & 0xffff), scratch)) {
             return false;
         }
         byte[] data = scratch.getBuffer();
         int pt = Rtp.payloadType(data, 0);
         int outPayloadType = payloadTypes[pt];
-        if (outPayloadType < 0) {
+        if (outPayloadType < 0 || !layers.rewriteRetransmission(data, 0, scratch.getLength(), sequence)) {
             return false;
         }
         rewrite(scratch, outPayloadType);
@@ -117,6 +153,15 @@ final class Forward {
             Rtp.setSequenceNumber(data, 0, nextRtxSequence());
         }
         return sender.sendRtp(scratch);
+    }
+
+    /**
+     * A sender report's RTP timestamp of layer {@code layer} as this subscriber's stream counts it, or -1 when the
+     * subscriber is not getting that layer (its report would describe another stream's clock).
+     */
+    long outgoingTimestamp(int layer, long sourceTimestamp) {
+        LayerRewriter layers = rewriter;
+        return layers == null ? sourceTimestamp : layers.outgoingTimestamp(layer, sourceTimestamp);
     }
 
     /** Whether this sequence number was retransmitted less than {@code windowNanos} ago (subscriber's thread). */

@@ -28,7 +28,8 @@ final class LayerRewriter {
     private static final long MAX_BRIDGED_MICROS = 24L * 3600 * MICROS_PER_SECOND;
 
     private final long outSsrc;
-    private final boolean vp8;
+    /** By payload type: whether packets of it are VP8 (else H.264); a track may carry both. */
+    private final boolean[] vp8PayloadTypes = new boolean[128];
     private final int clockRate;
 
     private volatile int targetSpatial = -1;
@@ -73,12 +74,24 @@ final class LayerRewriter {
     private volatile long droppedStale;
     private volatile long droppedMalformed;
 
+    /** For a stream of one codec: every payload type is VP8, or none is. */
     LayerRewriter(long outSsrc, boolean vp8, int clockRate) {
+        this(outSsrc, allPayloadTypes(vp8), clockRate);
+    }
+
+    private static boolean[] allPayloadTypes(boolean vp8) {
+        boolean[] types = new boolean[128];
+        java.util.Arrays.fill(types, vp8);
+        return types;
+    }
+
+    /** {@code vp8PayloadTypes[pt]}: whether payload type {@code pt} is VP8 (H.264 otherwise). */
+    LayerRewriter(long outSsrc, boolean[] vp8PayloadTypes, int clockRate) {
         if (clockRate <= 0) {
             throw new IllegalArgumentException("clock rate must be positive: " + clockRate);
         }
         this.outSsrc = outSsrc;
-        this.vp8 = vp8;
+        System.arraycopy(vp8PayloadTypes, 0, this.vp8PayloadTypes, 0, Math.min(128, vp8PayloadTypes.length));
         this.clockRate = clockRate;
     }
 
@@ -149,6 +162,7 @@ final class LayerRewriter {
             return false;
         }
         int payloadEnd = payloadOffset + payloadLength;
+        boolean vp8 = vp8PayloadTypes[Rtp.payloadType(buf, off)];
         boolean keyframeStart;
         if (vp8) {
             if (!descriptor.read(buf, payloadOffset, payloadEnd)) {
@@ -160,7 +174,9 @@ final class LayerRewriter {
             keyframeStart = H264.isKeyframe(buf, payloadOffset, payloadEnd);
         }
         if (layer != current) {
-            if (!keyframeStart) {
+            // The very first packet starts the stream wherever it falls: the receiver has nothing to switch from and,
+            // like any new receiver, waits for (and asks for) a keyframe. A switch or a resume needs the keyframe.
+            if (!keyframeStart && sentAny) {
                 droppedWaitingForKeyframe++;
                 return false;
             }
@@ -369,7 +385,7 @@ final class LayerRewriter {
             }
             int pictureId = ringPictureId[i];
             int tl0 = ringTl0[i];
-            if (vp8 && (pictureId >= 0 || tl0 >= 0)) {
+            if (vp8PayloadTypes[Rtp.payloadType(buf, off)] && (pictureId >= 0 || tl0 >= 0)) {
                 int payloadOffset = off + Rtp.headerLength(buf, off, len);
                 int payloadLength = Rtp.payloadLength(buf, off, len);
                 if (payloadLength <= 0
@@ -388,6 +404,18 @@ final class LayerRewriter {
             Rtp.writeUint32(buf, off + 4, ringTimestamp[i]);
             return true;
         }
+    }
+
+    /**
+     * A sender report's RTP timestamp for {@code layer}, as the receiver's stream counts it, or -1 when that layer is
+     * not the one being sent (its clock is not the receiver's). The publisher's receive thread only, like
+     * {@link #rewrite}.
+     */
+    long outgoingTimestamp(int layer, long sourceTimestamp) {
+        if (!sentAny || layer != currentSpatial()) {
+            return -1;
+        }
+        return (sourceTimestamp + timestampOffset) & 0xffffffffL;
     }
 
     /** Spatial layer changes, including the first layer and resuming after a pause. */

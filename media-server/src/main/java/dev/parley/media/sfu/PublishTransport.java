@@ -18,7 +18,9 @@ import dev.parley.media.sdp.SdpWriter;
 import dev.parley.media.srtp.SsrcTable;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +40,10 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     final long localSsrc = ThreadLocalRandom.current().nextLong(1, 0xffffffffL);
     private final MediaCounters counters;
     private final long maxBitrate;
-    private final SsrcTable<Track> tracksBySsrc = new SsrcTable<>();
-    private final SsrcTable<Track> tracksByRtxSsrc = new SsrcTable<>();
+    private final SsrcTable<Layer> layersBySsrc = new SsrcTable<>();
+    private final SsrcTable<Layer> layersByRtxSsrc = new SsrcTable<>();
+    /** Whether a simulcast layer's SSRC is still to be learnt: packets of unknown SSRCs are then looked at. */
+    private volatile boolean learning;
     private final Map<String, Track> tracksByMid = new LinkedHashMap<>();
     private volatile Track[] tracks = new Track[0];
     private final PacketBuffer scratch = new PacketBuffer();
@@ -88,30 +92,44 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
                         0, 0, null, null));
                 continue;
             }
-            List<HeaderExtension> extensions = CodecPolicy.acceptExtensions(kind, media.extensions());
+            List<HeaderExtension> extensions = CodecPolicy.acceptPublishExtensions(kind, media.extensions(),
+                    media.simulcast());
             boolean sends = media.direction().sends();
-            if (sends && media.ssrc() == 0) {
+            if (sends && media.simulcast() && extensions.stream().noneMatch(e -> e.uri().equals(CodecPolicy.RID))) {
+                throw new MediaException(ErrorCode.INVALID_SDP, "m-section " + media.mid() + " sends simulcast"
+                        + " (a=simulcast) without the rtp-stream-id header extension (a=extmap " + CodecPolicy.RID
+                        + "), so its streams cannot be told apart");
+            }
+            if (sends && media.ssrc() == 0 && !media.simulcast()) {
                 throw new MediaException(ErrorCode.INVALID_SDP,
                         "m-section " + media.mid() + " sends but names no SSRC (a=ssrc) ");
             }
             Track existing = tracksByMid.get(media.mid());
             if (sends) {
-                if (existing != null && existing.ssrc == media.ssrc()) {
+                if (existing != null && (media.simulcast() ? existing.simulcast()
+                        && existing.layers.length == media.rids().size()
+                        && existing.layer(media.rids().get(media.rids().size() - 1)) != null
+                        : !existing.simulcast() && existing.ssrc == media.ssrc())) {
                     kept.put(media.mid(), existing);
                 } else {
-                    long rtxSsrc = media.rtxSsrc() != 0 || kind == MediaKind.AUDIO ? media.rtxSsrc()
+                    // A simulcast track reaches subscribers under an SSRC of the server's; its layers' SSRCs are
+                    // learnt from their packets.
+                    long ssrc = media.simulcast() ? endpoint.conference.newSsrc() : media.ssrc();
+                    long rtxSsrc = media.simulcast() ? endpoint.conference.newSsrc()
+                            : media.rtxSsrc() != 0 || kind == MediaKind.AUDIO ? media.rtxSsrc()
                             : ThreadLocalRandom.current().nextLong(1, 0xffffffffL);
                     String[] msid = media.msid() == null ? new String[0] : media.msid().trim().split("\\s+");
                     String streamId = msid.length > 0 ? msid[0] : endpoint.id;
                     String trackId = msid.length > 1 ? msid[1] : endpoint.id + "-" + media.mid();
                     Track track = new Track(endpoint.id + ":" + media.mid(), this, media.mid(), kind, codecs,
-                            extensions, media.ssrc(), rtxSsrc, streamId, trackId, counters);
+                            extensions, ssrc, rtxSsrc, media.rids(), streamId, trackId, counters);
                     added.add(track);
                     kept.put(media.mid(), track);
                 }
             }
             sections.add(new SdpWriter.Section(media.mid(), kind, false,
-                    sends ? Direction.RECVONLY : Direction.INACTIVE, codecs, extensions, 0, 0, null, null));
+                    sends ? Direction.RECVONLY : Direction.INACTIVE, codecs, extensions, 0, 0, null, null,
+                    sends ? media.rids() : List.of()));
         }
         for (Track track : tracksByMid.values()) {
             if (kept.get(track.mid) != track) {
@@ -119,18 +137,25 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
             }
         }
         for (Track track : removed) {
-            tracksBySsrc.remove(track.ssrc);
-            tracksByRtxSsrc.remove(track.rtxSsrc);
+            for (Layer layer : track.layers) {
+                unmap(layersBySsrc, layer.ssrc, layer);
+                unmap(layersByRtxSsrc, layer.rtxSsrc, layer);
+            }
         }
         for (Track track : added) {
-            tracksBySsrc.put(track.ssrc, track);
-            if (track.rtxSsrc != 0) {
-                tracksByRtxSsrc.put(track.rtxSsrc, track);
+            for (Layer layer : track.layers) {
+                if (layer.ssrc != 0) {
+                    layersBySsrc.put(layer.ssrc, layer);
+                }
+                if (layer.rtxSsrc != 0) {
+                    layersByRtxSsrc.put(layer.rtxSsrc, layer);
+                }
             }
         }
         tracksByMid.clear();
         tracksByMid.putAll(kept);
         tracks = kept.values().toArray(new Track[0]);
+        learning = kept.values().stream().anyMatch(Track::hasUnmappedLayer);
         boolean weAreClient = "passive".equals(offer.transport().setup());
         SdpWriter.LocalTransport local = new SdpWriter.LocalTransport(transport.ice().localUfrag(),
                 transport.ice().localPassword(), transport.localFingerprint(), transport.ice().localCandidates());
@@ -174,11 +199,12 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     /**
      * Without simulcast every subscriber gets the same stream, so the publisher must not send more than the
      * weakest subscriber of its video can take: the smallest per-video share of the subscribers' own REMBs.
+     * Simulcast tracks are left out: each subscriber takes the layer that suits it.
      */
     private static long subscribersLimit(Track[] current) {
         long limit = Long.MAX_VALUE;
         for (Track track : current) {
-            if (track.kind != MediaKind.VIDEO) {
+            if (track.kind != MediaKind.VIDEO || track.simulcast()) {
                 continue;
             }
             for (Forward forward : track.forwards()) {
@@ -197,7 +223,9 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     double lossFraction() {
         double worst = 0;
         for (Track track : tracks) {
-            worst = Math.max(worst, track.statistics.lastFractionLost());
+            for (Layer layer : track.layers) {
+                worst = Math.max(worst, layer.statistics.lastFractionLost());
+            }
         }
         return worst;
     }
@@ -205,25 +233,90 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     long packetsReceived() {
         long sum = 0;
         for (Track track : tracks) {
-            sum += track.statistics.packets();
+            for (Layer layer : track.layers) {
+                sum += layer.statistics.packets();
+            }
         }
         return sum;
     }
 
+    private static void unmap(SsrcTable<Layer> table, long ssrc, Layer layer) {
+        if (ssrc != 0 && table.get(ssrc) == layer) {
+            table.remove(ssrc);
+        }
+    }
+
+    /**
+     * Known SSRCs; and while a simulcast layer's SSRC is unknown, any other (the SRTP session bounds how many it
+     * keeps keys for): after decryption its RID header extension says which layer it is.
+     */
     @Override
     public boolean acceptsRtpSsrc(long ssrc) {
-        return tracksBySsrc.get(ssrc) != null || tracksByRtxSsrc.get(ssrc) != null;
+        return learning || layersBySsrc.get(ssrc) != null || layersByRtxSsrc.get(ssrc) != null;
     }
 
     @Override
     public void onRtp(PacketBuffer packet) {
-        Track track = tracksBySsrc.get(Rtp.ssrc(packet.getBuffer(), packet.getOffset()));
-        if (track == null) {
+        long ssrc = Rtp.ssrc(packet.getBuffer(), packet.getOffset());
+        Layer layer = layersBySsrc.get(ssrc);
+        if (layer == null && learning && layersByRtxSsrc.get(ssrc) == null) {
+            layer = learn(packet, ssrc);
+        }
+        if (layer == null) {
             // Retransmissions and padding probes on the RTX stream: the server does not ask publishers for them.
-            counters.drop(DropReason.RTX_FROM_PUBLISHER);
+            counters.drop(layersByRtxSsrc.get(ssrc) != null ? DropReason.RTX_FROM_PUBLISHER : DropReason.UNKNOWN_SSRC);
             return;
         }
-        track.forward(packet, scratch);
+        layer.track.forward(layer, packet, scratch);
+    }
+
+    /**
+     * Maps a new SSRC to the simulcast layer its RID (or, for its RTX stream, repaired RID) header extension names;
+     * returns the layer for a media packet, null otherwise. Once mapped, an SSRC keeps its layer.
+     */
+    private Layer learn(PacketBuffer packet, long ssrc) {
+        byte[] data = packet.getBuffer();
+        int off = packet.getOffset();
+        int len = packet.getLength();
+        synchronized (endpoint.conference) {
+            for (Track track : tracks) {
+                if (!track.simulcast()) {
+                    continue;
+                }
+                String rid = readRid(data, off, len, track.ridExtensionId);
+                Layer layer = rid == null ? null : track.layer(rid);
+                if (layer != null && layer.ssrc == 0 && layersBySsrc.get(ssrc) == null) {
+                    layer.ssrc = ssrc;
+                    layersBySsrc.put(ssrc, layer);
+                    learning = Arrays.stream(tracks).anyMatch(Track::hasUnmappedLayer);
+                    return layer;
+                }
+                String repaired = readRid(data, off, len, track.repairedRidExtensionId);
+                Layer repairedLayer = repaired == null ? null : track.layer(repaired);
+                if (repairedLayer != null && repairedLayer.rtxSsrc == 0) {
+                    repairedLayer.rtxSsrc = ssrc;
+                    layersByRtxSsrc.put(ssrc, repairedLayer);
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The ASCII value of a RID-style header extension (1-16 bytes), or null. */
+    private static String readRid(byte[] data, int off, int len, int extensionId) {
+        if (extensionId <= 0) {
+            return null;
+        }
+        int at = Rtp.findExtension(data, off, len, extensionId);
+        if (at < 0) {
+            return null;
+        }
+        int length = Rtp.extensionLength(data, off, at);
+        if (length < 1 || length > 16 || at + length > off + len) {
+            return null;
+        }
+        return new String(data, at, length, StandardCharsets.US_ASCII);
     }
 
     @Override
@@ -234,21 +327,30 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     @Override
     public void senderReport(long ssrc, long ntpMiddle, long rtpTimestamp, byte[] buf, int packetOffset,
                              int packetLength) {
-        Track track = tracksBySsrc.get(ssrc);
-        if (track == null) {
-            counters.drop(DropReason.RTCP_UNKNOWN_SSRC);
+        Layer layer = layersBySsrc.get(ssrc);
+        if (layer == null) {
+            if (layersByRtxSsrc.get(ssrc) == null) {
+                counters.drop(DropReason.RTCP_UNKNOWN_SSRC);
+            }
             return;
         }
         long now = System.nanoTime();
-        track.lastSrNtpMiddle = ntpMiddle;
-        track.lastSrArrivalNanos = now;
-        for (Forward forward : track.forwards()) {
+        layer.lastSrNtpMiddle = ntpMiddle;
+        layer.lastSrArrivalNanos = now;
+        for (Forward forward : layer.track.forwards()) {
             if (!forward.subscriber.transport.isSecure()) {
                 continue;
             }
+            long timestamp = forward.outgoingTimestamp(layer.index, rtpTimestamp);
+            if (timestamp < 0) {
+                continue;
+            }
             rtcpScratch.copyFrom(buf, packetOffset, packetLength);
-            rtcpScratch.getBuffer()[0] &= (byte) 0xe0;
-            Rtp.writeUint16(rtcpScratch.getBuffer(), 2, 6);
+            byte[] out = rtcpScratch.getBuffer();
+            out[0] &= (byte) 0xe0;
+            Rtp.writeUint16(out, 2, 6);
+            Rtp.writeUint32(out, 4, layer.track.ssrc);
+            Rtp.writeUint32(out, 16, timestamp);
             rtcpScratch.setLength(28);
             forward.lastSrNtpMiddle = ntpMiddle;
             forward.lastSrSentNanos = now;
@@ -260,35 +362,33 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     @Override
     public void onPathRecovered() {
         for (Track track : tracks) {
-            requestKeyframe(track, true);
+            for (Layer layer : track.layers) {
+                requestKeyframe(layer, true);
+            }
         }
-    }
-
-    /** Asks the publisher for a keyframe (PLI), at most every 300 ms per track. */
-    void requestKeyframe(Track track) {
-        requestKeyframe(track, false);
     }
 
     /**
-     * Asks the publisher for a keyframe, at most once per interval per track unless {@code urgent}: a subscriber
-     * whose transport just became secure needs one now, and a keyframe asked for while it was still connecting may
-     * have arrived before it could receive it.
+     * Asks the publisher for a keyframe of one layer (PLI), at most once per interval per layer unless
+     * {@code urgent}: a subscriber whose transport just became secure needs one now, and a keyframe asked for while
+     * it was still connecting may have arrived before it could receive it. Nothing while the layer's SSRC is unknown.
      */
-    void requestKeyframe(Track track, boolean urgent) {
-        if (track.kind != MediaKind.VIDEO || !transport.isSecure()) {
+    void requestKeyframe(Layer layer, boolean urgent) {
+        long mediaSsrc = layer.ssrc;
+        if (layer.track.kind != MediaKind.VIDEO || mediaSsrc == 0 || !transport.isSecure()) {
             return;
         }
         long now = System.nanoTime();
-        synchronized (track) {
-            if (!urgent && now - track.lastKeyframeRequestNanos < KEYFRAME_INTERVAL_NANOS) {
+        synchronized (layer) {
+            if (!urgent && now - layer.lastKeyframeRequestNanos < KEYFRAME_INTERVAL_NANOS) {
                 return;
             }
-            track.lastKeyframeRequestNanos = now;
+            layer.lastKeyframeRequestNanos = now;
         }
         PacketBuffer buffer = new PacketBuffer();
         byte[] data = buffer.getBuffer();
         int length = Rtcp.writeReceiverReportHeader(data, 0, localSsrc, 0);
-        length += Rtcp.writePli(data, length, localSsrc, track.ssrc);
+        length += Rtcp.writePli(data, length, localSsrc, mediaSsrc);
         buffer.setLength(length);
         transport.sendRtcp(buffer);
     }
@@ -305,25 +405,30 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         long bytes = 0;
         double worstLoss = 0;
         for (Track track : current) {
-            bytes += track.statistics.bytes();
-            if (!track.statistics.started() || blocks == 31) {
-                continue;
+            for (Layer layer : track.layers) {
+                bytes += layer.statistics.bytes();
+                if (!layer.statistics.started() || layer.ssrc == 0 || blocks == 31) {
+                    continue;
+                }
+                int fraction = layer.statistics.takeFractionLost();
+                worstLoss = Math.max(worstLoss, fraction / 256.0);
+                long srArrival = layer.lastSrArrivalNanos;
+                long delay = srArrival == 0 ? 0 : (nowNanos - srArrival) * 65536 / 1_000_000_000L;
+                length += Rtcp.writeReportBlock(data, length, layer.ssrc, fraction,
+                        (int) layer.statistics.cumulativeLost(), layer.statistics.extendedHighestSequence(),
+                        layer.statistics.jitter(), layer.lastSrNtpMiddle, delay);
+                blocks++;
             }
-            int fraction = track.statistics.takeFractionLost();
-            worstLoss = Math.max(worstLoss, fraction / 256.0);
-            long delay = track.lastSrArrivalNanos == 0 ? 0 : (nowNanos - track.lastSrArrivalNanos) * 65536 / 1_000_000_000L;
-            length += Rtcp.writeReportBlock(data, length, track.ssrc, fraction,
-                    (int) track.statistics.cumulativeLost(), track.statistics.extendedHighestSequence(),
-                    track.statistics.jitter(), track.lastSrNtpMiddle, track.lastSrArrivalNanos == 0 ? 0 : delay);
-            blocks++;
         }
         Rtcp.writeReceiverReportHeader(data, 0, localSsrc, blocks);
         updateEstimate(bytes, nowNanos, worstLoss);
         long announced = Math.max(MIN_BITRATE, Math.min(bandwidthEstimate, subscribersLimit(current)));
         int count = 0;
         for (Track track : current) {
-            if (count < rembSsrcs.length) {
-                rembSsrcs[count++] = track.ssrc;
+            for (Layer layer : track.layers) {
+                if (count < rembSsrcs.length && layer.ssrc != 0) {
+                    rembSsrcs[count++] = layer.ssrc;
+                }
             }
         }
         announcedEstimate = announced;

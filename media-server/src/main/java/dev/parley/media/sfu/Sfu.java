@@ -264,6 +264,9 @@ public final class Sfu implements MediaApi {
         synchronized (conference) {
             Endpoint endpoint = endpoint(conference, endpointId);
             endpoint.receiveVideo(videos);
+            if (endpoint.subscribe != null) {
+                endpoint.subscribe.selectLayers(System.nanoTime());
+            }
         }
     }
 
@@ -587,7 +590,10 @@ public final class Sfu implements MediaApi {
         }
     }
 
-    /** Sends receiver reports and bandwidth estimates to every publisher. Run about once a second, one thread. */
+    /**
+     * Sends receiver reports and bandwidth estimates to every publisher, and re-selects every receiver's layers (a
+     * publisher may have stopped or resumed one). Run about once a second, one thread.
+     */
     public void sendReports() {
         long nowNanos = System.nanoTime();
         long nowMillis = System.currentTimeMillis();
@@ -597,6 +603,9 @@ public final class Sfu implements MediaApi {
                 for (Endpoint endpoint : conference.endpoints.values()) {
                     if (endpoint.publish != null) {
                         publishers.add(endpoint.publish);
+                    }
+                    if (endpoint.subscribe != null) {
+                        endpoint.subscribe.selectLayers(nowNanos);
                     }
                 }
             }

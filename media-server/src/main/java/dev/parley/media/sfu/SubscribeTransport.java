@@ -37,6 +37,8 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     static final long NACK_REPEAT_NANOS = 100_000_000L;
     private static final long CREDIT_PER_PACKET = 100;
     private static final long CREDIT_INTERVAL_NANOS = 10_000_000L;
+    /** VP8 publishers send up to three temporal layers (L1T3); receivers get all of them for now. */
+    private static final int MAX_TEMPORAL_LAYER = 2;
 
     final Endpoint endpoint;
     final SecureTransport transport;
@@ -253,9 +255,34 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         if (slot.track.rtxSsrc != 0) {
             forwardsByRtxSsrc.put(slot.track.rtxSsrc, forward);
         }
+        selectLayer(forward, System.nanoTime());
         slot.track.addForward(forward);
         forwardArray = forwards().toArray(new Forward[0]);
-        slot.track.source.requestKeyframe(slot.track);
+    }
+
+    /**
+     * Points each video forward at the layer this receiver should get now (under the conference lock): on every
+     * change of what it shows, and from the timer, as publishers start and stop layers.
+     */
+    void selectLayers(long nowNanos) {
+        for (Slot slot : slots) {
+            if (slot.forward != null) {
+                selectLayer(slot.forward, nowNanos);
+            }
+        }
+    }
+
+    private void selectLayer(Forward forward, long nowNanos) {
+        LayerRewriter rewriter = forward.rewriter;
+        if (rewriter == null) {
+            return;
+        }
+        int spatial = LayerChoice.choose(forward.track.layers, endpoint.videoReceives.get(forward.track.id), nowNanos);
+        rewriter.target(spatial, MAX_TEMPORAL_LAYER);
+        int awaited = rewriter.awaitedKeyframeLayer();
+        if (awaited >= 0) {
+            forward.track.source.requestKeyframe(forward.track.layers[awaited], false);
+        }
     }
 
     private void detach(Slot slot) {
@@ -298,7 +325,14 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     @Override
     public void onSecure() {
         for (Forward forward : forwardsSnapshot()) {
-            forward.track.source.requestKeyframe(forward.track, true);
+            LayerRewriter rewriter = forward.rewriter;
+            if (rewriter != null) {
+                int layer = rewriter.awaitedKeyframeLayer() >= 0 ? rewriter.awaitedKeyframeLayer()
+                        : rewriter.currentSpatial();
+                if (layer >= 0) {
+                    forward.track.source.requestKeyframe(forward.track.layers[layer], true);
+                }
+            }
         }
     }
 
@@ -345,7 +379,12 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             counters.drop(DropReason.RTCP_UNKNOWN_SSRC);
             return;
         }
-        forward.track.source.requestKeyframe(forward.track);
+        LayerRewriter rewriter = forward.rewriter;
+        int layer = rewriter == null ? -1 : rewriter.awaitedKeyframeLayer() >= 0 ? rewriter.awaitedKeyframeLayer()
+                : rewriter.currentSpatial();
+        if (layer >= 0) {
+            forward.track.source.requestKeyframe(forward.track.layers[layer], false);
+        }
     }
 
     /**

@@ -3,6 +3,8 @@ package dev.parley.media.sfu;
 import dev.parley.media.api.TrackInfo;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtp;
+import dev.parley.media.rtp.Vp8Descriptor;
+import dev.parley.media.sdp.CodecPolicy;
 import dev.parley.media.sdp.Codec;
 import dev.parley.media.sdp.HeaderExtension;
 import dev.parley.media.sdp.MediaKind;
@@ -11,8 +13,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One published stream and where it goes. The publisher's receive thread calls {@link #forward} for each packet;
- * the set of {@link Forward}s is an array replaced on change, so forwarding takes no lock.
+ * One published track and where it goes. Its packets arrive as one stream, or as several simulcast
+ * {@link Layer}s; each subscriber's {@link Forward} sends one of them under the track's own SSRC. The publisher's
+ * receive thread calls {@link #forward} for each packet; the set of {@link Forward}s is an array replaced on
+ * change, so forwarding takes no lock.
  */
 final class Track {
     final String id;
@@ -21,21 +25,36 @@ final class Track {
     final MediaKind kind;
     final List<Codec> codecs;
     final List<HeaderExtension> extensions;
+    /** The SSRC (and RTX SSRC) subscribers receive the track with: the publisher's own without simulcast. */
     final long ssrc;
     final long rtxSsrc;
     final String streamId;
     final String mediaStreamTrackId;
-    final RetransmissionCache cache;
-    final ReceiveStatistics statistics;
+    /** Lowest quality first; one layer without simulcast. */
+    final Layer[] layers;
+    /** The publisher's ids for the RID and repaired-RID header extensions, or -1. */
+    final int ridExtensionId;
+    final int repairedRidExtensionId;
+    /** By the publisher's payload type: whether it is VP8 (a video track may also carry H.264). */
+    final boolean[] vp8PayloadTypes = new boolean[128];
     private final MediaCounters counters;
+    private final Vp8Descriptor descriptor = new Vp8Descriptor();
     private volatile Forward[] forwards = new Forward[0];
-    volatile long lastSrNtpMiddle;
-    volatile long lastSrArrivalNanos;
-    long lastKeyframeRequestNanos = System.nanoTime() - 1_000_000_000L;
 
     Track(String id, PublishTransport source, String mid, MediaKind kind, List<Codec> codecs,
           List<HeaderExtension> extensions, long ssrc, long rtxSsrc, String streamId, String mediaStreamTrackId,
           MediaCounters counters) {
+        this(id, source, mid, kind, codecs, extensions, ssrc, rtxSsrc, List.of(), streamId, mediaStreamTrackId,
+                counters);
+    }
+
+    /**
+     * With {@code rids} (simulcast) the layers' SSRCs are learnt from packets and {@code ssrc}/{@code rtxSsrc} are
+     * the server's own; without, the one layer has {@code ssrc}/{@code rtxSsrc}.
+     */
+    Track(String id, PublishTransport source, String mid, MediaKind kind, List<Codec> codecs,
+          List<HeaderExtension> extensions, long ssrc, long rtxSsrc, List<String> rids, String streamId,
+          String mediaStreamTrackId, MediaCounters counters) {
         this.id = id;
         this.source = source;
         this.mid = mid;
@@ -46,9 +65,54 @@ final class Track {
         this.rtxSsrc = rtxSsrc;
         this.streamId = streamId;
         this.mediaStreamTrackId = mediaStreamTrackId;
-        this.cache = kind == MediaKind.VIDEO ? new RetransmissionCache() : null;
-        this.statistics = new ReceiveStatistics(codecs.isEmpty() ? 90000 : codecs.get(0).clockRate());
         this.counters = counters;
+        int clockRate = codecs.isEmpty() ? 90000 : codecs.get(0).clockRate();
+        if (rids.isEmpty()) {
+            this.layers = new Layer[] {new Layer(this, 0, null, kind, clockRate, ssrc, rtxSsrc)};
+        } else {
+            this.layers = new Layer[rids.size()];
+            for (int i = 0; i < rids.size(); i++) {
+                layers[i] = new Layer(this, i, rids.get(i), kind, clockRate, 0, 0);
+            }
+        }
+        this.ridExtensionId = extensionId(extensions, CodecPolicy.RID);
+        this.repairedRidExtensionId = extensionId(extensions, CodecPolicy.REPAIRED_RID);
+        for (Codec codec : codecs) {
+            vp8PayloadTypes[codec.payloadType()] = codec.isVp8();
+        }
+    }
+
+    private static int extensionId(List<HeaderExtension> extensions, String uri) {
+        for (HeaderExtension extension : extensions) {
+            if (extension.uri().equals(uri)) {
+                return extension.id();
+            }
+        }
+        return -1;
+    }
+
+    boolean simulcast() {
+        return layers[0].rid != null;
+    }
+
+    /** The layer a rid names, or null. */
+    Layer layer(String rid) {
+        for (Layer layer : layers) {
+            if (rid.equals(layer.rid)) {
+                return layer;
+            }
+        }
+        return null;
+    }
+
+    /** Whether some layer's SSRC is still to be learnt from its packets. */
+    boolean hasUnmappedLayer() {
+        for (Layer layer : layers) {
+            if (layer.ssrc == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     TrackInfo info() {
@@ -56,20 +120,40 @@ final class Track {
                 streamId, mediaStreamTrackId);
     }
 
-    /** Decrypted packet in, one protected copy out per subscriber. Allocates nothing. */
-    void forward(PacketBuffer packet, PacketBuffer scratch) {
+    /** Decrypted packet of one of the track's layers in, one protected copy out per subscriber. Allocates nothing. */
+    void forward(Layer layer, PacketBuffer packet, PacketBuffer scratch) {
         byte[] data = packet.getBuffer();
         int off = packet.getOffset();
         int len = packet.getLength();
+        long now = System.nanoTime();
         int sequence = Rtp.sequenceNumber(data, off);
-        statistics.update(sequence, Rtp.timestamp(data, off), System.nanoTime(), len);
-        if (cache != null) {
-            cache.store(data, off, len, sequence);
+        layer.statistics.update(sequence, Rtp.timestamp(data, off), now, len);
+        layer.lastPacketNanos = now;
+        if (layer.cache != null) {
+            layer.cache.store(data, off, len, sequence);
+        }
+        if (vp8PayloadTypes[Rtp.payloadType(data, off)]) {
+            learnSize(layer, data, off, len);
         }
         Forward[] targets = forwards;
         for (Forward target : targets) {
-            target.send(data, off, len, scratch, counters);
+            target.send(layer.index, data, off, len, now, scratch, counters);
         }
+    }
+
+    /** A VP8 keyframe starts with its size (RFC 6386 section 9.1): the layer's resolution, for choosing layers. */
+    private void learnSize(Layer layer, byte[] data, int off, int len) {
+        int payload = off + Rtp.headerLength(data, off, len);
+        int end = off + len;
+        if (!descriptor.read(data, payload, end) || !descriptor.keyframe) {
+            return;
+        }
+        int frame = payload + descriptor.descriptorLength;
+        if (frame + 10 > end || (data[frame + 3] & 0xff) != 0x9d || data[frame + 4] != 0x01 || data[frame + 5] != 0x2a) {
+            return;
+        }
+        layer.width = ((data[frame + 6] & 0xff) | (data[frame + 7] & 0xff) << 8) & 0x3fff;
+        layer.height = ((data[frame + 8] & 0xff) | (data[frame + 9] & 0xff) << 8) & 0x3fff;
     }
 
     Forward[] forwards() {

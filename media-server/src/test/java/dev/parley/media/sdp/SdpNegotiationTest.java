@@ -154,6 +154,46 @@ class SdpNegotiationTest {
         assertRefused("hello", "");
     }
 
+    /** Chromium's publish offer when the camera is sent as three simulcast encodings: rids, no ssrc lines. */
+    static final String CHROME_SIMULCAST_OFFER = CHROME_OFFER
+            .replace("a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n",
+                    "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+                            + "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n")
+            .replaceAll("a=ssrc-group:FID 2222 3333\r\n(a=ssrc:[23]{4} [^\r\n]*\r\n)*",
+                    "a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n");
+
+    @Test
+    void aSimulcastOfferIsAnsweredWithItsRidsAndTheExtensionsThatTellTheStreamsApart() throws Exception {
+        assertTrue(CHROME_SIMULCAST_OFFER.contains("a=simulcast:send q;h;f") && !CHROME_SIMULCAST_OFFER.contains("2222"));
+        server.createEndpoint("sdp", "simulcast");
+        String answer = server.publish("sdp", "simulcast", CHROME_SIMULCAST_OFFER);
+        String video = answer.substring(answer.indexOf("m=video"));
+        assertTrue(video.contains("a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\na=simulcast:recv q;h;f\r\n"),
+                video);
+        assertTrue(video.contains("a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"));
+        assertTrue(video.contains("a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"));
+        assertTrue(video.contains("a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid"));
+        String audio = answer.substring(0, answer.indexOf("m=video"));
+        assertFalse(audio.contains("sdes:mid"), "only a simulcast section needs the mid");
+        List<OfferedMedia> offered = PeerDescription.parse(CHROME_SIMULCAST_OFFER).media();
+        assertEquals(List.of("q", "h", "f"), offered.get(1).rids());
+        assertEquals(0, offered.get(1).ssrc());
+        // Its track reaches subscribers under an SSRC of the server's.
+        assertTrue(server.tracks("sdp").stream().anyMatch(t -> t.publisherEndpointId().equals("simulcast")
+                && t.kind().equals("video") && t.ssrc() != 0));
+    }
+
+    @Test
+    void simulcastThatCannotWorkIsRefusedWithTheReason() {
+        server.createEndpoint("sdp", "broken");
+        assertRefused(CHROME_SIMULCAST_OFFER.replace("a=rid:h send\r\n", ""), "no a=rid:h send");
+        assertRefused(CHROME_SIMULCAST_OFFER.replace("send q;h;f", "send q;h;f;x").replace("a=rid:q send",
+                "a=rid:x send\r\na=rid:q send"), "at most 3");
+        assertRefused(CHROME_SIMULCAST_OFFER.replace("send q;h;f", "send q;h;f!"), "rid f!");
+        assertRefused(CHROME_SIMULCAST_OFFER.replace("a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n",
+                ""), "rtp-stream-id");
+    }
+
     private static void assertRefused(String offer, String reason) {
         MediaException refused = assertThrows(MediaException.class, () -> server.publish("sdp", "broken", offer));
         assertEquals(ErrorCode.INVALID_SDP, refused.code());

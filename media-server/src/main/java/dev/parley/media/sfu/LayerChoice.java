@@ -1,0 +1,83 @@
+package dev.parley.media.sfu;
+
+import dev.parley.media.api.VideoReceive;
+
+/**
+ * Which spatial layer of a track a receiver gets: none for a tile it does not show; the smallest layer that covers
+ * the tile's size; the top layer when it said nothing or no size. A layer the publisher stopped sending is replaced
+ * by the best one still arriving (the next lower, else the next higher).
+ */
+final class LayerChoice {
+    /** A layer that sent nothing for this long is taken as stopped (publishers drop layers under congestion). */
+    static final long ACTIVE_WINDOW_NANOS = 1_500_000_000L;
+    /** A layer covers a tile up to this much larger than itself: slight upscaling is invisible, bandwidth is not. */
+    private static final double UPSCALE_TOLERANCE = 1.15;
+    /** The size assumed for the top layer before a keyframe tells it. */
+    private static final int ASSUMED_TOP_WIDTH = 1280;
+    private static final int ASSUMED_TOP_HEIGHT = 720;
+
+    private LayerChoice() {
+    }
+
+    /** The spatial layer index for {@code want} (null: nothing said), or -1 for none. */
+    static int choose(Layer[] layers, VideoReceive want, long nowNanos) {
+        if (want != null && !want.visible()) {
+            return -1;
+        }
+        int top = layers.length - 1;
+        int preferred = top;
+        if (want != null && (want.width() > 0 || want.height() > 0)) {
+            for (int i = 0; i < top; i++) {
+                if (covers(layers, i, want.width(), want.height())) {
+                    preferred = i;
+                    break;
+                }
+            }
+        }
+        return available(layers, preferred, nowNanos);
+    }
+
+    private static int available(Layer[] layers, int preferred, long nowNanos) {
+        boolean anyActive = false;
+        for (Layer layer : layers) {
+            anyActive |= layer.activeWithin(nowNanos, ACTIVE_WINDOW_NANOS);
+        }
+        if (!anyActive || layers[preferred].activeWithin(nowNanos, ACTIVE_WINDOW_NANOS)) {
+            return preferred;
+        }
+        for (int i = preferred - 1; i >= 0; i--) {
+            if (layers[i].activeWithin(nowNanos, ACTIVE_WINDOW_NANOS)) {
+                return i;
+            }
+        }
+        for (int i = preferred + 1; i < layers.length; i++) {
+            if (layers[i].activeWithin(nowNanos, ACTIVE_WINDOW_NANOS)) {
+                return i;
+            }
+        }
+        return preferred;
+    }
+
+    private static boolean covers(Layer[] layers, int index, int width, int height) {
+        int[] size = size(layers, index);
+        return size[0] * UPSCALE_TOLERANCE >= width && size[1] * UPSCALE_TOLERANCE >= height;
+    }
+
+    /**
+     * A layer's size: as its last keyframe said, else estimated from the layers above it (each layer is taken as
+     * half the size of the next), else from the assumed size of the top layer.
+     */
+    private static int[] size(Layer[] layers, int index) {
+        if (layers[index].width > 0) {
+            return new int[] {layers[index].width, layers[index].height};
+        }
+        for (int above = index + 1; above < layers.length; above++) {
+            if (layers[above].width > 0) {
+                int shift = above - index;
+                return new int[] {layers[above].width >> shift, layers[above].height >> shift};
+            }
+        }
+        int shift = layers.length - 1 - index;
+        return new int[] {ASSUMED_TOP_WIDTH >> shift, ASSUMED_TOP_HEIGHT >> shift};
+    }
+}

@@ -1,0 +1,268 @@
+package dev.parley.media.sfu;
+
+import static dev.parley.media.TestMedia.WAIT;
+import static dev.parley.media.TestMedia.eventually;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.parley.media.MediaServer;
+import dev.parley.media.TestMedia;
+import dev.parley.media.api.MediaException;
+import dev.parley.media.api.SubscribeOffer;
+import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.VideoReceive;
+import dev.parley.media.loadtest.ClientEndpoint;
+import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
+import dev.parley.media.loadtest.ClientEndpoint.ReceivedFeedback;
+import dev.parley.media.loadtest.ClientEndpoint.ReceivedRtp;
+import dev.parley.media.rtp.Rtp;
+import dev.parley.media.rtp.Vp8Descriptor;
+import dev.parley.media.sdp.OfferedMedia;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A publisher sends VP8 in three simulcast layers (each with its own SSRC, sequence numbers, timestamps, PictureIDs
+ * and TL0PICIDX, as a browser does); receivers that show it at different sizes get different layers under one
+ * SSRC, with continuous numbering across a switch, and nothing while they do not show it.
+ */
+class SimulcastTest {
+    private static final String[] RIDS = {"q", "h", "f"};
+    private static final int[][] SIZES = {{320, 180}, {640, 360}, {1280, 720}};
+
+    private MediaServer server;
+    private final List<ClientEndpoint> clients = new ArrayList<>();
+    private final AtomicBoolean sending = new AtomicBoolean(true);
+    private Thread sender;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = MediaServer.start(TestMedia.config());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        sending.set(false);
+        if (sender != null) {
+            sender.join(5000);
+        }
+        clients.forEach(ClientEndpoint::close);
+        server.close();
+    }
+
+    @Test
+    void receiversGetTheLayerTheirTileNeedsWithContinuousNumberingAcrossASwitch() throws Exception {
+        server.createConference("room");
+        ClientTrack video = ClientTrack.simulcastVideo("cam", RIDS);
+        ClientTrack audio = ClientTrack.audio("cam");
+        server.createEndpoint("room", "alice");
+        ClientEndpoint publisher = client();
+        String answer = server.publish("room", "alice", publisher.publishOffer(List.of(audio, video), false));
+        assertTrue(answer.contains("a=simulcast:recv q;h;f"), answer);
+        assertTrue(answer.contains("a=rid:f recv"), answer);
+        assertTrue(answer.contains("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"), answer);
+        publisher.acceptAnswer(answer);
+        assertTrue(publisher.awaitSecure(WAIT), "publisher connects");
+        TrackInfo videoTrack = server.tracks("room").stream().filter(t -> t.kind().equals("video")).findFirst()
+                .orElseThrow();
+        startSending(publisher, video);
+
+        ClientEndpoint small = subscriber("bob");
+        ClientEndpoint large = subscriber("carol");
+        long outSsrc = videoSsrc(small);
+        assertEquals(outSsrc, videoSsrc(large), "one stable SSRC per track for every receiver");
+        assertFalse(video.layerSsrcs().contains(outSsrc), "not any layer's own SSRC");
+        assertEquals(videoTrack.ssrc(), outSsrc);
+
+        server.receiveVideo("room", "bob", List.of(new VideoReceive(videoTrack.trackId(), true, 320, 180)));
+        server.receiveVideo("room", "carol", List.of(new VideoReceive(videoTrack.trackId(), true, 1280, 720)));
+        awaitLayer(small, outSsrc, 0);
+        awaitLayer(large, outSsrc, 2);
+
+        // Bob's tile grows: he moves to the full layer at its keyframe, which the server asks the publisher for.
+        publisher.feedback().clear();
+        server.receiveVideo("room", "bob", List.of(new VideoReceive(videoTrack.trackId(), true, 1280, 720)));
+        assertTrue(awaitPli(publisher, video.layerSsrcs().get(2)), "a keyframe of the full layer is asked for");
+        awaitLayer(small, outSsrc, 2);
+        List<ReceivedRtp> window = collect(small, outSsrc, 1000);
+        assertContinuous(window);
+        assertTrue(window.stream().allMatch(p -> layerOf(p) == 2), "only the full layer after the switch");
+
+        // Down again, to the middle layer, then the tile is hidden: no video at all, while audio goes on.
+        server.receiveVideo("room", "bob", List.of(new VideoReceive(videoTrack.trackId(), true, 640, 360)));
+        awaitLayer(small, outSsrc, 1);
+        server.receiveVideo("room", "bob", List.of(new VideoReceive(videoTrack.trackId(), false, 640, 360)));
+        Thread.sleep(300);
+        small.received().clear();
+        long audioBefore = small.packetsReceived(audio.ssrc());
+        Thread.sleep(700);
+        List<ReceivedRtp> hidden = new ArrayList<>();
+        small.received().drainTo(hidden);
+        assertTrue(hidden.stream().noneMatch(p -> p.ssrc() == outSsrc), "no video for a hidden tile");
+        assertTrue(small.packetsReceived(audio.ssrc()) > audioBefore, "audio keeps flowing");
+        // Carol was never touched by Bob's changes.
+        assertTrue(collect(large, outSsrc, 500).stream().allMatch(p -> layerOf(p) == 2));
+
+        // Shown again: the stream resumes where it left off, without a gap in its numbering.
+        server.receiveVideo("room", "bob", List.of(new VideoReceive(videoTrack.trackId(), true, 320, 180)));
+        awaitLayer(small, outSsrc, 0);
+    }
+
+    @Test
+    void tooManyVideosOrAnImpossibleSizeIsRefused() throws Exception {
+        server.createConference("room");
+        server.createEndpoint("room", "bob");
+        List<VideoReceive> many = new ArrayList<>();
+        for (int i = 0; i <= VideoReceive.MAX_TRACKS; i++) {
+            many.add(new VideoReceive("t" + i, true, 10, 10));
+        }
+        MediaException tooMany = org.junit.jupiter.api.Assertions.assertThrows(MediaException.class,
+                () -> server.receiveVideo("room", "bob", many));
+        assertEquals("request.invalid", tooMany.code().code());
+        MediaException tooLarge = org.junit.jupiter.api.Assertions.assertThrows(MediaException.class,
+                () -> server.receiveVideo("room", "bob", List.of(new VideoReceive("t", true, 100_000, 10))));
+        assertEquals("request.invalid", tooLarge.code().code());
+    }
+
+    private ClientEndpoint client() throws Exception {
+        ClientEndpoint client = TestMedia.client();
+        clients.add(client);
+        return client;
+    }
+
+    private ClientEndpoint subscriber(String endpoint) throws Exception {
+        server.createEndpoint("room", endpoint);
+        ClientEndpoint subscriber = client();
+        SubscribeOffer offer = server.subscribeOffer("room", endpoint).orElseThrow();
+        server.subscribeAnswer("room", endpoint, subscriber.answer(offer.sdp()));
+        assertTrue(subscriber.awaitSecure(WAIT), "subscriber connects");
+        return subscriber;
+    }
+
+    private static long videoSsrc(ClientEndpoint subscriber) {
+        return subscriber.remoteDescription().media().stream().filter(m -> m.kind().sdp().equals("video"))
+                .mapToLong(OfferedMedia::ssrc).findFirst().orElseThrow();
+    }
+
+    /**
+     * Sends ~30 frames a second in every layer, two packets a frame, a keyframe every 10 frames; each payload's last
+     * byte says its layer. Each layer numbers its packets and pictures on its own, from different starting points.
+     */
+    private void startSending(ClientEndpoint publisher, ClientTrack video) {
+        sender = new Thread(() -> {
+            int[] sequence = {100, 30_000, 65_500};
+            int[] picture = {7, 20_000, 32_700};
+            int[] tl0 = {3, 100, 250};
+            long[] timestamp = {1_000, 4_000_000_000L, 90_000};
+            int frame = 0;
+            while (sending.get()) {
+                boolean keyframe = frame % 10 == 0;
+                int temporal = frame % 4 == 0 ? 0 : frame % 2 == 0 ? 1 : 2;
+                for (int layer = 0; layer < 3; layer++) {
+                    if (temporal == 0) {
+                        tl0[layer] = (tl0[layer] + 1) & 0xff;
+                    }
+                    for (int part = 0; part < 2; part++) {
+                        byte[] payload = vp8(part == 0, keyframe, picture[layer], tl0[layer], temporal, layer);
+                        publisher.sendSimulcastRtp(video.layerSsrcs().get(layer), ClientEndpoint.VP8_PT,
+                                sequence[layer]++, timestamp[layer], part == 1, payload, "1", RIDS[layer], false);
+                    }
+                    picture[layer] = (picture[layer] + 1) & 0x7fff;
+                    timestamp[layer] = (timestamp[layer] + 3000) & 0xffffffffL;
+                }
+                publisher.sendRtp(publisher.published().get(0).ssrc(), ClientEndpoint.OPUS_PT, 500 + frame,
+                        frame * 960L, false, new byte[60], true);
+                frame++;
+                try {
+                    Thread.sleep(33);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "simulcast-publisher");
+        sender.setDaemon(true);
+        sender.start();
+    }
+
+    /** A VP8 packet: descriptor with 15-bit PictureID, TL0PICIDX and TID; a keyframe's first packet has its size. */
+    private static byte[] vp8(boolean start, boolean keyframe, int picture, int tl0, int temporal, int layer) {
+        byte[] payload = new byte[200];
+        payload[0] = (byte) (0x80 | (start ? 0x10 : 0));
+        payload[1] = (byte) 0xe0;
+        payload[2] = (byte) (0x80 | (picture >> 8));
+        payload[3] = (byte) picture;
+        payload[4] = (byte) tl0;
+        payload[5] = (byte) ((temporal << 6) | (temporal > 0 ? 0x20 : 0));
+        payload[6] = (byte) (keyframe ? 0x00 : 0x01);
+        if (start && keyframe) {
+            payload[9] = (byte) 0x9d;
+            payload[10] = 0x01;
+            payload[11] = 0x2a;
+            payload[12] = (byte) SIZES[layer][0];
+            payload[13] = (byte) (SIZES[layer][0] >> 8);
+            payload[14] = (byte) SIZES[layer][1];
+            payload[15] = (byte) (SIZES[layer][1] >> 8);
+        }
+        payload[payload.length - 1] = (byte) layer;
+        return payload;
+    }
+
+    private static int layerOf(ReceivedRtp packet) {
+        return packet.packet()[packet.packet().length - 1];
+    }
+
+    /** Waits until the receiver gets only {@code layer} on {@code ssrc}. */
+    private static void awaitLayer(ClientEndpoint receiver, long ssrc, int layer) throws Exception {
+        assertTrue(eventually(WAIT, () -> {
+            List<ReceivedRtp> packets = collect(receiver, ssrc, 300);
+            return packets.size() >= 6 && packets.stream().allMatch(p -> layerOf(p) == layer);
+        }), "receiver gets layer " + layer);
+    }
+
+    private static List<ReceivedRtp> collect(ClientEndpoint receiver, long ssrc, long millis) throws Exception {
+        receiver.received().clear();
+        Thread.sleep(millis);
+        List<ReceivedRtp> packets = new ArrayList<>();
+        receiver.received().drainTo(packets);
+        packets.removeIf(p -> p.ssrc() != ssrc);
+        return packets;
+    }
+
+    /** Sequence numbers go up by one, PictureIDs by at most one, without repeats (loopback loses nothing here). */
+    private static void assertContinuous(List<ReceivedRtp> packets) {
+        assertTrue(packets.size() >= 20, "enough packets: " + packets.size());
+        Vp8Descriptor descriptor = new Vp8Descriptor();
+        int previousPicture = -1;
+        for (int i = 1; i < packets.size(); i++) {
+            assertEquals((packets.get(i - 1).sequence() + 1) & 0xffff, packets.get(i).sequence(),
+                    "sequence continues at packet " + i);
+        }
+        for (ReceivedRtp packet : packets) {
+            byte[] data = packet.packet();
+            assertTrue(descriptor.read(data, packet.headerLength(), data.length));
+            if (previousPicture >= 0 && descriptor.pictureId != previousPicture) {
+                assertEquals((previousPicture + 1) & 0x7fff, descriptor.pictureId, "PictureID continues");
+            }
+            previousPicture = descriptor.pictureId;
+        }
+        assertNotEquals(-1, previousPicture);
+    }
+
+    private static boolean awaitPli(ClientEndpoint publisher, long ssrc) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            ReceivedFeedback feedback = publisher.feedback().poll(100, TimeUnit.MILLISECONDS);
+            if (feedback != null && feedback.type().equals("pli") && feedback.mediaSsrc() == ssrc) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
