@@ -165,8 +165,9 @@ class SdpNegotiationTest {
     @Test
     void aSimulcastOfferIsAnsweredWithItsRidsAndTheExtensionsThatTellTheStreamsApart() throws Exception {
         assertTrue(CHROME_SIMULCAST_OFFER.contains("a=simulcast:send q;h;f") && !CHROME_SIMULCAST_OFFER.contains("2222"));
-        server.createEndpoint("sdp", "simulcast");
-        String answer = server.publish("sdp", "simulcast", CHROME_SIMULCAST_OFFER);
+        server.createConference("simulcast");
+        server.createEndpoint("simulcast", "chrome");
+        String answer = server.publish("simulcast", "chrome", CHROME_SIMULCAST_OFFER);
         String video = answer.substring(answer.indexOf("m=video"));
         assertTrue(video.contains("a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\na=simulcast:recv q;h;f\r\n"),
                 video);
@@ -179,23 +180,29 @@ class SdpNegotiationTest {
         assertEquals(List.of("q", "h", "f"), offered.get(1).rids());
         assertEquals(0, offered.get(1).ssrc());
         // Its track reaches subscribers under an SSRC of the server's.
-        assertTrue(server.tracks("sdp").stream().anyMatch(t -> t.publisherEndpointId().equals("simulcast")
+        assertTrue(server.tracks("simulcast").stream().anyMatch(t -> t.publisherEndpointId().equals("chrome")
                 && t.kind().equals("video") && t.ssrc() != 0));
     }
 
     @Test
     void simulcastThatCannotWorkIsRefusedWithTheReason() {
-        server.createEndpoint("sdp", "broken");
-        assertRefused(CHROME_SIMULCAST_OFFER.replace("a=rid:h send\r\n", ""), "no a=rid:h send");
-        assertRefused(CHROME_SIMULCAST_OFFER.replace("send q;h;f", "send q;h;f;x").replace("a=rid:q send",
+        server.createConference("simulcast-refusals");
+        server.createEndpoint("simulcast-refusals", "broken-simulcast");
+        assertRefused("broken-simulcast", CHROME_SIMULCAST_OFFER.replace("a=rid:h send\r\n", ""), "no a=rid:h send");
+        assertRefused("broken-simulcast", CHROME_SIMULCAST_OFFER.replace("send q;h;f", "send q;h;f;x").replace("a=rid:q send",
                 "a=rid:x send\r\na=rid:q send"), "at most 3");
-        assertRefused(CHROME_SIMULCAST_OFFER.replace("send q;h;f", "send q;h;f!"), "rid f!");
-        assertRefused(CHROME_SIMULCAST_OFFER.replace("a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n",
+        assertRefused("broken-simulcast", CHROME_SIMULCAST_OFFER.replace("send q;h;f", "send q;h;f!"), "rid f!");
+        assertRefused("broken-simulcast", CHROME_SIMULCAST_OFFER.replace("a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n",
                 ""), "rtp-stream-id");
     }
 
     private static void assertRefused(String offer, String reason) {
-        MediaException refused = assertThrows(MediaException.class, () -> server.publish("sdp", "broken", offer));
+        assertRefused("broken", offer, reason);
+    }
+
+    private static void assertRefused(String endpoint, String offer, String reason) {
+        String conference = endpoint.equals("broken") ? "sdp" : "simulcast-refusals";
+        MediaException refused = assertThrows(MediaException.class, () -> server.publish(conference, endpoint, offer));
         assertEquals(ErrorCode.INVALID_SDP, refused.code());
         assertTrue(refused.getMessage().contains(reason), refused.getMessage());
     }
