@@ -26,6 +26,7 @@ final class LayerRewriter {
     private static final long MICROS_PER_SECOND = 1_000_000L;
     /** Longer pauses than this count as this long when bridging timestamps (keeps the arithmetic in range). */
     private static final long MAX_BRIDGED_MICROS = 24L * 3600 * MICROS_PER_SECOND;
+    private static final int MAX_CLOCK_RATE = 10_000_000;
 
     private final long outSsrc;
     /** By payload type: whether packets of it are VP8 (else H.264); a track may carry both. */
@@ -51,11 +52,11 @@ final class LayerRewriter {
     private boolean sentAnyTl0;
     private int lastOutTl0;
     private boolean tl0Mapped;
+    private int tl0Offset;
     /** The packet with the highest sequence number so far in this layer: its picture, and whether it was dropped. */
     private long lastSequenceTimestamp;
     private int lastSequencePictureId;
     private boolean lastSequenceDropped;
-    private int tl0Offset;
 
     // Retransmission ring, guarded by ringLock.
     private final Object ringLock = new Object();
@@ -68,11 +69,13 @@ final class LayerRewriter {
     private final int[] ringPictureId = new int[RETRANSMISSION_RING];
     private final int[] ringTl0 = new int[RETRANSMISSION_RING];
 
+    // Written only by the thread that calls rewrite (so ++ loses nothing), read from any.
     private volatile long switches;
     private volatile long droppedTemporal;
     private volatile long droppedWaitingForKeyframe;
     private volatile long droppedStale;
     private volatile long droppedMalformed;
+    private volatile long droppedPadding;
 
     /** For a stream of one codec: every payload type is VP8, or none is. */
     LayerRewriter(long outSsrc, boolean vp8, int clockRate) {
@@ -87,8 +90,8 @@ final class LayerRewriter {
 
     /** {@code vp8PayloadTypes[pt]}: whether payload type {@code pt} is VP8 (H.264 otherwise). */
     LayerRewriter(long outSsrc, boolean[] vp8PayloadTypes, int clockRate) {
-        if (clockRate <= 0) {
-            throw new IllegalArgumentException("clock rate must be positive: " + clockRate);
+        if (clockRate <= 0 || clockRate > MAX_CLOCK_RATE) {
+            throw new IllegalArgumentException("clock rate must be 1.." + MAX_CLOCK_RATE + ": " + clockRate);
         }
         this.outSsrc = outSsrc;
         System.arraycopy(vp8PayloadTypes, 0, this.vp8PayloadTypes, 0, Math.min(128, vp8PayloadTypes.length));
@@ -148,7 +151,7 @@ final class LayerRewriter {
             return false;
         }
         int current = currentSpatial;
-        if (layer != current && layer != target) {
+        if (layer < 0 || layer > MAX_SPATIAL || (layer != current && layer != target)) {
             return false;
         }
         if (!Rtp.isValid(buf, off, len)) {
@@ -157,8 +160,12 @@ final class LayerRewriter {
         }
         int payloadOffset = off + Rtp.headerLength(buf, off, len);
         int payloadLength = Rtp.payloadLength(buf, off, len);
-        if (payloadLength <= 0) {
+        if (payloadLength < 0) {
             droppedMalformed++;
+            return false;
+        }
+        if (payloadLength == 0) {
+            dropPadding(buf, off, layer == current);
             return false;
         }
         int payloadEnd = payloadOffset + payloadLength;
@@ -187,6 +194,20 @@ final class LayerRewriter {
         }
         int status = sequences.classify(Rtp.sequenceNumber(buf, off), false);
         return forward(buf, off, status, layer, nowNanos, -1, -1);
+    }
+
+    /**
+     * Padding-only packets (bandwidth probes) carry nothing the receiver needs; one of the current layer is dropped
+     * like a purposeful drop, so it leaves no gap.
+     */
+    private void dropPadding(byte[] buf, int off, boolean currentLayer) {
+        droppedPadding++;
+        if (currentLayer && sequences.started()) {
+            int status = sequences.classify(Rtp.sequenceNumber(buf, off), false);
+            if (status == ContinuousNumbering.NEW || status == ContinuousNumbering.LATE) {
+                sequences.drop();
+            }
+        }
     }
 
     private void switchTo(int layer, byte[] buf, int off, long nowNanos) {
@@ -434,6 +455,11 @@ final class LayerRewriter {
     /** Packets repeated, or so late their outgoing number can no longer be told. */
     long droppedStale() {
         return droppedStale;
+    }
+
+    /** Padding-only packets of the current or target layer. */
+    long droppedPadding() {
+        return droppedPadding;
     }
 
     /** Packets of the current or target layer whose RTP header or VP8 descriptor is cut short. */

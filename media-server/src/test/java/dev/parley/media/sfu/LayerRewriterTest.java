@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.management.ThreadMXBean;
 import dev.parley.media.rtp.Rtp;
 import dev.parley.media.rtp.Vp8Descriptor;
 import dev.parley.media.rtp.Vp8Packet;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -496,34 +498,96 @@ class LayerRewriterTest {
         frame(0, 1, 2);
         frames(2);
         byte[] keyframe = layers[2].picture(true).get(0).bytes();
-        byte[] delta = layers[0].picture(false).get(0).bytes();
-        layers[0].sequence -= 2;
-        int shortest = Rtp.FIXED_HEADER + 8 + 2 + 1;
+        byte[] delta = received.get(received.size() - 1).source;
+        int shortest = Rtp.FIXED_HEADER + 8 + 6 + 1;
         int refused = 0;
         rewriter.target(2, 2);
         for (byte[] packet : List.of(keyframe, delta)) {
-            for (int len = 0; len <= shortest + 3; len++) {
+            for (int len = 0; len < shortest; len++) {
                 byte[] cut = Arrays.copyOf(packet, len);
                 int layer = packet == keyframe ? 2 : 0;
-                boolean sent = rewriter.rewrite(cut, 0, len, layer, now);
-                assertFalse(sent, "packet cut to " + len + " bytes");
+                assertFalse(rewriter.rewrite(cut, 0, len, layer, now), "packet cut to " + len + " bytes");
                 refused++;
             }
         }
-        assertEquals(refused, rewriter.droppedMalformed());
+        assertEquals(refused, rewriter.droppedMalformed() + rewriter.droppedPadding());
+        assertEquals(2, rewriter.droppedPadding(), "cut right after the header: no payload at all");
         assertEquals(0, rewriter.currentSpatial(), "a cut keyframe does not switch");
+        rewriter.target(0, 2);
+        frames(4);
+        assertEquals(14, received.size());
+        assertContinuous(received);
+
+        LayerRewriter other = new LayerRewriter(OUT_SSRC, true, CLOCK);
         Random random = new Random(7);
         byte[] garbage = new byte[80];
-        for (int i = 0; i < 20_000; i++) {
+        for (int i = 0; i < 50_000; i++) {
+            if (i % 1000 == 0) {
+                other.target(random.nextInt(4) - 1, random.nextInt(3));
+            }
             random.nextBytes(garbage);
             garbage[0] = (byte) (0x80 | (garbage[0] & 0x3f));
-            rewriter.rewrite(garbage, 0, random.nextInt(garbage.length + 1), random.nextInt(3), now);
+            other.rewrite(garbage, 0, random.nextInt(garbage.length + 1), random.nextInt(5) - 1, now);
         }
+        assertTrue(other.droppedMalformed() > 0);
+    }
+
+    @Test
+    void paddingOnlyPacketsAreDroppedWithoutLeavingAGap() {
+        Layer layer = layers[0];
         rewriter.target(0, 2);
-        received.clear();
-        frames(4);
-        assertEquals(8, received.size());
+        layer.picture(true).forEach(p -> send(p, 0));
+        for (int i = 0; i < 3; i++) {
+            byte[] padding = new byte[Rtp.FIXED_HEADER + 200];
+            padding[0] = (byte) 0xa0;
+            padding[1] = (byte) Vp8Packet.PAYLOAD_TYPE;
+            Rtp.setSequenceNumber(padding, 0, layer.sequence++);
+            Rtp.writeUint32(padding, 4, layer.timestamp);
+            Rtp.setSsrc(padding, 0, layer.ssrc);
+            padding[padding.length - 1] = (byte) 200;
+            assertEquals(null, send(padding, 0));
+        }
+        layer.picture(false).forEach(p -> send(p, 0));
+        assertEquals(4, received.size());
+        assertEquals(3, rewriter.droppedPadding());
+        assertEquals(0, rewriter.droppedMalformed());
         assertContinuous(received);
+    }
+
+    @Test
+    void rewritingAllocatesNothingPerPacket() {
+        // Built beforehand: 4000 frame times of three layers, a switch every 500, temporal target changing too.
+        int frameTimes = 4000;
+        List<byte[]> packets = new ArrayList<>();
+        List<Integer> packetLayers = new ArrayList<>();
+        for (int f = 0; f < frameTimes; f++) {
+            for (Layer layer : layers) {
+                for (Vp8Packet packet : layer.picture(f % 250 == 0)) {
+                    packets.add(packet.bytes());
+                    packetLayers.add(layer.index);
+                }
+            }
+        }
+        byte[][] all = packets.toArray(new byte[0][]);
+        int[] layerOf = packetLayers.stream().mapToInt(Integer::intValue).toArray();
+        byte[] buf = new byte[1500];
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long thread = Thread.currentThread().getId();
+        long allocatedBefore = threads.getThreadAllocatedBytes(thread);
+        int sent = 0;
+        for (int i = 0; i < all.length; i++) {
+            if (i % 3000 == 0) {
+                rewriter.target((i / 3000) % 3, (i / 1000) % 3);
+            }
+            System.arraycopy(all[i], 0, buf, OFF, all[i].length);
+            if (rewriter.rewrite(buf, OFF, all[i].length, layerOf[i], now + i * 5_000_000L)) {
+                sent++;
+            }
+        }
+        long allocated = threads.getThreadAllocatedBytes(thread) - allocatedBefore;
+        assertTrue(sent > all.length / 20, "packets were sent: " + sent);
+        assertTrue(rewriter.switches() >= 5, "layers switched: " + rewriter.switches());
+        assertTrue(allocated < 4096, all.length + " packets allocated " + allocated + " bytes");
     }
 
     @Test
