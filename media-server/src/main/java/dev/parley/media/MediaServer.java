@@ -77,7 +77,8 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         for (ErrorCode code : ErrorCode.values()) {
             refusalCodes.add(code.code());
         }
-        this.metrics = new PrometheusMetrics(counters, sfu::conferenceCount, sfu::endpointCount, refusalCodes);
+        this.metrics = new PrometheusMetrics(counters, sfu::conferenceCount, sfu::endpointCount, refusalCodes,
+                sfu::videoForwardsByLayer);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
         this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));

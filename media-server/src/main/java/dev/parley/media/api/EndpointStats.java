@@ -1,10 +1,17 @@
 package dev.parley.media.api;
 
+import java.util.List;
+
 /**
  * One endpoint's transport figures. RTT comes from its receiver reports on forwarded streams (null until known);
- * loss fractions are 0..1: what the server saw from the publisher, and what the subscriber reported.
+ * loss fractions are 0..1: what the server saw from the publisher, and what the subscriber reported. {@code videos}:
+ * each remote video it receives, with the layer it gets.
  */
 public record EndpointStats(String conferenceId, String endpointId, boolean publishConnected,
                             boolean subscribeConnected, String srtpProfile, long packetsReceived, long packetsSent,
-                            Double rttMs, double publishLoss, double subscribeLoss, long bandwidthEstimate) {
+                            Double rttMs, double publishLoss, double subscribeLoss, long bandwidthEstimate,
+                            List<VideoForwardStats> videos) {
+    public EndpointStats {
+        videos = List.copyOf(videos);
+    }
 }

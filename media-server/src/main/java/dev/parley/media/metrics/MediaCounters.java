@@ -17,6 +17,7 @@ public final class MediaCounters {
     private final LongAdder bytesOut = new LongAdder();
     private final LongAdder iceChecks = new LongAdder();
     private final LongAdder icePathSwitches = new LongAdder();
+    private final LongAdder layerSwitches = new LongAdder();
     /** HTTP requests refused, by error code (a closed set; anything past {@link #MAX_REFUSAL_CODES} is "other"). */
     private final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
     private static final int MAX_REFUSAL_CODES = 64;
@@ -49,6 +50,15 @@ public final class MediaCounters {
     /** A transport moved its media to another remote address (a new nomination, or its first path). */
     public void icePathSelected() {
         icePathSwitches.increment();
+    }
+
+    /** A receiver's video moved to another layer (or started, or resumed after a pause). */
+    public void layerSwitched(long count) {
+        layerSwitches.add(count);
+    }
+
+    public long layerSwitches() {
+        return layerSwitches.sum();
     }
 
     public long iceChecks() {

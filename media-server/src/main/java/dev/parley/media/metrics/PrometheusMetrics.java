@@ -21,8 +21,12 @@ public final class PrometheusMetrics {
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
     /** @param refusalCodes the HTTP API's error codes, each exported as {@code parley_media_http_refused_total} */
+    /**
+     * @param videoLayers how many video forwards send each layer now: 0..2, then paused, then waiting (see
+     *                    {@code Sfu.videoForwardsByLayer})
+     */
     public PrometheusMetrics(MediaCounters counters, IntSupplier conferences, IntSupplier endpoints,
-                             List<String> refusalCodes) {
+                             List<String> refusalCodes, java.util.function.Supplier<long[]> videoLayers) {
         for (String code : refusalCodes) {
             FunctionCounter.builder("parley.media.http.refused", counters, c -> c.refusals(code))
                     .description("HTTP API, WHIP and WHEP requests answered with an error, by code").tag("code", code)
@@ -46,6 +50,16 @@ public final class PrometheusMetrics {
             FunctionCounter.builder("parley.media.drops", counters, c -> c.drops(reason))
                     .description("packets or requests dropped, by reason").tag("reason", reason.metricName())
                     .register(registry);
+        }
+        FunctionCounter.builder("parley.media.layer.switches", counters, MediaCounters::layerSwitches)
+                .description("times a receiver's video started, resumed or moved to another layer").register(registry);
+        String[] states = {"0", "1", "2", "paused", "waiting"};
+        for (int i = 0; i < states.length; i++) {
+            int index = i;
+            Gauge.builder("parley.media.video.forwards", videoLayers, s -> s.get()[index]).strongReference(true)
+                    .description("receivers' videos by the layer they get now (0 lowest), paused (tile not shown)"
+                            + " or waiting (for a first packet or keyframe)")
+                    .tag("layer", states[i]).register(registry);
         }
         Gauge.builder("parley.media.conferences", conferences, s -> s.getAsInt()).strongReference(true)
                 .register(registry);

@@ -1,5 +1,6 @@
 package dev.parley.media.sfu;
 
+import dev.parley.media.api.VideoForwardStats;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtp;
@@ -26,6 +27,8 @@ final class Forward {
     private final byte[] extensionIds = new byte[256];
     /** Video only; null for audio, which is forwarded as it comes. */
     final LayerRewriter rewriter;
+    /** The rewriter's switches already added to the server's counter: the publisher's receive thread only. */
+    private long switchesCounted;
     private int rtxSequence;
     volatile long packetsSent;
     volatile long lastSrNtpMiddle;
@@ -101,6 +104,11 @@ final class Forward {
         if (layers != null) {
             boolean send = layers.rewrite(scratch.getBuffer(), scratch.getOffset(), scratch.getLength(), layer,
                     nowNanos);
+            long switched = layers.switches();
+            if (switched != switchesCounted) {
+                counters.layerSwitched(switched - switchesCounted);
+                switchesCounted = switched;
+            }
             int awaited = layers.awaitedKeyframeLayer();
             if (awaited >= 0) {
                 track.source.requestKeyframe(track.layers[awaited], false);
@@ -162,6 +170,15 @@ final class Forward {
     long outgoingTimestamp(int layer, long sourceTimestamp) {
         LayerRewriter layers = rewriter;
         return layers == null ? sourceTimestamp : layers.outgoingTimestamp(layer, sourceTimestamp);
+    }
+
+    /** The layer this video forward sends, for the stats (video forwards only). */
+    VideoForwardStats videoStats() {
+        LayerRewriter layers = rewriter;
+        int current = layers.currentSpatial();
+        String rid = current >= 0 && current < track.layers.length ? track.layers[current].rid : null;
+        return new VideoForwardStats(track.id, track.source.endpoint.id, layers.targetSpatial(), current, rid,
+                layers.currentTemporal(), layers.targetSpatial() < 0, layers.switches(), packetsSent);
     }
 
     /** Whether this sequence number was retransmitted less than {@code windowNanos} ago (subscriber's thread). */

@@ -11,6 +11,7 @@ import dev.parley.media.api.MediaStats;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.VideoForwardStats;
 import dev.parley.media.api.VideoReceive;
 import dev.parley.media.api.WhipIce;
 import dev.parley.media.api.WhipResource;
@@ -552,8 +553,12 @@ public final class Sfu implements MediaApi {
         double rttSum = 0;
         int rttCount = 0;
         double subscribeLoss = 0;
+        List<VideoForwardStats> videos = new ArrayList<>();
         if (subscribe != null) {
             for (Forward forward : subscribe.forwards()) {
+                if (forward.rewriter != null) {
+                    videos.add(forward.videoStats());
+                }
                 sent += forward.packetsSent;
                 if (!Double.isNaN(forward.rttMs)) {
                     rttSum += forward.rttMs;
@@ -569,7 +574,33 @@ public final class Sfu implements MediaApi {
                 subscribe != null && subscribe.transport.isSecure(), profile,
                 publish == null ? 0 : publish.packetsReceived(), sent, rttCount == 0 ? null : rttSum / rttCount,
                 publish == null ? 0 : publish.lossFraction(), subscribeLoss,
-                publish == null ? 0 : publish.bandwidthEstimate());
+                publish == null ? 0 : publish.bandwidthEstimate(), videos);
+    }
+
+    /**
+     * How many video forwards send each layer now: index 0..2 the layer, 3 paused (hidden tiles), 4 waiting for a
+     * first keyframe or layer. For the metrics' gauges.
+     */
+    public long[] videoForwardsByLayer() {
+        long[] counts = new long[5];
+        for (Conference conference : conferences.values()) {
+            synchronized (conference) {
+                for (Endpoint endpoint : conference.endpoints.values()) {
+                    if (endpoint.subscribe == null) {
+                        continue;
+                    }
+                    for (Forward forward : endpoint.subscribe.forwards()) {
+                        LayerRewriter rewriter = forward.rewriter;
+                        if (rewriter == null) {
+                            continue;
+                        }
+                        int current = rewriter.currentSpatial();
+                        counts[rewriter.targetSpatial() < 0 ? 3 : current < 0 ? 4 : Math.min(2, current)]++;
+                    }
+                }
+            }
+        }
+        return counts;
     }
 
     /** Expires endpoints that never started or finished connecting, or lost ICE consent. Run about once a second. */

@@ -12,6 +12,7 @@ import dev.parley.media.TestMedia;
 import dev.parley.media.api.MediaException;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.VideoForwardStats;
 import dev.parley.media.api.VideoReceive;
 import dev.parley.media.loadtest.ClientEndpoint;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
@@ -106,6 +107,17 @@ class SimulcastTest {
         List<ReceivedRtp> hidden = new ArrayList<>();
         small.received().drainTo(hidden);
         assertTrue(hidden.stream().noneMatch(p -> p.ssrc() == outSsrc), "no video for a hidden tile");
+        VideoForwardStats bobsVideo = videoStats("bob");
+        assertTrue(bobsVideo.paused());
+        assertEquals(-1, bobsVideo.currentLayer());
+        assertTrue(bobsVideo.switches() >= 3, "first layer, up, down: " + bobsVideo.switches());
+        VideoForwardStats carolsVideo = videoStats("carol");
+        assertEquals(2, carolsVideo.currentLayer());
+        assertEquals("f", carolsVideo.currentRid());
+        String metrics = server.metricsText();
+        assertTrue(metrics.contains("parley_media_video_forwards{layer=\"paused\"} 1.0"), metrics);
+        assertTrue(metrics.contains("parley_media_video_forwards{layer=\"2\"} 1.0"), metrics);
+        assertTrue(metrics.contains("parley_media_layer_switches_total"), metrics);
         assertTrue(small.packetsReceived(audio.ssrc()) > audioBefore, "audio keeps flowing");
         // Carol was never touched by Bob's changes.
         assertTrue(collect(large, outSsrc, 500).stream().allMatch(p -> layerOf(p) == 2));
@@ -129,6 +141,11 @@ class SimulcastTest {
         MediaException tooLarge = org.junit.jupiter.api.Assertions.assertThrows(MediaException.class,
                 () -> server.receiveVideo("room", "bob", List.of(new VideoReceive("t", true, 100_000, 10))));
         assertEquals("request.invalid", tooLarge.code().code());
+    }
+
+    private VideoForwardStats videoStats(String endpoint) {
+        return server.stats().endpointStats().stream().filter(e -> e.endpointId().equals(endpoint)).findFirst()
+                .orElseThrow().videos().get(0);
     }
 
     private ClientEndpoint client() throws Exception {
