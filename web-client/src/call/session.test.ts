@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ClientMessage } from "../ws/messages";
 import { FakeServer, serverMessage } from "../ws/testing";
-import { type CallEnvironment, CallSession, type PeerLike, type StreamLike, type TrackLike, connectTimeoutMs } from "./session";
+import type { SendEncoding, SendParameters } from "./encodings";
+import { type CallEnvironment, CallSession, type PeerLike, type SenderLike, type StreamLike, type TrackLike, connectTimeoutMs } from "./session";
 import { failureMessage, iceFailureMessage, problemMessage } from "./wording";
 
 class FakeTrack implements TrackLike {
@@ -29,18 +30,56 @@ function stream(id: string, kinds: string[]): StreamLike & { tracks: FakeTrack[]
   };
 }
 
+/**
+ * A sender as Chromium 156 behaves: it holds the encodings it was given (one default encoding without), and an
+ * answer without a=simulcast leaves only the first one.
+ */
+class FakeSender implements SenderLike {
+  parameters: SendParameters;
+  sets: SendParameters[] = [];
+  constructor(
+    public track: unknown,
+    encodings: SendEncoding[] | undefined,
+  ) {
+    this.parameters = { encodings: encodings ? encodings.map((e) => ({ active: true, ...e })) : [{ active: true }] };
+  }
+  async replaceTrack(next: unknown) {
+    this.track = next;
+  }
+  getParameters(): SendParameters {
+    return structuredClone(this.parameters);
+  }
+  async setParameters(parameters: SendParameters) {
+    if (parameters.encodings.length !== this.parameters.encodings.length) throw new Error("InvalidModificationError");
+    this.sets.push(parameters);
+    this.parameters = structuredClone(parameters);
+  }
+}
+
 class FakePeer implements PeerLike {
   connectionState = "new";
   signalingState = "stable";
   onconnectionstatechange: ((event: unknown) => void) | null = null;
   ontrack: PeerLike["ontrack"] = null;
   closed = false;
-  transceivers: Array<{ track: unknown; direction: string; sender: { replaceTrack(t: unknown): Promise<void> } }> = [];
+  transceivers: Array<{ track: unknown; direction: string; sender: FakeSender; init: { sendEncodings?: SendEncoding[] } }> = [];
   remote: Array<{ type: string; sdp: string }> = [];
   offers = 0;
+  /** The scalability modes the fake browser can encode (addTransceiver refuses others, as Chromium does). */
+  constructor(private readonly scalabilityModes: readonly string[] = ["L1T1", "L1T2", "L1T3"]) {}
 
-  addTransceiver(track: unknown, init: { direction: "sendonly" }) {
-    const t = { track, direction: init.direction as string, sender: { replaceTrack: async (next: unknown) => void (t.track = next) } };
+  addTransceiver(track: unknown, init: { direction: "sendonly"; sendEncodings?: SendEncoding[] }) {
+    const unsupported = init.sendEncodings?.find((e) => e.scalabilityMode && !this.scalabilityModes.includes(e.scalabilityMode));
+    if (unsupported) throw new Error("OperationError: Attempted to set RtpParameters scalabilityMode to an unsupported value");
+    const sender = new FakeSender(track, init.sendEncodings);
+    const t = {
+      get track() {
+        return sender.track;
+      },
+      direction: init.direction as string,
+      sender,
+      init,
+    };
     this.transceivers.push(t);
     return t;
   }
@@ -61,6 +100,9 @@ class FakePeer implements PeerLike {
   }
   async setRemoteDescription(d: { type: "offer" | "answer"; sdp: string }) {
     this.remote.push(d);
+    if (d.type === "answer" && !d.sdp.includes("a=simulcast")) {
+      for (const t of this.transceivers) t.sender.parameters.encodings.splice(1);
+    }
     this.signalingState = d.type === "offer" ? "have-remote-offer" : "stable";
   }
   async getStats() {
