@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { ClientMessage } from "../ws/messages";
 import { FakeServer, serverMessage } from "../ws/testing";
-import type { SendEncoding, SendParameters } from "./encodings";
+import type { SendEncoding, SendParameters, VideoCapabilities } from "./encodings";
+import { receiveDebounceMs } from "./receiving";
 import { type CallEnvironment, CallSession, type PeerLike, type SenderLike, type StreamLike, type TrackLike, connectTimeoutMs } from "./session";
 import { failureMessage, iceFailureMessage, problemMessage } from "./wording";
 
 class FakeTrack implements TrackLike {
   enabled = true;
+  contentHint?: string;
   stopped = false;
   onended: ((event: unknown) => void) | null = null;
   constructor(
@@ -67,9 +69,11 @@ class FakePeer implements PeerLike {
   offers = 0;
   /** The scalability modes the fake browser can encode (addTransceiver refuses others, as Chromium does). */
   constructor(private readonly scalabilityModes: readonly string[] = ["L1T1", "L1T2", "L1T3"]) {}
+  refusedTransceivers = 0;
 
   addTransceiver(track: unknown, init: { direction: "sendonly"; sendEncodings?: SendEncoding[] }) {
     const unsupported = init.sendEncodings?.find((e) => e.scalabilityMode && !this.scalabilityModes.includes(e.scalabilityMode));
+    if (unsupported) this.refusedTransceivers += 1;
     if (unsupported) throw new Error("OperationError: Attempted to set RtpParameters scalabilityMode to an unsupported value");
     const sender = new FakeSender(track, init.sendEncodings);
     const t = {
@@ -120,7 +124,14 @@ class FakePeer implements PeerLike {
 /** The examples' TURN credentials (username 1700000600:u1) expire 10 minutes after this. */
 const examplesNow = 1_700_000_000_000;
 
-function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) => Promise<StreamLike> } = {}) {
+function setup(
+  options: {
+    userMedia?: (c: { audio: boolean; video: unknown }) => Promise<StreamLike>;
+    /** What the fake browser can encode; Chromium's L1T1..L1T3 when absent. */
+    scalabilityModes?: readonly string[];
+    videoCapabilities?: VideoCapabilities | null;
+  } = {},
+) {
   const clock = { now: examplesNow };
   const server = new FakeServer();
   /** What the session sent, without the request ids. */
@@ -134,7 +145,7 @@ function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) =>
     },
     createPeerConnection: (config) => {
       expect(config.bundlePolicy).toBe("max-bundle");
-      const pc = new FakePeer();
+      const pc = new FakePeer(options.scalabilityModes);
       peers.push(pc);
       return pc;
     },
@@ -147,6 +158,7 @@ function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) =>
     },
     clearTimer: (t) => void ((t as { cleared: boolean }).cleared = true),
     now: () => clock.now,
+    videoCapabilities: options.videoCapabilities === undefined ? undefined : () => options.videoCapabilities ?? null,
   };
   const session = new CallSession("m1", env);
   const types = () => sent.map((m) => m.type);
@@ -159,7 +171,16 @@ function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) =>
     server.answer("call.publish", "callPublishAnswer", { sdp });
     await flush();
   };
-  return { session, sent, peers, timers, types, server, joined, publishAnswered, clock };
+  /** Runs the pending call.receive debounce, as the browser's timer would after receiveDebounceMs. */
+  const settleReports = async () => {
+    for (const t of timers.filter((x) => x.ms === receiveDebounceMs && !x.cleared)) {
+      t.cleared = true;
+      t.callback();
+    }
+    await flush();
+  };
+  const receives = () => sent.filter((m) => m.type === "call.receive");
+  return { session, sent, peers, timers, types, server, joined, publishAnswered, clock, settleReports, receives };
 }
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -545,3 +566,189 @@ describe("CallSession", () => {
     expect(sent.filter((m) => m.type === "call.publish")).toHaveLength(1);
   });
 });
+
+/** A connected call whose publish connection got `answerSdp` back. */
+async function publishingCall(options: Parameters<typeof setup>[0] = {}, answerSdp = "v=0\r\na=simulcast:recv q;h;f\r\n") {
+  const call = setup(options);
+  call.session.start();
+  await flush();
+  await call.joined();
+  await flush();
+  await call.publishAnswered(answerSdp);
+  await flush();
+  const publisher = call.peers[1];
+  const camera = publisher.transceivers.find((t) => (t.track as FakeTrack).kind === "video");
+  if (!camera) throw new Error("no camera transceiver");
+  return { ...call, publisher, camera };
+}
+
+describe("Publishing in layers", () => {
+  it("sends the camera as three simulcast layers with temporal layers, and the microphone as it is", async () => {
+    const { publisher, camera } = await publishingCall();
+    expect(camera.init.sendEncodings).toEqual([
+      { rid: "q", scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: "L1T3" },
+      { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: "L1T3" },
+      { rid: "f", scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: "L1T3" },
+    ]);
+    const microphone = publisher.transceivers.find((t) => (t.track as FakeTrack).kind === "audio");
+    expect(microphone?.init.sendEncodings).toBeUndefined();
+    // The answer took simulcast: the three layers stay as they are.
+    expect(camera.sender.sets).toEqual([]);
+    expect(camera.sender.getParameters().encodings.map((e) => e.rid)).toEqual(["q", "h", "f"]);
+  });
+
+  it("leaves the temporal layers out when the browser refuses them", async () => {
+    const { publisher, camera } = await publishingCall({ scalabilityModes: [] });
+    expect(publisher.refusedTransceivers).toBe(1);
+    expect(camera.init.sendEncodings?.map((e) => [e.rid, e.scaleResolutionDownBy, e.maxBitrate, e.scalabilityMode])).toEqual([
+      ["q", 4, 150_000, undefined],
+      ["h", 2, 500_000, undefined],
+      ["f", 1, 1_500_000, undefined],
+    ]);
+  });
+
+  it("does not ask for temporal layers a browser says its VP8 lacks, and asks when it lists none", async () => {
+    const lacking = await publishingCall({ videoCapabilities: { codecs: [{ mimeType: "video/VP8", scalabilityModes: ["L1T1"] }] } });
+    expect(lacking.publisher.refusedTransceivers).toBe(0);
+    expect(lacking.camera.init.sendEncodings?.some((e) => e.scalabilityMode)).toBe(false);
+    // Chromium 156 lists no scalabilityModes at all, yet encodes L1T3.
+    const silent = await publishingCall({ videoCapabilities: { codecs: [{ mimeType: "video/VP8" }, { mimeType: "video/H264" }] } });
+    expect(silent.camera.init.sendEncodings?.every((e) => e.scalabilityMode === "L1T3")).toBe(true);
+  });
+
+  it("sends the one layer left at full size when the server's answer refuses simulcast", async () => {
+    const { camera } = await publishingCall({}, "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+    expect(camera.sender.getParameters().encodings).toEqual([
+      { active: true, rid: "q", scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: "L1T3" },
+    ]);
+  });
+
+  it("shares a screen as one detailed layer that keeps its resolution", async () => {
+    const { session, publisher, publishAnswered } = await publishingCall();
+    expect(await session.shareScreen()).toBeNull();
+    await flush();
+    await publishAnswered("v=0\r\na=simulcast:recv q;h;f\r\n");
+    const screen = publisher.transceivers[publisher.transceivers.length - 1];
+    expect((screen.track as FakeTrack).id).toMatch(/^screen-/);
+    expect((screen.track as FakeTrack).contentHint).toBe("detail");
+    expect(screen.init.sendEncodings).toEqual([{ maxBitrate: 2_500_000 }]);
+    expect(screen.sender.getParameters()).toEqual({
+      encodings: [{ active: true, maxBitrate: 2_500_000 }],
+      degradationPreference: "maintain-resolution",
+    });
+  });
+});
+
+describe("Telling the server what the tiles show", () => {
+  const ann = { streamId: "cam-ann", onScreen: true, width: 640, height: 360 };
+
+  async function inCall() {
+    const call = setup();
+    call.session.start();
+    await flush();
+    await call.joined();
+    await flush();
+    call.session.handle(serverMessage("callStateVideo"));
+    await call.settleReports();
+    // Nothing is shown yet: the server hears an empty list once.
+    expect(call.receives()).toEqual([{ type: "call.receive", meetingId: "m1", videos: [] }]);
+    call.server.answer("call.receive", "ok");
+    await flush();
+    return call;
+  }
+
+  it("sends every remote tile's track, visibility and device-pixel size once the reports settle", async () => {
+    const { session, server, settleReports, receives } = await inCall();
+    session.reportTile("u1:camera", ann);
+    session.reportTile("u2:camera", { streamId: "cam-ben", onScreen: false, width: 320.4, height: 180.6 });
+    session.reportTile("u2:screen:screen-ben", { streamId: "screen-ben", onScreen: true, width: 99_999, height: 1080 });
+    expect(receives()).toHaveLength(1);
+    await settleReports();
+    expect(receives()).toHaveLength(2);
+    expect(receives()[1]).toEqual({
+      type: "call.receive",
+      meetingId: "m1",
+      videos: [
+        { trackId: "e1:1", visible: true, width: 640, height: 360 },
+        { trackId: "e2:2", visible: true, width: 16_384, height: 1080 },
+        { trackId: "e2:1", visible: false, width: 320, height: 181 },
+      ],
+    });
+    server.answer("call.receive", "ok");
+    await flush();
+
+    // The same again changes nothing, so nothing is sent.
+    session.reportTile("u1:camera", { ...ann });
+    await settleReports();
+    expect(receives()).toHaveLength(2);
+    // A tile that goes away leaves the list.
+    session.reportTile("u2:camera", null);
+    session.reportTile("u2:screen:screen-ben", null);
+    await settleReports();
+    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e1:1", visible: true, width: 640, height: 360 }] });
+  });
+
+  it("shows nothing while the page is hidden", async () => {
+    const { session, server, settleReports, receives } = await inCall();
+    session.reportTile("u1:camera", ann);
+    await settleReports();
+    server.answer("call.receive", "ok");
+    await flush();
+    session.pageVisibility(false);
+    await settleReports();
+    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e1:1", visible: false, width: 640, height: 360 }] });
+    server.answer("call.receive", "ok");
+    await flush();
+    session.pageVisibility(true);
+    await settleReports();
+    expect(receives()[3]).toMatchObject({ videos: [{ trackId: "e1:1", visible: true }] });
+  });
+
+  it("leaves out a stream the call state does not know yet, and sends it once it does", async () => {
+    const { session, server, settleReports, receives } = await inCall();
+    session.reportTile("u3:camera", { streamId: "cam-cat", onScreen: true, width: 200, height: 100 });
+    await settleReports();
+    expect(receives()).toHaveLength(1);
+    const withCat = serverMessage("callStateVideo");
+    if (withCat.type !== "call.state") throw new Error("not a call.state");
+    const cat = { ...withCat.participants[0], userId: "u3", endpointId: "e3", tracks: [{ trackId: "e3:1", kind: "video" as const, streamId: "cam-cat", mediaStreamTrackId: "v" }] };
+    session.handle({ ...withCat, participants: [...withCat.participants, cat] });
+    await settleReports();
+    expect(receives()[1]).toMatchObject({ videos: [{ trackId: "e3:1", visible: true, width: 200, height: 100 }] });
+    server.answer("call.receive", "ok");
+  });
+
+  it("tells the server again after the call resumes, though nothing changed", async () => {
+    const { session, server, settleReports, receives, joined } = await inCall();
+    session.reportTile("u1:camera", ann);
+    await settleReports();
+    server.answer("call.receive", "ok");
+    await flush();
+    session.socketLost();
+    session.reportTile("u1:camera", { ...ann, width: 1280, height: 720 });
+    await settleReports();
+    expect(receives()).toHaveLength(2);
+    session.socketReopened();
+    await joined(true);
+    await settleReports();
+    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e1:1", width: 1280, height: 720 }] });
+    server.answer("call.receive", "ok");
+    await flush();
+    session.socketLost();
+    session.socketReopened();
+    await joined(true);
+    await settleReports();
+    expect(receives()[3]).toEqual(receives()[2]);
+  });
+
+  it("a refused list does not end the call", async () => {
+    const { session, server, settleReports, receives } = await inCall();
+    session.reportTile("u1:camera", ann);
+    await settleReports();
+    server.answer("call.receive", "callReceiveRefused");
+    await flush();
+    expect(receives()).toHaveLength(2);
+    expect(session.view.get().phase).not.toBe("failed");
+  });
+});
+
