@@ -20,6 +20,12 @@ export interface VideoCapabilities {
   codecs: ReadonlyArray<{ mimeType: string; scalabilityModes?: readonly string[] }>;
 }
 
+/**
+ * What the camera is asked for. Chromium sends only as many simulcast layers as the captured size allows: at
+ * 640×360 it sent q and h but nothing of f; at 1280×720 all three (320×180, 640×360, 1280×720).
+ */
+export const cameraCapture = { width: { ideal: 1280 }, height: { ideal: 720 } } as const;
+
 /** Three temporal layers in one spatial layer: receivers on a weak link can be sent a lower frame rate. */
 export const temporalLayers = "L1T3";
 

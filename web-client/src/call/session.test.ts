@@ -597,6 +597,17 @@ describe("Publishing in layers", () => {
     expect(camera.sender.getParameters().encodings.map((e) => e.rid)).toEqual(["q", "h", "f"]);
   });
 
+  it("asks for a camera large enough for all three layers", async () => {
+    const asked: unknown[] = [];
+    await publishingCall({
+      userMedia: async (constraints) => {
+        asked.push(constraints.video);
+        return stream("local", ["audio", "video"]);
+      },
+    });
+    expect(asked).toEqual([{ width: { ideal: 1280 }, height: { ideal: 720 } }]);
+  });
+
   it("leaves the temporal layers out when the browser refuses them", async () => {
     const { publisher, camera } = await publishingCall({ scalabilityModes: [] });
     expect(publisher.refusedTransceivers).toBe(1);

@@ -16,6 +16,7 @@ import {
   transition,
 } from "./machine";
 import { CallPeers, type PeerEnvironment, type PeerLike, type StreamLike, errorText } from "./peers";
+import { cameraCapture } from "./encodings";
 import { ReceiveReports, type TileReport } from "./receiving";
 import { screenShareErrorMessage } from "./wording";
 import { type ReadableStore, type Store, createStore } from "../store";
@@ -288,7 +289,7 @@ export class CallSession {
     try {
       const local = await this.env.getUserMedia({
         audio: true,
-        video: mode === "full" ? { width: { ideal: 640 }, height: { ideal: 360 } } : false,
+        video: mode === "full" ? cameraCapture : false,
       });
       if (this.machine.phase === "left") {
         for (const track of local.getTracks()) track.stop();
