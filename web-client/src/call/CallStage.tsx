@@ -193,11 +193,11 @@ function useTileReport(session: CallSession, feed: Feed<StreamLike>, tile: RefOb
       report();
     });
     const resize = typeof ResizeObserver === "undefined" ? null : new ResizeObserver((entries) => {
+      // CSS pixels × devicePixelRatio (devicePixelContentBoxSize ignores an emulated ratio in Chromium 156).
+      const ratio = window.devicePixelRatio || 1;
       for (const entry of entries) {
-        const device = entry.devicePixelContentBoxSize?.[0];
-        const ratio = window.devicePixelRatio || 1;
-        width = device ? device.inlineSize : entry.contentRect.width * ratio;
-        height = device ? device.blockSize : entry.contentRect.height * ratio;
+        width = entry.contentRect.width * ratio;
+        height = entry.contentRect.height * ratio;
       }
       report();
     });
