@@ -1,6 +1,7 @@
 // What this browser shows of each remote video, told to the server (call.receive) so it forwards each tile the
 // layer that fits it and nothing for tiles nobody sees. Tiles report their stream, whether they are on screen and
-// their size in device pixels; the page's own visibility overrides (a hidden tab shows nothing). Reports settle for
+// their size in device pixels; the page's own visibility overrides (a hidden tab shows nothing), and a remote video
+// without a tile is not visible. Reports settle for
 // `receiveDebounceMs` before the full list goes out, and only when it differs from the last one the server took.
 import type { CallParticipant, ClientMessage, ServerMessage, VideoReceive } from "../ws/messages";
 
@@ -35,6 +36,7 @@ export class ReceiveReports {
   /** The list the server last took (its JSON), or null when it must be sent again whatever it holds. */
   private lastSent: string | null = null;
   private sending = false;
+  private ownEndpoint: string | null = null;
 
   constructor(
     private readonly meetingId: string,
@@ -74,29 +76,37 @@ export class ReceiveReports {
     this.timer = null;
   }
 
-  /** The list as the server should see it now. */
+  /** Our own endpoint (call.joined): its tracks are never sent to us, so they are left out. */
+  joinedAs(endpointId: string): void {
+    this.ownEndpoint = endpointId;
+  }
+
+  /**
+   * The list as the server should see it now: every remote video track of the call, as its tile shows it; a track
+   * without a tile (not rendered, or the call stage is closed) is not visible, so the server sends no video for it.
+   */
   videos(): VideoReceive[] {
-    const trackOfStream = new Map<string, string>();
+    const shown = new Map<string, TileReport>();
+    for (const tile of this.tiles.values()) {
+      const other = shown.get(tile.streamId);
+      // Two tiles of one stream: the larger visible one decides.
+      if (!other || larger(tile, other)) shown.set(tile.streamId, tile);
+    }
+    const videos: VideoReceive[] = [];
     for (const participant of this.participants) {
+      if (participant.endpointId === this.ownEndpoint) continue;
       for (const track of participant.tracks) {
-        if (track.kind === "video" && !trackOfStream.has(track.streamId)) trackOfStream.set(track.streamId, track.trackId);
+        if (track.kind !== "video") continue;
+        const tile = shown.get(track.streamId);
+        videos.push({
+          trackId: track.trackId,
+          visible: this.pageVisible && (tile?.onScreen ?? false),
+          width: dimension(tile?.width ?? 0),
+          height: dimension(tile?.height ?? 0),
+        });
       }
     }
-    const byTrack = new Map<string, VideoReceive>();
-    for (const tile of this.tiles.values()) {
-      const trackId = trackOfStream.get(tile.streamId);
-      if (!trackId) continue;
-      const video = {
-        trackId,
-        visible: this.pageVisible && tile.onScreen,
-        width: dimension(tile.width),
-        height: dimension(tile.height),
-      };
-      // Two tiles of one stream: the larger visible one decides.
-      const other = byTrack.get(trackId);
-      if (!other || larger(video, other)) byTrack.set(trackId, video);
-    }
-    return [...byTrack.values()]
+    return videos
       .sort((a, b) => Number(b.visible) - Number(a.visible) || (a.trackId < b.trackId ? -1 : a.trackId > b.trackId ? 1 : 0))
       .slice(0, maxReceiveVideos);
   }
@@ -136,7 +146,7 @@ function dimension(pixels: number): number {
   return Math.min(maxVideoDimension, Math.round(pixels));
 }
 
-function larger(a: VideoReceive, b: VideoReceive): boolean {
-  if (a.visible !== b.visible) return a.visible;
+function larger(a: TileReport, b: TileReport): boolean {
+  if (a.onScreen !== b.onScreen) return a.onScreen;
   return a.width * a.height > b.width * b.height;
 }

@@ -651,7 +651,12 @@ describe("Publishing in layers", () => {
 });
 
 describe("Telling the server what the tiles show", () => {
-  const ann = { streamId: "cam-ann", onScreen: true, width: 640, height: 360 };
+  // The examples' call.joined makes us endpoint e1 (Ann): Ben's camera (e2:1) and screen (e2:2) are the remote videos.
+  const benCamera = { streamId: "cam-ben", onScreen: true, width: 640, height: 360 };
+  const hiddenBoth = [
+    { trackId: "e2:1", visible: false, width: 0, height: 0 },
+    { trackId: "e2:2", visible: false, width: 0, height: 0 },
+  ];
 
   async function inCall() {
     const call = setup();
@@ -661,18 +666,18 @@ describe("Telling the server what the tiles show", () => {
     await flush();
     call.session.handle(serverMessage("callStateVideo"));
     await call.settleReports();
-    // Nothing is shown yet: the server hears an empty list once.
-    expect(call.receives()).toEqual([{ type: "call.receive", meetingId: "m1", videos: [] }]);
+    // No tile is shown yet: every remote video is said to be out of sight, our own camera not at all.
+    expect(call.receives()).toEqual([{ type: "call.receive", meetingId: "m1", videos: hiddenBoth }]);
     call.server.answer("call.receive", "ok");
     await flush();
     return call;
   }
 
-  it("sends every remote tile's track, visibility and device-pixel size once the reports settle", async () => {
+  it("sends every remote video's track, visibility and device-pixel size once the tiles' reports settle", async () => {
     const { session, server, settleReports, receives } = await inCall();
-    session.reportTile("u1:camera", ann);
-    session.reportTile("u2:camera", { streamId: "cam-ben", onScreen: false, width: 320.4, height: 180.6 });
-    session.reportTile("u2:screen:screen-ben", { streamId: "screen-ben", onScreen: true, width: 99_999, height: 1080 });
+    session.reportTile("u1:camera", { streamId: "cam-ann", onScreen: true, width: 100, height: 100 });
+    session.reportTile("u2:camera", { ...benCamera, width: 640.4, height: 359.6 });
+    session.reportTile("u2:screen:screen-ben", { streamId: "screen-ben", onScreen: false, width: 99_999, height: 1080 });
     expect(receives()).toHaveLength(1);
     await settleReports();
     expect(receives()).toHaveLength(2);
@@ -680,69 +685,70 @@ describe("Telling the server what the tiles show", () => {
       type: "call.receive",
       meetingId: "m1",
       videos: [
-        { trackId: "e1:1", visible: true, width: 640, height: 360 },
-        { trackId: "e2:2", visible: true, width: 16_384, height: 1080 },
-        { trackId: "e2:1", visible: false, width: 320, height: 181 },
+        { trackId: "e2:1", visible: true, width: 640, height: 360 },
+        { trackId: "e2:2", visible: false, width: 16_384, height: 1080 },
       ],
     });
     server.answer("call.receive", "ok");
     await flush();
 
     // The same again changes nothing, so nothing is sent.
-    session.reportTile("u1:camera", { ...ann });
+    session.reportTile("u2:camera", { ...benCamera });
     await settleReports();
     expect(receives()).toHaveLength(2);
-    // A tile that goes away leaves the list.
+    // Tiles that go away (the stage closed) leave their videos out of sight.
+    session.reportTile("u1:camera", null);
     session.reportTile("u2:camera", null);
     session.reportTile("u2:screen:screen-ben", null);
     await settleReports();
-    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e1:1", visible: true, width: 640, height: 360 }] });
+    expect(receives()[2]).toMatchObject({ videos: hiddenBoth });
   });
 
   it("shows nothing while the page is hidden", async () => {
     const { session, server, settleReports, receives } = await inCall();
-    session.reportTile("u1:camera", ann);
+    session.reportTile("u2:camera", benCamera);
     await settleReports();
     server.answer("call.receive", "ok");
     await flush();
     session.pageVisibility(false);
     await settleReports();
-    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e1:1", visible: false, width: 640, height: 360 }] });
+    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e2:1", visible: false, width: 640, height: 360 }, hiddenBoth[1]] });
     server.answer("call.receive", "ok");
     await flush();
     session.pageVisibility(true);
     await settleReports();
-    expect(receives()[3]).toMatchObject({ videos: [{ trackId: "e1:1", visible: true }] });
+    expect(receives()[3]).toMatchObject({ videos: [{ trackId: "e2:1", visible: true }, hiddenBoth[1]] });
   });
 
-  it("leaves out a stream the call state does not know yet, and sends it once it does", async () => {
+  it("sends a tile's stream once the call state maps it to a track", async () => {
     const { session, server, settleReports, receives } = await inCall();
     session.reportTile("u3:camera", { streamId: "cam-cat", onScreen: true, width: 200, height: 100 });
     await settleReports();
     expect(receives()).toHaveLength(1);
-    const withCat = serverMessage("callStateVideo");
-    if (withCat.type !== "call.state") throw new Error("not a call.state");
-    const cat = { ...withCat.participants[0], userId: "u3", endpointId: "e3", tracks: [{ trackId: "e3:1", kind: "video" as const, streamId: "cam-cat", mediaStreamTrackId: "v" }] };
-    session.handle({ ...withCat, participants: [...withCat.participants, cat] });
+    const state = serverMessage("callStateVideo");
+    if (state.type !== "call.state") throw new Error("not a call.state");
+    const cat = { ...state.participants[1], userId: "u3", endpointId: "e3", screenSharing: false,
+      tracks: [{ trackId: "e3:1", kind: "video" as const, streamId: "cam-cat", mediaStreamTrackId: "v" }] };
+    session.handle({ ...state, participants: [...state.participants, cat] });
     await settleReports();
-    expect(receives()[1]).toMatchObject({ videos: [{ trackId: "e3:1", visible: true, width: 200, height: 100 }] });
+    expect(receives()[1]).toMatchObject({ videos: [{ trackId: "e3:1", visible: true, width: 200, height: 100 }, ...hiddenBoth] });
     server.answer("call.receive", "ok");
   });
 
   it("tells the server again after the call resumes, though nothing changed", async () => {
     const { session, server, settleReports, receives, joined } = await inCall();
-    session.reportTile("u1:camera", ann);
+    session.reportTile("u2:camera", benCamera);
     await settleReports();
     server.answer("call.receive", "ok");
     await flush();
     session.socketLost();
-    session.reportTile("u1:camera", { ...ann, width: 1280, height: 720 });
+    session.reportTile("u2:camera", { ...benCamera, width: 1280, height: 720 });
     await settleReports();
     expect(receives()).toHaveLength(2);
     session.socketReopened();
     await joined(true);
     await settleReports();
-    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e1:1", width: 1280, height: 720 }] });
+    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e2:1", width: 1280, height: 720 }, hiddenBoth[1]] });
     server.answer("call.receive", "ok");
     await flush();
     session.socketLost();
@@ -754,7 +760,7 @@ describe("Telling the server what the tiles show", () => {
 
   it("a refused list does not end the call", async () => {
     const { session, server, settleReports, receives } = await inCall();
-    session.reportTile("u1:camera", ann);
+    session.reportTile("u2:camera", benCamera);
     await settleReports();
     server.answer("call.receive", "callReceiveRefused");
     await flush();
@@ -762,4 +768,3 @@ describe("Telling the server what the tiles show", () => {
     expect(session.view.get().phase).not.toBe("failed");
   });
 });
-

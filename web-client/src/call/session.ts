@@ -330,7 +330,10 @@ export class CallSession {
     this.env.request({ type: "call.join", meetingId: this.meetingId }, joinTimeoutMs).then(
       (answer) => {
         if (answer.type !== "call.joined") return;
-        if (attempt === this.machine.joinAttempt) this.peers.iceServers = answer.iceServers;
+        if (attempt === this.machine.joinAttempt) {
+          this.peers.iceServers = answer.iceServers;
+          this.receiving.joinedAs(answer.endpointId);
+        }
         this.dispatch({ type: "joined", attempt, resumed: answer.resumed });
       },
       (error: unknown) => this.dispatch({ type: "joinFailed", attempt, ...failureOf(error) }),
