@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useRef, useState } from "react";
+import { type ReactNode, type RefObject, useEffect, useRef, useState } from "react";
 import type { User } from "../api/client";
 import { Avatar } from "../ui/Avatar";
 import { CameraIcon, MicIcon, PhoneIcon, ScreenIcon } from "../ui/icons";
@@ -32,6 +32,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
     hasVideo: session.hasCamera,
   });
   const columns = gridColumns(feeds.length);
+  usePageVisibility(session);
 
   return (
     <section className="call-stage" aria-label="Call" data-call-phase={snapshot.phase}>
@@ -95,7 +96,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
         <>
           <ul className="tiles" style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }} aria-label="People in the call">
             {feeds.map((feed) => (
-              <Tile key={feed.key} feed={feed} speaking={speaking.has(feed.userId) && feed.kind === "camera"} />
+              <Tile key={feed.key} session={session} feed={feed} speaking={speaking.has(feed.userId) && feed.kind === "camera"} />
             ))}
           </ul>
           {snapshot.mode === "receive-only" && (
@@ -161,8 +162,60 @@ function ToggleControl({ off, label, onClick, children }: { off: boolean; label:
   );
 }
 
-function Tile({ feed, speaking }: { feed: Feed<StreamLike>; speaking: boolean }) {
+/** Tells the call whether the page is visible: a hidden tab shows no video, so the server sends none. */
+function usePageVisibility(session: CallSession) {
+  useEffect(() => {
+    if (typeof document === "undefined") return;
+    const report = () => session.pageVisibility(document.visibilityState !== "hidden");
+    report();
+    document.addEventListener("visibilitychange", report);
+    return () => document.removeEventListener("visibilitychange", report);
+  }, [session]);
+}
+
+/**
+ * A remote video tile reports whether it is on screen and its size in device pixels, so the server sends the layer
+ * that fits it (and nothing while it is out of sight); the call debounces and sends the reports.
+ */
+function useTileReport(session: CallSession, feed: Feed<StreamLike>, tile: RefObject<HTMLLIElement | null>) {
+  const streamId = !feed.isSelf && feed.hasVideo ? feed.streamId : null;
+  const key = feed.key;
+  useEffect(() => {
+    const el = tile.current;
+    if (!el || streamId === null) return;
+    // Without the observers (old browsers) the tile counts as shown, at a size not known (0).
+    let onScreen = typeof IntersectionObserver === "undefined";
+    let width = 0;
+    let height = 0;
+    const report = () => session.reportTile(key, { streamId, onScreen, width, height });
+    const intersection = typeof IntersectionObserver === "undefined" ? null : new IntersectionObserver((entries) => {
+      for (const entry of entries) onScreen = entry.isIntersecting;
+      report();
+    });
+    const resize = typeof ResizeObserver === "undefined" ? null : new ResizeObserver((entries) => {
+      // CSS pixels × devicePixelRatio (devicePixelContentBoxSize ignores an emulated ratio in Chromium 156).
+      const ratio = window.devicePixelRatio || 1;
+      for (const entry of entries) {
+        width = entry.contentRect.width * ratio;
+        height = entry.contentRect.height * ratio;
+      }
+      report();
+    });
+    intersection?.observe(el);
+    resize?.observe(el);
+    report();
+    return () => {
+      intersection?.disconnect();
+      resize?.disconnect();
+      session.reportTile(key, null);
+    };
+  }, [session, key, streamId, tile]);
+}
+
+function Tile({ session, feed, speaking }: { session: CallSession; feed: Feed<StreamLike>; speaking: boolean }) {
   const video = useRef<HTMLVideoElement>(null);
+  const tile = useRef<HTMLLIElement>(null);
+  useTileReport(session, feed, tile);
   useEffect(() => {
     const el = video.current;
     if (!el) return;
@@ -174,6 +227,7 @@ function Tile({ feed, speaking }: { feed: Feed<StreamLike>; speaking: boolean })
   const label = feed.kind === "screen" ? `${feed.displayName}'s screen` : feed.isSelf ? `${feed.displayName} (you)` : feed.displayName;
   return (
     <li
+      ref={tile}
       className={`tile${speaking ? " tile-speaking" : ""}${feed.kind === "screen" ? " tile-screen" : ""}${feed.isSelf ? " tile-self" : ""}`}
       data-user-id={feed.userId}
       data-kind={feed.kind}

@@ -19,6 +19,10 @@ export function browserCallEnvironment(request: CallEnvironment["request"]): Cal
     getDisplayMedia: () => navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }) as Promise<never>,
     setTimer: (callback, ms) => setTimeout(callback, ms),
     clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    videoCapabilities: () =>
+      typeof RTCRtpSender !== "undefined" && typeof RTCRtpSender.getCapabilities === "function"
+        ? RTCRtpSender.getCapabilities("video")
+        : null,
   };
 }
 

@@ -35,14 +35,14 @@ describe("the call's state machine", () => {
 
     const placeFirst = run([joinedFresh()], started.state);
     expect(placeFirst.state.phase).toBe("connecting");
-    expect(placeFirst.effects).toEqual(["openSubscriber"]);
+    expect(placeFirst.effects).toEqual(["openSubscriber", "sendReceiving"]);
     expect(run([{ type: "devicesReady" }], placeFirst.state).effects).toEqual(["publish", "sendMediaState"]);
   });
 
   it("is connected once the media flows, and stops the connect timer", () => {
     const { state, effects } = run([{ type: "start", mode: "full" }, { type: "devicesReady" }, joinedFresh(), { type: "mediaConnected" }]);
     expect(state.phase).toBe("connected");
-    expect(effects).toEqual(["startDevices", "requestJoin", "openSubscriber", "publish", "sendMediaState", "stopConnectTimer"]);
+    expect(effects).toEqual(["startDevices", "requestJoin", "openSubscriber", "sendReceiving", "publish", "sendMediaState", "stopConnectTimer"]);
   });
 
   it("joins receive-only without asking for devices, connected with nothing to publish", () => {
@@ -54,13 +54,13 @@ describe("the call's state machine", () => {
   it("keeps its peer connections when the server resumes its place after the socket came back", () => {
     const { state, effects } = run([{ type: "socketLost" }, { type: "socketReopened" }, { type: "joined", attempt: 2, resumed: true }], connected);
     expect(state).toMatchObject({ phase: "connected", reconnecting: false });
-    expect(effects).toEqual(["requestJoin", "resendOffer", "sendMediaState"]);
+    expect(effects).toEqual(["requestJoin", "resendOffer", "sendMediaState", "sendReceiving"]);
   });
 
   it("sets up fresh peer connections when the place was let go while the socket was away", () => {
     const { state, effects } = run([{ type: "socketLost" }, { type: "socketReopened" }, joinedFresh(2)], connected);
     expect(state.phase).toBe("connecting");
-    expect(effects).toEqual(["requestJoin", "openSubscriber", "publish", "sendMediaState"]);
+    expect(effects).toEqual(["requestJoin", "openSubscriber", "sendReceiving", "publish", "sendMediaState"]);
   });
 
   it("ignores the answer to an earlier join", () => {

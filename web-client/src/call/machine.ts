@@ -93,6 +93,8 @@ export type CallEffect =
   /** After a resume: sends again a publish offer whose answer may have been lost. */
   | { type: "resendOffer" }
   | { type: "sendMediaState" }
+  /** Tells the server (again) what the tiles show of each remote video: its place is new or resumed. */
+  | { type: "sendReceiving" }
   | { type: "stopConnectTimer" }
   /** Closes both peer connections and stops the connect timer. */
   | { type: "closePeers" }
@@ -155,9 +157,11 @@ export function transition(state: CallMachineState, event: CallEvent): Transitio
       if (state.phase === "media-problem") return { state, effects: [{ type: "sendLeave" }] };
       if (!holdsPlace) return unchanged(state);
       // Our place was kept: the peer connections carry on.
-      if (event.resumed && inCall) return { state, effects: [{ type: "resendOffer" }, { type: "sendMediaState" }] };
+      if (event.resumed && inCall) {
+        return { state, effects: [{ type: "resendOffer" }, { type: "sendMediaState" }, { type: "sendReceiving" }] };
+      }
       // A fresh place: any old peer connections belong to an endpoint the server has closed.
-      const effects: CallEffect[] = [{ type: "openSubscriber" }];
+      const effects: CallEffect[] = [{ type: "openSubscriber" }, { type: "sendReceiving" }];
       if (state.devices === "ready") effects.push({ type: "publish" }, { type: "sendMediaState" });
       return { state: { ...state, phase: "connecting" }, effects };
     }

@@ -3,6 +3,7 @@
 // else's tracks whenever they change; this browser answers each offer, in order, with its version). What happens
 // to them is reported to the call (`PeerReports`); what the call does about it is the state machine's business.
 import type { ClientMessage, ServerMessage } from "../ws/messages";
+import { type SendEncoding, type SendParameters, type VideoCapabilities, cameraEncodingChoices, fullSizeIfSingleLayer, screenEncoding } from "./encodings";
 import { freshIceServers } from "./turn";
 
 /** The parts of RTCPeerConnection a call uses, so tests can stand in for the browser. */
@@ -10,7 +11,8 @@ export interface PeerLike {
   readonly connectionState: string;
   onconnectionstatechange: ((event: unknown) => void) | null;
   ontrack: ((event: { track: { id: string; kind: string }; streams: readonly unknown[] }) => void) | null;
-  addTransceiver(track: unknown, init: { direction: "sendonly"; streams: unknown[] }): TransceiverLike;
+  /** Throws (OperationError) for sendEncodings the browser cannot send, e.g. an unsupported scalabilityMode. */
+  addTransceiver(track: unknown, init: { direction: "sendonly"; streams: unknown[]; sendEncodings?: SendEncoding[] }): TransceiverLike;
   createOffer(): Promise<{ type: string; sdp?: string }>;
   createAnswer(): Promise<{ type: string; sdp?: string }>;
   setLocalDescription(description: { type: string; sdp?: string }): Promise<void>;
@@ -23,13 +25,21 @@ export interface PeerLike {
 
 export interface TransceiverLike {
   direction: string;
-  readonly sender: { replaceTrack(track: unknown): Promise<void> };
+  readonly sender: SenderLike;
+}
+
+export interface SenderLike {
+  replaceTrack(track: unknown): Promise<void>;
+  getParameters(): SendParameters;
+  setParameters(parameters: SendParameters): Promise<void>;
 }
 
 export interface TrackLike {
   readonly id: string;
   readonly kind: string;
   enabled: boolean;
+  /** "detail" for a shared screen: the encoder keeps text sharp rather than motion smooth. */
+  contentHint?: string;
   stop(): void;
   onended: ((event: unknown) => void) | null;
 }
@@ -46,6 +56,8 @@ export interface PeerEnvironment {
   /** Sends a request; resolves with its answer, rejects with a RequestError (Connection.request). */
   request(message: ClientMessage, timeoutMs?: number): Promise<ServerMessage>;
   createPeerConnection(config: { iceServers: RTCIceServer[]; bundlePolicy: "max-bundle" }): PeerLike;
+  /** RTCRtpSender.getCapabilities("video"); absent or null: unknown. */
+  videoCapabilities?(): VideoCapabilities | null;
   /** The clock TURN credential expiries are compared with (Date.now when absent). */
   now?(): number;
 }
@@ -64,6 +76,7 @@ export class CallPeers {
   private publisher: PeerLike | null = null;
   private subscriber: PeerLike | null = null;
   private screenTransceiver: TransceiverLike | null = null;
+  private cameraTransceiver: TransceiverLike | null = null;
   private publishing: "idle" | "awaiting-answer" = "idle";
   private publishAgain = false;
   private lastOfferSdp: string | null = null;
@@ -100,8 +113,11 @@ export class CallPeers {
   startPublishing(streams: { local: StreamLike | null; screen: StreamLike | null }): void {
     const publisher = this.newPeer("publish");
     this.publisher = publisher;
-    for (const track of streams.local?.getTracks() ?? []) {
-      publisher.addTransceiver(track, { direction: "sendonly", streams: [streams.local] });
+    const local = streams.local;
+    for (const track of local?.getTracks() ?? []) {
+      if (!local) break;
+      if (track.kind === "video") this.cameraTransceiver = this.addCameraTransceiver(publisher, track, local);
+      else publisher.addTransceiver(track, { direction: "sendonly", streams: [local] });
     }
     if (streams.screen) this.addScreenTransceiver(streams.screen);
     void this.negotiatePublish();
@@ -110,6 +126,7 @@ export class CallPeers {
   /** Adds (or brings back) the screen's transceiver and offers again. */
   async shareScreen(screen: StreamLike): Promise<void> {
     const track = screen.getVideoTracks()[0];
+    if (track) track.contentHint = "detail";
     if (this.screenTransceiver) {
       this.screenTransceiver.direction = "sendonly";
       await this.screenTransceiver.sender.replaceTrack(track);
@@ -162,6 +179,7 @@ export class CallPeers {
     this.publisher = null;
     this.subscriber = null;
     this.screenTransceiver = null;
+    this.cameraTransceiver = null;
     this.publishing = "idle";
     this.publishAgain = false;
     this.lastOfferSdp = null;
@@ -209,10 +227,31 @@ export class CallPeers {
     this.reports.streamsChanged();
   }
 
+  /**
+   * The camera in simulcast layers, falling back step by step to what the browser accepts (see encodings.ts). A
+   * server that refuses simulcast in its answer leaves one layer, which `publishAnswered` sends at full size.
+   */
+  private addCameraTransceiver(publisher: PeerLike, track: TrackLike, stream: StreamLike): TransceiverLike {
+    for (const sendEncodings of cameraEncodingChoices(this.env.videoCapabilities?.())) {
+      try {
+        return publisher.addTransceiver(track, { direction: "sendonly", streams: [stream], sendEncodings });
+      } catch {
+        // Not these encodings: try the next, simpler ones.
+      }
+    }
+    return publisher.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+  }
+
   private addScreenTransceiver(screen: StreamLike): void {
     const track = screen.getVideoTracks()[0];
     if (!this.publisher || !track) return;
-    this.screenTransceiver = this.publisher.addTransceiver(track, { direction: "sendonly", streams: [screen] });
+    track.contentHint = "detail";
+    this.screenTransceiver = this.publisher.addTransceiver(track, {
+      direction: "sendonly",
+      streams: [screen],
+      sendEncodings: [{ ...screenEncoding }],
+    });
+    void keepResolution(this.screenTransceiver.sender);
   }
 
   /** Sends a publish offer for the current tracks; one at a time, the latest wins. */
@@ -261,9 +300,22 @@ export class CallPeers {
     }
     this.publishing = "idle";
     this.lastOfferSdp = null;
+    void this.cameraAtFullSizeIfAlone();
     if (this.publishAgain) {
       this.publishAgain = false;
       void this.negotiatePublish();
+    }
+  }
+
+  /** The answer refused simulcast: the one layer left is the quarter-size one; send it at full size. */
+  private async cameraAtFullSizeIfAlone(): Promise<void> {
+    const sender = this.cameraTransceiver?.sender;
+    if (!sender) return;
+    try {
+      const fitted = fullSizeIfSingleLayer(sender.getParameters());
+      if (fitted) await sender.setParameters(fitted);
+    } catch {
+      // The camera then stays small; the call goes on.
     }
   }
 
@@ -271,6 +323,15 @@ export class CallPeers {
     if (pc !== this.publisher && pc !== this.subscriber) return;
     if (pc.connectionState === "failed") this.reports.failed();
     else if (pc.connectionState === "connected" && pc === (this.publisher ?? this.subscriber)) this.reports.connected();
+  }
+}
+
+/** A shared screen keeps its resolution when bandwidth is short (frames drop instead). */
+async function keepResolution(sender: SenderLike): Promise<void> {
+  try {
+    await sender.setParameters({ ...sender.getParameters(), degradationPreference: "maintain-resolution" });
+  } catch {
+    // Not supported here: contentHint "detail" already leans the same way.
   }
 }
 

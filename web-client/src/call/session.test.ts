@@ -1,11 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { ClientMessage } from "../ws/messages";
 import { FakeServer, serverMessage } from "../ws/testing";
-import { type CallEnvironment, CallSession, type PeerLike, type StreamLike, type TrackLike, connectTimeoutMs } from "./session";
+import type { SendEncoding, SendParameters, VideoCapabilities } from "./encodings";
+import { receiveDebounceMs } from "./receiving";
+import { type CallEnvironment, CallSession, type PeerLike, type SenderLike, type StreamLike, type TrackLike, connectTimeoutMs } from "./session";
 import { failureMessage, iceFailureMessage, problemMessage } from "./wording";
 
 class FakeTrack implements TrackLike {
   enabled = true;
+  contentHint?: string;
   stopped = false;
   onended: ((event: unknown) => void) | null = null;
   constructor(
@@ -29,18 +32,58 @@ function stream(id: string, kinds: string[]): StreamLike & { tracks: FakeTrack[]
   };
 }
 
+/**
+ * A sender as Chromium 156 behaves: it holds the encodings it was given (one default encoding without), and an
+ * answer without a=simulcast leaves only the first one.
+ */
+class FakeSender implements SenderLike {
+  parameters: SendParameters;
+  sets: SendParameters[] = [];
+  constructor(
+    public track: unknown,
+    encodings: SendEncoding[] | undefined,
+  ) {
+    this.parameters = { encodings: encodings ? encodings.map((e) => ({ active: true, ...e })) : [{ active: true }] };
+  }
+  async replaceTrack(next: unknown) {
+    this.track = next;
+  }
+  getParameters(): SendParameters {
+    return structuredClone(this.parameters);
+  }
+  async setParameters(parameters: SendParameters) {
+    if (parameters.encodings.length !== this.parameters.encodings.length) throw new Error("InvalidModificationError");
+    this.sets.push(parameters);
+    this.parameters = structuredClone(parameters);
+  }
+}
+
 class FakePeer implements PeerLike {
   connectionState = "new";
   signalingState = "stable";
   onconnectionstatechange: ((event: unknown) => void) | null = null;
   ontrack: PeerLike["ontrack"] = null;
   closed = false;
-  transceivers: Array<{ track: unknown; direction: string; sender: { replaceTrack(t: unknown): Promise<void> } }> = [];
+  transceivers: Array<{ track: unknown; direction: string; sender: FakeSender; init: { sendEncodings?: SendEncoding[] } }> = [];
   remote: Array<{ type: string; sdp: string }> = [];
   offers = 0;
+  /** The scalability modes the fake browser can encode (addTransceiver refuses others, as Chromium does). */
+  constructor(private readonly scalabilityModes: readonly string[] = ["L1T1", "L1T2", "L1T3"]) {}
+  refusedTransceivers = 0;
 
-  addTransceiver(track: unknown, init: { direction: "sendonly" }) {
-    const t = { track, direction: init.direction as string, sender: { replaceTrack: async (next: unknown) => void (t.track = next) } };
+  addTransceiver(track: unknown, init: { direction: "sendonly"; sendEncodings?: SendEncoding[] }) {
+    const unsupported = init.sendEncodings?.find((e) => e.scalabilityMode && !this.scalabilityModes.includes(e.scalabilityMode));
+    if (unsupported) this.refusedTransceivers += 1;
+    if (unsupported) throw new Error("OperationError: Attempted to set RtpParameters scalabilityMode to an unsupported value");
+    const sender = new FakeSender(track, init.sendEncodings);
+    const t = {
+      get track() {
+        return sender.track;
+      },
+      direction: init.direction as string,
+      sender,
+      init,
+    };
     this.transceivers.push(t);
     return t;
   }
@@ -61,6 +104,9 @@ class FakePeer implements PeerLike {
   }
   async setRemoteDescription(d: { type: "offer" | "answer"; sdp: string }) {
     this.remote.push(d);
+    if (d.type === "answer" && !d.sdp.includes("a=simulcast")) {
+      for (const t of this.transceivers) t.sender.parameters.encodings.splice(1);
+    }
     this.signalingState = d.type === "offer" ? "have-remote-offer" : "stable";
   }
   async getStats() {
@@ -78,7 +124,14 @@ class FakePeer implements PeerLike {
 /** The examples' TURN credentials (username 1700000600:u1) expire 10 minutes after this. */
 const examplesNow = 1_700_000_000_000;
 
-function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) => Promise<StreamLike> } = {}) {
+function setup(
+  options: {
+    userMedia?: (c: { audio: boolean; video: unknown }) => Promise<StreamLike>;
+    /** What the fake browser can encode; Chromium's L1T1..L1T3 when absent. */
+    scalabilityModes?: readonly string[];
+    videoCapabilities?: VideoCapabilities | null;
+  } = {},
+) {
   const clock = { now: examplesNow };
   const server = new FakeServer();
   /** What the session sent, without the request ids. */
@@ -92,7 +145,7 @@ function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) =>
     },
     createPeerConnection: (config) => {
       expect(config.bundlePolicy).toBe("max-bundle");
-      const pc = new FakePeer();
+      const pc = new FakePeer(options.scalabilityModes);
       peers.push(pc);
       return pc;
     },
@@ -105,6 +158,7 @@ function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) =>
     },
     clearTimer: (t) => void ((t as { cleared: boolean }).cleared = true),
     now: () => clock.now,
+    videoCapabilities: options.videoCapabilities === undefined ? undefined : () => options.videoCapabilities ?? null,
   };
   const session = new CallSession("m1", env);
   const types = () => sent.map((m) => m.type);
@@ -117,7 +171,16 @@ function setup(options: { userMedia?: (c: { audio: boolean; video: unknown }) =>
     server.answer("call.publish", "callPublishAnswer", { sdp });
     await flush();
   };
-  return { session, sent, peers, timers, types, server, joined, publishAnswered, clock };
+  /** Runs the pending call.receive debounce, as the browser's timer would after receiveDebounceMs. */
+  const settleReports = async () => {
+    for (const t of timers.filter((x) => x.ms === receiveDebounceMs && !x.cleared)) {
+      t.cleared = true;
+      t.callback();
+    }
+    await flush();
+  };
+  const receives = () => sent.filter((m) => m.type === "call.receive");
+  return { session, sent, peers, timers, types, server, joined, publishAnswered, clock, settleReports, receives };
 }
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -501,5 +564,207 @@ describe("CallSession", () => {
     await flush();
     expect(peers[1].configurations).toEqual([]);
     expect(sent.filter((m) => m.type === "call.publish")).toHaveLength(1);
+  });
+});
+
+/** A connected call whose publish connection got `answerSdp` back. */
+async function publishingCall(options: Parameters<typeof setup>[0] = {}, answerSdp = "v=0\r\na=simulcast:recv q;h;f\r\n") {
+  const call = setup(options);
+  call.session.start();
+  await flush();
+  await call.joined();
+  await flush();
+  await call.publishAnswered(answerSdp);
+  await flush();
+  const publisher = call.peers[1];
+  const camera = publisher.transceivers.find((t) => (t.track as FakeTrack).kind === "video");
+  if (!camera) throw new Error("no camera transceiver");
+  return { ...call, publisher, camera };
+}
+
+describe("Publishing in layers", () => {
+  it("sends the camera as three simulcast layers with temporal layers, and the microphone as it is", async () => {
+    const { publisher, camera } = await publishingCall();
+    expect(camera.init.sendEncodings).toEqual([
+      { rid: "q", scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: "L1T3" },
+      { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: "L1T3" },
+      { rid: "f", scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: "L1T3" },
+    ]);
+    const microphone = publisher.transceivers.find((t) => (t.track as FakeTrack).kind === "audio");
+    expect(microphone?.init.sendEncodings).toBeUndefined();
+    // The answer took simulcast: the three layers stay as they are.
+    expect(camera.sender.sets).toEqual([]);
+    expect(camera.sender.getParameters().encodings.map((e) => e.rid)).toEqual(["q", "h", "f"]);
+  });
+
+  it("asks for a camera large enough for all three layers", async () => {
+    const asked: unknown[] = [];
+    await publishingCall({
+      userMedia: async (constraints) => {
+        asked.push(constraints.video);
+        return stream("local", ["audio", "video"]);
+      },
+    });
+    expect(asked).toEqual([{ width: { ideal: 1280 }, height: { ideal: 720 } }]);
+  });
+
+  it("leaves the temporal layers out when the browser refuses them", async () => {
+    const { publisher, camera } = await publishingCall({ scalabilityModes: [] });
+    expect(publisher.refusedTransceivers).toBe(1);
+    expect(camera.init.sendEncodings?.map((e) => [e.rid, e.scaleResolutionDownBy, e.maxBitrate, e.scalabilityMode])).toEqual([
+      ["q", 4, 150_000, undefined],
+      ["h", 2, 500_000, undefined],
+      ["f", 1, 1_500_000, undefined],
+    ]);
+  });
+
+  it("does not ask for temporal layers a browser says its VP8 lacks, and asks when it lists none", async () => {
+    const lacking = await publishingCall({ videoCapabilities: { codecs: [{ mimeType: "video/VP8", scalabilityModes: ["L1T1"] }] } });
+    expect(lacking.publisher.refusedTransceivers).toBe(0);
+    expect(lacking.camera.init.sendEncodings?.some((e) => e.scalabilityMode)).toBe(false);
+    // Chromium 156 lists no scalabilityModes at all, yet encodes L1T3.
+    const silent = await publishingCall({ videoCapabilities: { codecs: [{ mimeType: "video/VP8" }, { mimeType: "video/H264" }] } });
+    expect(silent.camera.init.sendEncodings?.every((e) => e.scalabilityMode === "L1T3")).toBe(true);
+  });
+
+  it("sends the one layer left at full size when the server's answer refuses simulcast", async () => {
+    const { camera } = await publishingCall({}, "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+    expect(camera.sender.getParameters().encodings).toEqual([
+      { active: true, rid: "q", scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: "L1T3" },
+    ]);
+  });
+
+  it("shares a screen as one detailed layer that keeps its resolution", async () => {
+    const { session, publisher, publishAnswered } = await publishingCall();
+    expect(await session.shareScreen()).toBeNull();
+    await flush();
+    await publishAnswered("v=0\r\na=simulcast:recv q;h;f\r\n");
+    const screen = publisher.transceivers[publisher.transceivers.length - 1];
+    expect((screen.track as FakeTrack).id).toMatch(/^screen-/);
+    expect((screen.track as FakeTrack).contentHint).toBe("detail");
+    expect(screen.init.sendEncodings).toEqual([{ maxBitrate: 2_500_000 }]);
+    expect(screen.sender.getParameters()).toEqual({
+      encodings: [{ active: true, maxBitrate: 2_500_000 }],
+      degradationPreference: "maintain-resolution",
+    });
+  });
+});
+
+describe("Telling the server what the tiles show", () => {
+  // The examples' call.joined makes us endpoint e1 (Ann): Ben's camera (e2:1) and screen (e2:2) are the remote videos.
+  const benCamera = { streamId: "cam-ben", onScreen: true, width: 640, height: 360 };
+  const hiddenBoth = [
+    { trackId: "e2:1", visible: false, width: 0, height: 0 },
+    { trackId: "e2:2", visible: false, width: 0, height: 0 },
+  ];
+
+  async function inCall() {
+    const call = setup();
+    call.session.start();
+    await flush();
+    await call.joined();
+    await flush();
+    call.session.handle(serverMessage("callStateVideo"));
+    await call.settleReports();
+    // No tile is shown yet: every remote video is said to be out of sight, our own camera not at all.
+    expect(call.receives()).toEqual([{ type: "call.receive", meetingId: "m1", videos: hiddenBoth }]);
+    call.server.answer("call.receive", "ok");
+    await flush();
+    return call;
+  }
+
+  it("sends every remote video's track, visibility and device-pixel size once the tiles' reports settle", async () => {
+    const { session, server, settleReports, receives } = await inCall();
+    session.reportTile("u1:camera", { streamId: "cam-ann", onScreen: true, width: 100, height: 100 });
+    session.reportTile("u2:camera", { ...benCamera, width: 640.4, height: 359.6 });
+    session.reportTile("u2:screen:screen-ben", { streamId: "screen-ben", onScreen: false, width: 99_999, height: 1080 });
+    expect(receives()).toHaveLength(1);
+    await settleReports();
+    expect(receives()).toHaveLength(2);
+    expect(receives()[1]).toEqual({
+      type: "call.receive",
+      meetingId: "m1",
+      videos: [
+        { trackId: "e2:1", visible: true, width: 640, height: 360 },
+        { trackId: "e2:2", visible: false, width: 16_384, height: 1080 },
+      ],
+    });
+    server.answer("call.receive", "ok");
+    await flush();
+
+    // The same again changes nothing, so nothing is sent.
+    session.reportTile("u2:camera", { ...benCamera });
+    await settleReports();
+    expect(receives()).toHaveLength(2);
+    // Tiles that go away (the stage closed) leave their videos out of sight.
+    session.reportTile("u1:camera", null);
+    session.reportTile("u2:camera", null);
+    session.reportTile("u2:screen:screen-ben", null);
+    await settleReports();
+    expect(receives()[2]).toMatchObject({ videos: hiddenBoth });
+  });
+
+  it("shows nothing while the page is hidden", async () => {
+    const { session, server, settleReports, receives } = await inCall();
+    session.reportTile("u2:camera", benCamera);
+    await settleReports();
+    server.answer("call.receive", "ok");
+    await flush();
+    session.pageVisibility(false);
+    await settleReports();
+    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e2:1", visible: false, width: 640, height: 360 }, hiddenBoth[1]] });
+    server.answer("call.receive", "ok");
+    await flush();
+    session.pageVisibility(true);
+    await settleReports();
+    expect(receives()[3]).toMatchObject({ videos: [{ trackId: "e2:1", visible: true }, hiddenBoth[1]] });
+  });
+
+  it("sends a tile's stream once the call state maps it to a track", async () => {
+    const { session, server, settleReports, receives } = await inCall();
+    session.reportTile("u3:camera", { streamId: "cam-cat", onScreen: true, width: 200, height: 100 });
+    await settleReports();
+    expect(receives()).toHaveLength(1);
+    const state = serverMessage("callStateVideo");
+    if (state.type !== "call.state") throw new Error("not a call.state");
+    const cat = { ...state.participants[1], userId: "u3", endpointId: "e3", screenSharing: false,
+      tracks: [{ trackId: "e3:1", kind: "video" as const, streamId: "cam-cat", mediaStreamTrackId: "v" }] };
+    session.handle({ ...state, participants: [...state.participants, cat] });
+    await settleReports();
+    expect(receives()[1]).toMatchObject({ videos: [{ trackId: "e3:1", visible: true, width: 200, height: 100 }, ...hiddenBoth] });
+    server.answer("call.receive", "ok");
+  });
+
+  it("tells the server again after the call resumes, though nothing changed", async () => {
+    const { session, server, settleReports, receives, joined } = await inCall();
+    session.reportTile("u2:camera", benCamera);
+    await settleReports();
+    server.answer("call.receive", "ok");
+    await flush();
+    session.socketLost();
+    session.reportTile("u2:camera", { ...benCamera, width: 1280, height: 720 });
+    await settleReports();
+    expect(receives()).toHaveLength(2);
+    session.socketReopened();
+    await joined(true);
+    await settleReports();
+    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e2:1", width: 1280, height: 720 }, hiddenBoth[1]] });
+    server.answer("call.receive", "ok");
+    await flush();
+    session.socketLost();
+    session.socketReopened();
+    await joined(true);
+    await settleReports();
+    expect(receives()[3]).toEqual(receives()[2]);
+  });
+
+  it("a refused list does not end the call", async () => {
+    const { session, server, settleReports, receives } = await inCall();
+    session.reportTile("u2:camera", benCamera);
+    await settleReports();
+    server.answer("call.receive", "callReceiveRefused");
+    await flush();
+    expect(receives()).toHaveLength(2);
+    expect(session.view.get().phase).not.toBe("failed");
   });
 });

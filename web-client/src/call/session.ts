@@ -16,11 +16,14 @@ import {
   transition,
 } from "./machine";
 import { CallPeers, type PeerEnvironment, type PeerLike, type StreamLike, errorText } from "./peers";
+import { cameraCapture } from "./encodings";
+import { ReceiveReports, type TileReport } from "./receiving";
 import { screenShareErrorMessage } from "./wording";
 import { type ReadableStore, type Store, createStore } from "../store";
 
 export type { CallFailure, CallPhase, JoinMode, MediaProblem } from "./machine";
-export type { PeerLike, StreamLike, TrackLike, TransceiverLike } from "./peers";
+export type { PeerLike, SenderLike, StreamLike, TrackLike, TransceiverLike } from "./peers";
+export type { TileReport } from "./receiving";
 
 export interface CallEnvironment extends PeerEnvironment {
   getUserMedia(constraints: { audio: boolean; video: boolean | object }): Promise<StreamLike>;
@@ -62,6 +65,7 @@ export class CallSession {
   private state: CallState | null = null;
   private connectTimer: unknown = null;
   private readonly peers: CallPeers;
+  private readonly receiving: ReceiveReports;
   private readonly snapshot: Store<CallSnapshot>;
 
   constructor(
@@ -75,6 +79,7 @@ export class CallSession {
       negotiationFailed: (trouble, detail) => this.dispatch({ type: "negotiationFailed", trouble, detail }),
       requestFailed: (request, error) => this.requestFailed(request, error),
     });
+    this.receiving = new ReceiveReports(meetingId, env, () => this.inCall && !this.machine.reconnecting);
     this.snapshot = createStore(this.snapshotNow());
   }
 
@@ -133,6 +138,16 @@ export class CallSession {
     this.dispatch({ type: "socketLost" });
   }
 
+  /** A remote video tile's stream, place on screen and size (null: the tile is gone); see receiving.ts. */
+  reportTile(key: string, report: TileReport | null): void {
+    this.receiving.tile(key, report);
+  }
+
+  /** Whether the page is visible (document.visibilityState): a hidden page shows no video. */
+  pageVisibility(visible: boolean): void {
+    this.receiving.pageVisibility(visible);
+  }
+
   /** Handles the call events of this meeting (answers to this session's requests come back to the request). */
   handle(message: ServerMessage): void {
     if (!("meetingId" in message) || message.meetingId !== this.meetingId) return;
@@ -143,6 +158,7 @@ export class CallSession {
       case "call.state": {
         const { type: _type, re: _re, ...state } = message;
         this.state = state;
+        this.receiving.participantsChanged(state.participants);
         this.changed();
         break;
       }
@@ -249,11 +265,15 @@ export class CallSession {
       case "sendMediaState":
         this.sendMediaState();
         break;
+      case "sendReceiving":
+        this.receiving.resend();
+        break;
       case "stopConnectTimer":
         this.clearConnectTimer();
         break;
       case "closePeers":
         this.clearConnectTimer();
+        this.receiving.stop();
         this.peers.close();
         break;
       case "stopDevices":
@@ -269,7 +289,7 @@ export class CallSession {
     try {
       const local = await this.env.getUserMedia({
         audio: true,
-        video: mode === "full" ? { width: { ideal: 640 }, height: { ideal: 360 } } : false,
+        video: mode === "full" ? cameraCapture : false,
       });
       if (this.machine.phase === "left") {
         for (const track of local.getTracks()) track.stop();
@@ -310,7 +330,10 @@ export class CallSession {
     this.env.request({ type: "call.join", meetingId: this.meetingId }, joinTimeoutMs).then(
       (answer) => {
         if (answer.type !== "call.joined") return;
-        if (attempt === this.machine.joinAttempt) this.peers.iceServers = answer.iceServers;
+        if (attempt === this.machine.joinAttempt) {
+          this.peers.iceServers = answer.iceServers;
+          this.receiving.joinedAs(answer.endpointId);
+        }
         this.dispatch({ type: "joined", attempt, resumed: answer.resumed });
       },
       (error: unknown) => this.dispatch({ type: "joinFailed", attempt, ...failureOf(error) }),

@@ -57,7 +57,17 @@ type ClientRequestBody =
   | { type: "call.turn"; meetingId: string }
   | { type: "call.publish"; meetingId: string; sdp: string }
   | { type: "call.subscribe.answer"; meetingId: string; sdp: string; version: number }
-  | { type: "call.media"; meetingId: string; audioMuted: boolean; videoMuted: boolean; screenSharing: boolean };
+  | { type: "call.media"; meetingId: string; audioMuted: boolean; videoMuted: boolean; screenSharing: boolean }
+  | { type: "call.receive"; meetingId: string; videos: VideoReceive[] };
+
+/** What one tile shows of a remote video (call.receive): its size in device pixels, 0..16384. */
+export interface VideoReceive {
+  /** The server's id of the video track (call.state participants[].tracks[].trackId). */
+  trackId: string;
+  visible: boolean;
+  width: number;
+  height: number;
+}
 
 /** What the server sends; `re` is the id of the request a message answers (absent on events). */
 export type ServerMessage = ServerMessageBody & { re?: string };

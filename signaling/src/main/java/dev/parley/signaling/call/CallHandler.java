@@ -56,6 +56,8 @@ public final class CallHandler implements Capability, ConnectionListener {
                 .on(ClientMessage.CallMedia.class, (c, media, re) -> c.answerFailureOf(re,
                         () -> calls.updateMedia(new ConnectionPeer(c), media.meetingId(), media.audioMuted(),
                                 media.videoMuted(), media.screenSharing(), re)))
+                .on(ClientMessage.CallReceive.class, (c, receive, re) -> c.answerFailureOf(re,
+                        () -> calls.receiveVideo(new ConnectionPeer(c), receive.meetingId(), receive.videos(), re)))
                 .on(ClientMessage.CallLeave.class, (c, leave, re) -> c.answerFailureOf(re,
                         () -> calls.leave(new ConnectionPeer(c), leave.meetingId(), re)))
                 .on(ClientMessage.CallTurn.class, (c, request, re) -> c.answerWith(re,

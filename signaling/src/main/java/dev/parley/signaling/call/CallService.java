@@ -5,10 +5,12 @@ import dev.parley.media.api.MediaException;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.VideoReceive;
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.chat.ChatService;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.protocol.CallView;
+import dev.parley.signaling.protocol.ClientMessage;
 import dev.parley.signaling.error.ErrorCode;
 import dev.parley.signaling.meeting.Meeting;
 import dev.parley.signaling.meeting.MeetingCalls;
@@ -286,6 +288,26 @@ public final class CallService implements Calls {
             participant.videoMuted = videoMuted;
             participant.screenSharing = screenSharing;
             broadcast(call);
+            peer.answer(requestId, new ServerMessage.Ok());
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> receiveVideo(CallPeer peer, String meetingId,
+                                              List<ClientMessage.CallReceive.Video> videos, String requestId) {
+        List<VideoReceive> receives = videos.stream()
+                .map(v -> new VideoReceive(v.trackId(), v.visible(), v.width(), v.height())).toList();
+        return inCallOf(peer, meetingId, (call, participant) -> {
+            try {
+                media.receiveVideo(call.conferenceId, participant.endpointId, receives);
+            } catch (MediaException e) {
+                if (e.code() == dev.parley.media.api.ErrorCode.INVALID_REQUEST) {
+                    throw ApiException.badRequest("the media server refused the videos: " + e.getMessage());
+                }
+                throw new ApiException(ErrorCode.CALL_FAILED, "The media server could not do that: "
+                        + e.getMessage());
+            }
             peer.answer(requestId, new ServerMessage.Ok());
             return null;
         });

@@ -1,7 +1,9 @@
 package dev.parley.signaling.call;
 
 import dev.parley.signaling.auth.Account;
+import dev.parley.signaling.protocol.ClientMessage;
 
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -20,6 +22,10 @@ public interface Calls {
 
     CompletionStage<Void> updateMedia(CallPeer peer, String meetingId, boolean audioMuted, boolean videoMuted,
                                       boolean screenSharing, String requestId);
+
+    /** What the participant's tiles show of each remote video (call.receive), for the media server's layer choice. */
+    CompletionStage<Void> receiveVideo(CallPeer peer, String meetingId, List<ClientMessage.CallReceive.Video> videos,
+                                       String requestId);
 
     CompletionStage<Void> leave(CallPeer peer, String meetingId, String requestId);
 

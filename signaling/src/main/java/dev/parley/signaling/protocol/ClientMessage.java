@@ -60,4 +60,18 @@ public sealed interface ClientMessage {
     record CallMedia(String meetingId, boolean audioMuted, boolean videoMuted, boolean screenSharing)
             implements ClientMessage {
     }
+
+    /**
+     * What this participant's tiles show of each remote video: whether it is visible and its size in device pixels
+     * (the full current list each time); the media server picks each track's layer from it.
+     */
+    record CallReceive(String meetingId, List<Video> videos) implements ClientMessage {
+        public CallReceive {
+            videos = List.copyOf(videos);
+        }
+
+        /** One remote video: the server's track id (from call.state), and its tile. */
+        public record Video(String trackId, boolean visible, int width, int height) {
+        }
+    }
 }

@@ -16,6 +16,11 @@ public final class ClientMessageParser {
     private static final int MAX_TOKEN_LENGTH = 4096;
     public static final int MAX_CHAT_TEXT = 4000;
     private static final int MAX_SDP = 60_000;
+    /** The most remote videos one call.receive may describe (the media server's limit). */
+    public static final int MAX_VIDEOS = 100;
+    /** The largest tile width or height in device pixels (the media server's limit). */
+    public static final int MAX_VIDEO_DIMENSION = 16_384;
+    private static final int MAX_TRACK_ID = 256;
     private static final java.util.regex.Pattern CLIENT_MSG_ID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,64}");
     /** A request id needs no escaping in JSON, so answers can carry it as it came. */
     private static final java.util.regex.Pattern REQUEST_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,64}");
@@ -105,6 +110,7 @@ public final class ClientMessageParser {
                     text(root, "candidate", 1024, false));
             case "call.media" -> new ClientMessage.CallMedia(meetingId(root),
                     bool(root, "audioMuted"), bool(root, "videoMuted"), bool(root, "screenSharing"));
+            case "call.receive" -> new ClientMessage.CallReceive(meetingId(root), videos(root));
             default -> throw ApiException.badRequest("unknown message type '" + type + "'");
         };
     }
@@ -152,6 +158,45 @@ public final class ClientMessageParser {
             throw ApiException.badRequest("version must be the offer's version number");
         }
         return node.asLong();
+    }
+
+    private static List<ClientMessage.CallReceive.Video> videos(JsonNode root) {
+        JsonNode node = root.get("videos");
+        if (node == null || !node.isArray()) {
+            throw ApiException.badRequest("videos must be an array of {trackId, visible, width, height}");
+        }
+        if (node.size() > MAX_VIDEOS) {
+            throw ApiException.badRequest("videos may hold at most " + MAX_VIDEOS + " entries");
+        }
+        List<ClientMessage.CallReceive.Video> videos = new ArrayList<>(node.size());
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode item = node.get(i);
+            String at = "videos[" + i + "]";
+            if (!item.isObject()) {
+                throw ApiException.badRequest(at + " must be an object {trackId, visible, width, height}");
+            }
+            String trackId = text(item, "trackId", MAX_TRACK_ID, true);
+            if (!trackId.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw ApiException.badRequest(at + ".trackId must be a track id from call.state");
+            }
+            JsonNode visible = item.get("visible");
+            if (visible == null || !visible.isBoolean()) {
+                throw ApiException.badRequest(at + ".visible must be true or false");
+            }
+            videos.add(new ClientMessage.CallReceive.Video(trackId, visible.booleanValue(),
+                    dimension(item, "width", at), dimension(item, "height", at)));
+        }
+        return videos;
+    }
+
+    private static int dimension(JsonNode item, String field, String at) {
+        JsonNode node = item.get(field);
+        if (node == null || !node.canConvertToExactIntegral() || !node.canConvertToInt() || node.asInt() < 0
+                || node.asInt() > MAX_VIDEO_DIMENSION) {
+            throw ApiException.badRequest(at + "." + field + " must be a whole number of device pixels, 0.."
+                    + MAX_VIDEO_DIMENSION);
+        }
+        return node.asInt();
     }
 
     private static boolean bool(JsonNode root, String field) {

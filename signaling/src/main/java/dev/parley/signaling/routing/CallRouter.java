@@ -11,6 +11,7 @@ import dev.parley.signaling.meeting.MeetingCalls;
 import dev.parley.signaling.meeting.MeetingStore;
 import dev.parley.signaling.store.RedisEvents;
 import dev.parley.signaling.ws.LiveSessions;
+import dev.parley.signaling.protocol.ClientMessage;
 import dev.parley.signaling.protocol.ServerMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,6 +102,17 @@ public final class CallRouter implements Calls, MeetingCalls {
         }
         return forward(host, new CrossGatewayCall.Media(peer.userId(), peer.sessionId(), requestId, meetingId,
                 audioMuted, videoMuted, screenSharing));
+    }
+
+    @Override
+    public CompletionStage<Void> receiveVideo(CallPeer peer, String meetingId,
+                                              List<ClientMessage.CallReceive.Video> videos, String requestId) {
+        String host = remoteHosts.get(peer.userId());
+        if (host == null) {
+            return local.receiveVideo(peer, meetingId, videos, requestId);
+        }
+        return forward(host, new CrossGatewayCall.Receive(peer.userId(), peer.sessionId(), requestId, meetingId,
+                videos));
     }
 
     @Override
@@ -207,6 +219,10 @@ public final class CallRouter implements Calls, MeetingCalls {
                 requestId = media.requestId();
                 done = local.updateMedia(peer, media.meetingId(), media.audioMuted(), media.videoMuted(),
                         media.screenSharing(), requestId);
+            } else if (message instanceof CrossGatewayCall.Receive receive) {
+                requestId = receive.requestId();
+                done = local.receiveVideo(peer, receive.meetingId(), receive.videos() == null ? List.of()
+                        : receive.videos(), requestId);
             } else if (message instanceof CrossGatewayCall.Leave leave) {
                 requestId = leave.requestId();
                 done = local.leave(peer, leave.meetingId(), requestId);

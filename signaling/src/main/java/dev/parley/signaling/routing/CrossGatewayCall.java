@@ -5,11 +5,14 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.annotation.JsonTypeName;
 import dev.parley.signaling.auth.Account;
+import dev.parley.signaling.protocol.ClientMessage;
+
+import java.util.List;
 
 /**
  * A call operation a gateway forwards to the gateway hosting the call, on Redis channel {@code parley:node:{host}}.
- * On the wire each is a flat JSON object named by {@code op} (join, publish, answer, media, leave, closed, evict,
- * end), the shape
+ * On the wire each is a flat JSON object named by {@code op} (join, publish, answer, media, receive, leave,
+ * closed, evict, end), the shape
  * the single forwarded record had before, so gateways of both versions understand each other during an upgrade.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "op")
@@ -18,6 +21,7 @@ import dev.parley.signaling.auth.Account;
         @JsonSubTypes.Type(CrossGatewayCall.Publish.class),
         @JsonSubTypes.Type(CrossGatewayCall.SubscribeAnswer.class),
         @JsonSubTypes.Type(CrossGatewayCall.Media.class),
+        @JsonSubTypes.Type(CrossGatewayCall.Receive.class),
         @JsonSubTypes.Type(CrossGatewayCall.Leave.class),
         @JsonSubTypes.Type(CrossGatewayCall.PeerClosed.class),
         @JsonSubTypes.Type(CrossGatewayCall.Evict.class),
@@ -50,6 +54,12 @@ public sealed interface CrossGatewayCall {
     @JsonTypeName("media")
     record Media(String userId, String sessionId, String requestId, String meetingId, boolean audioMuted,
                  boolean videoMuted, boolean screenSharing) implements CrossGatewayCall {
+    }
+
+    /** A call.receive; a gateway of an older version drops the op it does not know (the client gets no answer). */
+    @JsonTypeName("receive")
+    record Receive(String userId, String sessionId, String requestId, String meetingId,
+                   List<ClientMessage.CallReceive.Video> videos) implements CrossGatewayCall {
     }
 
     @JsonTypeName("leave")

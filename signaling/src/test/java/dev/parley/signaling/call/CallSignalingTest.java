@@ -276,4 +276,60 @@ class CallSignalingTest {
         assertEquals("left", left.get("reason").asText());
         assertTrue(gusWs.isOpen());
     }
+
+    @Test
+    void aParticipantSaysWhatItsTilesShowAndBadListsAreRefusedAndCounted() throws Exception {
+        JsonNode ida = gateway.register("ida");
+        JsonNode jay = gateway.register("jay");
+        String meeting = meetingWith(ida, jay);
+        WsClient idaWs = signedIn(ida);
+        WsClient jayWs = signedIn(jay);
+        ClientTrack idaVideo = ClientTrack.video("ida-cam");
+        joinAndPublish(idaWs, meeting, ClientTrack.audio("ida-cam"), idaVideo);
+
+        send(jayWs, "call.receive", meeting, "id", "rv-1", "videos", List.of());
+        JsonNode outside = next(jayWs, "error");
+        assertEquals("call.not_joined", outside.get("code").asText(), "only a participant says what it receives");
+        assertEquals("rv-1", outside.get("re").asText());
+
+        send(jayWs, "call.join", meeting);
+        next(jayWs, "call.joined");
+        subscribe(jayWs, meeting);
+        JsonNode state = jayWs.next(m -> m.get("type").asText().equals("call.state")
+                && m.get("participants").size() == 2, 15_000);
+        String videoTrackId = null;
+        for (JsonNode participant : state.get("participants")) {
+            for (JsonNode track : participant.get("tracks")) {
+                if (track.get("kind").asText().equals("video")) {
+                    videoTrackId = track.get("trackId").asText();
+                }
+            }
+        }
+        assertTrue(videoTrackId != null, "call.state names Ida's video track: " + state);
+
+        send(jayWs, "call.receive", meeting, "id", "rv-2", "videos", List.of(
+                Map.of("trackId", videoTrackId, "visible", true, "width", 640, "height", 360)));
+        assertEquals("rv-2", next(jayWs, "ok").get("re").asText());
+        send(jayWs, "call.receive", meeting, "id", "rv-3", "videos", List.of(
+                Map.of("trackId", videoTrackId, "visible", false, "width", 0, "height", 0),
+                Map.of("trackId", "gone:9", "visible", true, "width", 320, "height", 180)));
+        assertEquals("rv-3", next(jayWs, "ok").get("re").asText(), "a track that just ended is no error");
+
+        double refusedBefore = badRequests();
+        send(jayWs, "call.receive", meeting, "id", "rv-4", "videos", List.of(
+                Map.of("trackId", videoTrackId, "visible", true, "width", 99_999, "height", 360)));
+        JsonNode tooLarge = next(jayWs, "error");
+        assertEquals("bad_request", tooLarge.get("code").asText());
+        assertEquals("rv-4", tooLarge.get("re").asText());
+        assertTrue(tooLarge.get("message").asText().contains("videos[0].width"), tooLarge.toString());
+        send(jayWs, "call.receive", meeting, "id", "rv-5", "videos", "all of them");
+        assertEquals("bad_request", next(jayWs, "error").get("code").asText());
+        assertEquals(refusedBefore + 2, badRequests(), "each refused call.receive is counted");
+        assertTrue(jayWs.isOpen(), "a bad list costs the socket nothing");
+    }
+
+    private static double badRequests() throws Exception {
+        double value = gateway.metric("parley_errors_total{code=\"bad_request\",transport=\"ws\"}");
+        return Double.isNaN(value) ? 0 : value;
+    }
 }

@@ -57,6 +57,10 @@ class CrossGatewayCallTest {
                 send(jonWs, "call.subscribe.answer", meeting, "sdp", jonIn.answer(offer.get("sdp").asText()),
                         "version", offer.get("version").asLong(), "id", "j2");
                 assertEquals("j2", next(jonWs, "ok").get("re").asText());
+                send(jonWs, "call.receive", meeting, "id", "j2r", "videos", List.of(
+                        Map.of("trackId", "any:1", "visible", false, "width", 0, "height", 0)));
+                assertEquals("j2r", next(jonWs, "ok").get("re").asText(),
+                        "what Jon's tiles show reaches the gateway hosting the call");
                 send(jonWs, "call.publish", meeting, "sdp", "v=0\r\nnonsense\r\n", "id", "j3");
                 JsonNode refused = next(jonWs, "error");
                 assertEquals("j3", refused.get("re").asText(), "an error from the hosting gateway answers by id");

@@ -67,6 +67,21 @@ class ClientMessageFuzzTest {
             same = absent ? !flag : node.isBoolean() && flag == node.booleanValue();
         } else if (value instanceof Long number) {
             same = !absent && node.isNumber() && node.decimalValue().compareTo(BigDecimal.valueOf(number)) == 0;
+        } else if (value instanceof List<?> videos && name.equals("videos")) {
+            same = node != null && node.isArray() && node.size() == videos.size()
+                    && videos.size() <= ClientMessageParser.MAX_VIDEOS;
+            for (int i = 0; same && i < videos.size(); i++) {
+                var video = (ClientMessage.CallReceive.Video) videos.get(i);
+                JsonNode sent = node.get(i);
+                same = video.trackId().equals(sent.path("trackId").textValue())
+                        && sent.path("visible").isBoolean() && video.visible() == sent.get("visible").booleanValue()
+                        && sent.path("width").isNumber() && sent.get("width").decimalValue()
+                                .compareTo(BigDecimal.valueOf(video.width())) == 0
+                        && sent.path("height").isNumber() && sent.get("height").decimalValue()
+                                .compareTo(BigDecimal.valueOf(video.height())) == 0
+                        && video.width() >= 0 && video.width() <= ClientMessageParser.MAX_VIDEO_DIMENSION
+                        && video.height() >= 0 && video.height() <= ClientMessageParser.MAX_VIDEO_DIMENSION;
+            }
         } else if (value instanceof List<?> ids) {
             List<String> sent = new ArrayList<>();
             node.forEach(item -> sent.add(item.textValue()));

@@ -94,6 +94,17 @@ class ProtocolExamplesTest {
                 "Only a participant of the meeting's call gets TURN credentials; join the call first")));
         m.put("callTurnLimited", new Example("r14", new ServerMessage.Error("rate_limited",
                 "You have asked for TURN credentials too often; try again within 60 minutes")));
+        m.put("callStateVideo", new Example(null, new ServerMessage.CallState(new CallView("m1", true,
+                1700000000000L, List.of(
+                new CallView.Participant("u1", "Ann", "e1", false, false, false, List.of(
+                        new CallView.Track("e1:0", "audio", "cam-ann", "mic-ann"),
+                        new CallView.Track("e1:1", "video", "cam-ann", "video-ann"))),
+                new CallView.Participant("u2", "Ben", "e2", false, false, true, List.of(
+                        new CallView.Track("e2:0", "audio", "cam-ben", "mic-ben"),
+                        new CallView.Track("e2:1", "video", "cam-ben", "video-ben"),
+                        new CallView.Track("e2:2", "video", "screen-ben", "screen-video-ben"))))))));
+        m.put("callReceiveRefused", new Example("r15", new ServerMessage.Error("bad_request",
+                "videos[0].width must be a whole number of device pixels, 0..16384")));
         return m;
     }
 }
