@@ -410,6 +410,12 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         } else if (event instanceof TrackEvent.SubscriptionChanged changed) {
             json.put("type", "subscription-changed");
             json.put("endpointId", changed.endpointId());
+        } else if (event instanceof TrackEvent.LayersWanted wanted) {
+            json.put("type", "layers-wanted");
+            json.put("endpointId", wanted.endpointId());
+            json.put("trackId", wanted.trackId());
+            json.put("mid", wanted.mid());
+            json.put("rids", wanted.rids());
         } else if (event instanceof TrackEvent.EndpointClosed closed) {
             json.put("type", "endpoint-closed");
             json.put("endpointId", closed.endpointId());

@@ -19,6 +19,17 @@ public sealed interface TrackEvent {
     record SubscriptionChanged(long sequence, String conferenceId, String endpointId) implements TrackEvent {
     }
 
+    /**
+     * Which simulcast layers (by rid) of a publisher's track some receiver currently takes: the publisher may stop
+     * encoding the others until they are wanted again. {@code mid} is the track's section in the publisher's offer.
+     */
+    record LayersWanted(long sequence, String conferenceId, String endpointId, String trackId, String mid,
+                        java.util.List<String> rids) implements TrackEvent {
+        public LayersWanted {
+            rids = java.util.List.copyOf(rids);
+        }
+    }
+
     /** The endpoint is gone: closed through the API, or expired (ICE consent lost, never connected). */
     record EndpointClosed(long sequence, String conferenceId, String endpointId, String reason)
             implements TrackEvent {

@@ -27,6 +27,8 @@ final class Forward {
     private final byte[] extensionIds = new byte[256];
     /** Video only; null for audio, which is forwarded as it comes. */
     final LayerRewriter rewriter;
+    /** The layer the receiver's tile asks for, sent or not (-1: hidden); under the conference lock. */
+    int preferredLayer = -1;
     /** The rewriter's switches already added to the server's counter: the publisher's receive thread only. */
     private long switchesCounted;
     private int rtxSequence;

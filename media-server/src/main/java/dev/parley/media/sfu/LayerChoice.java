@@ -21,6 +21,12 @@ final class LayerChoice {
 
     /** The spatial layer index for {@code want} (null: nothing said), or -1 for none. */
     static int choose(Layer[] layers, VideoReceive want, long nowNanos) {
+        int preferred = preferred(layers, want);
+        return preferred < 0 ? -1 : available(layers, preferred, nowNanos);
+    }
+
+    /** The layer the receiver's tile asks for, whether the publisher sends it now or not; -1 for none. */
+    static int preferred(Layer[] layers, VideoReceive want) {
         if (want != null && !want.visible()) {
             return -1;
         }
@@ -34,10 +40,11 @@ final class LayerChoice {
                 }
             }
         }
-        return available(layers, preferred, nowNanos);
+        return preferred;
     }
 
-    private static int available(Layer[] layers, int preferred, long nowNanos) {
+    /** {@code preferred} if the publisher sends it now, else the best layer it does send. */
+    static int available(Layer[] layers, int preferred, long nowNanos) {
         boolean anyActive = false;
         for (Layer layer : layers) {
             anyActive |= layer.activeWithin(nowNanos, ACTIVE_WINDOW_NANOS);

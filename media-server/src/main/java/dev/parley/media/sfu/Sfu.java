@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
 
 /** Conferences of endpoints and the forwarding between them: the media server's operations. */
 public final class Sfu implements MediaApi {
+    /** How long no receiver must ask for a simulcast layer before its publisher is told to stop it. */
+    static final long LAYER_UNUSED_NANOS = 3_000_000_000L;
     private static final Logger LOG = LoggerFactory.getLogger(Sfu.class);
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
     private static final Pattern STREAM_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
@@ -268,6 +270,7 @@ public final class Sfu implements MediaApi {
             if (endpoint.subscribe != null) {
                 endpoint.subscribe.selectLayers(System.nanoTime());
             }
+            announceWantedLayers(conference, System.nanoTime());
         }
     }
 
@@ -537,6 +540,50 @@ public final class Sfu implements MediaApi {
                 counters.packetsOut(), counters.bytesOut(), drops, endpoints);
     }
 
+    /**
+     * Tells publishers which simulcast layers some receiver asks for ({@link TrackEvent.LayersWanted}), so they can
+     * stop encoding the rest: a layer is announced as soon as one receiver's tile asks for it, and withdrawn after
+     * nobody has for {@link #LAYER_UNUSED_NANOS} (so a window being resized does not make it flap). Under the lock.
+     */
+    private void announceWantedLayers(Conference conference, long nowNanos) {
+        for (Track track : conference.tracks.values()) {
+            if (!track.simulcast()) {
+                continue;
+            }
+            boolean changed = false;
+            for (Layer layer : track.layers) {
+                boolean wanted = false;
+                for (Forward forward : track.forwards()) {
+                    wanted |= forward.preferredLayer == layer.index;
+                }
+                int i = layer.index;
+                if (wanted) {
+                    track.unwantedSinceNanos[i] = 0;
+                    changed |= !track.announcedLayers[i];
+                    track.announcedLayers[i] = true;
+                    continue;
+                }
+                if (track.unwantedSinceNanos[i] == 0) {
+                    track.unwantedSinceNanos[i] = nowNanos;
+                }
+                if (track.announcedLayers[i] && nowNanos - track.unwantedSinceNanos[i] >= LAYER_UNUSED_NANOS) {
+                    track.announcedLayers[i] = false;
+                    changed = true;
+                }
+            }
+            if (changed) {
+                List<String> rids = new ArrayList<>();
+                for (Layer layer : track.layers) {
+                    if (track.announcedLayers[layer.index]) {
+                        rids.add(layer.rid);
+                    }
+                }
+                conference.emit(seq -> new TrackEvent.LayersWanted(seq, conference.id, track.source.endpoint.id,
+                        track.id, track.mid, rids));
+            }
+        }
+    }
+
     /** Live endpoints over all conferences. */
     public int endpointCount() {
         return endpointCount.get();
@@ -639,6 +686,7 @@ public final class Sfu implements MediaApi {
                         endpoint.subscribe.selectLayers(nowNanos);
                     }
                 }
+                announceWantedLayers(conference, nowNanos);
             }
         }
         for (PublishTransport publisher : publishers) {

@@ -277,7 +277,9 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         if (rewriter == null) {
             return;
         }
-        int spatial = LayerChoice.choose(forward.track.layers, endpoint.videoReceives.get(forward.track.id), nowNanos);
+        int preferred = LayerChoice.preferred(forward.track.layers, endpoint.videoReceives.get(forward.track.id));
+        forward.preferredLayer = preferred;
+        int spatial = preferred < 0 ? -1 : LayerChoice.available(forward.track.layers, preferred, nowNanos);
         rewriter.target(spatial, MAX_TEMPORAL_LAYER);
         int awaited = rewriter.awaitedKeyframeLayer();
         if (awaited >= 0) {

@@ -40,6 +40,10 @@ final class Track {
     private final MediaCounters counters;
     private final Vp8Descriptor descriptor = new Vp8Descriptor();
     private volatile Forward[] forwards = new Forward[0];
+    /** Which layers the publisher was last told some receiver takes (all at first); under the conference lock. */
+    final boolean[] announcedLayers;
+    /** Since when each layer has had no receiver asking for it (0 while one does); under the conference lock. */
+    final long[] unwantedSinceNanos;
 
     Track(String id, PublishTransport source, String mid, MediaKind kind, List<Codec> codecs,
           List<HeaderExtension> extensions, long ssrc, long rtxSsrc, String streamId, String mediaStreamTrackId,
@@ -75,6 +79,9 @@ final class Track {
                 layers[i] = new Layer(this, i, rids.get(i), kind, clockRate, 0, 0);
             }
         }
+        this.announcedLayers = new boolean[layers.length];
+        java.util.Arrays.fill(announcedLayers, true);
+        this.unwantedSinceNanos = new long[layers.length];
         this.ridExtensionId = extensionId(extensions, CodecPolicy.RID);
         this.repairedRidExtensionId = extensionId(extensions, CodecPolicy.REPAIRED_RID);
         for (Codec codec : codecs) {

@@ -11,6 +11,7 @@ import dev.parley.media.MediaServer;
 import dev.parley.media.TestMedia;
 import dev.parley.media.api.MediaException;
 import dev.parley.media.api.SubscribeOffer;
+import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
 import dev.parley.media.api.VideoForwardStats;
 import dev.parley.media.api.VideoReceive;
@@ -23,6 +24,7 @@ import dev.parley.media.rtp.Vp8Descriptor;
 import dev.parley.media.sdp.OfferedMedia;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -61,6 +63,8 @@ class SimulcastTest {
     @Test
     void receiversGetTheLayerTheirTileNeedsWithContinuousNumberingAcrossASwitch() throws Exception {
         server.createConference("room");
+        List<TrackEvent> events = new CopyOnWriteArrayList<>();
+        server.onEvent("room", events::add);
         ClientTrack video = ClientTrack.simulcastVideo("cam", RIDS);
         ClientTrack audio = ClientTrack.audio("cam");
         server.createEndpoint("room", "alice");
@@ -86,6 +90,13 @@ class SimulcastTest {
         server.receiveVideo("room", "carol", List.of(new VideoReceive(videoTrack.trackId(), true, 1280, 720)));
         awaitLayer(small, outSsrc, 0);
         awaitLayer(large, outSsrc, 2);
+        // Nobody asks for the middle layer: after a few seconds the publisher is told it may stop it.
+        assertTrue(eventually(WAIT, () -> List.of("q", "f").equals(lastWantedRids(events))),
+                "the wanted layers are announced: " + lastWantedRids(events));
+        TrackEvent.LayersWanted announced = events.stream().filter(e -> e instanceof TrackEvent.LayersWanted)
+                .map(e -> (TrackEvent.LayersWanted) e).reduce((a, b) -> b).orElseThrow();
+        assertEquals("alice", announced.endpointId());
+        assertEquals("1", announced.mid());
 
         // Bob's tile grows: he moves to the full layer at its keyframe, which the server asks the publisher for.
         publisher.feedback().clear();
@@ -122,6 +133,9 @@ class SimulcastTest {
         // Carol was never touched by Bob's changes.
         assertTrue(collect(large, outSsrc, 500).stream().allMatch(p -> layerOf(p) == 2));
 
+        assertTrue(eventually(WAIT, () -> List.of("f").equals(lastWantedRids(events))),
+                "only Carol's layer is wanted: " + lastWantedRids(events));
+
         // Shown again: the stream resumes where it left off, without a gap in its numbering.
         server.receiveVideo("room", "bob", List.of(new VideoReceive(videoTrack.trackId(), true, 320, 180)));
         awaitLayer(small, outSsrc, 0);
@@ -141,6 +155,11 @@ class SimulcastTest {
         MediaException tooLarge = org.junit.jupiter.api.Assertions.assertThrows(MediaException.class,
                 () -> server.receiveVideo("room", "bob", List.of(new VideoReceive("t", true, 100_000, 10))));
         assertEquals("request.invalid", tooLarge.code().code());
+    }
+
+    private static List<String> lastWantedRids(List<TrackEvent> events) {
+        return events.stream().filter(e -> e instanceof TrackEvent.LayersWanted).map(e -> (TrackEvent.LayersWanted) e)
+                .reduce((a, b) -> b).map(TrackEvent.LayersWanted::rids).orElse(null);
     }
 
     private VideoForwardStats videoStats(String endpoint) {
