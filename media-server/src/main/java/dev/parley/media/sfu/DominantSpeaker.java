@@ -55,7 +55,7 @@ public final class DominantSpeaker {
     /** Score margins a challenger needs over the dominant speaker; one more active interval is worth about 3.35. */
     static final double IMMEDIATE_MARGIN = 3;
     static final double MEDIUM_MARGIN = 8;
-    static final double LONG_MARGIN = 0;
+    static final double LONG_MARGIN = 10;
     /** Share of active intervals in speech and in noise: each active interval counts ln(0.6/0.05) for speech, each
      *  inactive one ln(0.95/0.4) against; a window scores positive above about 26 % active. */
     private static final double ACTIVE_WEIGHT = Math.log(0.6 / 0.05);

@@ -83,17 +83,24 @@ class DominantSpeakerTest {
     }
 
     @Test
-    void talkingOverTheDominantSpeakerDoesNotMakeDominanceFlap() {
-        Call call = new Call();
-        // Alice holds the floor; Bob talks over her for four seconds, then gives up.
-        call.join("alice", new Script(17).talk(9000));
-        call.join("bob", new Script(18).room(3000).talk(4000).room(2000));
-        call.run(9000);
+    void talkingOverTheDominantSpeakerRarelyTakesDominanceAndNeverMakesItFlap() {
+        // Forty conversations: Alice holds the floor; Bob, as active as she is, talks over her for four seconds, then
+        // gives up. Without the takeover delay, most of them hand dominance to Bob and some flap back and forth.
+        int conversations = 40;
+        int taken = 0;
+        for (int seed = 0; seed < conversations; seed++) {
+            Call call = new Call();
+            call.join("alice", new Script(100 + 2 * seed).talk(9000));
+            call.join("bob", new Script(101 + 2 * seed).room(3000).talk(4000).room(2000));
+            call.run(9000);
 
-        List<String> sequence = call.dominantSequence();
-        assertTrue(sequence.size() <= 3, "dominance flapped: " + sequence);
-        assertEquals("alice", call.dominantAt(9000));
-        assertEquals(List.of("alice", "bob"), call.resultAt(6000).speaking().stream().sorted().toList());
+            List<String> sequence = call.dominantSequence();
+            assertTrue(sequence.size() <= 3, "dominance flapped: " + sequence);
+            assertEquals("alice", call.dominantAt(9000));
+            assertEquals(List.of("alice", "bob"), call.resultAt(6000).speaking().stream().sorted().toList());
+            taken += sequence.size() > 1 ? 1 : 0;
+        }
+        assertTrue(taken <= conversations / 3, "Bob took dominance in " + taken + " of " + conversations);
     }
 
     @Test
