@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.parley.media.rtp.AudioLevel;
 import java.lang.management.ManagementFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /** One audio track's recent levels, written packet by packet by one thread and read by another. */
@@ -101,14 +102,23 @@ class AudioLevelsTest {
     void aReaderOnAnotherThreadNeverSeesAHalfWrittenInterval() throws InterruptedException {
         AudioLevels levels = new AudioLevels();
         AtomicBoolean stop = new AtomicBoolean();
-        AtomicReference<Long> written = new AtomicReference<>(FIRST);
-        // The publisher's thread: one packet per interval, its level and V bit a function of the interval.
+        AtomicLong written = new AtomicLong(FIRST);
+        // The publisher's thread: a few packets per interval, the first one the loudest and the only one that may
+        // have the V bit, so every state of an interval's slot reads as that interval's level and V bit. It pauses now
+        // and then so that the reader, a slower loop, keeps up with the ring.
         Thread publisher = new Thread(() -> {
             long interval = FIRST;
             while (!stop.get()) {
-                levels.add(expectedLevel(interval), expectedVoice(interval), interval * AudioLevels.INTERVAL_NANOS);
-                written.lazySet(interval);
+                long start = interval * AudioLevels.INTERVAL_NANOS;
+                levels.add(expectedLevel(interval), expectedVoice(interval), start);
+                for (int packet = 1; packet < 4; packet++) {
+                    levels.add(expectedLevel(interval) + packet, false, start + packet * 5 * MS);
+                }
+                written.set(interval);
                 interval++;
+                if (interval % 64 == 0) {
+                    LockSupport.parkNanos(20_000);
+                }
             }
         }, "publisher");
         publisher.start();
@@ -117,29 +127,69 @@ class AudioLevelsTest {
             long deadline = System.nanoTime() + 300 * MS;
             while (System.nanoTime() < deadline) {
                 long newest = written.get();
-                for (long interval = newest - AudioLevels.CAPACITY + 1; interval <= newest; interval++) {
-                    int sample = levels.sample(interval);
-                    if (sample < 0) {
-                        continue;
-                    }
-                    boolean matches = false;
-                    for (long held = interval; held >= interval - AudioLevels.HOLD_INTERVALS; held--) {
-                        matches |= AudioLevel.level(sample) == expectedLevel(held)
-                                && AudioLevel.voice(sample) == expectedVoice(held);
-                    }
-                    assertTrue(matches, "interval " + interval + " read " + sample);
-                    checked++;
+                // The interval being written now, many times over, then the ones written before it.
+                for (int probe = 0; probe < 1000; probe++) {
+                    checked += check(levels, newest + 1);
+                }
+                for (long interval = newest; interval > newest - AudioLevels.CAPACITY / 2; interval--) {
+                    checked += check(levels, interval);
                 }
             }
         } finally {
             stop.set(true);
             publisher.join();
         }
-        assertTrue(checked > 10_000, "only " + checked + " intervals checked");
+        assertTrue(checked > 1000, "only " + checked + " intervals checked");
+    }
+
+    @Test
+    void aReaderProbingTheSlotBeingRewrittenSeesOnlyWholeIntervals() throws InterruptedException {
+        AudioLevels levels = new AudioLevels();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong round = new AtomicLong();
+        // The publisher's thread moves one slot of the ring on by a whole ring's length, again and again, as fast as
+        // it can, while the reader asks for the interval it is writing and the one it will write next.
+        Thread publisher = new Thread(() -> {
+            for (long k = 0; !stop.get(); k++) {
+                long interval = FIRST + k * AudioLevels.CAPACITY;
+                long start = interval * AudioLevels.INTERVAL_NANOS;
+                levels.add(expectedLevel(interval), expectedVoice(interval), start);
+                levels.add(expectedLevel(interval) + 1, false, start + MS);
+                round.set(k);
+            }
+        }, "publisher");
+        publisher.start();
+        long checked = 0;
+        try {
+            long deadline = System.nanoTime() + 300 * MS;
+            while (System.nanoTime() < deadline) {
+                long k = round.get();
+                checked += check(levels, FIRST + k * AudioLevels.CAPACITY);
+                checked += check(levels, FIRST + (k + 1) * AudioLevels.CAPACITY);
+            }
+        } finally {
+            stop.set(true);
+            publisher.join();
+        }
+        assertTrue(checked > 1000, "only " + checked + " reads checked");
+    }
+
+    /** 1 when {@code interval} reads as what the publisher wrote for it (or for an interval it holds), 0 if empty. */
+    private static int check(AudioLevels levels, long interval) {
+        int sample = levels.sample(interval);
+        if (sample < 0) {
+            return 0;
+        }
+        boolean matches = false;
+        for (long held = interval; held >= interval - AudioLevels.HOLD_INTERVALS; held--) {
+            matches |= AudioLevel.level(sample) == expectedLevel(held) && AudioLevel.voice(sample) == expectedVoice(held);
+        }
+        assertTrue(matches, "interval " + interval + " read " + sample);
+        return 1;
     }
 
     private static int expectedLevel(long interval) {
-        return (int) Math.floorMod(interval * 37, 128);
+        return (int) Math.floorMod(interval * 37, 124);
     }
 
     private static boolean expectedVoice(long interval) {

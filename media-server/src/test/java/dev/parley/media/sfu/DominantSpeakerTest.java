@@ -104,6 +104,20 @@ class DominantSpeakerTest {
     }
 
     @Test
+    void aShortInterjectionOverTheDominantSpeakerDoesNotTakeTheFloor() {
+        // Alice talks on while Bob exclaims something for a second, louder and without a pause, in ten conversations.
+        for (int seed = 0; seed < 10; seed++) {
+            Call call = new Call();
+            call.join("alice", new Script(200 + 2 * seed).talk(8000));
+            call.join("bob", new Script(201 + 2 * seed).room(3000).exclaim(1200).room(3800));
+            call.run(8000);
+
+            assertTrue(call.resultAt(4000).speaking().contains("bob"), "the interjection is speech");
+            assertEquals(List.of("alice"), call.dominantSequence(), "conversation " + seed);
+        }
+    }
+
+    @Test
     void silenceKeepsTheLastDominantSpeaker() {
         Call call = new Call();
         // Alice talks, then the room is quiet; then Alice's client stops sending (discontinuous transmission).
@@ -195,6 +209,14 @@ class DominantSpeakerTest {
                 for (int i = 0; i < gap && levels.size() < end; i++) {
                     levels.add(ROOM - 10 + random.nextInt(12));
                 }
+            }
+            return this;
+        }
+
+        /** Speech without a pause, -28 to -18 dBov. */
+        Script exclaim(int ms) {
+            for (int i = 0; i < ms / 20; i++) {
+                levels.add(18 + random.nextInt(11));
             }
             return this;
         }
