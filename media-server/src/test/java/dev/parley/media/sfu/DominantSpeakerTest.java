@@ -109,7 +109,7 @@ class DominantSpeakerTest {
         for (int seed = 0; seed < 10; seed++) {
             Call call = new Call();
             call.join("alice", new Script(200 + 2 * seed).talk(8000));
-            call.join("bob", new Script(201 + 2 * seed).room(3000).exclaim(1200).room(3800));
+            call.join("bob", new Script(201 + 2 * seed).room(3000).exclaim(1000).room(4000));
             call.run(8000);
 
             assertTrue(call.resultAt(4000).speaking().contains("bob"), "the interjection is speech");
