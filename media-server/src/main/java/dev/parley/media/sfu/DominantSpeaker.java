@@ -56,8 +56,10 @@ public final class DominantSpeaker {
     static final double IMMEDIATE_MARGIN = 3;
     static final double MEDIUM_MARGIN = 8;
     static final double LONG_MARGIN = 10;
-    /** Share of active intervals in speech and in noise: each active interval counts ln(0.6/0.05) for speech, each
-     *  inactive one ln(0.95/0.4) against; a window scores positive above about 26 % active. */
+    /**
+     * The two models: speech has 60 % of its intervals active, noise 5 %. Each active interval counts ln(0.6/0.05) for
+     * speech, each inactive one ln(0.95/0.4) against, so a window scores positive above about 26 % active.
+     */
     private static final double ACTIVE_WEIGHT = Math.log(0.6 / 0.05);
     private static final double INACTIVE_WEIGHT = Math.log(0.95 / 0.4);
     /** The noise floor follows the 100 ms mean level: down at once, up by at most this much per interval (5 dB/s). */
