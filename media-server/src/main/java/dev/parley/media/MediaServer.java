@@ -81,6 +81,7 @@ public final class MediaServer implements MediaApi, AutoCloseable {
                 sfu::videoForwardsByLayer);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
+        timers.scheduleAtFixedRate(this::speakers, 200, 200, TimeUnit.MILLISECONDS);
         this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));
         // Embedded in the gateway, the server is driven in-process: no listener unless configured (http-enabled).
         HttpApiServer listener = null;
@@ -152,6 +153,15 @@ public final class MediaServer implements MediaApi, AutoCloseable {
             sfu.expireEndpoints();
         } catch (RuntimeException e) {
             LOG.warn("periodic media work failed", e);
+        }
+    }
+
+    /** Speaker detection, on the same timer thread as {@link #tick} (detection wants one thread). */
+    private void speakers() {
+        try {
+            sfu.evaluateSpeakers();
+        } catch (RuntimeException e) {
+            LOG.warn("speaker detection failed", e);
         }
     }
 

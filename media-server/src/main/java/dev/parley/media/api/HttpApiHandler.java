@@ -416,6 +416,10 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             json.put("trackId", wanted.trackId());
             json.put("mid", wanted.mid());
             json.put("rids", wanted.rids());
+        } else if (event instanceof TrackEvent.SpeakersChanged speakers) {
+            json.put("type", "speakers-changed");
+            json.put("dominantEndpointId", speakers.dominantEndpointId());
+            json.put("speaking", speakers.speaking());
         } else if (event instanceof TrackEvent.EndpointClosed closed) {
             json.put("type", "endpoint-closed");
             json.put("endpointId", closed.endpointId());

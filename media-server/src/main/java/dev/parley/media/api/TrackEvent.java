@@ -30,6 +30,17 @@ public sealed interface TrackEvent {
         }
     }
 
+    /**
+     * Who speaks now ({@code speaking}, endpoint ids, most active first) and who is the dominant speaker (null until
+     * someone has spoken); sent when either changes, at most every 200 ms.
+     */
+    record SpeakersChanged(long sequence, String conferenceId, String dominantEndpointId,
+                           java.util.List<String> speaking) implements TrackEvent {
+        public SpeakersChanged {
+            speaking = java.util.List.copyOf(speaking);
+        }
+    }
+
     /** The endpoint is gone: closed through the API, or expired (ICE consent lost, never connected). */
     record EndpointClosed(long sequence, String conferenceId, String endpointId, String reason)
             implements TrackEvent {

@@ -329,6 +329,19 @@ public final class ClientEndpoint implements AutoCloseable {
         return transport.sendRtp(sendBuffer);
     }
 
+    /**
+     * Sends one audio packet whose audio-level header extension (RFC 6464) says {@code level} (0 loudest .. 127
+     * silence, -dBov) and whether it is voice.
+     */
+    public synchronized boolean sendAudio(long ssrc, int sequence, long timestamp, int level, boolean voice,
+                                          byte[] payload) {
+        int length = writeRtp(sendBuffer.getBuffer(), ssrc, OPUS_PT, sequence, timestamp, false, payload, true);
+        sendBuffer.getBuffer()[17] = (byte) ((voice ? 0x80 : 0) | (level & 0x7f));
+        sendBuffer.setOffset(0);
+        sendBuffer.setLength(length);
+        return transport.sendRtp(sendBuffer);
+    }
+
     /** Sends a compound RTCP packet built by the caller into {@code buf}. */
     public synchronized boolean sendRtcp(byte[] buf, int length) {
         sendBuffer.copyFrom(buf, 0, length);

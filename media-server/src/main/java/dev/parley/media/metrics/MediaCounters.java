@@ -18,6 +18,7 @@ public final class MediaCounters {
     private final LongAdder iceChecks = new LongAdder();
     private final LongAdder icePathSwitches = new LongAdder();
     private final LongAdder layerSwitches = new LongAdder();
+    private final LongAdder dominantSpeakerChanges = new LongAdder();
     /** HTTP requests refused, by error code (a closed set; anything past {@link #MAX_REFUSAL_CODES} is "other"). */
     private final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
     private static final int MAX_REFUSAL_CODES = 64;
@@ -55,6 +56,14 @@ public final class MediaCounters {
     /** A receiver's video moved to another layer (or started, or resumed after a pause). */
     public void layerSwitched(long count) {
         layerSwitches.add(count);
+    }
+
+    public void dominantSpeakerChanged() {
+        dominantSpeakerChanges.increment();
+    }
+
+    public long dominantSpeakerChanges() {
+        return dominantSpeakerChanges.sum();
     }
 
     public long layerSwitches() {

@@ -53,6 +53,9 @@ public final class PrometheusMetrics {
         }
         FunctionCounter.builder("parley.media.layer.switches", counters, MediaCounters::layerSwitches)
                 .description("times a receiver's video started, resumed or moved to another layer").register(registry);
+        FunctionCounter.builder("parley.media.dominant.speaker.changes", counters,
+                        MediaCounters::dominantSpeakerChanges)
+                .description("times a conference's dominant speaker changed").register(registry);
         String[] states = {"0", "1", "2", "paused", "waiting"};
         for (int i = 0; i < states.length; i++) {
             int index = i;

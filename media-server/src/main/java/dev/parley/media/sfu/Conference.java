@@ -27,6 +27,12 @@ final class Conference {
     final Map<String, Track> tracks = new LinkedHashMap<>();
     /** The WHIP and WHEP endpoints by their resource id; an entry lives exactly as long as its endpoint. */
     final Map<String, Endpoint> resources = new HashMap<>();
+    /** Speaker detection over the participants' audio; evaluated by the timer thread only. */
+    final DominantSpeaker speakers = new DominantSpeaker();
+    /** The last speakers announced, and who has been dominant, most recent first (under the lock). */
+    List<String> announcedSpeaking = List.of();
+    String announcedDominant;
+    List<String> recentDominants = List.of();
     private final Deque<TrackEvent> events = new ArrayDeque<>();
     private final List<Consumer<TrackEvent>> listeners = new CopyOnWriteArrayList<>();
     private long sequence;

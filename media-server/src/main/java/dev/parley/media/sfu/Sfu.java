@@ -175,6 +175,9 @@ public final class Sfu implements MediaApi {
         }
         for (Track track : result.added()) {
             conference.tracks.put(track.id, track);
+            if (track.audioLevels != null && endpoint.role == Endpoint.Role.PARTICIPANT) {
+                conference.speakers.add(endpoint.id, track.audioLevels);
+            }
             conference.emit(seq -> new TrackEvent.TrackAdded(seq, conference.id, track.info()));
         }
         if (!result.added().isEmpty() || !result.removed().isEmpty()) {
@@ -584,6 +587,30 @@ public final class Sfu implements MediaApi {
         }
     }
 
+    /**
+     * Finds who speaks and who is dominant in every conference, and tells ({@link TrackEvent.SpeakersChanged}) when
+     * that changed. Run every 200 ms, always from the same thread.
+     */
+    public void evaluateSpeakers() {
+        long nowNanos = System.nanoTime();
+        for (Conference conference : conferences.values()) {
+            DominantSpeaker.Result result = conference.speakers.evaluate(nowNanos);
+            synchronized (conference) {
+                if (result.dominantChanged()) {
+                    counters.dominantSpeakerChanged();
+                }
+                boolean dominantMoved = !java.util.Objects.equals(result.dominant(), conference.announcedDominant);
+                conference.recentDominants = result.recentDominants();
+                if (dominantMoved || !result.speaking().equals(conference.announcedSpeaking)) {
+                    conference.announcedDominant = result.dominant();
+                    conference.announcedSpeaking = result.speaking();
+                    conference.emit(seq -> new TrackEvent.SpeakersChanged(seq, conference.id, result.dominant(),
+                            result.speaking()));
+                }
+            }
+        }
+    }
+
     /** Live endpoints over all conferences. */
     public int endpointCount() {
         return endpointCount.get();
@@ -734,6 +761,9 @@ public final class Sfu implements MediaApi {
             }
         }
         track.removeAllForwards();
+        if (track.audioLevels != null) {
+            conference.speakers.remove(track.source.endpoint.id);
+        }
         conference.emit(seq -> new TrackEvent.TrackRemoved(seq, conference.id, track.id, track.source.endpoint.id));
     }
 

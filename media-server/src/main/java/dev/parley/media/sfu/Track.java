@@ -2,6 +2,7 @@ package dev.parley.media.sfu;
 
 import dev.parley.media.api.TrackInfo;
 import dev.parley.media.metrics.MediaCounters;
+import dev.parley.media.rtp.AudioLevel;
 import dev.parley.media.rtp.Rtp;
 import dev.parley.media.rtp.Vp8Descriptor;
 import dev.parley.media.sdp.CodecPolicy;
@@ -37,6 +38,9 @@ final class Track {
     final int repairedRidExtensionId;
     /** By the publisher's payload type: whether it is VP8 (a video track may also carry H.264). */
     final boolean[] vp8PayloadTypes = new boolean[128];
+    /** Audio only: the levels its packets carry (RFC 6464), for speaker detection; null for video. */
+    final AudioLevels audioLevels;
+    private final int audioLevelExtensionId;
     private final MediaCounters counters;
     private final Vp8Descriptor descriptor = new Vp8Descriptor();
     private volatile Forward[] forwards = new Forward[0];
@@ -82,6 +86,8 @@ final class Track {
         this.announcedLayers = new boolean[layers.length];
         java.util.Arrays.fill(announcedLayers, true);
         this.unwantedSinceNanos = new long[layers.length];
+        this.audioLevels = kind == MediaKind.AUDIO ? new AudioLevels() : null;
+        this.audioLevelExtensionId = extensionId(extensions, CodecPolicy.AUDIO_LEVEL);
         this.ridExtensionId = extensionId(extensions, CodecPolicy.RID);
         this.repairedRidExtensionId = extensionId(extensions, CodecPolicy.REPAIRED_RID);
         for (Codec codec : codecs) {
@@ -139,7 +145,12 @@ final class Track {
         if (layer.cache != null) {
             layer.cache.store(data, off, len, sequence);
         }
-        if (vp8PayloadTypes[Rtp.payloadType(data, off)]) {
+        if (audioLevels != null && audioLevelExtensionId > 0) {
+            int level = AudioLevel.read(data, off, len, audioLevelExtensionId);
+            if (level >= 0) {
+                audioLevels.add(AudioLevel.level(level), AudioLevel.voice(level), now);
+            }
+        } else if (vp8PayloadTypes[Rtp.payloadType(data, off)]) {
             learnSize(layer, data, off, len);
         }
         Forward[] targets = forwards;

@@ -1,0 +1,134 @@
+package dev.parley.media.sfu;
+
+import static dev.parley.media.TestMedia.WAIT;
+import static dev.parley.media.TestMedia.eventually;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.parley.media.MediaServer;
+import dev.parley.media.TestMedia;
+import dev.parley.media.api.TrackEvent;
+import dev.parley.media.loadtest.ClientEndpoint;
+import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two participants send Opus with the audio-level header extension at 50 packets a second, as browsers do; the
+ * server reads the levels and says who speaks and who is dominant as they take turns.
+ */
+class SpeakerTest {
+    /** A quiet room's microphone noise, -dBov. */
+    private static final int QUIET = 65;
+    /** Talking: syllables around -25 dBov with short gaps at the room's level (see {@link #publishAudio}). */
+    private static final int TALKING = -1;
+
+    private MediaServer server;
+    private final List<ClientEndpoint> clients = new ArrayList<>();
+    private volatile boolean sending = true;
+    private final List<Thread> senders = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        server = MediaServer.start(TestMedia.config());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        sending = false;
+        for (Thread sender : senders) {
+            sender.join(5000);
+        }
+        clients.forEach(ClientEndpoint::close);
+        server.close();
+    }
+
+    @Test
+    void theDominantSpeakerFollowsWhoTalksAndACoughDoesNotTakeOver() throws Exception {
+        server.createConference("room");
+        List<TrackEvent.SpeakersChanged> events = new CopyOnWriteArrayList<>();
+        server.onEvent("room", e -> {
+            if (e instanceof TrackEvent.SpeakersChanged changed) {
+                events.add(changed);
+            }
+        });
+        AtomicInteger aliceLevel = new AtomicInteger(QUIET);
+        AtomicInteger bobLevel = new AtomicInteger(QUIET);
+        publishAudio("alice", aliceLevel);
+        publishAudio("bob", bobLevel);
+        Thread.sleep(500);
+
+        aliceLevel.set(TALKING);
+        assertTrue(eventually(WAIT, () -> "alice".equals(dominant(events))), "Alice speaks: " + last(events));
+        assertTrue(last(events).speaking().contains("alice"));
+        assertTrue(!last(events).speaking().contains("bob"));
+
+        // Bob coughs once (100 ms) while Alice talks on: she stays dominant.
+        bobLevel.set(10);
+        Thread.sleep(100);
+        bobLevel.set(QUIET);
+        Thread.sleep(1500);
+        assertEquals("alice", dominant(events));
+
+        // Alice stops, Bob talks: he takes over; silence afterwards keeps him.
+        aliceLevel.set(QUIET);
+        bobLevel.set(TALKING);
+        assertTrue(eventually(WAIT, () -> "bob".equals(dominant(events))), "Bob speaks: " + last(events));
+        bobLevel.set(QUIET);
+        assertTrue(eventually(WAIT, () -> last(events).speaking().isEmpty()), "nobody speaks: " + last(events));
+        assertEquals("bob", dominant(events));
+        assertTrue(server.metricsText().contains("parley_media_dominant_speaker_changes_total 2.0"),
+                "two changes counted");
+    }
+
+    private static TrackEvent.SpeakersChanged last(List<TrackEvent.SpeakersChanged> events) {
+        return events.isEmpty() ? null : events.get(events.size() - 1);
+    }
+
+    private static String dominant(List<TrackEvent.SpeakersChanged> events) {
+        TrackEvent.SpeakersChanged last = last(events);
+        return last == null ? null : last.dominantEndpointId();
+    }
+
+    /**
+     * Joins as a participant publishing audio, and sends a packet every 20 ms at the level {@code level} holds, or
+     * for {@link #TALKING} as speech: 120 ms syllables at -25 dBov and 60 ms gaps at the room's level.
+     */
+    private void publishAudio(String endpoint, AtomicInteger level) throws Exception {
+        server.createEndpoint("room", endpoint);
+        ClientEndpoint client = TestMedia.client();
+        clients.add(client);
+        ClientTrack audio = ClientTrack.audio(endpoint);
+        client.acceptAnswer(server.publish("room", endpoint, client.publishOffer(List.of(audio), false)));
+        assertTrue(client.awaitSecure(WAIT), "publisher connects");
+        Thread sender = new Thread(() -> {
+            int sequence = 0;
+            long next = System.nanoTime();
+            while (sending) {
+                int now = level.get();
+                if (now == TALKING) {
+                    now = sequence % 9 < 6 ? 25 : QUIET;
+                }
+                client.sendAudio(audio.ssrc(), sequence, sequence * 960L, now, now < QUIET, new byte[40]);
+                sequence++;
+                next += 20_000_000L;
+                long sleep = next - System.nanoTime();
+                if (sleep > 0) {
+                    try {
+                        Thread.sleep(sleep / 1_000_000L, (int) (sleep % 1_000_000L));
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }, "audio-" + endpoint);
+        sender.setDaemon(true);
+        sender.start();
+        senders.add(sender);
+    }
+}
