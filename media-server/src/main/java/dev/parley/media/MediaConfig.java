@@ -40,13 +40,18 @@ import java.util.Locale;
  * @param dtlsCertificate the kind of the server's one DTLS certificate: ECDSA P-256 (the default, what every
  *     WebRTC stack accepts) or RSA 2048, for peers whose DTLS client offers only ECDHE-RSA suites
  * @param iceServers STUN and TURN servers offered to WHIP and WHEP clients in {@code Link} headers; none by default
+ * @param lastN with more participants publishing video than this, each receiver gets video only from this many:
+ *     the most recent dominant speakers first (1..1000)
  */
 public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
                           InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
                           int maxEndpoints, Duration connectTimeout, Duration consentTimeout,
                           Duration consentInterval, List<SrtpProfile> srtpProfiles, long maxBitrate,
                           String authSecret, int maxTracksPerPublisher, boolean httpEnabled,
-                          List<String> corsOrigins, DtlsIdentity.Kind dtlsCertificate, IceServers iceServers) {
+                          List<String> corsOrigins, DtlsIdentity.Kind dtlsCertificate, IceServers iceServers,
+                          int lastN) {
+    /** Receivers get video from at most this many others by default (see {@code last-n}). */
+    public static final int DEFAULT_LAST_N = 25;
 
     /**
      * STUN/TURN servers for WHIP and WHEP clients (RFC 9725 §4.6), with TURN credentials minted per response in the
@@ -101,6 +106,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                 "must be shorter than consent-timeout");
         check(srtpProfiles != null && !srtpProfiles.isEmpty(), "srtp-profiles", "needs at least one profile");
         check(maxBitrate >= 100_000, "max-bitrate", "must be at least 100000");
+        check(lastN > 0 && lastN <= 1000, "last-n", "must be 1..1000: " + lastN);
         check(maxTracksPerPublisher > 0 && maxTracksPerPublisher <= 64, "max-tracks-per-publisher",
                 "must be 1..64");
         addresses = List.copyOf(addresses);
@@ -123,13 +129,14 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                        boolean httpEnabled, List<String> corsOrigins) {
         this(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
                 maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
-                maxTracksPerPublisher, httpEnabled, corsOrigins, DtlsIdentity.Kind.ECDSA_P256, IceServers.NONE);
+                maxTracksPerPublisher, httpEnabled, corsOrigins, DtlsIdentity.Kind.ECDSA_P256, IceServers.NONE,
+                DEFAULT_LAST_N);
     }
 
     public MediaConfig withDtlsCertificate(DtlsIdentity.Kind kind) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, kind, iceServers);
+                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, kind, iceServers, lastN);
     }
 
     /** Defaults for tests and the load generator: loopback only, free ports, the HTTP API on loopback. */
@@ -143,49 +150,57 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
     public MediaConfig withPorts(int udp, int http) {
         return new MediaConfig(udp, httpHost, http, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
                 maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
-                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
+                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
     }
 
     public MediaConfig withLimits(int conferences, int endpoints) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 conferences, endpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate,
-                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
+                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
     }
 
     public MediaConfig withTimeouts(Duration connect, Duration consent, Duration interval) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connect, consent, interval, srtpProfiles, maxBitrate, authSecret,
-                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
+                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
     }
 
     public MediaConfig withAuthSecret(String token) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, token, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
+                maxBitrate, token, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
     }
 
     public MediaConfig withHttp(boolean enabled, List<String> origins) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, maxTracksPerPublisher, enabled, origins, dtlsCertificate, iceServers);
+                maxBitrate, authSecret, maxTracksPerPublisher, enabled, origins, dtlsCertificate, iceServers, lastN);
     }
 
     public MediaConfig withIceServers(IceServers servers) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, servers);
+                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, servers,
+                lastN);
     }
 
     public MediaConfig withMaxTracksPerPublisher(int tracks) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, tracks, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
+                maxBitrate, authSecret, tracks, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
+    }
+
+    public MediaConfig withLastN(int n) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
+                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers,
+                n);
     }
 
     public MediaConfig withSrtpProfiles(List<SrtpProfile> profiles) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, profiles, maxBitrate,
-                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers);
+                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
     }
 
     /** Reads {@code parley.media} (the block itself is passed in). Errors name the offending key. */
@@ -229,7 +244,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                     media.getBoolean("http-enabled"), stringList(media, "cors-origins"),
                     dtlsCertificate(media.getString("dtls-certificate")),
                     new IceServers(stringList(media, "ice-server-uris"), media.getString("turn-secret"),
-                            media.getDuration("turn-credential-lifetime")));
+                            media.getDuration("turn-credential-lifetime")), media.getInt("last-n"));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("parley.media: " + e.getMessage(), e);
         }

@@ -67,6 +67,36 @@ final class Conference {
         return result;
     }
 
+    /**
+     * The participants whose video {@code receiver} gets when more than {@code lastN} others publish video: the
+     * most recent dominant speakers first, then the others in the order they joined; null when everyone fits
+     * (under the lock).
+     */
+    java.util.Set<String> lastN(String receiver, int lastN) {
+        java.util.Set<String> publishers = new java.util.LinkedHashSet<>();
+        for (Track track : tracks.values()) {
+            String publisher = track.source.endpoint.id;
+            if (track.kind == dev.parley.media.sdp.MediaKind.VIDEO && !publisher.equals(receiver)) {
+                publishers.add(publisher);
+            }
+        }
+        if (publishers.size() <= lastN) {
+            return null;
+        }
+        java.util.Set<String> chosen = new java.util.LinkedHashSet<>();
+        for (String speaker : recentDominants) {
+            if (chosen.size() < lastN && publishers.contains(speaker)) {
+                chosen.add(speaker);
+            }
+        }
+        for (Endpoint endpoint : endpoints.values()) {
+            if (chosen.size() < lastN && publishers.contains(endpoint.id)) {
+                chosen.add(endpoint.id);
+            }
+        }
+        return chosen;
+    }
+
     /** A random SSRC no track of the conference sends with, for the server's own outgoing streams (under the lock). */
     long newSsrc() {
         for (;;) {

@@ -233,7 +233,7 @@ public final class Sfu implements MediaApi {
                     return Optional.empty();
                 }
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "sub"),
-                        counters);
+                        counters, config.lastN());
             }
             SubscribeTransport subscribe = endpoint.subscribe;
             return subscribe.createOffer(wanted).map(sdp -> new SubscribeOffer(sdp, subscribe.version()));
@@ -357,7 +357,7 @@ public final class Sfu implements MediaApi {
             rememberIceSection(endpoint, offer);
             try {
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "whep"),
-                        counters);
+                        counters, config.lastN());
                 return new WhipResource(conference.id, endpoint.resourceId, endpoint.id,
                         endpoint.subscribe.answerOffer(offer, tracks));
             } catch (RuntimeException e) {
@@ -601,6 +601,14 @@ public final class Sfu implements MediaApi {
                 }
                 boolean dominantMoved = !java.util.Objects.equals(result.dominant(), conference.announcedDominant);
                 conference.recentDominants = result.recentDominants();
+                if (result.dominantChanged()) {
+                    for (Endpoint endpoint : conference.endpoints.values()) {
+                        if (endpoint.subscribe != null) {
+                            endpoint.subscribe.selectLayers(nowNanos);
+                        }
+                    }
+                    announceWantedLayers(conference, nowNanos);
+                }
                 if (dominantMoved || !result.speaking().equals(conference.announcedSpeaking)) {
                     conference.announcedDominant = result.dominant();
                     conference.announcedSpeaking = result.speaking();

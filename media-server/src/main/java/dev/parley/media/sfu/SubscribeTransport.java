@@ -42,6 +42,8 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
 
     final Endpoint endpoint;
     final SecureTransport transport;
+    /** Video from at most this many other participants ({@code last-n}). */
+    private final int lastN;
     private final MediaCounters counters;
     private final List<Slot> slots = new ArrayList<>();
     private final SsrcTable<Forward> forwardsBySsrc = new SsrcTable<>();
@@ -74,7 +76,8 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
     }
 
-    SubscribeTransport(Endpoint endpoint, SecureTransport transport, MediaCounters counters) {
+    SubscribeTransport(Endpoint endpoint, SecureTransport transport, MediaCounters counters, int lastN) {
+        this.lastN = lastN;
         this.endpoint = endpoint;
         this.transport = transport;
         this.counters = counters;
@@ -255,7 +258,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         if (slot.track.rtxSsrc != 0) {
             forwardsByRtxSsrc.put(slot.track.rtxSsrc, forward);
         }
-        selectLayer(forward, System.nanoTime());
+        selectLayer(forward, System.nanoTime(), endpoint.conference.lastN(endpoint.id, lastN));
         slot.track.addForward(forward);
         forwardArray = forwards().toArray(new Forward[0]);
     }
@@ -265,19 +268,22 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
      * change of what it shows, and from the timer, as publishers start and stop layers.
      */
     void selectLayers(long nowNanos) {
+        java.util.Set<String> shown = endpoint.conference.lastN(endpoint.id, lastN);
         for (Slot slot : slots) {
             if (slot.forward != null) {
-                selectLayer(slot.forward, nowNanos);
+                selectLayer(slot.forward, nowNanos, shown);
             }
         }
     }
 
-    private void selectLayer(Forward forward, long nowNanos) {
+    /** {@code shown}: the publishers whose video this receiver gets (last-N), or null for all. */
+    private void selectLayer(Forward forward, long nowNanos, java.util.Set<String> shown) {
         LayerRewriter rewriter = forward.rewriter;
         if (rewriter == null) {
             return;
         }
-        int preferred = LayerChoice.preferred(forward.track.layers, endpoint.videoReceives.get(forward.track.id));
+        int preferred = shown != null && !shown.contains(forward.track.source.endpoint.id) ? -1
+                : LayerChoice.preferred(forward.track.layers, endpoint.videoReceives.get(forward.track.id));
         forward.preferredLayer = preferred;
         int spatial = preferred < 0 ? -1 : LayerChoice.available(forward.track.layers, preferred, nowNanos);
         rewriter.target(spatial, MAX_TEMPORAL_LAYER);

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,11 +32,6 @@ class SpeakerTest {
     private volatile boolean sending = true;
     private final List<Thread> senders = new ArrayList<>();
 
-    @BeforeEach
-    void start() throws Exception {
-        server = MediaServer.start(TestMedia.config());
-    }
-
     @AfterEach
     void stop() throws Exception {
         sending = false;
@@ -45,11 +39,14 @@ class SpeakerTest {
             sender.join(5000);
         }
         clients.forEach(ClientEndpoint::close);
-        server.close();
+        if (server != null) {
+            server.close();
+        }
     }
 
     @Test
     void theDominantSpeakerFollowsWhoTalksAndACoughDoesNotTakeOver() throws Exception {
+        server = MediaServer.start(TestMedia.config());
         server.createConference("room");
         List<TrackEvent.SpeakersChanged> events = new CopyOnWriteArrayList<>();
         server.onEvent("room", e -> {
@@ -86,6 +83,41 @@ class SpeakerTest {
                 "two changes counted");
     }
 
+    @Test
+    void withMoreVideoPublishersThanLastNAReceiverGetsTheMostRecentDominantSpeakersVideo() throws Exception {
+        server = MediaServer.start(TestMedia.config().withLastN(1));
+        server.createConference("room");
+        AtomicInteger aliceLevel = new AtomicInteger(QUIET);
+        AtomicInteger bobLevel = new AtomicInteger(QUIET);
+        ClientTrack aliceVideo = publishAudio("alice", aliceLevel, true);
+        ClientTrack bobVideo = publishAudio("bob", bobLevel, true);
+        server.createEndpoint("room", "carol");
+        ClientEndpoint carol = TestMedia.client();
+        clients.add(carol);
+        server.subscribeAnswer("room", "carol", carol.answer(server.subscribeOffer("room", "carol").orElseThrow().sdp()));
+        assertTrue(carol.awaitSecure(WAIT), "subscriber connects");
+
+        // Nobody has spoken: the first to join is shown.
+        assertTrue(eventually(WAIT, () -> receives(carol, aliceVideo) && !receives(carol, bobVideo)),
+                "Alice's video only");
+        bobLevel.set(TALKING);
+        assertTrue(eventually(WAIT, () -> receives(carol, bobVideo) && !receives(carol, aliceVideo)),
+                "Bob speaks: his video only");
+        assertTrue(server.stats().endpointStats().stream().filter(e -> e.endpointId().equals("carol")).findFirst()
+                .orElseThrow().videos().stream().anyMatch(v -> v.publisherEndpointId().equals("alice") && v.paused()));
+        bobLevel.set(QUIET);
+        aliceLevel.set(TALKING);
+        assertTrue(eventually(WAIT, () -> receives(carol, aliceVideo) && !receives(carol, bobVideo)),
+                "Alice speaks again: her video is back");
+    }
+
+    /** Whether {@code receiver} got packets of {@code video} in the last 600 ms. */
+    private static boolean receives(ClientEndpoint receiver, ClientTrack video) throws InterruptedException {
+        long before = receiver.packetsReceived(video.ssrc());
+        Thread.sleep(600);
+        return receiver.packetsReceived(video.ssrc()) > before;
+    }
+
     private static TrackEvent.SpeakersChanged last(List<TrackEvent.SpeakersChanged> events) {
         return events.isEmpty() ? null : events.get(events.size() - 1);
     }
@@ -100,11 +132,18 @@ class SpeakerTest {
      * for {@link #TALKING} as speech: 120 ms syllables at -25 dBov and 60 ms gaps at the room's level.
      */
     private void publishAudio(String endpoint, AtomicInteger level) throws Exception {
+        publishAudio(endpoint, level, false);
+    }
+
+    /** With {@code video}, also sends VP8 (every packet starting a keyframe) every 20 ms; returns its track. */
+    private ClientTrack publishAudio(String endpoint, AtomicInteger level, boolean withVideo) throws Exception {
         server.createEndpoint("room", endpoint);
         ClientEndpoint client = TestMedia.client();
         clients.add(client);
         ClientTrack audio = ClientTrack.audio(endpoint);
-        client.acceptAnswer(server.publish("room", endpoint, client.publishOffer(List.of(audio), false)));
+        ClientTrack video = ClientTrack.video(endpoint);
+        client.acceptAnswer(server.publish("room", endpoint,
+                client.publishOffer(withVideo ? List.of(audio, video) : List.of(audio), false)));
         assertTrue(client.awaitSecure(WAIT), "publisher connects");
         Thread sender = new Thread(() -> {
             int sequence = 0;
@@ -115,6 +154,12 @@ class SpeakerTest {
                     now = sequence % 9 < 6 ? 25 : QUIET;
                 }
                 client.sendAudio(audio.ssrc(), sequence, sequence * 960L, now, now < QUIET, new byte[40]);
+                if (withVideo) {
+                    byte[] keyframe = new byte[100];
+                    keyframe[0] = 0x10;
+                    client.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, sequence, sequence * 1800L, true, keyframe,
+                            false);
+                }
                 sequence++;
                 next += 20_000_000L;
                 long sleep = next - System.nanoTime();
@@ -130,5 +175,6 @@ class SpeakerTest {
         sender.setDaemon(true);
         sender.start();
         senders.add(sender);
+        return video;
     }
 }
