@@ -43,12 +43,26 @@ final class Forward {
 
     Forward(SubscribeTransport subscriber, Track track, List<Codec> remoteCodecs,
             List<HeaderExtension> remoteExtensions) {
-        this(subscriber, subscriber.transport, track, remoteCodecs, remoteExtensions);
+        this(subscriber, subscriber.transport, track, remoteCodecs, remoteExtensions, null);
+    }
+
+    /**
+     * The same track to the same subscriber after a renegotiation: the stream goes on where {@code previous} left
+     * it (its numbering, layer and RTX sequence), so the receiver sees no jump.
+     */
+    Forward(SubscribeTransport subscriber, Track track, List<Codec> remoteCodecs,
+            List<HeaderExtension> remoteExtensions, Forward previous) {
+        this(subscriber, subscriber.transport, track, remoteCodecs, remoteExtensions, previous);
     }
 
     /** With an explicit sender: the benchmark forwards into SRTP without a network. */
     Forward(SubscribeTransport subscriber, RtpSender sender, Track track, List<Codec> remoteCodecs,
             List<HeaderExtension> remoteExtensions) {
+        this(subscriber, sender, track, remoteCodecs, remoteExtensions, null);
+    }
+
+    private Forward(SubscribeTransport subscriber, RtpSender sender, Track track, List<Codec> remoteCodecs,
+                    List<HeaderExtension> remoteExtensions, Forward previous) {
         this.subscriber = subscriber;
         this.sender = sender;
         this.track = track;
@@ -70,8 +84,16 @@ final class Forward {
                 }
             }
         }
-        this.rtxSequence = (int) (Math.random() * 0x8000);
         Arrays.fill(resentSequences, -1);
+        if (previous != null && previous.track == track) {
+            this.rtxSequence = previous.rtxSequence;
+            this.rewriter = previous.rewriter;
+            this.switchesCounted = previous.switchesCounted;
+            this.packetsSent = previous.packetsSent;
+            this.preferredLayer = previous.preferredLayer;
+            return;
+        }
+        this.rtxSequence = (int) (Math.random() * 0x8000);
         this.rewriter = track.kind == MediaKind.VIDEO
                 ? new LayerRewriter(track.ssrc, track.vp8PayloadTypes, track.codecs.isEmpty() ? 90000
                         : track.codecs.get(0).clockRate())

@@ -242,13 +242,11 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     }
 
     private void attach(Slot slot, List<Codec> remoteCodecs, List<HeaderExtension> remoteExtensions) {
-        Forward forward = new Forward(this, slot.track, remoteCodecs, remoteExtensions);
+        // A renegotiation keeps the stream going where it was: the same numbering, layer and RTX sequence.
+        Forward forward = new Forward(this, slot.track, remoteCodecs, remoteExtensions, slot.forward);
         if (!forward.hasCommonFormat()) {
             detach(slot);
             return;
-        }
-        if (slot.forward != null) {
-            slot.track.removeForward(slot.forward);
         }
         if (slot.forward == null && slot.kind == MediaKind.VIDEO) {
             videoForwards++;

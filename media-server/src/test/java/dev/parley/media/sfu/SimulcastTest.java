@@ -142,6 +142,40 @@ class SimulcastTest {
     }
 
     @Test
+    void aRenegotiationOfTheSubscriberKeepsItsStreamContinuous() throws Exception {
+        server.createConference("room");
+        ClientTrack video = ClientTrack.simulcastVideo("cam", RIDS);
+        server.createEndpoint("room", "alice");
+        ClientEndpoint publisher = client();
+        publisher.acceptAnswer(server.publish("room", "alice", publisher.publishOffer(List.of(video), false)));
+        assertTrue(publisher.awaitSecure(WAIT), "publisher connects");
+        TrackInfo videoTrack = server.tracks("room").get(0);
+        startSending(publisher, video);
+        ClientEndpoint bob = subscriber("bob");
+        long outSsrc = videoSsrc(bob);
+        server.receiveVideo("room", "bob", List.of(new VideoReceive(videoTrack.trackId(), true, 640, 360)));
+        awaitLayer(bob, outSsrc, 1);
+
+        // Someone else publishes: Bob's subscription is offered anew and he answers; his video goes on unbroken.
+        server.createEndpoint("room", "dave");
+        ClientEndpoint dave = client();
+        dave.acceptAnswer(server.publish("room", "dave", dave.publishOffer(List.of(ClientTrack.audio("d")), false)));
+        bob.received().clear();
+        Thread.sleep(300);
+        server.subscribeAnswer("room", "bob", bob.answer(server.subscribeOffer("room", "bob").orElseThrow().sdp()));
+        List<ReceivedRtp> across = new ArrayList<>();
+        bob.received().drainTo(across);
+        int before = across.size();
+        Thread.sleep(700);
+        bob.received().drainTo(across);
+        across.removeIf(p -> p.ssrc() != outSsrc);
+        assertTrue(across.size() >= before + 20, "packets keep arriving after the renegotiation: " + across.size()
+                + " in all, " + before + " before");
+        assertContinuous(across);
+        assertTrue(across.stream().allMatch(p -> layerOf(p) == 1), "the same layer throughout");
+    }
+
+    @Test
     void tooManyVideosOrAnImpossibleSizeIsRefused() throws Exception {
         server.createConference("room");
         server.createEndpoint("room", "bob");

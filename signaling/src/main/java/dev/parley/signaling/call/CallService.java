@@ -443,6 +443,19 @@ public final class CallService implements Calls {
             participantByEndpoint(call, changed.endpointId()).ifPresent(p -> offerSubscription(call, p));
         } else if (event instanceof TrackEvent.TrackAdded || event instanceof TrackEvent.TrackRemoved) {
             broadcast(call);
+        } else if (event instanceof TrackEvent.SpeakersChanged speakers) {
+            String dominant = speakers.dominantEndpointId() == null ? null
+                    : participantByEndpoint(call, speakers.dominantEndpointId()).map(p -> p.account.userId())
+                            .orElse(null);
+            List<String> speaking = speakers.speaking().stream()
+                    .map(endpoint -> participantByEndpoint(call, endpoint).map(p -> p.account.userId()))
+                    .flatMap(java.util.Optional::stream).toList();
+            ServerMessage message = new ServerMessage.CallSpeakers(call.meetingId, dominant, speaking);
+            for (Participant participant : call.participants.values()) {
+                if (participant.peer != null) {
+                    participant.peer.push(message);
+                }
+            }
         } else if (event instanceof TrackEvent.EndpointClosed closed) {
             participantByEndpoint(call, closed.endpointId()).ifPresent(p -> {
                 log.info("media of user {} in meeting {} ended: {}", p.account.userId(), call.meetingId,

@@ -28,7 +28,8 @@ import java.util.Map;
         @JsonSubTypes.Type(ServerMessage.CallState.class),
         @JsonSubTypes.Type(ServerMessage.CallPublishAnswer.class),
         @JsonSubTypes.Type(ServerMessage.CallSubscribeOffer.class),
-        @JsonSubTypes.Type(ServerMessage.CallLeft.class)
+        @JsonSubTypes.Type(ServerMessage.CallLeft.class),
+        @JsonSubTypes.Type(ServerMessage.CallSpeakers.class)
 })
 public sealed interface ServerMessage {
 
@@ -115,5 +116,14 @@ public sealed interface ServerMessage {
     /** The sender is no longer in the call, and why. */
     @JsonTypeName("call.left")
     record CallLeft(String meetingId, String reason) implements ServerMessage {
+    }
+
+    /**
+     * Who speaks in the call now (user ids, most active first) and who is the dominant speaker (null until someone
+     * has spoken), as the media server hears them; sent to the call's participants when either changes.
+     */
+    @JsonTypeName("call.speakers")
+    record CallSpeakers(String meetingId, String dominantUserId, List<String> speakingUserIds)
+            implements ServerMessage {
     }
 }

@@ -328,6 +328,43 @@ class CallSignalingTest {
         assertTrue(jayWs.isOpen(), "a bad list costs the socket nothing");
     }
 
+    @Test
+    void participantsHearWhoSpeaksAndWhoIsTheDominantSpeaker() throws Exception {
+        JsonNode ada = gateway.register("ada");
+        JsonNode bo = gateway.register("bo");
+        String meeting = meetingWith(ada, bo);
+        WsClient adaWs = signedIn(ada);
+        WsClient boWs = signedIn(bo);
+        ClientTrack adaAudio = ClientTrack.audio("ada-cam");
+        ClientEndpoint adaOut = joinAndPublish(adaWs, meeting, adaAudio);
+        send(boWs, "call.join", meeting);
+        next(boWs, "call.joined");
+
+        // Ada talks: syllables around -25 dBov with gaps at a quiet room's -65, 50 packets a second.
+        Thread talker = new Thread(() -> {
+            for (int i = 0; i < 400 && !Thread.currentThread().isInterrupted(); i++) {
+                adaOut.sendAudio(adaAudio.ssrc(), 5000 + i, (5000 + i) * 960L, i % 9 < 6 ? 25 : 65, true, new byte[40]);
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        talker.start();
+        try {
+            String adaId = ada.get("userId").asText();
+            JsonNode speakers = boWs.next(m -> m.path("type").asText().equals("call.speakers")
+                    && adaId.equals(m.path("dominantUserId").asText()), WAIT.toMillis());
+            assertEquals(meeting, speakers.get("meetingId").asText());
+            assertEquals(adaId, speakers.get("speakingUserIds").get(0).asText());
+            adaWs.next(m -> m.path("type").asText().equals("call.speakers"), WAIT.toMillis());
+        } finally {
+            talker.interrupt();
+            talker.join();
+        }
+    }
+
     private static double badRequests() throws Exception {
         double value = gateway.metric("parley_errors_total{code=\"bad_request\",transport=\"ws\"}");
         return Double.isNaN(value) ? 0 : value;

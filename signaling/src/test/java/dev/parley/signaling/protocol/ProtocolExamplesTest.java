@@ -105,6 +105,7 @@ class ProtocolExamplesTest {
                         new CallView.Track("e2:2", "video", "screen-ben", "screen-video-ben"))))))));
         m.put("callReceiveRefused", new Example("r15", new ServerMessage.Error("bad_request",
                 "videos[0].width must be a whole number of device pixels, 0..16384")));
+        m.put("callSpeakers", new Example(null, new ServerMessage.CallSpeakers("m1", "u2", List.of("u2", "u1"))));
         return m;
     }
 }
