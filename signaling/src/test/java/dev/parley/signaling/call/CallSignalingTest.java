@@ -330,8 +330,8 @@ class CallSignalingTest {
 
     @Test
     void participantsHearWhoSpeaksAndWhoIsTheDominantSpeaker() throws Exception {
-        JsonNode ada = gateway.register("ada");
-        JsonNode bo = gateway.register("bo");
+        JsonNode ada = gateway.register("ada-speaker");
+        JsonNode bo = gateway.register("bob-speaker");
         String meeting = meetingWith(ada, bo);
         WsClient adaWs = signedIn(ada);
         WsClient boWs = signedIn(bo);
