@@ -886,6 +886,23 @@ describe("Sending only the layers someone receives", () => {
     expect(camera.sender.active()).toEqual([["q", true]]);
   });
 
+  it("waits for the publish answer: one that refuses simulcast leaves the one layer sending", async () => {
+    const call = setup();
+    call.session.start();
+    await flush();
+    await call.joined();
+    await flush();
+    const camera = call.peers[1].transceivers.find((t) => (t.track as FakeTrack).kind === "video");
+    if (!camera) throw new Error("no camera transceiver");
+    expect(camera.mid).toBe("1");
+    call.session.handle(layers(["f"]));
+    await flush();
+    expect(camera.sender.sets).toEqual([]);
+    await call.publishAnswered("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+    await flush();
+    expect(camera.sender.active()).toEqual([["q", true]]);
+  });
+
   it("a refused setParameters leaves the layers as they were and the call going", async () => {
     const { session, camera } = await publishingCall();
     camera.sender.setParameters = async () => {

@@ -333,7 +333,8 @@ class CallSignalingTest {
         JsonNode kim = gateway.register("kim");
         JsonNode lou = gateway.register("lou");
         String meeting = meetingWith(kim, lou);
-        WsClient kimWs = signedIn(kim);
+        WsClient kimWs = gateway.ws();
+        String kimSession = kimWs.hello(kim.get("token").asText(), null).get("sessionId").asText();
         WsClient louWs = signedIn(lou);
         ClientTrack kimVideo = ClientTrack.simulcastVideo("kim-cam", "q", "h", "f");
         ClientEndpoint kimOut = joinAndPublish(kimWs, meeting, ClientTrack.audio("kim-cam"), kimVideo);
@@ -377,7 +378,17 @@ class CallSignalingTest {
         assertEquals("rl-2", next(louWs, "ok").get("re").asText());
         JsonNode none = layersUntil(kimWs, m -> m.get("rids").isEmpty());
         assertEquals("1", none.get("mid").asText());
-        assertTrue(louWs.isOpen() && kimWs.isOpen());
+
+        // Kim's socket drops and she resumes her place: she is told again, as her browser may have missed a change.
+        kimWs.drop();
+        WsClient again = open(gateway.ws());
+        assertEquals("welcome", again.hello(kim.get("token").asText(), kimSession).get("type").asText());
+        send(again, "call.join", meeting);
+        assertTrue(next(again, "call.joined").get("resumed").asBoolean());
+        JsonNode repeated = next(again, "call.layers");
+        assertEquals("1", repeated.get("mid").asText());
+        assertTrue(repeated.get("rids").isEmpty(), repeated.toString());
+        assertTrue(louWs.isOpen());
     }
 
     /** Reads the socket's call.layers messages in the order they came until one matches (generous: CI is slow). */
