@@ -164,7 +164,6 @@ export class CallPeers {
    * kept and applied once the camera's transceiver has its mid and no other change of its encodings is under way.
    */
   layersWanted(mid: string, rids: readonly string[]): void {
-    if (!this.publisher) return;
     this.wantedLayers.delete(mid);
     this.wantedLayers.set(mid, [...rids]);
     // Only our own sections are named, and we have few: a bound against a confused server, nothing more.

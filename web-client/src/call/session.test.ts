@@ -857,6 +857,26 @@ describe("Sending only the layers someone receives", () => {
     expect(camera.sender.active()).toEqual([["q", false], ["h", false], ["f", true]]);
   });
 
+  it("keeps a wish that comes before publishing starts, and applies it once the answer is in", async () => {
+    let devicesReady: (s: StreamLike) => void = () => {};
+    const call = setup({ userMedia: () => new Promise((resolve) => (devicesReady = resolve)) });
+    call.session.start();
+    await flush();
+    await call.joined();
+    await flush();
+    // Joined, but the camera is still starting: nothing publishes yet.
+    expect(call.peers).toHaveLength(1);
+    call.session.handle(layers(["h"]));
+    devicesReady(stream("local", ["audio", "video"]));
+    await flush();
+    await flush();
+    const camera = call.peers[1].transceivers.find((t) => (t.track as FakeTrack).kind === "video");
+    expect(camera?.sender.sets).toEqual([]);
+    await call.publishAnswered("v=0\r\na=simulcast:recv q;h;f\r\n");
+    await flush();
+    expect(camera?.sender.active()).toEqual([["q", false], ["h", true], ["f", false]]);
+  });
+
   it("keeps a wish that comes before the camera has its mid or its answer, and applies it then", async () => {
     const call = setup();
     call.session.start();
