@@ -392,7 +392,7 @@ class CallSignalingTest {
     }
 
     /** Reads the socket's call.layers messages in the order they came until one matches (generous: CI is slow). */
-    private static JsonNode layersUntil(WsClient ws, java.util.function.Predicate<JsonNode> wanted)
+    static JsonNode layersUntil(WsClient ws, java.util.function.Predicate<JsonNode> wanted)
             throws InterruptedException {
         long deadline = System.currentTimeMillis() + 40_000;
         List<String> seen = new ArrayList<>();
@@ -418,7 +418,7 @@ class CallSignalingTest {
      * Sends VP8 in the track's three layers as a browser does, ~30 frames a second, a keyframe (which carries the
      * layer's size) every 10 frames; each layer numbers its packets and pictures on its own.
      */
-    private static void sendSimulcast(ClientEndpoint publisher, ClientTrack video,
+    static void sendSimulcast(ClientEndpoint publisher, ClientTrack video,
                                       java.util.concurrent.atomic.AtomicBoolean sending) {
         String[] rids = {"q", "h", "f"};
         int[] sequence = {100, 30_000, 60_000};
