@@ -74,3 +74,17 @@ export function fullSizeIfSingleLayer(parameters: SendParameters): SendParameter
     encodings: [{ ...only, scaleResolutionDownBy: full.scaleResolutionDownBy, maxBitrate: full.maxBitrate }],
   };
 }
+
+/**
+ * The parameters that send only the simulcast layers named in `rids` (each layer with a rid is active exactly when
+ * listed; rids we do not send are ignored), or null when nothing changes or there is a single layer (an answer that
+ * refused simulcast): that one must keep sending whatever the server says. Chromium 156 accepts every layer
+ * inactive, which stops the camera's video until a layer is wanted again.
+ */
+export function onlyLayers(parameters: SendParameters, rids: readonly string[]): SendParameters | null {
+  const layers = parameters.encodings;
+  if (layers.length < 2 || layers.some((layer) => layer.rid === undefined)) return null;
+  const wanted = layers.map((layer) => rids.includes(layer.rid as string));
+  if (layers.every((layer, i) => (layer.active ?? true) === wanted[i])) return null;
+  return { ...parameters, encodings: layers.map((layer, i) => ({ ...layer, active: wanted[i] })) };
+}

@@ -3,7 +3,7 @@
 // else's tracks whenever they change; this browser answers each offer, in order, with its version). What happens
 // to them is reported to the call (`PeerReports`); what the call does about it is the state machine's business.
 import type { ClientMessage, ServerMessage } from "../ws/messages";
-import { type SendEncoding, type SendParameters, type VideoCapabilities, cameraEncodingChoices, fullSizeIfSingleLayer, screenEncoding } from "./encodings";
+import { type SendEncoding, type SendParameters, type VideoCapabilities, cameraEncodingChoices, fullSizeIfSingleLayer, onlyLayers, screenEncoding } from "./encodings";
 import { freshIceServers } from "./turn";
 
 /** The parts of RTCPeerConnection a call uses, so tests can stand in for the browser. */
@@ -25,6 +25,8 @@ export interface PeerLike {
 
 export interface TransceiverLike {
   direction: string;
+  /** The transceiver's m-section in the SDP; null until an offer with it was set as the local description. */
+  readonly mid: string | null;
   readonly sender: SenderLike;
 }
 
@@ -88,6 +90,14 @@ export class CallPeers {
   iceServers: RTCIceServer[] = [];
   /** Connections that have begun their first negotiation (and so have, or are getting, their ICE servers). */
   private readonly negotiated = new WeakSet<PeerLike>();
+  /** mid → the rids of our layers someone receives (call.layers), the latest per mid; applied when it can be. */
+  private readonly wantedLayers = new Map<string, readonly string[]>();
+  /** Counts call.layers messages, so a setParameters that ends knows whether a newer wish came meanwhile. */
+  private layersVersion = 0;
+  /** The sender whose setParameters for the wanted layers has not finished (the browser takes one at a time). */
+  private layersInFlight: SenderLike | null = null;
+  /** The server answered an offer with our camera in it: the camera's encodings are now what it will send. */
+  private cameraNegotiated = false;
 
   constructor(
     private readonly meetingId: string,
@@ -148,6 +158,23 @@ export class CallPeers {
     if (this.publishing === "awaiting-answer" && this.lastOfferSdp) this.requestPublish(this.lastOfferSdp);
   }
 
+  /**
+   * The server says which of our simulcast layers in section `mid` someone receives: the camera encodes only those
+   * (the others get `active: false`) until it says otherwise. Unknown mids and rids are ignored; the latest wish is
+   * kept and applied once the camera's transceiver has its mid and no other change of its encodings is under way.
+   */
+  layersWanted(mid: string, rids: readonly string[]): void {
+    this.wantedLayers.delete(mid);
+    this.wantedLayers.set(mid, [...rids]);
+    // Only our own sections are named, and we have few: a bound against a confused server, nothing more.
+    for (const oldest of this.wantedLayers.keys()) {
+      if (this.wantedLayers.size <= maxLayerWishes) break;
+      this.wantedLayers.delete(oldest);
+    }
+    this.layersVersion += 1;
+    void this.applyWantedLayers();
+  }
+
   subscribeOffered(sdp: string, version: number): void {
     // Offers are applied in the order they came, each answered with its own version.
     this.subscribeChain = this.subscribeChain.then(async () => {
@@ -180,6 +207,9 @@ export class CallPeers {
     this.subscriber = null;
     this.screenTransceiver = null;
     this.cameraTransceiver = null;
+    this.wantedLayers.clear();
+    this.layersInFlight = null;
+    this.cameraNegotiated = false;
     this.publishing = "idle";
     this.publishAgain = false;
     this.lastOfferSdp = null;
@@ -300,7 +330,11 @@ export class CallPeers {
     }
     this.publishing = "idle";
     this.lastOfferSdp = null;
-    void this.cameraAtFullSizeIfAlone();
+    void this.cameraAtFullSizeIfAlone().then(() => {
+      if (pc !== this.publisher) return;
+      this.cameraNegotiated = true;
+      return this.applyWantedLayers();
+    });
     if (this.publishAgain) {
       this.publishAgain = false;
       void this.negotiatePublish();
@@ -319,12 +353,45 @@ export class CallPeers {
     }
   }
 
+  /**
+   * Turns the camera's encodings on and off as the server last asked for its mid, one setParameters at a time; when
+   * one ends and a newer wish came meanwhile, that one is applied. Nothing while the camera has no mid or no answer
+   * yet, and nothing when the answer refused simulcast (one layer: it must keep sending).
+   */
+  private async applyWantedLayers(): Promise<void> {
+    const camera = this.cameraTransceiver;
+    if (!camera || !this.cameraNegotiated || this.layersInFlight || camera.mid === null) return;
+    const rids = this.wantedLayers.get(camera.mid);
+    if (!rids) return;
+    const sender = camera.sender;
+    const version = this.layersVersion;
+    let parameters: SendParameters | null;
+    try {
+      parameters = onlyLayers(sender.getParameters(), rids);
+    } catch {
+      return;
+    }
+    if (!parameters) return;
+    this.layersInFlight = sender;
+    try {
+      await sender.setParameters(parameters);
+    } catch {
+      // The browser refused: the layers keep going as they were, until the server's next wish.
+    } finally {
+      if (this.layersInFlight === sender) this.layersInFlight = null;
+    }
+    if (camera === this.cameraTransceiver && version !== this.layersVersion) await this.applyWantedLayers();
+  }
+
   private peerStateChanged(pc: PeerLike): void {
     if (pc !== this.publisher && pc !== this.subscriber) return;
     if (pc.connectionState === "failed") this.reports.failed();
     else if (pc.connectionState === "connected" && pc === (this.publisher ?? this.subscriber)) this.reports.connected();
   }
 }
+
+/** How many sections' call.layers are remembered (only the camera's is used; a publisher has a handful). */
+const maxLayerWishes = 8;
 
 /** A shared screen keeps its resolution when bandwidth is short (frames drop instead). */
 async function keepResolution(sender: SenderLike): Promise<void> {

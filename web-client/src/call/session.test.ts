@@ -39,6 +39,11 @@ function stream(id: string, kinds: string[]): StreamLike & { tracks: FakeTrack[]
 class FakeSender implements SenderLike {
   parameters: SendParameters;
   sets: SendParameters[] = [];
+  /** While true, setParameters waits for `release()`; like Chromium, a second one meanwhile is refused. */
+  hold = false;
+  refusedSets = 0;
+  private pending: Array<() => void> = [];
+  private inFlight = false;
   constructor(
     public track: unknown,
     encodings: SendEncoding[] | undefined,
@@ -53,8 +58,24 @@ class FakeSender implements SenderLike {
   }
   async setParameters(parameters: SendParameters) {
     if (parameters.encodings.length !== this.parameters.encodings.length) throw new Error("InvalidModificationError");
+    if (this.inFlight) {
+      this.refusedSets += 1;
+      throw new Error("InvalidStateError: Failed to set parameters since getParameters() has never been called");
+    }
     this.sets.push(parameters);
+    if (this.hold) {
+      this.inFlight = true;
+      await new Promise<void>((resolve) => this.pending.push(resolve));
+      this.inFlight = false;
+    }
     this.parameters = structuredClone(parameters);
+  }
+  release() {
+    this.hold = false;
+    for (const resolve of this.pending.splice(0)) resolve();
+  }
+  active(): Array<[string | undefined, boolean | undefined]> {
+    return this.parameters.encodings.map((e) => [e.rid, e.active]);
   }
 }
 
@@ -64,7 +85,7 @@ class FakePeer implements PeerLike {
   onconnectionstatechange: ((event: unknown) => void) | null = null;
   ontrack: PeerLike["ontrack"] = null;
   closed = false;
-  transceivers: Array<{ track: unknown; direction: string; sender: FakeSender; init: { sendEncodings?: SendEncoding[] } }> = [];
+  transceivers: Array<{ track: unknown; direction: string; mid: string | null; sender: FakeSender; init: { sendEncodings?: SendEncoding[] } }> = [];
   remote: Array<{ type: string; sdp: string }> = [];
   offers = 0;
   /** The scalability modes the fake browser can encode (addTransceiver refuses others, as Chromium does). */
@@ -81,6 +102,7 @@ class FakePeer implements PeerLike {
         return sender.track;
       },
       direction: init.direction as string,
+      mid: null as string | null,
       sender,
       init,
     };
@@ -94,8 +116,17 @@ class FakePeer implements PeerLike {
   async createAnswer() {
     return { type: "answer", sdp: `answer-to-${this.remote[this.remote.length - 1]?.sdp}` };
   }
+  /** Set before setLocalDescription takes an offer: the transceivers get no mid yet (as if it were still running). */
+  midsLater = false;
   async setLocalDescription(d: { type: string }) {
     this.signalingState = d.type === "offer" ? "have-local-offer" : "stable";
+    // As Chromium: an offer set as the local description gives each transceiver its m-section's mid, in order.
+    if (d.type === "offer" && !this.midsLater) this.assignMids();
+  }
+  assignMids() {
+    this.transceivers.forEach((t, i) => {
+      t.mid ??= String(i);
+    });
   }
   configurations: Array<{ iceServers: RTCIceServer[] }> = [];
   setConfiguration(configuration: { iceServers: RTCIceServer[]; bundlePolicy: "max-bundle" }) {
@@ -765,6 +796,141 @@ describe("Telling the server what the tiles show", () => {
     server.answer("call.receive", "callReceiveRefused");
     await flush();
     expect(receives()).toHaveLength(2);
+    expect(session.view.get().phase).not.toBe("failed");
+  });
+});
+
+describe("Sending only the layers someone receives", () => {
+  // The examples' call.layers names section 1: the camera (the microphone's section is 0). It wants q and f.
+  const layers = (rids: string[], mid = "1") => serverMessage("callLayers", { rids, mid });
+
+  it("turns off the camera's layers nobody receives, and back on when they are wanted", async () => {
+    const { session, camera } = await publishingCall();
+    expect(camera.mid).toBe("1");
+    session.handle(serverMessage("callLayers"));
+    await flush();
+    expect(camera.sender.active()).toEqual([["q", true], ["h", false], ["f", true]]);
+    // The other parameters stay as they were.
+    expect(camera.sender.getParameters().encodings[2]).toMatchObject({ scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: "L1T3" });
+    session.handle(layers([]));
+    await flush();
+    expect(camera.sender.active()).toEqual([["q", false], ["h", false], ["f", false]]);
+    session.handle(layers(["h"]));
+    await flush();
+    expect(camera.sender.active()).toEqual([["q", false], ["h", true], ["f", false]]);
+    // The same wish again changes nothing.
+    const sets = camera.sender.sets.length;
+    session.handle(layers(["h"]));
+    await flush();
+    expect(camera.sender.sets).toHaveLength(sets);
+  });
+
+  it("ignores other sections, rids it does not send, and other meetings", async () => {
+    const { session, camera, publisher } = await publishingCall();
+    session.handle(layers([], "0"));
+    session.handle(layers([], "7"));
+    session.handle(serverMessage("callLayers", { meetingId: "m2", rids: [] }));
+    await flush();
+    expect(camera.sender.sets).toEqual([]);
+    const microphone = publisher.transceivers.find((t) => (t.track as FakeTrack).kind === "audio");
+    expect(microphone?.sender.sets).toEqual([]);
+    session.handle(layers(["x", "f", "y"]));
+    await flush();
+    expect(camera.sender.active()).toEqual([["q", false], ["h", false], ["f", true]]);
+  });
+
+  it("applies only the latest wish once a setParameters under way has finished, never two at once", async () => {
+    const { session, camera } = await publishingCall();
+    camera.sender.hold = true;
+    session.handle(layers(["q"]));
+    await flush();
+    expect(camera.sender.sets).toHaveLength(1);
+    session.handle(layers(["q", "h"]));
+    session.handle(layers(["f"]));
+    await flush();
+    expect(camera.sender.sets).toHaveLength(1);
+    camera.sender.release();
+    await flush();
+    await flush();
+    expect(camera.sender.refusedSets).toBe(0);
+    expect(camera.sender.sets).toHaveLength(2);
+    expect(camera.sender.active()).toEqual([["q", false], ["h", false], ["f", true]]);
+  });
+
+  it("keeps a wish that comes before publishing starts, and applies it once the answer is in", async () => {
+    let devicesReady: (s: StreamLike) => void = () => {};
+    const call = setup({ userMedia: () => new Promise((resolve) => (devicesReady = resolve)) });
+    call.session.start();
+    await flush();
+    await call.joined();
+    await flush();
+    // Joined, but the camera is still starting: nothing publishes yet.
+    expect(call.peers).toHaveLength(1);
+    call.session.handle(layers(["h"]));
+    devicesReady(stream("local", ["audio", "video"]));
+    await flush();
+    await flush();
+    const camera = call.peers[1].transceivers.find((t) => (t.track as FakeTrack).kind === "video");
+    expect(camera?.sender.sets).toEqual([]);
+    await call.publishAnswered("v=0\r\na=simulcast:recv q;h;f\r\n");
+    await flush();
+    expect(camera?.sender.active()).toEqual([["q", false], ["h", true], ["f", false]]);
+  });
+
+  it("keeps a wish that comes before the camera has its mid or its answer, and applies it then", async () => {
+    const call = setup();
+    call.session.start();
+    await flush();
+    await call.joined();
+    await flush();
+    const publisher = call.peers[1];
+    const camera = publisher.transceivers.find((t) => (t.track as FakeTrack).kind === "video");
+    if (!camera) throw new Error("no camera transceiver");
+    camera.mid = null;
+    call.session.handle(serverMessage("callLayers"));
+    await flush();
+    expect(camera.sender.sets).toEqual([]);
+    publisher.assignMids();
+    await call.publishAnswered("v=0\r\na=simulcast:recv q;h;f\r\n");
+    await flush();
+    expect(camera.sender.active()).toEqual([["q", true], ["h", false], ["f", true]]);
+  });
+
+  it("ignores call.layers when the answer refused simulcast: the one layer keeps sending", async () => {
+    const { session, camera } = await publishingCall({}, "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+    const sets = camera.sender.sets.length;
+    session.handle(layers([]));
+    session.handle(layers(["h"]));
+    await flush();
+    expect(camera.sender.sets).toHaveLength(sets);
+    expect(camera.sender.active()).toEqual([["q", true]]);
+  });
+
+  it("waits for the publish answer: one that refuses simulcast leaves the one layer sending", async () => {
+    const call = setup();
+    call.session.start();
+    await flush();
+    await call.joined();
+    await flush();
+    const camera = call.peers[1].transceivers.find((t) => (t.track as FakeTrack).kind === "video");
+    if (!camera) throw new Error("no camera transceiver");
+    expect(camera.mid).toBe("1");
+    call.session.handle(layers(["f"]));
+    await flush();
+    expect(camera.sender.sets).toEqual([]);
+    await call.publishAnswered("v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+    await flush();
+    expect(camera.sender.active()).toEqual([["q", true]]);
+  });
+
+  it("a refused setParameters leaves the layers as they were and the call going", async () => {
+    const { session, camera } = await publishingCall();
+    camera.sender.setParameters = async () => {
+      throw new Error("InvalidModificationError");
+    };
+    session.handle(layers(["q"]));
+    await flush();
+    expect(camera.sender.active()).toEqual([["q", true], ["h", true], ["f", true]]);
     expect(session.view.get().phase).not.toBe("failed");
   });
 });

@@ -155,6 +155,9 @@ export class CallSession {
       case "call.subscribe.offer":
         this.peers.subscribeOffered(message.sdp, message.version);
         break;
+      case "call.layers":
+        this.peers.layersWanted(message.mid, message.rids);
+        break;
       case "call.state": {
         const { type: _type, re: _re, ...state } = message;
         this.state = state;

@@ -77,6 +77,19 @@ describe("parseServerMessage", () => {
     expect(parseServerMessage('{"type":"call.subscribe.offer","meetingId":"m","sdp":"v=0"}')).toBeNull();
   });
 
+  it("reads which of our simulcast layers someone receives, and refuses a malformed list", () => {
+    expect(parseServerMessage(JSON.stringify(examples.callLayers))).toEqual({
+      type: "call.layers",
+      meetingId: "m1",
+      mid: "1",
+      rids: ["q", "f"],
+    });
+    expect(parseServerMessage(JSON.stringify({ ...examples.callLayers, rids: [] }))).toMatchObject({ rids: [] });
+    expect(parseServerMessage(JSON.stringify({ ...examples.callLayers, rids: ["q", 2] }))).toBeNull();
+    expect(parseServerMessage(JSON.stringify({ ...examples.callLayers, rids: "q" }))).toBeNull();
+    expect(parseServerMessage(JSON.stringify({ ...examples.callLayers, mid: 1 }))).toBeNull();
+  });
+
   it("reads every message the gateway really sends, keeping the id of the request it answers", () => {
     for (const [name, example] of Object.entries(examples)) {
       if (name.startsWith("_")) continue;

@@ -87,6 +87,8 @@ type ServerMessageBody =
   | ({ type: "call.state" } & CallState)
   | { type: "call.publish.answer"; meetingId: string; sdp: string }
   | { type: "call.subscribe.offer"; meetingId: string; sdp: string; version: number }
+  /** Which simulcast layers (rids) of our published track in section `mid` someone receives now. */
+  | { type: "call.layers"; meetingId: string; mid: string; rids: string[] }
   | { type: "call.left"; meetingId: string; reason: string };
 
 /** Error codes the server sends over the socket that the client acts on. */
@@ -191,6 +193,10 @@ function parseBody(m: Fields): ServerMessageBody | null {
     case "call.subscribe.offer":
       return isString(m.meetingId) && isString(m.sdp) && isNumber(m.version)
         ? { type: "call.subscribe.offer", meetingId: m.meetingId, sdp: m.sdp, version: m.version }
+        : null;
+    case "call.layers":
+      return isString(m.meetingId) && isString(m.mid) && Array.isArray(m.rids) && m.rids.every(isString)
+        ? { type: "call.layers", meetingId: m.meetingId, mid: m.mid, rids: m.rids }
         : null;
     case "call.left":
       return isString(m.meetingId)

@@ -85,6 +85,8 @@ public final class CallService implements Calls {
         long offeredVersion;
         long answeredVersion;
         SubscribeOffer lastOffer;
+        /** The latest layers wanted of each of the participant's simulcast tracks, by mid, to repeat on a resume. */
+        final Map<String, List<String>> layersWanted = new LinkedHashMap<>();
         ScheduledFuture<?> removal;
 
         Participant(Account account, String endpointId, CallPeer peer) {
@@ -421,6 +423,8 @@ public final class CallService implements Calls {
             peer.push(new ServerMessage.CallSubscribeOffer(call.meetingId, participant.lastOffer.sdp(),
                     participant.lastOffer.version()));
         }
+        participant.layersWanted.forEach((mid, rids) ->
+                peer.push(new ServerMessage.CallLayers(call.meetingId, mid, rids)));
     }
 
     /** On the call's lane: its conference on the media server, and the media server's events about it. */
@@ -441,6 +445,13 @@ public final class CallService implements Calls {
         }
         if (event instanceof TrackEvent.SubscriptionChanged changed) {
             participantByEndpoint(call, changed.endpointId()).ifPresent(p -> offerSubscription(call, p));
+        } else if (event instanceof TrackEvent.LayersWanted wanted) {
+            participantByEndpoint(call, wanted.endpointId()).ifPresent(p -> {
+                p.layersWanted.put(wanted.mid(), wanted.rids());
+                if (p.peer != null) {
+                    p.peer.push(new ServerMessage.CallLayers(call.meetingId, wanted.mid(), wanted.rids()));
+                }
+            });
         } else if (event instanceof TrackEvent.TrackAdded || event instanceof TrackEvent.TrackRemoved) {
             broadcast(call);
         } else if (event instanceof TrackEvent.SpeakersChanged speakers) {

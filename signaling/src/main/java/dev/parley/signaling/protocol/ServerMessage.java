@@ -28,6 +28,7 @@ import java.util.Map;
         @JsonSubTypes.Type(ServerMessage.CallState.class),
         @JsonSubTypes.Type(ServerMessage.CallPublishAnswer.class),
         @JsonSubTypes.Type(ServerMessage.CallSubscribeOffer.class),
+        @JsonSubTypes.Type(ServerMessage.CallLayers.class),
         @JsonSubTypes.Type(ServerMessage.CallLeft.class),
         @JsonSubTypes.Type(ServerMessage.CallSpeakers.class)
 })
@@ -111,6 +112,17 @@ public sealed interface ServerMessage {
     /** The media server's offer for the sender's subscribe connection; answer with the same version. */
     @JsonTypeName("call.subscribe.offer")
     record CallSubscribeOffer(String meetingId, String sdp, long version) implements ServerMessage {
+    }
+
+    /**
+     * Which simulcast layers (by rid) of the sender's published track (its section {@code mid} in the sender's publish
+     * offer) someone currently receives; the sender may stop encoding the others until a later message lists them.
+     */
+    @JsonTypeName("call.layers")
+    record CallLayers(String meetingId, String mid, List<String> rids) implements ServerMessage {
+        public CallLayers {
+            rids = List.copyOf(rids);
+        }
     }
 
     /** The sender is no longer in the call, and why. */

@@ -365,6 +365,131 @@ class CallSignalingTest {
         }
     }
 
+    @Test
+    void aSimulcastPublisherIsToldWhichOfItsLayersSomeoneReceives() throws Exception {
+        JsonNode kim = gateway.register("kim");
+        JsonNode lou = gateway.register("lou");
+        String meeting = meetingWith(kim, lou);
+        WsClient kimWs = gateway.ws();
+        String kimSession = kimWs.hello(kim.get("token").asText(), null).get("sessionId").asText();
+        WsClient louWs = signedIn(lou);
+        ClientTrack kimVideo = ClientTrack.simulcastVideo("kim-cam", "q", "h", "f");
+        ClientEndpoint kimOut = joinAndPublish(kimWs, meeting, ClientTrack.audio("kim-cam"), kimVideo);
+        java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread sender = new Thread(() -> sendSimulcast(kimOut, kimVideo, sending), "simulcast-publisher");
+        sender.setDaemon(true);
+        sender.start();
+        opened.add(() -> {
+            sending.set(false);
+            sender.join(5000);
+        });
+
+        send(louWs, "call.join", meeting);
+        next(louWs, "call.joined");
+        subscribe(louWs, meeting);
+        JsonNode state = louWs.next(m -> m.get("type").asText().equals("call.state")
+                && m.get("participants").size() == 2, 15_000);
+        String videoTrackId = null;
+        for (JsonNode participant : state.get("participants")) {
+            for (JsonNode track : participant.get("tracks")) {
+                if (track.get("kind").asText().equals("video")) {
+                    videoTrackId = track.get("trackId").asText();
+                }
+            }
+        }
+        assertTrue(videoTrackId != null, "call.state names Kim's video track: " + state);
+
+        send(louWs, "call.receive", meeting, "id", "rl-1", "videos", List.of(
+                Map.of("trackId", videoTrackId, "visible", true, "width", 320, "height", 180)));
+        assertEquals("rl-1", next(louWs, "ok").get("re").asText());
+        // The small tile takes the lowest layer; once the server has learnt the layers' sizes and nobody asked for
+        // the middle one for a while, Kim is told it may stop it.
+        JsonNode small = layersUntil(kimWs, m -> m.get("rids").size() > 0
+                && !m.get("rids").toString().contains("\"h\""));
+        assertEquals(meeting, small.get("meetingId").asText());
+        assertEquals("1", small.get("mid").asText(), "the video's section in Kim's publish offer");
+        assertTrue(small.get("rids").toString().contains("\"q\""), small.toString());
+
+        send(louWs, "call.receive", meeting, "id", "rl-2", "videos", List.of(
+                Map.of("trackId", videoTrackId, "visible", false, "width", 320, "height", 180)));
+        assertEquals("rl-2", next(louWs, "ok").get("re").asText());
+        JsonNode none = layersUntil(kimWs, m -> m.get("rids").isEmpty());
+        assertEquals("1", none.get("mid").asText());
+
+        // Kim's socket drops and she resumes her place: she is told again, as her browser may have missed a change.
+        kimWs.drop();
+        WsClient again = open(gateway.ws());
+        assertEquals("welcome", again.hello(kim.get("token").asText(), kimSession).get("type").asText());
+        send(again, "call.join", meeting);
+        assertTrue(next(again, "call.joined").get("resumed").asBoolean());
+        JsonNode repeated = next(again, "call.layers");
+        assertEquals("1", repeated.get("mid").asText());
+        assertTrue(repeated.get("rids").isEmpty(), repeated.toString());
+        assertTrue(louWs.isOpen());
+    }
+
+    /** Reads the socket's call.layers messages in the order they came until one matches (generous: CI is slow). */
+    static JsonNode layersUntil(WsClient ws, java.util.function.Predicate<JsonNode> wanted)
+            throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 40_000;
+        List<String> seen = new ArrayList<>();
+        while (System.currentTimeMillis() < deadline) {
+            JsonNode layers;
+            try {
+                layers = ws.next(m -> m.get("type").asText().equals("call.layers"),
+                        Math.max(1, deadline - System.currentTimeMillis()));
+            } catch (AssertionError timedOut) {
+                break;
+            }
+            seen.add(layers.get("rids").toString());
+            if (wanted.test(layers)) {
+                return layers;
+            }
+        }
+        throw new AssertionError("no call.layers as expected within 40 s; got " + seen);
+    }
+
+    private static final int[][] LAYER_SIZES = {{320, 180}, {640, 360}, {1280, 720}};
+
+    /**
+     * Sends VP8 in the track's three layers as a browser does, ~30 frames a second, a keyframe (which carries the
+     * layer's size) every 10 frames; each layer numbers its packets and pictures on its own.
+     */
+    static void sendSimulcast(ClientEndpoint publisher, ClientTrack video,
+                                      java.util.concurrent.atomic.AtomicBoolean sending) {
+        String[] rids = {"q", "h", "f"};
+        int[] sequence = {100, 30_000, 60_000};
+        long[] timestamp = {1_000, 2_000_000, 90_000};
+        for (int frame = 0; sending.get(); frame++) {
+            for (int layer = 0; layer < 3; layer++) {
+                byte[] payload = new byte[120];
+                payload[0] = (byte) 0x90;
+                payload[1] = (byte) 0x80;
+                payload[2] = (byte) (0x80 | ((frame >> 8) & 0x7f));
+                payload[3] = (byte) frame;
+                boolean keyframe = frame % 10 == 0;
+                payload[4] = (byte) (keyframe ? 0x00 : 0x01);
+                if (keyframe) {
+                    payload[7] = (byte) 0x9d;
+                    payload[8] = 0x01;
+                    payload[9] = 0x2a;
+                    payload[10] = (byte) LAYER_SIZES[layer][0];
+                    payload[11] = (byte) (LAYER_SIZES[layer][0] >> 8);
+                    payload[12] = (byte) LAYER_SIZES[layer][1];
+                    payload[13] = (byte) (LAYER_SIZES[layer][1] >> 8);
+                }
+                publisher.sendSimulcastRtp(video.layerSsrcs().get(layer), ClientEndpoint.VP8_PT,
+                        sequence[layer]++ & 0xffff, timestamp[layer], true, payload, "1", rids[layer], false);
+                timestamp[layer] = (timestamp[layer] + 3000) & 0xffffffffL;
+            }
+            try {
+                Thread.sleep(33);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
     private static double badRequests() throws Exception {
         double value = gateway.metric("parley_errors_total{code=\"bad_request\",transport=\"ws\"}");
         return Double.isNaN(value) ? 0 : value;

@@ -16,9 +16,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import static dev.parley.signaling.call.CallSignalingTest.layersUntil;
 import static dev.parley.signaling.call.CallSignalingTest.next;
 import static dev.parley.signaling.call.CallSignalingTest.receives;
 import static dev.parley.signaling.call.CallSignalingTest.send;
+import static dev.parley.signaling.call.CallSignalingTest.sendSimulcast;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -77,6 +79,66 @@ class CrossGatewayCallTest {
                 assertEquals("j4", next(jonWs, "call.left").get("re").asText());
                 ivyWs.next(m -> m.get("type").asText().equals("call.state")
                         && m.get("participants").size() == 1, 15_000);
+            }
+        }
+    }
+
+    @Test
+    void aPublisherOnAnotherGatewayIsToldWhichOfItsLayersSomeoneReceives() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             TestGateway first = TestGateway.start(callSettings(redis));
+             TestGateway second = TestGateway.start(callSettings(redis))) {
+            JsonNode kit = first.register("kit");
+            JsonNode lee = first.register("lee");
+            String meeting = first.post("/api/meetings", Map.of("title", "Layers"), kit.get("token").asText()).body()
+                    .get("meetingId").asText();
+            first.post("/api/meetings/" + meeting + "/members", Map.of("username", "lee"), kit.get("token").asText());
+            java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread sender = null;
+            try (WsClient kitWs = first.ws(); WsClient leeWs = second.ws();
+                 ClientEndpoint kitIn = client(); ClientEndpoint leeOut = client()) {
+                kitWs.hello(kit.get("token").asText(), null);
+                leeWs.hello(lee.get("token").asText(), null);
+                // Kit starts the call here; Lee, on the other gateway, publishes a simulcast camera into it.
+                send(kitWs, "call.join", meeting);
+                next(kitWs, "call.joined");
+                ClientTrack video = ClientTrack.simulcastVideo("lee-cam", "q", "h", "f");
+                send(leeWs, "call.join", meeting);
+                next(leeWs, "call.joined");
+                send(leeWs, "call.publish", meeting, "sdp", leeOut.publishOffer(
+                        List.of(ClientTrack.audio("lee-cam"), video), false));
+                leeOut.acceptAnswer(next(leeWs, "call.publish.answer").get("sdp").asText());
+                assertTrue(leeOut.awaitSecure(Duration.ofSeconds(20)), "Lee's publish transport connects");
+                sender = new Thread(() -> sendSimulcast(leeOut, video, sending), "simulcast-publisher");
+                sender.setDaemon(true);
+                sender.start();
+
+                JsonNode offer = next(kitWs, "call.subscribe.offer");
+                send(kitWs, "call.subscribe.answer", meeting, "sdp", kitIn.answer(offer.get("sdp").asText()),
+                        "version", offer.get("version").asLong());
+                assertTrue(kitIn.awaitSecure(Duration.ofSeconds(20)), "Kit's subscribe transport connects");
+                JsonNode state = kitWs.next(m -> m.get("type").asText().equals("call.state")
+                        && m.get("participants").size() == 2 && m.toString().contains("\"video\""), 15_000);
+                String videoTrackId = null;
+                for (JsonNode participant : state.get("participants")) {
+                    for (JsonNode track : participant.get("tracks")) {
+                        if (track.get("kind").asText().equals("video")) {
+                            videoTrackId = track.get("trackId").asText();
+                        }
+                    }
+                }
+                send(kitWs, "call.receive", meeting, "videos", List.of(
+                        Map.of("trackId", videoTrackId, "visible", true, "width", 320, "height", 180)));
+
+                JsonNode small = layersUntil(leeWs, m -> m.get("rids").size() > 0
+                        && !m.get("rids").toString().contains("\"h\""));
+                assertEquals(meeting, small.get("meetingId").asText());
+                assertEquals("1", small.get("mid").asText());
+            } finally {
+                sending.set(false);
+                if (sender != null) {
+                    sender.join(5000);
+                }
             }
         }
     }

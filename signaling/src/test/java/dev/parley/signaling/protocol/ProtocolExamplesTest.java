@@ -76,6 +76,7 @@ class ProtocolExamplesTest {
         m.put("callNotJoined", new Example("r10", new ServerMessage.Error("call.not_joined",
                 "Join the meeting's call first")));
         m.put("callSubscribeOffer", new Example(null, new ServerMessage.CallSubscribeOffer("m1", "v=0\r\n", 1)));
+        m.put("callLayers", new Example(null, new ServerMessage.CallLayers("m1", "1", List.of("q", "f"))));
         m.put("callState", new Example(null, new ServerMessage.CallState(new CallView("m1", true, 1700000000000L,
                 List.of(new CallView.Participant("u1", "Ann", "e1", false, false, false,
                         List.of(new CallView.Track("t1", "audio", "s1", "a1"))))))));
