@@ -1,9 +1,9 @@
 import { type ReactNode, type RefObject, useEffect, useRef, useState } from "react";
 import type { User } from "../api/client";
 import { Avatar } from "../ui/Avatar";
-import { CameraIcon, MicIcon, PhoneIcon, ScreenIcon } from "../ui/icons";
+import { CameraIcon, MicIcon, PhoneIcon, ScreenIcon, SpeakerIcon } from "../ui/icons";
 import type { CallState } from "../ws/messages";
-import { type Feed, callFeeds, gridColumns } from "./feeds";
+import { type Feed, callFeeds, gridColumns, speakerLayout } from "./feeds";
 import type { CallSession, CallSnapshot, StreamLike } from "./session";
 import { useSpeaking } from "./useSpeaking";
 import { callNotices, failureMessage, problemMessage } from "./wording";
@@ -19,7 +19,11 @@ interface Props {
 /** The call: a grid of people (and shared screens), the controls, and clear words when something is wrong. */
 export function CallStage({ self, session, snapshot, callState, onLeave }: Props) {
   const [shareError, setShareError] = useState<string | null>(null);
-  const speaking = useSpeaking(session, snapshot, self.userId);
+  const heard = useSpeaking(session, snapshot, self.userId);
+  // The server's view of who speaks (its audio-level detection) once it has said anything; the browser's own
+  // levels until then.
+  const speaking = snapshot.speakers ? new Set(snapshot.speakers.speaking) : heard;
+  const [layout, setLayout] = useState<"grid" | "speaker">("grid");
   const state = snapshot.state ?? callState;
   const participants = state?.participants ?? [];
   const joined = snapshot.phase === "connecting" || snapshot.phase === "connected";
@@ -31,7 +35,9 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
     screen: snapshot.screen,
     hasVideo: session.hasCamera,
   });
-  const columns = gridColumns(feeds.length);
+  const speakerView = layout === "speaker" && feeds.length > 1 ? speakerLayout(feeds, snapshot.speakers?.dominant ?? null) : null;
+  const shown = speakerView?.main ? [speakerView.main, ...speakerView.others] : feeds;
+  const columns = speakerView ? Math.max(1, Math.min(4, feeds.length - 1)) : gridColumns(feeds.length);
   usePageVisibility(session);
 
   return (
@@ -94,9 +100,21 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
       )}
       {(joined || snapshot.reconnecting) && (
         <>
-          <ul className="tiles" style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }} aria-label="People in the call">
-            {feeds.map((feed) => (
-              <Tile key={feed.key} session={session} feed={feed} speaking={speaking.has(feed.userId) && feed.kind === "camera"} />
+          <ul
+            className={speakerView ? "tiles tiles-speaker" : "tiles"}
+            style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}
+            aria-label="People in the call"
+            data-layout={speakerView ? "speaker" : "grid"}
+          >
+            {shown.map((feed) => (
+              <Tile
+                key={feed.key}
+                session={session}
+                feed={feed}
+                main={speakerView?.main === feed}
+                dominant={snapshot.speakers?.dominant === feed.userId && feed.kind === "camera"}
+                speaking={speaking.has(feed.userId) && feed.kind === "camera"}
+              />
             ))}
           </ul>
           {snapshot.mode === "receive-only" && (
@@ -142,6 +160,18 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
             }}
           >
             <ScreenIcon />
+          </button>
+        )}
+        {joined && (
+          <button
+            className={`control${layout === "speaker" ? " control-on" : ""}`}
+            type="button"
+            aria-pressed={layout === "speaker"}
+            aria-label={layout === "speaker" ? "Show everyone alike" : "Show the speaker large"}
+            title={layout === "speaker" ? "Show everyone alike" : "Show the speaker large"}
+            onClick={() => setLayout(layout === "speaker" ? "grid" : "speaker")}
+          >
+            <SpeakerIcon />
           </button>
         )}
         <button className="control control-leave" type="button" aria-label="Leave call" title="Leave call" onClick={onLeave} data-action="leave-call">
@@ -212,7 +242,7 @@ function useTileReport(session: CallSession, feed: Feed<StreamLike>, tile: RefOb
   }, [session, key, streamId, tile]);
 }
 
-function Tile({ session, feed, speaking }: { session: CallSession; feed: Feed<StreamLike>; speaking: boolean }) {
+function Tile({ session, feed, speaking, dominant, main }: { session: CallSession; feed: Feed<StreamLike>; speaking: boolean; dominant: boolean; main: boolean }) {
   const video = useRef<HTMLVideoElement>(null);
   const tile = useRef<HTMLLIElement>(null);
   useTileReport(session, feed, tile);
@@ -228,10 +258,11 @@ function Tile({ session, feed, speaking }: { session: CallSession; feed: Feed<St
   return (
     <li
       ref={tile}
-      className={`tile${speaking ? " tile-speaking" : ""}${feed.kind === "screen" ? " tile-screen" : ""}${feed.isSelf ? " tile-self" : ""}`}
+      className={`tile${speaking ? " tile-speaking" : ""}${feed.kind === "screen" ? " tile-screen" : ""}${feed.isSelf ? " tile-self" : ""}${main ? " tile-main" : ""}`}
       data-user-id={feed.userId}
       data-kind={feed.kind}
       data-speaking={speaking || undefined}
+      data-dominant={dominant || undefined}
       aria-label={label}
     >
       <video

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CallParticipant } from "../ws/messages";
-import { callFeeds, gridColumns, participantOfStream } from "./feeds";
+import { callFeeds, gridColumns, participantOfStream, speakerLayout } from "./feeds";
 
 function person(userId: string, tracks: Array<[string, "audio" | "video"]>, extra: Partial<CallParticipant> = {}) {
   return {
@@ -76,5 +76,27 @@ describe("participantOfStream", () => {
 describe("gridColumns", () => {
   it("keeps 8 or more tiles on screen in a near-square grid", () => {
     expect([1, 2, 4, 5, 8, 9, 10, 16, 25].map(gridColumns)).toEqual([1, 2, 2, 3, 3, 3, 4, 4, 5]);
+  });
+});
+
+describe("speakerLayout", () => {
+  const feed = (userId: string, kind: "camera" | "screen" = "camera", isSelf = false) => ({
+    key: `${userId}:${kind}`, userId, displayName: userId, kind, streamId: `${userId}-${kind}`, stream: null,
+    hasVideo: true, audioMuted: false, videoMuted: false, isSelf,
+  });
+
+  it("puts the dominant speaker in the large tile, others beside it", () => {
+    const feeds = [feed("me", "camera", true), feed("ann"), feed("ben")];
+    const layout = speakerLayout(feeds, "ben");
+    expect(layout.main?.userId).toBe("ben");
+    expect(layout.others.map((f) => f.userId)).toEqual(["me", "ann"]);
+  });
+
+  it("gives a shared screen the large tile, and never shows us large while someone else is there", () => {
+    expect(speakerLayout([feed("ann"), feed("ben", "screen")], "ann").main?.kind).toBe("screen");
+    expect(speakerLayout([feed("me", "camera", true), feed("ann")], "me").main?.userId).toBe("ann");
+    expect(speakerLayout([feed("me", "camera", true), feed("ann")], null).main?.userId).toBe("ann");
+    expect(speakerLayout([feed("me", "camera", true)], "me").main?.userId).toBe("me");
+    expect(speakerLayout([], null).main).toBeNull();
   });
 });

@@ -78,3 +78,17 @@ export function gridColumns(count: number): number {
   if (count <= 16) return 4;
   return 5;
 }
+
+/**
+ * The speaker layout: one large tile and the rest beside it. A shared screen takes the large tile (it needs the
+ * room); else the dominant speaker's camera (as the server hears it), unless that is us; else the first other person.
+ */
+export function speakerLayout<S>(feeds: readonly Feed<S>[], dominantUserId: string | null): { main: Feed<S> | null; others: Feed<S>[] } {
+  const main =
+    feeds.find((f) => f.kind === "screen") ??
+    feeds.find((f) => f.kind === "camera" && f.userId === dominantUserId && !f.isSelf) ??
+    feeds.find((f) => f.kind === "camera" && !f.isSelf) ??
+    feeds[0] ??
+    null;
+  return { main, others: feeds.filter((f) => f !== main) };
+}

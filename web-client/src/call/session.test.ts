@@ -246,6 +246,20 @@ describe("CallSession", () => {
     expect(session.view.get().phase).toBe("connected");
   });
 
+  it("shows who speaks and who is dominant as the server says, and ignores another meeting's", async () => {
+    const { session, joined } = setup();
+    session.start();
+    await flush();
+    await joined();
+    expect(session.view.get().speakers).toBeNull();
+    session.handle(serverMessage("callSpeakers"));
+    expect(session.view.get().speakers).toEqual({ dominant: "u2", speaking: ["u2", "u1"] });
+    session.handle(serverMessage("callSpeakers", { meetingId: "other", dominantUserId: "u9", speakingUserIds: [] }));
+    expect(session.view.get().speakers?.dominant).toBe("u2");
+    session.handle(serverMessage("callSpeakers", { speakingUserIds: [] }));
+    expect(session.view.get().speakers).toEqual({ dominant: "u2", speaking: [] });
+  });
+
   it("maps received streams by their msid stream id, until their tracks are removed", async () => {
     const { session, peers, joined } = setup();
     session.start();

@@ -52,6 +52,8 @@ export interface CallSnapshot {
   /** msid stream id → received stream. */
   remoteStreams: ReadonlyMap<string, StreamLike>;
   state: CallState | null;
+  /** Who speaks (most active first) and who is the dominant speaker, as the server hears them; null until it says. */
+  speakers: { dominant: string | null; speaking: readonly string[] } | null;
 }
 
 export class CallSession {
@@ -63,6 +65,7 @@ export class CallSession {
   private audioMuted = false;
   private videoMuted = false;
   private state: CallState | null = null;
+  private speakers: CallSnapshot["speakers"] = null;
   private connectTimer: unknown = null;
   private readonly peers: CallPeers;
   private readonly receiving: ReceiveReports;
@@ -157,6 +160,10 @@ export class CallSession {
         break;
       case "call.layers":
         this.peers.layersWanted(message.mid, message.rids);
+        break;
+      case "call.speakers":
+        this.speakers = { dominant: message.dominantUserId, speaking: message.speakingUserIds };
+        this.changed();
         break;
       case "call.state": {
         const { type: _type, re: _re, ...state } = message;
@@ -392,6 +399,7 @@ export class CallSession {
       reconnecting,
       remoteStreams: this.peers.remoteStreams,
       state: this.state,
+      speakers: this.speakers,
     };
   }
 }

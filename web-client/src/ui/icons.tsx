@@ -71,6 +71,18 @@ export function ScreenIcon() {
   );
 }
 
+/** The speaker layout: one large tile above a row of small ones. */
+export function SpeakerIcon() {
+  return (
+    <svg {...common} {...stroke}>
+      <rect x="3" y="3" width="18" height="12" rx="2" />
+      <rect x="3" y="17" width="5" height="4" rx="1" />
+      <rect x="9.5" y="17" width="5" height="4" rx="1" />
+      <rect x="16" y="17" width="5" height="4" rx="1" />
+    </svg>
+  );
+}
+
 export function PhoneIcon() {
   return (
     <svg {...common} {...stroke}>

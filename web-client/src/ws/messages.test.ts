@@ -90,6 +90,18 @@ describe("parseServerMessage", () => {
     expect(parseServerMessage(JSON.stringify({ ...examples.callLayers, mid: 1 }))).toBeNull();
   });
 
+  it("reads who speaks and who is the dominant speaker, and refuses a malformed list", () => {
+    expect(parseServerMessage(JSON.stringify(examples.callSpeakers))).toEqual({
+      type: "call.speakers",
+      meetingId: "m1",
+      dominantUserId: "u2",
+      speakingUserIds: ["u2", "u1"],
+    });
+    expect(parseServerMessage(JSON.stringify({ ...examples.callSpeakers, dominantUserId: null }))).toMatchObject({ dominantUserId: null });
+    expect(parseServerMessage(JSON.stringify({ ...examples.callSpeakers, speakingUserIds: [1] }))).toBeNull();
+    expect(parseServerMessage(JSON.stringify({ ...examples.callSpeakers, dominantUserId: 3 }))).toBeNull();
+  });
+
   it("reads every message the gateway really sends, keeping the id of the request it answers", () => {
     for (const [name, example] of Object.entries(examples)) {
       if (name.startsWith("_")) continue;

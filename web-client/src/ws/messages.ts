@@ -89,6 +89,7 @@ type ServerMessageBody =
   | { type: "call.subscribe.offer"; meetingId: string; sdp: string; version: number }
   /** Which simulcast layers (rids) of our published track in section `mid` someone receives now. */
   | { type: "call.layers"; meetingId: string; mid: string; rids: string[] }
+  | { type: "call.speakers"; meetingId: string; dominantUserId: string | null; speakingUserIds: string[] }
   | { type: "call.left"; meetingId: string; reason: string };
 
 /** Error codes the server sends over the socket that the client acts on. */
@@ -197,6 +198,11 @@ function parseBody(m: Fields): ServerMessageBody | null {
     case "call.layers":
       return isString(m.meetingId) && isString(m.mid) && Array.isArray(m.rids) && m.rids.every(isString)
         ? { type: "call.layers", meetingId: m.meetingId, mid: m.mid, rids: m.rids }
+        : null;
+    case "call.speakers":
+      return isString(m.meetingId) && (m.dominantUserId === null || isString(m.dominantUserId)) &&
+        Array.isArray(m.speakingUserIds) && m.speakingUserIds.every(isString)
+        ? { type: "call.speakers", meetingId: m.meetingId, dominantUserId: m.dominantUserId, speakingUserIds: m.speakingUserIds }
         : null;
     case "call.left":
       return isString(m.meetingId)
