@@ -292,20 +292,7 @@ class CallSignalingTest {
         assertEquals("call.not_joined", outside.get("code").asText(), "only a participant says what it receives");
         assertEquals("rv-1", outside.get("re").asText());
 
-        send(jayWs, "call.join", meeting);
-        next(jayWs, "call.joined");
-        subscribe(jayWs, meeting);
-        JsonNode state = jayWs.next(m -> m.get("type").asText().equals("call.state")
-                && m.get("participants").size() == 2, 15_000);
-        String videoTrackId = null;
-        for (JsonNode participant : state.get("participants")) {
-            for (JsonNode track : participant.get("tracks")) {
-                if (track.get("kind").asText().equals("video")) {
-                    videoTrackId = track.get("trackId").asText();
-                }
-            }
-        }
-        assertTrue(videoTrackId != null, "call.state names Ida's video track: " + state);
+        String videoTrackId = joinAndFindVideo(jayWs, meeting);
 
         send(jayWs, "call.receive", meeting, "id", "rv-2", "videos", List.of(
                 Map.of("trackId", videoTrackId, "visible", true, "width", 640, "height", 360)));
@@ -384,20 +371,7 @@ class CallSignalingTest {
             sender.join(5000);
         });
 
-        send(louWs, "call.join", meeting);
-        next(louWs, "call.joined");
-        subscribe(louWs, meeting);
-        JsonNode state = louWs.next(m -> m.get("type").asText().equals("call.state")
-                && m.get("participants").size() == 2, 15_000);
-        String videoTrackId = null;
-        for (JsonNode participant : state.get("participants")) {
-            for (JsonNode track : participant.get("tracks")) {
-                if (track.get("kind").asText().equals("video")) {
-                    videoTrackId = track.get("trackId").asText();
-                }
-            }
-        }
-        assertTrue(videoTrackId != null, "call.state names Kim's video track: " + state);
+        String videoTrackId = joinAndFindVideo(louWs, meeting);
 
         send(louWs, "call.receive", meeting, "id", "rl-1", "videos", List.of(
                 Map.of("trackId", videoTrackId, "visible", true, "width", 320, "height", 180)));
@@ -488,6 +462,26 @@ class CallSignalingTest {
                 return;
             }
         }
+    }
+
+    /**
+     * Joins the call as a second participant, answers its subscribe offer, and returns the server's track id of the
+     * first participant's video, as call.state names it.
+     */
+    private String joinAndFindVideo(WsClient ws, String meeting) throws Exception {
+        send(ws, "call.join", meeting);
+        next(ws, "call.joined");
+        subscribe(ws, meeting);
+        JsonNode state = ws.next(m -> m.get("type").asText().equals("call.state")
+                && m.get("participants").size() == 2, 15_000);
+        for (JsonNode participant : state.get("participants")) {
+            for (JsonNode track : participant.get("tracks")) {
+                if (track.get("kind").asText().equals("video")) {
+                    return track.get("trackId").asText();
+                }
+            }
+        }
+        throw new AssertionError("call.state names no video track: " + state);
     }
 
     private static double badRequests() throws Exception {
