@@ -427,7 +427,6 @@ describe("simulcast in calls", () => {
       assert.equal(Object.keys(decoded).length, 6, `six videos watched: ${JSON.stringify(decoded)}`);
       const final = { brunoFromAna: await brunoFromAna(), cidFromAna: await cidFromAna() };
       assert.ok(final.brunoFromAna.switches >= 3, `Bruno's layer of Ana switched down, up, off and on: ${JSON.stringify(final)}`);
-
     } finally {
       decoding.halt();
     }
