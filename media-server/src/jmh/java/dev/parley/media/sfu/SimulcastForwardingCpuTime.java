@@ -23,8 +23,8 @@ public final class SimulcastForwardingCpuTime {
         ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         Blackhole blackhole = new Blackhole(
                 "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
-        System.out.println("| mode | subscribers | forward CPU ns/op | publisher protect CPU ns/op | server share ns/op "
-                + "| forwarded per packet | server ns per forwarded packet | forward B/op |");
+        System.out.println("| mode | subscribers | forward CPU ns/op | publisher protect CPU ns/op "
+                + "| server share ns/op | forwarded per packet | server ns per forwarded packet | forward B/op |");
         System.out.println("|---|---|---|---|---|---|---|---|");
         for (int subscribers : new int[] {3, 9}) {
             for (String mode : new String[] {"plain", "simulcast"}) {

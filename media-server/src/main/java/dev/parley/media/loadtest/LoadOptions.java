@@ -18,7 +18,8 @@ record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, Strin
                    List<String> serverJvmOptions, String token, String api, int conferences, int publishers,
                    int subscribers, long audioBitrate, int audioPtimeMs, long videoBitrate, int packetSize,
                    int durationSeconds, int rampUpSeconds, int warmUpSeconds, long seed, boolean baseline,
-                   boolean simulcast, boolean findCapacity, double lossThresholdPercent, int stepSeconds, double stepFactor,
+                   boolean simulcast, boolean findCapacity, double lossThresholdPercent, int stepSeconds,
+                   double stepFactor,
                    int maxSteps, double startMultiplier, Path out, boolean progress) {
 
     static final int MAX_CONFERENCES = 100;

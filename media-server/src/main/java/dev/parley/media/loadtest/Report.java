@@ -135,8 +135,8 @@ final class Report {
                     out.println("          drops: server " + w.serverDrops() + ", load generator " + w.clientDrops());
                 }
                 for (Results.Layer l : w.layers()) {
-                    out.printf(Locale.ROOT, "          layer %s: %d stream(s), %s pkt/s sent, %d expected, %d received, "
-                                    + "loss %s %%, %d to receivers of other layers%n",
+                    out.printf(Locale.ROOT, "          layer %s: %d stream(s), %s pkt/s sent, %d expected, "
+                                    + "%d received, loss %s %%, %d to receivers of other layers%n",
                             SimulcastLayers.describe(l.layer()), l.streams(), number(l.sentPps(), 0), l.expected(),
                             l.received(), number(l.lossPercent(), 3), l.toOtherReceivers());
                 }

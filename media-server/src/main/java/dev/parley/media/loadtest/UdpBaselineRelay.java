@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.LongAdder;
  * The least a relay can do, as a yardstick for Parley's cost: one plain UDP socket on loopback, no ICE, no DTLS, no
  * SRTP, no header rewriting. Endpoints register (publishers with their SSRCs); each RTP packet goes unchanged to
  * every subscriber of its conference except its own publisher. A simulcast layer's SSRC is registered with its
- * layer, a subscriber with the layer it takes: such an SSRC goes only to the subscribers of its layer. The fleet uses one relay thread (more threads
- * reorder packets), as Parley uses one thread per publisher.
+ * layer, a subscriber with the layer it takes: such an SSRC goes only to the subscribers of its layer. The fleet
+ * uses one relay thread (more threads reorder packets), as Parley uses one thread per publisher.
  */
 final class UdpBaselineRelay implements AutoCloseable {
     static final byte REGISTER_PUBLISHER = 1;
