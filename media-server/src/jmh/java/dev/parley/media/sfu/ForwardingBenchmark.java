@@ -55,6 +55,7 @@ public class ForwardingBenchmark {
     private final PacketBuffer packet = new PacketBuffer();
     private final PacketBuffer scratch = new PacketBuffer();
     private final byte[] template = new byte[1200];
+    private final List<SrtpSink> sinks = new java.util.ArrayList<>();
     private int sequence;
 
     /** Protects like a subscriber's transport and throws the result away. */
@@ -95,9 +96,14 @@ public class ForwardingBenchmark {
         for (int i = 0; i < subscribers; i++) {
             SrtpSession out = new SrtpSession(SrtpKeys.fromKeyingMaterial(srtpProfile, randomMaterial(srtpProfile),
                     false), 4);
-            track.addForward(new Forward(null, new SrtpSink(out), track,
+            SrtpSink sink = new SrtpSink(out);
+            sinks.add(sink);
+            Forward forward = new Forward(null, sink, track,
                     List.of(new Codec("VP8", 90000, 1, 96, "", List.of(), 97)),
-                    List.of(new HeaderExtension(3, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"))));
+                    List.of(new HeaderExtension(3, "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time")));
+            // What layer selection gives a receiver of a one-stream track: its only layer, every temporal layer.
+            forward.rewriter.target(0, 2);
+            track.addForward(forward);
         }
         template[0] = (byte) 0x90;
         template[1] = 100;
@@ -110,6 +116,20 @@ public class ForwardingBenchmark {
         template[21] = '0';
         for (int i = 24; i < template.length; i++) {
             template[i] = (byte) i;
+        }
+        // A VP8 payload descriptor (start of a picture, 15-bit PictureID); each packet a whole picture.
+        template[24] = (byte) 0x90;
+        template[25] = (byte) 0x80;
+        // Every video forward goes through its LayerRewriter, which starts a receiver at a keyframe: send one.
+        template[28] = 0x10;
+        nextPublisherPacket();
+        serverReceive.unprotectRtp(packet);
+        track.forward(track.layers[0], packet, scratch);
+        template[28] = 0x11;
+        for (SrtpSink sink : sinks) {
+            if (sink.bytes == 0) {
+                throw new IllegalStateException("a subscriber was sent nothing: the benchmark would not forward");
+            }
         }
     }
 
@@ -124,6 +144,8 @@ public class ForwardingBenchmark {
         packet.copyFrom(template, 0, template.length);
         Rtp.setSequenceNumber(packet.getBuffer(), 0, sequence);
         Rtp.writeUint32(packet.getBuffer(), 4, sequence * 3000L);
+        packet.getBuffer()[26] = (byte) (0x80 | (sequence >> 8 & 0x7f));
+        packet.getBuffer()[27] = (byte) sequence;
         publisher.protectRtp(packet);
     }
 
@@ -131,7 +153,7 @@ public class ForwardingBenchmark {
     public void forward(Blackhole blackhole) {
         nextPublisherPacket();
         blackhole.consume(serverReceive.unprotectRtp(packet));
-        track.forward(packet, scratch);
+        track.forward(track.layers[0], packet, scratch);
     }
 
     @Benchmark

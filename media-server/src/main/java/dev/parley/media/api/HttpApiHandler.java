@@ -214,7 +214,10 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             return error(HttpResponseStatus.NOT_FOUND, ErrorCode.NOT_FOUND.code(), "no such route");
         }
         String endpoint = p[4];
-        if (p.length == 6) {
+        if (p.length == 6 && p[5].equals("receive")) {
+            // What the endpoint receives is the receiver's own choice: its play grant.
+            access.require(MediaToken.Grant.PLAY, conference, endpoint, true);
+        } else if (p.length == 6) {
             access.require(MediaToken.Grant.PUBLISH, conference, endpoint, true);
         } else if (p.length == 7) {
             access.require(MediaToken.Grant.PLAY, conference, endpoint, true);
@@ -226,6 +229,10 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         if (p.length == 6 && p[5].equals("publish") && method.equals(HttpMethod.POST)) {
             String answer = api.publish(conference, endpoint, sdpField(body));
             return Reply.json(HttpResponseStatus.OK, Map.of("type", "answer", "sdp", answer));
+        }
+        if (p.length == 6 && p[5].equals("receive") && method.equals(HttpMethod.POST)) {
+            api.receiveVideo(conference, endpoint, videoReceives(body));
+            return Reply.empty(HttpResponseStatus.NO_CONTENT);
         }
         if (p.length == 7 && p[5].equals("subscribe") && p[6].equals("offer") && method.equals(HttpMethod.POST)) {
             return api.subscribeOffer(conference, endpoint)
@@ -479,6 +486,46 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             throw new BadRequest("the body needs an \"sdp\" string");
         }
         return sdp.asText();
+    }
+
+    /**
+     * The body of {@code POST .../receive}: {@code {"videos":[{"trackId","visible","width","height"}]}}. The count
+     * and the sizes' range are checked by {@link MediaApi#receiveVideo}; this checks the shape, so a list longer
+     * than the API takes is refused before it is built.
+     */
+    private static List<VideoReceive> videoReceives(String body) {
+        JsonNode videos = readJson(body).get("videos");
+        if (videos == null || !videos.isArray()) {
+            throw new BadRequest("the body needs a \"videos\" array");
+        }
+        if (videos.size() > VideoReceive.MAX_TRACKS) {
+            throw new BadRequest("at most " + VideoReceive.MAX_TRACKS + " videos, got " + videos.size());
+        }
+        List<VideoReceive> receives = new ArrayList<>(videos.size());
+        for (int i = 0; i < videos.size(); i++) {
+            JsonNode video = videos.get(i);
+            JsonNode trackId = video.get("trackId");
+            JsonNode visible = video.get("visible");
+            if (!video.isObject() || trackId == null || !trackId.isTextual() || visible == null
+                    || !visible.isBoolean()) {
+                throw new BadRequest("videos[" + i + "] needs a \"trackId\" string and a \"visible\" boolean");
+            }
+            receives.add(new VideoReceive(trackId.asText(), visible.asBoolean(), dimension(video, "width", i),
+                    dimension(video, "height", i)));
+        }
+        return receives;
+    }
+
+    private static int dimension(JsonNode video, String field, int index) {
+        JsonNode value = video.get(field);
+        if (value == null || value.isNull()) {
+            return 0;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+            throw new BadRequest("videos[" + index + "]." + field + " must be a whole number from 0 to "
+                    + VideoReceive.MAX_DIMENSION);
+        }
+        return value.intValue();
     }
 
     private static JsonNode readJson(String body) {

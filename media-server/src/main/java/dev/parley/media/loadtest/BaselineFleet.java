@@ -76,7 +76,7 @@ final class BaselineFleet implements Fleet {
             long[] ssrcs = new long[mine.size()];
             for (int i = 0; i < ssrcs.length; i++) {
                 ssrcs[i] = ThreadLocalRandom.current().nextLong(1, 0xffffffffL);
-                registration.putInt((int) ssrcs[i]);
+                registration.putInt((int) ssrcs[i]).put((byte) mine.get(i).layer);
             }
             register(channel, registration);
             byte[] packet = new byte[2048];
@@ -85,9 +85,15 @@ final class BaselineFleet implements Fleet {
                 Stream s = mine.get(i);
                 long ssrc = ssrcs[i];
                 int payloadType = s.kind == MediaKind.AUDIO ? ClientEndpoint.OPUS_PT : ClientEndpoint.VP8_PT;
+                // The packets Parley's publishers send, unencrypted: a simulcast layer's with mid and rid.
+                String mid = Integer.toString(s.kind == MediaKind.AUDIO ? 0 : mine.indexOf(s) - s.layer);
+                String rid = s.layer >= 0 ? SimulcastLayers.RIDS[s.layer] : null;
                 s.sink = (stream, sequence, rtpTimestamp) -> {
-                    int length = ClientEndpoint.writeRtp(packet, ssrc, payloadType, (int) sequence, rtpTimestamp,
-                            false, stream.payload, true);
+                    int length = rid != null
+                            ? ClientEndpoint.writeSimulcastRtp(packet, ssrc, payloadType, (int) sequence,
+                                    rtpTimestamp, true, stream.payload, mid, rid, false)
+                            : ClientEndpoint.writeRtp(packet, ssrc, payloadType, (int) sequence, rtpTimestamp,
+                                    false, stream.payload, true);
                     out.clear().limit(length);
                     try {
                         return channel.write(out) == length;
@@ -98,15 +104,18 @@ final class BaselineFleet implements Fleet {
                 s.active = true;
             }
         }
-        int receiversPerConference = options.subscribers() + (options.publishers() > 1 ? options.publishers() : 0);
+        int receiversPerConference = options.receiversPerConference();
         for (int r = 0; r < receiversPerConference; r++) {
             boolean isPublisher = r >= options.subscribers();
             int endpoint = isPublisher ? r - options.subscribers() : 100_000 + r;
+            // The layer this receiver asks Parley for, in the same run: the relay sends it only that layer.
+            int layer = options.simulcast() ? SimulcastLayers.wantedBy(r) : -1;
             DatagramChannel channel = open();
             ByteBuffer registration = ByteBuffer.allocate(16);
-            registration.put(UdpBaselineRelay.REGISTER_SUBSCRIBER).putInt(c).putInt(endpoint);
+            registration.put(UdpBaselineRelay.REGISTER_SUBSCRIBER).putInt(c).putInt(endpoint).put((byte) layer);
             register(channel, registration);
             ReceiverStats stats = newReceiver.get();
+            stats.wantedLayer = layer;
             receivers.add(stats);
             Selector selector;
             synchronized (this) {

@@ -302,7 +302,16 @@ public final class ClientEndpoint implements AutoCloseable {
     public synchronized boolean sendSimulcastRtp(long ssrc, int payloadType, int sequence, long timestamp,
                                                  boolean marker, byte[] payload, String mid, String rid,
                                                  boolean repaired) {
-        byte[] buf = sendBuffer.getBuffer();
+        int length = writeSimulcastRtp(sendBuffer.getBuffer(), ssrc, payloadType, sequence, timestamp, marker,
+                payload, mid, rid, repaired);
+        sendBuffer.setOffset(0);
+        sendBuffer.setLength(length);
+        return transport.sendRtp(sendBuffer);
+    }
+
+    /** Writes the packet {@link #sendSimulcastRtp} sends, unencrypted, at the start of {@code buf}; its length. */
+    public static int writeSimulcastRtp(byte[] buf, long ssrc, int payloadType, int sequence, long timestamp,
+                                        boolean marker, byte[] payload, String mid, String rid, boolean repaired) {
         buf[0] = (byte) 0x90;
         buf[1] = (byte) ((marker ? 0x80 : 0) | payloadType);
         Rtp.setSequenceNumber(buf, 0, sequence & 0xffff);
@@ -324,9 +333,7 @@ public final class ClientEndpoint implements AutoCloseable {
         buf[13] = (byte) 0xDE;
         Rtp.writeUint16(buf, 14, (pos - 16) / 4);
         System.arraycopy(payload, 0, buf, pos, payload.length);
-        sendBuffer.setOffset(0);
-        sendBuffer.setLength(pos + payload.length);
-        return transport.sendRtp(sendBuffer);
+        return pos + payload.length;
     }
 
     /**

@@ -110,6 +110,11 @@ final class EmbeddedServer implements AutoCloseable {
         return inProcess != null;
     }
 
+    /** The server's API when it runs in this JVM, else null. */
+    dev.parley.media.api.MediaApi api() {
+        return inProcess;
+    }
+
     /** CPU seconds the server has used: its process, or its threads when it shares this JVM. */
     double cpuSeconds() {
         if (process != null) {

@@ -18,7 +18,8 @@ record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, Strin
                    List<String> serverJvmOptions, String token, String api, int conferences, int publishers,
                    int subscribers, long audioBitrate, int audioPtimeMs, long videoBitrate, int packetSize,
                    int durationSeconds, int rampUpSeconds, int warmUpSeconds, long seed, boolean baseline,
-                   boolean findCapacity, double lossThresholdPercent, int stepSeconds, double stepFactor,
+                   boolean simulcast, boolean findCapacity, double lossThresholdPercent, int stepSeconds,
+                   double stepFactor,
                    int maxSteps, double startMultiplier, Path out, boolean progress) {
 
     static final int MAX_CONFERENCES = 100;
@@ -99,6 +100,10 @@ record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, Strin
 
             Modes
               --baseline               also run a plain UDP relay (no ICE, DTLS, SRTP) under the same traffic
+              --simulcast              publish video as three VP8 simulcast layers (q 320x180, h 640x360,
+                                       f 1280x720; 15/30/55 % of --video-bitrate, a keyframe a second); receiver
+                                       i of a conference asks for layer i mod 3, and gets only that layer (needs
+                                       --api control, video, and --warm-up of at least 2)
               --find-capacity          raise the packet rate step by step until loss exceeds the threshold
               --loss-threshold PCT     loss that ends --find-capacity, in percent (default 0.1)
               --step-duration S        seconds per capacity step (default 10)
@@ -121,7 +126,8 @@ record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, Strin
             int eq = arg.indexOf('=');
             String name = eq > 0 ? arg.substring(0, eq) : arg;
             switch (name) {
-                case "--allow-remote-target", "--baseline", "--find-capacity", "--no-progress", "--help", "-h" -> {
+                case "--allow-remote-target", "--baseline", "--simulcast", "--find-capacity", "--no-progress",
+                     "--help", "-h" -> {
                     given.put(name, "true");
                     continue;
                 }
@@ -175,11 +181,24 @@ record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, Strin
         double stepFactor = v.decimal("--step-factor", 1.25, 1.01, 4);
         double startMultiplier = v.decimal("--start-multiplier", 1, 0.01, 1000);
         int maxSteps = v.integer("--max-steps", 20, 1, 40);
+        int warmUp = v.integer("--warm-up", 5, 0, 600);
+        boolean simulcast = given.containsKey("--simulcast");
+        if (simulcast && video == 0) {
+            throw new IllegalArgumentException("--simulcast needs video (a --video-bitrate above 0)");
+        }
+        if (simulcast && !api.equals("control")) {
+            throw new IllegalArgumentException("--simulcast needs --api control (receivers choose their layer "
+                    + "through the control API)");
+        }
+        if (simulcast && warmUp < 2) {
+            throw new IllegalArgumentException("--simulcast needs --warm-up 2 or more: a receiver gets its layer "
+                    + "from that layer's next keyframe, sent once a second");
+        }
         LoadOptions options = new LoadOptions(scenario.id, target, allowRemote, embedded, List.copyOf(jvm),
                 given.getOrDefault("--token", ""), api, conferences, publishers, subscribers, audio, ptime, video,
                 packetSize, v.integer("--duration", 30, 1, MAX_SECONDS), v.integer("--ramp-up", 5, 0, 600),
-                v.integer("--warm-up", 5, 0, 600), v.integer("--seed", 1, 0, Integer.MAX_VALUE),
-                given.containsKey("--baseline"), given.containsKey("--find-capacity"), lossThreshold,
+                warmUp, v.integer("--seed", 1, 0, Integer.MAX_VALUE),
+                given.containsKey("--baseline"), simulcast, given.containsKey("--find-capacity"), lossThreshold,
                 v.integer("--step-duration", 10, 1, 600), stepFactor, maxSteps, startMultiplier,
                 Path.of(given.getOrDefault("--out", "loadtest-results/"
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))),
@@ -215,6 +234,29 @@ record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, Strin
         return subscribers + publishers - 1;
     }
 
+    /** Receive transports per conference: its subscribers, then (with more than one) its publishers. */
+    int receiversPerConference() {
+        return subscribers + (publishers > 1 ? publishers : 0);
+    }
+
+    /**
+     * Receivers of one stream of {@code publisher}: all of {@link #fanout()} for a stream sent once; for a
+     * simulcast layer, those among them that ask for it ({@link SimulcastLayers#wantedBy}).
+     */
+    int fanout(int publisher, int layer) {
+        if (layer < 0) {
+            return fanout();
+        }
+        int count = 0;
+        for (int r = 0; r < receiversPerConference(); r++) {
+            boolean self = publishers > 1 && r == subscribers + publisher;
+            if (!self && SimulcastLayers.wantedBy(r) == layer) {
+                count++;
+            }
+        }
+        return count;
+    }
+
     double peakMultiplier() {
         return findCapacity ? startMultiplier * Math.pow(stepFactor, maxSteps - 1) : startMultiplier;
     }
@@ -229,7 +271,7 @@ record LoadOptions(String scenario, URI target, boolean allowRemoteTarget, Strin
     private static final class Values {
         private final Map<String, String> given;
         private final List<String> known = new ArrayList<>(List.of("--scenario", "--target", "--allow-remote-target",
-                "--token", "--baseline", "--find-capacity", "--out", "--no-progress"));
+                "--token", "--baseline", "--simulcast", "--find-capacity", "--out", "--no-progress"));
 
         Values(Map<String, String> given) {
             this.given = given;

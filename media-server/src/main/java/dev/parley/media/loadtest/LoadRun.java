@@ -1,5 +1,6 @@
 package dev.parley.media.loadtest;
 
+import dev.parley.media.loadtest.Results.Layer;
 import dev.parley.media.loadtest.Results.Phase;
 import dev.parley.media.loadtest.Results.Sample;
 import dev.parley.media.loadtest.Results.Window;
@@ -114,14 +115,20 @@ final class LoadRun {
                     list.add(new Stream(list.size(), c, p, MediaKind.AUDIO, options.audioPacketsPerSecond(),
                             options.audioPayloadBytes(), windows));
                 }
-                if (options.videoBitrate() > 0) {
+                if (options.videoBitrate() > 0 && options.simulcast()) {
+                    for (int layer = 0; layer < SimulcastLayers.COUNT; layer++) {
+                        list.add(new Stream(list.size(), c, p, MediaKind.VIDEO, layer,
+                                options.videoPacketsPerSecond() * SimulcastLayers.SHARES[layer], options.packetSize(),
+                                windows));
+                    }
+                } else if (options.videoBitrate() > 0) {
                     list.add(new Stream(list.size(), c, p, MediaKind.VIDEO, options.videoPacketsPerSecond(),
                             options.packetSize(), windows));
                 }
             }
         }
         for (Stream s : list) {
-            s.fanout = options.fanout();
+            s.fanout = options.fanout(s.publisher, s.layer);
         }
         return list;
     }
@@ -397,7 +404,42 @@ final class LoadRun {
                 serverCpu * 1e6 / forwarded, clientCpu * 1e6 / (sent + received), drops,
                 (b.gcPauseSeconds() - a.gcPauseSeconds()) * 1000, b.gcPauses() - a.gcPauses(),
                 Math.max(a.heapBytes(), b.heapBytes()) / 1e6, skipped, failed,
-                start.udpErrors() < 0 ? -1 : end.udpErrors() - start.udpErrors(), clientDrops);
+                start.udpErrors() < 0 ? -1 : end.udpErrors() - start.udpErrors(), clientDrops, layers(index, wall));
+    }
+
+    /** The window's figures per simulcast layer (empty without {@code --simulcast}). */
+    private List<Layer> layers(int index, double wall) {
+        List<Layer> list = new ArrayList<>();
+        if (!options.simulcast()) {
+            return list;
+        }
+        for (int layer = 0; layer < SimulcastLayers.COUNT; layer++) {
+            long sent = 0;
+            long expected = 0;
+            int count = 0;
+            for (Stream s : streams) {
+                if (s.layer == layer) {
+                    sent += s.sentInWindow[index];
+                    expected += s.sentInWindow[index] * s.fanout;
+                    count++;
+                }
+            }
+            long received = 0;
+            long toOthers = 0;
+            for (ReceiverStats r : receivers) {
+                r.sync();
+                long n = r.receivedByLayer[layer][index];
+                received += n;
+                if (r.wantedLayer != layer) {
+                    toOthers += n;
+                }
+            }
+            long lost = expected - received;
+            list.add(new Layer(layer, SimulcastLayers.RIDS[layer], SimulcastLayers.WIDTHS[layer],
+                    SimulcastLayers.HEIGHTS[layer], count, sent, expected, received, lost,
+                    expected == 0 ? Double.NaN : 100.0 * lost / expected, sent / wall, toOthers));
+        }
+        return list;
     }
 
     private Phase result() {

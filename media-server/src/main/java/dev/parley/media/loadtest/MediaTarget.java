@@ -2,6 +2,7 @@ package dev.parley.media.loadtest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.media.api.VideoReceive;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -10,6 +11,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -100,6 +104,26 @@ final class MediaTarget {
     void subscribeAnswer(String conference, String endpoint, String answer) throws IOException {
         json("POST", "/v1/conferences/" + conference + "/endpoints/" + endpoint + "/subscribe/answer",
                 Map.of("type", "answer", "sdp", answer), 204);
+    }
+
+    /** The conference's published video tracks' ids, by publishing endpoint. */
+    Map<String, List<String>> videoTracks(String conference) throws IOException {
+        HttpResponse<String> response = send(request("/v1/conferences/" + conference + "/tracks").GET().build());
+        expect(response, 200);
+        Map<String, List<String>> byEndpoint = new LinkedHashMap<>();
+        for (JsonNode track : JSON.readTree(response.body())) {
+            if (track.path("kind").asText().equals("video")) {
+                byEndpoint.computeIfAbsent(track.path("publisherEndpointId").asText(), k -> new ArrayList<>())
+                        .add(track.path("trackId").asText());
+            }
+        }
+        return byEndpoint;
+    }
+
+    /** States what the endpoint shows of each video ({@code POST .../receive}). */
+    void receiveVideo(String conference, String endpoint, List<VideoReceive> videos) throws IOException {
+        json("POST", "/v1/conferences/" + conference + "/endpoints/" + endpoint + "/receive",
+                Map.of("videos", videos), 204);
     }
 
     Session whip(String conference, String offer) throws IOException {

@@ -1,5 +1,7 @@
 package dev.parley.media.loadtest;
 
+import dev.parley.media.api.TrackInfo;
+import dev.parley.media.api.VideoReceive;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Cidr;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
@@ -92,11 +94,26 @@ final class ParleyFleet implements Fleet {
             ClientEndpoint client = newClient();
             List<ClientTrack> tracks = new ArrayList<>();
             List<Stream> mine = new ArrayList<>();
+            // The track each stream goes out on; a simulcast track's layers are its streams, lowest first.
+            List<ClientTrack> trackOf = new ArrayList<>();
+            ClientTrack layered = null;
             for (Stream s : own) {
-                if (s.publisher == p) {
-                    tracks.add(s.kind == MediaKind.AUDIO ? ClientTrack.audio("p" + p) : ClientTrack.video("p" + p));
-                    mine.add(s);
+                if (s.publisher != p) {
+                    continue;
                 }
+                if (s.layer >= 0) {
+                    if (layered == null) {
+                        layered = ClientTrack.simulcastVideo("p" + p, SimulcastLayers.RIDS);
+                        tracks.add(layered);
+                    }
+                    trackOf.add(layered);
+                } else {
+                    ClientTrack track = s.kind == MediaKind.AUDIO ? ClientTrack.audio("p" + p)
+                            : ClientTrack.video("p" + p);
+                    tracks.add(track);
+                    trackOf.add(track);
+                }
+                mine.add(s);
             }
             String offer = client.publishOffer(tracks, false);
             String answer;
@@ -112,7 +129,15 @@ final class ParleyFleet implements Fleet {
             client.acceptAnswer(answer);
             for (int i = 0; i < mine.size(); i++) {
                 Stream s = mine.get(i);
-                ClientTrack track = tracks.get(i);
+                ClientTrack track = trackOf.get(i);
+                if (s.layer >= 0) {
+                    long ssrc = track.layerSsrcs().get(s.layer);
+                    String mid = Integer.toString(tracks.indexOf(track)); // publishOffer numbers mids by position
+                    String rid = SimulcastLayers.RIDS[s.layer];
+                    s.sink = (stream, sequence, rtpTimestamp) -> client.sendSimulcastRtp(ssrc, ClientEndpoint.VP8_PT,
+                            (int) sequence, rtpTimestamp, true, stream.payload, mid, rid, false);
+                    continue;
+                }
                 int payloadType = s.kind == MediaKind.AUDIO ? ClientEndpoint.OPUS_PT : ClientEndpoint.VP8_PT;
                 s.sink = (stream, sequence, rtpTimestamp) -> client.sendRtp(track.ssrc(), payloadType, (int) sequence,
                         rtpTimestamp, false, stream.payload, true);
@@ -131,7 +156,8 @@ final class ParleyFleet implements Fleet {
             }
         }
         List<ClientEndpoint> receiving = new ArrayList<>();
-        int receiversPerConference = options.subscribers() + (options.publishers() > 1 ? options.publishers() : 0);
+        Map<String, List<String>> videoTracks = options.simulcast() ? videoTracks(conference) : Map.of();
+        int receiversPerConference = options.receiversPerConference();
         for (int r = 0; r < receiversPerConference; r++) {
             boolean isPublisher = r >= options.subscribers();
             int self = isPublisher ? r - options.subscribers() : -1;
@@ -139,7 +165,7 @@ final class ParleyFleet implements Fleet {
             if (whip) {
                 for (int p = 0; p < options.publishers(); p++) {
                     if (p != self) {
-                        ClientEndpoint client = receiver();
+                        ClientEndpoint client = receiver(-1);
                         client.acceptAnswer(target.whep(conference, publisherIds[p], client.receiveOffer()).answer());
                         receiving.add(client);
                     }
@@ -152,7 +178,11 @@ final class ParleyFleet implements Fleet {
                 if (offer == null) {
                     throw new IOException("no subscribe offer for " + conference + "/" + endpoint);
                 }
-                ClientEndpoint client = receiver();
+                int layer = options.simulcast() ? SimulcastLayers.wantedBy(r) : -1;
+                ClientEndpoint client = receiver(layer);
+                if (layer >= 0) {
+                    chooseLayer(conference, endpoint, layer, videoTracks);
+                }
                 target.subscribeAnswer(conference, endpoint, client.answer(offer));
                 receiving.add(client);
             }
@@ -164,13 +194,52 @@ final class ParleyFleet implements Fleet {
         }
     }
 
-    private ClientEndpoint receiver() throws IOException {
+    /** A receive transport; {@code wantedLayer} is the simulcast layer it asks for, or -1. */
+    private ClientEndpoint receiver(int wantedLayer) throws IOException {
         ClientEndpoint client = newClient();
         client.keepReceivedPackets(false);
         ReceiverStats stats = newReceiver.get();
+        stats.wantedLayer = wantedLayer;
         receivers.add(stats);
         client.observeRtp(stats);
         return client;
+    }
+
+    private Map<String, List<String>> videoTracks(String conference) throws IOException {
+        if (embedded != null && embedded.isInProcess()) {
+            Map<String, List<String>> byEndpoint = new LinkedHashMap<>();
+            for (TrackInfo track : embedded.api().tracks(conference)) {
+                if (track.kind().equals("video")) {
+                    byEndpoint.computeIfAbsent(track.publisherEndpointId(), k -> new ArrayList<>())
+                            .add(track.trackId());
+                }
+            }
+            return byEndpoint;
+        }
+        return target.videoTracks(conference);
+    }
+
+    /**
+     * Asks, for a receiver, for one layer of every other publisher's video: a tile of that layer's
+     * size. In-process through the API, otherwise through the HTTP API. Before its answer, so no other layer
+     * reaches it.
+     */
+    private void chooseLayer(String conference, String endpoint, int layer, Map<String, List<String>> videoTracks)
+            throws IOException {
+        List<VideoReceive> videos = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : videoTracks.entrySet()) {
+            if (!e.getKey().equals(endpoint)) {
+                for (String trackId : e.getValue()) {
+                    videos.add(new VideoReceive(trackId, true, SimulcastLayers.WIDTHS[layer],
+                            SimulcastLayers.HEIGHTS[layer]));
+                }
+            }
+        }
+        if (embedded != null && embedded.isInProcess()) {
+            embedded.api().receiveVideo(conference, endpoint, videos);
+        } else {
+            target.receiveVideo(conference, endpoint, videos);
+        }
     }
 
     @Override

@@ -2,7 +2,9 @@ package dev.parley.media.loadtest;
 
 /**
  * The load generator's RTP payload prefix: which stream, its 64-bit sequence number, the send time on this host's
- * monotonic clock and the measurement window the packet was sent in. The rest of the payload is filler.
+ * monotonic clock and the measurement window the packet was sent in. The rest of the payload is filler. A simulcast
+ * layer's packets carry it after their VP8 prefix ({@link SimulcastLayers#VP8_PREFIX}). The probe's own sequence,
+ * not the RTP one, identifies a packet: a relay may renumber RTP (Parley does when it switches layers).
  */
 final class Probe {
     static final int MAGIC = 0x504c5431; // "PLT1"
@@ -11,12 +13,13 @@ final class Probe {
     private Probe() {
     }
 
-    static void write(byte[] payload, int stream, long sequence, long sendNanos, int window) {
-        writeInt(payload, 0, MAGIC);
-        writeInt(payload, 4, stream);
-        writeLong(payload, 8, sequence);
-        writeLong(payload, 16, sendNanos);
-        writeInt(payload, 24, window);
+    /** Writes the probe at {@code offset} of the payload. */
+    static void write(byte[] payload, int offset, int stream, long sequence, long sendNanos, int window) {
+        writeInt(payload, offset, MAGIC);
+        writeInt(payload, offset + 4, stream);
+        writeLong(payload, offset + 8, sequence);
+        writeLong(payload, offset + 16, sendNanos);
+        writeInt(payload, offset + 24, window);
     }
 
     static int readInt(byte[] b, int off) {

@@ -27,6 +27,10 @@ final class ReceiverStats implements ClientEndpoint.RtpObserver {
     final double[] jitterSumMs;
     final LatencyHistogram[] latency;
     final LatencyHistogram allLatency = new LatencyHistogram();
+    /** Per simulcast layer and window: unique packets received of that layer's streams. */
+    final long[][] receivedByLayer;
+    /** The simulcast layer this receiver asked for, or -1; set by the fleet before any packet can arrive. */
+    volatile int wantedLayer = -1;
     long totalReceived;
     long foreign;
     private volatile long lastArrival;
@@ -42,6 +46,7 @@ final class ReceiverStats implements ClientEndpoint.RtpObserver {
         this.late = new long[windows];
         this.jitterSumMs = new double[windows];
         this.latency = new LatencyHistogram[windows];
+        this.receivedByLayer = new long[SimulcastLayers.COUNT][windows];
         for (int i = 0; i < windows; i++) {
             latency[i] = new LatencyHistogram();
         }
@@ -75,9 +80,17 @@ final class ReceiverStats implements ClientEndpoint.RtpObserver {
 
     void onPacket(byte[] b, int off, int len, int headerLength, long now) {
         int p = off + headerLength;
-        if (headerLength < 0 || len - headerLength < Probe.SIZE || Probe.readInt(b, p) != Probe.MAGIC) {
+        if (headerLength < 0 || len - headerLength < Probe.SIZE) {
             foreign++;
             return;
+        }
+        if (Probe.readInt(b, p) != Probe.MAGIC) {
+            // A simulcast layer's packet: the probe follows the VP8 prefix.
+            p += SimulcastLayers.VP8_PREFIX;
+            if (len - headerLength < SimulcastLayers.VP8_PREFIX + Probe.SIZE || Probe.readInt(b, p) != Probe.MAGIC) {
+                foreign++;
+                return;
+            }
         }
         int streamIndex = Probe.readInt(b, p + 4);
         long sequence = Probe.readLong(b, p + 8);
@@ -118,6 +131,10 @@ final class ReceiverStats implements ClientEndpoint.RtpObserver {
         }
         track.lastTransit = transit;
         received[window]++;
+        int layer = streams[streamIndex].layer;
+        if (layer >= 0) {
+            receivedByLayer[layer][window]++;
+        }
         totalReceived++;
         jitterSumMs[window] += track.jitterNanos / 1e6;
         long micros = transit / 1000;

@@ -99,7 +99,17 @@ final class Report {
                         + "%d receiver(s) per stream", options.scenario(), options.conferences(), options.publishers(),
                 options.subscribers(), number(options.audioBitrate() / 1000.0, 0), options.audioPtimeMs(),
                 number(options.videoBitrate() / 1000.0, 0), options.packetSize(),
-                number(options.offeredPacketsPerSecond(), 0), options.fanout());
+                number(options.offeredPacketsPerSecond(), 0), options.fanout())
+                + (options.simulcast() ? "; video as 3 simulcast layers (" + layerShapes() + "), receiver i of a "
+                + "conference takes layer i mod 3" : "");
+    }
+
+    private static String layerShapes() {
+        List<String> parts = new ArrayList<>();
+        for (int layer = 0; layer < SimulcastLayers.COUNT; layer++) {
+            parts.add(SimulcastLayers.describe(layer) + " " + number(100 * SimulcastLayers.SHARES[layer], 0) + " %");
+        }
+        return String.join(", ", parts);
     }
 
     void printSummary(PrintStream out, Path directory) {
@@ -123,6 +133,12 @@ final class Report {
                         number(w.clientCpuPercent(), 0) + "%", w.hostUdpReceiveBufferErrors());
                 if (!w.serverDrops().isEmpty() || !w.clientDrops().isEmpty()) {
                     out.println("          drops: server " + w.serverDrops() + ", load generator " + w.clientDrops());
+                }
+                for (Results.Layer l : w.layers()) {
+                    out.printf(Locale.ROOT, "          layer %s: %d stream(s), %s pkt/s sent, %d expected, "
+                                    + "%d received, loss %s %%, %d to receivers of other layers%n",
+                            SimulcastLayers.describe(l.layer()), l.streams(), number(l.sentPps(), 0), l.expected(),
+                            l.received(), number(l.lossPercent(), 3), l.toOtherReceivers());
                 }
             }
             if (p.lastGoodWindow() != null) {
@@ -291,6 +307,29 @@ final class Report {
             }
         }
         h.append("</table></div>\n");
+        if (options.simulcast()) {
+            h.append("<h2>Simulcast layers</h2>\n<table><tr>");
+            for (String c : new String[] {"phase", "window", "layer", "streams", "sent pkt/s", "expected",
+                "received", "lost", "loss %", "to receivers of other layers"}) {
+                h.append("<th>").append(escape(c)).append("</th>");
+            }
+            h.append("</tr>\n");
+            for (Phase p : phases) {
+                for (Window w : p.windows()) {
+                    for (Results.Layer l : w.layers()) {
+                        h.append("<tr>");
+                        for (String v : new String[] {p.name(), Integer.toString(w.index()),
+                            SimulcastLayers.describe(l.layer()), Integer.toString(l.streams()), number(l.sentPps(), 0),
+                            Long.toString(l.expected()), Long.toString(l.received()), Long.toString(l.lost()),
+                            number(l.lossPercent(), 3), Long.toString(l.toOtherReceivers())}) {
+                            h.append("<td>").append(escape(v)).append("</td>");
+                        }
+                        h.append("</tr>\n");
+                    }
+                }
+            }
+            h.append("</table>\n");
+        }
         List<Ratio> ratios = ratios();
         if (!ratios.isEmpty()) {
             h.append("<h2>Parley against the plain UDP baseline</h2>\n<table><tr><th>window</th>"

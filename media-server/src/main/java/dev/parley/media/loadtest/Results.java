@@ -26,7 +26,17 @@ final class Results {
                   double latencyMaxMs, double latencyMeanMs, double serverCpuPercent, double clientCpuPercent,
                   double serverCpuMicrosPerForwarded, double clientCpuMicrosPerPacket, Map<String, Long> serverDrops,
                   double serverGcPauseMs, double serverGcPauses, double serverHeapMaxMb, long senderSkipped,
-                  long sendFailures, long hostUdpReceiveBufferErrors, Map<String, Long> clientDrops) {
+                  long sendFailures, long hostUdpReceiveBufferErrors, Map<String, Long> clientDrops,
+                  List<Layer> layers) {
+    }
+
+    /**
+     * One simulcast layer in a window ({@code --simulcast}; none otherwise): its streams' packets, and who got
+     * them. {@code expected} = sent × the receivers that asked for the layer; {@code toOtherReceivers} counts the
+     * layer's packets that reached a receiver that asked for another layer (0 when each gets only its own).
+     */
+    record Layer(int layer, String rid, int width, int height, int streams, long sent, long expected, long received,
+                 long lost, double lossPercent, double sentPps, long toOtherReceivers) {
     }
 
     /** One phase: the relay it measured, its windows and samples; for capacity runs, the last good window. */

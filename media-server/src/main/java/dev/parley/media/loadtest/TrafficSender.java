@@ -101,7 +101,10 @@ final class TrafficSender implements AutoCloseable {
                         s.nextDue = now;
                     }
                     long sequence = s.nextSequence++;
-                    Probe.write(s.payload, s.index, sequence, now, w);
+                    if (s.layer >= 0) {
+                        SimulcastLayers.writeVp8Prefix(s, now);
+                    }
+                    Probe.write(s.payload, s.probeOffset, s.index, sequence, now, w);
                     long rtpTimestamp = (now - epochNanos) / 1000 * s.clockRate() / 1_000_000L;
                     Stream.Sink sink = s.sink;
                     if (sink != null && sink.send(s, sequence, rtpTimestamp)) {

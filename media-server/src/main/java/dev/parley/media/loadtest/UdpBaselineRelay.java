@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The least a relay can do, as a yardstick for Parley's cost: one plain UDP socket on loopback, no ICE, no DTLS, no
  * SRTP, no header rewriting. Endpoints register (publishers with their SSRCs); each RTP packet goes unchanged to
- * every subscriber of its conference except its own publisher. The fleet uses one relay thread (more threads
- * reorder packets), as Parley uses one thread per publisher.
+ * every subscriber of its conference except its own publisher. A simulcast layer's SSRC is registered with its
+ * layer, a subscriber with the layer it takes: such an SSRC goes only to the subscribers of its layer. The fleet
+ * uses one relay thread (more threads reorder packets), as Parley uses one thread per publisher.
  */
 final class UdpBaselineRelay implements AutoCloseable {
     static final byte REGISTER_PUBLISHER = 1;
@@ -29,13 +30,15 @@ final class UdpBaselineRelay implements AutoCloseable {
     private record Route(int publisherEndpoint, SocketAddress[] subscribers) {
     }
 
-    private record Subscriber(int endpoint, SocketAddress address) {
+    /** {@code layer}: the simulcast layer it takes, or -1 for every stream. */
+    private record Subscriber(int endpoint, SocketAddress address, int layer) {
     }
 
     private final DatagramChannel channel;
     private final SsrcTable<Route> routes = new SsrcTable<>();
     private final Map<Integer, List<Subscriber>> subscribersByConference = new ConcurrentHashMap<>();
     private final Map<Long, Integer> conferenceBySsrc = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> layerBySsrc = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
     private final LongAdder packetsIn = new LongAdder();
     private final LongAdder bytesIn = new LongAdder();
@@ -107,26 +110,37 @@ final class UdpBaselineRelay implements AutoCloseable {
         }
     }
 
-    /** [type][conference int][endpoint int][ssrc int]* ; answered with REGISTERED so the client knows. */
+    /**
+     * Publisher: [type][conference int][endpoint int]([ssrc int][layer byte, -1 for none])*; subscriber:
+     * [type][conference int][endpoint int][layer byte, -1 for every stream]. Answered with REGISTERED so the client
+     * knows.
+     */
     private synchronized void register(ByteBuffer buffer, SocketAddress from) {
         byte type = buffer.get(0);
+        if (buffer.limit() < 9) {
+            unknown.increment();
+            return;
+        }
         int conference = buffer.getInt(1);
         int endpoint = buffer.getInt(5);
         if (type == REGISTER_PUBLISHER) {
-            for (int at = 9; at + 4 <= buffer.limit(); at += 4) {
+            for (int at = 9; at + 5 <= buffer.limit(); at += 5) {
                 long ssrc = buffer.getInt(at) & 0xffffffffL;
                 conferenceBySsrc.put(ssrc, conference);
-                routes.put(ssrc, route(conference, endpoint));
+                layerBySsrc.put(ssrc, (int) buffer.get(at + 4));
+                routes.put(ssrc, route(conference, endpoint, buffer.get(at + 4)));
             }
         } else {
+            int layer = buffer.limit() >= 10 ? buffer.get(9) : -1;
             List<Subscriber> list = subscribersByConference.computeIfAbsent(conference, k -> new ArrayList<>());
             boolean known = list.stream().anyMatch(s -> s.address().equals(from));
             if (!known) {
-                list.add(new Subscriber(endpoint, from));
+                list.add(new Subscriber(endpoint, from, layer));
                 for (Map.Entry<Long, Integer> entry : conferenceBySsrc.entrySet()) {
                     if (entry.getValue() == conference) {
                         Route old = routes.get(entry.getKey());
-                        routes.put(entry.getKey(), route(conference, old.publisherEndpoint()));
+                        routes.put(entry.getKey(), route(conference, old.publisherEndpoint(),
+                                layerBySsrc.get(entry.getKey())));
                     }
                 }
             }
@@ -138,10 +152,10 @@ final class UdpBaselineRelay implements AutoCloseable {
         }
     }
 
-    private Route route(int conference, int publisherEndpoint) {
+    private Route route(int conference, int publisherEndpoint, int layer) {
         List<SocketAddress> to = new ArrayList<>();
         for (Subscriber s : subscribersByConference.getOrDefault(conference, List.of())) {
-            if (s.endpoint() != publisherEndpoint) {
+            if (s.endpoint() != publisherEndpoint && (layer < 0 || s.layer() < 0 || s.layer() == layer)) {
                 to.add(s.address());
             }
         }

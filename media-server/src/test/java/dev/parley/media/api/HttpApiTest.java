@@ -248,6 +248,63 @@ class HttpApiTest {
         assertEquals(400, send("POST", "/v1/conferences", "application/json", "{nope", null).statusCode());
     }
 
+    @Test
+    void aReceiverStatesTheVideosItShowsAndBadStatementsAreRefused() throws Exception {
+        server = MediaServer.start(TestMedia.config().withAuthSecret(SECRET));
+        String admin = MediaToken.mint(SECRET, "room", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(5));
+        assertEquals(201, send("POST", "/v1/conferences", "application/json", "{\"id\":\"room\"}", admin)
+                .statusCode());
+        assertEquals(201, send("POST", "/v1/conferences/room/endpoints", "application/json", "{\"id\":\"bob\"}",
+                admin).statusCode());
+        String bobPlay = MediaToken.mint(SECRET, "room", "bob", MediaToken.Grant.PLAY, Duration.ofMinutes(5));
+        String bobPublish = MediaToken.mint(SECRET, "room", "bob", MediaToken.Grant.PUBLISH, Duration.ofMinutes(5));
+        String amyPlay = MediaToken.mint(SECRET, "room", "amy", MediaToken.Grant.PLAY, Duration.ofMinutes(5));
+        String path = "/v1/conferences/room/endpoints/bob/receive";
+        String body = "{\"videos\":[{\"trackId\":\"amy:1\",\"visible\":true,\"width\":640,\"height\":360},"
+                + "{\"trackId\":\"cid:2\",\"visible\":false,\"width\":0,\"height\":0}]}";
+        assertEquals(204, send("POST", path, "application/json", body, bobPlay).statusCode(),
+                "unknown track ids are ignored");
+        assertEquals(204, send("POST", path, "application/json", "{\"videos\":[]}", admin).statusCode());
+        assertEquals(403, send("POST", path, "application/json", body, bobPublish).statusCode(),
+                "what an endpoint receives needs its play grant");
+        assertEquals(403, send("POST", path, "application/json", body, amyPlay).statusCode(), "another endpoint");
+        assertEquals(405, send("GET", path, null, null, bobPlay).statusCode());
+
+        assertInvalid(send("POST", path, "application/json", "{nope", bobPlay), "not valid JSON");
+        assertInvalid(send("POST", path, "application/json", "{\"videos\":{}}", bobPlay), "\"videos\" array");
+        assertInvalid(send("POST", path, "application/json", "{\"videos\":[{\"visible\":true}]}", bobPlay),
+                "videos[0] needs a \"trackId\"");
+        assertInvalid(send("POST", path, "application/json",
+                "{\"videos\":[{\"trackId\":\"t\",\"visible\":true,\"width\":\"wide\"}]}", bobPlay),
+                "videos[0].width");
+        // The range is the API's own check: a size no screen has is refused there, with the same code.
+        assertInvalid(send("POST", path, "application/json",
+                "{\"videos\":[{\"trackId\":\"t\",\"visible\":true,\"width\":100000,\"height\":10}]}",
+                bobPlay), "");
+        StringBuilder many = new StringBuilder("{\"videos\":[");
+        for (int i = 0; i <= VideoReceive.MAX_TRACKS; i++) {
+            many.append(i == 0 ? "" : ",").append("{\"trackId\":\"t").append(i).append("\",\"visible\":true}");
+        }
+        assertInvalid(send("POST", path, "application/json", many.append("]}").toString(), bobPlay), "at most 100");
+
+        HttpResponse<String> noEndpoint = send("POST", "/v1/conferences/room/endpoints/nobody/receive",
+                "application/json", "{\"videos\":[]}", admin);
+        assertEquals(404, noEndpoint.statusCode(), noEndpoint.body());
+        String anyAdmin = MediaToken.mint(SECRET, "*", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(5));
+        assertEquals(404, send("POST", "/v1/conferences/gone/endpoints/bob/receive", "application/json",
+                "{\"videos\":[]}", anyAdmin).statusCode());
+        assertTrue(server.metricsText()
+                .matches("(?s).*parley_media_http_refused_total\\{code=\"request.invalid\"\\} 6\\.0.*"),
+                "the refusals are counted");
+    }
+
+    private static void assertInvalid(HttpResponse<String> response, String messagePart) throws Exception {
+        assertEquals(400, response.statusCode(), response.body());
+        JsonNode error = JSON.readTree(response.body());
+        assertEquals("request.invalid", error.get("error").asText());
+        assertTrue(error.get("message").asText().contains(messagePart), error.get("message").asText());
+    }
+
     private static final String SECRET = "a-test-secret-that-is-at-least-32-bytes-long";
 
     private static MediaConfig defaults(String overrides) {

@@ -86,6 +86,66 @@ class LoadGeneratorTest {
     }
 
     @Test
+    void withSimulcastEachReceiverGetsOnlyTheLayerItAskedForFromParleyAndTheBaseline() throws Exception {
+        // Receivers 0..5 of the conference: subscribers s0..s3 take layers q, h, f, q; publishers p0 and p1 (receivers
+        // 4 and 5) take h and f. Smaller packets, so even the lowest layer sends a dozen packets a second.
+        LoadOptions options = options("--conferences", "1", "--publishers", "2", "--subscribers", "4",
+                "--duration", "3", "--warm-up", "2", "--packet-size", "400", "--simulcast", "--baseline");
+
+        Report report = LoadTestMain.execute(options, () -> false, null, "simulcast run");
+
+        for (String name : List.of("parley", "baseline")) {
+            Window w = report.phase(name).windows().get(0);
+            assertEquals(8, w.streams(), "2 publishers x (audio + 3 video layers)");
+            assertEquals(w.expected(), w.received() + w.lost(), name + ": every packet is received or lost");
+            List<Results.Layer> layers = w.layers();
+            assertEquals(3, layers.size(), name + " has a row per layer");
+            long[] receiversOfLayer = {2, 1 + 2, 1 + 2}; // q: s0, s3; h: s1 and p1 (p0's own), f: s2 and p0 (p1's)
+            for (Results.Layer layer : layers) {
+                assertEquals(2, layer.streams(), "one stream of the layer per publisher");
+                assertTrue(layer.sent() > 10, name + " sends layer " + layer.rid() + ": " + layer);
+                assertEquals(0, layer.toOtherReceivers(), name + ": layer " + layer.rid()
+                        + " reaches only the receivers that asked for it");
+                assertEquals(layer.expected(), layer.received() + layer.lost());
+                assertTrue(layer.received() > layer.expected() * 0.9, name + " delivers layer " + layer.rid() + ": "
+                        + layer);
+                // Expected = each publisher's packets of the layer x its receivers of that layer.
+                assertTrue(layer.expected() >= layer.sent() / 2 * (receiversOfLayer[layer.layer()] - 1)
+                        && layer.expected() <= layer.sent() * receiversOfLayer[layer.layer()], name + ": " + layer);
+            }
+            assertEquals(2 * layers.get(0).sent(), layers.get(0).expected(), "two receivers take q from each");
+            double fullOverQuarter = (double) layers.get(2).sent() / layers.get(0).sent();
+            assertTrue(fullOverQuarter > 2.5 && fullOverQuarter < 5, "55 % against 15 % of the bitrate: "
+                    + fullOverQuarter);
+            long audioAndVideo = layers.stream().mapToLong(Results.Layer::received).sum();
+            assertTrue(w.received() > audioAndVideo, "audio goes to every receiver besides");
+        }
+
+        JsonNode layers = new ObjectMapper().readTree(out.resolve("summary.json").toFile()).get("phases").get(0)
+                .get("windows").get(0).get("layers");
+        assertEquals(3, layers.size());
+        assertEquals("f", layers.get(2).get("rid").asText());
+        assertTrue(Files.readString(out.resolve("report.html")).contains("Simulcast layers"));
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        report.printSummary(new PrintStream(text, true, StandardCharsets.UTF_8), out);
+        String summary = text.toString(StandardCharsets.UTF_8);
+        assertTrue(summary.contains("layer q 320x180: 2 stream(s)") && summary.contains("layer f 1280x720"), summary);
+        assertTrue(summary.contains("0 to receivers of other layers"), summary);
+    }
+
+    @Test
+    void simulcastNeedsTheControlApiVideoAndAWarmUpForTheFirstKeyframes() {
+        for (String[] bad : List.of(new String[] {"--simulcast", "--api", "whip"},
+                new String[] {"--simulcast", "--video-bitrate", "0"},
+                new String[] {"--simulcast", "--warm-up", "1"})) {
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> LoadOptions.parse(bad));
+            assertTrue(refused.getMessage().contains("--simulcast"), refused.getMessage());
+        }
+        assertTrue(LoadOptions.parse(new String[] {"--simulcast"}).simulcast());
+    }
+
+    @Test
     void aStopRequestEndsTheWindowEarlyAndStillReports() throws Exception {
         LoadOptions options = options("--conferences", "1", "--publishers", "1", "--subscribers", "2",
                 "--duration", "60");
