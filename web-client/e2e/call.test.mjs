@@ -56,6 +56,9 @@ async function inbound(page) {
   });
 }
 
+/** The stack under test, for the media server's own view when a wait fails. */
+let currentStack = null;
+
 /** Waits until the page decodes video from `count` remote streams and receives audio from as many. */
 async function receivesFrom(page, count, who) {
   let rows = [];
@@ -76,7 +79,16 @@ async function receivesFrom(page, count, who) {
         receivers: pc.getTransceivers().map((t) => `${t.mid}:${t.receiver.track.kind}:${t.currentDirection}`),
       })),
     );
-    throw new Error(`${error.message}; inbound RTP ${JSON.stringify(rows)}, peer connections ${JSON.stringify(connections)}`);
+    // What the media server forwards to each endpoint (its videos: layer, paused, packets sent), to tell a server
+    // that does not send from a browser that does not show.
+    const server = currentStack
+      ? await httpGetInNamespace(currentStack.namespace, `http://127.0.0.1:${mediaHttpPort}/stats`)
+          .then((r) => JSON.stringify(JSON.parse(r.body).endpointStats), (e) => `unavailable: ${e.message}`)
+      : "no stack";
+    throw new Error(
+      `${error.message}; inbound RTP ${JSON.stringify(rows)}, peer connections ${JSON.stringify(connections)}, ` +
+        `media server endpoints ${server}`,
+    );
   });
 }
 
@@ -120,6 +132,7 @@ describe("calls", () => {
     stack = await startParleyStack({
       parleyEnv: callSettings,
     });
+    currentStack = stack;
   });
 
   after(async () => {

@@ -11,6 +11,12 @@ export const receiveDebounceMs = 250;
 export const maxReceiveVideos = 100;
 /** The largest width or height the server accepts, in device pixels. */
 export const maxVideoDimension = 16_384;
+/**
+ * A list the server did not take (refused, or no answer) is sent again after this long, at most this many times in a
+ * row: left alone, the server would keep the previous list, e.g. a tile hidden that is now shown.
+ */
+export const receiveRetryMs = 1_000;
+export const maxReceiveRetries = 5;
 
 /** One remote tile as it last reported itself. */
 export interface TileReport {
@@ -36,6 +42,8 @@ export class ReceiveReports {
   /** The list the server last took (its JSON), or null when it must be sent again whatever it holds. */
   private lastSent: string | null = null;
   private sending = false;
+  /** Lists in a row the server did not take. */
+  private failures = 0;
   private ownEndpoint: string | null = null;
 
   constructor(
@@ -129,13 +137,21 @@ export class ReceiveReports {
       () => {
         this.sending = false;
         this.lastSent = wire;
+        this.failures = 0;
         // Something changed while this list was on its way.
         if (JSON.stringify(this.videos()) !== wire) this.schedule();
       },
       () => {
-        // Not taken (the socket dropped, the place is gone): the next join sends the list again.
+        // Not taken (refused, no answer, the socket dropped): sent again in a while, a few times (a new join sends
+        // it anyway), so the server does not keep an older list.
         this.sending = false;
         this.lastSent = null;
+        if (this.failures >= maxReceiveRetries || this.timer !== null) return;
+        this.failures++;
+        this.timer = this.env.setTimer(() => {
+          this.timer = null;
+          this.send();
+        }, receiveRetryMs);
       },
     );
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ClientMessage } from "../ws/messages";
 import { FakeServer, serverMessage } from "../ws/testing";
 import type { SendEncoding, SendParameters, VideoCapabilities } from "./encodings";
-import { receiveDebounceMs } from "./receiving";
+import { maxReceiveRetries, receiveDebounceMs, receiveRetryMs } from "./receiving";
 import { type CallEnvironment, CallSession, type PeerLike, type SenderLike, type StreamLike, type TrackLike, connectTimeoutMs } from "./session";
 import { failureMessage, iceFailureMessage, problemMessage } from "./wording";
 
@@ -811,6 +811,30 @@ describe("Telling the server what the tiles show", () => {
     await flush();
     expect(receives()).toHaveLength(2);
     expect(session.view.get().phase).not.toBe("failed");
+  });
+
+  it("sends a list the server did not take again, a few times, so it does not keep an older one", async () => {
+    const { session, server, timers, settleReports, receives } = await inCall();
+    session.reportTile("u2:camera", benCamera);
+    await settleReports();
+    const retry = async () => {
+      const timer = timers.find((t) => t.ms === receiveRetryMs && !t.cleared);
+      if (!timer) return false;
+      timer.cleared = true;
+      timer.callback();
+      await flush();
+      return true;
+    };
+    for (let i = 0; i < maxReceiveRetries; i++) {
+      server.answer("call.receive", "callReceiveRefused");
+      await flush();
+      expect(await retry()).toBe(true);
+      expect(receives().at(-1)).toEqual(receives()[1]);
+    }
+    expect(receives()).toHaveLength(2 + maxReceiveRetries);
+    server.answer("call.receive", "callReceiveRefused");
+    await flush();
+    expect(await retry()).toBe(false);
   });
 });
 
