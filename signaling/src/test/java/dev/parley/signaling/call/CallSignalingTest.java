@@ -48,7 +48,9 @@ class CallSignalingTest {
         settings.put("parley.calls.enabled", true);
         settings.put("parley.calls.reconnect-grace", "2s");
         settings.put("parley.media.consent-interval", "1s");
-        settings.put("parley.media.consent-timeout", "4s");
+        // ice4j's consent interval is process-wide and set by the first media server or client of the JVM: after other
+        // test classes it is 5 s, so a shorter timeout here would expire long tests' endpoints.
+        settings.put("parley.media.consent-timeout", "15s");
         settings.put("parley.media.connect-timeout", "5s");
         gateway = TestGateway.start(settings);
     }
