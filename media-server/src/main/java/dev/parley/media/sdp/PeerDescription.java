@@ -327,8 +327,8 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
 
     /**
      * The RTP streams a video section sends as simulcast (RFC 8853): the first alternative of each stream in
-     * {@code a=simulcast:send}, in its order (browsers list them as their encodings, lowest quality first), skipping
-     * paused ({@code ~}) ones; each must have an {@code a=rid:<id> send} line. Empty without {@code a=simulcast}.
+     * {@code a=simulcast:send}, in its order (browsers list them as their encodings, lowest quality first), paused
+     * ({@code ~}) ones included; each must have an {@code a=rid:<id> send} line. Empty without {@code a=simulcast}.
      * Their SSRCs are learnt from the packets' RID header extension, so any {@code a=ssrc} lines are not used. A
      * receive-only simulcast description, an unknown rid, a
      * malformed id or more than {@link #MAX_SIMULCAST_STREAMS} streams is refused.
@@ -345,9 +345,11 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
                 continue;
             }
             for (String stream : parts[i + 1].split(";")) {
+                // A paused stream ("~q": a browser writes it once the encoding is turned off) is still one of the
+                // section's streams: it keeps its layer, and its SSRC, for when it is turned on again.
                 String first = stream.split(",")[0];
                 if (first.startsWith("~")) {
-                    continue;
+                    first = first.substring(1);
                 }
                 if (!RID.matcher(first).matches()) {
                     throw new SdpException("m-section " + abbreviate(section.mid()) + " has a=simulcast with rid "

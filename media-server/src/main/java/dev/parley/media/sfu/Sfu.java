@@ -557,7 +557,11 @@ public final class Sfu implements MediaApi {
             for (Layer layer : track.layers) {
                 boolean wanted = false;
                 for (Forward forward : track.forwards()) {
-                    wanted |= forward.preferredLayer == layer.index;
+                    // The layer a receiver asks for, and the one it still gets until that one arrives: withdrawing
+                    // the second first would leave the receiver with nothing.
+                    LayerRewriter rewriter = forward.rewriter;
+                    wanted |= forward.preferredLayer == layer.index
+                            || rewriter != null && rewriter.currentSpatial() == layer.index;
                 }
                 int i = layer.index;
                 if (wanted) {

@@ -179,6 +179,18 @@ class SdpNegotiationTest {
         List<OfferedMedia> offered = PeerDescription.parse(CHROME_SIMULCAST_OFFER).media();
         assertEquals(List.of("q", "h", "f"), offered.get(1).rids());
         assertEquals(0, offered.get(1).ssrc());
+        // Once the browser has turned encodings off it writes them paused; they are still the section's streams, so
+        // publishing again keeps the same track (and the SSRCs the server learnt for its layers).
+        String trackBefore = server.tracks("simulcast").stream().filter(t -> t.kind().equals("video")).findFirst()
+                .orElseThrow().trackId();
+        long ssrcBefore = server.tracks("simulcast").stream().filter(t -> t.kind().equals("video")).findFirst()
+                .orElseThrow().ssrc();
+        server.publish("simulcast", "chrome", CHROME_SIMULCAST_OFFER.replace("a=simulcast:send q;h;f",
+                "a=simulcast:send ~q;h;~f"));
+        assertEquals(List.of("q", "h", "f"), PeerDescription.parse(CHROME_SIMULCAST_OFFER.replace(
+                "a=simulcast:send q;h;f", "a=simulcast:send ~q;h;~f")).media().get(1).rids());
+        assertEquals(ssrcBefore, server.tracks("simulcast").stream().filter(t -> t.trackId().equals(trackBefore))
+                .findFirst().orElseThrow().ssrc(), "the same track");
         // Its track reaches subscribers under an SSRC of the server's.
         assertTrue(server.tracks("simulcast").stream().anyMatch(t -> t.publisherEndpointId().equals("chrome")
                 && t.kind().equals("video") && t.ssrc() != 0));
