@@ -546,7 +546,8 @@ public final class Sfu implements MediaApi {
     /**
      * Tells publishers which simulcast layers some receiver asks for ({@link TrackEvent.LayersWanted}), so they can
      * stop encoding the rest: a layer is announced as soon as one receiver's tile asks for it, and withdrawn after
-     * nobody has for {@link #LAYER_UNUSED_NANOS} (so a window being resized does not make it flap). Under the lock.
+     * nobody has for {@link #LAYER_UNUSED_NANOS} (so a window being resized does not make it flap); the lowest layer
+     * is never withdrawn. Under the lock.
      */
     private void announceWantedLayers(Conference conference, long nowNanos) {
         for (Track track : conference.tracks.values()) {
@@ -563,6 +564,9 @@ public final class Sfu implements MediaApi {
                     wanted |= forward.preferredLayer == layer.index
                             || rewriter != null && rewriter.currentSpatial() == layer.index;
                 }
+                // The lowest layer always stays on: it is cheap, a new receiver gets video from it at once, and a
+                // publisher slow to turn a layer back on never leaves its receivers with nothing.
+                wanted |= layer.index == 0;
                 int i = layer.index;
                 if (wanted) {
                     track.unwantedSinceNanos[i] = 0;
