@@ -57,8 +57,6 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     private long lastCreditNanos;
     private final long sessionId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
     private long version;
-    /** The latest server offer, or null before the first. */
-    private String lastOffer;
     private boolean started;
     volatile long startedAtNanos;
     private volatile long reportedBitrate;
@@ -129,13 +127,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
                     CodecPolicy.offeredExtensions(slot.kind), track.ssrc, track.rtxSsrc,
                     "parley-" + track.source.endpoint.id, track.streamId + " " + track.mediaStreamTrackId));
         }
-        // Asked again with nothing changed (a join and a change event arriving together): the same offer and
-        // version, so the client is not made to renegotiate for nothing and its answer to it still counts.
-        if (lastOffer != null && SdpWriter.write(sessionId, version, local(), "actpass", sections).equals(lastOffer)) {
-            return Optional.of(lastOffer);
-        }
-        lastOffer = SdpWriter.write(sessionId, ++version, local(), "actpass", sections);
-        return Optional.of(lastOffer);
+        return Optional.of(SdpWriter.write(sessionId, ++version, local(), "actpass", sections));
     }
 
     long version() {

@@ -310,11 +310,6 @@ class ForwardingTest {
         assertTrue(server.events("late", 0).stream().anyMatch(e -> e instanceof TrackEvent.SubscriptionChanged c
                 && c.endpointId().equals("early")), "the earlier participant is told to renegotiate");
         SubscribeOffer first = server.subscribeOffer("late", "early").orElseThrow();
-        // Asked again with nothing changed (a join and a change event at once): the same offer, so an answer to the
-        // first still counts and the client renegotiates once.
-        SubscribeOffer again = server.subscribeOffer("late", "early").orElseThrow();
-        assertEquals(first.version(), again.version());
-        assertEquals(first.sdp(), again.sdp());
         ClientEndpoint early = track(TestMedia.client());
         server.subscribeAnswer("late", "early", early.answer(first.sdp()));
         assertTrue(early.awaitSecure(WAIT));
