@@ -6,23 +6,18 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { httpGetInNamespace, launchBrowser, loopbackCallSettings, newUserContext, startParleyStack, waitFor } from "./harness.mjs";
-import { assertNoConsoleErrors, createMeeting, joinCall, openMeeting, signUp } from "./pages.mjs";
+import {
+  assertNoConsoleErrors,
+  createMeeting,
+  describeCall,
+  joinCall,
+  openMeeting,
+  recordCallSignaling,
+  recordPeerConnections,
+  signUp,
+} from "./pages.mjs";
 
 const { env: callSettings, mediaUdpPort, mediaHttpPort } = loopbackCallSettings();
-
-/** Keeps every RTCPeerConnection a page creates in window.__peerConnections, so the test can read getStats(). */
-async function recordPeerConnections(context) {
-  await context.addInitScript(() => {
-    const Native = window.RTCPeerConnection;
-    window.__peerConnections = [];
-    window.RTCPeerConnection = class extends Native {
-      constructor(...args) {
-        super(...args);
-        window.__peerConnections.push(this);
-      }
-    };
-  });
-}
 
 /** Keeps every WebSocket a page opens in window.__sockets, so the test can drop the connection. */
 async function recordSockets(context) {
@@ -58,6 +53,17 @@ async function inbound(page) {
 
 /** The stack under test, for the media server's own view when a wait fails. */
 let currentStack = null;
+/** The people of the running test by name, whose calls a failed wait describes. */
+let watched = {};
+
+/** Records the users' peer connections and call signaling, and names them for failure messages. */
+async function watch(users) {
+  watched = users;
+  for (const user of Object.values(users)) {
+    await recordPeerConnections(user.context);
+    recordCallSignaling(user);
+  }
+}
 
 /** Waits until the page decodes video from `count` remote streams and receives audio from as many. */
 async function receivesFrom(page, count, who) {
@@ -72,23 +78,15 @@ async function receivesFrom(page, count, who) {
     },
     { timeoutMs: 30_000, intervalMs: 250 },
   ).catch(async (error) => {
-    const connections = await page.evaluate(() =>
-      (window.__peerConnections ?? []).map((pc) => ({
-        connection: pc.connectionState,
-        signaling: pc.signalingState,
-        receivers: pc.getTransceivers().map((t) => `${t.mid}:${t.receiver.track.kind}:${t.currentDirection}`),
-      })),
-    );
     // What the media server forwards to each endpoint (its videos: layer, paused, packets sent), to tell a server
-    // that does not send from a browser that does not show.
+    // that does not send from a browser that does not show; and each person's call, to tell which side stopped.
     const server = currentStack
       ? await httpGetInNamespace(currentStack.namespace, `http://127.0.0.1:${mediaHttpPort}/stats`)
           .then((r) => JSON.stringify(JSON.parse(r.body).endpointStats), (e) => `unavailable: ${e.message}`)
       : "no stack";
-    throw new Error(
-      `${error.message}; inbound RTP ${JSON.stringify(rows)}, peer connections ${JSON.stringify(connections)}, ` +
-        `media server endpoints ${server}`,
-    );
+    const calls = [];
+    for (const [name, user] of Object.entries(watched)) calls.push(await describeCall(user, name));
+    throw new Error(`${error.message}; inbound RTP ${JSON.stringify(rows)}; media server endpoints ${server}; ${calls.join("; ")}`);
   });
 }
 
@@ -143,7 +141,7 @@ describe("calls", () => {
     const ana = await stack.newUserContext();
     const bruno = await stack.newUserContext();
     const cid = await stack.newUserContext();
-    for (const user of [ana, bruno, cid]) await recordPeerConnections(user.context);
+    await watch({ Ana: ana, Bruno: bruno, Cid: cid });
     await signUp(ana, "Ana Lima", "ana");
     await signUp(bruno, "Bruno Costa", "bruno");
     await signUp(cid, "Cid Nunes", "cid");
@@ -251,8 +249,7 @@ describe("calls", () => {
   it("a dropped connection resumes the call without reloading: the same peer connections carry on", async () => {
     const dora = await stack.newUserContext();
     const eli = await stack.newUserContext();
-    await recordPeerConnections(dora.context);
-    await recordPeerConnections(eli.context);
+    await watch({ Dora: dora, Eli: eli });
     await recordSockets(dora.context);
     await signUp(dora, "Dora Reis", "dora");
     await signUp(eli, "Eli Souza", "eli");
@@ -327,7 +324,7 @@ describe("calls", () => {
     const cameraless = await launchBrowser(stack.namespace, stack.teardown, { args: ["--use-fake-device-for-media-stream=device-count=0"] });
     const gil = await newUserContext(cameraless, stack.baseUrl);
     const hana = await stack.newUserContext();
-    await recordPeerConnections(hana.context);
+    await watch({ Hana: hana, Gil: gil });
     await signUp(gil, "Gil Prado", "gil");
     await signUp(hana, "Hana Dias", "hana");
     await createMeeting(hana.page, "No camera");

@@ -7,7 +7,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { httpGetInNamespace, loopbackCallSettings, startParleyStack, waitFor } from "./harness.mjs";
-import { assertNoConsoleErrors, createMeeting, joinCall, openMeeting, signUp } from "./pages.mjs";
+import {
+  assertNoConsoleErrors,
+  createMeeting,
+  describeCall,
+  joinCall,
+  openMeeting,
+  recordCallSignaling,
+  recordPeerConnections,
+  signUp,
+} from "./pages.mjs";
 
 const { env: callSettings, mediaHttpPort } = loopbackCallSettings();
 
@@ -15,20 +24,6 @@ const { env: callSettings, mediaHttpPort } = loopbackCallSettings();
 const largeWindow = { viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 2 };
 /** A small window: the tiles are a few hundred device pixels wide, so the quarter or half layer covers them. */
 const smallWindow = { width: 760, height: 560 };
-
-/** Keeps every RTCPeerConnection a page creates in window.__peerConnections, so the test can read getStats(). */
-async function recordPeerConnections(context) {
-  await context.addInitScript(() => {
-    const Native = window.RTCPeerConnection;
-    window.__peerConnections = [];
-    window.RTCPeerConnection = class extends Native {
-      constructor(...args) {
-        super(...args);
-        window.__peerConnections.push(this);
-      }
-    };
-  });
-}
 
 /**
  * Logs in window.__resolutions every size change of every video element ({at: performance.now(), label: its tile's
@@ -282,6 +277,7 @@ describe("simulcast in calls", () => {
       await recordPeerConnections(user.context);
       await recordVideoSizes(user.context);
       recordSignaling(user);
+      recordCallSignaling(user);
     }
     await signUp(ana, "Ana Lima", "ana");
     await signUp(bruno, "Bruno Costa", "bruno");
@@ -312,7 +308,11 @@ describe("simulcast in calls", () => {
         { timeoutMs: 30_000, intervalMs: 250 },
       ).catch(async (error) => {
         const server = await endpointOf(stack, user).catch((e) => e.message);
-        throw new Error(`${error.message}; it receives ${JSON.stringify(seen)}; the media server: ${JSON.stringify(server)}`);
+        const calls = [];
+        for (const [name, each] of Object.entries(users)) calls.push(await describeCall(each, name));
+        throw new Error(
+          `${error.message}; it receives ${JSON.stringify(seen)}; the media server: ${JSON.stringify(server)}; ${calls.join("; ")}`,
+        );
       });
     }
     assert.ok(ana.endpointId && bruno.endpointId && cid.endpointId, "every page learnt its endpoint id from call.joined");

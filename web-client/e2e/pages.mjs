@@ -37,3 +37,66 @@ export async function joinCall(page) {
 export function assertNoConsoleErrors(...users) {
   for (const user of users) assert.deepEqual(user.console.errors, [], "console errors in the browser");
 }
+
+/** Keeps every RTCPeerConnection a page creates in window.__peerConnections, so a test can read getStats(). */
+export async function recordPeerConnections(context) {
+  await context.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    window.__peerConnections = [];
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.__peerConnections.push(this);
+      }
+    };
+  });
+}
+
+/** How many call messages `recordCallSignaling` keeps per page (the latest). */
+const signalingLogLimit = 80;
+
+/**
+ * Keeps in user.callSignaling the latest call messages the page sent and received ("+1.234s > call.publish",
+ * "< call.subscribe.offer v3", "< error call.not_joined"; not call.speakers), to say on a failure which side of the signaling stopped.
+ */
+export function recordCallSignaling(user) {
+  const started = Date.now();
+  user.callSignaling = [];
+  const note = (direction, payload) => {
+    if (typeof payload !== "string" || !payload.includes('"call.') && !payload.includes('"error"')) return;
+    let message;
+    try {
+      message = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    // Speaker updates come five times a second and say nothing about the connection.
+    if (message.type === "call.speakers") return;
+    const detail = message.type === "error" ? ` ${message.code}` : message.version !== undefined ? ` v${message.version}` : "";
+    user.callSignaling.push(`+${((Date.now() - started) / 1000).toFixed(3)}s ${direction} ${message.type}${detail}`);
+    if (user.callSignaling.length > signalingLogLimit) user.callSignaling.shift();
+  };
+  user.page.on("websocket", (socket) => {
+    socket.on("framesent", ({ payload }) => note(">", payload));
+    socket.on("framereceived", ({ payload }) => note("<", payload));
+  });
+}
+
+/**
+ * What a page's call looks like, for a failure message: its phase, its peer connections (states, transceivers) and
+ * its recent call signaling (when recorded).
+ */
+export async function describeCall(user, who) {
+  const view = await user.page
+    .evaluate(() => ({
+      phase: document.querySelector(".call-stage")?.dataset.callPhase ?? null,
+      connections: (window.__peerConnections ?? []).map((pc) => ({
+        connection: pc.connectionState,
+        ice: pc.iceConnectionState,
+        signaling: pc.signalingState,
+        transceivers: pc.getTransceivers().map((t) => `${t.mid}:${t.receiver.track.kind}:${t.currentDirection}`),
+      })),
+    }))
+    .catch((error) => ({ unavailable: error.message }));
+  return `${who}: ${JSON.stringify(view)} signaling [${(user.callSignaling ?? []).join(", ")}]`;
+}

@@ -39,6 +39,16 @@ describe("the call's state machine", () => {
     expect(run([{ type: "devicesReady" }], placeFirst.state).effects).toEqual(["publish", "sendMediaState"]);
   });
 
+  it("publishes devices that start after the others' media connected", () => {
+    // Joining a running call: the subscribe connection connects while the camera is still starting.
+    const receiving = run([{ type: "start", mode: "full" }, joinedFresh(), { type: "mediaConnected" }]);
+    expect(receiving.state.phase).toBe("connected");
+    expect(receiving.effects).not.toContain("publish");
+    const { state, effects } = run([{ type: "devicesReady" }], receiving.state);
+    expect(state).toMatchObject({ phase: "connected", devices: "ready" });
+    expect(effects).toEqual(["publish", "sendMediaState"]);
+  });
+
   it("is connected once the media flows, and stops the connect timer", () => {
     const { state, effects } = run([{ type: "start", mode: "full" }, { type: "devicesReady" }, joinedFresh(), { type: "mediaConnected" }]);
     expect(state.phase).toBe("connected");

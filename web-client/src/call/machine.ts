@@ -144,7 +144,9 @@ export function transition(state: CallMachineState, event: CallEvent): Transitio
     }
     case "devicesReady": {
       const next = { ...state, devices: "ready" } as const;
-      return { state: next, effects: state.phase === "connecting" ? [{ type: "publish" }, { type: "sendMediaState" }] : [] };
+      // In the call already: publish now. The others' media may have connected first (the subscribe connection of
+      // someone joining a running call can connect before a slow camera starts), so "connected" publishes too.
+      return { state: next, effects: inCall ? [{ type: "publish" }, { type: "sendMediaState" }] : [] };
     }
     case "devicesFailed": {
       if (state.phase === "left" || state.phase === "failed") return { state: { ...state, devices: "failed" }, effects: [] };

@@ -79,6 +79,8 @@ export class CallPeers {
   private subscriber: PeerLike | null = null;
   private screenTransceiver: TransceiverLike | null = null;
   private cameraTransceiver: TransceiverLike | null = null;
+  /** The camera and microphone have their transceivers on the publish connection. */
+  private localPublished = false;
   private publishing: "idle" | "awaiting-answer" = "idle";
   private publishAgain = false;
   private lastOfferSdp: string | null = null;
@@ -123,14 +125,32 @@ export class CallPeers {
   startPublishing(streams: { local: StreamLike | null; screen: StreamLike | null }): void {
     const publisher = this.newPeer("publish");
     this.publisher = publisher;
-    const local = streams.local;
-    for (const track of local?.getTracks() ?? []) {
-      if (!local) break;
+    if (streams.local) this.addLocalTransceivers(publisher, streams.local);
+    if (streams.screen) this.addScreenTransceiver(streams.screen);
+    void this.negotiatePublish();
+  }
+
+  /**
+   * The camera and microphone, once they have started: on the publish connection when there is one already (a
+   * screen shared while they were starting), else on a new one.
+   */
+  publishLocal(local: StreamLike, screen: StreamLike | null): void {
+    const publisher = this.publisher;
+    if (!publisher) {
+      this.startPublishing({ local, screen });
+      return;
+    }
+    if (this.localPublished) return;
+    this.addLocalTransceivers(publisher, local);
+    void this.negotiatePublish();
+  }
+
+  private addLocalTransceivers(publisher: PeerLike, local: StreamLike): void {
+    this.localPublished = true;
+    for (const track of local.getTracks()) {
       if (track.kind === "video") this.cameraTransceiver = this.addCameraTransceiver(publisher, track, local);
       else publisher.addTransceiver(track, { direction: "sendonly", streams: [local] });
     }
-    if (streams.screen) this.addScreenTransceiver(streams.screen);
-    void this.negotiatePublish();
   }
 
   /** Adds (or brings back) the screen's transceiver and offers again. */
@@ -207,6 +227,7 @@ export class CallPeers {
     this.subscriber = null;
     this.screenTransceiver = null;
     this.cameraTransceiver = null;
+    this.localPublished = false;
     this.wantedLayers.clear();
     this.layersInFlight = null;
     this.cameraNegotiated = false;

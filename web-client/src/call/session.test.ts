@@ -291,6 +291,39 @@ describe("CallSession", () => {
     expect(types()).toContain("call.publish");
   });
 
+  it("publishes a camera that starts after the others' media already connected", async () => {
+    let release: (s: StreamLike) => void = () => undefined;
+    const { session, peers, types, joined } = setup({ userMedia: () => new Promise((resolve) => (release = resolve)) });
+    session.start();
+    await joined();
+    peers[0].setConnection("connected");
+    await flush();
+    expect(session.view.get().phase).toBe("connected");
+    expect(types()).not.toContain("call.publish");
+    release(stream("late", ["audio", "video"]));
+    await flush();
+    expect(peers).toHaveLength(2);
+    expect(types()).toContain("call.publish");
+  });
+
+  it("adds a camera that starts after a screen share to the screen's publish connection", async () => {
+    let release: (s: StreamLike) => void = () => undefined;
+    const { session, peers, joined, publishAnswered } = setup({ userMedia: () => new Promise((resolve) => (release = resolve)) });
+    session.start();
+    await joined();
+    peers[0].setConnection("connected");
+    await flush();
+    await session.shareScreen();
+    await flush();
+    await publishAnswered("v=0\r\n");
+    expect(peers).toHaveLength(2);
+    expect(peers[1].transceivers).toHaveLength(1);
+    release(stream("late", ["audio", "video"]));
+    await flush();
+    expect(peers).toHaveLength(2);
+    expect(peers[1].transceivers.map((t) => (t.track as FakeTrack).kind).sort()).toEqual(["audio", "video", "video"]);
+  });
+
   it("keeps its peer connections when the server resumes its place after a reconnect", async () => {
     const { session, peers, types, joined, publishAnswered } = setup();
     session.start();

@@ -266,7 +266,8 @@ export class CallSession {
         this.armConnectTimer();
         break;
       case "publish":
-        if (this.local || this.screen) this.peers.startPublishing({ local: this.local, screen: this.screen });
+        if (this.local) this.peers.publishLocal(this.local, this.screen);
+        else if (this.screen) this.peers.startPublishing({ local: null, screen: this.screen });
         else this.dispatch({ type: "nothingToPublish" });
         break;
       case "resendOffer":
