@@ -46,17 +46,18 @@ async function recordVideoSizes(context) {
 }
 
 /**
- * Remembers the endpoint id the server gives the page's user when they join (call.joined), and when (Date.now()) the
- * page sends each call.receive.
+ * Remembers the endpoint id the server gives the page's user when they join (call.joined), the rids of the latest
+ * call.layers it got (its camera is its only simulcast track), and when (Date.now()) the page sends each call.receive.
  */
 function recordSignaling(user) {
   user.endpointId = null;
   user.receivesSentAt = [];
   user.page.on("websocket", (socket) => {
     socket.on("framereceived", ({ payload }) => {
-      if (typeof payload !== "string" || !payload.includes('"call.joined"')) return;
+      if (typeof payload !== "string" || !payload.includes('"call.joined"') && !payload.includes('"call.layers"')) return;
       const message = JSON.parse(payload);
       if (message.type === "call.joined") user.endpointId = message.endpointId;
+      if (message.type === "call.layers") user.layersWanted = message.rids;
     });
     socket.on("framesent", ({ payload }) => {
       if (typeof payload === "string" && payload.includes('"call.receive"')) user.receivesSentAt.push(Date.now());
@@ -107,6 +108,22 @@ async function receiving(page) {
       });
     }
     return { videos, allVideo, audio, at: performance.now() };
+  });
+}
+
+/** The page's own camera layers as its publish connection sends them: rid → {active, frameWidth, bytesSent}. */
+async function outboundLayers(page) {
+  return page.evaluate(async () => {
+    const layers = {};
+    for (const pc of window.__peerConnections ?? []) {
+      if (pc.connectionState === "closed") continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "outbound-rtp" && s.kind === "video" && s.rid) {
+          layers[s.rid] = { active: s.active, frameWidth: s.frameWidth ?? 0, bytesSent: s.bytesSent };
+        }
+      });
+    }
+    return layers;
   });
 }
 
@@ -338,6 +355,20 @@ describe("simulcast in calls", () => {
         });
       }
       await keepsDecoding(users, "at the start");
+
+      // Nobody takes Ana's half layer: the server says so (call.layers without "h", after the layer was unused for 3 s)
+      // and her browser stops encoding it (active: false in its outbound-rtp), while the full layer goes on.
+      let layers = null;
+      await waitFor(
+        "Ana's browser to stop sending the half layer nobody receives",
+        async () => {
+          layers = await outboundLayers(ana.page);
+          return layers.h?.active === false && layers.f?.active === true && ana.layersWanted !== undefined && !ana.layersWanted.includes("h");
+        },
+        { timeoutMs: 20_000, intervalMs: 250 },
+      ).catch((error) => {
+        throw new Error(`${error.message}; outbound ${JSON.stringify(layers)}, last call.layers ${JSON.stringify(ana.layersWanted)}`);
+      });
       const fullWidth = (await videoFrom(bruno, names.ana)).frameWidth;
       const fullRate = await bitRate(bruno, names.ana);
 
@@ -430,6 +461,131 @@ describe("simulcast in calls", () => {
     } finally {
       decoding.halt();
     }
+
+    assertNoConsoleErrors(ana, bruno, cid);
+    for (const user of Object.values(users)) await user.context.close();
+  });
+});
+
+describe("with more people sending video than the server's last-N", () => {
+  const lastN = loopbackCallSettings();
+  let stack;
+
+  before(async () => {
+    // Last-N 1: each receiver gets one other person's video.
+    stack = await startParleyStack({ parleyEnv: { ...lastN.env, PARLEY_MEDIA_LAST_N: "1" } });
+  });
+
+  after(async () => {
+    await stack?.close();
+  });
+
+  it("shows the withheld person's avatar with why, and a pinned tile gets its video", async () => {
+    const ana = await stack.newUserContext();
+    const bruno = await stack.newUserContext();
+    const cid = await stack.newUserContext();
+    const users = { Ana: ana, Bruno: bruno, Cid: cid };
+    for (const user of Object.values(users)) {
+      await recordPeerConnections(user.context);
+      recordCallSignaling(user);
+    }
+    await signUp(ana, "Ana Lima", "ana");
+    await signUp(bruno, "Bruno Costa", "bruno");
+    await signUp(cid, "Cid Nunes", "cid");
+    await createMeeting(ana.page, "Last N");
+    for (const username of ["bruno", "cid"]) {
+      const input = ana.page.getByLabel("Add someone by username");
+      if (!(await input.isVisible())) await ana.page.getByRole("button", { name: "Add member" }).click();
+      await input.fill(username);
+      await ana.page.getByRole("button", { name: "Add", exact: true }).click();
+      await ana.page.getByText(`@${username} was added.`).waitFor();
+    }
+    await openMeeting(bruno.page, "Last N");
+    await openMeeting(cid.page, "Last N");
+    for (const user of Object.values(users)) await joinCall(user.page);
+
+    const remoteTiles = (page) => page.locator(".call-stage .tile[data-kind=camera]:not(.tile-self)");
+    const describeAll = async () => {
+      const calls = [];
+      for (const [name, user] of Object.entries(users)) calls.push(await describeCall(user, name));
+      return calls.join("; ");
+    };
+    // Each person: one other's video decodes, the other's tile is withheld and says why (who is shown follows who
+    // speaks: the fake microphones all beep, so it may change).
+    for (const [who, user] of Object.entries(users)) {
+      let state = null;
+      await waitFor(
+        `${who} to show one other person's video and the other's avatar`,
+        async () => {
+          state = await remoteTiles(user.page).evaluateAll((tiles) =>
+            tiles.map((tile) => ({
+              name: tile.getAttribute("aria-label"),
+              withheld: tile.hasAttribute("data-withheld"),
+              note: tile.querySelector(".tile-note")?.textContent ?? null,
+              playing: (tile.querySelector("video")?.videoWidth ?? 0) > 0,
+            })),
+          );
+          return state.length === 2 && state.filter((t) => t.withheld).length === 1;
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      ).catch(async (error) => {
+        throw new Error(`${error.message}; tiles ${JSON.stringify(state)}; ${await describeAll()}`);
+      });
+      const withheld = state.find((t) => t.withheld);
+      assert.match(withheld.note ?? "", /Video paused: only the most recent speakers' video is sent\. Pin to see it\./);
+    }
+
+    // Ana pins both others: neither is withheld any more, and both videos decode.
+    for (const name of ["Bruno Costa", "Cid Nunes"]) {
+      const pin = ana.page.getByRole("button", { name: `Pin ${name}` });
+      await pin.click();
+      await ana.page.getByRole("button", { name: `Unpin ${name}` }).waitFor();
+    }
+    let seen = null;
+    await waitFor(
+      "Ana to get both pinned videos",
+      async () => {
+        seen = await remoteTiles(ana.page).evaluateAll((tiles) =>
+          tiles.map((tile) => ({
+            name: tile.getAttribute("aria-label"),
+            withheld: tile.hasAttribute("data-withheld"),
+            pinned: tile.hasAttribute("data-pinned"),
+            playing: (tile.querySelector("video")?.videoWidth ?? 0) > 0,
+          })),
+        );
+        return seen.length === 2 && seen.every((t) => t.pinned && !t.withheld && t.playing);
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    ).catch(async (error) => {
+      throw new Error(`${error.message}; tiles ${JSON.stringify(seen)}; ${await describeAll()}`);
+    });
+    // Both keep decoding: frames rise on every inbound video of Ana's.
+    const framesOf = () =>
+      ana.page.evaluate(async () => {
+        const rows = [];
+        for (const pc of window.__peerConnections ?? []) {
+          if (pc.connectionState === "closed") continue;
+          (await pc.getStats()).forEach((s) => {
+            if (s.type === "inbound-rtp" && s.kind === "video") rows.push({ track: s.trackIdentifier, frames: s.framesDecoded ?? 0 });
+          });
+        }
+        return rows;
+      });
+    const first = await framesOf();
+    await waitFor(
+      "both of Ana's videos to keep decoding",
+      async () => {
+        const now = await framesOf();
+        return first.length === 2 && first.every((row) => (now.find((r) => r.track === row.track)?.frames ?? 0) > row.frames + 10);
+      },
+      { timeoutMs: 15_000, intervalMs: 500 },
+    );
+
+    // Unpinned, one of them is withheld again.
+    for (const name of ["Bruno Costa", "Cid Nunes"]) await ana.page.getByRole("button", { name: `Unpin ${name}` }).click();
+    await waitFor("one of Ana's tiles to be withheld again", async () => (await ana.page.locator(".tile[data-withheld]").count()) === 1, {
+      timeoutMs: 20_000,
+    });
 
     assertNoConsoleErrors(ana, bruno, cid);
     for (const user of Object.values(users)) await user.context.close();

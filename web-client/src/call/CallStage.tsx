@@ -1,9 +1,9 @@
 import { type ReactNode, type RefObject, useEffect, useRef, useState } from "react";
 import type { User } from "../api/client";
 import { Avatar } from "../ui/Avatar";
-import { CameraIcon, MicIcon, PhoneIcon, ScreenIcon, SpeakerIcon } from "../ui/icons";
+import { CameraIcon, MicIcon, PhoneIcon, PinIcon, ScreenIcon, SpeakerIcon } from "../ui/icons";
 import type { CallState } from "../ws/messages";
-import { type Feed, callFeeds, gridColumns, speakerLayout } from "./feeds";
+import { type Feed, callFeeds, gridColumns, speakerLayout, videoTrackIds } from "./feeds";
 import type { CallSession, CallSnapshot, StreamLike } from "./session";
 import { useSpeaking } from "./useSpeaking";
 import { callNotices, failureMessage, problemMessage } from "./wording";
@@ -35,7 +35,8 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
     screen: snapshot.screen,
     hasVideo: session.hasCamera,
   });
-  const speakerView = layout === "speaker" && feeds.length > 1 ? speakerLayout(feeds, snapshot.speakers?.dominant ?? null) : null;
+  const speakerView =
+    layout === "speaker" && feeds.length > 1 ? speakerLayout(feeds, snapshot.speakers?.dominant ?? null, snapshot.pinned) : null;
   const shown = speakerView?.main ? [speakerView.main, ...speakerView.others] : feeds;
   const columns = speakerView ? Math.max(1, Math.min(4, feeds.length - 1)) : gridColumns(feeds.length);
   usePageVisibility(session);
@@ -114,6 +115,8 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
                 main={speakerView?.main === feed}
                 dominant={snapshot.speakers?.dominant === feed.userId && feed.kind === "camera"}
                 speaking={speaking.has(feed.userId) && feed.kind === "camera"}
+                withheld={videoTrackIds(everyone, feed).some((id) => snapshot.withheld.has(id))}
+                pinned={feed.streamId !== null && snapshot.pinned.has(feed.streamId)}
               />
             ))}
           </ul>
@@ -183,6 +186,9 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
   );
 }
 
+/** Under the avatar of a tile whose video the server withholds. */
+const withheldNote = "Video paused: only the most recent speakers' video is sent. Pin to see it.";
+
 /** A round call control that is pressed while its device is off. */
 function ToggleControl({ off, label, onClick, children }: { off: boolean; label: string; onClick: () => void; children: ReactNode }) {
   return (
@@ -242,7 +248,18 @@ function useTileReport(session: CallSession, feed: Feed<StreamLike>, tile: RefOb
   }, [session, key, streamId, tile]);
 }
 
-function Tile({ session, feed, speaking, dominant, main }: { session: CallSession; feed: Feed<StreamLike>; speaking: boolean; dominant: boolean; main: boolean }) {
+interface TileProps {
+  session: CallSession;
+  feed: Feed<StreamLike>;
+  speaking: boolean;
+  dominant: boolean;
+  main: boolean;
+  /** The server withholds this tile's video (more people send video than its last-N). */
+  withheld: boolean;
+  pinned: boolean;
+}
+
+function Tile({ session, feed, speaking, dominant, main, withheld, pinned }: TileProps) {
   const video = useRef<HTMLVideoElement>(null);
   const tile = useRef<HTMLLIElement>(null);
   useTileReport(session, feed, tile);
@@ -253,7 +270,8 @@ function Tile({ session, feed, speaking, dominant, main }: { session: CallSessio
     if (el.srcObject !== stream) el.srcObject = stream;
     if (stream) el.play().catch(() => undefined);
   }, [feed.stream]);
-  const showVideo = feed.stream !== null && feed.hasVideo && !feed.videoMuted;
+  const showVideo = feed.stream !== null && feed.hasVideo && !feed.videoMuted && !withheld;
+  const pinnable = !feed.isSelf && feed.hasVideo && feed.streamId !== null;
   const label = feed.kind === "screen" ? `${feed.displayName}'s screen` : feed.isSelf ? `${feed.displayName} (you)` : feed.displayName;
   return (
     <li
@@ -263,6 +281,8 @@ function Tile({ session, feed, speaking, dominant, main }: { session: CallSessio
       data-kind={feed.kind}
       data-speaking={speaking || undefined}
       data-dominant={dominant || undefined}
+      data-withheld={withheld || undefined}
+      data-pinned={pinned || undefined}
       aria-label={label}
     >
       <video
@@ -275,7 +295,20 @@ function Tile({ session, feed, speaking, dominant, main }: { session: CallSessio
       {!showVideo && (
         <div className="tile-avatar">
           <Avatar id={feed.userId} name={feed.displayName} size="lg" />
+          {withheld && !feed.videoMuted && <p className="tile-note">{withheldNote}</p>}
         </div>
+      )}
+      {pinnable && (
+        <button
+          className={`tile-pin${pinned ? " tile-pin-on" : ""}`}
+          type="button"
+          aria-pressed={pinned}
+          aria-label={pinned ? `Unpin ${label}` : `Pin ${label}`}
+          title={pinned ? "Unpin: back to the speakers' order" : "Pin: always get this video, shown large in the speaker layout"}
+          onClick={() => feed.streamId !== null && session.setPinned(feed.streamId, !pinned)}
+        >
+          <PinIcon />
+        </button>
       )}
       <div className="tile-label">
         {feed.audioMuted && feed.kind === "camera" && (

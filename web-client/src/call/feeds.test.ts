@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CallParticipant } from "../ws/messages";
-import { callFeeds, gridColumns, participantOfStream, speakerLayout } from "./feeds";
+import { callFeeds, gridColumns, participantOfStream, speakerLayout, videoTrackIds } from "./feeds";
 
 function person(userId: string, tracks: Array<[string, "audio" | "video"]>, extra: Partial<CallParticipant> = {}) {
   return {
@@ -98,5 +98,21 @@ describe("speakerLayout", () => {
     expect(speakerLayout([feed("me", "camera", true), feed("ann")], null).main?.userId).toBe("ann");
     expect(speakerLayout([feed("me", "camera", true)], "me").main?.userId).toBe("me");
     expect(speakerLayout([], null).main).toBeNull();
+  });
+
+  it("gives a pinned tile the large tile, before a screen and the dominant speaker", () => {
+    const feeds = [feed("me", "camera", true), feed("ann"), feed("ben"), feed("cid", "screen")];
+    expect(speakerLayout(feeds, "ben", new Set(["ann-camera"])).main?.userId).toBe("ann");
+    expect(speakerLayout(feeds, "ben", new Set(["me-camera"])).main?.kind).toBe("screen");
+  });
+});
+
+describe("videoTrackIds", () => {
+  it("names the video tracks of a remote feed's stream, none of our own", () => {
+    const participants = [person("me", [["m", "audio"], ["m", "video"]]), person("ann", [["a", "audio"], ["a", "video"], ["s", "video"]])];
+    const [screen, mine, anns] = callFeeds(participants, "me", new Map());
+    expect(videoTrackIds(participants, anns)).toEqual(["ann-1"]);
+    expect(videoTrackIds(participants, screen)).toEqual(["ann-2"]);
+    expect(videoTrackIds(participants, mine)).toEqual([]);
   });
 });

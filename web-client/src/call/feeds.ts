@@ -70,6 +70,13 @@ export function participantOfStream(
   return participants.find((p) => p.tracks.some((t) => t.streamId === streamId));
 }
 
+/** The video track ids (call.state trackId) of a feed's stream; none for our own tiles. */
+export function videoTrackIds(participants: readonly CallParticipant[], feed: Feed<unknown>): string[] {
+  if (feed.isSelf || feed.streamId === null) return [];
+  const participant = participants.find((p) => p.userId === feed.userId);
+  return (participant?.tracks ?? []).filter((t) => t.kind === "video" && t.streamId === feed.streamId).map((t) => t.trackId);
+}
+
 /** Columns for a grid of `count` tiles: as square as possible, wider than tall. */
 export function gridColumns(count: number): number {
   if (count <= 1) return 1;
@@ -80,11 +87,17 @@ export function gridColumns(count: number): number {
 }
 
 /**
- * The speaker layout: one large tile and the rest beside it. A shared screen takes the large tile (it needs the
- * room); else the dominant speaker's camera (as the server hears it), unless that is us; else the first other person.
+ * The speaker layout: one large tile and the rest beside it. A tile the user pinned takes the large tile; else a
+ * shared screen (it needs the room); else the dominant speaker's camera (as the server hears it), unless that is us;
+ * else the first other person.
  */
-export function speakerLayout<S>(feeds: readonly Feed<S>[], dominantUserId: string | null): { main: Feed<S> | null; others: Feed<S>[] } {
+export function speakerLayout<S>(
+  feeds: readonly Feed<S>[],
+  dominantUserId: string | null,
+  pinnedStreams: ReadonlySet<string> = new Set(),
+): { main: Feed<S> | null; others: Feed<S>[] } {
   const main =
+    feeds.find((f) => !f.isSelf && f.streamId !== null && pinnedStreams.has(f.streamId)) ??
     feeds.find((f) => f.kind === "screen") ??
     feeds.find((f) => f.kind === "camera" && f.userId === dominantUserId && !f.isSelf) ??
     feeds.find((f) => f.kind === "camera" && !f.isSelf) ??

@@ -45,6 +45,8 @@ export class ReceiveReports {
   /** Lists in a row the server did not take. */
   private failures = 0;
   private ownEndpoint: string | null = null;
+  /** The msid stream ids of the tiles the user pinned. */
+  private pinnedStreams: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly meetingId: string,
@@ -57,6 +59,12 @@ export class ReceiveReports {
   tile(key: string, report: TileReport | null): void {
     if (report) this.tiles.set(key, report);
     else if (!this.tiles.delete(key)) return;
+    this.schedule();
+  }
+
+  /** The tiles the user pinned, by msid stream id: their videos are asked for beside the server's last-N. */
+  pinned(streamIds: ReadonlySet<string>): void {
+    this.pinnedStreams = streamIds;
     this.schedule();
   }
 
@@ -111,6 +119,7 @@ export class ReceiveReports {
           visible: this.pageVisible && (tile?.onScreen ?? false),
           width: dimension(tile?.width ?? 0),
           height: dimension(tile?.height ?? 0),
+          ...(this.pinnedStreams.has(track.streamId) ? { pinned: true } : {}),
         });
       }
     }

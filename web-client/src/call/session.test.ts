@@ -782,6 +782,35 @@ describe("Telling the server what the tiles show", () => {
     expect(receives()[2]).toMatchObject({ videos: hiddenBoth });
   });
 
+  it("asks for a pinned tile's video beside the last-N, and shows which videos the server withholds", async () => {
+    const { session, server, settleReports, receives } = await inCall();
+    session.reportTile("u2:camera", benCamera);
+    await settleReports();
+    server.answer("call.receive", "ok");
+    await flush();
+
+    // The server withholds Ben's camera (e2:1, the examples' call.withheld): his tile shows him without video.
+    session.handle(serverMessage("callWithheld"));
+    expect([...session.view.get().withheld]).toEqual(["e2:1"]);
+    session.handle(serverMessage("callWithheld", { meetingId: "other", trackIds: [] }));
+    expect([...session.view.get().withheld]).toEqual(["e2:1"]);
+
+    // Pinning his tile asks for it.
+    session.setPinned("cam-ben", true);
+    expect([...session.view.get().pinned]).toEqual(["cam-ben"]);
+    await settleReports();
+    expect(receives()[2]).toMatchObject({ videos: [{ trackId: "e2:1", visible: true, width: 640, height: 360, pinned: true }, hiddenBoth[1]] });
+    server.answer("call.receive", "ok");
+    await flush();
+    session.handle(serverMessage("callWithheld", { trackIds: [] }));
+    expect(session.view.get().withheld.size).toBe(0);
+
+    // Unpinned: the list goes out without it.
+    session.setPinned("cam-ben", false);
+    await settleReports();
+    expect(receives()[3]).toEqual({ type: "call.receive", meetingId: "m1", videos: [{ trackId: "e2:1", visible: true, width: 640, height: 360 }, hiddenBoth[1]] });
+  });
+
   it("shows nothing while the page is hidden", async () => {
     const { session, server, settleReports, receives } = await inCall();
     session.reportTile("u2:camera", benCamera);

@@ -54,6 +54,10 @@ export interface CallSnapshot {
   state: CallState | null;
   /** Who speaks (most active first) and who is the dominant speaker, as the server hears them; null until it says. */
   speakers: { dominant: string | null; speaking: readonly string[] } | null;
+  /** Remote video track ids the server withholds (last-N): their tiles show the person without video. */
+  withheld: ReadonlySet<string>;
+  /** msid stream ids of the tiles the user pinned. */
+  pinned: ReadonlySet<string>;
 }
 
 export class CallSession {
@@ -66,6 +70,8 @@ export class CallSession {
   private videoMuted = false;
   private state: CallState | null = null;
   private speakers: CallSnapshot["speakers"] = null;
+  private withheld: ReadonlySet<string> = new Set();
+  private pinned: ReadonlySet<string> = new Set();
   private connectTimer: unknown = null;
   private readonly peers: CallPeers;
   private readonly receiving: ReceiveReports;
@@ -146,6 +152,20 @@ export class CallSession {
     this.receiving.tile(key, report);
   }
 
+  /**
+   * Pins or unpins the tile of a remote stream (msid): a pinned tile's video comes even when more people send video
+   * than the server's last-N and its publisher is not among the recent speakers.
+   */
+  setPinned(streamId: string, pinned: boolean): void {
+    if (this.pinned.has(streamId) === pinned) return;
+    const next = new Set(this.pinned);
+    if (pinned) next.add(streamId);
+    else next.delete(streamId);
+    this.pinned = next;
+    this.receiving.pinned(next);
+    this.changed();
+  }
+
   /** Whether the page is visible (document.visibilityState): a hidden page shows no video. */
   pageVisibility(visible: boolean): void {
     this.receiving.pageVisibility(visible);
@@ -163,6 +183,10 @@ export class CallSession {
         break;
       case "call.speakers":
         this.speakers = { dominant: message.dominantUserId, speaking: message.speakingUserIds };
+        this.changed();
+        break;
+      case "call.withheld":
+        this.withheld = new Set(message.trackIds);
         this.changed();
         break;
       case "call.state": {
@@ -262,6 +286,8 @@ export class CallSession {
         this.env.request({ type: "call.leave", meetingId: this.meetingId }).catch(() => undefined);
         break;
       case "openSubscriber":
+        // A new place: the server says again what it withholds.
+        this.withheld = new Set();
         this.peers.openSubscriber();
         this.armConnectTimer();
         break;
@@ -401,6 +427,8 @@ export class CallSession {
       remoteStreams: this.peers.remoteStreams,
       state: this.state,
       speakers: this.speakers,
+      withheld: this.withheld,
+      pinned: this.pinned,
     };
   }
 }

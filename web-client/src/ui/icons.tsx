@@ -83,6 +83,16 @@ export function SpeakerIcon() {
   );
 }
 
+/** A push pin: keep this tile's video. */
+export function PinIcon() {
+  return (
+    <svg {...common} {...stroke}>
+      <path d="M9 3h6l-1 6 3 3v2H7v-2l3-3z" />
+      <path d="M12 14v7" />
+    </svg>
+  );
+}
+
 export function PhoneIcon() {
   return (
     <svg {...common} {...stroke}>

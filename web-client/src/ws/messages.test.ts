@@ -102,6 +102,13 @@ describe("parseServerMessage", () => {
     expect(parseServerMessage(JSON.stringify({ ...examples.callSpeakers, dominantUserId: 3 }))).toBeNull();
   });
 
+  it("reads which videos the server withholds, and refuses a malformed list", () => {
+    expect(parseServerMessage(JSON.stringify(examples.callWithheld))).toEqual({ type: "call.withheld", meetingId: "m1", trackIds: ["e2:1"] });
+    expect(parseServerMessage(JSON.stringify({ ...examples.callWithheld, trackIds: [] }))).toMatchObject({ trackIds: [] });
+    expect(parseServerMessage(JSON.stringify({ ...examples.callWithheld, trackIds: [1] }))).toBeNull();
+    expect(parseServerMessage(JSON.stringify({ ...examples.callWithheld, trackIds: "e2:1" }))).toBeNull();
+  });
+
   it("reads every message the gateway really sends, keeping the id of the request it answers", () => {
     for (const [name, example] of Object.entries(examples)) {
       if (name.startsWith("_")) continue;

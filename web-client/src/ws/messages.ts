@@ -67,6 +67,8 @@ export interface VideoReceive {
   visible: boolean;
   width: number;
   height: number;
+  /** Pinned by the user: its video comes even when its publisher is not among the server's last-N speakers. */
+  pinned?: boolean;
 }
 
 /** What the server sends; `re` is the id of the request a message answers (absent on events). */
@@ -90,6 +92,8 @@ type ServerMessageBody =
   /** Which simulcast layers (rids) of our published track in section `mid` someone receives now. */
   | { type: "call.layers"; meetingId: string; mid: string; rids: string[] }
   | { type: "call.speakers"; meetingId: string; dominantUserId: string | null; speakingUserIds: string[] }
+  /** Remote video tracks the server does not send us (more people send video than its last-N); the full list. */
+  | { type: "call.withheld"; meetingId: string; trackIds: string[] }
   | { type: "call.left"; meetingId: string; reason: string };
 
 /** Error codes the server sends over the socket that the client acts on. */
@@ -203,6 +207,10 @@ function parseBody(m: Fields): ServerMessageBody | null {
       return isString(m.meetingId) && (m.dominantUserId === null || isString(m.dominantUserId)) &&
         Array.isArray(m.speakingUserIds) && m.speakingUserIds.every(isString)
         ? { type: "call.speakers", meetingId: m.meetingId, dominantUserId: m.dominantUserId, speakingUserIds: m.speakingUserIds }
+        : null;
+    case "call.withheld":
+      return isString(m.meetingId) && Array.isArray(m.trackIds) && m.trackIds.every(isString)
+        ? { type: "call.withheld", meetingId: m.meetingId, trackIds: m.trackIds }
         : null;
     case "call.left":
       return isString(m.meetingId)

@@ -427,6 +427,10 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             json.put("type", "speakers-changed");
             json.put("dominantEndpointId", speakers.dominantEndpointId());
             json.put("speaking", speakers.speaking());
+        } else if (event instanceof TrackEvent.VideosWithheld withheld) {
+            json.put("type", "videos-withheld");
+            json.put("endpointId", withheld.endpointId());
+            json.put("trackIds", withheld.trackIds());
         } else if (event instanceof TrackEvent.EndpointClosed closed) {
             json.put("type", "endpoint-closed");
             json.put("endpointId", closed.endpointId());
@@ -489,7 +493,8 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     }
 
     /**
-     * The body of {@code POST .../receive}: {@code {"videos":[{"trackId","visible","width","height"}]}}. The count
+     * The body of {@code POST .../receive}: {@code {"videos":[{"trackId","visible","width","height","pinned"}]}}
+     * ({@code width}, {@code height} and {@code pinned} optional). The count
      * and the sizes' range are checked by {@link MediaApi#receiveVideo}; this checks the shape, so a list longer
      * than the API takes is refused before it is built.
      */
@@ -510,8 +515,12 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                     || !visible.isBoolean()) {
                 throw new BadRequest("videos[" + i + "] needs a \"trackId\" string and a \"visible\" boolean");
             }
+            JsonNode pinned = video.get("pinned");
+            if (pinned != null && !pinned.isNull() && !pinned.isBoolean()) {
+                throw new BadRequest("videos[" + i + "].pinned must be true or false");
+            }
             receives.add(new VideoReceive(trackId.asText(), visible.asBoolean(), dimension(video, "width", i),
-                    dimension(video, "height", i)));
+                    dimension(video, "height", i), pinned != null && pinned.asBoolean()));
         }
         return receives;
     }

@@ -41,6 +41,18 @@ public sealed interface TrackEvent {
         }
     }
 
+    /**
+     * The video tracks the endpoint does not get because more publishers send video than last-N allows (their
+     * publishers are neither among its last-N most recent speakers nor pinned); sent when the list changes, empty
+     * when it gets every video again. Its tiles of these tracks show the person without video.
+     */
+    record VideosWithheld(long sequence, String conferenceId, String endpointId, java.util.List<String> trackIds)
+            implements TrackEvent {
+        public VideosWithheld {
+            trackIds = java.util.List.copyOf(trackIds);
+        }
+    }
+
     /** The endpoint is gone: closed through the API, or expired (ICE consent lost, never connected). */
     record EndpointClosed(long sequence, String conferenceId, String endpointId, String reason)
             implements TrackEvent {

@@ -68,9 +68,9 @@ final class Conference {
     }
 
     /**
-     * The participants whose video {@code receiver} gets when more than {@code lastN} others publish video: the
-     * most recent dominant speakers first, then the others in the order they joined; null when everyone fits
-     * (under the lock).
+     * The participants whose video {@code receiver} gets when more than {@code lastN} others publish video: those
+     * whose tiles it pinned, and {@code lastN} more, the most recent dominant speakers first, then the others in the
+     * order they joined; null when everyone fits (under the lock).
      */
     java.util.Set<String> lastN(String receiver, int lastN) {
         java.util.Set<String> publishers = new java.util.LinkedHashSet<>();
@@ -83,17 +83,28 @@ final class Conference {
         if (publishers.size() <= lastN) {
             return null;
         }
+        java.util.Set<String> pinned = new java.util.HashSet<>();
+        Endpoint receiving = endpoints.get(receiver);
+        if (receiving != null) {
+            for (dev.parley.media.api.VideoReceive video : receiving.videoReceives.values()) {
+                Track track = tracks.get(video.trackId());
+                if (video.pinned() && track != null) {
+                    pinned.add(track.source.endpoint.id);
+                }
+            }
+        }
         java.util.Set<String> chosen = new java.util.LinkedHashSet<>();
         for (String speaker : recentDominants) {
-            if (chosen.size() < lastN && publishers.contains(speaker)) {
+            if (chosen.size() < lastN && publishers.contains(speaker) && !pinned.contains(speaker)) {
                 chosen.add(speaker);
             }
         }
         for (Endpoint endpoint : endpoints.values()) {
-            if (chosen.size() < lastN && publishers.contains(endpoint.id)) {
+            if (chosen.size() < lastN && publishers.contains(endpoint.id) && !pinned.contains(endpoint.id)) {
                 chosen.add(endpoint.id);
             }
         }
+        chosen.addAll(pinned);
         return chosen;
     }
 

@@ -2,6 +2,7 @@ package dev.parley.media.sfu;
 
 import dev.parley.media.api.ErrorCode;
 import dev.parley.media.api.MediaException;
+import dev.parley.media.api.TrackEvent;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtcp;
@@ -44,6 +45,8 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     final SecureTransport transport;
     /** Video from at most this many other participants ({@code last-n}). */
     private final int lastN;
+    /** The video tracks last announced as withheld by last-N ({@link TrackEvent.VideosWithheld}), in slot order. */
+    private List<String> announcedWithheld = List.of();
     private final MediaCounters counters;
     private final List<Slot> slots = new ArrayList<>();
     private final SsrcTable<Forward> forwardsBySsrc = new SsrcTable<>();
@@ -267,10 +270,25 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
      */
     void selectLayers(long nowNanos) {
         java.util.Set<String> shown = endpoint.conference.lastN(endpoint.id, lastN);
+        List<String> withheld = List.of();
         for (Slot slot : slots) {
-            if (slot.forward != null) {
-                selectLayer(slot.forward, nowNanos, shown);
+            if (slot.forward == null) {
+                continue;
             }
+            selectLayer(slot.forward, nowNanos, shown);
+            if (slot.kind == MediaKind.VIDEO && shown != null
+                    && !shown.contains(slot.forward.track.source.endpoint.id)) {
+                if (withheld.isEmpty()) {
+                    withheld = new ArrayList<>();
+                }
+                withheld.add(slot.forward.track.id);
+            }
+        }
+        if (!withheld.equals(announcedWithheld)) {
+            announcedWithheld = withheld;
+            List<String> trackIds = withheld;
+            endpoint.conference.emit(seq -> new TrackEvent.VideosWithheld(seq, endpoint.conference.id, endpoint.id,
+                    trackIds));
         }
     }
 

@@ -261,7 +261,7 @@ class HttpApiTest {
         String amyPlay = MediaToken.mint(SECRET, "room", "amy", MediaToken.Grant.PLAY, Duration.ofMinutes(5));
         String path = "/v1/conferences/room/endpoints/bob/receive";
         String body = "{\"videos\":[{\"trackId\":\"amy:1\",\"visible\":true,\"width\":640,\"height\":360},"
-                + "{\"trackId\":\"cid:2\",\"visible\":false,\"width\":0,\"height\":0}]}";
+                + "{\"trackId\":\"cid:2\",\"visible\":false,\"width\":0,\"height\":0,\"pinned\":true}]}";
         assertEquals(204, send("POST", path, "application/json", body, bobPlay).statusCode(),
                 "unknown track ids are ignored");
         assertEquals(204, send("POST", path, "application/json", "{\"videos\":[]}", admin).statusCode());
@@ -277,6 +277,9 @@ class HttpApiTest {
         assertInvalid(send("POST", path, "application/json",
                 "{\"videos\":[{\"trackId\":\"t\",\"visible\":true,\"width\":\"wide\"}]}", bobPlay),
                 "videos[0].width");
+        assertInvalid(send("POST", path, "application/json",
+                "{\"videos\":[{\"trackId\":\"t\",\"visible\":true,\"pinned\":\"yes\"}]}", bobPlay),
+                "videos[0].pinned");
         // The range is the API's own check: a size no screen has is refused there, with the same code.
         assertInvalid(send("POST", path, "application/json",
                 "{\"videos\":[{\"trackId\":\"t\",\"visible\":true,\"width\":100000,\"height\":10}]}",
@@ -294,7 +297,7 @@ class HttpApiTest {
         assertEquals(404, send("POST", "/v1/conferences/gone/endpoints/bob/receive", "application/json",
                 "{\"videos\":[]}", anyAdmin).statusCode());
         assertTrue(server.metricsText()
-                .matches("(?s).*parley_media_http_refused_total\\{code=\"request.invalid\"\\} 6\\.0.*"),
+                .matches("(?s).*parley_media_http_refused_total\\{code=\"request.invalid\"\\} 7\\.0.*"),
                 "the refusals are counted");
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.parley.media.MediaServer;
 import dev.parley.media.TestMedia;
 import dev.parley.media.api.TrackEvent;
+import dev.parley.media.api.VideoReceive;
 import dev.parley.media.loadtest.ClientEndpoint;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
 import java.util.ArrayList;
@@ -109,6 +110,49 @@ class SpeakerTest {
         aliceLevel.set(TALKING);
         assertTrue(eventually(WAIT, () -> receives(carol, aliceVideo) && !receives(carol, bobVideo)),
                 "Alice speaks again: her video is back");
+    }
+
+    @Test
+    void aPinnedTileGetsVideoBesideTheLastNAndTheReceiverIsToldWhatIsWithheld() throws Exception {
+        server = MediaServer.start(TestMedia.config().withLastN(1));
+        server.createConference("room");
+        List<TrackEvent.VideosWithheld> withheld = new CopyOnWriteArrayList<>();
+        server.onEvent("room", e -> {
+            if (e instanceof TrackEvent.VideosWithheld event && event.endpointId().equals("carol")) {
+                withheld.add(event);
+            }
+        });
+        ClientTrack aliceVideo = publishAudio("alice", new AtomicInteger(QUIET), true);
+        ClientTrack bobVideo = publishAudio("bob", new AtomicInteger(QUIET), true);
+        server.createEndpoint("room", "carol");
+        ClientEndpoint carol = TestMedia.client();
+        clients.add(carol);
+        server.subscribeAnswer("room", "carol", carol.answer(server.subscribeOffer("room", "carol").orElseThrow().sdp()));
+        assertTrue(carol.awaitSecure(WAIT), "subscriber connects");
+        String bobTrack = server.tracks("room").stream()
+                .filter(t -> t.publisherEndpointId().equals("bob") && t.kind().equals("video"))
+                .findFirst().orElseThrow().trackId();
+
+        // Nobody has spoken: Alice (first to join) is the one shown; Carol is told Bob's video is withheld.
+        assertTrue(eventually(WAIT, () -> receives(carol, aliceVideo) && !receives(carol, bobVideo)),
+                "Alice's video only");
+        assertTrue(eventually(WAIT, () -> !withheld.isEmpty()
+                && withheld.get(withheld.size() - 1).trackIds().equals(List.of(bobTrack))), "withheld: " + withheld);
+
+        // Carol pins Bob's tile: his video comes beside the last-N's, and nothing is withheld any more.
+        server.receiveVideo("room", "carol", List.of(new VideoReceive(bobTrack, true, 640, 360, true)));
+        assertTrue(eventually(WAIT, () -> receives(carol, bobVideo) && receives(carol, aliceVideo)),
+                "Bob pinned, Alice last-N");
+        assertTrue(eventually(WAIT, () -> withheld.get(withheld.size() - 1).trackIds().isEmpty()),
+                "nothing withheld: " + withheld);
+        int announcements = withheld.size();
+
+        // Unpinned: Bob's video is withheld again, and said so once.
+        server.receiveVideo("room", "carol", List.of(new VideoReceive(bobTrack, true, 640, 360, false)));
+        assertTrue(eventually(WAIT, () -> !receives(carol, bobVideo)), "Bob withheld again");
+        Thread.sleep(1500);
+        assertEquals(announcements + 1, withheld.size(), "one announcement per change: " + withheld);
+        assertEquals(List.of(bobTrack), withheld.get(withheld.size() - 1).trackIds());
     }
 
     /** Whether {@code receiver} got packets of {@code video} in the last 600 ms. */

@@ -87,6 +87,8 @@ public final class CallService implements Calls {
         SubscribeOffer lastOffer;
         /** The latest layers wanted of each of the participant's simulcast tracks, by mid, to repeat on a resume. */
         final Map<String, List<String>> layersWanted = new LinkedHashMap<>();
+        /** The remote video tracks last-N withholds from the participant, to repeat on a resume. */
+        List<String> withheld = List.of();
         ScheduledFuture<?> removal;
 
         Participant(Account account, String endpointId, CallPeer peer) {
@@ -299,7 +301,7 @@ public final class CallService implements Calls {
     public CompletionStage<Void> receiveVideo(CallPeer peer, String meetingId,
                                               List<ClientMessage.CallReceive.Video> videos, String requestId) {
         List<VideoReceive> receives = videos.stream()
-                .map(v -> new VideoReceive(v.trackId(), v.visible(), v.width(), v.height())).toList();
+                .map(v -> new VideoReceive(v.trackId(), v.visible(), v.width(), v.height(), v.pinned())).toList();
         return inCallOf(peer, meetingId, (call, participant) -> {
             try {
                 media.receiveVideo(call.conferenceId, participant.endpointId, receives);
@@ -425,6 +427,9 @@ public final class CallService implements Calls {
         }
         participant.layersWanted.forEach((mid, rids) ->
                 peer.push(new ServerMessage.CallLayers(call.meetingId, mid, rids)));
+        if (!participant.withheld.isEmpty()) {
+            peer.push(new ServerMessage.CallWithheld(call.meetingId, participant.withheld));
+        }
     }
 
     /** On the call's lane: its conference on the media server, and the media server's events about it. */
@@ -450,6 +455,13 @@ public final class CallService implements Calls {
                 p.layersWanted.put(wanted.mid(), wanted.rids());
                 if (p.peer != null) {
                     p.peer.push(new ServerMessage.CallLayers(call.meetingId, wanted.mid(), wanted.rids()));
+                }
+            });
+        } else if (event instanceof TrackEvent.VideosWithheld withheld) {
+            participantByEndpoint(call, withheld.endpointId()).ifPresent(p -> {
+                p.withheld = withheld.trackIds();
+                if (p.peer != null) {
+                    p.peer.push(new ServerMessage.CallWithheld(call.meetingId, withheld.trackIds()));
                 }
             });
         } else if (event instanceof TrackEvent.TrackAdded || event instanceof TrackEvent.TrackRemoved) {

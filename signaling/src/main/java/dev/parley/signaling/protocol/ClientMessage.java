@@ -70,8 +70,11 @@ public sealed interface ClientMessage {
             videos = List.copyOf(videos);
         }
 
-        /** One remote video: the server's track id (from call.state), and its tile. */
-        public record Video(String trackId, boolean visible, int width, int height) {
+        /**
+         * One remote video: the server's track id (from call.state), and its tile; a pinned tile gets video even
+         * when its publisher is not among the last-N speakers.
+         */
+        public record Video(String trackId, boolean visible, int width, int height, boolean pinned) {
         }
     }
 }

@@ -183,8 +183,13 @@ public final class ClientMessageParser {
             if (visible == null || !visible.isBoolean()) {
                 throw ApiException.badRequest(at + ".visible must be true or false");
             }
+            JsonNode pinned = item.get("pinned");
+            if (pinned != null && !pinned.isNull() && !pinned.isBoolean()) {
+                throw ApiException.badRequest(at + ".pinned must be true or false");
+            }
             videos.add(new ClientMessage.CallReceive.Video(trackId, visible.booleanValue(),
-                    dimension(item, "width", at), dimension(item, "height", at)));
+                    dimension(item, "width", at), dimension(item, "height", at),
+                    pinned != null && pinned.booleanValue()));
         }
         return videos;
     }

@@ -30,7 +30,8 @@ import java.util.Map;
         @JsonSubTypes.Type(ServerMessage.CallSubscribeOffer.class),
         @JsonSubTypes.Type(ServerMessage.CallLayers.class),
         @JsonSubTypes.Type(ServerMessage.CallLeft.class),
-        @JsonSubTypes.Type(ServerMessage.CallSpeakers.class)
+        @JsonSubTypes.Type(ServerMessage.CallSpeakers.class),
+        @JsonSubTypes.Type(ServerMessage.CallWithheld.class)
 })
 public sealed interface ServerMessage {
 
@@ -137,5 +138,17 @@ public sealed interface ServerMessage {
     @JsonTypeName("call.speakers")
     record CallSpeakers(String meetingId, String dominantUserId, List<String> speakingUserIds)
             implements ServerMessage {
+    }
+
+    /**
+     * The remote video tracks (track ids from call.state) the sender does not receive because more people send video
+     * than the media server's last-N: neither among the last-N most recent speakers nor pinned. Their tiles show the
+     * person without video. The full list each time it changes; empty once every video comes again.
+     */
+    @JsonTypeName("call.withheld")
+    record CallWithheld(String meetingId, List<String> trackIds) implements ServerMessage {
+        public CallWithheld {
+            trackIds = List.copyOf(trackIds);
+        }
     }
 }

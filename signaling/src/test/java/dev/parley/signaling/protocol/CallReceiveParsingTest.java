@@ -19,12 +19,12 @@ class CallReceiveParsingTest {
     void aReceiveListIsReadWithEveryTileAsSent() {
         ClientRequest request = parser.parse("{\"type\":\"call.receive\",\"id\":\"r1\",\"meetingId\":\"m0123456789abcdef0123\","
                 + "\"videos\":[{\"trackId\":\"e1:1\",\"visible\":true,\"width\":640,\"height\":360},"
-                + "{\"trackId\":\"e2:3\",\"visible\":false,\"width\":0,\"height\":16384}]}");
+                + "{\"trackId\":\"e2:3\",\"visible\":false,\"width\":0,\"height\":16384,\"pinned\":true}]}");
 
         assertEquals("r1", request.id());
         assertEquals(new ClientMessage.CallReceive("m0123456789abcdef0123", List.of(
-                new ClientMessage.CallReceive.Video("e1:1", true, 640, 360),
-                new ClientMessage.CallReceive.Video("e2:3", false, 0, 16384))), request.message());
+                new ClientMessage.CallReceive.Video("e1:1", true, 640, 360, false),
+                new ClientMessage.CallReceive.Video("e2:3", false, 0, 16384, true))), request.message());
     }
 
     @Test
@@ -45,6 +45,8 @@ class CallReceiveParsingTest {
                 + "\"height\":1}]", "trackId must be at most 256");
         assertRefused("\"videos\":[{\"trackId\":\"t\",\"visible\":\"yes\",\"width\":1,\"height\":1}]",
                 "videos[0].visible must be true or false");
+        assertRefused("\"videos\":[{\"trackId\":\"t\",\"visible\":true,\"width\":1,\"height\":1,\"pinned\":1}]",
+                "videos[0].pinned must be true or false");
         assertRefused("\"videos\":[{\"trackId\":\"t\",\"visible\":true,\"height\":1}]", "videos[0].width");
         assertRefused("\"videos\":[{\"trackId\":\"t\",\"visible\":true,\"width\":1,\"height\":16385}]",
                 "videos[0].height must be a whole number of device pixels, 0..16384");

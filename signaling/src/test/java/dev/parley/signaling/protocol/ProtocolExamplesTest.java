@@ -107,6 +107,7 @@ class ProtocolExamplesTest {
         m.put("callReceiveRefused", new Example("r15", new ServerMessage.Error("bad_request",
                 "videos[0].width must be a whole number of device pixels, 0..16384")));
         m.put("callSpeakers", new Example(null, new ServerMessage.CallSpeakers("m1", "u2", List.of("u2", "u1"))));
+        m.put("callWithheld", new Example(null, new ServerMessage.CallWithheld("m1", List.of("e2:1"))));
         return m;
     }
 }
