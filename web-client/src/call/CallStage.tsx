@@ -4,7 +4,9 @@ import { Avatar } from "../ui/Avatar";
 import { CameraIcon, MicIcon, PhoneIcon, ScreenIcon, SpeakerIcon } from "../ui/icons";
 import type { CallState } from "../ws/messages";
 import { type Feed, callFeeds, gridColumns, speakerLayout } from "./feeds";
+import { type ShownQuality, notShownYet, qualityDetail, qualityLabel } from "./quality";
 import type { CallSession, CallSnapshot, StreamLike } from "./session";
+import { ownQualityKey, useConnectionQuality } from "./useConnectionQuality";
 import { useSpeaking } from "./useSpeaking";
 import { callNotices, failureMessage, problemMessage } from "./wording";
 
@@ -27,6 +29,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
   const state = snapshot.state ?? callState;
   const participants = state?.participants ?? [];
   const joined = snapshot.phase === "connecting" || snapshot.phase === "connected";
+  const quality = useConnectionQuality(session, joined);
   const everyone = participants.some((p) => p.userId === self.userId) || !joined
     ? participants
     : [...participants, { userId: self.userId, displayName: self.displayName, endpointId: "", audioMuted: snapshot.audioMuted, videoMuted: snapshot.videoMuted, screenSharing: false, tracks: [] }];
@@ -114,6 +117,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
                 main={speakerView?.main === feed}
                 dominant={snapshot.speakers?.dominant === feed.userId && feed.kind === "camera"}
                 speaking={speaking.has(feed.userId) && feed.kind === "camera"}
+                quality={(feed.isSelf ? quality.get(ownQualityKey) : feed.streamId !== null ? quality.get(feed.streamId) : undefined) ?? notShownYet}
               />
             ))}
           </ul>
@@ -242,7 +246,24 @@ function useTileReport(session: CallSession, feed: Feed<StreamLike>, tile: RefOb
   }, [session, key, streamId, tile]);
 }
 
-function Tile({ session, feed, speaking, dominant, main }: { session: CallSession; feed: Feed<StreamLike>; speaking: boolean; dominant: boolean; main: boolean }) {
+/** Signal bars: how well this tile's media arrives (or, on our own tiles, how well ours reaches the server). */
+function QualityBars({ quality }: { quality: ShownQuality }) {
+  return (
+    <span
+      className="tile-quality"
+      role="img"
+      data-quality={quality.shown}
+      aria-label={qualityLabel(quality.shown)}
+      title={qualityDetail(quality.latest)}
+    >
+      <span className="tile-quality-bar" />
+      <span className="tile-quality-bar" />
+      <span className="tile-quality-bar" />
+    </span>
+  );
+}
+
+function Tile({ session, feed, speaking, dominant, main, quality }: { session: CallSession; feed: Feed<StreamLike>; speaking: boolean; dominant: boolean; main: boolean; quality: ShownQuality }) {
   const video = useRef<HTMLVideoElement>(null);
   const tile = useRef<HTMLLIElement>(null);
   useTileReport(session, feed, tile);
@@ -278,6 +299,7 @@ function Tile({ session, feed, speaking, dominant, main }: { session: CallSessio
         </div>
       )}
       <div className="tile-label">
+        <QualityBars quality={quality} />
         {feed.audioMuted && feed.kind === "camera" && (
           <span className="tile-muted" title="Microphone off" aria-label="Microphone off">
             <MicIcon off />
