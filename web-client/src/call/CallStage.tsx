@@ -117,7 +117,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
                 main={speakerView?.main === feed}
                 dominant={snapshot.speakers?.dominant === feed.userId && feed.kind === "camera"}
                 speaking={speaking.has(feed.userId) && feed.kind === "camera"}
-                quality={(feed.isSelf ? quality.get(ownQualityKey) : feed.streamId !== null ? quality.get(feed.streamId) : undefined) ?? notShownYet}
+                quality={qualityOfFeed(quality, feed)}
               />
             ))}
           </ul>
@@ -246,6 +246,12 @@ function useTileReport(session: CallSession, feed: Feed<StreamLike>, tile: RefOb
   }, [session, key, streamId, tile]);
 }
 
+/** The quality a tile shows: the publish connection's on our own tiles, else its stream's. */
+function qualityOfFeed(quality: ReadonlyMap<string, ShownQuality>, feed: Feed<StreamLike>): ShownQuality {
+  const key = feed.isSelf ? ownQualityKey : feed.streamId;
+  return (key !== null ? quality.get(key) : undefined) ?? notShownYet;
+}
+
 /** Signal bars: how well this tile's media arrives (or, on our own tiles, how well ours reaches the server). */
 function QualityBars({ quality }: { quality: ShownQuality }) {
   return (
@@ -263,7 +269,16 @@ function QualityBars({ quality }: { quality: ShownQuality }) {
   );
 }
 
-function Tile({ session, feed, speaking, dominant, main, quality }: { session: CallSession; feed: Feed<StreamLike>; speaking: boolean; dominant: boolean; main: boolean; quality: ShownQuality }) {
+interface TileProps {
+  session: CallSession;
+  feed: Feed<StreamLike>;
+  speaking: boolean;
+  dominant: boolean;
+  main: boolean;
+  quality: ShownQuality;
+}
+
+function Tile({ session, feed, speaking, dominant, main, quality }: TileProps) {
   const video = useRef<HTMLVideoElement>(null);
   const tile = useRef<HTMLLIElement>(null);
   useTileReport(session, feed, tile);

@@ -250,6 +250,14 @@ describe("the level shown (hysteresis)", () => {
     expect(show(["good", "poor", "good", "poor", "fair", "fair"])).toEqual(["good", "poor", "poor", "poor", "poor", "fair"]);
   });
 
+  it("keeps the numbers of the level shown in its title while a single sample measures nothing", () => {
+    const good: QualityJudgement = { ...unmeasured, level: "good", loss: 0.004, rttMs: 40 };
+    const state = settleQuality(settleQuality(notShownYet, good), unmeasured);
+    expect(state.shown).toBe("good");
+    expect(qualityDetail(state.latest)).toBe("0.4% loss, 40 ms round trip");
+    expect(qualityDetail(settleQuality(state, unmeasured).latest)).toBe("Not measured yet");
+  });
+
   it("goes back to measuring only after two samples without measurements", () => {
     expect(show(["good", "unknown", "good", "unknown", "unknown"])).toEqual(["good", "good", "good", "good", "unknown"]);
   });

@@ -157,7 +157,8 @@ function windowOf(
     if (received <= 0) continue;
     // packetsLost may fall when late or duplicate packets arrive: no negative loss.
     const lost = Math.max(0, now.packetsLost - before.packetsLost);
-    const froze = kind === "video" && now.freezeCount !== null && before.freezeCount !== null && now.freezeCount > before.freezeCount;
+    const freezes = now.freezeCount !== null && before.freezeCount !== null ? now.freezeCount - before.freezeCount : 0;
+    const froze = kind === "video" && freezes > 0;
     let fps: number | null = null;
     if (kind === "video") {
       if (now.framesPerSecond !== null) fps = now.framesPerSecond;
@@ -174,12 +175,16 @@ function windowOf(
  * The samples of the remote tiles, keyed by msid stream id: each stream's inbound-rtp entries, found through the
  * received track's id (`trackIdentifier`), with the round trip of the connection's selected candidate pair.
  */
-export function remoteSamples(stats: Iterable<StatsEntry>, streamOfTrack: ReadonlyMap<string, string>): Map<string, QualitySample> {
+export function remoteSamples(
+  stats: Iterable<StatsEntry>,
+  streamOfTrack: ReadonlyMap<string, string>,
+): Map<string, QualitySample> {
   const entries = [...stats];
   const roundTripMs = selectedRoundTripMs(entries);
   const byStream = new Map<string, { video: StatsEntry[]; audio: StatsEntry[]; at: number }>();
   for (const entry of entries) {
-    if (entry.type !== "inbound-rtp" || (entry.kind !== "video" && entry.kind !== "audio") || !entry.trackIdentifier) continue;
+    if (entry.type !== "inbound-rtp" || !entry.trackIdentifier) continue;
+    if (entry.kind !== "video" && entry.kind !== "audio") continue;
     const streamId = streamOfTrack.get(entry.trackIdentifier);
     if (streamId === undefined) continue;
     const found = byStream.get(streamId) ?? { video: [], audio: [], at: 0 };
@@ -209,7 +214,7 @@ export function remoteSamples(stats: Iterable<StatsEntry>, streamOfTrack: Readon
  */
 export function ownSample(stats: Iterable<StatsEntry>): QualitySample {
   const entries = [...stats];
-  const inactive = new Set(entries.filter((e) => e.type === "outbound-rtp" && e.active === false && e.id).map((e) => e.id));
+  const inactive = new Set(entries.filter((e) => e.type === "outbound-rtp" && e.active === false).map((e) => e.id));
   let reportedLoss: number | null = null;
   let roundTripMs: number | null = null;
   let sentFps: number | null = null;
@@ -229,7 +234,8 @@ export function ownSample(stats: Iterable<StatsEntry>): QualitySample {
       if (fps !== null) sentFps = Math.max(sentFps ?? 0, fps);
     }
   }
-  return { at, video: null, audio: null, reportedLoss, roundTripMs: roundTripMs ?? selectedRoundTripMs(entries), sentFps, bandwidthLimited };
+  roundTripMs ??= selectedRoundTripMs(entries);
+  return { at, video: null, audio: null, reportedLoss, roundTripMs, sentFps, bandwidthLimited };
 }
 
 /** The current round trip (ms) of the candidate pair the connection uses, if it has one. */
@@ -301,7 +307,8 @@ export function settleQuality(state: ShownQuality, judged: QualityJudgement): Sh
   }
   const count = state.candidate === level ? state.count + 1 : 1;
   if (count >= SAMPLES_TO_CHANGE) return { shown: level, candidate: level, count: 0, latest: judged };
-  return { shown: state.shown, candidate: level, count, latest: judged };
+  // While the bars still show a level, the title keeps the numbers it was judged on rather than "Not measured yet".
+  return { shown: state.shown, candidate: level, count, latest: level === "unknown" ? state.latest : judged };
 }
 
 const levelWords: Record<QualityLevel, string> = { good: "good", fair: "fair", poor: "poor", unknown: "measuring" };
@@ -316,7 +323,10 @@ export function qualityDetail(judged: QualityJudgement): string {
   const parts: string[] = [];
   if (judged.loss !== null) parts.push(`${(judged.loss * 100).toFixed(1)}% loss`);
   if (judged.rttMs !== null) parts.push(`${Math.round(judged.rttMs)} ms round trip`);
-  if (judged.jitterMs !== null && judged.jitterMs >= JITTER_FAIR_FROM_MS) parts.push(`${Math.round(judged.jitterMs)} ms jitter`);
+  // Jitter only when it counted against the level: a few milliseconds of it mean nothing to people.
+  if (judged.jitterMs !== null && judged.jitterMs >= JITTER_FAIR_FROM_MS) {
+    parts.push(`${Math.round(judged.jitterMs)} ms jitter`);
+  }
   if (judged.fps !== null) parts.push(`${Math.round(judged.fps)} fps`);
   if (judged.froze) parts.push("video froze");
   if (judged.bandwidthLimited) parts.push("video reduced for bandwidth");

@@ -4,7 +4,7 @@
 // neighbours are filled in; a real report has many more.
 import type { StatsEntry } from "./quality";
 
-/** An inbound-rtp entry of a received track (Chromium fills framesPerSecond, framesDecoded, freezeCount for video only). */
+/** An inbound-rtp entry of a received track (framesPerSecond, framesDecoded and freezeCount are video's only). */
 export function inboundRtp(fields: {
   kind: "audio" | "video";
   trackIdentifier: string;
@@ -58,7 +58,14 @@ export function selectedPair(timestamp: number, currentRoundTripTime: number): S
 
 /** A candidate pair that was tried and not chosen (Chromium lists every pair). */
 export function failedPair(timestamp: number): StatsEntry {
-  return { id: "CPaaaa_bbbb", type: "candidate-pair", timestamp, state: "failed", nominated: false, currentRoundTripTime: 3 };
+  return {
+    id: "CPaaaa_bbbb",
+    type: "candidate-pair",
+    timestamp,
+    state: "failed",
+    nominated: false,
+    currentRoundTripTime: 3,
+  };
 }
 
 /** An outbound-rtp entry of one simulcast layer of our camera. */

@@ -26,14 +26,17 @@ const aliceVideo = (lostPerPoll: number) => (poll: number): StatsEntry[] => [
   ...selectedPair(poll * qualityPollMs, 0.03),
 ];
 
-const ownReport = (poll: number): StatsEntry[] => [remoteInboundRtp({ kind: "video", ssrc: 7, timestamp: poll * qualityPollMs, fractionLost: 0, roundTripTime: 0.03 })];
+const ownReport = (poll: number): StatsEntry[] => [
+  remoteInboundRtp({ kind: "video", ssrc: 7, timestamp: poll * qualityPollMs, fractionLost: 0, roundTripTime: 0.03 }),
+];
+const aliceTracks = new Map([["video-track-alice", "alice-cam"]]);
 
 describe("watching a call's connection quality", () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
   function call(subscriber: StatsPeer | null, publisher: StatsPeer | null): QualitySource {
-    return { peerConnections: { subscriber, publisher }, streamOfTrack: new Map([["video-track-alice", "alice-cam"]]) };
+    return { peerConnections: { subscriber, publisher }, streamOfTrack: aliceTracks };
   }
 
   it("polls each connection once per tick for all tiles, and reports every tile's level", async () => {
@@ -66,7 +69,7 @@ describe("watching a call's connection quality", () => {
   it("polls nothing while the call has no connection, and starts at the next tick once it has one", async () => {
     const connections: QualitySource["peerConnections"] = { subscriber: null, publisher: null };
     const reports: ReadonlyMap<string, ShownQuality>[] = [];
-    const stop = watchConnectionQuality({ peerConnections: connections, streamOfTrack: new Map([["video-track-alice", "alice-cam"]]) }, (q) => reports.push(q));
+    const stop = watchConnectionQuality({ peerConnections: connections, streamOfTrack: aliceTracks }, (q) => reports.push(q));
     await vi.advanceTimersByTimeAsync(qualityPollMs * 5);
     expect(reports).toEqual([]);
     const subscriber = new StatsPeer(aliceVideo(0));
@@ -89,7 +92,8 @@ describe("watching a call's connection quality", () => {
       },
     };
     const reports: unknown[] = [];
-    const stop = watchConnectionQuality({ peerConnections: { subscriber: slow, publisher: null }, streamOfTrack: new Map([["video-track-alice", "alice-cam"]]) }, (q) => reports.push(q));
+    const source = { peerConnections: { subscriber: slow, publisher: null }, streamOfTrack: aliceTracks };
+    const stop = watchConnectionQuality(source, (q) => reports.push(q));
     await vi.advanceTimersByTimeAsync(qualityPollMs * 3);
     expect(slow.polls).toBe(1); // ticks wait for the poll under way instead of piling up
     stop();

@@ -18,9 +18,11 @@ export const qualityPollMs = 2000;
 /** The key of our own tiles in the map of levels (remote tiles are keyed by their msid stream id). */
 export const ownQualityKey = "";
 
+type StatsSource = Pick<PeerLike, "getStats">;
+
 /** What the watch reads of a call (CallSession has both). */
 export interface QualitySource {
-  readonly peerConnections: { publisher: Pick<PeerLike, "getStats"> | null; subscriber: Pick<PeerLike, "getStats"> | null };
+  readonly peerConnections: { publisher: StatsSource | null; subscriber: StatsSource | null };
   readonly streamOfTrack: ReadonlyMap<string, string>;
 }
 
@@ -30,7 +32,10 @@ export interface QualitySource {
  * statistics are still coming) and reports the levels to show whenever a tile's level or numbers change. Remote
  * tiles are keyed by msid stream id, ours by `ownQualityKey`. Nothing is reported after the stop.
  */
-export function watchConnectionQuality(source: QualitySource, report: (quality: ReadonlyMap<string, ShownQuality>) => void): () => void {
+export function watchConnectionQuality(
+  source: QualitySource,
+  report: (quality: ReadonlyMap<string, ShownQuality>) => void,
+): () => void {
   let live = true;
   let polling = false;
   let samples = new Map<string, QualitySample>();
@@ -80,7 +85,7 @@ export function useConnectionQuality(session: CallSession, active: boolean): Rea
 
 const noQuality: ReadonlyMap<string, ShownQuality> = new Map();
 
-async function entriesOf(pc: Pick<PeerLike, "getStats"> | null): Promise<StatsEntry[]> {
+async function entriesOf(pc: StatsSource | null): Promise<StatsEntry[]> {
   if (!pc) return [];
   const entries: StatsEntry[] = [];
   try {
