@@ -157,6 +157,7 @@ function windowOf(
     if (received <= 0) continue;
     // packetsLost may fall when late or duplicate packets arrive: no negative loss.
     const lost = Math.max(0, now.packetsLost - before.packetsLost);
+    // The receiver counts a long stop (the server pausing a video nobody sees) as a pause, not a freeze.
     const freezes = now.freezeCount !== null && before.freezeCount !== null ? now.freezeCount - before.freezeCount : 0;
     const froze = kind === "video" && freezes > 0;
     let fps: number | null = null;
