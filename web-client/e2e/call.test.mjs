@@ -159,6 +159,27 @@ describe("calls", () => {
     await receivesFrom(bruno.page, 1, "Bruno");
     await ana.page.locator('.member-chip[data-username="bruno"][data-status="in-call"]').waitFor();
     await showsPeople(ana.page, 2, "Ana");
+    // Each tile shows its connection quality, judged from the browser's own statistics: on loopback, Ana's tile on
+    // Bruno's page (what arrives from her) and Bruno's own tile (what the server reports back) read good or fair,
+    // with the numbers in the title.
+    for (const [selector, what] of [
+      [".tile[data-kind=camera]:not(.tile-self) [data-quality]", "Ana's tile on Bruno's page"],
+      [".tile-self [data-quality]", "Bruno's own tile"],
+    ]) {
+      const bars = bruno.page.locator(selector).first();
+      let shown = null;
+      await waitFor(
+        `${what} to show its connection quality`,
+        async () => {
+          shown = { quality: await bars.getAttribute("data-quality"), title: await bars.getAttribute("title") };
+          return (shown.quality === "good" || shown.quality === "fair") && /% loss/.test(shown.title ?? "");
+        },
+        { timeoutMs: 20_000, intervalMs: 500 },
+      ).catch((error) => {
+        throw new Error(`${error.message}; it shows ${JSON.stringify(shown)}`);
+      });
+      assert.match(await bars.getAttribute("aria-label"), /^Connection: (good|fair)$/);
+    }
     // Bruno sees Ana's camera in her tile (the stream was mapped to her through call.state).
     await waitFor("Ana's video playing in Bruno's tile", () =>
       bruno.page.locator(`.tile[data-kind=camera]:not(.tile-self) video`).evaluate((v) => v.videoWidth > 0 && v.readyState >= 2),

@@ -4,7 +4,9 @@ import { Avatar } from "../ui/Avatar";
 import { CameraIcon, MicIcon, PhoneIcon, PinIcon, ScreenIcon, SpeakerIcon } from "../ui/icons";
 import type { CallState } from "../ws/messages";
 import { type Feed, callFeeds, gridColumns, speakerLayout, videoTrackIds } from "./feeds";
+import { type ShownQuality, notShownYet, qualityDetail, qualityLabel } from "./quality";
 import type { CallSession, CallSnapshot, StreamLike } from "./session";
+import { ownQualityKey, useConnectionQuality } from "./useConnectionQuality";
 import { useSpeaking } from "./useSpeaking";
 import { callNotices, failureMessage, problemMessage } from "./wording";
 
@@ -27,6 +29,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
   const state = snapshot.state ?? callState;
   const participants = state?.participants ?? [];
   const joined = snapshot.phase === "connecting" || snapshot.phase === "connected";
+  const quality = useConnectionQuality(session, joined);
   const everyone = participants.some((p) => p.userId === self.userId) || !joined
     ? participants
     : [...participants, { userId: self.userId, displayName: self.displayName, endpointId: "", audioMuted: snapshot.audioMuted, videoMuted: snapshot.videoMuted, screenSharing: false, tracks: [] }];
@@ -117,6 +120,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
                 speaking={speaking.has(feed.userId) && feed.kind === "camera"}
                 withheld={videoTrackIds(everyone, feed).some((id) => snapshot.withheld.has(id))}
                 pinned={feed.streamId !== null && snapshot.pinned.has(feed.streamId)}
+                quality={qualityOfFeed(quality, feed)}
               />
             ))}
           </ul>
@@ -248,6 +252,29 @@ function useTileReport(session: CallSession, feed: Feed<StreamLike>, tile: RefOb
   }, [session, key, streamId, tile]);
 }
 
+/** The quality a tile shows: the publish connection's on our own tiles, else its stream's. */
+function qualityOfFeed(quality: ReadonlyMap<string, ShownQuality>, feed: Feed<StreamLike>): ShownQuality {
+  const key = feed.isSelf ? ownQualityKey : feed.streamId;
+  return (key !== null ? quality.get(key) : undefined) ?? notShownYet;
+}
+
+/** Signal bars: how well this tile's media arrives (or, on our own tiles, how well ours reaches the server). */
+function QualityBars({ quality }: { quality: ShownQuality }) {
+  return (
+    <span
+      className="tile-quality"
+      role="img"
+      data-quality={quality.shown}
+      aria-label={qualityLabel(quality.shown)}
+      title={qualityDetail(quality.latest)}
+    >
+      <span className="tile-quality-bar" />
+      <span className="tile-quality-bar" />
+      <span className="tile-quality-bar" />
+    </span>
+  );
+}
+
 interface TileProps {
   session: CallSession;
   feed: Feed<StreamLike>;
@@ -257,9 +284,10 @@ interface TileProps {
   /** The server withholds this tile's video (more people send video than its last-N). */
   withheld: boolean;
   pinned: boolean;
+  quality: ShownQuality;
 }
 
-function Tile({ session, feed, speaking, dominant, main, withheld, pinned }: TileProps) {
+function Tile({ session, feed, speaking, dominant, main, withheld, pinned, quality }: TileProps) {
   const video = useRef<HTMLVideoElement>(null);
   const tile = useRef<HTMLLIElement>(null);
   useTileReport(session, feed, tile);
@@ -311,6 +339,7 @@ function Tile({ session, feed, speaking, dominant, main, withheld, pinned }: Til
         </button>
       )}
       <div className="tile-label">
+        <QualityBars quality={quality} />
         {feed.audioMuted && feed.kind === "camera" && (
           <span className="tile-muted" title="Microphone off" aria-label="Microphone off">
             <MicIcon off />
