@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { httpGetInNamespace, launchBrowser, loopbackCallSettings, newUserContext, startParleyStack, waitFor } from "./harness.mjs";
 import {
+  addMember,
   assertNoConsoleErrors,
   createMeeting,
   describeCall,
@@ -88,14 +89,6 @@ async function receivesFrom(page, count, who) {
     for (const [name, user] of Object.entries(watched)) calls.push(await describeCall(user, name));
     throw new Error(`${error.message}; inbound RTP ${JSON.stringify(rows)}; media server endpoints ${server}; ${calls.join("; ")}`);
   });
-}
-
-async function addMember(page, username) {
-  const input = page.getByLabel("Add someone by username");
-  if (!(await input.isVisible())) await page.getByRole("button", { name: "Add member" }).click();
-  await input.fill(username);
-  await page.getByRole("button", { name: "Add", exact: true }).click();
-  await page.getByText(`@${username} was added.`).waitFor();
 }
 
 async function send(page, text) {

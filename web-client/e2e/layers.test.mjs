@@ -7,16 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { httpGetInNamespace, loopbackCallSettings, startParleyStack, waitFor } from "./harness.mjs";
-import {
-  assertNoConsoleErrors,
-  createMeeting,
-  describeCall,
-  joinCall,
-  openMeeting,
-  recordCallSignaling,
-  recordPeerConnections,
-  signUp,
-} from "./pages.mjs";
+import { assertNoConsoleErrors, describeCall, joinCall, meetingOfThree, recordCallSignaling, recordPeerConnections } from "./pages.mjs";
 
 const { env: callSettings, mediaHttpPort } = loopbackCallSettings();
 
@@ -286,29 +277,16 @@ describe("simulcast in calls", () => {
   });
 
   it("each receiver gets the layer its tile needs: lower when the window shrinks, none while hidden, no frozen video", async () => {
-    const ana = await stack.newUserContext(largeWindow);
-    const bruno = await stack.newUserContext(largeWindow);
-    const cid = await stack.newUserContext(largeWindow);
-    const users = { ana, bruno, cid };
-    for (const user of Object.values(users)) {
-      await recordPeerConnections(user.context);
-      await recordVideoSizes(user.context);
-      recordSignaling(user);
-      recordCallSignaling(user);
-    }
-    await signUp(ana, "Ana Lima", "ana");
-    await signUp(bruno, "Bruno Costa", "bruno");
-    await signUp(cid, "Cid Nunes", "cid");
-    await createMeeting(ana.page, "Layers");
-    for (const username of ["bruno", "cid"]) {
-      const input = ana.page.getByLabel("Add someone by username");
-      if (!(await input.isVisible())) await ana.page.getByRole("button", { name: "Add member" }).click();
-      await input.fill(username);
-      await ana.page.getByRole("button", { name: "Add", exact: true }).click();
-      await ana.page.getByText(`@${username} was added.`).waitFor();
-    }
-    await openMeeting(bruno.page, "Layers");
-    await openMeeting(cid.page, "Layers");
+    const users = await meetingOfThree(stack, "Layers", {
+      contextOptions: largeWindow,
+      prepare: async (user) => {
+        await recordPeerConnections(user.context);
+        await recordVideoSizes(user.context);
+        recordSignaling(user);
+        recordCallSignaling(user);
+      },
+    });
+    const { ana, bruno, cid } = users;
 
     // Everyone joins and decodes the other two.
     for (const user of Object.values(users)) await joinCall(user.page);
@@ -481,27 +459,13 @@ describe("with more people sending video than the server's last-N", () => {
   });
 
   it("shows the withheld person's avatar with why, and a pinned tile gets its video", async () => {
-    const ana = await stack.newUserContext();
-    const bruno = await stack.newUserContext();
-    const cid = await stack.newUserContext();
+    const { ana, bruno, cid } = await meetingOfThree(stack, "Last N", {
+      prepare: async (user) => {
+        await recordPeerConnections(user.context);
+        recordCallSignaling(user);
+      },
+    });
     const users = { Ana: ana, Bruno: bruno, Cid: cid };
-    for (const user of Object.values(users)) {
-      await recordPeerConnections(user.context);
-      recordCallSignaling(user);
-    }
-    await signUp(ana, "Ana Lima", "ana");
-    await signUp(bruno, "Bruno Costa", "bruno");
-    await signUp(cid, "Cid Nunes", "cid");
-    await createMeeting(ana.page, "Last N");
-    for (const username of ["bruno", "cid"]) {
-      const input = ana.page.getByLabel("Add someone by username");
-      if (!(await input.isVisible())) await ana.page.getByRole("button", { name: "Add member" }).click();
-      await input.fill(username);
-      await ana.page.getByRole("button", { name: "Add", exact: true }).click();
-      await ana.page.getByText(`@${username} was added.`).waitFor();
-    }
-    await openMeeting(bruno.page, "Last N");
-    await openMeeting(cid.page, "Last N");
     for (const user of Object.values(users)) await joinCall(user.page);
 
     const remoteTiles = (page) => page.locator(".call-stage .tile[data-kind=camera]:not(.tile-self)");

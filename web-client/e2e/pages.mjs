@@ -28,6 +28,38 @@ export async function openMeeting(page, title) {
   await page.locator("[data-meeting-title]", { hasText: title }).waitFor();
 }
 
+/** Adds `username` to the open meeting from its member list and waits for the confirmation. */
+export async function addMember(page, username) {
+  const input = page.getByLabel("Add someone by username");
+  if (!(await input.isVisible())) await page.getByRole("button", { name: "Add member" }).click();
+  await input.fill(username);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await page.getByText(`@${username} was added.`).waitFor();
+}
+
+/**
+ * Ana Lima, Bruno Costa and Cid Nunes each get a browser context (`contextOptions`, then `prepare(user)` before their
+ * first page load, e.g. to record peer connections) and sign up; Ana makes the meeting `title` with the other two in
+ * it, and they open it. Returns { ana, bruno, cid }.
+ */
+export async function meetingOfThree(stack, title, { contextOptions, prepare = async () => {} } = {}) {
+  const people = [
+    ["ana", "Ana Lima"],
+    ["bruno", "Bruno Costa"],
+    ["cid", "Cid Nunes"],
+  ];
+  const users = {};
+  for (const [username] of people) {
+    users[username] = await stack.newUserContext(contextOptions);
+    await prepare(users[username]);
+  }
+  for (const [username, name] of people) await signUp(users[username], name, username);
+  await createMeeting(users.ana.page, title);
+  for (const username of ["bruno", "cid"]) await addMember(users.ana.page, username);
+  for (const username of ["bruno", "cid"]) await openMeeting(users[username].page, title);
+  return users;
+}
+
 /** Joins the open meeting's call and waits until its media is connected. */
 export async function joinCall(page) {
   await page.locator('[data-action="join-call"]').click();
