@@ -1,7 +1,5 @@
 package dev.parley.media.sfu;
 
-import com.sun.management.ThreadMXBean;
-import java.lang.management.ManagementFactory;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
@@ -21,9 +19,8 @@ public final class ForwardingCpuTime {
     }
 
     public static void main(String[] args) {
-        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-        Blackhole blackhole = new Blackhole(
-                "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
+        CpuClock clock = new CpuClock();
+        Blackhole blackhole = CpuClock.BLACKHOLE;
         System.out.println("| profile | subscribers | forward CPU ns/op | publisher protect CPU ns/op "
                 + "| server share ns/op | forward B/op |");
         System.out.println("|---|---|---|---|---|---|");
@@ -33,25 +30,14 @@ public final class ForwardingCpuTime {
                 bench.profile = profile;
                 bench.subscribers = subscribers;
                 bench.setUp();
-                for (int i = 0; i < WARM_UP; i++) {
+                clock.measure(WARM_UP, () -> {
                     bench.forward(blackhole);
                     bench.publisherProtectOnly(blackhole);
-                }
-                long cpu = threads.getCurrentThreadCpuTime();
-                long bytes = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
-                for (int i = 0; i < MEASURED; i++) {
-                    bench.forward(blackhole);
-                }
-                double forwardNs = (threads.getCurrentThreadCpuTime() - cpu) / (double) MEASURED;
-                double forwardBytes = (threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - bytes)
-                        / (double) MEASURED;
-                cpu = threads.getCurrentThreadCpuTime();
-                for (int i = 0; i < MEASURED; i++) {
-                    bench.publisherProtectOnly(blackhole);
-                }
-                double protectNs = (threads.getCurrentThreadCpuTime() - cpu) / (double) MEASURED;
-                System.out.printf("| %s | %d | %.0f | %.0f | %.0f | %.0f |%n", profile, subscribers, forwardNs,
-                        protectNs, forwardNs - protectNs, forwardBytes);
+                });
+                CpuClock.PerOperation forward = clock.measure(MEASURED, () -> bench.forward(blackhole));
+                CpuClock.PerOperation protect = clock.measure(MEASURED, () -> bench.publisherProtectOnly(blackhole));
+                System.out.printf("| %s | %d | %.0f | %.0f | %.0f | %.0f |%n", profile, subscribers, forward.cpuNs(),
+                        protect.cpuNs(), forward.cpuNs() - protect.cpuNs(), forward.bytes());
             }
         }
     }

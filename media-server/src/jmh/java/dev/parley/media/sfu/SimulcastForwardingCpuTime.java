@@ -1,7 +1,5 @@
 package dev.parley.media.sfu;
 
-import com.sun.management.ThreadMXBean;
-import java.lang.management.ManagementFactory;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
@@ -20,9 +18,8 @@ public final class SimulcastForwardingCpuTime {
     }
 
     public static void main(String[] args) {
-        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-        Blackhole blackhole = new Blackhole(
-                "Today's password is swordfish. I understand instantiating Blackholes directly is dangerous.");
+        CpuClock clock = new CpuClock();
+        Blackhole blackhole = CpuClock.BLACKHOLE;
         System.out.println("| mode | subscribers | forward CPU ns/op | publisher protect CPU ns/op "
                 + "| server share ns/op | forwarded per packet | server ns per forwarded packet | forward B/op |");
         System.out.println("|---|---|---|---|---|---|---|---|");
@@ -32,32 +29,21 @@ public final class SimulcastForwardingCpuTime {
                 bench.mode = mode;
                 bench.subscribers = subscribers;
                 bench.setUp();
-                for (int i = 0; i < WARM_UP; i++) {
+                clock.measure(WARM_UP, () -> {
                     bench.forward(blackhole);
                     bench.publisherProtectOnly(blackhole);
-                }
+                });
                 long forwardedBefore = bench.forwarded();
-                long cpu = threads.getCurrentThreadCpuTime();
-                long bytes = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
-                for (int i = 0; i < MEASURED; i++) {
-                    bench.forward(blackhole);
-                }
-                double forwardNs = (threads.getCurrentThreadCpuTime() - cpu) / (double) MEASURED;
-                double forwardBytes = (threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - bytes)
-                        / (double) MEASURED;
+                CpuClock.PerOperation forward = clock.measure(MEASURED, () -> bench.forward(blackhole));
                 double perPacket = (bench.forwarded() - forwardedBefore) / (double) MEASURED;
                 if (Math.abs(perPacket - bench.forwardedPerPacket()) > 0.01) {
                     throw new IllegalStateException(mode + ": " + perPacket + " copies per packet, expected "
                             + bench.forwardedPerPacket());
                 }
-                cpu = threads.getCurrentThreadCpuTime();
-                for (int i = 0; i < MEASURED; i++) {
-                    bench.publisherProtectOnly(blackhole);
-                }
-                double protectNs = (threads.getCurrentThreadCpuTime() - cpu) / (double) MEASURED;
-                double share = forwardNs - protectNs;
+                CpuClock.PerOperation protect = clock.measure(MEASURED, () -> bench.publisherProtectOnly(blackhole));
+                double share = forward.cpuNs() - protect.cpuNs();
                 System.out.printf("| %s | %d | %.0f | %.0f | %.0f | %.2f | %.0f | %.0f |%n", mode, subscribers,
-                        forwardNs, protectNs, share, perPacket, share / perPacket, forwardBytes);
+                        forward.cpuNs(), protect.cpuNs(), share, perPacket, share / perPacket, forward.bytes());
             }
         }
     }
