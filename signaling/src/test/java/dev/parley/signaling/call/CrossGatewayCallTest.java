@@ -34,11 +34,10 @@ class CrossGatewayCallTest {
         try (RedisServer redis = RedisServer.start();
              TestGateway first = TestGateway.start(callSettings(redis));
              TestGateway second = TestGateway.start(callSettings(redis))) {
-            JsonNode ivy = first.register("ivy");
-            JsonNode jon = first.register("jon");
-            String meeting = first.post("/api/meetings", Map.of("title", "Across"), ivy.get("token").asText()).body()
-                    .get("meetingId").asText();
-            first.post("/api/meetings/" + meeting + "/members", Map.of("username", "jon"), ivy.get("token").asText());
+            Meeting across = Meeting.of(first, "Across", "ivy", "jon");
+            JsonNode ivy = across.owner();
+            JsonNode jon = across.member();
+            String meeting = across.id();
 
             try (WsClient ivyWs = first.ws(); WsClient jonWs = second.ws();
                  ClientEndpoint ivyOut = client(); ClientEndpoint jonIn = client()) {
@@ -88,11 +87,10 @@ class CrossGatewayCallTest {
         try (RedisServer redis = RedisServer.start();
              TestGateway first = TestGateway.start(callSettings(redis));
              TestGateway second = TestGateway.start(callSettings(redis))) {
-            JsonNode kit = first.register("kit");
-            JsonNode lee = first.register("lee");
-            String meeting = first.post("/api/meetings", Map.of("title", "Layers"), kit.get("token").asText()).body()
-                    .get("meetingId").asText();
-            first.post("/api/meetings/" + meeting + "/members", Map.of("username", "lee"), kit.get("token").asText());
+            Meeting layers = Meeting.of(first, "Layers", "kit", "lee");
+            JsonNode kit = layers.owner();
+            JsonNode lee = layers.member();
+            String meeting = layers.id();
             java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
             Thread sender = null;
             try (WsClient kitWs = first.ws(); WsClient leeWs = second.ws();
@@ -140,6 +138,18 @@ class CrossGatewayCallTest {
                     sender.join(5000);
                 }
             }
+        }
+    }
+
+    /** A meeting of two users registered on {@code gateway}: the owner made it and added the member. */
+    private record Meeting(String id, JsonNode owner, JsonNode member) {
+        static Meeting of(TestGateway gateway, String title, String ownerName, String memberName) throws Exception {
+            JsonNode owner = gateway.register(ownerName);
+            JsonNode member = gateway.register(memberName);
+            String token = owner.get("token").asText();
+            String id = gateway.post("/api/meetings", Map.of("title", title), token).body().get("meetingId").asText();
+            gateway.post("/api/meetings/" + id + "/members", Map.of("username", memberName), token);
+            return new Meeting(id, owner, member);
         }
     }
 
