@@ -20,6 +20,12 @@ final class AcknowledgedBitrateEstimator {
     /** Variance added before each update: how far the true rate may drift per window (libwebrtc, 5). */
     static final double VARIANCE_INCREASE = 5.0;
 
+    /**
+     * A packet that arrived up to this long before the latest one counted (its report came late) is counted now;
+     * further back, the receiver's clock jumped and the window starts over.
+     */
+    static final long REORDER_TOLERANCE_US = 1_000_000;
+
     private double estimateKbps = -1;
     private double variance = INITIAL_VARIANCE;
     private long previousArrivalUs = Long.MIN_VALUE;
@@ -49,10 +55,15 @@ final class AcknowledgedBitrateEstimator {
     /** Accumulates the packet; returns a window's rate in kbit/s when one completed, else -1. */
     private double closeWindow(long arrivalTimeUs, int sizeBytes, long windowUs) {
         if (previousArrivalUs != Long.MIN_VALUE && arrivalTimeUs < previousArrivalUs) {
-            // Arrivals went back in time (reordered feedback, receiver clock reset): start the window over.
-            previousArrivalUs = Long.MIN_VALUE;
-            windowBytes = 0;
-            windowElapsedUs = 0;
+            if (previousArrivalUs - arrivalTimeUs <= REORDER_TOLERANCE_US) {
+                // From a report that came late: its bytes still arrived, count them in the current window.
+                arrivalTimeUs = previousArrivalUs;
+            } else {
+                // The receiver's clock went back: start the window over.
+                previousArrivalUs = Long.MIN_VALUE;
+                windowBytes = 0;
+                windowElapsedUs = 0;
+            }
         }
         if (previousArrivalUs != Long.MIN_VALUE) {
             long gap = arrivalTimeUs - previousArrivalUs;

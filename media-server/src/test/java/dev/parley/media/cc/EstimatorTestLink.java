@@ -17,7 +17,9 @@ final class EstimatorTestLink {
     static final long SECOND = 1_000_000;
 
     final SendSideEstimator estimator;
-    private final PacketResults report = new PacketResults(8_192);
+    private PacketResults report = new PacketResults(8_192);
+    private PacketResults held = new PacketResults(8_192);
+    private boolean holding;
     private final Random random;
 
     /** Capacity of the bottleneck at a time, bit/s; 0 means unconstrained. */
@@ -28,6 +30,12 @@ final class EstimatorTestLink {
     long bufferUs = 300_000;
     double randomLoss;
     long jitterUs;
+    /** Packets sent at the same instant, as a video frame leaves; the rate is kept. */
+    int burstPackets = 1;
+    /** Deliver each report twice. */
+    boolean duplicateFeedback;
+    /** Deliver reports in swapped pairs: the second before the first. */
+    boolean reorderFeedback;
     /** Origin of the receiver's clock relative to the server's. */
     long receiverClockOffsetUs = 123_456_789_000L;
 
@@ -106,7 +114,11 @@ final class EstimatorTestLink {
             lastArrivalUs = arrival;
         }
         long rate = sendRateBps > 0 ? sendRateBps : estimator.estimateBps();
-        nextSendUs = nowUs + PACKET_BYTES * 8L * SECOND / rate;
+        if (nextSeq % burstPackets != 0) {
+            nextSendUs = nowUs;
+        } else {
+            nextSendUs = nowUs + burstPackets * PACKET_BYTES * 8L * SECOND / rate;
+        }
     }
 
     private void feedback() {
@@ -127,7 +139,19 @@ final class EstimatorTestLink {
             return;
         }
         estimator.onRtt((2 * oneWayDelayUs + lastQueueDelayUs) / 1000);
-        long estimate = estimator.onFeedback(report, nowUs + oneWayDelayUs);
+        long estimate;
+        if (reorderFeedback && !holding) {
+            PacketResults first = report;
+            report = held;
+            held = first;
+            holding = true;
+            return;
+        }
+        estimate = deliver(report);
+        if (holding) {
+            estimate = deliver(held);
+            holding = false;
+        }
         if (estimator.delayState() == DelayState.OVERUSING) {
             overuseReports++;
         }
@@ -139,6 +163,14 @@ final class EstimatorTestLink {
                     + state.ackedBps() / 1000 + "/" + state.delayState().name().charAt(0);
             samples++;
         }
+    }
+
+    private long deliver(PacketResults results) {
+        long estimate = estimator.onFeedback(results, nowUs + oneWayDelayUs);
+        if (duplicateFeedback) {
+            estimate = estimator.onFeedback(results, nowUs + oneWayDelayUs);
+        }
+        return estimate;
     }
 
     /** The smallest estimate reported within [fromUs, toUs). */
