@@ -9,9 +9,9 @@ package dev.parley.media.cc;
  * the Bayesian form follows a real change quicker with less noise.
  */
 final class AcknowledgedBitrateEstimator {
-    /** Window of the first sample, ms (libwebrtc, 500). */
+    /** Window of the first sample (libwebrtc, 500 ms). */
     static final long INITIAL_WINDOW_US = 500_000;
-    /** Window of later samples, ms (libwebrtc, 150). */
+    /** Window of later samples (libwebrtc, 150 ms). */
     static final long WINDOW_US = 150_000;
     /** Scales a sample's relative distance from the estimate into its uncertainty (libwebrtc, 10). */
     static final double UNCERTAINTY_SCALE = 10.0;

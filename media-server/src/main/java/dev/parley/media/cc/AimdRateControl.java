@@ -42,7 +42,8 @@ final class AimdRateControl {
     static final double MIN_CAPACITY_DEVIATION = 0.4;
     static final double MAX_CAPACITY_DEVIATION = 2.5;
 
-    private enum Mode { HOLD, INCREASE, DECREASE }
+    /** Whether a normal verdict grows the rate now, or first ends a hold (after a cut or underuse). */
+    private enum Mode { HOLD, INCREASE }
 
     private final long minBps;
     private final long maxBps;
@@ -74,7 +75,6 @@ final class AimdRateControl {
         if (state == DelayState.OVERUSING) {
             if (ackedBps > 0) {
                 if (timeToReduceFurther(nowUs, ackedBps)) {
-                    mode = Mode.DECREASE;
                     decrease(ackedBps, nowUs);
                 }
             } else if (lastChangeUs == Long.MIN_VALUE || nowUs - lastChangeUs >= reduceIntervalUs()) {

@@ -6,8 +6,8 @@ package dev.parley.media.cc;
  * lost). One instance is filled and reused report after report ({@link #clear()}, then {@code add}), so reading a
  * report allocates nothing.
  *
- * <p>Sequence numbers are the sender's unwrapped counter (the 16-bit wire value extended by the sender, which
- * assigned them). Send times are microseconds on the server's clock; arrival times are microseconds on the
+ * <p>Sequence numbers are the server's unwrapped counter (the 16-bit wire value extended by the server, which
+ * assigned them); only packets the server sent can be reported, since their send time and size come from it. Send times are microseconds on the server's clock; arrival times are microseconds on the
  * receiver's clock, whose origin is arbitrary: only differences between arrivals are used.
  */
 public final class PacketResults {

@@ -2,7 +2,11 @@ package dev.parley.media.cc;
 
 import dev.parley.media.cc.BandwidthEstimate.DelayState;
 import java.util.Random;
+import java.util.function.IntFunction;
+import java.util.function.LongPredicate;
 import java.util.function.LongUnaryOperator;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 /**
  * A simulated path from the server to one receiver, driving a {@link SendSideEstimator}: a sender paces packets
@@ -173,56 +177,40 @@ final class EstimatorTestLink {
         return estimate;
     }
 
-    /** The smallest estimate reported within [fromUs, toUs). */
+    /** The estimates reported within [fromUs, toUs). */
+    private LongStream estimates(long fromUs, long toUs) {
+        return IntStream.range(0, samples)
+                .filter(i -> sampleTimes[i] >= fromUs && sampleTimes[i] < toUs)
+                .mapToLong(i -> sampleEstimates[i]);
+    }
+
     long minEstimate(long fromUs, long toUs) {
-        long min = Long.MAX_VALUE;
-        for (int i = 0; i < samples; i++) {
-            if (sampleTimes[i] >= fromUs && sampleTimes[i] < toUs) {
-                min = Math.min(min, sampleEstimates[i]);
-            }
-        }
-        return min;
+        return estimates(fromUs, toUs).min().orElse(Long.MAX_VALUE);
     }
 
     long maxEstimate(long fromUs, long toUs) {
-        long max = Long.MIN_VALUE;
-        for (int i = 0; i < samples; i++) {
-            if (sampleTimes[i] >= fromUs && sampleTimes[i] < toUs) {
-                max = Math.max(max, sampleEstimates[i]);
-            }
-        }
-        return max;
+        return estimates(fromUs, toUs).max().orElse(Long.MIN_VALUE);
     }
 
     long meanEstimate(long fromUs, long toUs) {
-        long sum = 0;
-        int count = 0;
-        for (int i = 0; i < samples; i++) {
-            if (sampleTimes[i] >= fromUs && sampleTimes[i] < toUs) {
-                sum += sampleEstimates[i];
-                count++;
-            }
-        }
-        return count == 0 ? 0 : sum / count;
+        return Math.round(estimates(fromUs, toUs).average().orElse(0));
     }
 
-    /** The first time at or after {@code fromUs} the estimate was below {@code bps}, or -1. */
+    /** The first time at or after {@code fromUs} the estimate met {@code condition}, or -1. */
+    private long firstTime(LongPredicate condition, long fromUs) {
+        return IntStream.range(0, samples)
+                .filter(i -> sampleTimes[i] >= fromUs && condition.test(sampleEstimates[i]))
+                .mapToLong(i -> sampleTimes[i])
+                .findFirst()
+                .orElse(-1);
+    }
+
     long firstTimeBelow(long bps, long fromUs) {
-        for (int i = 0; i < samples; i++) {
-            if (sampleTimes[i] >= fromUs && sampleEstimates[i] < bps) {
-                return sampleTimes[i];
-            }
-        }
-        return -1;
+        return firstTime(e -> e < bps, fromUs);
     }
 
     long firstTimeAtOrAbove(long bps, long fromUs) {
-        for (int i = 0; i < samples; i++) {
-            if (sampleTimes[i] >= fromUs && sampleEstimates[i] >= bps) {
-                return sampleTimes[i];
-            }
-        }
-        return -1;
+        return firstTime(e -> e >= bps, fromUs);
     }
 
     /** Largest growth of the estimate over any span of {@code spanUs}, as a ratio. */
@@ -246,24 +234,20 @@ final class EstimatorTestLink {
 
     /** Delay-based/loss-based/acked kbit/s and delay state, one line per second, for diagnosis. */
     String details(long fromUs, long toUs) {
-        StringBuilder s = new StringBuilder();
-        long next = fromUs;
-        for (int i = 0; i < samples; i++) {
-            if (sampleTimes[i] >= next && sampleTimes[i] < toUs) {
-                s.append(sampleTimes[i] / SECOND).append("s:").append(sampleDetails[i]).append(' ');
-                next = sampleTimes[i] - sampleTimes[i] % SECOND + SECOND;
-            }
-        }
-        return s.toString();
+        return perSecond(fromUs, toUs, i -> sampleDetails[i]);
     }
 
     /** The estimate, one figure per second, for assertion messages. */
     String trace(long fromUs, long toUs) {
+        return perSecond(fromUs, toUs, i -> sampleEstimates[i] / 1000 + "k");
+    }
+
+    private String perSecond(long fromUs, long toUs, IntFunction<String> sample) {
         StringBuilder s = new StringBuilder();
         long next = fromUs;
         for (int i = 0; i < samples; i++) {
             if (sampleTimes[i] >= next && sampleTimes[i] < toUs) {
-                s.append(sampleTimes[i] / SECOND).append("s:").append(sampleEstimates[i] / 1000).append("k ");
+                s.append(sampleTimes[i] / SECOND).append("s:").append(sample.apply(i)).append(' ');
                 next = sampleTimes[i] - sampleTimes[i] % SECOND + SECOND;
             }
         }
