@@ -12,7 +12,7 @@ import dev.parley.media.cc.BandwidthEstimate.DelayState;
 final class AimdRateControl {
     /** Decrease to this share of the acknowledged rate on overuse (draft and libwebrtc, 0.85). */
     static final double BETA = 0.85;
-    /** Growth per second far from convergence (libwebrtc 1.08; the draft's eta is 1.05). */
+    /** Growth per second far from convergence (libwebrtc, 1.08). */
     static final double MULTIPLICATIVE_INCREASE = 1.08;
     /** Smallest multiplicative step, bit/s per update (libwebrtc, 1000). */
     static final long MIN_MULTIPLICATIVE_INCREASE_BPS = 1_000;
