@@ -3,7 +3,8 @@ package dev.parley.media.cc;
 /**
  * The loss-based rate (draft-ietf-rmcat-gcc-02 section 6; libwebrtc's send-side bandwidth estimation): little loss
  * lets the rate grow, moderate loss holds it, heavy loss cuts it in proportion. The loss fraction is computed over
- * at least {@link #MIN_PACKETS_PER_UPDATE} packets so that a report of a few packets does not swing it.
+ * at least {@link #MIN_PACKETS_PER_UPDATE} packets and {@link #MIN_UPDATE_INTERVAL_US}, so that chance does not
+ * swing it.
  */
 final class LossBasedEstimator {
     /** Below this loss fraction the rate may grow (draft and libwebrtc, 2 %). */

@@ -147,24 +147,65 @@ public final class SendSideEstimator {
         return estimateBps;
     }
 
-    /** Insertion sort of the received packets' indices by arrival time, then sequence: reports are nearly sorted. */
+    /**
+     * Puts the received packets' indices in arrival order (then sequence order). Reports are nearly sorted, so an
+     * insertion sort does it in about one pass; one that needs more than a few shifts a packet (arrival times out
+     * of order on purpose, say) is heap-sorted instead, so no report costs more than n log n.
+     */
     private void sortByArrival(PacketResults report, int count) {
+        long budget = 8L * count;
         for (int k = 1; k < count; k++) {
             int index = order[k];
-            long arrival = report.arrivalTimeUs(index);
-            long seq = report.sequence(index);
             int j = k - 1;
-            while (j >= 0) {
-                int other = order[j];
-                long otherArrival = report.arrivalTimeUs(other);
-                if (otherArrival < arrival || (otherArrival == arrival && report.sequence(other) <= seq)) {
-                    break;
-                }
-                order[j + 1] = other;
+            while (j >= 0 && arrivesAfter(report, order[j], index)) {
+                order[j + 1] = order[j];
                 j--;
+                if (--budget < 0) {
+                    order[j + 1] = index;
+                    heapSort(report, count);
+                    return;
+                }
             }
             order[j + 1] = index;
         }
+    }
+
+    private void heapSort(PacketResults report, int count) {
+        for (int root = count / 2 - 1; root >= 0; root--) {
+            siftDown(report, root, count);
+        }
+        for (int end = count - 1; end > 0; end--) {
+            int top = order[0];
+            order[0] = order[end];
+            order[end] = top;
+            siftDown(report, 0, end);
+        }
+    }
+
+    private void siftDown(PacketResults report, int root, int count) {
+        while (true) {
+            int child = 2 * root + 1;
+            if (child >= count) {
+                return;
+            }
+            if (child + 1 < count && arrivesAfter(report, order[child + 1], order[child])) {
+                child++;
+            }
+            if (!arrivesAfter(report, order[child], order[root])) {
+                return;
+            }
+            int swap = order[root];
+            order[root] = order[child];
+            order[child] = swap;
+            root = child;
+        }
+    }
+
+    /** Whether packet {@code a} of the report comes after packet {@code b} in arrival, then sequence, order. */
+    private static boolean arrivesAfter(PacketResults report, int a, int b) {
+        long arrivalA = report.arrivalTimeUs(a);
+        long arrivalB = report.arrivalTimeUs(b);
+        return arrivalA > arrivalB || (arrivalA == arrivalB && report.sequence(a) > report.sequence(b));
     }
 
     public long estimateBps() {
