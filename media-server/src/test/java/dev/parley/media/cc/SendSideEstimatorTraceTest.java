@@ -17,7 +17,7 @@ class SendSideEstimatorTraceTest {
     }
 
     @Test
-    void aSenderAtTwiceTheCapacityIsEstimatedAtTheCapacityAndStaysThereForAMinute() {
+    void aSenderAtTwiceTheCapacityIsEstimatedNearTheCapacityAndStaysThereForAMinute() {
         long capacity = 1_000_000;
         EstimatorTestLink link = link(1);
         link.capacityBps = t -> capacity;
@@ -25,7 +25,7 @@ class SendSideEstimatorTraceTest {
         link.runUntil(60 * SECOND);
 
         String trace = link.trace(0, 60 * SECOND) + link.details(0, 60 * SECOND);
-        long converged = firstTimeWithin(link, capacity, 0.2);
+        long converged = link.firstTimeAtOrAbove(Math.round(capacity * 0.8), 0);
         assertTrue(converged >= 0 && converged <= 10 * SECOND,
                 "within ±20 % of " + capacity + " only at " + converged + " µs: " + trace);
         assertWithin(link, capacity, 0.2, converged, 60 * SECOND, trace);
@@ -83,6 +83,8 @@ class SendSideEstimatorTraceTest {
         assertTrue(below >= 0 && below - downAt <= 3 * SECOND,
                 "below 400 kbit/s only " + (below - downAt) + " µs after the step down: " + trace);
         assertWithin(link, low, 0.3, downAt + 10 * SECOND, upAt, trace);
+        // Growth after the step up must be multiplicative (8 %/s: 0.3 to 1 Mbit/s in ~16 s); had the estimator kept
+        // the low link capacity it learnt, it would add about one packet per response time, ~40 kbit/s a second.
         long half = link.firstTimeAtOrAbove(high / 2, upAt);
         assertTrue(half >= 0 && half - upAt <= 20 * SECOND,
                 "back at half the new capacity only " + (half - upAt) + " µs after the step up: " + trace);
@@ -128,11 +130,6 @@ class SendSideEstimatorTraceTest {
         String trace = link.trace(0, 60 * SECOND);
         assertEquals(0, link.overuseReports(), "overuse detected from jitter alone: " + trace);
         assertTrue(link.firstTimeAtOrAbove(MAX / 2, 0) >= 0, "never reached half the maximum: " + trace);
-    }
-
-    private static long firstTimeWithin(EstimatorTestLink link, long target, double tolerance) {
-        long low = link.firstTimeAtOrAbove(Math.round(target * (1 - tolerance)), 0);
-        return low;
     }
 
     private static void assertWithin(EstimatorTestLink link, long target, double tolerance, long fromUs, long toUs,
