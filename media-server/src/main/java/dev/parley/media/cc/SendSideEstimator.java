@@ -1,0 +1,223 @@
+package dev.parley.media.cc;
+
+import dev.parley.media.cc.BandwidthEstimate.DelayState;
+import java.util.Arrays;
+
+/**
+ * One receiver's send-side bandwidth estimate, from the transport feedback it returns
+ * (draft-ietf-rmcat-gcc-02 as libwebrtc implements it): a delay-based rate (packet groups → trendline → AIMD), a
+ * loss-based rate, and the acknowledged rate that anchors every decrease. The estimate is the smaller of the two
+ * rates, clamped to the configured bounds.
+ *
+ * <p>Single-threaded and deterministic: every call carries the time, nothing reads a clock. Reading a report
+ * allocates nothing.
+ */
+public final class SendSideEstimator {
+    /**
+     * Sequence numbers remembered to recognise a packet reported twice (duplicate or overlapping reports) and a
+     * lost packet reported received later. Larger than the packets in flight at the highest rate over a few
+     * seconds.
+     */
+    static final int SEQUENCE_HISTORY = 1 << 14;
+    /** Most packets one report may hold. */
+    static final int MAX_PACKETS_PER_REPORT = 1 << 14;
+    /** Largest packet size accepted, bytes. */
+    static final int MAX_PACKET_BYTES = 65_535;
+    /**
+     * The estimate never falls below this share of the acknowledged rate: what got through got through. It is the
+     * share a delay-based decrease keeps ({@link AimdRateControl#BETA}), so a decrease can still drain the queue.
+     */
+    static final double ACKED_FLOOR = AimdRateControl.BETA;
+    /** Longest RTT taken into account, ms; longer values are clamped. */
+    static final long MAX_RTT_MS = 10_000;
+
+    private static final byte UNSEEN = 0;
+    private static final byte SEEN_LOST = 1;
+    private static final byte SEEN_RECEIVED = 2;
+
+    private final long minBps;
+    private final long maxBps;
+    private final InterArrival interArrival = new InterArrival();
+    private final TrendlineEstimator trendline = new TrendlineEstimator();
+    private final AcknowledgedBitrateEstimator acked = new AcknowledgedBitrateEstimator();
+    private final AimdRateControl aimd;
+    private final LossBasedEstimator lossBased;
+
+    private final long[] historySequence = new long[SEQUENCE_HISTORY];
+    private final byte[] historyStatus = new byte[SEQUENCE_HISTORY];
+    private long highestSequence = -1;
+    private int[] order = new int[64];
+
+    private long rttMs = AimdRateControl.DEFAULT_RTT_MS;
+    private long estimateBps;
+    private long ignoredPackets;
+
+    /**
+     * @param minBps   the estimate never goes below this (e.g. 30 kbit/s: audio and the lowest video layer)
+     * @param maxBps   nor above this (e.g. 20 Mbit/s)
+     * @param startBps the estimate before any feedback
+     */
+    public SendSideEstimator(long minBps, long maxBps, long startBps) {
+        if (minBps <= 0 || maxBps < minBps || startBps < minBps || startBps > maxBps) {
+            throw new IllegalArgumentException("need 0 < min <= start <= max bit/s, got min " + minBps
+                    + ", start " + startBps + ", max " + maxBps);
+        }
+        this.minBps = minBps;
+        this.maxBps = maxBps;
+        this.aimd = new AimdRateControl(minBps, maxBps, startBps);
+        this.lossBased = new LossBasedEstimator(minBps, maxBps, startBps);
+        this.estimateBps = startBps;
+        Arrays.fill(historySequence, -1);
+    }
+
+    /** The latest round-trip time to this receiver, from RTCP. */
+    public void onRtt(long rttMs) {
+        if (rttMs < 0) {
+            return;
+        }
+        this.rttMs = Math.min(rttMs, MAX_RTT_MS);
+        aimd.onRtt(this.rttMs);
+    }
+
+    /**
+     * Reads one feedback report. Packets already reported, older than the remembered history, or malformed
+     * (negative sequence, size outside 1..65535) are skipped and counted in {@link BandwidthEstimate#ignoredPackets}.
+     *
+     * @param nowUs the server's clock, microseconds, when the report was received
+     * @return the new estimate, bit/s
+     */
+    public long onFeedback(PacketResults report, long nowUs) {
+        int n = Math.min(report.size(), MAX_PACKETS_PER_REPORT);
+        ignoredPackets += report.size() - n;
+        if (order.length < n) {
+            // Grows to the largest report seen, once.
+            order = new int[Math.max(n, order.length * 2)];
+        }
+        int received = 0;
+        int reported = 0;
+        int reportedLost = 0;
+        int recovered = 0;
+        for (int i = 0; i < n; i++) {
+            long seq = report.sequence(i);
+            int size = report.sizeBytes(i);
+            if (seq < 0 || size <= 0 || size > MAX_PACKET_BYTES
+                    || (highestSequence >= 0 && seq <= highestSequence - SEQUENCE_HISTORY)) {
+                ignoredPackets++;
+                continue;
+            }
+            int slot = (int) (seq & (SEQUENCE_HISTORY - 1));
+            byte status = historySequence[slot] == seq ? historyStatus[slot] : UNSEEN;
+            boolean lost = report.isLost(i);
+            if (status == SEEN_RECEIVED || (lost && status == SEEN_LOST)) {
+                ignoredPackets++;
+                continue;
+            }
+            historySequence[slot] = seq;
+            historyStatus[slot] = lost ? SEEN_LOST : SEEN_RECEIVED;
+            highestSequence = Math.max(highestSequence, seq);
+            if (status == SEEN_LOST) {
+                recovered++;
+            } else {
+                reported++;
+                if (lost) {
+                    reportedLost++;
+                }
+            }
+            if (!lost) {
+                order[received++] = i;
+            }
+        }
+        sortByArrival(report, received);
+        for (int k = 0; k < received; k++) {
+            int i = order[k];
+            long arrivalUs = report.arrivalTimeUs(i);
+            int size = report.sizeBytes(i);
+            acked.onPacket(arrivalUs, size);
+            if (interArrival.onPacket(report.sendTimeUs(i), arrivalUs, nowUs, size)) {
+                trendline.update(interArrival.arrivalDeltaUs() / 1000.0, interArrival.sendDeltaUs() / 1000.0,
+                        arrivalUs / 1000.0);
+            }
+        }
+        long ackedBps = acked.bps();
+        long delayBased = received > 0 ? aimd.update(trendline.usage(), ackedBps, nowUs) : aimd.bps();
+        lossBased.onReport(reported, reportedLost, recovered, nowUs, rttMs);
+        long floor = Math.round(ACKED_FLOOR * ackedBps);
+        estimateBps = Math.max(minBps, Math.min(maxBps, Math.max(Math.min(delayBased, lossBased.bps()), floor)));
+        lossBased.capTo(estimateBps);
+        return estimateBps;
+    }
+
+    /**
+     * Puts the received packets' indices in arrival order (then sequence order). Reports are nearly sorted, so an
+     * insertion sort does it in about one pass; one that needs more than a few shifts a packet (arrival times out
+     * of order on purpose, say) is heap-sorted instead, so no report costs more than n log n.
+     */
+    private void sortByArrival(PacketResults report, int count) {
+        long budget = 8L * count;
+        for (int k = 1; k < count; k++) {
+            int index = order[k];
+            int j = k - 1;
+            while (j >= 0 && arrivesAfter(report, order[j], index)) {
+                order[j + 1] = order[j];
+                j--;
+                if (--budget < 0) {
+                    order[j + 1] = index;
+                    heapSort(report, count);
+                    return;
+                }
+            }
+            order[j + 1] = index;
+        }
+    }
+
+    private void heapSort(PacketResults report, int count) {
+        for (int root = count / 2 - 1; root >= 0; root--) {
+            siftDown(report, root, count);
+        }
+        for (int end = count - 1; end > 0; end--) {
+            int top = order[0];
+            order[0] = order[end];
+            order[end] = top;
+            siftDown(report, 0, end);
+        }
+    }
+
+    private void siftDown(PacketResults report, int root, int count) {
+        while (true) {
+            int child = 2 * root + 1;
+            if (child >= count) {
+                return;
+            }
+            if (child + 1 < count && arrivesAfter(report, order[child + 1], order[child])) {
+                child++;
+            }
+            if (!arrivesAfter(report, order[child], order[root])) {
+                return;
+            }
+            int swap = order[root];
+            order[root] = order[child];
+            order[child] = swap;
+            root = child;
+        }
+    }
+
+    /** Whether packet {@code a} of the report comes after packet {@code b} in arrival, then sequence, order. */
+    private static boolean arrivesAfter(PacketResults report, int a, int b) {
+        long arrivalA = report.arrivalTimeUs(a);
+        long arrivalB = report.arrivalTimeUs(b);
+        return arrivalA > arrivalB || (arrivalA == arrivalB && report.sequence(a) > report.sequence(b));
+    }
+
+    public long estimateBps() {
+        return estimateBps;
+    }
+
+    public BandwidthEstimate state() {
+        return new BandwidthEstimate(estimateBps, aimd.bps(), lossBased.bps(), acked.bps(), trendline.usage(),
+                lossBased.lossFraction(), trendline.thresholdMs(), ignoredPackets);
+    }
+
+    DelayState delayState() {
+        return trendline.usage();
+    }
+}

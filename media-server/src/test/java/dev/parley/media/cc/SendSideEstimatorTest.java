@@ -1,0 +1,222 @@
+package dev.parley.media.cc;
+
+import static dev.parley.media.cc.EstimatorTestLink.SECOND;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Test;
+
+/** How the estimator reads reports: duplicates, reordering, lost packets, clocks, malformed input, allocation. */
+class SendSideEstimatorTest {
+    private static final long MIN = 30_000;
+    private static final long MAX = 20_000_000;
+    private static final long START = 300_000;
+    private static final long CAPACITY = 1_000_000;
+
+    private static EstimatorTestLink bottleneck(long seed) {
+        EstimatorTestLink link = new EstimatorTestLink(new SendSideEstimator(MIN, MAX, START), seed);
+        link.capacityBps = t -> CAPACITY;
+        return link;
+    }
+
+    @Test
+    void everyReportDeliveredTwiceGivesTheSameEstimatesAsOnce() {
+        EstimatorTestLink once = bottleneck(11);
+        once.runUntil(40 * SECOND);
+        EstimatorTestLink twice = bottleneck(11);
+        twice.duplicateFeedback = true;
+        twice.runUntil(40 * SECOND);
+
+        assertEquals(once.trace(0, 40 * SECOND), twice.trace(0, 40 * SECOND));
+        assertEquals(once.details(0, 40 * SECOND), twice.details(0, 40 * SECOND));
+        assertTrue(twice.estimator.state().ignoredPackets() > 1_000,
+                "duplicates counted: " + twice.estimator.state().ignoredPackets());
+        assertEquals(0, once.estimator.state().ignoredPackets());
+    }
+
+    @Test
+    void reportsArrivingInSwappedPairsStillConvergeOnTheCapacity() {
+        EstimatorTestLink link = bottleneck(12);
+        link.reorderFeedback = true;
+        link.runUntil(60 * SECOND);
+
+        // The older report of each pair is too late for the delay signal, so overuse is seen later and the cuts are
+        // deeper than in order, but the estimate neither collapses nor runs away.
+        String trace = link.trace(0, 60 * SECOND);
+        long min = link.minEstimate(20 * SECOND, 60 * SECOND);
+        long max = link.maxEstimate(20 * SECOND, 60 * SECOND);
+        long mean = link.meanEstimate(20 * SECOND, 60 * SECOND);
+        assertTrue(min >= CAPACITY * 0.55 && max <= CAPACITY * 1.25 && Math.abs(mean - CAPACITY) <= CAPACITY * 0.2,
+                "ranged " + min + ".." + max + ", mean " + mean + ": " + trace);
+    }
+
+    @Test
+    void theReceiversClockOriginChangesNothing() {
+        long[] origins = {0, -5_000_000_000_000L, 4_000_000_000_000_000L};
+        String first = null;
+        for (long origin : origins) {
+            EstimatorTestLink link = bottleneck(13);
+            link.jitterUs = 2_000;
+            link.receiverClockOffsetUs = origin;
+            link.runUntil(30 * SECOND);
+            String details = link.details(0, 30 * SECOND);
+            if (first == null) {
+                first = details;
+            } else {
+                assertEquals(first, details, "receiver clock origin " + origin);
+            }
+        }
+    }
+
+    @Test
+    void videoFramesSentAsBurstsAreGroupedAndNotTakenForQueueing() {
+        EstimatorTestLink link = new EstimatorTestLink(new SendSideEstimator(MIN, MAX, START), 14);
+        link.burstPackets = 4;
+        link.runUntil(40 * SECOND);
+        String trace = link.trace(0, 40 * SECOND);
+        assertEquals(0, link.overuseReports(), "overuse from bursts on an unconstrained link: " + trace);
+        assertTrue(link.firstTimeAtOrAbove(START * 6, 0) >= 0, "did not grow: " + trace);
+
+        EstimatorTestLink limited = bottleneck(15);
+        limited.burstPackets = 4;
+        limited.runUntil(60 * SECOND);
+        String limitedTrace = limited.trace(0, 60 * SECOND);
+        long min = limited.minEstimate(20 * SECOND, 60 * SECOND);
+        long max = limited.maxEstimate(20 * SECOND, 60 * SECOND);
+        assertTrue(min >= CAPACITY * 0.75 && max <= CAPACITY * 1.25, "ranged " + min + ".." + max + ": "
+                + limitedTrace);
+    }
+
+    @Test
+    void aPacketReportedLostAndLaterReceivedCountsAsReceived() {
+        assertEquals(0.0, lossAfterReports(true), 1e-9);
+        assertEquals(0.1, lossAfterReports(false), 1e-9);
+    }
+
+    /** 100 packets, 10 of them first reported lost; optionally reported received in the next report. */
+    private static double lossAfterReports(boolean reReport) {
+        SendSideEstimator estimator = new SendSideEstimator(MIN, MAX, START);
+        PacketResults report = new PacketResults(128);
+        long arrivalBase = 987_654_321;
+        for (int seq = 0; seq < 50; seq++) {
+            if (seq >= 40) {
+                report.addLost(seq, seq * 10_000L, 1_000);
+            } else {
+                report.add(seq, seq * 10_000L, 1_000, arrivalBase + seq * 10_000L + 30_000);
+            }
+        }
+        estimator.onFeedback(report, 600_000);
+        report.clear();
+        for (int seq = reReport ? 40 : 50; seq < 100; seq++) {
+            report.add(seq, seq * 10_000L, 1_000, arrivalBase + seq * 10_000L + 30_000);
+        }
+        estimator.onFeedback(report, 1_700_000);
+        assertEquals(0, estimator.state().ignoredPackets());
+        return estimator.state().lossFraction();
+    }
+
+    @Test
+    void malformedAndTooOldPacketsAreSkippedAndCounted() {
+        SendSideEstimator estimator = new SendSideEstimator(MIN, MAX, START);
+        PacketResults report = new PacketResults(16);
+        report.add(SendSideEstimator.SEQUENCE_HISTORY + 10, 0, 1_000, 5_000);
+        report.add(-1, 1_000, 1_000, 6_000);
+        report.add(SendSideEstimator.SEQUENCE_HISTORY + 11, 2_000, 0, 7_000);
+        report.add(SendSideEstimator.SEQUENCE_HISTORY + 12, 3_000, 70_000, 8_000);
+        report.add(5, 4_000, 1_000, 9_000);
+        long estimate = estimator.onFeedback(report, 100_000);
+
+        assertEquals(START, estimate);
+        assertEquals(4, estimator.state().ignoredPackets());
+
+        PacketResults small = new PacketResults(2);
+        small.add(1, 0, 100, 0);
+        small.add(2, 0, 100, 0);
+        assertEquals(false, small.add(3, 0, 100, 0));
+        assertEquals(1, small.overflowed());
+    }
+
+    @Test
+    void aReportInAnyArrivalOrderIsReadInArrivalOrderAndCheaply() {
+        // The same 2 000 packets, arriving 1 ms apart with a queue building up, reported in order, reversed and
+        // shuffled: the order they are read in is the arrival order each time, so the estimates agree.
+        int packets = 2_000;
+        long[] estimates = new long[3];
+        String[] states = new String[3];
+        for (int variant = 0; variant < 3; variant++) {
+            SendSideEstimator estimator = new SendSideEstimator(MIN, MAX, 3_000_000);
+            PacketResults report = new PacketResults(packets);
+            int[] permutation = new int[packets];
+            for (int i = 0; i < packets; i++) {
+                permutation[i] = variant == 1 ? packets - 1 - i : i;
+            }
+            if (variant == 2) {
+                java.util.Random random = new java.util.Random(3);
+                for (int i = packets - 1; i > 0; i--) {
+                    int j = random.nextInt(i + 1);
+                    int swap = permutation[i];
+                    permutation[i] = permutation[j];
+                    permutation[j] = swap;
+                }
+            }
+            for (int i : permutation) {
+                long send = i * 1_000L;
+                report.add(i, send, 1_200, 42_000_000 + send + 20_000 + i * 100L);
+            }
+            long started = System.nanoTime();
+            estimates[variant] = estimator.onFeedback(report, 2_100_000);
+            long tookUs = (System.nanoTime() - started) / 1_000;
+            assertTrue(tookUs < 200_000, "variant " + variant + " took " + tookUs + " µs");
+            BandwidthEstimate state = estimator.state();
+            states[variant] = state.delayState() + " acked " + state.ackedBps();
+        }
+        assertEquals(BandwidthEstimate.DelayState.OVERUSING.name(), states[0].split(" ")[0], states[0]);
+        assertEquals(states[0], states[1]);
+        assertEquals(states[0], states[2]);
+        assertEquals(estimates[0], estimates[1]);
+        assertEquals(estimates[0], estimates[2]);
+    }
+
+    @Test
+    void boundsThatCannotHoldAreRefusedWithTheirValues() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new SendSideEstimator(500_000, 100_000, 300_000));
+        assertTrue(e.getMessage().contains("min 500000") && e.getMessage().contains("max 100000"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new SendSideEstimator(0, 100_000, 50_000));
+        assertThrows(IllegalArgumentException.class, () -> new PacketResults(0));
+    }
+
+    @Test
+    void readingReportsAllocatesNothing() {
+        SendSideEstimator estimator = new SendSideEstimator(MIN, MAX, START);
+        PacketResults report = new PacketResults(64);
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long[] seq = {0};
+        feedReports(estimator, report, seq, 20_000);
+        long before = threads.getCurrentThreadAllocatedBytes();
+        feedReports(estimator, report, seq, 20_000);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+
+        assertTrue(allocated < 1024, allocated + " bytes allocated for 20 000 reports of 50 packets");
+    }
+
+    /** Reports of 50 packets sent 1 ms apart, one lost, arriving with a slowly varying delay. */
+    private static void feedReports(SendSideEstimator estimator, PacketResults report, long[] seq, int reports) {
+        for (int r = 0; r < reports; r++) {
+            report.clear();
+            for (int i = 0; i < 50; i++) {
+                long s = seq[0]++;
+                long send = s * 1_000;
+                if (i == 17) {
+                    report.addLost(s, send, 1_200);
+                } else {
+                    report.add(s, send, 1_200, 3_000_000_000L + send + 20_000 + (s % 97) * 30);
+                }
+            }
+            estimator.onFeedback(report, seq[0] * 1_000 + 40_000);
+        }
+    }
+}
