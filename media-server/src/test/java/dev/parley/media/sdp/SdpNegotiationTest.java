@@ -149,7 +149,8 @@ class SdpNegotiationTest {
         server.createEndpoint("twcc", "chrome");
         String answer = server.publish("twcc", "chrome", CHROME_OFFER);
         PeerDescription parsed = PeerDescription.parse(answer);
-        HeaderExtension transportWide = new HeaderExtension(3, CodecPolicy.TRANSPORT_CC);
+        HeaderExtension transportWide = new HeaderExtension(3,
+                "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01");
         for (OfferedMedia media : parsed.media()) {
             assertTrue(media.extensions().contains(transportWide), "the offer's id, in section " + media.mid());
         }
