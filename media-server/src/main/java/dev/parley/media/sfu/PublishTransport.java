@@ -66,6 +66,12 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     /** The transport-wide sequence number extension's id, or -1 when the publisher did not negotiate transport-cc. */
     private volatile int transportCcId = -1;
     private final TransportArrivals arrivals;
+    /**
+     * The SSRC of the last packet recorded, named as feedback's media SSRC (as libwebrtc's receivers do: some
+     * libwebrtc versions take feedback only about an SSRC they send). Written before each record and read after the
+     * recorder's lock, which orders the two.
+     */
+    private int lastArrivalSsrc;
     private long version;
     private String remoteUfrag;
     volatile long startedAtNanos;
@@ -307,6 +313,7 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         int off = packet.getOffset();
         int at = Rtp.findExtension(data, off, packet.getLength(), extensionId);
         if (at >= 0 && Rtp.extensionLength(data, off, at) == 2) {
+            lastArrivalSsrc = (int) Rtp.ssrc(data, off);
             arrivals.record(Rtp.readUint16(data, at), (System.nanoTime() - CLOCK_ORIGIN_NANOS) / 1000);
         }
     }
@@ -320,8 +327,8 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         if (!transportCc() || !transport.isSecure()) {
             return;
         }
-        long mediaSsrc = firstMediaSsrc();
         for (int i = 0; i < MAX_FEEDBACK_PACKETS_PER_TICK && arrivals.hasPending(); i++) {
+            long mediaSsrc = lastArrivalSsrc & 0xffffffffL;
             byte[] data = buffer.getBuffer();
             int length = Rtcp.writeReceiverReportHeader(data, 0, localSsrc, 0);
             int feedback = arrivals.writeFeedback(data, length, MAX_FEEDBACK_LENGTH, localSsrc, mediaSsrc);
@@ -332,18 +339,6 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
             buffer.setLength(length + feedback);
             transport.sendRtcp(buffer);
         }
-    }
-
-    /** The media SSRC transport feedback names (it is about the whole transport: libwebrtc puts one of its SSRCs). */
-    private long firstMediaSsrc() {
-        for (Track track : tracks) {
-            for (Layer layer : track.layers) {
-                if (layer.ssrc != 0) {
-                    return layer.ssrc;
-                }
-            }
-        }
-        return 0;
     }
 
     /**
