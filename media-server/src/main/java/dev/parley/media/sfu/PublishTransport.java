@@ -1,8 +1,8 @@
 package dev.parley.media.sfu;
 
 import dev.parley.media.api.ErrorCode;
-import dev.parley.media.cc.TransportArrivals;
 import dev.parley.media.api.MediaException;
+import dev.parley.media.cc.TransportArrivals;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtcp;
