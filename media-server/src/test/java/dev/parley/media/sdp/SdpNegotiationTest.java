@@ -170,6 +170,26 @@ class SdpNegotiationTest {
     }
 
     @Test
+    void theTransportWideExtensionKeepsOneIdOverTheBundle() throws Exception {
+        // One counter numbers every packet of the transport, so the first section's id is the transport's; a later
+        // section that gives the extension another id loses it (and its transport-cc feedback).
+        String offer = CHROME_OFFER.replace("a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc"
+                + "-extensions-01\r\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=extmap:10",
+                "a=extmap:5 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc"
+                        + "-extensions-01\r\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=extmap:10");
+        assertTrue(offer.contains("a=extmap:5 http://www.ietf.org/id/draft-holmer"));
+        server.createConference("twcc-ids");
+        server.createEndpoint("twcc-ids", "chrome");
+        PeerDescription answer = PeerDescription.parse(server.publish("twcc-ids", "chrome", offer));
+        OfferedMedia audio = answer.media().get(0);
+        OfferedMedia video = answer.media().get(1);
+        assertTrue(audio.extensions().stream().anyMatch(e -> e.id() == 3 && e.uri().contains("transport-wide-cc")));
+        assertTrue(audio.codecs().get(0).feedback().contains("transport-cc"));
+        assertFalse(video.extensions().stream().anyMatch(e -> e.uri().contains("transport-wide-cc")));
+        assertFalse(video.codecs().get(0).feedback().contains("transport-cc"));
+    }
+
+    @Test
     void offersWithoutBothHalvesOfTransportWideCongestionControlGetNeither() throws Exception {
         String withoutExtension = CHROME_OFFER.replace(
                 "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n", "");
