@@ -82,6 +82,7 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
         timers.scheduleAtFixedRate(this::speakers, 200, 200, TimeUnit.MILLISECONDS);
+        timers.scheduleAtFixedRate(this::transportFeedback, 50, 50, TimeUnit.MILLISECONDS);
         this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));
         // Embedded in the gateway, the server is driven in-process: no listener unless configured (http-enabled).
         HttpApiServer listener = null;
@@ -153,6 +154,18 @@ public final class MediaServer implements MediaApi, AutoCloseable {
             sfu.expireEndpoints();
         } catch (RuntimeException e) {
             LOG.warn("periodic media work failed", e);
+        }
+    }
+
+    /**
+     * Transport feedback to publishers, every 50 ms on the same timer thread (libwebrtc's receivers send it every
+     * 50-250 ms; the sender's estimator reacts within one interval).
+     */
+    private void transportFeedback() {
+        try {
+            sfu.sendTransportFeedback();
+        } catch (RuntimeException e) {
+            LOG.warn("transport feedback failed", e);
         }
     }
 

@@ -85,7 +85,10 @@ public final class ClientEndpoint implements AutoCloseable {
         void onRtp(byte[] packet, int offset, int length);
     }
 
-    /** A feedback message this client received: PLI, FIR, NACK, REMB or an RR block, with the SSRC it is about. */
+    /**
+     * A feedback message this client received: PLI, FIR, NACK, REMB, transport-cc or an RR block, with the SSRC it is
+     * about.
+     */
     public record ReceivedFeedback(String type, long senderSsrc, long mediaSsrc, long value) {
     }
 
@@ -101,6 +104,9 @@ public final class ClientEndpoint implements AutoCloseable {
     public static final int MID_ID = 9;
     public static final int RID_ID = 10;
     public static final int REPAIRED_RID_ID = 11;
+    public static final int TRANSPORT_CC_ID = 3;
+    private static final String TRANSPORT_CC_URI =
+            "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
     private final SecureTransport transport;
     private final IceClientSession ice;
@@ -112,6 +118,8 @@ public final class ClientEndpoint implements AutoCloseable {
     private final MediaCounters counters = new MediaCounters();
     private final BlockingQueue<ReceivedRtp> received = new LinkedBlockingQueue<>(100_000);
     private final BlockingQueue<ReceivedFeedback> feedback = new LinkedBlockingQueue<>(100_000);
+    private final BlockingQueue<byte[]> transportFeedback = new LinkedBlockingQueue<>(100_000);
+    private volatile boolean offerTransportCc;
     private final SsrcTable<LongAdder> packetsBySsrc = new SsrcTable<>();
     private volatile boolean keepPackets = true;
     private volatile RtpObserver rtpObserver;
@@ -153,6 +161,14 @@ public final class ClientEndpoint implements AutoCloseable {
     public static ClientEndpoint withWrongFingerprint(InetAddress bind, AllowedNetworks allowed) throws IOException {
         return new ClientEndpoint(bind, allowed, List.of(SrtpProfile.values()), DtlsIdentity.generate(),
                 "sha-256 " + DtlsIdentity.generate().fingerprint(), null);
+    }
+
+    /**
+     * Whether this client's offers ask for transport-wide congestion control, as browsers' do: the transport-wide
+     * sequence number extension (id {@link #TRANSPORT_CC_ID}) and {@code transport-cc} feedback on every codec.
+     */
+    public void offerTransportCc(boolean offer) {
+        this.offerTransportCc = offer;
     }
 
     /** An offer that sends the given tracks (Opus; VP8 with RTX, and H.264 with RTX if asked). */
@@ -349,6 +365,30 @@ public final class ClientEndpoint implements AutoCloseable {
         return transport.sendRtp(sendBuffer);
     }
 
+    /**
+     * Sends one RTP packet carrying the transport-wide sequence number {@code transportSequence} (header extension id
+     * {@link #TRANSPORT_CC_ID}), as a browser stamps every packet of a transport that negotiated transport-cc.
+     */
+    public synchronized boolean sendRtpWithTransportSequence(long ssrc, int payloadType, int sequence, long timestamp,
+                                                             byte[] payload, int transportSequence) {
+        byte[] buf = sendBuffer.getBuffer();
+        buf[0] = (byte) 0x90;
+        buf[1] = (byte) payloadType;
+        Rtp.setSequenceNumber(buf, 0, sequence & 0xffff);
+        Rtp.writeUint32(buf, 4, timestamp);
+        Rtp.writeUint32(buf, 8, ssrc);
+        buf[12] = (byte) 0xBE;
+        buf[13] = (byte) 0xDE;
+        Rtp.writeUint16(buf, 14, 1);
+        buf[16] = (byte) ((TRANSPORT_CC_ID << 4) | 1);
+        Rtp.writeUint16(buf, 17, transportSequence & 0xffff);
+        buf[19] = 0;
+        System.arraycopy(payload, 0, buf, 20, payload.length);
+        sendBuffer.setOffset(0);
+        sendBuffer.setLength(20 + payload.length);
+        return transport.sendRtp(sendBuffer);
+    }
+
     /** Sends a compound RTCP packet built by the caller into {@code buf}. */
     public synchronized boolean sendRtcp(byte[] buf, int length) {
         sendBuffer.copyFrom(buf, 0, length);
@@ -387,6 +427,11 @@ public final class ClientEndpoint implements AutoCloseable {
 
     public BlockingQueue<ReceivedFeedback> feedback() {
         return feedback;
+    }
+
+    /** Transport-wide congestion control feedback packets received (each RTPFB FMT 15 packet alone, decrypted). */
+    public BlockingQueue<byte[]> transportFeedback() {
+        return transportFeedback;
     }
 
     public long packetsReceived(long ssrc) {
@@ -470,8 +515,14 @@ public final class ClientEndpoint implements AutoCloseable {
             sdp.append("a=extmap:").append(ABS_SEND_TIME_ID)
                     .append(" http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n");
             sdp.append("a=extmap:").append(MID_ID).append(" urn:ietf:params:rtp-hdrext:sdes:mid\r\n");
+            if (offerTransportCc) {
+                sdp.append("a=extmap:").append(TRANSPORT_CC_ID).append(' ').append(TRANSPORT_CC_URI).append("\r\n");
+            }
             sdp.append("a=").append(direction).append("\r\na=rtcp-mux\r\n");
             sdp.append("a=rtpmap:").append(OPUS_PT).append(" opus/48000/2\r\n");
+            if (offerTransportCc) {
+                sdp.append("a=rtcp-fb:").append(OPUS_PT).append(" transport-cc\r\n");
+            }
             sdp.append("a=fmtp:").append(OPUS_PT).append(" minptime=10;useinbandfec=1\r\n");
             sdp.append("a=rtpmap:0 PCMU/8000\r\n");
         } else {
@@ -484,16 +535,25 @@ public final class ClientEndpoint implements AutoCloseable {
             sdp.append("a=extmap:").append(RID_ID).append(" urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n");
             sdp.append("a=extmap:").append(REPAIRED_RID_ID)
                     .append(" urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n");
+            if (offerTransportCc) {
+                sdp.append("a=extmap:").append(TRANSPORT_CC_ID).append(' ').append(TRANSPORT_CC_URI).append("\r\n");
+            }
             sdp.append("a=").append(direction).append("\r\na=rtcp-mux\r\na=rtcp-rsize\r\n");
             sdp.append("a=rtpmap:").append(VP8_PT).append(" VP8/90000\r\n");
             for (String fb : List.of("goog-remb", "ccm fir", "nack", "nack pli")) {
                 sdp.append("a=rtcp-fb:").append(VP8_PT).append(' ').append(fb).append("\r\n");
+            }
+            if (offerTransportCc) {
+                sdp.append("a=rtcp-fb:").append(VP8_PT).append(" transport-cc\r\n");
             }
             sdp.append("a=rtpmap:").append(VP8_RTX_PT).append(" rtx/90000\r\n");
             sdp.append("a=fmtp:").append(VP8_RTX_PT).append(" apt=").append(VP8_PT).append("\r\n");
             if (offerH264) {
                 sdp.append("a=rtpmap:").append(H264_PT).append(" H264/90000\r\n");
                 sdp.append("a=rtcp-fb:").append(H264_PT).append(" nack pli\r\n");
+                if (offerTransportCc) {
+                    sdp.append("a=rtcp-fb:").append(H264_PT).append(" transport-cc\r\n");
+                }
                 sdp.append("a=fmtp:").append(H264_PT)
                         .append(" level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n");
                 sdp.append("a=rtpmap:").append(H264_RTX_PT).append(" rtx/90000\r\n");
@@ -577,6 +637,13 @@ public final class ClientEndpoint implements AutoCloseable {
         @Override
         public void nack(long senderSsrc, long mediaSsrc, int packetId, int lostBitmask) {
             feedback.offer(new ReceivedFeedback("nack", senderSsrc, mediaSsrc, packetId));
+        }
+
+        @Override
+        public void transportFeedback(long senderSsrc, long mediaSsrc, byte[] buf, int packetOffset,
+                                      int packetLength) {
+            feedback.offer(new ReceivedFeedback("transport-cc", senderSsrc, mediaSsrc, 0));
+            transportFeedback.offer(Arrays.copyOfRange(buf, packetOffset, packetOffset + packetLength));
         }
 
         @Override

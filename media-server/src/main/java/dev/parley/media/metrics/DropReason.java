@@ -37,7 +37,16 @@ public enum DropReason {
     /** A NACK for a packet already retransmitted to that subscriber within the last 100 ms. */
     NACK_DUPLICATE("nack_duplicate"),
     /** A NACK beyond the subscriber's retransmission budget (15 % of what it is sent, plus a burst). */
-    NACK_BUDGET_EXCEEDED("nack_budget_exceeded");
+    NACK_BUDGET_EXCEEDED("nack_budget_exceeded"),
+    /**
+     * Transport-wide congestion control: an arrival left out of the feedback (the packet itself is forwarded) because
+     * its transport-wide sequence number was already recorded.
+     */
+    TRANSPORT_CC_DUPLICATE("transport_cc_duplicate"),
+    /** An arrival left out of the feedback: its sequence number was already reported (as lost) or is older still. */
+    TRANSPORT_CC_LATE("transport_cc_late"),
+    /** Recorded arrivals given up unreported: the sequence numbers jumped ahead by more than the arrival ring holds. */
+    TRANSPORT_CC_OVERFLOW("transport_cc_overflow");
 
     private final String metricName;
 

@@ -5,7 +5,10 @@ import static dev.parley.media.rtp.Rtp.readUint32;
 import static dev.parley.media.rtp.Rtp.writeUint16;
 import static dev.parley.media.rtp.Rtp.writeUint32;
 
-/** Parses compound RTCP (RFC 3550, 4585, 5104, REMB draft) and writes the packets the server sends. */
+/**
+ * Parses compound RTCP (RFC 3550, 4585, 5104, REMB and transport-wide congestion control drafts) and writes the packets
+ * the server sends.
+ */
 public final class Rtcp {
     public static final int SR = 200;
     public static final int RR = 201;
@@ -13,6 +16,8 @@ public final class Rtcp {
     public static final int BYE = 203;
     public static final int RTPFB = 205;
     public static final int PSFB = 206;
+    /** The RTPFB format of transport-wide congestion control feedback. */
+    public static final int TRANSPORT_FEEDBACK = 15;
 
     private Rtcp() {
     }
@@ -70,6 +75,8 @@ public final class Rtcp {
                         for (int p = pos + 12; p + 4 <= pos + length; p += 4) {
                             visitor.nack(sender, media, readUint16(buf, p), readUint16(buf, p + 2));
                         }
+                    } else if (count == TRANSPORT_FEEDBACK && length >= 20) {
+                        visitor.transportFeedback(sender, readUint32(buf, pos + 8), buf, pos, length);
                     }
                 }
                 case PSFB -> {

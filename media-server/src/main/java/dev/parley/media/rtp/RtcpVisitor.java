@@ -23,6 +23,13 @@ public interface RtcpVisitor {
     default void nack(long senderSsrc, long mediaSsrc, int packetId, int lostBitmask) {
     }
 
+    /**
+     * Transport-wide congestion control feedback (RTPFB FMT 15); {@code packetOffset}/{@code packetLength} delimit
+     * that packet alone, for {@code dev.parley.media.cc.TransportFeedback} to read.
+     */
+    default void transportFeedback(long senderSsrc, long mediaSsrc, byte[] buf, int packetOffset, int packetLength) {
+    }
+
     default void remb(long senderSsrc, long bitrate, byte[] buf, int ssrcsOffset, int ssrcCount) {
     }
 }

@@ -6,9 +6,10 @@ import java.util.Set;
 
 /**
  * What the server forwards: Opus for audio; VP8 (preferred) and H.264 packetization-mode 1 for video, each with
- * RTX; a few header extensions that survive forwarding unchanged. The transport-wide sequence extension is not
- * negotiated. A publisher's simulcast section also gets the mid, rid and repaired-rid extensions, which tell the
- * server which stream a packet belongs to; they describe one hop and are never forwarded.
+ * RTX; a few header extensions that survive forwarding unchanged. A publisher's simulcast section also gets the mid,
+ * rid and repaired-rid extensions, which tell the server which stream a packet belongs to; and a publisher that offers
+ * transport-wide congestion control (the transport-wide sequence number extension and {@code transport-cc} feedback)
+ * gets both, so its own send-side estimator adapts to its uplink. These describe one hop and are never forwarded.
  */
 public final class CodecPolicy {
     public static final String AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
@@ -18,6 +19,8 @@ public final class CodecPolicy {
     public static final String MID = "urn:ietf:params:rtp-hdrext:sdes:mid";
     public static final String RID = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
     public static final String REPAIRED_RID = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
+    public static final String TRANSPORT_CC = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+    public static final String TRANSPORT_CC_FEEDBACK = "transport-cc";
     private static final Set<String> SIMULCAST_EXTENSIONS = Set.of(MID, RID, REPAIRED_RID);
 
     private static final Set<String> VIDEO_FEEDBACK = Set.of("nack", "nack pli", "ccm fir", "goog-remb");
@@ -73,19 +76,79 @@ public final class CodecPolicy {
 
     /**
      * Header extensions the server keeps from a publisher's section, with the peer's ids: those it forwards, and for
-     * a simulcast section also mid, rid and repaired-rid, without which it could not tell the streams apart.
+     * a simulcast section also mid, rid and repaired-rid, without which it could not tell the streams apart. The
+     * transport-wide sequence number is kept only with id {@code transportCcId} (one id for the whole BUNDLE
+     * transport, since one counter numbers all its packets; -1: not negotiated).
      */
     public static List<HeaderExtension> acceptPublishExtensions(MediaKind kind, List<HeaderExtension> offered,
-                                                                boolean simulcast) {
+                                                                boolean simulcast, int transportCcId) {
         List<HeaderExtension> accepted = new ArrayList<>(acceptExtensions(kind, offered));
-        if (simulcast) {
-            for (HeaderExtension extension : offered) {
-                if (extension.id() >= 1 && extension.id() <= 14 && SIMULCAST_EXTENSIONS.contains(extension.uri())) {
-                    accepted.add(extension);
-                }
+        for (HeaderExtension extension : offered) {
+            if (extension.id() < 1 || extension.id() > 14) {
+                continue;
+            }
+            if (simulcast && SIMULCAST_EXTENSIONS.contains(extension.uri())
+                    || extension.uri().equals(TRANSPORT_CC) && extension.id() == transportCcId) {
+                accepted.add(extension);
             }
         }
         return accepted;
+    }
+
+    /**
+     * The id a publisher's offer gives the transport-wide sequence number extension, in the first section (in the
+     * order given) that offers both it and {@code transport-cc} feedback on a codec the server accepts; -1 if none.
+     */
+    public static int transportCcId(List<OfferedMedia> media) {
+        for (OfferedMedia section : media) {
+            if (section.rejected() || section.kind() == null) {
+                continue;
+            }
+            for (HeaderExtension extension : section.extensions()) {
+                if (extension.uri().equals(TRANSPORT_CC) && extension.id() >= 1 && extension.id() <= 14
+                        && offersTransportCcFeedback(section.kind(), section.codecs())) {
+                    return extension.id();
+                }
+            }
+        }
+        return -1;
+    }
+
+    private static boolean offersTransportCcFeedback(MediaKind kind, List<Codec> offered) {
+        for (Codec codec : accept(kind, offered)) {
+            if (offeredFeedback(codec, offered).contains(TRANSPORT_CC_FEEDBACK)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The accepted codecs with {@code transport-cc} feedback added to each whose offer asked for it: the answer to
+     * a publisher that negotiated the transport-wide sequence number extension.
+     */
+    public static List<Codec> withTransportCcFeedback(List<Codec> accepted, List<Codec> offered) {
+        List<Codec> result = new ArrayList<>();
+        for (Codec codec : accepted) {
+            if (offeredFeedback(codec, offered).contains(TRANSPORT_CC_FEEDBACK)
+                    && !codec.feedback().contains(TRANSPORT_CC_FEEDBACK)) {
+                List<String> feedback = new ArrayList<>(codec.feedback());
+                feedback.add(TRANSPORT_CC_FEEDBACK);
+                result.add(codec.withFeedback(feedback));
+            } else {
+                result.add(codec);
+            }
+        }
+        return result;
+    }
+
+    private static List<String> offeredFeedback(Codec accepted, List<Codec> offered) {
+        for (Codec codec : offered) {
+            if (codec.payloadType() == accepted.payloadType()) {
+                return codec.feedback();
+            }
+        }
+        return List.of();
     }
 
     /** The extensions the server offers to subscribers, with its own ids. */
@@ -99,7 +162,8 @@ public final class CodecPolicy {
     /** The server's payload types for a subscriber offer, for a publisher's codec. */
     public static Codec forSubscriberOffer(Codec codec) {
         if (codec.name().equalsIgnoreCase("opus")) {
-            return codec.withPayloadTypes(111, -1);
+            // The publisher's transport-cc feedback describes its hop, not the subscriber's.
+            return codec.withFeedback(List.of()).withPayloadTypes(111, -1);
         }
         if (codec.isVp8()) {
             return videoFeedback(codec).withPayloadTypes(96, 97);

@@ -2,6 +2,7 @@ package dev.parley.media.sfu;
 
 import dev.parley.media.api.ErrorCode;
 import dev.parley.media.api.MediaException;
+import dev.parley.media.cc.TransportArrivals;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtcp;
@@ -29,11 +30,23 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * A participant's publish transport: the client offers, the server answers and receives. Its receive thread
  * forwards each packet to the track's subscribers; RTCP from the publisher (sender reports) is passed on too.
- * The server sends it receiver reports, a REMB estimate and keyframe requests.
+ * The server sends it receiver reports, keyframe requests, and either transport-wide congestion control feedback (when
+ * it negotiated transport-cc: its own estimator then sets its bitrate) or a REMB estimate.
  */
 final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     private static final long KEYFRAME_INTERVAL_NANOS = 300_000_000L;
     private static final long MIN_BITRATE = 100_000;
+    /**
+     * Arrivals held until reported (8 KB): feedback goes every 50 ms, and this holds over 3 s of a 2.5 Mbit/s
+     * publisher's packets.
+     */
+    private static final int ARRIVAL_RING = 1024;
+    /** Feedback packets stay well under a path MTU with SRTCP's trailer and the leading receiver report. */
+    private static final int MAX_FEEDBACK_LENGTH = 1200;
+    /** A bound on one tick's work: more than any ring-full of arrivals needs. */
+    private static final int MAX_FEEDBACK_PACKETS_PER_TICK = 16;
+    /** Arrival times count from here, so they stay positive (24-bit reference times then wrap later). */
+    private static final long CLOCK_ORIGIN_NANOS = System.nanoTime();
 
     final Endpoint endpoint;
     final SecureTransport transport;
@@ -50,6 +63,15 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     private final PacketBuffer rtcpScratch = new PacketBuffer();
     private final long sessionId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
     private final long[] rembSsrcs = new long[32];
+    /** The transport-wide sequence number extension's id, or -1 when the publisher did not negotiate transport-cc. */
+    private volatile int transportCcId = -1;
+    private final TransportArrivals arrivals;
+    /**
+     * The SSRC of the last packet recorded, named as feedback's media SSRC (as libwebrtc's receivers do: some
+     * libwebrtc versions take feedback only about an SSRC they send). Written before each record and read after the
+     * recorder's lock, which orders the two.
+     */
+    private int lastArrivalSsrc;
     private long version;
     private String remoteUfrag;
     volatile long startedAtNanos;
@@ -67,6 +89,7 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         this.transport = transport;
         this.counters = counters;
         this.maxBitrate = maxBitrate;
+        this.arrivals = new TransportArrivals(ARRIVAL_RING, MAX_FEEDBACK_LENGTH, counters);
     }
 
     /** Called under the conference lock. */
@@ -78,6 +101,7 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         List<Track> added = new ArrayList<>();
         List<Track> removed = new ArrayList<>();
         Map<String, Track> kept = new LinkedHashMap<>();
+        int transportCcId = CodecPolicy.transportCcId(offer.media());
         for (OfferedMedia media : offer.media()) {
             MediaKind kind = media.kind() == null ? MediaKind.AUDIO : media.kind();
             List<Codec> codecs = media.rejected() ? List.of() : CodecPolicy.accept(kind, media.codecs());
@@ -93,7 +117,10 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
                 continue;
             }
             List<HeaderExtension> extensions = CodecPolicy.acceptPublishExtensions(kind, media.extensions(),
-                    media.simulcast());
+                    media.simulcast(), transportCcId);
+            if (extensions.stream().anyMatch(e -> e.uri().equals(CodecPolicy.TRANSPORT_CC))) {
+                codecs = CodecPolicy.withTransportCcFeedback(codecs, media.codecs());
+            }
             boolean sends = media.direction().sends();
             if (sends && media.simulcast() && extensions.stream().noneMatch(e -> e.uri().equals(CodecPolicy.RID))) {
                 throw new MediaException(ErrorCode.INVALID_SDP, "m-section " + media.mid() + " sends simulcast"
@@ -154,6 +181,7 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         }
         tracksByMid.clear();
         tracksByMid.putAll(kept);
+        this.transportCcId = transportCcId;
         tracks = kept.values().toArray(new Track[0]);
         learning = kept.values().stream().anyMatch(Track::hasUnmappedLayer);
         boolean weAreClient = "passive".equals(offer.transport().setup());
@@ -191,9 +219,14 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         return remoteUfrag != null;
     }
 
-    /** The estimate last sent to the publisher (REMB). */
+    /** The estimate last sent to the publisher (REMB); 0 when it negotiated transport-cc and gets no REMB. */
     long bandwidthEstimate() {
-        return announcedEstimate;
+        return transportCc() ? 0 : announcedEstimate;
+    }
+
+    /** Whether the publisher negotiated transport-wide congestion control. */
+    boolean transportCc() {
+        return transportCcId > 0;
     }
 
     /**
@@ -257,6 +290,11 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
 
     @Override
     public void onRtp(PacketBuffer packet) {
+        int ccId = transportCcId;
+        if (ccId > 0) {
+            // Every packet of the transport counts, RTX and padding probes included: the sender's estimator sent them.
+            recordArrival(packet, ccId);
+        }
         long ssrc = Rtp.ssrc(packet.getBuffer(), packet.getOffset());
         Layer layer = layersBySsrc.get(ssrc);
         if (layer == null && learning && layersByRtxSsrc.get(ssrc) == null) {
@@ -268,6 +306,39 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
             return;
         }
         layer.track.forward(layer, packet, scratch);
+    }
+
+    private void recordArrival(PacketBuffer packet, int extensionId) {
+        byte[] data = packet.getBuffer();
+        int off = packet.getOffset();
+        int at = Rtp.findExtension(data, off, packet.getLength(), extensionId);
+        if (at >= 0 && Rtp.extensionLength(data, off, at) == 2) {
+            lastArrivalSsrc = (int) Rtp.ssrc(data, off);
+            arrivals.record(Rtp.readUint16(data, at), (System.nanoTime() - CLOCK_ORIGIN_NANOS) / 1000);
+        }
+    }
+
+    /**
+     * Sends transport feedback for what arrived since the last (nothing if nothing did), in as many packets as it
+     * takes, each after an empty receiver report as compound RTCP asks. Run every 50 ms from the timer thread, with
+     * its buffer.
+     */
+    void sendTransportFeedback(PacketBuffer buffer) {
+        if (!transportCc() || !transport.isSecure()) {
+            return;
+        }
+        for (int i = 0; i < MAX_FEEDBACK_PACKETS_PER_TICK && arrivals.hasPending(); i++) {
+            long mediaSsrc = lastArrivalSsrc & 0xffffffffL;
+            byte[] data = buffer.getBuffer();
+            int length = Rtcp.writeReceiverReportHeader(data, 0, localSsrc, 0);
+            int feedback = arrivals.writeFeedback(data, length, MAX_FEEDBACK_LENGTH, localSsrc, mediaSsrc);
+            if (feedback == 0) {
+                return;
+            }
+            buffer.setOffset(0);
+            buffer.setLength(length + feedback);
+            transport.sendRtcp(buffer);
+        }
     }
 
     /**
@@ -393,7 +464,10 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         transport.sendRtcp(buffer);
     }
 
-    /** Receiver reports and REMB, sent about once a second from the scheduler's thread with its own buffer. */
+    /**
+     * Receiver reports and, for a publisher without transport-cc, REMB; sent about once a second from the scheduler's
+     * thread with its own buffer.
+     */
     void sendReports(PacketBuffer buffer, long nowNanos, long nowMillis) {
         Track[] current = tracks;
         if (!transport.isSecure() || current.length == 0) {
@@ -432,7 +506,10 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
             }
         }
         announcedEstimate = announced;
-        length += Rtcp.writeRemb(data, length, localSsrc, announced, rembSsrcs, count);
+        if (!transportCc()) {
+            // With transport-cc the publisher's own send-side estimator decides; a REMB would only cap it.
+            length += Rtcp.writeRemb(data, length, localSsrc, announced, rembSsrcs, count);
+        }
         buffer.setOffset(0);
         buffer.setLength(length);
         transport.sendRtcp(buffer);

@@ -63,6 +63,8 @@ public final class Sfu implements MediaApi {
     private final Map<String, Conference> conferences = new ConcurrentHashMap<>();
     private final AtomicInteger endpointCount = new AtomicInteger();
     private final PacketBuffer reportBuffer = new PacketBuffer();
+    /** The timer thread's: publishers to send transport feedback to, gathered under each conference's lock. */
+    private final List<PublishTransport> feedbackTargets = new ArrayList<>();
 
     public Sfu(MediaConfig config, List<SharedUdpPort> ports, DtlsIdentity identity, MediaCounters counters) {
         this.config = config;
@@ -735,6 +737,27 @@ public final class Sfu implements MediaApi {
         for (PublishTransport publisher : publishers) {
             publisher.sendReports(reportBuffer, nowNanos, nowMillis);
         }
+    }
+
+    /**
+     * Sends transport-wide congestion control feedback to every publisher that negotiated it and sent something since
+     * the last. Run every 50 ms, always from the same thread (the timer's).
+     */
+    public void sendTransportFeedback() {
+        feedbackTargets.clear();
+        for (Conference conference : conferences.values()) {
+            synchronized (conference) {
+                for (Endpoint endpoint : conference.endpoints.values()) {
+                    if (endpoint.publish != null && endpoint.publish.transportCc()) {
+                        feedbackTargets.add(endpoint.publish);
+                    }
+                }
+            }
+        }
+        for (PublishTransport publisher : feedbackTargets) {
+            publisher.sendTransportFeedback(reportBuffer);
+        }
+        feedbackTargets.clear();
     }
 
     public void close() {

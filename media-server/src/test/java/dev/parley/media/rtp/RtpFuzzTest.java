@@ -1,6 +1,7 @@
 package dev.parley.media.rtp;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.parley.media.cc.TransportFeedback;
 
 /**
  * RTP and RTCP as they arrive from a publisher or subscriber (after SRTP, which authenticates but does not validate
@@ -11,6 +12,8 @@ class RtpFuzzTest {
     private static final int OFFSET = 3;
     /** A subscriber's extension map: some ids moved, some removed (0), as Forward uses it. */
     private static final byte[] ID_MAP = new byte[256];
+    private static final TransportFeedback TRANSPORT_FEEDBACK = new TransportFeedback(4096);
+    private static final long[] ARRIVALS = new long[4096];
 
     static {
         for (int id = 1; id < 15; id++) {
@@ -60,6 +63,20 @@ class RtpFuzzTest {
         }
         Rtcp.senderSsrc(buf, OFFSET);
         Rtcp.parse(buf, OFFSET, len, new RtcpVisitor() {
+            @Override
+            public void transportFeedback(long senderSsrc, long mediaSsrc, byte[] data, int packetOffset,
+                                          int packetLength) {
+                if (packetOffset < OFFSET || packetOffset + packetLength > OFFSET + len) {
+                    throw new AssertionError("transport feedback outside the packet");
+                }
+                if (TRANSPORT_FEEDBACK.parse(data, packetOffset, packetLength)) {
+                    if (TRANSPORT_FEEDBACK.statusCount() < 1 || TRANSPORT_FEEDBACK.statusCount() > 4096) {
+                        throw new AssertionError("status count " + TRANSPORT_FEEDBACK.statusCount());
+                    }
+                    TRANSPORT_FEEDBACK.arrivalMicros(ARRIVALS);
+                }
+            }
+
             @Override
             public void remb(long senderSsrc, long bitrate, byte[] data, int ssrcsOffset, int ssrcCount) {
                 if (bitrate < 0) {

@@ -137,11 +137,77 @@ class SdpNegotiationTest {
         assertEquals(97, video.codecs().get(0).rtxPayloadType());
         assertEquals(103, video.codecs().get(1).rtxPayloadType());
         assertTrue(video.codecs().get(0).feedback().containsAll(List.of("nack", "nack pli", "ccm fir", "goog-remb")));
-        assertFalse(answer.contains("transport-cc"));
         assertFalse(answer.contains("sdes:mid"), "the server does not rewrite mid, so it does not negotiate it");
         assertTrue(video.extensions().stream().anyMatch(e -> e.id() == 13 && e.uri().equals("urn:3gpp:video-orientation")));
         assertEquals(2, server.tracks("sdp").stream().filter(t -> t.publisherEndpointId().equals("chrome")).count());
         assertTrue(answer.lines().allMatch(line -> !line.contains("198.51.100")), "nothing of other networks echoed");
+    }
+
+    @Test
+    void aBrowserThatOffersTransportWideCongestionControlGetsIt() throws Exception {
+        server.createConference("twcc");
+        server.createEndpoint("twcc", "chrome");
+        String answer = server.publish("twcc", "chrome", CHROME_OFFER);
+        PeerDescription parsed = PeerDescription.parse(answer);
+        HeaderExtension transportWide = new HeaderExtension(3,
+                "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01");
+        for (OfferedMedia media : parsed.media()) {
+            assertTrue(media.extensions().contains(transportWide), "the offer's id, in section " + media.mid());
+        }
+        OfferedMedia audio = parsed.media().get(0);
+        OfferedMedia video = parsed.media().get(1);
+        assertEquals(List.of("transport-cc"), audio.codecs().get(0).feedback(), "Opus offered transport-cc");
+        assertEquals(List.of("nack", "nack pli", "ccm fir", "goog-remb", "transport-cc"),
+                video.codecs().get(0).feedback(), "VP8 keeps REMB beside transport-cc, as a fallback");
+        assertFalse(video.codecs().get(1).feedback().contains("transport-cc"), "H.264 was offered without it");
+        assertTrue(answer.contains("a=rtcp-fb:96 transport-cc\r\n") && answer.contains("a=rtcp-fb:111 transport-cc\r\n"));
+
+        // What subscribers are offered stays as it was: the server does not number what it sends (yet).
+        server.createEndpoint("twcc", "viewer");
+        String subscribe = server.subscribeOffer("twcc", "viewer").orElseThrow().sdp();
+        assertFalse(subscribe.contains("transport-cc"), subscribe);
+        assertFalse(subscribe.contains("transport-wide-cc"), subscribe);
+    }
+
+    @Test
+    void theTransportWideExtensionKeepsOneIdOverTheBundle() throws Exception {
+        // One counter numbers every packet of the transport, so the first section's id is the transport's; a later
+        // section that gives the extension another id loses it (and its transport-cc feedback).
+        String offer = CHROME_OFFER.replace("a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc"
+                + "-extensions-01\r\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=extmap:10",
+                "a=extmap:5 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc"
+                        + "-extensions-01\r\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=extmap:10");
+        assertTrue(offer.contains("a=extmap:5 http://www.ietf.org/id/draft-holmer"));
+        server.createConference("twcc-ids");
+        server.createEndpoint("twcc-ids", "chrome");
+        PeerDescription answer = PeerDescription.parse(server.publish("twcc-ids", "chrome", offer));
+        OfferedMedia audio = answer.media().get(0);
+        OfferedMedia video = answer.media().get(1);
+        assertTrue(audio.extensions().stream().anyMatch(e -> e.id() == 3 && e.uri().contains("transport-wide-cc")));
+        assertTrue(audio.codecs().get(0).feedback().contains("transport-cc"));
+        assertFalse(video.extensions().stream().anyMatch(e -> e.uri().contains("transport-wide-cc")));
+        assertFalse(video.codecs().get(0).feedback().contains("transport-cc"));
+    }
+
+    @Test
+    void offersWithoutBothHalvesOfTransportWideCongestionControlGetNeither() throws Exception {
+        String withoutExtension = CHROME_OFFER.replace(
+                "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n", "");
+        String withoutFeedback = CHROME_OFFER.replace("a=rtcp-fb:111 transport-cc\r\n", "")
+                .replace("a=rtcp-fb:96 transport-cc\r\n", "");
+        String withoutEither = withoutFeedback.replace(
+                "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n", "");
+        int i = 0;
+        for (String offer : List.of(withoutExtension, withoutFeedback, withoutEither)) {
+            assertTrue(offer.length() < CHROME_OFFER.length());
+            String conference = "no-twcc-" + i++;
+            server.createConference(conference);
+            server.createEndpoint(conference, "chrome");
+            String answer = server.publish(conference, "chrome", offer);
+            assertFalse(answer.contains("transport-cc"), answer);
+            assertFalse(answer.contains("transport-wide-cc"), answer);
+            assertTrue(answer.contains("a=rtcp-fb:96 goog-remb"), "REMB stays");
+        }
     }
 
     @Test
