@@ -474,11 +474,15 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     }
 
     /**
-     * This subscriber's share of its own bandwidth estimate (REMB) for one video stream, or 0 when it has sent
-     * none: the receive estimate covers every video it gets, so each publisher is asked for an equal part.
+     * This subscriber's share of what its downlink carries for one video stream, or 0 when that is not known: the
+     * estimate covers every video it gets, so each publisher is asked for an equal part. The estimate is the server's
+     * own from the subscriber's transport feedback when it has one (a browser that gets transport-wide numbers sends
+     * feedback instead of REMB), else the subscriber's REMB.
      */
     long bitratePerVideo() {
-        long bitrate = reportedBitrate;
+        CongestionControl cc = congestionControl;
+        BandwidthEstimate estimate = cc == null || !transportCc() ? null : cc.latest;
+        long bitrate = estimate != null ? estimate.estimateBps() : reportedBitrate;
         int videos = videoForwards;
         return bitrate <= 0 ? 0 : bitrate / Math.max(1, videos);
     }

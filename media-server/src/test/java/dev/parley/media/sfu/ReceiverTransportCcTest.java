@@ -13,6 +13,7 @@ import dev.parley.media.MediaServer;
 import dev.parley.media.TestMedia;
 import dev.parley.media.loadtest.ClientEndpoint;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
+import dev.parley.media.loadtest.ClientEndpoint.ReceivedFeedback;
 import dev.parley.media.loadtest.ClientEndpoint.ReceivedRtp;
 import dev.parley.media.rtp.Rtcp;
 import dev.parley.media.rtp.Rtp;
@@ -144,6 +145,13 @@ class ReceiverTransportCcTest {
         System.out.println("congested: " + congested + ", delay states seen " + states);
         assertTrue(states.contains("overusing"), "the delay is taken for overuse: " + states);
         assertTrue(congestedBps < steadyBps * 0.8, "the estimate falls from " + steadyBps + " to " + congestedBps);
+        // A browser that gets transport-wide numbers sends no REMB: the estimate takes its place in the cap on what a
+        // publisher without transport-cc or simulcast is asked to send (its own estimate has grown past 1 Mbit/s).
+        publisher.feedback().clear();
+        assertTrue(eventually(WAIT, () -> {
+            ReceivedFeedback remb = ForwardingTest.awaitFeedback(publisher, "remb", video.ssrc());
+            return remb != null && remb.value() <= congestedBps;
+        }), "the publisher's REMB follows the subscriber's estimate, " + congestedBps);
         assertFalse(server.stats().drops().getOrDefault("transport_feedback_unknown", 0L) > 0,
                 "every reported packet was found: " + server.stats().drops());
     }
