@@ -54,6 +54,8 @@ public enum DropReason {
     TRANSPORT_CC_UNREPORTED("transport_cc_unreported"),
     /** Transport feedback from a receiver that is malformed, or reports more packets than the server reads at once. */
     TRANSPORT_FEEDBACK_MALFORMED("transport_feedback_malformed"),
+    /** Transport feedback beyond a receiver's budget (packet statuses per second, and at once): not read. */
+    TRANSPORT_FEEDBACK_RATE_LIMITED("transport_feedback_rate_limited"),
     /** Transport feedback from a receiver that did not negotiate transport-cc: ignored. */
     TRANSPORT_FEEDBACK_NOT_NEGOTIATED("transport_feedback_not_negotiated"),
     /** A packet a receiver's transport feedback reports that the server did not send it or no longer remembers. */

@@ -58,6 +58,14 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     static final int SENT_PACKET_HISTORY = 4096;
     /** The most packets one transport feedback packet may report; a larger one is refused and counted. */
     static final int MAX_FEEDBACK_PACKETS = 2048;
+    /**
+     * Transport feedback a subscriber may have read per second, in packet statuses (a 20 Mbit/s stream of 1200-byte
+     * packets needs about 2100), and at once; feedback beyond it is dropped and counted, so a subscriber flooding
+     * feedback costs its own receive thread little and holds the lock its senders share only briefly.
+     */
+    static final int FEEDBACK_STATUSES_PER_SECOND = 20_000;
+    static final int FEEDBACK_STATUS_BURST = 4096;
+    private static final long NANOS_PER_FEEDBACK_STATUS = 1_000_000_000L / FEEDBACK_STATUSES_PER_SECOND;
     /** The send-side estimate's bounds and start, bit/s: at least audio and a low video layer; at most 20 Mbit/s. */
     static final long ESTIMATE_MIN_BPS = 30_000;
     static final long ESTIMATE_MAX_BPS = 20_000_000;
@@ -109,6 +117,8 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
                 ESTIMATE_START_BPS);
         volatile BandwidthEstimate latest;
         volatile long reports;
+        long feedbackCredit = FEEDBACK_STATUS_BURST;
+        long feedbackCreditNanos = System.nanoTime();
 
         CongestionControl(MediaCounters counters) {
             sent = new SentPackets(SENT_PACKET_HISTORY, MAX_FEEDBACK_PACKETS, counters);
@@ -652,6 +662,18 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             counters.drop(DropReason.TRANSPORT_FEEDBACK_MALFORMED);
             return;
         }
+        long now = System.nanoTime();
+        long earned = (now - cc.feedbackCreditNanos) / NANOS_PER_FEEDBACK_STATUS;
+        if (earned > 0) {
+            cc.feedbackCredit = Math.min(FEEDBACK_STATUS_BURST, cc.feedbackCredit + earned);
+            cc.feedbackCreditNanos += earned * NANOS_PER_FEEDBACK_STATUS;
+        }
+        int statuses = cc.feedback.statusCount();
+        if (cc.feedbackCredit < statuses) {
+            counters.drop(DropReason.TRANSPORT_FEEDBACK_RATE_LIMITED);
+            return;
+        }
+        cc.feedbackCredit -= statuses;
         cc.sent.match(cc.feedback, cc.results);
         if (cc.results.size() == 0) {
             return;

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.media.MediaServer;
+import dev.parley.media.cc.TransportFeedbackWriter;
 import dev.parley.media.TestMedia;
 import dev.parley.media.loadtest.ClientEndpoint;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
@@ -154,6 +155,59 @@ class ReceiverTransportCcTest {
         }), "the publisher's REMB follows the subscriber's estimate, " + congestedBps);
         assertFalse(server.stats().drops().getOrDefault("transport_feedback_unknown", 0L) > 0,
                 "every reported packet was found: " + server.stats().drops());
+    }
+
+    @Test
+    void feedbackThatIsMalformedUnnegotiatedOrFloodingIsCountedAndItsReadingBounded() throws Exception {
+        publisher(ClientTrack.video("b"));
+        ClientEndpoint bob = subscriber("bob", true);
+        ClientEndpoint carol = subscriber("carol", false);
+        byte[] rtcp = new byte[1500];
+
+        carol.sendRtcp(rtcp, feedback(rtcp, carol.rtcpSsrc(), 100, 10));
+        assertTrue(eventually(WAIT, () -> drops("transport_feedback_not_negotiated") == 1), "carol did not negotiate");
+
+        int length = feedback(rtcp, bob.rtcpSsrc(), 100, 10);
+        Rtp.writeUint16(rtcp, 8 + 14, 1000); // claims 1000 statuses; its chunks hold 10
+        bob.sendRtcp(rtcp, length);
+        length = feedback(rtcp, bob.rtcpSsrc(), 100, 10);
+        Rtp.writeUint16(rtcp, 8 + 14, SubscribeTransport.MAX_FEEDBACK_PACKETS + 1);
+        bob.sendRtcp(rtcp, length);
+        assertTrue(eventually(WAIT, () -> drops("transport_feedback_malformed") == 2), "truncated and too large");
+
+        // A flood of feedback, each packet reporting 2000 numbers (none of them sent: nothing was forwarded yet).
+        int flood = 300;
+        long started = System.nanoTime();
+        for (int i = 0; i < flood; i++) {
+            bob.sendRtcp(rtcp, feedback(rtcp, bob.rtcpSsrc(), (i * 2000) & 0xffff, 2000));
+        }
+        assertTrue(eventually(WAIT, () -> drops("transport_feedback_rate_limited")
+                + drops("transport_feedback_unknown") / 2000 == flood), "every feedback packet accounted for");
+        double seconds = (System.nanoTime() - started) / 1e9;
+        long read = drops("transport_feedback_unknown");
+        long allowed = SubscribeTransport.FEEDBACK_STATUS_BURST
+                + (long) (SubscribeTransport.FEEDBACK_STATUSES_PER_SECOND * seconds);
+        System.out.printf("flood: %d of %d statuses read in %.3f s (budget %d)%n", read, flood * 2000L, seconds,
+                allowed);
+        assertTrue(read > 0 && read <= allowed, read + " statuses read, budget " + allowed);
+        assertTrue(drops("transport_feedback_rate_limited") > flood / 2);
+        assertEquals(0, endpointStats("bob").get("receiveEstimate").get("reports").asLong(), "nothing matched");
+    }
+
+    private long drops(String reason) {
+        return server.stats().drops().getOrDefault(reason, 0L);
+    }
+
+    /** An empty receiver report and transport feedback: the first number received, the others lost. */
+    private static int feedback(byte[] buf, long ssrc, int base, int count) {
+        int length = Rtcp.writeReceiverReportHeader(buf, 0, ssrc, 0);
+        TransportFeedbackWriter writer = new TransportFeedbackWriter(1200);
+        writer.begin(buf, length, 1200, ssrc, 0, base, 0);
+        assertTrue(writer.addReceived(1_000));
+        for (int i = 1; i < count; i++) {
+            assertTrue(writer.addLost());
+        }
+        return length + writer.finish();
     }
 
     /** {@code rounds} times: one video and one audio packet, 5 ms apart; the subscriber's feedback every 50 ms. */
