@@ -158,6 +158,15 @@ public final class Rtp {
      * or one before it, does not fit inside the extension block and the packet).
      */
     public static int findExtension(byte[] buf, int off, int len, int wantedId) {
+        return Math.max(-1, scanExtensions(buf, off, len, wantedId));
+    }
+
+    /**
+     * Walks the extension block: the data offset of element {@code wantedId}; -2 when the walk reached the block's
+     * end without it (0 is never found: it is padding); -1 when there is no block or the walk stopped early (an
+     * element that does not fit, or a one-byte element with the reserved id 15).
+     */
+    private static int scanExtensions(byte[] buf, int off, int len, int wantedId) {
         if (!hasExtension(buf, off)) {
             return -1;
         }
@@ -191,7 +200,7 @@ public final class Rtp {
             }
             pos = dataStart + elementLength;
         }
-        return -1;
+        return -2;
     }
 
     /**
@@ -214,8 +223,8 @@ public final class Rtp {
      * one more 32-bit word), or a one-byte-form block holding only it is added, moving the payload back. {@code buf}
      * must have {@link #EXTENSION16_GROWTH} spare bytes after the packet.
      *
-     * @return the packet's new length, or -1 when its extension block has a profile other than RFC 8285's, or is
-     *         malformed
+     * @return the packet's new length, or -1 (the packet unchanged) when its extension block has a profile other than
+     *         RFC 8285's, or cannot be read to its end (an element would then not be found after it)
      */
     public static int addExtension16(byte[] buf, int off, int len, int id) {
         if (id < 1 || id > 14 || !isValid(buf, off, len)) {
@@ -240,14 +249,16 @@ public final class Rtp {
         }
         int profile = readUint16(buf, start);
         boolean oneByte = profile == 0xBEDE;
-        if (!oneByte && (profile & 0xfff0) != 0x1000) {
+        if (!oneByte && (profile & 0xfff0) != 0x1000 || scanExtensions(buf, off, len, 0) != -2) {
             return -1;
         }
-        if (at >= 0) {
-            // A same-id element of another length: becomes padding, so the packet never holds the id twice.
-            int header = oneByte ? 1 : 2;
+        for (; at >= 0; at = findExtension(buf, off, len, id)) {
+            if (extensionLength(buf, off, at) == 2) {
+                return len;
+            }
+            // A same-id element of another length becomes padding, so the packet never holds the id twice.
             int stop = at + extensionLength(buf, off, at);
-            for (int i = at - header; i < stop; i++) {
+            for (int i = at - (oneByte ? 1 : 2); i < stop; i++) {
                 buf[i] = 0;
             }
         }
@@ -258,14 +269,12 @@ public final class Rtp {
         if (oneByte) {
             buf[end] = (byte) ((id << 4) | 1);
             buf[end + 1] = 0;
-            buf[end + 2] = 0;
-            buf[end + 3] = 0;
         } else {
             buf[end] = (byte) id;
             buf[end + 1] = 2;
-            buf[end + 2] = 0;
-            buf[end + 3] = 0;
         }
+        buf[end + 2] = 0;
+        buf[end + 3] = 0;
         return len + 4;
     }
 

@@ -265,7 +265,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         return answer;
     }
 
-    /** WHEP: the feedback the answer gives a codec; {@code transport-cc} where the offer asked for it with the extension. */
+    /** WHEP: a codec's feedback in the answer; {@code transport-cc} where the offer asked for it. */
     private static List<String> whepFeedback(MediaKind kind, Codec remote, int ccId) {
         List<String> feedback = new ArrayList<>(kind == MediaKind.VIDEO
                 ? List.of("nack", "nack pli", "ccm fir", "goog-remb") : List.of());
@@ -322,6 +322,9 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         packet.setLength(length);
         int at = Rtp.findExtension(data, off, length, id);
+        if (at < 0) {
+            return;
+        }
         Rtp.writeUint16(data, at, cc.sent.next(nowMicros(), length));
     }
 

@@ -62,6 +62,16 @@ class AddExtensionTest {
         assertArrayEquals(before, Arrays.copyOf(buf, len), "unchanged");
     }
 
+    @Test
+    void aBlockThatCannotBeReadToItsEndIsLeftAlone() {
+        byte[] buf = new byte[64];
+        // The reserved id 15 stops a reader: an element appended after it would never be found.
+        int len = packet(buf, new byte[] {(byte) 0xBE, (byte) 0xDE, 0, 1, (byte) 0xF0, 0, 0, 0});
+        byte[] before = Arrays.copyOf(buf, len);
+        assertEquals(-1, Rtp.addExtension16(buf, 0, len, 5));
+        assertArrayEquals(before, Arrays.copyOf(buf, len), "unchanged");
+    }
+
     private static void assertWritable(byte[] buf, int len, int id) {
         assertTrue(Rtp.isValid(buf, 0, len));
         int at = Rtp.findExtension(buf, 0, len, id);
