@@ -87,8 +87,8 @@ public final class CallService implements Calls {
         SubscribeOffer lastOffer;
         /** The latest layers wanted of each of the participant's simulcast tracks, by mid, to repeat on a resume. */
         final Map<String, List<String>> layersWanted = new LinkedHashMap<>();
-        /** The remote video tracks last-N withholds from the participant, to repeat on a resume. */
-        List<String> withheld = List.of();
+        /** The videos last-N or the participant's downlink keeps from it, to repeat on a resume; null for none. */
+        ServerMessage.CallWithheld withheld;
         ScheduledFuture<?> removal;
 
         Participant(Account account, String endpointId, CallPeer peer) {
@@ -427,8 +427,8 @@ public final class CallService implements Calls {
         }
         participant.layersWanted.forEach((mid, rids) ->
                 peer.push(new ServerMessage.CallLayers(call.meetingId, mid, rids)));
-        if (!participant.withheld.isEmpty()) {
-            peer.push(new ServerMessage.CallWithheld(call.meetingId, participant.withheld));
+        if (participant.withheld != null && !participant.withheld.isEmpty()) {
+            peer.push(participant.withheld);
         }
     }
 
@@ -459,9 +459,9 @@ public final class CallService implements Calls {
             });
         } else if (event instanceof TrackEvent.VideosWithheld withheld) {
             participantByEndpoint(call, withheld.endpointId()).ifPresent(p -> {
-                p.withheld = withheld.trackIds();
+                p.withheld = ServerMessage.CallWithheld.of(call.meetingId, withheld);
                 if (p.peer != null) {
-                    p.peer.push(new ServerMessage.CallWithheld(call.meetingId, withheld.trackIds()));
+                    p.peer.push(p.withheld);
                 }
             });
         } else if (event instanceof TrackEvent.TrackAdded || event instanceof TrackEvent.TrackRemoved) {

@@ -1,9 +1,11 @@
 package dev.parley.signaling.protocol;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.annotation.JsonTypeName;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import dev.parley.media.api.TrackEvent;
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.protocol.CallView;
 import dev.parley.signaling.protocol.ChatMessage;
@@ -141,14 +143,31 @@ public sealed interface ServerMessage {
     }
 
     /**
-     * The remote video tracks (track ids from call.state) the sender does not receive because more people send video
-     * than the media server's last-N: neither among the last-N most recent speakers nor pinned. Their tiles show the
-     * person without video. The full list each time it changes; empty once every video comes again.
+     * The remote video tracks (track ids from call.state) the sender does not receive, and whether its own downlink
+     * limits what it gets. {@code trackIds}: withheld because more people send video than the media server's last-N
+     * (neither among the last-N most recent speakers nor pinned). {@code lowBandwidth}: paused because the sender's
+     * downlink, as the media server estimates it, does not carry even their lowest layer after the more important
+     * videos (none of {@code trackIds}). The tiles of both show the person without video. {@code linkLimited}: some
+     * video comes in a lower layer than its tile asks for, or is paused, because the downlink carries no more. The
+     * full state each time any of it changes; empty lists and false once every video comes as asked again.
      */
     @JsonTypeName("call.withheld")
-    record CallWithheld(String meetingId, List<String> trackIds) implements ServerMessage {
+    record CallWithheld(String meetingId, List<String> trackIds, List<String> lowBandwidth, boolean linkLimited)
+            implements ServerMessage {
         public CallWithheld {
             trackIds = List.copyOf(trackIds);
+            lowBandwidth = List.copyOf(lowBandwidth);
+        }
+
+        /** What the media server said about one receiver, as that receiver's client is told it. */
+        public static CallWithheld of(String meetingId, TrackEvent.VideosWithheld event) {
+            return new CallWithheld(meetingId, event.trackIds(), event.lowBandwidthTrackIds(), event.linkLimited());
+        }
+
+        /** Whether the receiver gets every video as its tiles ask (nothing to repeat on a resume). */
+        @JsonIgnore
+        public boolean isEmpty() {
+            return trackIds.isEmpty() && lowBandwidth.isEmpty() && !linkLimited;
         }
     }
 }

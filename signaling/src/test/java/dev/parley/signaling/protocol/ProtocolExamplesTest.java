@@ -2,6 +2,7 @@ package dev.parley.signaling.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.media.api.TrackEvent;
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.meeting.MeetingCalls;
 import dev.parley.signaling.protocol.CallView;
@@ -107,7 +108,12 @@ class ProtocolExamplesTest {
         m.put("callReceiveRefused", new Example("r15", new ServerMessage.Error("bad_request",
                 "videos[0].width must be a whole number of device pixels, 0..16384")));
         m.put("callSpeakers", new Example(null, new ServerMessage.CallSpeakers("m1", "u2", List.of("u2", "u1"))));
-        m.put("callWithheld", new Example(null, new ServerMessage.CallWithheld("m1", List.of("e2:1"))));
+        // Built from the media server's event, as the gateway does: last-N withholds Ben's camera; then the receiver's
+        // downlink pauses it instead, and limits the rest (his screen comes in a lower layer than its tile asks for).
+        m.put("callWithheld", new Example(null, ServerMessage.CallWithheld.of("m1",
+                new TrackEvent.VideosWithheld(3, "c1", "e1", List.of("e2:1")))));
+        m.put("callWithheldWeakLink", new Example(null, ServerMessage.CallWithheld.of("m1",
+                new TrackEvent.VideosWithheld(4, "c1", "e1", List.of(), List.of("e2:1"), true))));
         return m;
     }
 }
