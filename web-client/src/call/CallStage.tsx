@@ -8,7 +8,8 @@ import { type ShownQuality, notShownYet, qualityDetail, qualityLabel } from "./q
 import type { CallSession, CallSnapshot, StreamLike } from "./session";
 import { ownQualityKey, useConnectionQuality } from "./useConnectionQuality";
 import { useSpeaking } from "./useSpeaking";
-import { callNotices, failureMessage, problemMessage } from "./wording";
+import { useWeakConnectionNotice } from "./weakConnection";
+import { callNotices, failureMessage, problemMessage, tileNotes } from "./wording";
 
 interface Props {
   self: User;
@@ -30,6 +31,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
   const participants = state?.participants ?? [];
   const joined = snapshot.phase === "connecting" || snapshot.phase === "connected";
   const quality = useConnectionQuality(session, joined);
+  const weakConnection = useWeakConnectionNotice(snapshot.linkLimited, joined || snapshot.reconnecting);
   const everyone = participants.some((p) => p.userId === self.userId) || !joined
     ? participants
     : [...participants, { userId: self.userId, displayName: self.displayName, endpointId: "", audioMuted: snapshot.audioMuted, videoMuted: snapshot.videoMuted, screenSharing: false, tracks: [] }];
@@ -104,6 +106,11 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
       )}
       {(joined || snapshot.reconnecting) && (
         <>
+          {weakConnection && (
+            <p className="call-notice call-notice-weak" role="status" data-testid="weak-connection">
+              {callNotices.weakConnection}
+            </p>
+          )}
           <ul
             className={speakerView ? "tiles tiles-speaker" : "tiles"}
             style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}
@@ -118,7 +125,7 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
                 main={speakerView?.main === feed}
                 dominant={snapshot.speakers?.dominant === feed.userId && feed.kind === "camera"}
                 speaking={speaking.has(feed.userId) && feed.kind === "camera"}
-                withheld={videoTrackIds(everyone, feed).some((id) => snapshot.withheld.has(id))}
+                paused={pauseOf(snapshot, videoTrackIds(everyone, feed))}
                 pinned={feed.streamId !== null && snapshot.pinned.has(feed.streamId)}
                 quality={qualityOfFeed(quality, feed)}
               />
@@ -190,8 +197,12 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
   );
 }
 
-/** Under the avatar of a tile whose video the server withholds. */
-const withheldNote = "Video paused: only the most recent speakers' video is sent. Pin to see it.";
+/** Why the server sends none of a tile's video, if it sends none: last-N first, as pinning would bring it. */
+function pauseOf(snapshot: CallSnapshot, videoTrackIds: readonly string[]): Pause | null {
+  if (videoTrackIds.some((id) => snapshot.withheld.has(id))) return "last-n";
+  if (videoTrackIds.some((id) => snapshot.lowBandwidth.has(id))) return "bandwidth";
+  return null;
+}
 
 /** A round call control that is pressed while its device is off. */
 function ToggleControl({ off, label, onClick, children }: { off: boolean; label: string; onClick: () => void; children: ReactNode }) {
@@ -281,13 +292,18 @@ interface TileProps {
   speaking: boolean;
   dominant: boolean;
   main: boolean;
-  /** The server withholds this tile's video (more people send video than its last-N). */
-  withheld: boolean;
+  /**
+   * Why the server withholds this tile's video, if it does: more people send video than its last-N, or our downlink
+   * does not carry it.
+   */
+  paused: Pause | null;
   pinned: boolean;
   quality: ShownQuality;
 }
 
-function Tile({ session, feed, speaking, dominant, main, withheld, pinned, quality }: TileProps) {
+type Pause = "last-n" | "bandwidth";
+
+function Tile({ session, feed, speaking, dominant, main, paused, pinned, quality }: TileProps) {
   const video = useRef<HTMLVideoElement>(null);
   const tile = useRef<HTMLLIElement>(null);
   useTileReport(session, feed, tile);
@@ -298,7 +314,7 @@ function Tile({ session, feed, speaking, dominant, main, withheld, pinned, quali
     if (el.srcObject !== stream) el.srcObject = stream;
     if (stream) el.play().catch(() => undefined);
   }, [feed.stream]);
-  const showVideo = feed.stream !== null && feed.hasVideo && !feed.videoMuted && !withheld;
+  const showVideo = feed.stream !== null && feed.hasVideo && !feed.videoMuted && paused === null;
   const pinnable = !feed.isSelf && feed.hasVideo && feed.streamId !== null;
   const label = feed.kind === "screen" ? `${feed.displayName}'s screen` : feed.isSelf ? `${feed.displayName} (you)` : feed.displayName;
   return (
@@ -309,7 +325,8 @@ function Tile({ session, feed, speaking, dominant, main, withheld, pinned, quali
       data-kind={feed.kind}
       data-speaking={speaking || undefined}
       data-dominant={dominant || undefined}
-      data-withheld={withheld || undefined}
+      data-withheld={paused === "last-n" || undefined}
+      data-paused-for-bandwidth={paused === "bandwidth" || undefined}
       data-pinned={pinned || undefined}
       aria-label={label}
     >
@@ -323,7 +340,9 @@ function Tile({ session, feed, speaking, dominant, main, withheld, pinned, quali
       {!showVideo && (
         <div className="tile-avatar">
           <Avatar id={feed.userId} name={feed.displayName} size="lg" />
-          {withheld && !feed.videoMuted && <p className="tile-note">{withheldNote}</p>}
+          {paused !== null && !feed.videoMuted && (
+            <p className="tile-note">{paused === "last-n" ? tileNotes.withheld : tileNotes.weakConnection}</p>
+          )}
         </div>
       )}
       {pinnable && (

@@ -811,6 +811,30 @@ describe("Telling the server what the tiles show", () => {
     expect(receives()[3]).toEqual({ type: "call.receive", meetingId: "m1", videos: [{ trackId: "e2:1", visible: true, width: 640, height: 360 }, hiddenBoth[1]] });
   });
 
+  it("shows which videos our weak downlink pauses and that it limits us, until the server says otherwise or we leave", async () => {
+    const { session } = await inCall();
+    expect(session.view.get().lowBandwidth.size).toBe(0);
+    expect(session.view.get().linkLimited).toBe(false);
+
+    // Our downlink no longer carries Ben's camera (e2:1, the examples' weak-link call.withheld).
+    session.handle(serverMessage("callWithheldWeakLink"));
+    expect([...session.view.get().lowBandwidth]).toEqual(["e2:1"]);
+    expect(session.view.get().withheld.size).toBe(0);
+    expect(session.view.get().linkLimited).toBe(true);
+    session.handle(serverMessage("callWithheldWeakLink", { meetingId: "other", lowBandwidth: [], linkLimited: false }));
+    expect(session.view.get().linkLimited).toBe(true);
+
+    // It recovers enough for his camera in a lower layer: still limited, nothing paused.
+    session.handle(serverMessage("callWithheldWeakLink", { lowBandwidth: [] }));
+    expect(session.view.get().lowBandwidth.size).toBe(0);
+    expect(session.view.get().linkLimited).toBe(true);
+
+    session.handle(serverMessage("callWithheldWeakLink"));
+    session.leave();
+    expect(session.view.get().lowBandwidth.size).toBe(0);
+    expect(session.view.get().linkLimited).toBe(false);
+  });
+
   it("shows nothing while the page is hidden", async () => {
     const { session, server, settleReports, receives } = await inCall();
     session.reportTile("u2:camera", benCamera);

@@ -56,6 +56,10 @@ export interface CallSnapshot {
   speakers: { dominant: string | null; speaking: readonly string[] } | null;
   /** Remote video track ids the server withholds (last-N): their tiles show the person without video. */
   withheld: ReadonlySet<string>;
+  /** Remote video track ids paused because our downlink does not carry them: their tiles show the person. */
+  lowBandwidth: ReadonlySet<string>;
+  /** Whether our downlink keeps some video below what its tile asks for (or paused), as the server says. */
+  linkLimited: boolean;
   /** msid stream ids of the tiles the user pinned. */
   pinned: ReadonlySet<string>;
 }
@@ -71,6 +75,8 @@ export class CallSession {
   private state: CallState | null = null;
   private speakers: CallSnapshot["speakers"] = null;
   private withheld: ReadonlySet<string> = new Set();
+  private lowBandwidth: ReadonlySet<string> = new Set();
+  private linkLimited = false;
   private pinned: ReadonlySet<string> = new Set();
   private connectTimer: unknown = null;
   private readonly peers: CallPeers;
@@ -187,6 +193,8 @@ export class CallSession {
         break;
       case "call.withheld":
         this.withheld = new Set(message.trackIds);
+        this.lowBandwidth = new Set(message.lowBandwidth);
+        this.linkLimited = message.linkLimited;
         this.changed();
         break;
       case "call.state": {
@@ -287,7 +295,7 @@ export class CallSession {
         break;
       case "openSubscriber":
         // A new place: the server says again what it withholds.
-        this.withheld = new Set();
+        this.forgetWithheld();
         this.peers.openSubscriber();
         this.armConnectTimer();
         break;
@@ -309,6 +317,8 @@ export class CallSession {
         this.clearConnectTimer();
         break;
       case "closePeers":
+        // Nothing is received any more, so nothing is withheld or limited.
+        this.forgetWithheld();
         this.clearConnectTimer();
         this.receiving.stop();
         this.peers.close();
@@ -407,6 +417,12 @@ export class CallSession {
     this.connectTimer = null;
   }
 
+  private forgetWithheld(): void {
+    this.withheld = new Set();
+    this.lowBandwidth = new Set();
+    this.linkLimited = false;
+  }
+
   private changed(): void {
     this.snapshot.set(this.snapshotNow());
   }
@@ -428,6 +444,8 @@ export class CallSession {
       state: this.state,
       speakers: this.speakers,
       withheld: this.withheld,
+      lowBandwidth: this.lowBandwidth,
+      linkLimited: this.linkLimited,
       pinned: this.pinned,
     };
   }

@@ -7,6 +7,13 @@ export const callNotices = {
   joining: "Joining the call…",
   connecting: "Connecting media…",
   receiveOnly: "You joined without camera or microphone: others can't see or hear you.",
+  weakConnection: "Your connection is weak: showing lower quality.",
+} as const;
+
+/** Under the avatar of a tile whose video the server does not send, saying why. */
+export const tileNotes = {
+  withheld: "Video paused: only the most recent speakers' video is sent. Pin to see it.",
+  weakConnection: "Video paused: your connection is weak.",
 } as const;
 
 export const iceFailureMessage =

@@ -103,10 +103,40 @@ describe("parseServerMessage", () => {
   });
 
   it("reads which videos the server withholds, and refuses a malformed list", () => {
-    expect(parseServerMessage(JSON.stringify(examples.callWithheld))).toEqual({ type: "call.withheld", meetingId: "m1", trackIds: ["e2:1"] });
+    expect(parseServerMessage(JSON.stringify(examples.callWithheld))).toEqual({
+      type: "call.withheld",
+      meetingId: "m1",
+      trackIds: ["e2:1"],
+      lowBandwidth: [],
+      linkLimited: false,
+    });
     expect(parseServerMessage(JSON.stringify({ ...examples.callWithheld, trackIds: [] }))).toMatchObject({ trackIds: [] });
     expect(parseServerMessage(JSON.stringify({ ...examples.callWithheld, trackIds: [1] }))).toBeNull();
     expect(parseServerMessage(JSON.stringify({ ...examples.callWithheld, trackIds: "e2:1" }))).toBeNull();
+  });
+
+  it("reads which videos our weak downlink pauses and that it limits us, and refuses malformed ones", () => {
+    expect(parseServerMessage(JSON.stringify(examples.callWithheldWeakLink))).toEqual({
+      type: "call.withheld",
+      meetingId: "m1",
+      trackIds: [],
+      lowBandwidth: ["e2:1"],
+      linkLimited: true,
+    });
+    expect(parseServerMessage(JSON.stringify({ ...examples.callWithheldWeakLink, lowBandwidth: [1] }))).toBeNull();
+    expect(parseServerMessage(JSON.stringify({ ...examples.callWithheldWeakLink, lowBandwidth: "e2:1" }))).toBeNull();
+    expect(parseServerMessage(JSON.stringify({ ...examples.callWithheldWeakLink, linkLimited: "yes" }))).toBeNull();
+  });
+
+  it("reads an older server's call.withheld, which names only the last-N's videos, as nothing limited", () => {
+    const { lowBandwidth: _low, linkLimited: _limited, ...older } = examples.callWithheld;
+    expect(parseServerMessage(JSON.stringify(older))).toEqual({
+      type: "call.withheld",
+      meetingId: "m1",
+      trackIds: ["e2:1"],
+      lowBandwidth: [],
+      linkLimited: false,
+    });
   });
 
   it("reads every message the gateway really sends, keeping the id of the request it answers", () => {

@@ -92,8 +92,12 @@ type ServerMessageBody =
   /** Which simulcast layers (rids) of our published track in section `mid` someone receives now. */
   | { type: "call.layers"; meetingId: string; mid: string; rids: string[] }
   | { type: "call.speakers"; meetingId: string; dominantUserId: string | null; speakingUserIds: string[] }
-  /** Remote video tracks the server does not send us (more people send video than its last-N); the full list. */
-  | { type: "call.withheld"; meetingId: string; trackIds: string[] }
+  /**
+   * Remote video tracks the server does not send us, the full lists each time: `trackIds` because more people send
+   * video than its last-N, `lowBandwidth` because our downlink does not carry even their lowest layer; `linkLimited`
+   * while our downlink keeps some video below what its tile asks for. An older server sends only `trackIds`.
+   */
+  | { type: "call.withheld"; meetingId: string; trackIds: string[]; lowBandwidth: string[]; linkLimited: boolean }
   | { type: "call.left"; meetingId: string; reason: string };
 
 /** Error codes the server sends over the socket that the client acts on. */
@@ -209,8 +213,16 @@ function parseBody(m: Fields): ServerMessageBody | null {
         ? { type: "call.speakers", meetingId: m.meetingId, dominantUserId: m.dominantUserId, speakingUserIds: m.speakingUserIds }
         : null;
     case "call.withheld":
-      return isString(m.meetingId) && Array.isArray(m.trackIds) && m.trackIds.every(isString)
-        ? { type: "call.withheld", meetingId: m.meetingId, trackIds: m.trackIds }
+      return isString(m.meetingId) && Array.isArray(m.trackIds) && m.trackIds.every(isString) &&
+        (m.lowBandwidth === undefined || (Array.isArray(m.lowBandwidth) && m.lowBandwidth.every(isString))) &&
+        (m.linkLimited === undefined || typeof m.linkLimited === "boolean")
+        ? {
+            type: "call.withheld",
+            meetingId: m.meetingId,
+            trackIds: m.trackIds,
+            lowBandwidth: m.lowBandwidth ?? [],
+            linkLimited: m.linkLimited ?? false,
+          }
         : null;
     case "call.left":
       return isString(m.meetingId)
