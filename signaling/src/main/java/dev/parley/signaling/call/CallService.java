@@ -87,7 +87,10 @@ public final class CallService implements Calls {
         SubscribeOffer lastOffer;
         /** The latest layers wanted of each of the participant's simulcast tracks, by mid, to repeat on a resume. */
         final Map<String, List<String>> layersWanted = new LinkedHashMap<>();
-        /** The videos last-N or the participant's downlink keeps from it, to repeat on a resume; null for none. */
+        /**
+         * The latest of what last-N and the participant's downlink keep from it, to repeat on a resume (also when it
+         * is all clear: the socket may have missed that); null until the media server has said anything.
+         */
         ServerMessage.CallWithheld withheld;
         ScheduledFuture<?> removal;
 
@@ -427,7 +430,7 @@ public final class CallService implements Calls {
         }
         participant.layersWanted.forEach((mid, rids) ->
                 peer.push(new ServerMessage.CallLayers(call.meetingId, mid, rids)));
-        if (participant.withheld != null && !participant.withheld.isEmpty()) {
+        if (participant.withheld != null) {
             peer.push(participant.withheld);
         }
     }

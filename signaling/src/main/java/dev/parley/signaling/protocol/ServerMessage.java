@@ -1,6 +1,5 @@
 package dev.parley.signaling.protocol;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.annotation.JsonTypeName;
@@ -162,12 +161,6 @@ public sealed interface ServerMessage {
         /** What the media server said about one receiver, as that receiver's client is told it. */
         public static CallWithheld of(String meetingId, TrackEvent.VideosWithheld event) {
             return new CallWithheld(meetingId, event.trackIds(), event.lowBandwidthTrackIds(), event.linkLimited());
-        }
-
-        /** Whether the receiver gets every video as its tiles ask (nothing to repeat on a resume). */
-        @JsonIgnore
-        public boolean isEmpty() {
-            return trackIds.isEmpty() && lowBandwidth.isEmpty() && !linkLimited;
         }
     }
 }
