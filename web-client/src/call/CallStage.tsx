@@ -197,6 +197,9 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
   );
 }
 
+/** Why the server sends none of a tile's video: last-N, or our downlink does not carry it. */
+type Pause = "last-n" | "bandwidth";
+
 /** Why the server sends none of a tile's video, if it sends none: last-N first, as pinning would bring it. */
 function pauseOf(snapshot: CallSnapshot, videoTrackIds: readonly string[]): Pause | null {
   if (videoTrackIds.some((id) => snapshot.withheld.has(id))) return "last-n";
@@ -300,8 +303,6 @@ interface TileProps {
   pinned: boolean;
   quality: ShownQuality;
 }
-
-type Pause = "last-n" | "bandwidth";
 
 function Tile({ session, feed, speaking, dominant, main, paused, pinned, quality }: TileProps) {
   const video = useRef<HTMLVideoElement>(null);
