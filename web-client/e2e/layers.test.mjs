@@ -109,6 +109,10 @@ async function outboundLayers(page) {
     for (const pc of window.__peerConnections ?? []) {
       if (pc.connectionState === "closed") continue;
       (await pc.getStats()).forEach((s) => {
+        if (s.type === "candidate-pair" && s.nominated) {
+          // One figure per connection (publish and subscribe): the browser's own estimate of its uplink on it.
+          (layers.availableOutgoingBitrate ??= []).push(s.availableOutgoingBitrate ?? null);
+        }
         if (s.type === "outbound-rtp" && s.kind === "video" && s.rid) {
           layers[s.rid] = {
             active: s.active,
@@ -129,6 +133,16 @@ async function endpointOf(stack, user) {
   const response = await httpGetInNamespace(stack.namespace, `http://127.0.0.1:${mediaHttpPort}/stats`);
   assert.equal(response.status, 200, `GET /stats: ${response.body}`);
   return JSON.parse(response.body).endpointStats.find((e) => e.endpointId === user.endpointId) ?? null;
+}
+
+/** The media server's drop counters that are not zero, and what it says of `user`'s endpoint, for failure messages. */
+async function serverView(stack, user) {
+  const response = await httpGetInNamespace(stack.namespace, `http://127.0.0.1:${mediaHttpPort}/stats`).catch(() => null);
+  if (!response || response.status !== 200) return null;
+  const stats = JSON.parse(response.body);
+  const drops = Object.fromEntries(Object.entries(stats.drops ?? {}).filter(([, n]) => n > 0));
+  const endpoint = stats.endpointStats.find((e) => e.endpointId === user.endpointId) ?? null;
+  return { drops, endpoint };
 }
 
 /** The media server's view of what `receiver` gets of `publisher`'s camera (endpointStats[].videos[]). */
@@ -338,8 +352,13 @@ describe("simulcast in calls", () => {
             return layer?.currentRid === "f" && full.frameWidth >= 640;
           },
           { timeoutMs: 30_000, intervalMs: 250 },
-        ).catch((error) => {
-          throw new Error(`${error.message}; server forward ${JSON.stringify(layer)}, inbound ${JSON.stringify(full)}`);
+        ).catch(async (error) => {
+          const sent = await outboundLayers(ana.page).catch(() => null);
+          const server = await serverView(stack, ana);
+          throw new Error(
+            `${error.message}; server forward ${JSON.stringify(layer)}, inbound ${JSON.stringify(full)}, ` +
+              `Ana's outbound layers ${JSON.stringify(sent)}, the server's drops and Ana's endpoint ${JSON.stringify(server)}`,
+          );
         });
       }
       await keepsDecoding(users, "at the start");
@@ -359,6 +378,7 @@ describe("simulcast in calls", () => {
       });
       const fullWidth = (await videoFrom(bruno, names.ana)).frameWidth;
       console.log(`Bruno receives Ana's full layer at ${fullWidth} px wide; Ana sends ${JSON.stringify(layers)}`);
+      console.log(`the server's drops and Ana's endpoint: ${JSON.stringify(await serverView(stack, ana))}`);
       const fullRate = await bitRate(bruno, names.ana);
 
       // Bruno's window shrinks: his tiles are small, the server moves him to a lower layer of Ana's camera, while Cid

@@ -42,6 +42,10 @@ import java.util.Locale;
  * @param iceServers STUN and TURN servers offered to WHIP and WHEP clients in {@code Link} headers; none by default
  * @param lastN with more participants publishing video than this, each receiver gets video only from this many:
  *     the most recent dominant speakers first (1..1000)
+ * @param bandwidthEstimation whether the server estimates each link's capacity and shares it out: transport-wide
+ *     congestion control with publishers (their browsers adapt to their uplink) and receivers (the server's own
+ *     send-side estimate per receiver, shared among the videos it gets, with probing). Off, the server negotiates
+ *     neither and relays the receivers' REMB to publishers: for comparison and for diagnosing only
  */
 public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
                           InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
@@ -49,7 +53,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                           Duration consentInterval, List<SrtpProfile> srtpProfiles, long maxBitrate,
                           String authSecret, int maxTracksPerPublisher, boolean httpEnabled,
                           List<String> corsOrigins, DtlsIdentity.Kind dtlsCertificate, IceServers iceServers,
-                          int lastN) {
+                          int lastN, boolean bandwidthEstimation) {
     /** Receivers get video from at most this many others by default (see {@code last-n}). */
     public static final int DEFAULT_LAST_N = 25;
 
@@ -130,13 +134,14 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
         this(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
                 maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
                 maxTracksPerPublisher, httpEnabled, corsOrigins, DtlsIdentity.Kind.ECDSA_P256, IceServers.NONE,
-                DEFAULT_LAST_N);
+                DEFAULT_LAST_N, true);
     }
 
     public MediaConfig withDtlsCertificate(DtlsIdentity.Kind kind) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, kind, iceServers, lastN);
+                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, kind, iceServers, lastN,
+                bandwidthEstimation);
     }
 
     /** Defaults for tests and the load generator: loopback only, free ports, the HTTP API on loopback. */
@@ -150,57 +155,71 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
     public MediaConfig withPorts(int udp, int http) {
         return new MediaConfig(udp, httpHost, http, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
                 maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
-                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
+                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
+                bandwidthEstimation);
     }
 
     public MediaConfig withLimits(int conferences, int endpoints) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 conferences, endpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate,
-                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
+                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
+                bandwidthEstimation);
     }
 
     public MediaConfig withTimeouts(Duration connect, Duration consent, Duration interval) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connect, consent, interval, srtpProfiles, maxBitrate, authSecret,
-                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
+                maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
+                bandwidthEstimation);
     }
 
     public MediaConfig withAuthSecret(String token) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, token, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
+                maxBitrate, token, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
+                bandwidthEstimation);
     }
 
     public MediaConfig withHttp(boolean enabled, List<String> origins) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, maxTracksPerPublisher, enabled, origins, dtlsCertificate, iceServers, lastN);
+                maxBitrate, authSecret, maxTracksPerPublisher, enabled, origins, dtlsCertificate, iceServers, lastN,
+                bandwidthEstimation);
     }
 
     public MediaConfig withIceServers(IceServers servers) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
                 maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, servers,
-                lastN);
+                lastN, bandwidthEstimation);
     }
 
     public MediaConfig withMaxTracksPerPublisher(int tracks) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
-                maxBitrate, authSecret, tracks, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
+                maxBitrate, authSecret, tracks, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
+                bandwidthEstimation);
     }
 
     public MediaConfig withLastN(int n) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
                 maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers,
-                n);
+                n, bandwidthEstimation);
+    }
+
+    public MediaConfig withBandwidthEstimation(boolean enabled) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
+                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers,
+                lastN, enabled);
     }
 
     public MediaConfig withSrtpProfiles(List<SrtpProfile> profiles) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, profiles, maxBitrate,
-                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN);
+                authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
+                bandwidthEstimation);
     }
 
     /** Reads {@code parley.media} (the block itself is passed in). Errors name the offending key. */
@@ -244,7 +263,8 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                     media.getBoolean("http-enabled"), stringList(media, "cors-origins"),
                     dtlsCertificate(media.getString("dtls-certificate")),
                     new IceServers(stringList(media, "ice-server-uris"), media.getString("turn-secret"),
-                            media.getDuration("turn-credential-lifetime")), media.getInt("last-n"));
+                            media.getDuration("turn-credential-lifetime")), media.getInt("last-n"),
+                    media.getBoolean("bandwidth-estimation"));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("parley.media: " + e.getMessage(), e);
         }

@@ -2,8 +2,8 @@ package dev.parley.media.api;
 
 /**
  * The server's send-side estimate of what a subscriber's downlink carries, from the transport feedback it returns
- * (subscribers that negotiated transport-cc only). Shown in the stats; the layers a subscriber gets do not depend on
- * it yet.
+ * (subscribers that negotiated transport-cc only), and how it was shared among the videos the subscriber gets (each
+ * video's layer and why: {@link VideoForwardStats#reason()}).
  *
  * @param estimateBps   the estimate, bit/s: min(delay-based, loss-based), never under 0.85 × acknowledged; 0 until
  *                      the first feedback is read
@@ -14,7 +14,16 @@ package dev.parley.media.api;
  *                      the first feedback
  * @param lossFraction  the share of packets the feedback reported lost, 0..1
  * @param reports       transport feedback packets read so far
+ * @param budgetBps     what the last allocation shared among the videos (the estimate less a margin and the audio),
+ *                      bit/s; -1 before the first feedback or with estimation turned off
+ * @param allocatedBps  what the chosen layers need of it, bit/s; -1 likewise
+ * @param linkLimited   the downlink limits the subscriber: some video it shows comes lower than its tile asks for,
+ *                      or is paused
+ * @param probes        probe clusters sent to find out whether the downlink carries more
+ * @param probeResultBps what the last probe cluster found the downlink carries, bit/s (0: none yet)
  */
 public record ReceiveEstimate(long estimateBps, long delayBasedBps, long lossBasedBps, long ackedBps,
-                              String delayState, double lossFraction, long reports) {
+                              String delayState, double lossFraction, long reports, long budgetBps,
+                              long allocatedBps, boolean linkLimited, long probes,
+                              long probeResultBps) {
 }

@@ -195,6 +195,11 @@ final class AimdRateControl {
         return currentBps;
     }
 
+    /** A probe found the link carries {@code bps}: the rate is at least that from now on. */
+    void raiseTo(long bps) {
+        currentBps = clamp(Math.max(currentBps, bps));
+    }
+
     /** Whether the rate grows additively (near a known link capacity) rather than multiplicatively. */
     boolean nearCapacity() {
         return !Double.isNaN(capacityKbps);

@@ -88,6 +88,13 @@ final class LossBasedEstimator {
         }
     }
 
+    /** A probe found the link carries {@code bps}: unless loss is high, the rate is at least that from now on. */
+    void raiseTo(long bps) {
+        if (lossFraction <= HIGH_LOSS) {
+            currentBps = clamp(Math.max(currentBps, bps));
+        }
+    }
+
     /** Keeps this rate from running ahead of the combined estimate while loss is low. */
     void capTo(long bps) {
         currentBps = Math.min(currentBps, Math.max(bps, minBps));

@@ -42,6 +42,7 @@ public final class SendSideEstimator {
     private final AcknowledgedBitrateEstimator acked = new AcknowledgedBitrateEstimator();
     private final AimdRateControl aimd;
     private final LossBasedEstimator lossBased;
+    private final ProbeMeasurement probe = new ProbeMeasurement();
 
     private final long[] historySequence = new long[SEQUENCE_HISTORY];
     private final byte[] historyStatus = new byte[SEQUENCE_HISTORY];
@@ -114,6 +115,9 @@ public final class SendSideEstimator {
             }
             historySequence[slot] = seq;
             historyStatus[slot] = lost ? SEEN_LOST : SEEN_RECEIVED;
+            if (status == UNSEEN) {
+                probe.onPacket(seq, report.sendTimeUs(i), size, lost ? 0 : report.arrivalTimeUs(i), lost);
+            }
             highestSequence = Math.max(highestSequence, seq);
             if (status == SEEN_LOST) {
                 recovered++;
@@ -143,8 +147,31 @@ public final class SendSideEstimator {
         lossBased.onReport(reported, reportedLost, recovered, nowUs, rttMs);
         long floor = Math.round(ACKED_FLOOR * ackedBps);
         estimateBps = Math.max(minBps, Math.min(maxBps, Math.max(Math.min(delayBased, lossBased.bps()), floor)));
+        long verdict = probe.finish(nowUs);
+        if (verdict > estimateBps && trendline.usage() != DelayState.OVERUSING) {
+            // The link carried a probe at a higher rate than the estimate: take it at once rather than grow to it.
+            aimd.raiseTo(verdict);
+            lossBased.raiseTo(verdict);
+            estimateBps = Math.max(minBps, Math.min(maxBps, verdict));
+        }
         lossBased.capTo(estimateBps);
         return estimateBps;
+    }
+
+    /**
+     * The sender paced out packets {@code first..last} (unwrapped transport-wide numbers, media and padding) faster
+     * than the estimate, ending at {@code nowUs}: the feedback that reports them says whether the link carries that
+     * rate, and the estimate jumps to it if it does. A cluster still being measured is given up for the new one.
+     */
+    public void onProbeSent(long first, long last, long nowUs) {
+        if (first >= 0 && last >= first) {
+            probe.start(first, last, nowUs);
+        }
+    }
+
+    /** The last probe cluster's verdict, bit/s (0: none yet). */
+    public long probeResultBps() {
+        return probe.resultBps();
     }
 
     /**

@@ -33,6 +33,8 @@ public final class SentPackets {
     private final MediaCounters counters;
     /** The unwrapped number the next packet gets; starts one wrap up from a random 16-bit value. */
     private long next = 0x10000 + ThreadLocalRandom.current().nextInt(0x10000);
+    /** Bytes numbered so far. */
+    private long bytes;
     private boolean haveReference;
     private int lastReferenceTime;
     private long unwrappedReferenceTime;
@@ -70,7 +72,18 @@ public final class SentPackets {
         sendTimesUs[slot] = sendTimeUs;
         sizes[slot] = sizeBytes;
         reported[slot] = false;
+        bytes += sizeBytes;
         return (int) (sequence & 0xffff);
+    }
+
+    /** The unwrapped number the next packet gets (as {@link PacketResults} reports them). */
+    public synchronized long nextSequence() {
+        return next;
+    }
+
+    /** Bytes of every packet numbered so far. */
+    public synchronized long bytesSent() {
+        return bytes;
     }
 
     /**

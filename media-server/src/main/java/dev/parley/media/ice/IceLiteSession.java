@@ -126,6 +126,15 @@ public final class IceLiteSession implements IceTransport {
     private volatile Credentials previous;
     private volatile long previousUntilNanos;
     private final ArrayBlockingQueue<Buffer> inbound = new ArrayBlockingQueue<>(RECEIVE_QUEUE);
+    /**
+     * When each datagram in {@link #inbound} came off the socket, in the same order: written by the port's reader
+     * before it queues the datagram (one reader per local address; the queue orders the write before the read),
+     * read by {@link #receive} after it takes it. Twice the queue, so a slot is never rewritten while still queued.
+     */
+    private final long[] arrivalNanos = new long[2 * RECEIVE_QUEUE];
+    private long arrivalsQueued;
+    private long arrivalsTaken;
+    private volatile long lastReceivedNanos;
     // Guarded by this.
     private final Map<InetSocketAddress, Long> penalizedUntil = new HashMap<>();
     private final TokenBucket newAddresses;
@@ -358,9 +367,15 @@ public final class IceLiteSession implements IceTransport {
                 into.setLength(length);
                 into.setSocketAddress(buffer.getRemoteAddress());
                 ReceiveBuffers.release(buffer);
+                lastReceivedNanos = arrivalNanos[(int) (arrivalsTaken++ & (arrivalNanos.length - 1))];
                 return;
             }
         }
+    }
+
+    @Override
+    public long lastReceivedNanos() {
+        return lastReceivedNanos;
     }
 
     @Override
@@ -483,10 +498,14 @@ public final class IceLiteSession implements IceTransport {
         if (current != path && current != null && now - current.lastReceiveNanos > SILENCE_NANOS) {
             followMedia(path, now);
         }
+        int slot = (int) (arrivalsQueued & (arrivalNanos.length - 1));
+        arrivalNanos[slot] = now;
         if (!inbound.offer(buffer)) {
             counters.drop(DropReason.RECEIVE_QUEUE_FULL);
             ReceiveBuffers.release(buffer);
+            return;
         }
+        arrivalsQueued++;
     }
 
     /**

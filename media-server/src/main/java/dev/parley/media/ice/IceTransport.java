@@ -42,6 +42,15 @@ public interface IceTransport extends AutoCloseable {
      */
     void receive(DatagramPacket into) throws IOException;
 
+    /**
+     * When the datagram {@link #receive} returned last came off the socket ({@link System#nanoTime()}), before it
+     * waited for the receiving thread; 0 when not known. Congestion feedback reports it as the arrival time, so the
+     * receiving thread's own delays do not read as network delay.
+     */
+    default long lastReceivedNanos() {
+        return 0;
+    }
+
     /** Sends on the current path. */
     void send(DatagramPacket packet) throws IOException;
 

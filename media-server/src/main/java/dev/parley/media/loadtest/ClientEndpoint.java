@@ -129,6 +129,15 @@ public final class ClientEndpoint implements AutoCloseable {
     /** Added to every arrival recorded for feedback, growing by {@link #arrivalDelayGrowthMicros} per packet. */
     private long arrivalDelayMicros;
     private volatile long arrivalDelayGrowthMicros;
+    /**
+     * A simulated downlink bottleneck for the transport-cc feedback (0: none): each packet is taken to arrive when a
+     * link of this rate would have delivered it after the packets before it, and one that would wait in its queue
+     * longer than {@link #SIMULATED_QUEUE_MICROS} is taken as dropped (reported lost).
+     */
+    private volatile long simulatedDownlinkBps;
+    private long simulatedFreeAtMicros;
+    /** The simulated bottleneck's queue, as time: a drop-tail queue of 300 ms. */
+    public static final long SIMULATED_QUEUE_MICROS = 300_000;
     private final SsrcTable<LongAdder> packetsBySsrc = new SsrcTable<>();
     private volatile boolean keepPackets = true;
     private volatile RtpObserver rtpObserver;
@@ -310,6 +319,15 @@ public final class ClientEndpoint implements AutoCloseable {
             }
         }
         return sent;
+    }
+
+    /**
+     * Makes the transport feedback describe a downlink bottleneck of {@code bps} (0: none) in front of this client:
+     * arrivals spread out to its rate, and packets beyond its queue reported lost. The packets themselves are
+     * delivered as they come; only what the server learns about their arrival changes.
+     */
+    public void simulateDownlink(long bps) {
+        simulatedDownlinkBps = bps;
     }
 
     /**
@@ -661,8 +679,21 @@ public final class ClientEndpoint implements AutoCloseable {
                 int at = Rtp.findExtension(data, packet.getOffset(), packet.getLength(), ccId);
                 if (at >= 0 && Rtp.extensionLength(data, packet.getOffset(), at) == 2) {
                     arrivalDelayMicros += arrivalDelayGrowthMicros;
-                    arrivals.record(Rtp.readUint16(data, at),
-                            (System.nanoTime() - arrivalClockOrigin) / 1000 + arrivalDelayMicros);
+                    long arrival = (System.nanoTime() - arrivalClockOrigin) / 1000 + arrivalDelayMicros;
+                    long bottleneck = simulatedDownlinkBps;
+                    if (bottleneck > 0) {
+                        long start = Math.max(arrival, simulatedFreeAtMicros);
+                        if (start - arrival > SIMULATED_QUEUE_MICROS) {
+                            // The queue is full: the packet never arrives, and the feedback reports it lost.
+                            arrival = -1;
+                        } else {
+                            simulatedFreeAtMicros = start + packet.getLength() * 8_000_000L / bottleneck;
+                            arrival = simulatedFreeAtMicros;
+                        }
+                    }
+                    if (arrival >= 0) {
+                        arrivals.record(Rtp.readUint16(data, at), arrival);
+                    }
                 }
             }
             RtpObserver observer = rtpObserver;

@@ -162,6 +162,14 @@ public final class CodecPolicy {
      * sequence number it stamps on everything it sends a subscriber that keeps it (with {@code transport-cc}).
      */
     public static List<HeaderExtension> offeredExtensions(MediaKind kind) {
+        return offeredExtensions(kind, true);
+    }
+
+    /** As {@link #offeredExtensions(MediaKind)}; without the transport-wide sequence number unless {@code transportCc}. */
+    public static List<HeaderExtension> offeredExtensions(MediaKind kind, boolean transportCc) {
+        if (!transportCc) {
+            return offeredExtensions(kind).stream().filter(e -> !e.uri().equals(TRANSPORT_CC)).toList();
+        }
         return kind == MediaKind.AUDIO
                 ? List.of(new HeaderExtension(1, AUDIO_LEVEL), new HeaderExtension(3, ABS_SEND_TIME),
                         new HeaderExtension(SUBSCRIBE_TRANSPORT_CC_ID, TRANSPORT_CC))
@@ -175,6 +183,16 @@ public final class CodecPolicy {
      * on every codec (the publisher's own transport-cc describes its hop, not the subscriber's, and is not copied).
      */
     public static Codec forSubscriberOffer(Codec codec) {
+        return forSubscriberOffer(codec, true);
+    }
+
+    /** As {@link #forSubscriberOffer(Codec)}; without {@code transport-cc} unless {@code transportCc}. */
+    public static Codec forSubscriberOffer(Codec codec, boolean transportCc) {
+        if (!transportCc) {
+            Codec offered = forSubscriberOffer(codec);
+            return offered.withFeedback(offered.feedback().stream().filter(f -> !f.equals(TRANSPORT_CC_FEEDBACK))
+                    .toList());
+        }
         if (codec.name().equalsIgnoreCase("opus")) {
             return codec.withFeedback(List.of(TRANSPORT_CC_FEEDBACK)).withPayloadTypes(111, -1);
         }

@@ -108,6 +108,30 @@ final class Conference {
         return chosen;
     }
 
+    /**
+     * Whether a video track is a shared screen, as the web client tells: a publisher's camera is the stream (msid)
+     * that carries its microphone, else its first stream; its video in any other stream is a screen (under the lock).
+     */
+    boolean isScreen(Track track) {
+        if (track.kind != dev.parley.media.sdp.MediaKind.VIDEO || track.streamId == null) {
+            return false;
+        }
+        String camera = null;
+        for (Track other : tracks.values()) {
+            if (other.source != track.source || other.streamId == null) {
+                continue;
+            }
+            if (other.kind == dev.parley.media.sdp.MediaKind.AUDIO) {
+                camera = other.streamId;
+                break;
+            }
+            if (camera == null) {
+                camera = other.streamId;
+            }
+        }
+        return camera != null && !camera.equals(track.streamId);
+    }
+
     /** A random SSRC no track of the conference sends with, for the server's own outgoing streams (under the lock). */
     long newSsrc() {
         for (;;) {

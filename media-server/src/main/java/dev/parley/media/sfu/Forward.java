@@ -24,11 +24,15 @@ final class Forward {
     final Track track;
     private final short[] payloadTypes = new short[128];
     private final short[] rtxPayloadTypes = new short[128];
+    /** The subscriber's RTX payload type for the track's first codec that has one, or -1: for probe padding. */
+    private final int firstRtxPayloadType;
     private final byte[] extensionIds = new byte[256];
     /** Video only; null for audio, which is forwarded as it comes. */
     final LayerRewriter rewriter;
     /** The layer the receiver's tile asks for, sent or not (-1: hidden); under the conference lock. */
     int preferredLayer = -1;
+    /** Video only: its share of the receiver's downlink, kept across renegotiations; under the conference lock. */
+    final BandwidthAllocator.Video allocation;
     /** The rewriter's switches already added to the server's counter: the publisher's receive thread only. */
     private long switchesCounted;
     private int rtxSequence;
@@ -66,17 +70,24 @@ final class Forward {
         this.subscriber = subscriber;
         this.sender = sender;
         this.track = track;
+        this.allocation = previous != null && previous.track == track ? previous.allocation
+                : new BandwidthAllocator.Video();
         Arrays.fill(payloadTypes, (short) -1);
         Arrays.fill(rtxPayloadTypes, (short) -1);
+        int firstRtx = -1;
         for (Codec published : track.codecs) {
             for (Codec remote : remoteCodecs) {
                 if (published.sameFormat(remote)) {
                     payloadTypes[published.payloadType()] = (short) remote.payloadType();
                     rtxPayloadTypes[published.payloadType()] = (short) remote.rtxPayloadType();
+                    if (firstRtx < 0 && remote.rtxPayloadType() >= 0) {
+                        firstRtx = remote.rtxPayloadType();
+                    }
                     break;
                 }
             }
         }
+        this.firstRtxPayloadType = firstRtx;
         for (HeaderExtension published : track.extensions) {
             for (HeaderExtension remote : remoteExtensions) {
                 if (published.uri().equals(remote.uri())) {
@@ -185,12 +196,52 @@ final class Forward {
             scratch.setLength(length + 2);
             Rtp.setPayloadType(data, 0, rtxPayloadType);
             Rtp.setSsrc(data, 0, track.rtxSsrc);
-            Rtp.setSequenceNumber(data, 0, nextRtxSequence());
+            return sendRtx(scratch);
         }
         if (subscriber != null) {
             subscriber.stamp(scratch);
         }
         return sender.sendRtp(scratch);
+    }
+
+    /** Whether the subscriber has an RTX stream for this track, to carry probe padding. */
+    boolean canPad() {
+        return firstRtxPayloadType >= 0 && track.rtxSsrc != 0;
+    }
+
+    /**
+     * Sends a padding-only packet of {@code paddingBytes} (1..255) on this forward's RTX stream, numbered like every
+     * packet to the subscriber: probing its downlink. False when the subscriber has no RTX for the track.
+     */
+    boolean sendPadding(PacketBuffer scratch, int paddingBytes) {
+        int rtxPayloadType = firstRtxPayloadType;
+        if (rtxPayloadType < 0 || track.rtxSsrc == 0 || paddingBytes < 1 || paddingBytes > 255
+                || !sender.isSecure()) {
+            return false;
+        }
+        byte[] data = scratch.getBuffer();
+        int length = Rtp.FIXED_HEADER + paddingBytes;
+        Arrays.fill(data, 0, length, (byte) 0);
+        data[0] = (byte) 0xA0;
+        Rtp.setPayloadType(data, 0, rtxPayloadType);
+        Rtp.setSsrc(data, 0, track.rtxSsrc);
+        data[length - 1] = (byte) paddingBytes;
+        scratch.setOffset(0);
+        scratch.setLength(length);
+        return sendRtx(scratch);
+    }
+
+    /**
+     * Numbers, stamps and sends one packet of the RTX stream. Retransmissions (the subscriber's receive thread) and
+     * probe padding (the timer) both send on it, so this holds the forward's monitor: the stream's numbering and its
+     * SRTP context see one packet at a time.
+     */
+    private synchronized boolean sendRtx(PacketBuffer packet) {
+        Rtp.setSequenceNumber(packet.getBuffer(), packet.getOffset(), nextRtxSequence());
+        if (subscriber != null) {
+            subscriber.stamp(packet);
+        }
+        return sender.sendRtp(packet);
     }
 
     /**
@@ -207,8 +258,11 @@ final class Forward {
         LayerRewriter layers = rewriter;
         int current = layers.currentSpatial();
         String rid = current >= 0 && current < track.layers.length ? track.layers[current].rid : null;
-        return new VideoForwardStats(track.id, track.source.endpoint.id, layers.targetSpatial(), current, rid,
-                layers.currentTemporal(), layers.targetSpatial() < 0, layers.switches(), packetsSent);
+        int target = layers.targetSpatial();
+        long needed = target >= 0 && target < track.layers.length ? track.layers[target].bitrateBps() : 0;
+        return new VideoForwardStats(track.id, track.source.endpoint.id, target, current, rid,
+                layers.currentTemporal(), target < 0, layers.switches(), packetsSent, allocation.reason.label,
+                needed);
     }
 
     /** Whether this sequence number was retransmitted less than {@code windowNanos} ago (subscriber's thread). */

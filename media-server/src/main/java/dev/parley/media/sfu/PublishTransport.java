@@ -65,6 +65,8 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     private final long[] rembSsrcs = new long[32];
     /** The transport-wide sequence number extension's id, or -1 when the publisher did not negotiate transport-cc. */
     private volatile int transportCcId = -1;
+    /** Whether transport-cc is negotiated at all ({@code bandwidth-estimation}); without it, REMB. */
+    private final boolean negotiatesTransportCc;
     private final TransportArrivals arrivals;
     /**
      * The SSRC of the last packet recorded, named as feedback's media SSRC (as libwebrtc's receivers do: some
@@ -85,6 +87,13 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     }
 
     PublishTransport(Endpoint endpoint, SecureTransport transport, MediaCounters counters, long maxBitrate) {
+        this(endpoint, transport, counters, maxBitrate, true);
+    }
+
+    /** {@code transportCc}: whether transport-wide congestion control is negotiated when the publisher offers it. */
+    PublishTransport(Endpoint endpoint, SecureTransport transport, MediaCounters counters, long maxBitrate,
+                     boolean transportCc) {
+        this.negotiatesTransportCc = transportCc;
         this.endpoint = endpoint;
         this.transport = transport;
         this.counters = counters;
@@ -101,7 +110,7 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         List<Track> added = new ArrayList<>();
         List<Track> removed = new ArrayList<>();
         Map<String, Track> kept = new LinkedHashMap<>();
-        int transportCcId = CodecPolicy.transportCcId(offer.media());
+        int transportCcId = negotiatesTransportCc ? CodecPolicy.transportCcId(offer.media()) : -1;
         for (OfferedMedia media : offer.media()) {
             MediaKind kind = media.kind() == null ? MediaKind.AUDIO : media.kind();
             List<Codec> codecs = media.rejected() ? List.of() : CodecPolicy.accept(kind, media.codecs());

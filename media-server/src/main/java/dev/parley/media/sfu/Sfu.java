@@ -65,6 +65,9 @@ public final class Sfu implements MediaApi {
     private final PacketBuffer reportBuffer = new PacketBuffer();
     /** The timer thread's: publishers to send transport feedback to, gathered under each conference's lock. */
     private final List<PublishTransport> feedbackTargets = new ArrayList<>();
+    /** Receivers that asked for a probe cluster (any thread), and those whose cluster runs (the timer only). */
+    private final java.util.Queue<SubscribeTransport> probeRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final List<SubscribeTransport> probing = new ArrayList<>();
 
     public Sfu(MediaConfig config, List<SharedUdpPort> ports, DtlsIdentity identity, MediaCounters counters) {
         this.config = config;
@@ -160,7 +163,7 @@ public final class Sfu implements MediaApi {
         checkPublication(conference, endpoint, offer);
         if (endpoint.publish == null) {
             endpoint.publish = new PublishTransport(endpoint, newTransport(conference, endpoint, "pub"), counters,
-                    config.maxBitrate());
+                    config.maxBitrate(), config.bandwidthEstimation());
         }
         PublishTransport.OfferResult result;
         try {
@@ -235,7 +238,7 @@ public final class Sfu implements MediaApi {
                     return Optional.empty();
                 }
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "sub"),
-                        counters, config.lastN());
+                        counters, config.lastN(), config.bandwidthEstimation(), probeRequests::add);
             }
             SubscribeTransport subscribe = endpoint.subscribe;
             return subscribe.createOffer(wanted).map(sdp -> new SubscribeOffer(sdp, subscribe.version()));
@@ -359,7 +362,7 @@ public final class Sfu implements MediaApi {
             rememberIceSection(endpoint, offer);
             try {
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "whep"),
-                        counters, config.lastN());
+                        counters, config.lastN(), config.bandwidthEstimation(), probeRequests::add);
                 return new WhipResource(conference.id, endpoint.resourceId, endpoint.id,
                         endpoint.subscribe.answerOffer(offer, tracks));
             } catch (RuntimeException e) {
@@ -609,6 +612,19 @@ public final class Sfu implements MediaApi {
                 if (result.dominantChanged()) {
                     counters.dominantSpeakerChanged();
                 }
+                boolean reallocated = false;
+                if (!result.dominantChanged()) {
+                    // A receiver's downlink estimate moved: share it out again now rather than at the next report.
+                    for (Endpoint endpoint : conference.endpoints.values()) {
+                        if (endpoint.subscribe != null && endpoint.subscribe.takeAllocationDue()) {
+                            endpoint.subscribe.selectLayers(nowNanos);
+                            reallocated = true;
+                        }
+                    }
+                }
+                if (reallocated) {
+                    announceWantedLayers(conference, nowNanos);
+                }
                 boolean dominantMoved = !java.util.Objects.equals(result.dominant(), conference.announcedDominant);
                 conference.recentDominants = result.recentDominants();
                 if (result.dominantChanged()) {
@@ -724,6 +740,11 @@ public final class Sfu implements MediaApi {
         List<PublishTransport> publishers = new ArrayList<>();
         for (Conference conference : conferences.values()) {
             synchronized (conference) {
+                for (Track track : conference.tracks.values()) {
+                    for (Layer layer : track.layers) {
+                        layer.measure(nowNanos);
+                    }
+                }
                 for (Endpoint endpoint : conference.endpoints.values()) {
                     if (endpoint.publish != null) {
                         publishers.add(endpoint.publish);
@@ -738,6 +759,20 @@ public final class Sfu implements MediaApi {
         for (PublishTransport publisher : publishers) {
             publisher.sendReports(reportBuffer, nowNanos, nowMillis);
         }
+    }
+
+    /**
+     * Runs the probe clusters receivers asked for ({@link SubscribeTransport#probeTick}): every 5 ms, always from
+     * the same thread (the timer's). Costs one queue poll when nobody probes.
+     */
+    public void sendProbes() {
+        long nowNanos = System.nanoTime();
+        for (SubscribeTransport asked; (asked = probeRequests.poll()) != null; ) {
+            if (!probing.contains(asked)) {
+                probing.add(asked);
+            }
+        }
+        probing.removeIf(subscriber -> !subscriber.probeTick(nowNanos));
     }
 
     /**

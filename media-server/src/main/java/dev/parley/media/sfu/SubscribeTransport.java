@@ -69,7 +69,36 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     /** The send-side estimate's bounds and start, bit/s: at least audio and a low video layer; at most 20 Mbit/s. */
     static final long ESTIMATE_MIN_BPS = 30_000;
     static final long ESTIMATE_MAX_BPS = 20_000_000;
-    static final long ESTIMATE_START_BPS = 1_000_000;
+    static final long ESTIMATE_START_BPS = 2_500_000;
+    /**
+     * The share of the downlink estimate the videos may use (the rest covers retransmissions and RTCP), after the
+     * audio the receiver gets.
+     */
+    static final double BUDGET_SHARE = 0.9;
+    /** A downlink estimate that moved by more than this share since the last allocation makes the next one due. */
+    static final double REALLOCATE_CHANGE = 0.1;
+    /**
+     * Probing, while the estimate keeps a video below what its tile asks for: a cluster of packets (media, topped up
+     * with padding on an RTX stream) paced out for {@link #PROBE_DURATION_NANOS} at up to {@link #PROBE_FACTOR}
+     * times the estimate (no more than the videos want), at most every {@link #PROBE_INTERVAL_NANOS}, never while
+     * the delay says the link is overused or loss is high. At most 150 ms of twice the estimate every 2 s: under 8 %
+     * more traffic on a link that cannot carry more, and a link that can is found within a few seconds.
+     */
+    static final long PROBE_DURATION_NANOS = 150_000_000L;
+    static final long PROBE_INTERVAL_NANOS = 2_000_000_000L;
+    static final double PROBE_FACTOR = 2.0;
+    /** A cluster's rate is this much above what the videos need: its verdict comes out a little under its rate. */
+    static final double PROBE_OVERSHOOT = 1.1;
+    /** A probe is worth sending only for at least this much more than the estimate. */
+    static final double PROBE_MIN_GAIN = 1.2;
+    /** Loss above which no probe is sent. */
+    static final double PROBE_MAX_LOSS = 0.1;
+    /** Padding bytes per packet: RTP padding counts them in one byte. */
+    static final int PADDING_BYTES = 255;
+    /** Padding packets one probe tick may send (a tick is 5 ms: up to 4 Mbit/s of padding). */
+    static final int MAX_PADDING_PACKETS_PER_TICK = 10;
+    /** How often the timer sends the due part of a running probe. */
+    static final long PROBE_TICK_NANOS = 5_000_000L;
     /** Send and report times count from here (microseconds), so they stay small and positive. */
     private static final long CLOCK_ORIGIN_NANOS = System.nanoTime();
 
@@ -79,6 +108,20 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     private final int lastN;
     /** The video tracks last announced as withheld by last-N ({@link TrackEvent.VideosWithheld}), in slot order. */
     private List<String> announcedWithheld = List.of();
+    /** The video tracks last announced as paused for this receiver's downlink, and whether it limited any video. */
+    private List<String> announcedLowBandwidth = List.of();
+    private boolean announcedLinkLimited;
+    /** Whether the downlink estimate is shared among the videos (the {@code bandwidth-estimation} setting). */
+    private final boolean allocating;
+    /** Where this transport asks the timer to run a probe cluster ({@link #probeTick}). */
+    private final java.util.function.Consumer<SubscribeTransport> probeRequests;
+    /** The last allocation, for the stats: budget and bitrate allocated (-1: none), the estimate it used. */
+    private volatile long allocationBudgetBps = -1;
+    private volatile long allocatedBps = -1;
+    private volatile long allocatedForEstimateBps;
+    private volatile boolean linkLimited;
+    /** Set by the receive thread when the estimate moved enough since the last allocation; taken by the timer. */
+    private volatile boolean allocationDue;
     private final MediaCounters counters;
     private final List<Slot> slots = new ArrayList<>();
     private final SsrcTable<Forward> forwardsBySsrc = new SsrcTable<>();
@@ -117,12 +160,33 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
                 ESTIMATE_START_BPS);
         volatile BandwidthEstimate latest;
         volatile long reports;
+        /** Probe clusters sent so far. */
+        volatile long probes;
+        /** The last probe cluster's verdict, bit/s (0: none yet). */
+        volatile long probeResultBps;
+        /** The rate of the next probe cluster, bit/s, set under the conference lock; 0 for none. */
+        volatile long probeWantedBps;
+        /** Under the conference lock: no probe is asked for before this. */
+        long nextProbeNanos;
+        /** The running cluster: the timer thread only. */
+        boolean probing;
+        long probeRateBps;
+        long probeStartNanos;
+        long probeFirst;
+        long probeBytesAtStart;
+        final PacketBuffer paddingScratch = new PacketBuffer();
+        /** A cluster sent and not yet handed to the estimator (timer thread to receive thread). */
+        volatile ProbeSent probeSent;
         long feedbackCredit = FEEDBACK_STATUS_BURST;
         long feedbackCreditNanos = System.nanoTime();
 
         CongestionControl(MediaCounters counters) {
             sent = new SentPackets(SENT_PACKET_HISTORY, MAX_FEEDBACK_PACKETS, counters);
         }
+    }
+
+    /** A probe cluster the timer sent: packets {@code first..last}, ending at {@code endUs}. */
+    private record ProbeSent(long first, long last, long endUs) {
     }
 
     /** One m-section of the subscribe transport and the track it carries, if any. */
@@ -140,6 +204,17 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     }
 
     SubscribeTransport(Endpoint endpoint, SecureTransport transport, MediaCounters counters, int lastN) {
+        this(endpoint, transport, counters, lastN, true, probing -> { });
+    }
+
+    /**
+     * {@code estimating}: whether transport-cc is offered and the downlink estimate shared among the videos
+     * ({@code bandwidth-estimation}).
+     */
+    SubscribeTransport(Endpoint endpoint, SecureTransport transport, MediaCounters counters, int lastN,
+                       boolean estimating, java.util.function.Consumer<SubscribeTransport> probeRequests) {
+        this.allocating = estimating;
+        this.probeRequests = probeRequests;
         this.lastN = lastN;
         this.endpoint = endpoint;
         this.transport = transport;
@@ -181,13 +256,13 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             Track track = slot.track;
             List<Codec> codecs = new ArrayList<>();
             for (Codec codec : track.codecs) {
-                Codec offered = CodecPolicy.forSubscriberOffer(codec);
+                Codec offered = CodecPolicy.forSubscriberOffer(codec, allocating);
                 if (codecs.stream().noneMatch(c -> c.payloadType() == offered.payloadType())) {
                     codecs.add(offered);
                 }
             }
             sections.add(new SdpWriter.Section(slot.mid, slot.kind, false, Direction.SENDONLY, codecs,
-                    CodecPolicy.offeredExtensions(slot.kind), track.ssrc, track.rtxSsrc,
+                    CodecPolicy.offeredExtensions(slot.kind, allocating), track.ssrc, track.rtxSsrc,
                     "parley-" + track.source.endpoint.id, track.streamId + " " + track.mediaStreamTrackId));
         }
         return Optional.of(SdpWriter.write(sessionId, ++version, local(), "actpass", sections));
@@ -202,7 +277,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         if (version == 0) {
             throw new MediaException(ErrorCode.INVALID_SDP, "no subscribe offer is outstanding");
         }
-        int ccId = CodecPolicy.transportCcId(answer.media());
+        int ccId = allocating ? CodecPolicy.transportCcId(answer.media()) : -1;
         useTransportCc(ccId);
         for (Slot slot : slots) {
             OfferedMedia media = answer.media().stream().filter(m -> m.mid().equals(slot.mid)).findFirst()
@@ -223,7 +298,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         List<Track> unassigned = new ArrayList<>(tracks);
         List<SdpWriter.Section> sections = new ArrayList<>();
-        int ccId = CodecPolicy.transportCcId(offer.media());
+        int ccId = allocating ? CodecPolicy.transportCcId(offer.media()) : -1;
         useTransportCc(ccId);
         for (OfferedMedia media : offer.media()) {
             MediaKind kind = media.kind() == null ? MediaKind.AUDIO : media.kind();
@@ -345,11 +420,11 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         BandwidthEstimate state = cc.latest;
         if (state == null) {
-            return new ReceiveEstimate(0, 0, 0, 0, null, 0, 0);
+            return new ReceiveEstimate(0, 0, 0, 0, null, 0, 0, -1, -1, false, cc.probes, 0);
         }
         return new ReceiveEstimate(state.estimateBps(), state.delayBasedBps(), state.lossBasedBps(),
                 state.ackedBps(), state.delayState().name().toLowerCase(java.util.Locale.ROOT), state.lossFraction(),
-                cc.reports);
+                cc.reports, allocationBudgetBps, allocatedBps, linkLimited, cc.probes, cc.probeResultBps);
     }
 
     private static String formats(Track track) {
@@ -409,54 +484,232 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         if (slot.track.rtxSsrc != 0) {
             forwardsByRtxSsrc.put(slot.track.rtxSsrc, forward);
         }
-        selectLayer(forward, System.nanoTime(), endpoint.conference.lastN(endpoint.id, lastN));
+        selectLayers(System.nanoTime());
         slot.track.addForward(forward);
         forwardArray = forwards().toArray(new Forward[0]);
     }
 
     /**
      * Points each video forward at the layer this receiver should get now (under the conference lock): on every
-     * change of what it shows, and from the timer, as publishers start and stop layers.
+     * change of what it shows, from the timer as publishers start and stop layers, and soon after its downlink
+     * estimate moves. With an estimate (transport-cc), the {@link BandwidthAllocator} shares it among the videos;
+     * without one, each gets what its tile asks for. Tells the receiver when what it does not get changes.
      */
     void selectLayers(long nowNanos) {
         java.util.Set<String> shown = endpoint.conference.lastN(endpoint.id, lastN);
-        List<String> withheld = List.of();
+        List<Forward> videos = new ArrayList<>();
+        List<BandwidthAllocator.Video> allocations = new ArrayList<>();
         for (Slot slot : slots) {
-            if (slot.forward == null) {
-                continue;
-            }
-            selectLayer(slot.forward, nowNanos, shown);
-            if (slot.kind == MediaKind.VIDEO && shown != null
-                    && !shown.contains(slot.forward.track.source.endpoint.id)) {
-                if (withheld.isEmpty()) {
-                    withheld = new ArrayList<>();
-                }
-                withheld.add(slot.forward.track.id);
+            Forward forward = slot.forward;
+            if (forward != null && forward.rewriter != null) {
+                describe(forward, shown, nowNanos);
+                videos.add(forward);
+                allocations.add(forward.allocation);
             }
         }
-        if (!withheld.equals(announcedWithheld)) {
+        long budget = allocationBudget();
+        if (budget < 0) {
+            BandwidthAllocator.unlimited(allocations);
+            allocatedBps = -1;
+        } else {
+            allocatedBps = BandwidthAllocator.allocate(allocations, budget, nowNanos);
+        }
+        allocationBudgetBps = budget;
+        CongestionControl cc = congestionControl;
+        if (cc != null && cc.latest != null) {
+            allocatedForEstimateBps = cc.latest.estimateBps();
+        }
+        List<String> withheld = new ArrayList<>();
+        List<String> lowBandwidth = new ArrayList<>();
+        boolean limited = false;
+        for (Forward forward : videos) {
+            BandwidthAllocator.Video allocation = forward.allocation;
+            forward.rewriter.target(allocation.layer, MAX_TEMPORAL_LAYER);
+            int awaited = forward.rewriter.awaitedKeyframeLayer();
+            if (awaited >= 0) {
+                forward.track.source.requestKeyframe(forward.track.layers[awaited], false);
+            }
+            switch (allocation.reason) {
+                case LAST_N -> withheld.add(forward.track.id);
+                case PAUSED_BANDWIDTH -> {
+                    lowBandwidth.add(forward.track.id);
+                    limited = true;
+                }
+                case BANDWIDTH -> limited = true;
+                default -> {
+                }
+            }
+        }
+        linkLimited = limited;
+        if (limited && budget >= 0) {
+            askForProbe(videos, nowNanos);
+        }
+        if (!withheld.equals(announcedWithheld) || !lowBandwidth.equals(announcedLowBandwidth)
+                || limited != announcedLinkLimited) {
             announcedWithheld = withheld;
-            List<String> trackIds = withheld;
+            announcedLowBandwidth = lowBandwidth;
+            announcedLinkLimited = limited;
+            boolean announced = limited;
             endpoint.conference.emit(seq -> new TrackEvent.VideosWithheld(seq, endpoint.conference.id, endpoint.id,
-                    trackIds));
+                    withheld, lowBandwidth, announced));
         }
     }
 
-    /** {@code shown}: the publishers whose video this receiver gets (last-N), or null for all. */
-    private void selectLayer(Forward forward, long nowNanos, java.util.Set<String> shown) {
-        LayerRewriter rewriter = forward.rewriter;
-        if (rewriter == null) {
+    /**
+     * The estimate keeps some video below what its tile asks for: asks the timer for a probe cluster at what the
+     * videos want (at most {@link #PROBE_FACTOR} times the estimate), unless one ran lately, the link shows overuse
+     * or loss, or the gain would be small (under the conference lock).
+     */
+    private void askForProbe(List<Forward> videos, long nowNanos) {
+        CongestionControl cc = congestionControl;
+        BandwidthEstimate estimate = cc == null ? null : cc.latest;
+        if (estimate == null || nowNanos - cc.nextProbeNanos < 0 || cc.probeWantedBps > 0
+                || estimate.delayState() == BandwidthEstimate.DelayState.OVERUSING
+                || estimate.lossFraction() > PROBE_MAX_LOSS) {
             return;
         }
-        int preferred = shown != null && !shown.contains(forward.track.source.endpoint.id) ? -1
-                : LayerChoice.preferred(forward.track.layers, endpoint.videoReceives.get(forward.track.id));
-        forward.preferredLayer = preferred;
-        int spatial = preferred < 0 ? -1 : LayerChoice.available(forward.track.layers, preferred, nowNanos);
-        rewriter.target(spatial, MAX_TEMPORAL_LAYER);
-        int awaited = rewriter.awaitedKeyframeLayer();
-        if (awaited >= 0) {
-            forward.track.source.requestKeyframe(forward.track.layers[awaited], false);
+        long wanted = 0;
+        for (Forward forward : videos) {
+            BandwidthAllocator.Video video = forward.allocation;
+            if (video.target >= 0) {
+                wanted += forward.track.layers[video.target].bitrateBps();
+            }
         }
+        for (Slot slot : slots) {
+            if (slot.forward != null && slot.kind == MediaKind.AUDIO) {
+                wanted += slot.forward.track.layers[0].bitrateBps();
+            }
+        }
+        // What moving every video up to its tile's layer takes (the allocator's headroom included), and a little more:
+        // a cluster's verdict comes out just under its rate.
+        wanted = (long) (wanted * BandwidthAllocator.UPGRADE_HEADROOM * PROBE_OVERSHOOT / BUDGET_SHARE);
+        long now = estimate.estimateBps();
+        long rate = Math.min(Math.min(wanted, (long) (now * PROBE_FACTOR)), ESTIMATE_MAX_BPS);
+        if (rate < now * PROBE_MIN_GAIN) {
+            return;
+        }
+        cc.nextProbeNanos = nowNanos + PROBE_INTERVAL_NANOS;
+        cc.probeWantedBps = rate;
+        probeRequests.accept(this);
+    }
+
+    /**
+     * Runs this transport's probe cluster (the timer, every {@link #PROBE_TICK_NANOS}): tops what was sent since
+     * the cluster began up to its rate with padding on an RTX stream, and when it is over hands its packets' range
+     * to the estimator (through the receive thread). False once there is nothing more to do.
+     */
+    boolean probeTick(long nowNanos) {
+        CongestionControl cc = congestionControl;
+        if (cc == null) {
+            return false;
+        }
+        if (!cc.probing) {
+            long rate = cc.probeWantedBps;
+            if (rate <= 0) {
+                return false;
+            }
+            cc.probing = true;
+            cc.probeRateBps = rate;
+            cc.probeStartNanos = nowNanos;
+            cc.probeFirst = cc.sent.nextSequence();
+            cc.probeBytesAtStart = cc.sent.bytesSent();
+        }
+        long elapsed = nowNanos - cc.probeStartNanos;
+        Forward padder = elapsed < PROBE_DURATION_NANOS ? paddingForward() : null;
+        if (padder == null) {
+            long last = cc.sent.nextSequence() - 1;
+            if (last >= cc.probeFirst) {
+                cc.probeSent = new ProbeSent(cc.probeFirst, last, nowMicros());
+                cc.probes++;
+            }
+            cc.probing = false;
+            cc.probeWantedBps = 0;
+            return false;
+        }
+        long dueBytes = cc.probeRateBps * Math.min(elapsed + PROBE_TICK_NANOS, PROBE_DURATION_NANOS)
+                / 8_000_000_000L;
+        for (int i = 0; i < MAX_PADDING_PACKETS_PER_TICK
+                && cc.sent.bytesSent() - cc.probeBytesAtStart < dueBytes; i++) {
+            if (!padder.sendPadding(cc.paddingScratch, PADDING_BYTES)) {
+                break;
+            }
+        }
+        return true;
+    }
+
+    /** A video forward that can carry padding (one with RTX), or null. */
+    private Forward paddingForward() {
+        for (Forward forward : forwardArray) {
+            if (forward.rewriter != null && forward.canPad()) {
+                return forward;
+            }
+        }
+        return null;
+    }
+
+    /** Whether the downlink estimate moved enough since the last allocation to allocate again (and clears it). */
+    boolean takeAllocationDue() {
+        boolean due = allocationDue;
+        allocationDue = false;
+        return due;
+    }
+
+    /**
+     * Fills a video forward's allocation inputs: the layer its tile asks for among those the publisher sends (none
+     * when last-N withholds it or the tile is hidden), each layer's bitrate, and what ranks it.
+     */
+    private void describe(Forward forward, java.util.Set<String> shown, long nowNanos) {
+        Track track = forward.track;
+        String publisher = track.source.endpoint.id;
+        dev.parley.media.api.VideoReceive receive = endpoint.videoReceives.get(track.id);
+        boolean withheld = shown != null && !shown.contains(publisher);
+        int preferred = withheld ? -1 : LayerChoice.preferred(track.layers, receive);
+        forward.preferredLayer = preferred;
+        BandwidthAllocator.Video video = forward.allocation;
+        video.target = preferred < 0 ? -1 : LayerChoice.available(track.layers, preferred, nowNanos);
+        if (preferred < 0) {
+            video.reason = withheld ? BandwidthAllocator.Reason.LAST_N : BandwidthAllocator.Reason.HIDDEN;
+        }
+        if (video.layerBps.length != track.layers.length) {
+            video.layerBps = new long[track.layers.length];
+        }
+        boolean anySent = false;
+        for (Layer layer : track.layers) {
+            boolean sent = layer.activeWithin(nowNanos, LayerChoice.ACTIVE_WINDOW_NANOS);
+            video.layerBps[layer.index] = sent ? layer.bitrateBps() : 0;
+            anySent |= sent;
+        }
+        if (!anySent && video.target >= 0) {
+            // Nothing arrives yet: count the layer it will get at what such a layer usually needs.
+            video.layerBps[video.target] = track.layers[video.target].bitrateBps();
+        }
+        video.screen = endpoint.conference.isScreen(track);
+        video.dominant = publisher.equals(endpoint.conference.announcedDominant);
+        video.pinned = receive != null && receive.pinned();
+        video.tileArea = receive == null || receive.width() <= 0 || receive.height() <= 0 ? Long.MAX_VALUE
+                : (long) receive.width() * receive.height();
+        int recency = endpoint.conference.recentDominants.indexOf(publisher);
+        video.recency = recency < 0 ? Integer.MAX_VALUE : recency;
+    }
+
+    /**
+     * What the videos may use of this receiver's downlink: its send-side estimate less a margin (retransmissions,
+     * RTCP) and less the audio it gets, bit/s; -1 when there is no estimate (no transport-cc, none yet, or estimation
+     * turned off).
+     */
+    private long allocationBudget() {
+        CongestionControl cc = congestionControl;
+        BandwidthEstimate estimate = cc == null || !transportCc() ? null : cc.latest;
+        if (!allocating || estimate == null) {
+            return -1;
+        }
+        long audio = 0;
+        for (Slot slot : slots) {
+            if (slot.forward != null && slot.kind == MediaKind.AUDIO) {
+                audio += slot.forward.track.layers[0].bitrateBps();
+            }
+        }
+        return Math.max(0, (long) (estimate.estimateBps() * BUDGET_SHARE) - audio);
     }
 
     private void detach(Slot slot) {
@@ -677,13 +930,24 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             return;
         }
         cc.feedbackCredit -= statuses;
+        ProbeSent probe = cc.probeSent;
+        if (probe != null) {
+            cc.probeSent = null;
+            cc.estimator.onProbeSent(probe.first(), probe.last(), probe.endUs());
+        }
         cc.sent.match(cc.feedback, cc.results);
         if (cc.results.size() == 0) {
             return;
         }
         cc.estimator.onFeedback(cc.results, nowMicros());
-        cc.latest = cc.estimator.state();
+        cc.probeResultBps = cc.estimator.probeResultBps();
+        BandwidthEstimate latest = cc.estimator.state();
+        cc.latest = latest;
         cc.reports++;
+        long used = allocatedForEstimateBps;
+        if (allocating && Math.abs(latest.estimateBps() - used) > used * REALLOCATE_CHANGE) {
+            allocationDue = true;
+        }
     }
 
     @Override

@@ -208,7 +208,8 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
                 }
                 continue;
             }
-            buffer.setReceivedNanos(System.nanoTime());
+            long arrived = ice.lastReceivedNanos();
+            buffer.setReceivedNanos(arrived != 0 ? arrived : System.nanoTime());
             buffer.setOffset(datagram.getOffset());
             buffer.setLength(datagram.getLength());
             try {

@@ -203,6 +203,48 @@ class SendSideEstimatorTest {
         assertTrue(allocated < 1024, allocated + " bytes allocated for 20 000 reports of 50 packets");
     }
 
+    @Test
+    void aProbeClusterTheLinkCarriedRaisesTheEstimateAtOnce() {
+        SendSideEstimator estimator = new SendSideEstimator(30_000, 20_000_000, 500_000);
+        PacketResults report = new PacketResults(256);
+        long seq = 1000;
+        long t = 0;
+        // Two seconds at about 480 kbit/s (1200-byte packets every 20 ms), arriving as sent.
+        for (int r = 0; r < 40; r++) {
+            report.clear();
+            for (int i = 0; i < 3; i++, seq++, t += 20_000) {
+                report.add(seq, t, 1_200, 9_000_000 + t + 30_000);
+            }
+            estimator.onFeedback(report, t + 40_000);
+        }
+        long before = estimator.estimateBps();
+        assertTrue(before < 800_000, "no reason yet to think the link carries more: " + before);
+
+        // A cluster paced at 2.4 Mbit/s (one packet every 4 ms for 100 ms), carried as sent.
+        long first = seq;
+        report.clear();
+        for (int i = 0; i < 25; i++, seq++, t += 4_000) {
+            report.add(seq, t, 1_200, 9_000_000 + t + 30_000);
+        }
+        estimator.onProbeSent(first, seq - 1, t);
+        estimator.onFeedback(report, t + 40_000);
+        assertEquals(2_400_000, estimator.probeResultBps());
+        assertEquals(2_400_000, estimator.estimateBps(), "the estimate takes the probe's rate");
+
+        // A cluster the link spread out to 600 kbit/s gives no raise above what the estimate already is.
+        first = seq;
+        report.clear();
+        long arrival = 9_000_000 + t + 30_000;
+        for (int i = 0; i < 25; i++, seq++, t += 4_000, arrival += 16_000) {
+            report.add(seq, t, 1_200, arrival);
+        }
+        long estimate = estimator.estimateBps();
+        estimator.onProbeSent(first, seq - 1, t);
+        estimator.onFeedback(report, t + 40_000);
+        assertEquals(570_000, estimator.probeResultBps(), "95 % of what the link delivered");
+        assertTrue(estimator.estimateBps() <= estimate, "no raise: " + estimator.estimateBps());
+    }
+
     /** Reports of 50 packets sent 1 ms apart, one lost, arriving with a slowly varying delay. */
     private static void feedReports(SendSideEstimator estimator, PacketResults report, long[] seq, int reports) {
         for (int r = 0; r < reports; r++) {

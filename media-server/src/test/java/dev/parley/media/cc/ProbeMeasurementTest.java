@@ -1,0 +1,66 @@
+package dev.parley.media.cc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class ProbeMeasurementTest {
+    /** Packets of {@code size} bytes sent every {@code sendGapUs}, arriving every {@code arrivalGapUs}. */
+    private static ProbeMeasurement cluster(int packets, int size, long sendGapUs, long arrivalGapUs) {
+        ProbeMeasurement probe = new ProbeMeasurement();
+        probe.start(100, 100 + packets - 1, packets * sendGapUs);
+        for (int i = 0; i < packets; i++) {
+            probe.onPacket(100 + i, i * sendGapUs, size, 50_000 + i * arrivalGapUs, false);
+        }
+        return probe;
+    }
+
+    @Test
+    void aLinkThatCarriesTheClusterGivesItsSendRate() {
+        // 1000-byte packets every 4 ms: 2 Mbit/s sent, arriving as sent.
+        ProbeMeasurement probe = cluster(20, 1000, 4000, 4000);
+        assertEquals(2_000_000, probe.finish(200_000));
+        assertEquals(2_000_000, probe.resultBps());
+    }
+
+    @Test
+    void aLinkThatCannotCarryItGivesWhatItDelivers() {
+        // Sent at 2 Mbit/s, arriving at 1 Mbit/s: the link carries about 1 Mbit/s (taken at 95 %).
+        ProbeMeasurement probe = cluster(20, 1000, 4000, 8000);
+        assertEquals(950_000, probe.finish(200_000));
+    }
+
+    @Test
+    void noVerdictUntilEveryPacketIsReportedOrTheWaitIsOver() {
+        ProbeMeasurement probe = new ProbeMeasurement();
+        probe.start(0, 9, 40_000);
+        for (int i = 0; i < 8; i++) {
+            probe.onPacket(i, i * 4000L, 1000, 50_000 + i * 4000L, false);
+        }
+        assertEquals(0, probe.finish(100_000), "two packets not reported yet");
+        assertTrue(probe.active());
+        assertEquals(2_000_000, probe.finish(40_000 + ProbeMeasurement.REPORT_WAIT_US));
+        assertTrue(!probe.active());
+    }
+
+    @Test
+    void tooFewPacketsOrTooMuchLossGiveNoVerdict() {
+        assertEquals(0, cluster(ProbeMeasurement.MIN_PACKETS - 1, 1000, 4000, 4000).finish(1_000_000));
+        ProbeMeasurement lossy = new ProbeMeasurement();
+        lossy.start(0, 19, 80_000);
+        for (int i = 0; i < 20; i++) {
+            lossy.onPacket(i, i * 4000L, 1000, 50_000 + i * 4000L, i % 4 == 0);
+        }
+        assertEquals(0, lossy.finish(100_000), "a quarter lost");
+    }
+
+    @Test
+    void packetsOutsideTheClusterAreNotCounted() {
+        ProbeMeasurement probe = cluster(20, 1000, 4000, 4000);
+        probe.onPacket(99, 0, 60_000, 1, false);
+        probe.onPacket(120, 0, 60_000, 1, false);
+        assertEquals(2_000_000, probe.finish(200_000));
+        assertEquals(0, probe.finish(300_000), "a cluster gives one verdict");
+    }
+}
