@@ -42,10 +42,8 @@ import java.util.Locale;
  * @param iceServers STUN and TURN servers offered to WHIP and WHEP clients in {@code Link} headers; none by default
  * @param lastN with more participants publishing video than this, each receiver gets video only from this many:
  *     the most recent dominant speakers first (1..1000)
- * @param bandwidthEstimation whether the server estimates each link's capacity and shares it out: transport-wide
- *     congestion control with publishers (their browsers adapt to their uplink) and receivers (the server's own
- *     send-side estimate per receiver, shared among the videos it gets, with probing). Off, the server negotiates
- *     neither and relays the receivers' REMB to publishers: for comparison and for diagnosing only
+ * @param bandwidthEstimation which links the server estimates: {@link Estimation#ALL}, {@link Estimation#PUBLISHERS}
+ *     (the default) or {@link Estimation#OFF}
  */
 public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
                           InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
@@ -53,7 +51,46 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                           Duration consentInterval, List<SrtpProfile> srtpProfiles, long maxBitrate,
                           String authSecret, int maxTracksPerPublisher, boolean httpEnabled,
                           List<String> corsOrigins, DtlsIdentity.Kind dtlsCertificate, IceServers iceServers,
-                          int lastN, boolean bandwidthEstimation) {
+                          int lastN, Estimation bandwidthEstimation) {
+    /** Which links the server estimates and shares out ({@code bandwidth-estimation}). */
+    public enum Estimation {
+        /**
+         * Transport-wide congestion control with publishers (their browsers adapt to their uplinks) and with
+         * receivers: the server's own send-side estimate of each receiver's downlink, shared among the videos it gets,
+         * with probing.
+         */
+        ALL,
+        /**
+         * Transport-wide congestion control with publishers only; receivers get what their tiles ask for and their
+         * REMB caps publishers without transport-cc, as without estimation. The default while the receivers' estimate
+         * is proven on loaded machines (browsers and server sharing two cores read CPU stalls as congestion).
+         */
+        PUBLISHERS,
+        /** Neither: the receivers' REMB is relayed to publishers. For comparison and diagnosis only. */
+        OFF;
+
+        /** From the config's words: {@code all}, {@code publishers}, {@code off}. */
+        public static Estimation parse(String text) {
+            for (Estimation value : values()) {
+                if (value.name().equalsIgnoreCase(text.trim())) {
+                    return value;
+                }
+            }
+            throw new IllegalArgumentException("parley.media.bandwidth-estimation: " + text
+                    + " is none of all, publishers, off");
+        }
+
+        /** Whether publishers negotiate transport-cc. */
+        public boolean publishers() {
+            return this != OFF;
+        }
+
+        /** Whether receivers negotiate transport-cc and get their downlink estimated and shared out. */
+        public boolean receivers() {
+            return this == ALL;
+        }
+    }
+
     /** Receivers get video from at most this many others by default (see {@code last-n}). */
     public static final int DEFAULT_LAST_N = 25;
 
@@ -111,6 +148,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
         check(srtpProfiles != null && !srtpProfiles.isEmpty(), "srtp-profiles", "needs at least one profile");
         check(maxBitrate >= 100_000, "max-bitrate", "must be at least 100000");
         check(lastN > 0 && lastN <= 1000, "last-n", "must be 1..1000: " + lastN);
+        check(bandwidthEstimation != null, "bandwidth-estimation", "must be all, publishers or off");
         check(maxTracksPerPublisher > 0 && maxTracksPerPublisher <= 64, "max-tracks-per-publisher",
                 "must be 1..64");
         addresses = List.copyOf(addresses);
@@ -134,7 +172,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
         this(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
                 maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
                 maxTracksPerPublisher, httpEnabled, corsOrigins, DtlsIdentity.Kind.ECDSA_P256, IceServers.NONE,
-                DEFAULT_LAST_N, true);
+                DEFAULT_LAST_N, Estimation.PUBLISHERS);
     }
 
     public MediaConfig withDtlsCertificate(DtlsIdentity.Kind kind) {
@@ -208,7 +246,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                 n, bandwidthEstimation);
     }
 
-    public MediaConfig withBandwidthEstimation(boolean enabled) {
+    public MediaConfig withBandwidthEstimation(Estimation enabled) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
                 maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers,
@@ -264,7 +302,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                     dtlsCertificate(media.getString("dtls-certificate")),
                     new IceServers(stringList(media, "ice-server-uris"), media.getString("turn-secret"),
                             media.getDuration("turn-credential-lifetime")), media.getInt("last-n"),
-                    media.getBoolean("bandwidth-estimation"));
+                    Estimation.parse(media.getString("bandwidth-estimation")));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("parley.media: " + e.getMessage(), e);
         }

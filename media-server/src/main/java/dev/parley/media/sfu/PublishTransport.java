@@ -35,7 +35,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     private static final long KEYFRAME_INTERVAL_NANOS = 300_000_000L;
-    private static final long MIN_BITRATE = 100_000;
+    static final long MIN_BITRATE = 100_000;
     /**
      * Arrivals held until reported (8 KB): feedback goes every 50 ms, and this holds over 3 s of a 2.5 Mbit/s
      * publisher's packets.

@@ -163,7 +163,7 @@ public final class Sfu implements MediaApi {
         checkPublication(conference, endpoint, offer);
         if (endpoint.publish == null) {
             endpoint.publish = new PublishTransport(endpoint, newTransport(conference, endpoint, "pub"), counters,
-                    config.maxBitrate(), config.bandwidthEstimation());
+                    config.maxBitrate(), config.bandwidthEstimation().publishers());
         }
         PublishTransport.OfferResult result;
         try {
@@ -238,7 +238,7 @@ public final class Sfu implements MediaApi {
                     return Optional.empty();
                 }
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "sub"),
-                        counters, config.lastN(), config.bandwidthEstimation(), probeRequests::add);
+                        counters, config.lastN(), config.bandwidthEstimation().receivers(), probeRequests::add);
             }
             SubscribeTransport subscribe = endpoint.subscribe;
             return subscribe.createOffer(wanted).map(sdp -> new SubscribeOffer(sdp, subscribe.version()));
@@ -362,7 +362,7 @@ public final class Sfu implements MediaApi {
             rememberIceSection(endpoint, offer);
             try {
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "whep"),
-                        counters, config.lastN(), config.bandwidthEstimation(), probeRequests::add);
+                        counters, config.lastN(), config.bandwidthEstimation().receivers(), probeRequests::add);
                 return new WhipResource(conference.id, endpoint.resourceId, endpoint.id,
                         endpoint.subscribe.answerOffer(offer, tracks));
             } catch (RuntimeException e) {

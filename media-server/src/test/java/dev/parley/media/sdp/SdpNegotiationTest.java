@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.parley.media.MediaConfig;
 import dev.parley.media.MediaServer;
 import dev.parley.media.TestMedia;
 import dev.parley.media.api.ErrorCode;
@@ -110,7 +111,7 @@ class SdpNegotiationTest {
 
     @BeforeAll
     static void start() throws Exception {
-        server = MediaServer.start(TestMedia.config());
+        server = MediaServer.start(TestMedia.config().withBandwidthEstimation(MediaConfig.Estimation.ALL));
         server.createConference("sdp");
     }
 

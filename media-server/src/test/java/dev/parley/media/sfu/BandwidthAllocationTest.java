@@ -4,6 +4,7 @@ import static dev.parley.media.TestMedia.WAIT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.parley.media.MediaConfig;
 import dev.parley.media.MediaServer;
 import dev.parley.media.TestMedia;
 import dev.parley.media.api.EndpointStats;
@@ -45,7 +46,7 @@ class BandwidthAllocationTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = MediaServer.start(TestMedia.config());
+        server = MediaServer.start(TestMedia.config().withBandwidthEstimation(MediaConfig.Estimation.ALL));
         server.createConference("room");
     }
 
@@ -127,7 +128,7 @@ class BandwidthAllocationTest {
     @Test
     void withEstimationTurnedOffNothingIsNumberedNorAllocated() throws Exception {
         server.close();
-        server = MediaServer.start(TestMedia.config().withBandwidthEstimation(false));
+        server = MediaServer.start(TestMedia.config().withBandwidthEstimation(MediaConfig.Estimation.OFF));
         server.createConference("room");
         ClientTrack video = ClientTrack.simulcastVideo("cam", RIDS);
         server.createEndpoint("room", "alice");

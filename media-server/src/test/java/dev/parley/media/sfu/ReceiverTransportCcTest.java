@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.media.MediaConfig;
 import dev.parley.media.MediaServer;
 import dev.parley.media.cc.TransportFeedbackWriter;
 import dev.parley.media.TestMedia;
@@ -49,7 +50,7 @@ class ReceiverTransportCcTest {
 
     @BeforeEach
     void start() throws Exception {
-        server = MediaServer.start(TestMedia.config());
+        server = MediaServer.start(TestMedia.config().withBandwidthEstimation(MediaConfig.Estimation.ALL));
         server.createConference("rx");
     }
 
@@ -151,8 +152,9 @@ class ReceiverTransportCcTest {
         publisher.feedback().clear();
         assertTrue(eventually(WAIT, () -> {
             ReceivedFeedback remb = ForwardingTest.awaitFeedback(publisher, "remb", video.ssrc());
-            return remb != null && remb.value() <= congestedBps;
-        }), "the publisher's REMB follows the subscriber's estimate, " + congestedBps);
+            return remb != null && remb.value() <= Math.max(congestedBps, PublishTransport.MIN_BITRATE);
+        }), "the publisher's REMB follows the subscriber's estimate, " + congestedBps + " (never under "
+                + PublishTransport.MIN_BITRATE + ")");
         assertFalse(server.stats().drops().getOrDefault("transport_feedback_unknown", 0L) > 0,
                 "every reported packet was found: " + server.stats().drops());
     }
