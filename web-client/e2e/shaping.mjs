@@ -52,7 +52,9 @@ export const DELAY_QUEUE_BYTES = 2_000_000;
 export const TBF_LATENCY_MS = 200;
 
 /** The noisy test pattern Ana's camera sends: large and noisy enough that its top layer needs well over 1 Mbit/s. */
-export const NOISY_VIDEO = { width: 960, height: 540, fps: 15, seconds: 4 };
+export const NOISY_VIDEO = { width: 960, height: 540, fps: 15, seconds: 4, noise: true };
+/** A plain, small pattern for the other cameras: cheap to encode (two simulcast layers), so the CPU goes to the rest. */
+export const PLAIN_VIDEO = { width: 640, height: 360, fps: 15, seconds: 4, noise: false };
 
 // ------------------------------------------------------------------------------------------------------------
 // Preconditions and leftovers
@@ -270,33 +272,36 @@ export async function createShapedNetwork(teardown, names) {
 // The noisy camera
 
 /**
- * A y4m test pattern with noise on every frame (ffmpeg's testsrc2 plus temporal noise), made once and kept in
+ * A y4m test pattern (ffmpeg's testsrc2, with temporal noise on every frame when `noise`), made once and kept in
  * e2e/.artifacts/cache; Chromium loops it as its fake camera. Returns its path.
  */
-export async function noisyVideoFile() {
-  const { width, height, fps, seconds } = NOISY_VIDEO;
+export async function testPatternFile({ width, height, fps, seconds, noise } = NOISY_VIDEO) {
   const dir = path.join(artifactsDir, "cache");
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `noisy-${width}x${height}-${fps}fps-${seconds}s.y4m`);
+  const file = path.join(dir, `${noise ? "noisy" : "plain"}-${width}x${height}-${fps}fps-${seconds}s.y4m`);
   const expectedBytes = width * height * 1.5 * fps * seconds;
   if (existsSync(file) && statSync(file).size >= expectedBytes) return file;
-  if (!onPath("ffmpeg")) throw new Error("ffmpeg is not on PATH (apt-get install -y ffmpeg): it makes the noisy test video");
+  if (!onPath("ffmpeg")) throw new Error("ffmpeg is not on PATH (apt-get install -y ffmpeg): it makes the test-pattern cameras");
   const partial = `${file}.${process.pid}.partial.y4m`;
   await execFileAsync(
     "ffmpeg",
     [
       ...["-hide_banner", "-loglevel", "error", "-nostdin", "-y"],
       ...["-f", "lavfi", "-i", `testsrc2=size=${width}x${height}:rate=${fps}`],
-      ...["-vf", "noise=alls=30:allf=t+u", "-t", String(seconds), "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", partial],
+      ...(noise ? ["-vf", "noise=alls=30:allf=t+u"] : []),
+      ...["-t", String(seconds), "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", partial],
     ],
     { timeout: 120_000 },
   ).catch(async (error) => {
     await rm(partial, { force: true });
-    throw new Error(`ffmpeg could not make the noisy test video: ${error.stderr || error.message}`);
+    throw new Error(`ffmpeg could not make the test pattern: ${error.stderr || error.message}`);
   });
   await rename(partial, file);
   return file;
 }
+
+/** The noisy pattern (NOISY_VIDEO). */
+export const noisyVideoFile = () => testPatternFile(NOISY_VIDEO);
 
 // ------------------------------------------------------------------------------------------------------------
 // The whole setup
@@ -322,11 +327,12 @@ export function shapedCallSettings() {
 
 /**
  * The shaped network, redis and Parley in the core, and a Chromium per person in their host namespace (`cameraFiles`:
- * name → y4m file that person's fake camera plays; the others use Chromium's built-in pattern). Returns a stack that
+ * name → y4m file that person's fake camera plays; the others use Chromium's built-in pattern; `browserArgs`: name →
+ * more Chromium flags for that person). Returns a stack that
  * pages.mjs's meetingOfThree accepts: newUserContext() hands out the people's browsers in the order of `names`.
  * Also { core, sites, namespace (the core), baseUrl, mediaHttpPort, teardown, close() }.
  */
-export async function startShapedStack({ names, cameraFiles = {}, parleyEnv = {} }) {
+export async function startShapedStack({ names, cameraFiles = {}, browserArgs = {}, parleyEnv = {} }) {
   checkShapingPrerequisites();
   const teardown = new Teardown();
   try {
@@ -348,6 +354,7 @@ export async function startShapedStack({ names, cameraFiles = {}, parleyEnv = {}
           `--unsafely-treat-insecure-origin-as-secure=${origin}`,
           `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE ${CORE_ADDRESS}`,
           ...(cameraFiles[name] ? [`--use-file-for-fake-video-capture=${cameraFiles[name]}`] : []),
+          ...(browserArgs[name] ?? []),
         ],
       });
     }
