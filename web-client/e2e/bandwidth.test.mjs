@@ -529,6 +529,12 @@ describe("calls on shaped links", () => {
       };
       record("d-publisher-uplink", figures);
 
+      // Dropping the top layer means something only if it was being sent before.
+      assert.ok(
+        figures.before.anaOutbound.f?.kbps > 500,
+        `Ana's top layer sent ${figures.before.anaOutbound.f?.kbps} kbit/s before her uplink was shaped (estimate ` +
+          `${JSON.stringify(figures.before.anaEstimate)}): nothing to drop; needs > 500`,
+      );
       assert.ok(droppedAfterMs !== null, `Ana's browser kept sending its top layer on a 500 kbit/s uplink: ${JSON.stringify(figures.shaped.anaOutbound)}`);
       for (const [who, video] of Object.entries({ Bruno: figures.shaped.brunoFromAna, Cid: figures.shaped.cidFromAna })) {
         assert.ok(video, `${who} shows Ana's video`);
