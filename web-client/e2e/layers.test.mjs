@@ -110,7 +110,13 @@ async function outboundLayers(page) {
       if (pc.connectionState === "closed") continue;
       (await pc.getStats()).forEach((s) => {
         if (s.type === "outbound-rtp" && s.kind === "video" && s.rid) {
-          layers[s.rid] = { active: s.active, frameWidth: s.frameWidth ?? 0, bytesSent: s.bytesSent };
+          layers[s.rid] = {
+            active: s.active,
+            frameWidth: s.frameWidth ?? 0,
+            framesPerSecond: s.framesPerSecond ?? 0,
+            bytesSent: s.bytesSent,
+            qualityLimitationReason: s.qualityLimitationReason,
+          };
         }
       });
     }
@@ -211,7 +217,7 @@ function watchDecoding(users) {
  * (`report`), to the server's /stats first showing the new layer (`server`, polled every 250 ms) and to the first
  * presented frame of the new size (`frame`, the video element's `resize` event).
  */
-async function resizeAndWait(user, name, viewport, { what, fits, ridFits, forward }) {
+async function resizeAndWait(user, name, viewport, { what, fits, ridFits, forward, publisher }) {
   const startedAt = await user.page.evaluate(() => performance.now());
   const startedWall = Date.now();
   await user.page.setViewportSize(viewport);
@@ -227,8 +233,12 @@ async function resizeAndWait(user, name, viewport, { what, fits, ridFits, forwar
       return fits(row.frameWidth) && serverAt !== null;
     },
     { timeoutMs: 30_000, intervalMs: 250 },
-  ).catch((error) => {
-    throw new Error(`${error.message}; inbound video ${JSON.stringify(row)}, server forward ${JSON.stringify(layer)}`);
+  ).catch(async (error) => {
+    const sent = publisher ? await outboundLayers(publisher.page).catch(() => null) : null;
+    throw new Error(
+      `${error.message}; inbound video ${JSON.stringify(row)}, server forward ${JSON.stringify(layer)}, ` +
+        `publisher's outbound layers ${JSON.stringify(sent)}`,
+    );
   });
   const presented = await user.page.evaluate(
     ({ name, startedAt }) => window.__resolutions.find((r) => r.label === name && r.at >= startedAt),
@@ -348,6 +358,7 @@ describe("simulcast in calls", () => {
         throw new Error(`${error.message}; outbound ${JSON.stringify(layers)}, last call.layers ${JSON.stringify(ana.layersWanted)}`);
       });
       const fullWidth = (await videoFrom(bruno, names.ana)).frameWidth;
+      console.log(`Bruno receives Ana's full layer at ${fullWidth} px wide; Ana sends ${JSON.stringify(layers)}`);
       const fullRate = await bitRate(bruno, names.ana);
 
       // Bruno's window shrinks: his tiles are small, the server moves him to a lower layer of Ana's camera, while Cid
@@ -357,6 +368,7 @@ describe("simulcast in calls", () => {
         fits: (width) => width > 0 && width < fullWidth && width <= 640,
         ridFits: (rid) => rid === "q" || rid === "h",
         forward: brunoFromAna,
+        publisher: ana,
       });
       let smallRate = 0;
       await waitFor("Bruno's bit rate for Ana's camera to drop below 60% of the full layer's", async () => {
@@ -377,6 +389,7 @@ describe("simulcast in calls", () => {
         fits: (width) => width >= 640,
         ridFits: (rid) => rid === "f",
         forward: brunoFromAna,
+        publisher: ana,
       });
       await keepsDecoding(users, "after Bruno's window grew");
       console.log(

@@ -431,6 +431,8 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             json.put("type", "videos-withheld");
             json.put("endpointId", withheld.endpointId());
             json.put("trackIds", withheld.trackIds());
+            json.put("lowBandwidthTrackIds", withheld.lowBandwidthTrackIds());
+            json.put("linkLimited", withheld.linkLimited());
         } else if (event instanceof TrackEvent.EndpointClosed closed) {
             json.put("type", "endpoint-closed");
             json.put("endpointId", closed.endpointId());

@@ -42,14 +42,28 @@ public sealed interface TrackEvent {
     }
 
     /**
-     * The video tracks the endpoint does not get because more publishers send video than last-N allows (their
-     * publishers are neither among its last-N most recent speakers nor pinned); sent when the list changes, empty
-     * when it gets every video again. Its tiles of these tracks show the person without video.
+     * The video tracks the endpoint does not get, and whether its own link limits what it gets; sent when any of
+     * it changes (empty lists and false once it gets every video as its tiles ask again). Its tiles of withheld
+     * tracks show the person without video.
+     *
+     * @param trackIds             withheld by last-N: more publishers send video than last-N allows, and theirs are
+     *                             neither among its last-N most recent speakers nor pinned
+     * @param lowBandwidthTrackIds paused because the endpoint's downlink (the server's estimate of it) does not carry
+     *                             even their lowest layer after the more important videos; none of {@code trackIds}
+     * @param linkLimited          the endpoint's downlink limits it: some video it shows comes in a lower layer than
+     *                             its tile asks for, or is paused, because the estimate does not carry more
      */
-    record VideosWithheld(long sequence, String conferenceId, String endpointId, java.util.List<String> trackIds)
+    record VideosWithheld(long sequence, String conferenceId, String endpointId, java.util.List<String> trackIds,
+                          java.util.List<String> lowBandwidthTrackIds, boolean linkLimited)
             implements TrackEvent {
         public VideosWithheld {
             trackIds = java.util.List.copyOf(trackIds);
+            lowBandwidthTrackIds = java.util.List.copyOf(lowBandwidthTrackIds);
+        }
+
+        /** Withheld by last-N only; the link does not limit. */
+        public VideosWithheld(long sequence, String conferenceId, String endpointId, java.util.List<String> trackIds) {
+            this(sequence, conferenceId, endpointId, trackIds, java.util.List.of(), false);
         }
     }
 

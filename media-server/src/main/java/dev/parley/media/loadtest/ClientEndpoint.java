@@ -1,5 +1,6 @@
 package dev.parley.media.loadtest;
 
+import dev.parley.media.cc.TransportArrivals;
 import dev.parley.media.dtls.DtlsIdentity;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Ice4jSettings;
@@ -10,6 +11,7 @@ import dev.parley.media.rtp.Rtcp;
 import dev.parley.media.rtp.RtcpVisitor;
 import dev.parley.media.rtp.Rtp;
 import dev.parley.media.sdp.Codec;
+import dev.parley.media.sdp.HeaderExtension;
 import dev.parley.media.sdp.MediaKind;
 import dev.parley.media.sdp.OfferedMedia;
 import dev.parley.media.sdp.PeerDescription;
@@ -120,6 +122,13 @@ public final class ClientEndpoint implements AutoCloseable {
     private final BlockingQueue<ReceivedFeedback> feedback = new LinkedBlockingQueue<>(100_000);
     private final BlockingQueue<byte[]> transportFeedback = new LinkedBlockingQueue<>(100_000);
     private volatile boolean offerTransportCc;
+    /** As a subscriber: the transport-wide sequence number's id the answer kept, or -1. */
+    private volatile int receiveTransportCcId = -1;
+    private volatile TransportArrivals receiveArrivals;
+    private final long arrivalClockOrigin = System.nanoTime();
+    /** Added to every arrival recorded for feedback, growing by {@link #arrivalDelayGrowthMicros} per packet. */
+    private long arrivalDelayMicros;
+    private volatile long arrivalDelayGrowthMicros;
     private final SsrcTable<LongAdder> packetsBySsrc = new SsrcTable<>();
     private volatile boolean keepPackets = true;
     private volatile RtpObserver rtpObserver;
@@ -165,7 +174,10 @@ public final class ClientEndpoint implements AutoCloseable {
 
     /**
      * Whether this client's offers ask for transport-wide congestion control, as browsers' do: the transport-wide
-     * sequence number extension (id {@link #TRANSPORT_CC_ID}) and {@code transport-cc} feedback on every codec.
+     * sequence number extension (id {@link #TRANSPORT_CC_ID}) and {@code transport-cc} feedback on every codec; and
+     * whether its answers to a server offer keep both when offered (else they leave them out). A subscriber that kept
+     * them records the transport-wide number of every packet it receives and sends feedback when asked
+     * ({@link #sendTransportFeedback}).
      */
     public void offerTransportCc(boolean offer) {
         this.offerTransportCc = offer;
@@ -237,14 +249,24 @@ public final class ClientEndpoint implements AutoCloseable {
             }
             sdp.append("m=").append(media.kind().sdp()).append(" 9 UDP/TLS/RTP/SAVPF").append(formats).append("\r\n");
             transportLines(sdp, media.mid(), "active");
-            media.extensions().forEach(e -> sdp.append("a=extmap:").append(e.id()).append(' ').append(e.uri())
-                    .append("\r\n"));
+            for (HeaderExtension e : media.extensions()) {
+                if (e.uri().equals(TRANSPORT_CC_URI)) {
+                    if (!offerTransportCc) {
+                        continue;
+                    }
+                    receiveTransportCcId = e.id();
+                }
+                sdp.append("a=extmap:").append(e.id()).append(' ').append(e.uri()).append("\r\n");
+            }
             sdp.append("a=").append(direction).append("\r\na=rtcp-mux\r\n");
             for (Codec codec : codecs) {
                 sdp.append("a=rtpmap:").append(codec.payloadType()).append(' ').append(codec.name()).append('/')
                         .append(codec.clockRate()).append(codec.channels() > 1 ? "/" + codec.channels() : "")
                         .append("\r\n");
                 for (String fb : codec.feedback()) {
+                    if (!offerTransportCc && fb.equals("transport-cc")) {
+                        continue;
+                    }
                     sdp.append("a=rtcp-fb:").append(codec.payloadType()).append(' ').append(fb).append("\r\n");
                 }
                 if (!codec.fmtp().isEmpty()) {
@@ -257,8 +279,46 @@ public final class ClientEndpoint implements AutoCloseable {
                 }
             }
         }
+        if (receiveTransportCcId > 0 && receiveArrivals == null) {
+            receiveArrivals = new TransportArrivals(4096, 1200, counters);
+        }
         start();
         return sdp.toString();
+    }
+
+    /**
+     * As a transport-cc subscriber: sends transport feedback for every packet received since the last call (each
+     * feedback packet after an empty receiver report); returns how many feedback packets went out.
+     */
+    public synchronized int sendTransportFeedback() {
+        TransportArrivals arrivals = receiveArrivals;
+        if (arrivals == null || !transport.isSecure()) {
+            return 0;
+        }
+        int sent = 0;
+        while (arrivals.hasPending() && sent < 64) {
+            byte[] data = sendBuffer.getBuffer();
+            int length = Rtcp.writeReceiverReportHeader(data, 0, rtcpSsrc, 0);
+            int feedback = arrivals.writeFeedback(data, length, 1200, rtcpSsrc, 0);
+            if (feedback == 0) {
+                break;
+            }
+            sendBuffer.setOffset(0);
+            sendBuffer.setLength(length + feedback);
+            if (transport.sendRtcp(sendBuffer)) {
+                sent++;
+            }
+        }
+        return sent;
+    }
+
+    /**
+     * Simulates a queue building up on the way to this subscriber: from now on each packet's arrival, as its transport
+     * feedback reports it, is {@code micros} later than the previous packet's extra delay (0: the delay stops growing
+     * and stays where it is).
+     */
+    public void growArrivalDelay(long micros) {
+        arrivalDelayGrowthMicros = micros;
     }
 
     /** The remote description (the server's offer or answer), for checks. */
@@ -594,6 +654,17 @@ public final class ClientEndpoint implements AutoCloseable {
                 packetsBySsrc.put(ssrc, count);
             }
             count.increment();
+            int ccId = receiveTransportCcId;
+            TransportArrivals arrivals = receiveArrivals;
+            if (ccId > 0 && arrivals != null) {
+                byte[] data = packet.getBuffer();
+                int at = Rtp.findExtension(data, packet.getOffset(), packet.getLength(), ccId);
+                if (at >= 0 && Rtp.extensionLength(data, packet.getOffset(), at) == 2) {
+                    arrivalDelayMicros += arrivalDelayGrowthMicros;
+                    arrivals.record(Rtp.readUint16(data, at),
+                            (System.nanoTime() - arrivalClockOrigin) / 1000 + arrivalDelayMicros);
+                }
+            }
             RtpObserver observer = rtpObserver;
             if (observer != null) {
                 observer.onRtp(packet.getBuffer(), packet.getOffset(), packet.getLength());

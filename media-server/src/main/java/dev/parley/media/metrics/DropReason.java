@@ -46,7 +46,20 @@ public enum DropReason {
     /** An arrival left out of the feedback: its sequence number was already reported (as lost) or is older still. */
     TRANSPORT_CC_LATE("transport_cc_late"),
     /** Recorded arrivals given up unreported: the sequence numbers jumped ahead by more than the arrival ring holds. */
-    TRANSPORT_CC_OVERFLOW("transport_cc_overflow");
+    TRANSPORT_CC_OVERFLOW("transport_cc_overflow"),
+    /**
+     * A packet sent to a receiver with transport-cc that its feedback had not reported when the server's record of
+     * sent packets needed its place (the packet itself was sent): the receiver's feedback lags too far behind.
+     */
+    TRANSPORT_CC_UNREPORTED("transport_cc_unreported"),
+    /** Transport feedback from a receiver that is malformed, or reports more packets than the server reads at once. */
+    TRANSPORT_FEEDBACK_MALFORMED("transport_feedback_malformed"),
+    /** Transport feedback beyond a receiver's budget (packet statuses per second, and at once): not read. */
+    TRANSPORT_FEEDBACK_RATE_LIMITED("transport_feedback_rate_limited"),
+    /** Transport feedback from a receiver that did not negotiate transport-cc: ignored. */
+    TRANSPORT_FEEDBACK_NOT_NEGOTIATED("transport_feedback_not_negotiated"),
+    /** A packet a receiver's transport feedback reports that the server did not send it or no longer remembers. */
+    TRANSPORT_FEEDBACK_UNKNOWN("transport_feedback_unknown");
 
     private final String metricName;
 

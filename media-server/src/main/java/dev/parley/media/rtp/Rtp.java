@@ -158,6 +158,15 @@ public final class Rtp {
      * or one before it, does not fit inside the extension block and the packet).
      */
     public static int findExtension(byte[] buf, int off, int len, int wantedId) {
+        return Math.max(-1, scanExtensions(buf, off, len, wantedId));
+    }
+
+    /**
+     * Walks the extension block: the data offset of element {@code wantedId}; -2 when the walk reached the block's
+     * end without it (0 is never found: it is padding); -1 when there is no block or the walk stopped early (an
+     * element that does not fit, or a one-byte element with the reserved id 15).
+     */
+    private static int scanExtensions(byte[] buf, int off, int len, int wantedId) {
         if (!hasExtension(buf, off)) {
             return -1;
         }
@@ -191,7 +200,7 @@ public final class Rtp {
             }
             pos = dataStart + elementLength;
         }
-        return -1;
+        return -2;
     }
 
     /**
@@ -202,6 +211,71 @@ public final class Rtp {
         int start = off + FIXED_HEADER + 4 * (buf[off] & 0x0f);
         boolean oneByte = (((buf[start] & 0xff) << 8) | (buf[start + 1] & 0xff)) == 0xBEDE;
         return oneByte ? (buf[dataOffset - 1] & 0x0f) + 1 : buf[dataOffset - 1] & 0xff;
+    }
+
+    /** Bytes {@link #addExtension16} may add to a packet: a new extension block with one element. */
+    public static final int EXTENSION16_GROWTH = 8;
+
+    /**
+     * Makes sure the packet carries header extension element {@code id} (1..14) with two bytes of data, to be written
+     * by the caller (found with {@link #findExtension}): kept when it is already there; otherwise a same-id element of
+     * another length becomes padding and the element is appended to the extension block (one-byte or two-byte form,
+     * one more 32-bit word), or a one-byte-form block holding only it is added, moving the payload back. {@code buf}
+     * must have {@link #EXTENSION16_GROWTH} spare bytes after the packet.
+     *
+     * @return the packet's new length, or -1 (the packet unchanged) when its extension block has a profile other than
+     *         RFC 8285's, or cannot be read to its end (an element would then not be found after it)
+     */
+    public static int addExtension16(byte[] buf, int off, int len, int id) {
+        if (id < 1 || id > 14 || !isValid(buf, off, len)) {
+            return -1;
+        }
+        int at = findExtension(buf, off, len, id);
+        if (at >= 0 && extensionLength(buf, off, at) == 2) {
+            return len;
+        }
+        int start = off + FIXED_HEADER + 4 * (buf[off] & 0x0f);
+        if (!hasExtension(buf, off)) {
+            System.arraycopy(buf, start, buf, start + 8, off + len - start);
+            buf[off] |= 0x10;
+            buf[start] = (byte) 0xBE;
+            buf[start + 1] = (byte) 0xDE;
+            writeUint16(buf, start + 2, 1);
+            buf[start + 4] = (byte) ((id << 4) | 1);
+            buf[start + 5] = 0;
+            buf[start + 6] = 0;
+            buf[start + 7] = 0;
+            return len + 8;
+        }
+        int profile = readUint16(buf, start);
+        boolean oneByte = profile == 0xBEDE;
+        if (!oneByte && (profile & 0xfff0) != 0x1000 || scanExtensions(buf, off, len, 0) != -2) {
+            return -1;
+        }
+        for (; at >= 0; at = findExtension(buf, off, len, id)) {
+            if (extensionLength(buf, off, at) == 2) {
+                return len;
+            }
+            // A same-id element of another length becomes padding, so the packet never holds the id twice.
+            int stop = at + extensionLength(buf, off, at);
+            for (int i = at - (oneByte ? 1 : 2); i < stop; i++) {
+                buf[i] = 0;
+            }
+        }
+        int words = readUint16(buf, start + 2);
+        int end = start + 4 + 4 * words;
+        System.arraycopy(buf, end, buf, end + 4, off + len - end);
+        writeUint16(buf, start + 2, words + 1);
+        if (oneByte) {
+            buf[end] = (byte) ((id << 4) | 1);
+            buf[end + 1] = 0;
+        } else {
+            buf[end] = (byte) id;
+            buf[end + 1] = 2;
+        }
+        buf[end + 2] = 0;
+        buf[end + 3] = 0;
+        return len + 4;
     }
 
     /** Whether a VP8 payload (RFC 7741) starts a keyframe. */

@@ -151,24 +151,36 @@ public final class CodecPolicy {
         return List.of();
     }
 
-    /** The extensions the server offers to subscribers, with its own ids. */
+    /**
+     * The id the server gives the transport-wide sequence number extension in its subscribe offers: the same in every
+     * section (one counter numbers every packet of the BUNDLE transport), and none of the other offered extensions'.
+     */
+    public static final int SUBSCRIBE_TRANSPORT_CC_ID = 5;
+
+    /**
+     * The extensions the server offers to subscribers, with its own ids: those it forwards, and the transport-wide
+     * sequence number it stamps on everything it sends a subscriber that keeps it (with {@code transport-cc}).
+     */
     public static List<HeaderExtension> offeredExtensions(MediaKind kind) {
         return kind == MediaKind.AUDIO
-                ? List.of(new HeaderExtension(1, AUDIO_LEVEL), new HeaderExtension(3, ABS_SEND_TIME))
+                ? List.of(new HeaderExtension(1, AUDIO_LEVEL), new HeaderExtension(3, ABS_SEND_TIME),
+                        new HeaderExtension(SUBSCRIBE_TRANSPORT_CC_ID, TRANSPORT_CC))
                 : List.of(new HeaderExtension(3, ABS_SEND_TIME), new HeaderExtension(4, TOFFSET),
+                        new HeaderExtension(SUBSCRIBE_TRANSPORT_CC_ID, TRANSPORT_CC),
                         new HeaderExtension(13, VIDEO_ORIENTATION));
     }
 
-    /** The server's payload types for a subscriber offer, for a publisher's codec. */
+    /**
+     * The server's payload types and feedback for a subscriber offer, for a publisher's codec: {@code transport-cc}
+     * on every codec (the publisher's own transport-cc describes its hop, not the subscriber's, and is not copied).
+     */
     public static Codec forSubscriberOffer(Codec codec) {
         if (codec.name().equalsIgnoreCase("opus")) {
-            // The publisher's transport-cc feedback describes its hop, not the subscriber's.
-            return codec.withFeedback(List.of()).withPayloadTypes(111, -1);
+            return codec.withFeedback(List.of(TRANSPORT_CC_FEEDBACK)).withPayloadTypes(111, -1);
         }
-        if (codec.isVp8()) {
-            return videoFeedback(codec).withPayloadTypes(96, 97);
-        }
-        return videoFeedback(codec).withPayloadTypes(102, 103);
+        List<String> feedback = new ArrayList<>(videoFeedback(codec).feedback());
+        feedback.add(TRANSPORT_CC_FEEDBACK);
+        return codec.withFeedback(feedback).withPayloadTypes(codec.isVp8() ? 96 : 102, codec.isVp8() ? 97 : 103);
     }
 
     private static Set<String> supported(MediaKind kind) {

@@ -142,6 +142,9 @@ final class Forward {
             }
         }
         rewrite(scratch, outPayloadType);
+        if (subscriber != null) {
+            subscriber.stamp(scratch);
+        }
         if (sender.sendRtp(scratch)) {
             packetsSent++;
         }
@@ -183,6 +186,9 @@ final class Forward {
             Rtp.setPayloadType(data, 0, rtxPayloadType);
             Rtp.setSsrc(data, 0, track.rtxSsrc);
             Rtp.setSequenceNumber(data, 0, nextRtxSequence());
+        }
+        if (subscriber != null) {
+            subscriber.stamp(scratch);
         }
         return sender.sendRtp(scratch);
     }

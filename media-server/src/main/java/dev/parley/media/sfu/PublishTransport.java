@@ -314,7 +314,9 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         int at = Rtp.findExtension(data, off, packet.getLength(), extensionId);
         if (at >= 0 && Rtp.extensionLength(data, off, at) == 2) {
             lastArrivalSsrc = (int) Rtp.ssrc(data, off);
-            arrivals.record(Rtp.readUint16(data, at), (System.nanoTime() - CLOCK_ORIGIN_NANOS) / 1000);
+            // Taken off the socket, not now: decrypting and forwarding the packets before it are not network delay.
+            long arrivalNanos = packet.receivedNanos() != 0 ? packet.receivedNanos() : System.nanoTime();
+            arrivals.record(Rtp.readUint16(data, at), (arrivalNanos - CLOCK_ORIGIN_NANOS) / 1000);
         }
     }
 

@@ -666,7 +666,8 @@ public final class Sfu implements MediaApi {
                 subscribe != null && subscribe.transport.isSecure(), profile,
                 publish == null ? 0 : publish.packetsReceived(), sent, rttCount == 0 ? null : rttSum / rttCount,
                 publish == null ? 0 : publish.lossFraction(), subscribeLoss,
-                publish == null ? 0 : publish.bandwidthEstimate(), videos);
+                publish == null ? 0 : publish.bandwidthEstimate(), videos,
+                subscribe == null ? null : subscribe.receiveEstimate());
     }
 
     /**

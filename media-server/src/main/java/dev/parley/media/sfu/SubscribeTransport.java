@@ -2,11 +2,18 @@ package dev.parley.media.sfu;
 
 import dev.parley.media.api.ErrorCode;
 import dev.parley.media.api.MediaException;
+import dev.parley.media.api.ReceiveEstimate;
 import dev.parley.media.api.TrackEvent;
+import dev.parley.media.cc.BandwidthEstimate;
+import dev.parley.media.cc.PacketResults;
+import dev.parley.media.cc.SendSideEstimator;
+import dev.parley.media.cc.SentPackets;
+import dev.parley.media.cc.TransportFeedback;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtcp;
 import dev.parley.media.rtp.RtcpVisitor;
+import dev.parley.media.rtp.Rtp;
 import dev.parley.media.sdp.Codec;
 import dev.parley.media.sdp.CodecPolicy;
 import dev.parley.media.sdp.Direction;
@@ -29,6 +36,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * (participants, on every change of the remote tracks) or the client does (WHEP). Its receive thread handles the
  * subscriber's RTCP: keyframe requests go to the publisher, NACKs are answered from the cache, receiver reports
  * give RTT and loss. Feedback about SSRCs it was not given is dropped and counted.
+ *
+ * <p>A subscriber whose answer keeps the transport-wide sequence number extension and {@code transport-cc} feedback
+ * gets every packet stamped with the next number of this transport's counter ({@link #stamp}, on whichever thread
+ * sends it); its transport feedback, read on the receive thread, feeds this transport's {@link SendSideEstimator}.
  */
 final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor {
     /** The share of forwarded packets a subscriber may have retransmitted, and the burst it may use at once. */
@@ -40,6 +51,27 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     private static final long CREDIT_INTERVAL_NANOS = 10_000_000L;
     /** VP8 publishers send up to three temporal layers (L1T3); receivers get all of them for now. */
     private static final int MAX_TEMPORAL_LAYER = 2;
+    /**
+     * Sent packets remembered until the subscriber's feedback reports them (80 KB): feedback comes every 50 to
+     * 100 ms, and this holds over 1.5 s of 25 Mbit/s in 1200-byte packets.
+     */
+    static final int SENT_PACKET_HISTORY = 4096;
+    /** The most packets one transport feedback packet may report; a larger one is refused and counted. */
+    static final int MAX_FEEDBACK_PACKETS = 2048;
+    /**
+     * Transport feedback a subscriber may have read per second, in packet statuses (a 20 Mbit/s stream of 1200-byte
+     * packets needs about 2100), and at once; feedback beyond it is dropped and counted, so a subscriber flooding
+     * feedback costs its own receive thread little and holds the lock its senders share only briefly.
+     */
+    static final int FEEDBACK_STATUSES_PER_SECOND = 20_000;
+    static final int FEEDBACK_STATUS_BURST = 4096;
+    private static final long NANOS_PER_FEEDBACK_STATUS = 1_000_000_000L / FEEDBACK_STATUSES_PER_SECOND;
+    /** The send-side estimate's bounds and start, bit/s: at least audio and a low video layer; at most 20 Mbit/s. */
+    static final long ESTIMATE_MIN_BPS = 30_000;
+    static final long ESTIMATE_MAX_BPS = 20_000_000;
+    static final long ESTIMATE_START_BPS = 1_000_000;
+    /** Send and report times count from here (microseconds), so they stay small and positive. */
+    private static final long CLOCK_ORIGIN_NANOS = System.nanoTime();
 
     final Endpoint endpoint;
     final SecureTransport transport;
@@ -64,6 +96,34 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     volatile long startedAtNanos;
     private volatile long reportedBitrate;
     private volatile int videoForwards;
+    /**
+     * The transport-wide sequence number extension's id in the subscriber's answer, or -1 when it did not keep it
+     * with {@code transport-cc} feedback: then nothing is stamped and transport feedback is ignored.
+     */
+    private volatile int transportCcId = -1;
+    /** Created when the subscriber first negotiates transport-cc, then kept (a renegotiation keeps the counter). */
+    private volatile CongestionControl congestionControl;
+
+    /**
+     * What a transport-cc subscriber's congestion control keeps: the numbering and record of what was sent (any
+     * sending thread) and the estimator with its reusable report buffers (the receive thread only; {@link #latest}
+     * publishes its state for the stats).
+     */
+    private static final class CongestionControl {
+        final SentPackets sent;
+        final TransportFeedback feedback = new TransportFeedback(MAX_FEEDBACK_PACKETS);
+        final PacketResults results = new PacketResults(MAX_FEEDBACK_PACKETS);
+        final SendSideEstimator estimator = new SendSideEstimator(ESTIMATE_MIN_BPS, ESTIMATE_MAX_BPS,
+                ESTIMATE_START_BPS);
+        volatile BandwidthEstimate latest;
+        volatile long reports;
+        long feedbackCredit = FEEDBACK_STATUS_BURST;
+        long feedbackCreditNanos = System.nanoTime();
+
+        CongestionControl(MediaCounters counters) {
+            sent = new SentPackets(SENT_PACKET_HISTORY, MAX_FEEDBACK_PACKETS, counters);
+        }
+    }
 
     /** One m-section of the subscribe transport and the track it carries, if any. */
     private static final class Slot {
@@ -142,6 +202,8 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         if (version == 0) {
             throw new MediaException(ErrorCode.INVALID_SDP, "no subscribe offer is outstanding");
         }
+        int ccId = CodecPolicy.transportCcId(answer.media());
+        useTransportCc(ccId);
         for (Slot slot : slots) {
             OfferedMedia media = answer.media().stream().filter(m -> m.mid().equals(slot.mid)).findFirst()
                     .orElse(null);
@@ -149,7 +211,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
                 detach(slot);
                 continue;
             }
-            attach(slot, media.codecs(), media.extensions());
+            attach(slot, media.codecs(), hopExtensions(media.extensions(), ccId));
         }
         start(answer, "passive".equals(answer.transport().setup()));
     }
@@ -161,6 +223,8 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         List<Track> unassigned = new ArrayList<>(tracks);
         List<SdpWriter.Section> sections = new ArrayList<>();
+        int ccId = CodecPolicy.transportCcId(offer.media());
+        useTransportCc(ccId);
         for (OfferedMedia media : offer.media()) {
             MediaKind kind = media.kind() == null ? MediaKind.AUDIO : media.kind();
             Track track = media.rejected() || !media.direction().receives() ? null
@@ -169,9 +233,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             if (track != null) {
                 for (Codec published : track.codecs) {
                     media.codecs().stream().filter(published::sameFormat).findFirst()
-                            .ifPresent(remote -> codecs.add(remote.withFeedback(
-                                    kind == MediaKind.VIDEO ? List.of("nack", "nack pli", "ccm fir", "goog-remb")
-                                            : List.of())));
+                            .ifPresent(remote -> codecs.add(remote.withFeedback(whepFeedback(kind, remote, ccId))));
                 }
             }
             if (track != null && codecs.isEmpty()) {
@@ -185,7 +247,8 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
                 continue;
             }
             unassigned.remove(track);
-            List<HeaderExtension> extensions = CodecPolicy.acceptExtensions(kind, media.extensions());
+            List<HeaderExtension> extensions = CodecPolicy.acceptPublishExtensions(kind, media.extensions(), false,
+                    ccId);
             Slot slot = new Slot(media.mid(), kind, track);
             slots.add(slot);
             attach(slot, codecs, extensions);
@@ -200,6 +263,93 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         String answer = SdpWriter.write(sessionId, ++version, local(), weAreClient ? "active" : "passive", sections);
         start(offer, weAreClient);
         return answer;
+    }
+
+    /** WHEP: a codec's feedback in the answer; {@code transport-cc} where the offer asked for it. */
+    private static List<String> whepFeedback(MediaKind kind, Codec remote, int ccId) {
+        List<String> feedback = new ArrayList<>(kind == MediaKind.VIDEO
+                ? List.of("nack", "nack pli", "ccm fir", "goog-remb") : List.of());
+        if (ccId > 0 && remote.feedback().contains(CodecPolicy.TRANSPORT_CC_FEEDBACK)) {
+            feedback.add(CodecPolicy.TRANSPORT_CC_FEEDBACK);
+        }
+        return feedback;
+    }
+
+    /**
+     * Turns transport-wide congestion control on ({@code ccId} 1..14: the extension's id) or off (-1) for what is sent
+     * from now on (under the conference lock).
+     */
+    private void useTransportCc(int ccId) {
+        if (ccId > 0 && congestionControl == null) {
+            congestionControl = new CongestionControl(counters);
+        }
+        transportCcId = ccId;
+    }
+
+    /**
+     * The subscriber's extensions as the forwards map them: the transport-wide sequence number only with the
+     * transport's id when transport-cc is on (a publisher's number under it is then overwritten by {@link #stamp}),
+     * never otherwise, so a publisher's numbers never reach a subscriber that does not get its own.
+     */
+    private static List<HeaderExtension> hopExtensions(List<HeaderExtension> remote, int ccId) {
+        List<HeaderExtension> kept = new ArrayList<>(remote.size());
+        for (HeaderExtension extension : remote) {
+            if (!extension.uri().equals(CodecPolicy.TRANSPORT_CC) || extension.id() == ccId) {
+                kept.add(extension);
+            }
+        }
+        return kept;
+    }
+
+    /**
+     * Gives a packet about to be sent to this subscriber (rewritten, not yet protected) the next transport-wide
+     * sequence number, adding the header extension element when the packet lacks it, and records its send time and
+     * size; nothing when the subscriber did not negotiate transport-cc. Any sending thread; allocates nothing
+     * (packets have room: {@link PacketBuffer#CAPACITY} is above any packet the server forwards plus the element).
+     */
+    void stamp(PacketBuffer packet) {
+        int id = transportCcId;
+        CongestionControl cc = congestionControl;
+        if (id <= 0 || cc == null) {
+            return;
+        }
+        packet.grow(Rtp.EXTENSION16_GROWTH);
+        byte[] data = packet.getBuffer();
+        int off = packet.getOffset();
+        int length = Rtp.addExtension16(data, off, packet.getLength(), id);
+        if (length < 0) {
+            return;
+        }
+        packet.setLength(length);
+        int at = Rtp.findExtension(data, off, length, id);
+        if (at < 0) {
+            return;
+        }
+        Rtp.writeUint16(data, at, cc.sent.next(nowMicros(), length));
+    }
+
+    private static long nowMicros() {
+        return (System.nanoTime() - CLOCK_ORIGIN_NANOS) / 1000;
+    }
+
+    /** Whether the subscriber negotiated transport-wide congestion control. */
+    boolean transportCc() {
+        return transportCcId > 0;
+    }
+
+    /** The send-side estimate of this subscriber's downlink, for the stats; null without transport-cc. */
+    ReceiveEstimate receiveEstimate() {
+        CongestionControl cc = congestionControl;
+        if (cc == null || !transportCc()) {
+            return null;
+        }
+        BandwidthEstimate state = cc.latest;
+        if (state == null) {
+            return new ReceiveEstimate(0, 0, 0, 0, null, 0, 0);
+        }
+        return new ReceiveEstimate(state.estimateBps(), state.delayBasedBps(), state.lossBasedBps(),
+                state.ackedBps(), state.delayState().name().toLowerCase(java.util.Locale.ROOT), state.lossFraction(),
+                cc.reports);
     }
 
     private static String formats(Track track) {
@@ -337,11 +487,15 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     }
 
     /**
-     * This subscriber's share of its own bandwidth estimate (REMB) for one video stream, or 0 when it has sent
-     * none: the receive estimate covers every video it gets, so each publisher is asked for an equal part.
+     * This subscriber's share of what its downlink carries for one video stream, or 0 when that is not known: the
+     * estimate covers every video it gets, so each publisher is asked for an equal part. The estimate is the server's
+     * own from the subscriber's transport feedback when it has one (a browser that gets transport-wide numbers sends
+     * feedback instead of REMB), else the subscriber's REMB.
      */
     long bitratePerVideo() {
-        long bitrate = reportedBitrate;
+        CongestionControl cc = congestionControl;
+        BandwidthEstimate estimate = cc == null || !transportCc() ? null : cc.latest;
+        long bitrate = estimate != null ? estimate.estimateBps() : reportedBitrate;
         int videos = videoForwards;
         return bitrate <= 0 ? 0 : bitrate / Math.max(1, videos);
     }
@@ -488,8 +642,48 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             double rtt = elapsedMs - delaySinceLastSr * 1000.0 / 65536.0;
             if (rtt >= 0) {
                 forward.rttMs = rtt;
+                CongestionControl cc = congestionControl;
+                if (cc != null) {
+                    cc.estimator.onRtt(Math.round(rtt));
+                }
             }
         }
+    }
+
+    /**
+     * The subscriber's transport feedback: matched to what was sent and read by its estimator, here on the receive
+     * thread (which also feeds the estimator RTT from receiver reports, so the estimator has one thread).
+     */
+    @Override
+    public void transportFeedback(long senderSsrc, long mediaSsrc, byte[] buf, int packetOffset, int packetLength) {
+        CongestionControl cc = congestionControl;
+        if (cc == null || !transportCc()) {
+            counters.drop(DropReason.TRANSPORT_FEEDBACK_NOT_NEGOTIATED);
+            return;
+        }
+        if (!cc.feedback.parse(buf, packetOffset, packetLength)) {
+            counters.drop(DropReason.TRANSPORT_FEEDBACK_MALFORMED);
+            return;
+        }
+        long now = System.nanoTime();
+        long earned = (now - cc.feedbackCreditNanos) / NANOS_PER_FEEDBACK_STATUS;
+        if (earned > 0) {
+            cc.feedbackCredit = Math.min(FEEDBACK_STATUS_BURST, cc.feedbackCredit + earned);
+            cc.feedbackCreditNanos += earned * NANOS_PER_FEEDBACK_STATUS;
+        }
+        int statuses = cc.feedback.statusCount();
+        if (cc.feedbackCredit < statuses) {
+            counters.drop(DropReason.TRANSPORT_FEEDBACK_RATE_LIMITED);
+            return;
+        }
+        cc.feedbackCredit -= statuses;
+        cc.sent.match(cc.feedback, cc.results);
+        if (cc.results.size() == 0) {
+            return;
+        }
+        cc.estimator.onFeedback(cc.results, nowMicros());
+        cc.latest = cc.estimator.state();
+        cc.reports++;
     }
 
     @Override

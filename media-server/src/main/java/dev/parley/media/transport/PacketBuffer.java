@@ -13,7 +13,18 @@ public final class PacketBuffer implements ByteArrayBuffer {
     private byte[] data = new byte[CAPACITY];
     private int offset;
     private int length;
+    /** When the receive thread took this packet from the socket ({@link System#nanoTime()}), or 0. */
+    private long receivedNanos;
     private final DatagramPacket datagram = new DatagramPacket(data, 0, data.length);
+
+    /** When the receive thread took this packet from the socket, before decrypting it ({@link System#nanoTime()}). */
+    public long receivedNanos() {
+        return receivedNanos;
+    }
+
+    public void setReceivedNanos(long receivedNanos) {
+        this.receivedNanos = receivedNanos;
+    }
 
     @Override
     public byte[] getBuffer() {

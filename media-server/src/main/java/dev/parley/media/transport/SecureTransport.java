@@ -208,6 +208,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
                 }
                 continue;
             }
+            buffer.setReceivedNanos(System.nanoTime());
             buffer.setOffset(datagram.getOffset());
             buffer.setLength(datagram.getLength());
             try {

@@ -2,6 +2,7 @@ package dev.parley.media.rtp;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.parley.media.cc.TransportFeedback;
+import java.util.Arrays;
 
 /**
  * RTP and RTCP as they arrive from a publisher or subscriber (after SRTP, which authenticates but does not validate
@@ -51,6 +52,24 @@ class RtpFuzzTest {
         Rtp.rewriteExtensions(buf, OFFSET, len, ID_MAP);
         if (Rtp.headerLength(buf, OFFSET, len) != header) {
             throw new AssertionError("rewriting extensions changed the header length");
+        }
+        // The transport-wide number a subscriber gets: added with exactly the spare room the forwarding path has.
+        byte[] grown = new byte[OFFSET + len + Rtp.EXTENSION16_GROWTH];
+        System.arraycopy(buf, 0, grown, 0, OFFSET + len);
+        int added = Rtp.addExtension16(grown, OFFSET, len, 5);
+        if (added < 0) {
+            return;
+        }
+        if (added > len + Rtp.EXTENSION16_GROWTH || !Rtp.isValid(grown, OFFSET, added)) {
+            throw new AssertionError("adding the element made an invalid packet of " + added);
+        }
+        int at = Rtp.findExtension(grown, OFFSET, added, 5);
+        if (at < 0 || Rtp.extensionLength(grown, OFFSET, at) != 2) {
+            throw new AssertionError("the added element is not found with two bytes");
+        }
+        int grownHeader = Rtp.headerLength(grown, OFFSET, added);
+        if (!Arrays.equals(buf, OFFSET + header, OFFSET + len, grown, OFFSET + grownHeader, OFFSET + added)) {
+            throw new AssertionError("adding the element changed the payload");
         }
     }
 

@@ -9,7 +9,10 @@ import dev.parley.media.MediaServer;
 import dev.parley.media.TestMedia;
 import dev.parley.media.api.ErrorCode;
 import dev.parley.media.api.MediaException;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -162,11 +165,59 @@ class SdpNegotiationTest {
         assertFalse(video.codecs().get(1).feedback().contains("transport-cc"), "H.264 was offered without it");
         assertTrue(answer.contains("a=rtcp-fb:96 transport-cc\r\n") && answer.contains("a=rtcp-fb:111 transport-cc\r\n"));
 
-        // What subscribers are offered stays as it was: the server does not number what it sends (yet).
-        server.createEndpoint("twcc", "viewer");
-        String subscribe = server.subscribeOffer("twcc", "viewer").orElseThrow().sdp();
-        assertFalse(subscribe.contains("transport-cc"), subscribe);
-        assertFalse(subscribe.contains("transport-wide-cc"), subscribe);
+    }
+
+    @Test
+    void subscribersAreOfferedTransportWideCongestionControlUnderOneIdOnEveryCodec() throws Exception {
+        server.createConference("twcc-sub");
+        server.createEndpoint("twcc-sub", "chrome");
+        server.publish("twcc-sub", "chrome", CHROME_OFFER);
+        server.createEndpoint("twcc-sub", "viewer");
+        String sdp = server.subscribeOffer("twcc-sub", "viewer").orElseThrow().sdp();
+        PeerDescription offer = PeerDescription.parse(sdp);
+        assertEquals(2, offer.media().size(), sdp);
+        HeaderExtension transportWide = new HeaderExtension(CodecPolicy.SUBSCRIBE_TRANSPORT_CC_ID,
+                CodecPolicy.TRANSPORT_CC);
+        Set<Integer> otherIds = new HashSet<>();
+        for (OfferedMedia media : offer.media()) {
+            assertEquals(List.of(transportWide), media.extensions().stream()
+                    .filter(e -> e.uri().equals(CodecPolicy.TRANSPORT_CC)).toList(), "section " + media.mid());
+            assertEquals(media.extensions().size(), media.extensions().stream().map(HeaderExtension::id).distinct()
+                    .count(), "no id twice in section " + media.mid() + ": " + media.extensions());
+            media.extensions().stream().filter(e -> !e.uri().equals(CodecPolicy.TRANSPORT_CC))
+                    .forEach(e -> otherIds.add(e.id()));
+            assertFalse(media.codecs().isEmpty());
+            for (Codec codec : media.codecs()) {
+                assertTrue(codec.feedback().contains("transport-cc"), codec + " in section " + media.mid());
+            }
+        }
+        assertEquals(List.of("VP8", "H264"), offer.media().get(1).codecs().stream().map(Codec::name).toList());
+        assertFalse(otherIds.contains(CodecPolicy.SUBSCRIBE_TRANSPORT_CC_ID),
+                "no other extension of the BUNDLE uses the transport-wide id: " + otherIds);
+        assertTrue(sdp.contains("a=rtcp-fb:111 transport-cc\r\n") && sdp.contains("a=rtcp-fb:96 transport-cc\r\n")
+                && sdp.contains("a=rtcp-fb:102 transport-cc\r\n"), sdp);
+    }
+
+    @Test
+    void aWhepOfferWithTransportWideCongestionControlGetsItAndOneWithoutDoesNot() throws Exception {
+        server.createConference("twcc-whep");
+        server.createEndpoint("twcc-whep", "chrome");
+        server.publish("twcc-whep", "chrome", CHROME_OFFER);
+        String player = CHROME_OFFER.replace("a=sendonly", "a=recvonly").lines()
+                .filter(line -> !line.startsWith("a=ssrc") && !line.startsWith("a=msid:"))
+                .collect(Collectors.joining("\r\n", "", "\r\n"));
+        PeerDescription answer = PeerDescription.parse(server.whepPlay("twcc-whep", "chrome", player).answer());
+        HeaderExtension transportWide = new HeaderExtension(3, CodecPolicy.TRANSPORT_CC);
+        for (OfferedMedia media : answer.media()) {
+            assertTrue(media.extensions().contains(transportWide), "the offer's id, in section " + media.mid());
+            assertTrue(media.codecs().get(0).feedback().contains("transport-cc"), media.codecs().get(0).toString());
+        }
+
+        String withoutFeedback = player.replace("a=rtcp-fb:111 transport-cc\r\n", "")
+                .replace("a=rtcp-fb:96 transport-cc\r\n", "");
+        String plain = server.whepPlay("twcc-whep", "chrome", withoutFeedback).answer();
+        assertFalse(plain.contains("transport-cc"), plain);
+        assertFalse(plain.contains("transport-wide-cc"), plain);
     }
 
     @Test
