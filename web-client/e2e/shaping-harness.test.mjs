@@ -111,13 +111,13 @@ describe("shaped links between namespaces", () => {
     const delayedConnect = await connectMs(one);
     const otherConnect = await connectMs(two);
     console.log(`delay line 100 ms: TCP connect ${delayedConnect.toFixed(1)} ms (the other site ${otherConnect.toFixed(2)} ms)`);
-    assert.ok(delayedConnect >= 100 && delayedConnect < 140, `connect time with a 100 ms delay line: ${delayedConnect} ms`);
+    assert.ok(delayedConnect >= 100 && delayedConnect < 160, `connect time with a 100 ms delay line: ${delayedConnect} ms`);
     assert.ok(otherConnect < 20, `the other site is not delayed: ${otherConnect} ms`);
     // Both ways: 100 ms each way, about 200 ms.
     await one.delay(100, { both: true });
     const bothConnect = await connectMs(one);
     console.log(`delay line 100 ms both ways: TCP connect ${bothConnect.toFixed(1)} ms`);
-    assert.ok(bothConnect >= 200 && bothConnect < 250, `connect time with 100 ms each way: ${bothConnect} ms`);
+    assert.ok(bothConnect >= 200 && bothConnect < 280, `connect time with 100 ms each way: ${bothConnect} ms`);
     const counters = await one.undelay();
     console.log(`delay line counters: ${counters}`);
     assert.match(counters ?? "", /forwarded=[1-9]\d* dropped_full=0 write_errors=0/);
