@@ -17,7 +17,7 @@
 // and the built server jar; without them the test fails and says what to install.
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { httpGetInNamespace, runArtifactsDir, waitFor } from "./harness.mjs";
@@ -293,7 +293,15 @@ function estimateFigures(samples, who = "ana") {
 /** Writes a scenario's figures to the run's artifacts folder and prints them. */
 function record(scenario, figures) {
   const file = path.join(runArtifactsDir(), `bandwidth-${scenario}.json`);
-  const document = { scenario, cpu: cpus()[0]?.model ?? "unknown", cpus: cpus().length, recordedAt: new Date().toISOString(), ...figures };
+  // The machine's load beside the figures: on two CPUs shared with builds, CPU jitter looks like congestion.
+  const document = {
+    scenario,
+    cpu: cpus()[0]?.model ?? "unknown",
+    cpus: cpus().length,
+    loadAverage: loadavg().map((v) => Number(v.toFixed(2))),
+    recordedAt: new Date().toISOString(),
+    ...figures,
+  };
   writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
   console.log(`${scenario}: ${JSON.stringify(figures)} (written to ${file})`);
 }
