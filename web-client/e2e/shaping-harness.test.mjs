@@ -1,7 +1,7 @@
 // The shaped links of e2e/shaping.mjs do what they claim, measured with curl against a small HTTP server in the
 // server's namespace (no browser): the delay line adds its delay to TCP's connect time, tbf caps the download and
-// upload rates near the configured rates, taking the limits off restores full speed, changing a limit mid-transfer
-// takes hold, and the teardown leaves no namespace behind. Needs root, iproute2 (ip, tc), python3 and curl; without
+// upload rates near the configured rates, taking the limits off restores full speed, a changed limit
+// takes hold for the next transfer, and the teardown leaves no namespace behind. Needs root, iproute2 (ip, tc), python3 and curl; without
 // them the test fails and says what to install.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Teardown, runArtifactsDir, startProcessInNamespace, waitFor } from "./harness.mjs";
-import { CORE_ADDRESS, checkShapingPrerequisites, createShapedNetwork, namespacesOfThisRun } from "./shaping.mjs";
+import { CORE_ADDRESS, checkShapingPrerequisites, createShapedNetwork, namespacesOfThisRun, python3 } from "./shaping.mjs";
 
 const HTTP_PORT = 8090;
 const origin = `http://${CORE_ADDRESS}:${HTTP_PORT}`;
@@ -85,7 +85,7 @@ describe("shaped links between namespaces", () => {
     network = await createShapedNetwork(teardown, ["one", "two"]);
     const server = startProcessInNamespace(network.core, teardown, {
       name: "http-server",
-      command: "python3",
+      command: python3,
       args: ["-c", httpServer, CORE_ADDRESS, String(HTTP_PORT)],
       logDir: runArtifactsDir(),
     });

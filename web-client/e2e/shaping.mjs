@@ -45,6 +45,11 @@ export const CORE_ADDRESS = "10.88.0.1";
 /** Where the routers' LANs (and so every client) live; the media server accepts media only from there. */
 export const CLIENT_NETWORKS = "10.89.0.0/16";
 export const delayLineScript = path.join(webClientDir, "e2e", "delay-line.py");
+/**
+ * Debian's python3 (which scripts/test installs) when present: a version manager's shim on PATH can take seconds to
+ * start on a loaded machine.
+ */
+export const python3 = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 /** The delay line's queue: at most this many packets and bytes are held; beyond is dropped (and counted). */
 export const DELAY_QUEUE_PACKETS = 2_000;
 export const DELAY_QUEUE_BYTES = 2_000_000;
@@ -218,7 +223,7 @@ async function createSite(teardown, core, index, name) {
       await site.undelay();
       const handle = startProcessInNamespace(router, teardown, {
         name: `delay-line-${name}-${ms}ms`,
-        command: "python3",
+        command: python3,
         args: [delayLineScript, "dly", String(ms), String(DELAY_QUEUE_PACKETS), String(DELAY_QUEUE_BYTES)],
         logDir: runArtifactsDir(),
       });
@@ -228,7 +233,7 @@ async function createSite(teardown, core, index, name) {
           if (!handle.isRunning()) throw new Error(`the delay line exited: ${handle.output()}`);
           return handle.output().includes("ready");
         },
-        { timeoutMs: 10_000, intervalMs: 50 },
+        { timeoutMs: 30_000, intervalMs: 50 },
       );
       delayLine = handle;
       await router.exec("ip", ["route", "replace", "default", "dev", "dly", "table", "100"]);
