@@ -1,4 +1,4 @@
-// Shaped links for the bandwidth tests (e2e/bandwidth.test.mjs, checked by e2e/shaping-harness.test.mjs): each person
+// Shaped links for the bandwidth tests (e2e/bandwidth.scenarios.mjs, checked by e2e/shaping-harness.test.mjs): each person
 // runs Chromium in a namespace of their own, behind a router namespace of their own, and every router hangs off a
 // bridge in the server's namespace. Each person's downlink and uplink can be limited independently, and delayed, and
 // the limits changed mid-test. Every address lives in namespaces this file creates; nothing touches the machine's own
@@ -326,6 +326,8 @@ export function shapedCallSettings() {
       PARLEY_MEDIA_HTTP_ENABLED: "true",
       PARLEY_MEDIA_ADDRESSES: CORE_ADDRESS,
       PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS: CLIENT_NETWORKS,
+      // Every link estimated and shared out: what these scenarios are about.
+      PARLEY_MEDIA_BANDWIDTH_ESTIMATION: "all",
     },
   };
 }
