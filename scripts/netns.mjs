@@ -126,12 +126,16 @@ export async function createNamespace(teardown, { prefix = "parley-e2e" } = {}) 
   return namespace;
 }
 
-// Namespaces left by a run that was killed outright (its PID is gone) are removed with what runs in them.
-async function removeStaleNamespaces(prefix) {
+/**
+ * Removes namespaces left by a run that was killed outright (its PID is gone), with what runs in them: those named
+ * `${prefix}-<pid>-<random>`, or `${prefix}-<role>-<pid>-<random>` with `{ withRole: true }`.
+ */
+export async function removeStaleNamespaces(prefix, { withRole = false } = {}) {
+  const pattern = new RegExp(`^${prefix}-${withRole ? "[a-z0-9]+-" : ""}(\\d+)-[a-z0-9]+$`);
   const { stdout } = await execFileAsync("ip", ["netns", "list"]).catch(() => ({ stdout: "" }));
   for (const line of stdout.split("\n")) {
     const name = line.split(" ")[0];
-    const match = name?.match(new RegExp(`^${prefix}-(\\d+)-[a-z0-9]+$`));
+    const match = name?.match(pattern);
     if (!match || isAlive(Number(match[1]))) continue;
     const pids = await execFileAsync("ip", ["netns", "pids", name]).catch(() => ({ stdout: "" }));
     for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
@@ -143,6 +147,15 @@ async function removeStaleNamespaces(prefix) {
     }
     await execFileAsync("ip", ["netns", "del", name]).catch(() => undefined);
   }
+}
+
+/** Names of this process's namespaces with `prefix` that still exist (tests check none is left after teardown). */
+export async function namespacesOfThisProcess(prefix) {
+  const { stdout } = await execFileAsync("ip", ["netns", "list"]);
+  return stdout
+    .split("\n")
+    .map((line) => line.split(" ")[0])
+    .filter((name) => name?.startsWith(`${prefix}-`) && name.includes(`-${process.pid}-`));
 }
 
 function isAlive(pid) {

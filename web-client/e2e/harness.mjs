@@ -18,12 +18,14 @@ import {
   Teardown,
   createNamespace,
   freePort,
+  namespacesOfThisProcess,
   onPath,
+  removeStaleNamespaces,
   startProcessInNamespace as startInNamespace,
   waitFor,
 } from "../../scripts/netns.mjs";
 
-export { Teardown, createNamespace, freePort, waitFor };
+export { Teardown, createNamespace, freePort, namespacesOfThisProcess, removeStaleNamespaces, waitFor };
 
 export const webClientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = path.resolve(webClientDir, "..");

@@ -20,6 +20,8 @@ import { promisify } from "node:util";
 import {
   chromiumExecutable,
   createNamespace,
+  namespacesOfThisProcess,
+  removeStaleNamespaces,
   launchBrowser,
   parleyJar,
   repoRoot,
@@ -76,41 +78,14 @@ function onPath(tool) {
   return spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status === 0;
 }
 
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Deletes namespaces (and whatever runs in them) left by an earlier run whose process is gone. */
-export async function removeLeftovers() {
-  const { stdout } = await execFileAsync("ip", ["netns", "list"]).catch(() => ({ stdout: "" }));
-  for (const line of stdout.split("\n")) {
-    const name = line.split(" ")[0];
-    const match = name?.match(new RegExp(`^${NAMESPACE_PREFIX}-[a-z0-9]+-(\\d+)-[a-z0-9]+$`));
-    if (!match || isAlive(Number(match[1]))) continue;
-    const pids = await execFileAsync("ip", ["netns", "pids", name]).catch(() => ({ stdout: "" }));
-    for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    await execFileAsync("ip", ["netns", "del", name]).catch(() => undefined);
-  }
+export function removeLeftovers() {
+  return removeStaleNamespaces(NAMESPACE_PREFIX, { withRole: true });
 }
 
 /** Names of this process's namespaces that still exist (the test checks it is empty after teardown). */
-export async function namespacesOfThisRun() {
-  const { stdout } = await execFileAsync("ip", ["netns", "list"]);
-  return stdout
-    .split("\n")
-    .map((line) => line.split(" ")[0])
-    .filter((name) => name?.startsWith(`${NAMESPACE_PREFIX}-`) && name.includes(`-${process.pid}-`));
+export function namespacesOfThisRun() {
+  return namespacesOfThisProcess(NAMESPACE_PREFIX);
 }
 
 // ------------------------------------------------------------------------------------------------------------

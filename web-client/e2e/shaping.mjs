@@ -25,6 +25,8 @@ import {
   artifactsDir,
   chromiumExecutable,
   createNamespace,
+  namespacesOfThisProcess,
+  removeStaleNamespaces,
   httpGetInNamespace,
   launchBrowser,
   newUserContext,
@@ -98,41 +100,14 @@ export function checkShapingPrerequisites({ needBrowser = true } = {}) {
   if (problems.length > 0) throw new Error(`the shaped-link tests cannot run here:\n- ${problems.join("\n- ")}`);
 }
 
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Deletes namespaces (and whatever runs in them) left by an earlier run whose process is gone. */
-export async function removeLeftovers() {
-  const { stdout } = await execFileAsync("ip", ["netns", "list"]).catch(() => ({ stdout: "" }));
-  for (const line of stdout.split("\n")) {
-    const name = line.split(" ")[0];
-    const match = name?.match(new RegExp(`^${NAMESPACE_PREFIX}-[a-z0-9]+-(\\d+)-[a-z0-9]+$`));
-    if (!match || isAlive(Number(match[1]))) continue;
-    const pids = await execFileAsync("ip", ["netns", "pids", name]).catch(() => ({ stdout: "" }));
-    for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    await execFileAsync("ip", ["netns", "del", name]).catch(() => undefined);
-  }
+export function removeLeftovers() {
+  return removeStaleNamespaces(NAMESPACE_PREFIX, { withRole: true });
 }
 
 /** Names of this process's shaping namespaces that still exist (a test checks it is empty after teardown). */
-export async function namespacesOfThisRun() {
-  const { stdout } = await execFileAsync("ip", ["netns", "list"]);
-  return stdout
-    .split("\n")
-    .map((line) => line.split(" ")[0])
-    .filter((name) => name?.startsWith(`${NAMESPACE_PREFIX}-`) && name.includes(`-${process.pid}-`));
+export function namespacesOfThisRun() {
+  return namespacesOfThisProcess(NAMESPACE_PREFIX);
 }
 
 // ------------------------------------------------------------------------------------------------------------

@@ -33,8 +33,7 @@ import org.junit.jupiter.api.Test;
  * the bottleneck goes. A second receiver without a bottleneck is never touched.
  */
 class BandwidthAllocationTest {
-    private static final String[] RIDS = {"q", "h", "f"};
-    private static final int[][] SIZES = {{320, 180}, {640, 360}, {1280, 720}};
+    private static final String[] RIDS = TestSimulcastCamera.RIDS;
     /** Packets per frame and payload bytes per packet of each layer, at 30 frames a second: ~60, ~450, ~1250 kbit/s. */
     private static final int[] PACKETS = {1, 3, 5};
     private static final int[] BYTES = {220, 600, 1000};
@@ -212,68 +211,8 @@ class BandwidthAllocationTest {
         threads.add(thread);
     }
 
-    /**
-     * Sends 30 frames a second in every layer (a keyframe every 30 frames) and 50 audio packets a second. Each
-     * layer numbers its packets and pictures on its own.
-     */
+    /** The camera: 30 frames a second in every layer, a keyframe every 30 frames, and audio. */
     private void startSending(ClientEndpoint publisher, ClientTrack video) {
-        Thread thread = new Thread(() -> {
-            int[] sequence = {100, 30_000, 65_500};
-            int[] picture = {7, 20_000, 32_700};
-            int[] tl0 = {3, 100, 250};
-            long[] timestamp = {1_000, 4_000_000_000L, 90_000};
-            int frame = 0;
-            long audioSsrc = publisher.published().get(0).ssrc();
-            while (running.get()) {
-                boolean keyframe = frame % 30 == 0;
-                int temporal = frame % 4 == 0 ? 0 : frame % 2 == 0 ? 1 : 2;
-                for (int layer = 0; layer < 3; layer++) {
-                    if (temporal == 0) {
-                        tl0[layer] = (tl0[layer] + 1) & 0xff;
-                    }
-                    for (int part = 0; part < PACKETS[layer]; part++) {
-                        byte[] payload = vp8(part == 0, keyframe, picture[layer], tl0[layer], temporal, layer);
-                        publisher.sendSimulcastRtp(video.layerSsrcs().get(layer), ClientEndpoint.VP8_PT,
-                                sequence[layer]++, timestamp[layer], part == PACKETS[layer] - 1, payload, "1",
-                                RIDS[layer], false);
-                    }
-                    picture[layer] = (picture[layer] + 1) & 0x7fff;
-                    timestamp[layer] = (timestamp[layer] + 3000) & 0xffffffffL;
-                }
-                publisher.sendRtp(audioSsrc, ClientEndpoint.OPUS_PT, 500 + frame, frame * 960L, false,
-                        new byte[60], true);
-                frame++;
-                try {
-                    Thread.sleep(33);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "simulcast-publisher");
-        thread.setDaemon(true);
-        thread.start();
-        threads.add(thread);
-    }
-
-    /** A VP8 packet: descriptor with 15-bit PictureID, TL0PICIDX and TID; a keyframe's first packet has its size. */
-    private static byte[] vp8(boolean start, boolean keyframe, int picture, int tl0, int temporal, int layer) {
-        byte[] payload = new byte[BYTES[layer]];
-        payload[0] = (byte) (0x80 | (start ? 0x10 : 0));
-        payload[1] = (byte) 0xe0;
-        payload[2] = (byte) (0x80 | (picture >> 8));
-        payload[3] = (byte) picture;
-        payload[4] = (byte) tl0;
-        payload[5] = (byte) ((temporal << 6) | (temporal > 0 ? 0x20 : 0));
-        payload[6] = (byte) (keyframe ? 0x00 : 0x01);
-        if (start && keyframe) {
-            payload[9] = (byte) 0x9d;
-            payload[10] = 0x01;
-            payload[11] = 0x2a;
-            payload[12] = (byte) SIZES[layer][0];
-            payload[13] = (byte) (SIZES[layer][0] >> 8);
-            payload[14] = (byte) SIZES[layer][1];
-            payload[15] = (byte) (SIZES[layer][1] >> 8);
-        }
-        return payload;
+        threads.add(TestSimulcastCamera.start(publisher, video, "1", PACKETS, BYTES, 30, running));
     }
 }

@@ -19,7 +19,6 @@ import dev.parley.media.loadtest.ClientEndpoint;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
 import dev.parley.media.loadtest.ClientEndpoint.ReceivedFeedback;
 import dev.parley.media.loadtest.ClientEndpoint.ReceivedRtp;
-import dev.parley.media.rtp.Rtp;
 import dev.parley.media.rtp.Vp8Descriptor;
 import dev.parley.media.sdp.OfferedMedia;
 import java.util.ArrayList;
@@ -37,8 +36,7 @@ import org.junit.jupiter.api.Test;
  * SSRC, with continuous numbering across a switch, and nothing while they do not show it.
  */
 class SimulcastTest {
-    private static final String[] RIDS = {"q", "h", "f"};
-    private static final int[][] SIZES = {{320, 180}, {640, 360}, {1280, 720}};
+    private static final String[] RIDS = TestSimulcastCamera.RIDS;
 
     private MediaServer server;
     private final List<ClientEndpoint> clients = new ArrayList<>();
@@ -226,71 +224,13 @@ class SimulcastTest {
                 .mapToLong(OfferedMedia::ssrc).findFirst().orElseThrow();
     }
 
-    /**
-     * Sends ~30 frames a second in every layer, two packets a frame, a keyframe every 10 frames; each payload's last
-     * byte says its layer. Each layer numbers its packets and pictures on its own, from different starting points.
-     */
     private void startSending(ClientEndpoint publisher, ClientTrack video) {
-        sender = new Thread(() -> {
-            int[] sequence = {100, 30_000, 65_500};
-            int[] picture = {7, 20_000, 32_700};
-            int[] tl0 = {3, 100, 250};
-            long[] timestamp = {1_000, 4_000_000_000L, 90_000};
-            int frame = 0;
-            while (sending.get()) {
-                boolean keyframe = frame % 10 == 0;
-                int temporal = frame % 4 == 0 ? 0 : frame % 2 == 0 ? 1 : 2;
-                for (int layer = 0; layer < 3; layer++) {
-                    if (temporal == 0) {
-                        tl0[layer] = (tl0[layer] + 1) & 0xff;
-                    }
-                    for (int part = 0; part < 2; part++) {
-                        byte[] payload = vp8(part == 0, keyframe, picture[layer], tl0[layer], temporal, layer);
-                        publisher.sendSimulcastRtp(video.layerSsrcs().get(layer), ClientEndpoint.VP8_PT,
-                                sequence[layer]++, timestamp[layer], part == 1, payload, "1", RIDS[layer], false);
-                    }
-                    picture[layer] = (picture[layer] + 1) & 0x7fff;
-                    timestamp[layer] = (timestamp[layer] + 3000) & 0xffffffffL;
-                }
-                publisher.sendRtp(publisher.published().get(0).ssrc(), ClientEndpoint.OPUS_PT, 500 + frame,
-                        frame * 960L, false, new byte[60], true);
-                frame++;
-                try {
-                    Thread.sleep(33);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "simulcast-publisher");
-        sender.setDaemon(true);
-        sender.start();
-    }
-
-    /** A VP8 packet: descriptor with 15-bit PictureID, TL0PICIDX and TID; a keyframe's first packet has its size. */
-    private static byte[] vp8(boolean start, boolean keyframe, int picture, int tl0, int temporal, int layer) {
-        byte[] payload = new byte[200];
-        payload[0] = (byte) (0x80 | (start ? 0x10 : 0));
-        payload[1] = (byte) 0xe0;
-        payload[2] = (byte) (0x80 | (picture >> 8));
-        payload[3] = (byte) picture;
-        payload[4] = (byte) tl0;
-        payload[5] = (byte) ((temporal << 6) | (temporal > 0 ? 0x20 : 0));
-        payload[6] = (byte) (keyframe ? 0x00 : 0x01);
-        if (start && keyframe) {
-            payload[9] = (byte) 0x9d;
-            payload[10] = 0x01;
-            payload[11] = 0x2a;
-            payload[12] = (byte) SIZES[layer][0];
-            payload[13] = (byte) (SIZES[layer][0] >> 8);
-            payload[14] = (byte) SIZES[layer][1];
-            payload[15] = (byte) (SIZES[layer][1] >> 8);
-        }
-        payload[payload.length - 1] = (byte) layer;
-        return payload;
+        sender = TestSimulcastCamera.start(publisher, video, "1", new int[] {2, 2, 2}, new int[] {200, 200, 200}, 10,
+                sending);
     }
 
     private static int layerOf(ReceivedRtp packet) {
-        return packet.packet()[packet.packet().length - 1];
+        return TestSimulcastCamera.layerOf(packet);
     }
 
     /** Waits until the receiver gets only {@code layer} on {@code ssrc}. */
