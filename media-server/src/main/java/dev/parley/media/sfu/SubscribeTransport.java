@@ -575,11 +575,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
                 wanted += forward.track.layers[video.target].bitrateBps();
             }
         }
-        for (Slot slot : slots) {
-            if (slot.forward != null && slot.kind == MediaKind.AUDIO) {
-                wanted += slot.forward.track.layers[0].bitrateBps();
-            }
-        }
+        wanted += audioBps();
         // What moving every video up to its tile's layer takes (the allocator's headroom included), and a little more:
         // a cluster's verdict comes out just under its rate.
         wanted = (long) (wanted * BandwidthAllocator.UPGRADE_HEADROOM * PROBE_OVERSHOOT / BUDGET_SHARE);
@@ -703,13 +699,19 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         if (!allocating || estimate == null) {
             return -1;
         }
+        long audio = audioBps();
+        return Math.max(0, (long) (estimate.estimateBps() * BUDGET_SHARE) - audio);
+    }
+
+    /** What the audio this receiver gets needs, bit/s (under the conference lock). */
+    private long audioBps() {
         long audio = 0;
         for (Slot slot : slots) {
             if (slot.forward != null && slot.kind == MediaKind.AUDIO) {
                 audio += slot.forward.track.layers[0].bitrateBps();
             }
         }
-        return Math.max(0, (long) (estimate.estimateBps() * BUDGET_SHARE) - audio);
+        return audio;
     }
 
     private void detach(Slot slot) {
