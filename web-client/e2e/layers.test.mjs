@@ -229,7 +229,7 @@ function watchDecoding(users) {
  * Resizes `user`'s window and waits until `name`'s camera reaches a frame size that `fits` (frameWidth) and the
  * server sends a layer whose rid `ridFits`. Returns the times from the resize, in ms: to the page's next call.receive
  * (`report`), to the server's /stats first showing the new layer (`server`, polled every 250 ms) and to the first
- * presented frame of the new size (`frame`, the video element's `resize` event).
+ * presented frame of the new size (`frame`, the video element's `resize` event), and the width decoded (`width`).
  */
 async function resizeAndWait(user, name, viewport, { what, fits, ridFits, forward, publisher }) {
   const startedAt = await user.page.evaluate(() => performance.now());
@@ -254,16 +254,28 @@ async function resizeAndWait(user, name, viewport, { what, fits, ridFits, forwar
         `publisher's outbound layers ${JSON.stringify(sent)}`,
     );
   });
-  const presented = await user.page.evaluate(
-    ({ name, startedAt }) => window.__resolutions.find((r) => r.label === name && r.at >= startedAt),
-    { name, startedAt },
-  );
-  assert.ok(presented && fits(presented.width), `a frame of the new size was presented: ${JSON.stringify(presented)}`);
+  // getStats counts a frame when it is decoded; the element presents it a moment later.
+  let presented;
+  await waitFor(
+    "a frame of the new size to be presented",
+    async () => {
+      presented = await user.page.evaluate(
+        ({ name, startedAt }) => window.__resolutions.filter((r) => r.label === name && r.at >= startedAt),
+        { name, startedAt },
+      );
+      return presented.some((r) => fits(r.width));
+    },
+    { timeoutMs: 5_000, intervalMs: 100 },
+  ).catch((error) => {
+    throw new Error(`${error.message}; sizes presented since the resize: ${JSON.stringify(presented)}`);
+  });
+  const first = presented.find((r) => fits(r.width));
   const reportAt = user.receivesSentAt.find((at) => at >= startedWall);
   return {
     report: reportAt === undefined ? null : reportAt - startedWall,
     server: serverAt - startedWall,
-    frame: Math.round(presented.at - startedAt),
+    frame: Math.round(first.at - startedAt),
+    width: row.frameWidth,
   };
 }
 
@@ -406,7 +418,8 @@ describe("simulcast in calls", () => {
       // Bruno's window grows again: the full layer comes back.
       const upMs = await resizeAndWait(bruno, names.ana, largeWindow.viewport, {
         what: "Bruno to get Ana's full layer back",
-        fits: (width) => width >= 640,
+        // Larger than the small window's layer, which may itself be 640 wide (the half layer).
+        fits: (width) => width >= 640 && width > downMs.width,
         ridFits: (rid) => rid === "f",
         forward: brunoFromAna,
         publisher: ana,
