@@ -69,9 +69,18 @@ final class AimdRateControl {
      * Moves the rate by the detector's verdict.
      *
      * @param ackedBps the acknowledged rate, 0 when not yet known
+     * @param applicationLimited the sender sends well under the rate and the link delivers it all (then overuse
+     *                           holds the rate rather than cutting it to the acknowledged rate)
      * @return the new rate, bit/s
      */
-    long update(DelayState state, long ackedBps, long nowUs) {
+    long update(DelayState state, long ackedBps, boolean applicationLimited, long nowUs) {
+        if (state == DelayState.OVERUSING && applicationLimited) {
+            // The link delivers all of a rate well under the estimate: cutting to that rate would make the server's
+            // own choice the link's capacity (and each pause a ratchet). Hold; a real bottleneck below the sent rate
+            // shows as acknowledged < sent, and is cut then.
+            mode = Mode.HOLD;
+            return currentBps;
+        }
         if (state == DelayState.OVERUSING) {
             if (ackedBps > 0) {
                 if (timeToReduceFurther(nowUs, ackedBps)) {

@@ -30,6 +30,14 @@ public final class SendSideEstimator {
     static final double ACKED_FLOOR = AimdRateControl.BETA;
     /** Longest RTT taken into account, ms; longer values are clamped. */
     static final long MAX_RTT_MS = 10_000;
+    /**
+     * Sending less than this share of the estimate makes the link application-limited (when it also delivers what
+     * is sent, {@link #DELIVERED_SHARE}): what the receiver acknowledges is then the server's own choice of what to
+     * send, not the link's capacity.
+     */
+    static final double APPLICATION_LIMITED_SHARE = 0.5;
+    /** The link delivers what is sent while the acknowledged rate is at least this share of the sent rate. */
+    static final double DELIVERED_SHARE = 0.8;
 
     private static final byte UNSEEN = 0;
     private static final byte SEEN_LOST = 1;
@@ -40,6 +48,8 @@ public final class SendSideEstimator {
     private final InterArrival interArrival = new InterArrival();
     private final TrendlineEstimator trendline = new TrendlineEstimator();
     private final AcknowledgedBitrateEstimator acked = new AcknowledgedBitrateEstimator();
+    /** The rate packets were sent at, over the reported packets (lost ones too), by send time. */
+    private final AcknowledgedBitrateEstimator sent = new AcknowledgedBitrateEstimator();
     private final AimdRateControl aimd;
     private final LossBasedEstimator lossBased;
     private final ProbeMeasurement probe = new ProbeMeasurement();
@@ -51,6 +61,7 @@ public final class SendSideEstimator {
 
     private long rttMs = AimdRateControl.DEFAULT_RTT_MS;
     private long estimateBps;
+    private boolean applicationLimited;
     private long ignoredPackets;
 
     /**
@@ -117,6 +128,7 @@ public final class SendSideEstimator {
             historyStatus[slot] = lost ? SEEN_LOST : SEEN_RECEIVED;
             if (status == UNSEEN) {
                 probe.onPacket(seq, report.sendTimeUs(i), size, lost ? 0 : report.arrivalTimeUs(i), lost);
+                sent.onPacket(report.sendTimeUs(i), size);
             }
             highestSequence = Math.max(highestSequence, seq);
             if (status == SEEN_LOST) {
@@ -143,7 +155,12 @@ public final class SendSideEstimator {
             }
         }
         long ackedBps = acked.bps();
-        long delayBased = received > 0 ? aimd.update(trendline.usage(), ackedBps, nowUs) : aimd.bps();
+        long sentBps = sent.bps();
+        applicationLimited = sentBps > 0 && sentBps < APPLICATION_LIMITED_SHARE * estimateBps
+                && ackedBps >= DELIVERED_SHARE * sentBps;
+        long delayBased = received > 0
+                ? aimd.update(trendline.usage(), ackedBps, applicationLimited, nowUs)
+                : aimd.bps();
         lossBased.onReport(reported, reportedLost, recovered, nowUs, rttMs);
         long floor = Math.round(ACKED_FLOOR * ackedBps);
         estimateBps = Math.max(minBps, Math.min(maxBps, Math.max(Math.min(delayBased, lossBased.bps()), floor)));
@@ -240,8 +257,9 @@ public final class SendSideEstimator {
     }
 
     public BandwidthEstimate state() {
-        return new BandwidthEstimate(estimateBps, aimd.bps(), lossBased.bps(), acked.bps(), trendline.usage(),
-                lossBased.lossFraction(), trendline.thresholdMs(), ignoredPackets);
+        return new BandwidthEstimate(estimateBps, aimd.bps(), lossBased.bps(), acked.bps(), sent.bps(),
+                applicationLimited, trendline.usage(), lossBased.lossFraction(), trendline.thresholdMs(),
+                ignoredPackets);
     }
 
     DelayState delayState() {

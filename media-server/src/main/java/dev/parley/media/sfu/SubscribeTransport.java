@@ -420,10 +420,10 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         BandwidthEstimate state = cc.latest;
         if (state == null) {
-            return new ReceiveEstimate(0, 0, 0, 0, null, 0, 0, -1, -1, false, cc.probes, 0);
+            return new ReceiveEstimate(0, 0, 0, 0, 0, false, null, 0, 0, -1, -1, false, cc.probes, 0);
         }
         return new ReceiveEstimate(state.estimateBps(), state.delayBasedBps(), state.lossBasedBps(),
-                state.ackedBps(), state.delayState().name().toLowerCase(java.util.Locale.ROOT), state.lossFraction(),
+                state.ackedBps(), state.sentBps(), state.applicationLimited(), state.delayState().name().toLowerCase(java.util.Locale.ROOT), state.lossFraction(),
                 cc.reports, allocationBudgetBps, allocatedBps, linkLimited, cc.probes, cc.probeResultBps);
     }
 

@@ -17,7 +17,7 @@ class AimdRateControlTest {
     private static long run(AimdRateControl aimd, DelayState state, long ackedBps, int updates, long nowUs) {
         for (int i = 0; i < updates; i++) {
             nowUs += STEP_US;
-            aimd.update(state, ackedBps, nowUs);
+            aimd.update(state, ackedBps, false, nowUs);
         }
         return nowUs;
     }
@@ -38,15 +38,15 @@ class AimdRateControlTest {
         AimdRateControl aimd = new AimdRateControl(MIN, MAX, 2_000_000);
         aimd.onRtt(100);
         long t = 1_000_000;
-        aimd.update(DelayState.OVERUSING, 1_500_000, t);
+        aimd.update(DelayState.OVERUSING, 1_500_000, false, t);
         assertEquals(1_275_000, aimd.bps());
         assertTrue(aimd.nearCapacity(), "an overuse records the link capacity");
 
-        aimd.update(DelayState.OVERUSING, 1_400_000, t + 50_000);
+        aimd.update(DelayState.OVERUSING, 1_400_000, false, t + 50_000);
         assertEquals(1_275_000, aimd.bps(), "a second cut within the 100 ms RTT");
-        aimd.update(DelayState.OVERUSING, 1_400_000, t + 100_000);
+        aimd.update(DelayState.OVERUSING, 1_400_000, false, t + 100_000);
         assertEquals(1_190_000, aimd.bps(), "a cut one RTT later");
-        aimd.update(DelayState.OVERUSING, 500_000, t + 120_000);
+        aimd.update(DelayState.OVERUSING, 500_000, false, t + 120_000);
         assertEquals(425_000, aimd.bps(), "acknowledged under half the rate: no waiting");
     }
 
@@ -55,7 +55,7 @@ class AimdRateControlTest {
         AimdRateControl aimd = new AimdRateControl(MIN, MAX, 1_000_000);
         aimd.onRtt(100);
         long t = 1_000_000;
-        aimd.update(DelayState.OVERUSING, 600_000, t);
+        aimd.update(DelayState.OVERUSING, 600_000, false, t);
         long cut = aimd.bps();
         assertEquals(510_000, cut);
         run(aimd, DelayState.NORMAL, 600_000, 20, t);
@@ -85,7 +85,7 @@ class AimdRateControlTest {
     @Test
     void overuseBeforeAnyAcknowledgedRateHalvesTheRate() {
         AimdRateControl aimd = new AimdRateControl(MIN, MAX, 1_000_000);
-        aimd.update(DelayState.OVERUSING, 0, 1_000_000);
+        aimd.update(DelayState.OVERUSING, 0, false, 1_000_000);
         assertEquals(500_000, aimd.bps());
     }
 
@@ -97,5 +97,15 @@ class AimdRateControlTest {
         aimd.onRtt(0);
         run(aimd, DelayState.OVERUSING, 1_000, 100, 100_000_000);
         assertEquals(MIN, aimd.bps());
+    }
+
+    @Test
+    void overuseWhileApplicationLimitedHoldsTheRate() {
+        AimdRateControl aimd = new AimdRateControl(MIN, MAX, 1_000_000);
+        aimd.update(DelayState.OVERUSING, 100_000, true, 1_000_000);
+        aimd.update(DelayState.OVERUSING, 100_000, true, 2_000_000);
+        assertEquals(1_000_000, aimd.bps());
+        aimd.update(DelayState.OVERUSING, 100_000, false, 3_000_000);
+        assertEquals(85_000, aimd.bps());
     }
 }

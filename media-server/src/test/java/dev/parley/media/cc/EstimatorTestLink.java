@@ -34,6 +34,11 @@ final class EstimatorTestLink {
     long bufferUs = 300_000;
     double randomLoss;
     long jitterUs;
+    /**
+     * Delay added to a packet sent at a time, µs, beyond the bottleneck (never reordering): a receiver that falls
+     * behind and catches up looks like this.
+     */
+    LongUnaryOperator extraDelayUs = t -> 0;
     /** Packets sent at the same instant, as a video frame leaves; the rate is kept. */
     int burstPackets = 1;
     /** Deliver each report twice. */
@@ -112,7 +117,7 @@ final class EstimatorTestLink {
         long jitter = jitterUs > 0 ? (long) ((random.nextDouble() * 2 - 1) * jitterUs) : 0;
         lost[slot] = dropped;
         // A FIFO path: jitter delays a packet, and those behind it, but never lets one overtake another.
-        long arrival = Math.max(departureUs + oneWayDelayUs + jitter, lastArrivalUs);
+        long arrival = Math.max(departureUs + oneWayDelayUs + jitter + extraDelayUs.applyAsLong(nowUs), lastArrivalUs);
         arrivalUs[slot] = arrival;
         if (!dropped) {
             lastArrivalUs = arrival;

@@ -261,4 +261,39 @@ class SendSideEstimatorTest {
             estimator.onFeedback(report, seq[0] * 1_000 + 40_000);
         }
     }
+
+    @Test
+    void aDelaySignalWhileSendingWellUnderTheEstimateHoldsItInsteadOfCuttingItToWhatIsSent() {
+        // Two seconds at 1.2 Mbit/s, then the server sends only 300 kbit/s (a video moved down), all of it delivered,
+        // while every other second the arrivals fall behind by up to 150 ms and catch up: a delay trend, at a rate
+        // the link plainly carries. Cutting to 85 % of the 300 kbit/s would make that choice the link's capacity.
+        EstimatorTestLink link = new EstimatorTestLink(new SendSideEstimator(MIN, MAX, 1_000_000), 5);
+        link.sendRateBps = 1_200_000;
+        link.runUntil(2 * SECOND);
+        long before = link.estimator.estimateBps();
+        link.sendRateBps = 300_000;
+        link.extraDelayUs = t -> t < 3 * SECOND ? 0 : (t % (2 * SECOND) < SECOND ? (t % SECOND) * 150 / 1_000 : 0);
+        link.runUntil(12 * SECOND);
+
+        assertTrue(link.overuseReports() > 0, "the trend read as overuse: " + link.details(2 * SECOND, 12 * SECOND));
+        assertTrue(link.estimator.state().applicationLimited(), "application-limited: " + link.estimator.state());
+        assertTrue(link.minEstimate(2 * SECOND, 12 * SECOND) >= 0.8 * before,
+                "held near " + before / 1000 + "k: " + link.trace(2 * SECOND, 12 * SECOND) + " / "
+                        + link.details(2 * SECOND, 12 * SECOND));
+    }
+
+    @Test
+    void aBottleneckBelowWhatIsSentStillCutsTheEstimateWhenSendingUnderIt() {
+        // The server sends 300 kbit/s against an estimate of 1.5 Mbit/s; after 3 s the link narrows to 150 kbit/s.
+        // The receiver then acknowledges less than is sent, which no application limit explains: cut.
+        EstimatorTestLink link = new EstimatorTestLink(new SendSideEstimator(MIN, MAX, 1_500_000), 6);
+        link.sendRateBps = 300_000;
+        link.capacityBps = t -> t < 3 * SECOND ? 0 : 150_000;
+        link.runUntil(9 * SECOND);
+
+        long fell = link.firstTimeBelow(250_000, 3 * SECOND);
+        assertTrue(fell > 0 && fell <= 6 * SECOND, "below 250k by 6 s: " + link.trace(0, 9 * SECOND) + " / "
+                + link.details(0, 9 * SECOND));
+        assertTrue(link.maxEstimate(7 * SECOND, 9 * SECOND) <= 250_000, link.trace(0, 9 * SECOND));
+    }
 }
