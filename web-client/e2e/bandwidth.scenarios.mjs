@@ -1,6 +1,6 @@
 // Calls on shaped links: three people, each in Chromium in a namespace of their own behind a router whose links to the
 // server are limited with tc tbf and delayed by a user-space delay line (e2e/shaping.mjs). Ana's camera plays a noisy
-// test pattern (its top layer needs well over 1 Mbit/s); Bruno and Cid send Chromium's built-in pattern. Everyone
+// test pattern (its top layer needs well over 1 Mbit/s); Bruno and Cid send a small plain pattern. Everyone
 // receives everyone's video in large tiles (each wants the top layer).
 //  b. Nothing shaped, a full minute: every receiver keeps Ana's top layer and Ana's browser's own estimate never falls
 //     below what her three layers need.
@@ -290,12 +290,48 @@ function estimateFigures(samples, who = "ana") {
   };
 }
 
+/**
+ * The server's estimate of each receiver's downlink over `samples`: its lowest (with what the estimator saw then) and
+ * mean, kbit/s, and the share of samples in which it paused some video of theirs for bandwidth. Empty with estimation
+ * off for receivers.
+ */
+function serverEstimateFigures(samples) {
+  const figures = {};
+  for (const who of Object.keys(names)) {
+    const rows = samples.map((s) => ({ estimate: s.estimates[who], forwards: s.forwards })).filter((r) => r.estimate?.estimateBps > 0);
+    if (rows.length === 0) continue;
+    const lowest = rows.reduce((a, b) => (b.estimate.estimateBps < a.estimate.estimateBps ? b : a)).estimate;
+    const paused = rows.filter((r) => Object.entries(r.forwards).some(([key, f]) => key.startsWith(`${who}<-`) && f.paused)).length;
+    figures[who] = {
+      minKbps: kbit(lowest.estimateBps),
+      meanKbps: kbit(rows.reduce((sum, r) => sum + r.estimate.estimateBps, 0) / rows.length),
+      atMin: {
+        delayState: lowest.delayState,
+        lossFraction: Number(lowest.lossFraction.toFixed(3)),
+        ackedKbps: kbit(lowest.ackedBps),
+        sentKbps: kbit(lowest.sentBps ?? 0),
+        applicationLimited: lowest.applicationLimited ?? null,
+      },
+      pausedShare: Number((paused / rows.length).toFixed(2)),
+      // One entry a second: "kbit/s state loss% a(pplication-limited) sentKbps/ackedKbps".
+      timeline: samples
+        .filter((s, i) => s.estimates[who] && (i === 0 || Math.floor(s.at / 1000) !== Math.floor(samples[i - 1].at / 1000)))
+        .map((s) => {
+          const e = s.estimates[who];
+          return `${kbit(e.estimateBps)} ${e.delayState?.[0] ?? "-"} ${Math.round(e.lossFraction * 100)}%${e.applicationLimited ? " a" : ""} ${kbit(e.sentBps ?? 0)}/${kbit(e.ackedBps)}`;
+        }),
+    };
+  }
+  return figures;
+}
+
 /** Writes a scenario's figures to the run's artifacts folder and prints them. */
 function record(scenario, figures) {
   const file = path.join(runArtifactsDir(), `bandwidth-${scenario}.json`);
   // The machine's load beside the figures: on two CPUs shared with builds, CPU jitter looks like congestion.
   const document = {
     scenario,
+    estimation: process.env.PARLEY_MEDIA_BANDWIDTH_ESTIMATION ?? "all",
     cpu: cpus()[0]?.model ?? "unknown",
     cpus: cpus().length,
     loadAverage: loadavg().map((v) => Number(v.toFixed(2))),
@@ -369,6 +405,15 @@ describe("calls on shaped links", () => {
     for (const [receiver, publisher] of [["bruno", "ana"], ["cid", "ana"], ["ana", "bruno"], ["cid", "bruno"], ["ana", "cid"], ["bruno", "cid"]]) {
       figures.videos[`${receiver}<-${publisher}`] = videoFigures(window, receiver, publisher);
     }
+    // Each camera's top layer: the highest rid its browser sent during the minute (Ana's noisy pattern: f; the small
+    // plain one: the only layer Chromium sends of it).
+    const topOf = {};
+    for (const who of ["ana", "bruno", "cid"]) {
+      const sent = outboundFigures(window, who) ?? {};
+      topOf[who] = ["f", "h", "q"].find((rid) => sent[rid]?.active && sent[rid].kbps > 0) ?? null;
+    }
+    figures.topLayers = topOf;
+    figures.serverEstimates = serverEstimateFigures(window);
     record("b-unshaped-minute", figures);
 
     assert.ok(
@@ -379,8 +424,7 @@ describe("calls on shaped links", () => {
     assert.ok(figures.outbound?.f?.kbps > 1_000, `Ana's top layer sends ${figures.outbound?.f?.kbps} kbit/s, needs to be over 1000 (the noisy pattern)`);
     for (const [key, video] of Object.entries(figures.videos)) {
       assert.ok(video, `${key}: the video was shown`);
-      // Ana's camera has three layers (f on top); Bruno's and Cid's small pattern two (h on top).
-      const top = key.endsWith("<-ana") ? "f" : "h";
+      const top = topOf[key.split("<-")[1]];
       assert.deepEqual(video.rids, [top], `${key}: the server forwarded only the top layer (${top}) all minute, saw ${JSON.stringify(video.rids)}`);
     }
   });
@@ -423,6 +467,7 @@ describe("calls on shaped links", () => {
           brunoAudio: audioFigures(shaped, "bruno"),
           cidFromAna: videoFigures(shaped, "cid", "ana"),
           serverEstimateOfBruno: shaped.at(-1)?.estimates.bruno ?? null,
+          serverEstimates: serverEstimateFigures(shaped),
           anaOutbound: outboundFigures(shaped),
           anaEstimate: estimateFigures(shaped),
         },

@@ -35,6 +35,28 @@ final class ProbeMeasurement {
     private long resultBps;
     private long verdicts;
 
+    /**
+     * Starts measuring a cluster whose first packet is {@code first} (unwrapped number), while it is still being sent:
+     * the feedback reporting its first packets may come before it ends. It is judged only once {@link #end} says
+     * where it ended.
+     */
+    void begin(long first) {
+        start(first, Long.MAX_VALUE, Long.MAX_VALUE);
+    }
+
+    /**
+     * The cluster of packets {@code first..last} (unwrapped numbers) ended at {@code endedUs}: the one {@link #begin}
+     * started (its packets reported so far kept), or a new one.
+     */
+    void end(long first, long last, long endedUs) {
+        if (this.first == first && this.last == Long.MAX_VALUE) {
+            this.last = last;
+            this.endedUs = endedUs;
+            return;
+        }
+        start(first, last, endedUs);
+    }
+
     /** Starts measuring the cluster of packets {@code first..last} (unwrapped numbers), sent by {@code endedUs}. */
     void start(long first, long last, long endedUs) {
         this.first = first;
@@ -87,6 +109,10 @@ final class ProbeMeasurement {
      */
     long finish(long nowUs) {
         if (first < 0) {
+            return 0;
+        }
+        if (last == Long.MAX_VALUE) {
+            // Still being sent.
             return 0;
         }
         long size = last - first + 1;

@@ -62,6 +62,7 @@ public final class SendSideEstimator {
     private long rttMs = AimdRateControl.DEFAULT_RTT_MS;
     private long estimateBps;
     private boolean applicationLimited;
+    private long probeRaises;
     private long ignoredPackets;
 
     /**
@@ -170,6 +171,7 @@ public final class SendSideEstimator {
             aimd.raiseTo(verdict);
             lossBased.raiseTo(verdict);
             estimateBps = Math.max(minBps, Math.min(maxBps, verdict));
+            probeRaises++;
         }
         lossBased.capTo(estimateBps);
         return estimateBps;
@@ -182,8 +184,23 @@ public final class SendSideEstimator {
      */
     public void onProbeSent(long first, long last, long nowUs) {
         if (first >= 0 && last >= first) {
-            probe.start(first, last, nowUs);
+            probe.end(first, last, nowUs);
         }
+    }
+
+    /**
+     * The sender began a probe cluster at packet {@code first} (unwrapped transport-wide number): reports of its
+     * first packets may come while it is still being sent, and count toward it. {@link #onProbeSent} ends it.
+     */
+    public void onProbeStarted(long first) {
+        if (first >= 0) {
+            probe.begin(first);
+        }
+    }
+
+    /** How many probe clusters raised the estimate so far: each is a link shown to carry more than believed. */
+    public long probeRaises() {
+        return probeRaises;
     }
 
     /** The last probe cluster's verdict, bit/s (0: none yet). */

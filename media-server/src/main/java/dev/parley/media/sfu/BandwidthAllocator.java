@@ -11,7 +11,8 @@ import java.util.List;
  *
  * <p>Stable by construction: keeping a layer needs only its bitrate to fit, while moving up to a layer needs
  * {@link #UPGRADE_HEADROOM} times its bitrate (so an estimate wavering by a few percent does not flap), and a video
- * moved down or paused for bandwidth is not moved up again for {@link #UPGRADE_HOLD_NANOS}.
+ * moved down or paused for bandwidth is not moved up again for {@link #UPGRADE_HOLD_NANOS}, unless a probe shows
+ * the link carries more first ({@link #liftHolds}).
  *
  * <p>Pure: the caller fills each {@link Video}'s inputs, under the conference lock, and reads its outputs.
  */
@@ -157,6 +158,16 @@ final class BandwidthAllocator {
             video.reason = reason;
         }
         return budgetBps - remaining;
+    }
+
+    /**
+     * A probe cluster just showed the link carries more than the estimate said: the holds after moves down were
+     * there against an estimate that wavers, and the link has now been measured, so the videos may move up at once.
+     */
+    static void liftHolds(List<Video> videos) {
+        for (Video video : videos) {
+            video.holdUntilNanos = 0;
+        }
     }
 
     /** Gives every video its target, without a budget (no estimate of the receiver's downlink). */

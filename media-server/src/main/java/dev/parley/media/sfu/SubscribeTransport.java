@@ -89,6 +89,12 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     static final double PROBE_FACTOR = 2.0;
     /** A cluster's rate is this much above what the videos need: its verdict comes out a little under its rate. */
     static final double PROBE_OVERSHOOT = 1.1;
+    /**
+     * A cluster whose verdict is at least this share of its rate was carried by the link: the next cluster follows at
+     * once rather than after {@link #PROBE_INTERVAL_NANOS}, so a link that opened up is climbed in steps of
+     * {@link #PROBE_FACTOR} a few hundred milliseconds apart (libwebrtc's further probing uses the same 0.7).
+     */
+    static final double PROBE_CARRIED_SHARE = 0.7;
     /** A probe is worth sending only for at least this much more than the estimate. */
     static final double PROBE_MIN_GAIN = 1.2;
     /** Loss above which no probe is sent. */
@@ -97,6 +103,12 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     static final int PADDING_BYTES = 255;
     /** Padding packets one probe tick may send (a tick is 5 ms: up to 4 Mbit/s of padding). */
     static final int MAX_PADDING_PACKETS_PER_TICK = 10;
+    /**
+     * Packets a probe cluster holds at least, spread over its duration like the rest: fewer give no verdict
+     * ({@code ProbeMeasurement.MIN_PACKETS} received, with room for a loss). At a low estimate the cluster's rate
+     * then comes out above {@link #PROBE_FACTOR} times it: a few hundred bytes more, once per interval.
+     */
+    static final int PROBE_MIN_PACKETS = 8;
     /** How often the timer sends the due part of a running probe. */
     static final long PROBE_TICK_NANOS = 5_000_000L;
     /** Send and report times count from here (microseconds), so they stay small and positive. */
@@ -164,17 +176,28 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         volatile long probes;
         /** The last probe cluster's verdict, bit/s (0: none yet). */
         volatile long probeResultBps;
+        /** The estimator's probe raises already seen (the receive thread). */
+        long probeRaisesSeen;
+        /** A probe raised the estimate since the last allocation: lift the holds on moving up (receive thread to
+         * the allocation, under the conference lock). */
+        volatile boolean holdsLifted;
+        /** The last cluster was carried: the next may follow at once (receive thread to the allocation). */
+        volatile boolean probeAgain;
         /** The rate of the next probe cluster, bit/s, set under the conference lock; 0 for none. */
         volatile long probeWantedBps;
         /** Under the conference lock: no probe is asked for before this. */
         long nextProbeNanos;
         /** The running cluster: the timer thread only. */
         boolean probing;
-        long probeRateBps;
+        /** The running (or last) cluster's rate: written by the timer thread, read with its verdict. */
+        volatile long probeRateBps;
         long probeStartNanos;
         long probeFirst;
         long probeBytesAtStart;
         final PacketBuffer paddingScratch = new PacketBuffer();
+        /** The first packet of a cluster begun and not yet handed to the estimator, -1 for none (timer thread to
+         * receive thread, which hands it over before {@link #probeSent}). */
+        volatile long probeStarted = -1;
         /** A cluster sent and not yet handed to the estimator (timer thread to receive thread). */
         volatile ProbeSent probeSent;
         long feedbackCredit = FEEDBACK_STATUS_BURST;
@@ -508,6 +531,11 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             }
         }
         long budget = allocationBudget();
+        CongestionControl cc = congestionControl;
+        if (cc != null && cc.holdsLifted) {
+            cc.holdsLifted = false;
+            BandwidthAllocator.liftHolds(allocations);
+        }
         if (budget < 0) {
             BandwidthAllocator.unlimited(allocations);
             allocatedBps = -1;
@@ -515,7 +543,6 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             allocatedBps = BandwidthAllocator.allocate(allocations, budget, nowNanos);
         }
         allocationBudgetBps = budget;
-        CongestionControl cc = congestionControl;
         if (cc != null && cc.latest != null) {
             allocatedForEstimateBps = cc.latest.estimateBps();
         }
@@ -563,7 +590,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     private void askForProbe(List<Forward> videos, long nowNanos) {
         CongestionControl cc = congestionControl;
         BandwidthEstimate estimate = cc == null ? null : cc.latest;
-        if (estimate == null || nowNanos - cc.nextProbeNanos < 0 || cc.probeWantedBps > 0
+        if (estimate == null || nowNanos - cc.nextProbeNanos < 0 && !cc.probeAgain || cc.probeWantedBps > 0
                 || estimate.delayState() == BandwidthEstimate.DelayState.OVERUSING
                 || estimate.lossFraction() > PROBE_MAX_LOSS) {
             return;
@@ -585,6 +612,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             return;
         }
         cc.nextProbeNanos = nowNanos + PROBE_INTERVAL_NANOS;
+        cc.probeAgain = false;
         cc.probeWantedBps = rate;
         probeRequests.accept(this);
     }
@@ -609,6 +637,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             cc.probeStartNanos = nowNanos;
             cc.probeFirst = cc.sent.nextSequence();
             cc.probeBytesAtStart = cc.sent.bytesSent();
+            cc.probeStarted = cc.probeFirst;
         }
         long elapsed = nowNanos - cc.probeStartNanos;
         Forward padder = elapsed < PROBE_DURATION_NANOS ? paddingForward() : null;
@@ -622,10 +651,12 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             cc.probeWantedBps = 0;
             return false;
         }
-        long dueBytes = cc.probeRateBps * Math.min(elapsed + PROBE_TICK_NANOS, PROBE_DURATION_NANOS)
-                / 8_000_000_000L;
+        long span = Math.min(elapsed + PROBE_TICK_NANOS, PROBE_DURATION_NANOS);
+        long dueBytes = cc.probeRateBps * span / 8_000_000_000L;
+        long duePackets = PROBE_MIN_PACKETS * span / PROBE_DURATION_NANOS;
         for (int i = 0; i < MAX_PADDING_PACKETS_PER_TICK
-                && cc.sent.bytesSent() - cc.probeBytesAtStart < dueBytes; i++) {
+                && (cc.sent.bytesSent() - cc.probeBytesAtStart < dueBytes
+                        || cc.sent.nextSequence() - cc.probeFirst < duePackets); i++) {
             if (!padder.sendPadding(cc.paddingScratch, PADDING_BYTES)) {
                 break;
             }
@@ -932,6 +963,11 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             return;
         }
         cc.feedbackCredit -= statuses;
+        long started = cc.probeStarted;
+        if (started >= 0) {
+            cc.probeStarted = -1;
+            cc.estimator.onProbeStarted(started);
+        }
         ProbeSent probe = cc.probeSent;
         if (probe != null) {
             cc.probeSent = null;
@@ -943,6 +979,13 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         cc.estimator.onFeedback(cc.results, nowMicros());
         cc.probeResultBps = cc.estimator.probeResultBps();
+        long raises = cc.estimator.probeRaises();
+        if (raises != cc.probeRaisesSeen) {
+            cc.probeRaisesSeen = raises;
+            cc.holdsLifted = true;
+            cc.probeAgain = cc.probeResultBps >= PROBE_CARRIED_SHARE * cc.probeRateBps;
+            allocationDue = true;
+        }
         BandwidthEstimate latest = cc.estimator.state();
         cc.latest = latest;
         cc.reports++;

@@ -63,4 +63,29 @@ class ProbeMeasurementTest {
         assertEquals(2_000_000, probe.finish(200_000));
         assertEquals(0, probe.finish(300_000), "a cluster gives one verdict");
     }
+
+    @Test
+    void packetsReportedWhileTheClusterIsStillBeingSentCountTowardIt() {
+        // The feedback for the first 12 packets of a 20-packet cluster comes before the cluster ends: they count,
+        // and the verdict waits for the end and the rest.
+        ProbeMeasurement probe = new ProbeMeasurement();
+        probe.begin(100);
+        for (int i = 0; i < 12; i++) {
+            probe.onPacket(100 + i, i * 4000L, 1000, 50_000 + i * 4000L, false);
+        }
+        assertEquals(0, probe.finish(60_000), "still being sent");
+        assertTrue(probe.active());
+        probe.end(100, 119, 80_000);
+        for (int i = 12; i < 20; i++) {
+            probe.onPacket(100 + i, i * 4000L, 1000, 50_000 + i * 4000L, false);
+        }
+        assertEquals(2_000_000, probe.finish(140_000), "all 20 packets judged");
+
+        // An end for another cluster than the one begun starts that one afresh.
+        probe.begin(500);
+        probe.onPacket(500, 0, 1000, 10_000, false);
+        probe.end(600, 619, 80_000);
+        probe.onPacket(500, 0, 1000, 10_000, false);
+        assertEquals(0, probe.finish(80_000 + ProbeMeasurement.REPORT_WAIT_US), "nothing of 600..619 reported");
+    }
 }

@@ -113,8 +113,10 @@ class BandwidthAllocationTest {
         // The bottleneck goes: probes find the room, and bob climbs back to the full layer.
         long openedAt = System.nanoTime();
         bob.simulateDownlink(0);
+        // Probes the link carries follow one another at once (each at twice the estimate), so the climb from the
+        // pause takes a few seconds; 15 s is the bound the product promises.
         VideoForwardStats back = await("bob", "the full layer again", v -> v.currentLayer() == 2
-                && v.reason().equals("tile"), Duration.ofSeconds(30));
+                && v.reason().equals("tile"), Duration.ofSeconds(15));
         ReceiveEstimate recovered = estimate("bob");
         System.out.printf("open again: bob back on layer %d in %d ms after %d probes (last found %d bit/s), the "
                 + "estimate %s%n", back.currentLayer(), (System.nanoTime() - openedAt) / 1_000_000,
