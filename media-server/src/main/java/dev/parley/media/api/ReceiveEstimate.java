@@ -10,7 +10,8 @@ package dev.parley.media.api;
  * @param delayBasedBps the delay-based (trendline and AIMD) rate
  * @param lossBasedBps  the loss-based rate
  * @param ackedBps      what the subscriber acknowledged receiving lately
- * @param sentBps       what was sent to it lately (the packets its feedback reported, lost ones included)
+ * @param sentBps       what was sent to it lately (the packets its feedback reported, lost ones included, probe
+ *                      clusters left out)
  * @param applicationLimited the server sends well under the estimate and all of it arrives: a delay signal then
  *                      holds the estimate rather than cutting it to what the server chose to send
  * @param delayState    what the delay says about the bottleneck queue: normal, overusing or underusing; null before
@@ -26,7 +27,7 @@ package dev.parley.media.api;
  * @param probeResultBps what the last probe cluster found the downlink carries, bit/s (0: none yet)
  */
 public record ReceiveEstimate(long estimateBps, long delayBasedBps, long lossBasedBps, long ackedBps,
-                              long sentBps, boolean applicationLimited, String delayState, double lossFraction, long reports, long budgetBps,
-                              long allocatedBps, boolean linkLimited, long probes,
+                              long sentBps, boolean applicationLimited, String delayState, double lossFraction,
+                              long reports, long budgetBps, long allocatedBps, boolean linkLimited, long probes,
                               long probeResultBps) {
 }

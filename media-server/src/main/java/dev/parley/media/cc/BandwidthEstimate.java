@@ -7,7 +7,8 @@ package dev.parley.media.cc;
  * @param delayBasedBps   the AIMD rate controller's rate
  * @param lossBasedBps    the loss-based controller's rate
  * @param ackedBps        what the receiver acknowledged receiving lately, 0 before it is known
- * @param sentBps         what was sent to it lately (the reported packets, lost ones included), 0 before it is known
+ * @param sentBps         what was sent to it lately (the reported packets, lost ones included, probe clusters left
+ *                        out), 0 before it is known
  * @param applicationLimited the server sends well under the estimate and the link delivers it all: the acknowledged
  *                        rate is the server's choice, and a delay signal does not cut the estimate to it
  * @param delayState      what the trendline says about the bottleneck queue

@@ -71,6 +71,11 @@ final class ProbeMeasurement {
         lastArrivalUs = Long.MIN_VALUE;
     }
 
+    /** Whether packet {@code sequence} belongs to the cluster being measured. */
+    boolean covers(long sequence) {
+        return first >= 0 && sequence >= first && sequence <= last;
+    }
+
     boolean active() {
         return first >= 0;
     }

@@ -48,7 +48,10 @@ public final class SendSideEstimator {
     private final InterArrival interArrival = new InterArrival();
     private final TrendlineEstimator trendline = new TrendlineEstimator();
     private final AcknowledgedBitrateEstimator acked = new AcknowledgedBitrateEstimator();
-    /** The rate packets were sent at, over the reported packets (lost ones too), by send time. */
+    /**
+     * The rate packets were sent at, over the reported packets (lost ones too; probe clusters left out), by send
+     * time.
+     */
     private final AcknowledgedBitrateEstimator sent = new AcknowledgedBitrateEstimator();
     private final AimdRateControl aimd;
     private final LossBasedEstimator lossBased;
@@ -128,8 +131,11 @@ public final class SendSideEstimator {
             historySequence[slot] = seq;
             historyStatus[slot] = lost ? SEEN_LOST : SEEN_RECEIVED;
             if (status == UNSEEN) {
+                if (!probe.covers(seq)) {
+                    // What the server chose to send; a probe cluster is sent on purpose above it.
+                    sent.onPacket(report.sendTimeUs(i), size);
+                }
                 probe.onPacket(seq, report.sendTimeUs(i), size, lost ? 0 : report.arrivalTimeUs(i), lost);
-                sent.onPacket(report.sendTimeUs(i), size);
             }
             highestSequence = Math.max(highestSequence, seq);
             if (status == SEEN_LOST) {

@@ -446,7 +446,8 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             return new ReceiveEstimate(0, 0, 0, 0, 0, false, null, 0, 0, -1, -1, false, cc.probes, 0);
         }
         return new ReceiveEstimate(state.estimateBps(), state.delayBasedBps(), state.lossBasedBps(),
-                state.ackedBps(), state.sentBps(), state.applicationLimited(), state.delayState().name().toLowerCase(java.util.Locale.ROOT), state.lossFraction(),
+                state.ackedBps(), state.sentBps(), state.applicationLimited(),
+                state.delayState().name().toLowerCase(java.util.Locale.ROOT), state.lossFraction(),
                 cc.reports, allocationBudgetBps, allocatedBps, linkLimited, cc.probes, cc.probeResultBps);
     }
 

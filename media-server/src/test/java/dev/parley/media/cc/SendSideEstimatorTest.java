@@ -296,4 +296,52 @@ class SendSideEstimatorTest {
                 + link.details(0, 9 * SECOND));
         assertTrue(link.maxEstimate(7 * SECOND, 9 * SECOND) <= 250_000, link.trace(0, 9 * SECOND));
     }
+
+    @Test
+    void aProbeClusterTheLinkCouldNotCarryLeavesAnApplicationLimitedEstimateWhereItWas() {
+        // 300 kbit/s of media against an estimate of 1 Mbit/s, all of it delivered; then a 150 ms cluster of padding
+        // at 2 Mbit/s on a link that carries 1 Mbit/s queues up (overuse). The cluster is the server's own test,
+        // not what it chose to send (the sent rate leaves it out): the estimate stays, the probe finds nothing more.
+        SendSideEstimator estimator = new SendSideEstimator(MIN, MAX, 1_000_000);
+        PacketResults report = new PacketResults(1_024);
+        long seq = 1_000;
+        long t = 0;
+        long queueFreeUs = 0;
+        long lastArrival = 0;
+        long clusterFirst = -1;
+        for (int round = 0; round < 80; round++) {
+            report.clear();
+            long roundEnd = t + 50_000;
+            boolean probing = round == 60 || round == 61 || round == 62;
+            if (round == 60) {
+                clusterFirst = seq;
+                estimator.onProbeStarted(seq);
+            }
+            long nextMedia = t;
+            while (t < roundEnd) {
+                int size = 0;
+                if (t >= nextMedia) {
+                    size = 1_200;
+                    nextMedia = t + 32_000;
+                } else if (probing) {
+                    size = 300;
+                }
+                if (size > 0) {
+                    // A 1 Mbit/s bottleneck: each packet leaves after the one before it.
+                    queueFreeUs = Math.max(queueFreeUs, t) + size * 8L;
+                    long arrival = Math.max(lastArrival, queueFreeUs + 20_000);
+                    lastArrival = arrival;
+                    report.add(seq++, t, size, 7_000_000 + arrival);
+                }
+                t += probing ? 1_200 : 4_000;
+            }
+            if (round == 62) {
+                estimator.onProbeSent(clusterFirst, seq - 1, t);
+            }
+            estimator.onFeedback(report, t + 60_000);
+        }
+        BandwidthEstimate state = estimator.state();
+        assertTrue(estimator.estimateBps() >= 800_000, "the estimate held: " + state);
+        assertTrue(state.applicationLimited(), "still application-limited: " + state);
+    }
 }
