@@ -208,9 +208,11 @@ export async function silenceOpenWebSockets(namespace, teardown, { port, timeout
 /**
  * Headless Chromium inside the namespace, launched through a wrapper script (`ip netns exec NS chromium`)
  * that also appends extraDisabledFeatures to Playwright's --disable-features list. Each user gets their
- * own context from browser.newContext(), i.e. their own cookies and storage.
+ * own context from browser.newContext(), i.e. their own cookies and storage. `niceness` (0..19) runs it at a
+ * lower CPU priority than the server and the links: each browser stands for another person's machine.
  */
-export async function launchBrowser(namespace, teardown, { args = [], headless = true } = {}) {
+export async function launchBrowser(namespace, teardown, { args = [], headless = true, niceness = 0 } = {}) {
+  if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw new Error(`niceness must be 0..19, got ${niceness}`);
   const dir = await mkdtemp(path.join(tmpdir(), "parley-chromium-"));
   teardown.defer(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
   const wrapper = path.join(dir, "chromium-in-namespace");
@@ -228,7 +230,7 @@ for arg in "$@"; do
   set -- "$@" "$arg"
 done
 [ -n "$seen" ] || set -- "$@" "--disable-features=${features}"
-exec ip netns exec ${namespace.name} ${chromiumExecutable} "$@"
+exec ${niceness > 0 ? `nice -n ${niceness} ` : ""}ip netns exec ${namespace.name} ${chromiumExecutable} "$@"
 `,
   );
   await chmod(wrapper, 0o755);

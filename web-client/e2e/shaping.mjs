@@ -58,6 +58,8 @@ export const DELAY_QUEUE_BYTES = 2_000_000;
 /** The most a tbf qdisc holds before dropping, as time at the limited rate (tbf's `latency`). */
 export const TBF_LATENCY_MS = 200;
 
+/** How much lower the browsers' CPU priority is than the server's (nice), see startShapedStack. */
+export const BROWSER_NICENESS = 10;
 /** The noisy test pattern Ana's camera sends: large and noisy enough that its top layer needs well over 1 Mbit/s. */
 export const NOISY_VIDEO = { width: 960, height: 540, fps: 15, seconds: 4, noise: true };
 /**
@@ -334,6 +336,9 @@ export async function startShapedStack({ names, cameraFiles = {}, browserArgs = 
     const browsers = {};
     for (const name of names) {
       browsers[name] = await launchBrowser(sites[name].host, teardown, {
+        // Each person's browser stands for a machine of their own: on this one it yields the CPU to the server and
+        // the delay lines, or the server's late packets read as congestion on every link at once.
+        niceness: BROWSER_NICENESS,
         args: [
           // The page comes from the core's address over plain HTTP: treated as secure (getUserMedia needs that) and
           // let through the resolver rules (replacing the harness's, Chromium keeps a flag's last value).

@@ -32,12 +32,20 @@ public final class SendSideEstimator {
     static final long MAX_RTT_MS = 10_000;
     /**
      * Sending less than this share of the estimate makes the link application-limited (when it also delivers what
-     * is sent, {@link #DELIVERED_SHARE}): what the receiver acknowledges is then the server's own choice of what to
-     * send, not the link's capacity.
+     * is sent, {@link #DELIVERED_SHARE}, with little loss): what the receiver acknowledges is then the server's own
+     * choice of what to send, not the link's capacity.
      */
     static final double APPLICATION_LIMITED_SHARE = 0.5;
-    /** The link delivers what is sent while the acknowledged rate is at least this share of the sent rate. */
+    /**
+     * The link delivers what is sent while packets arrive at least this share as fast as they were sent: measured on
+     * the same packets (each report's received packets, their send span against their arrival span), so a receiver
+     * that stalls and then reads a burst does not look slower than it is, as a windowed acknowledged rate would.
+     */
     static final double DELIVERED_SHARE = 0.8;
+    /** Weight kept by the span sums at each report: they follow the last few reports (a few hundred ms). */
+    static final double SPAN_MEMORY = 0.8;
+    /** A report's spans count only up to this long, µs: a report covering more (late, or gaps) says little. */
+    static final long MAX_REPORT_SPAN_US = 1_000_000;
 
     private static final byte UNSEEN = 0;
     private static final byte SEEN_LOST = 1;
@@ -65,6 +73,9 @@ public final class SendSideEstimator {
     private long rttMs = AimdRateControl.DEFAULT_RTT_MS;
     private long estimateBps;
     private boolean applicationLimited;
+    /** Recent reports' send spans and arrival spans of their received packets, decayed by {@link #SPAN_MEMORY}. */
+    private double sendSpanSum;
+    private double arrivalSpanSum;
     private long probeRaises;
     private long ignoredPackets;
 
@@ -151,9 +162,22 @@ public final class SendSideEstimator {
             }
         }
         sortByArrival(report, received);
+        long firstSendUs = Long.MAX_VALUE;
+        long lastSendUs = Long.MIN_VALUE;
+        long firstArrivalUs = Long.MAX_VALUE;
+        long lastArrivalUs = Long.MIN_VALUE;
+        int spanned = 0;
         for (int k = 0; k < received; k++) {
             int i = order[k];
             long arrivalUs = report.arrivalTimeUs(i);
+            if (!probe.covers(report.sequence(i))) {
+                // A probe cluster queues on purpose: what the link does with it is the probe's verdict.
+                firstSendUs = Math.min(firstSendUs, report.sendTimeUs(i));
+                lastSendUs = Math.max(lastSendUs, report.sendTimeUs(i));
+                firstArrivalUs = Math.min(firstArrivalUs, arrivalUs);
+                lastArrivalUs = Math.max(lastArrivalUs, arrivalUs);
+                spanned++;
+            }
             int size = report.sizeBytes(i);
             acked.onPacket(arrivalUs, size);
             if (interArrival.onPacket(report.sendTimeUs(i), arrivalUs, nowUs, size)) {
@@ -161,10 +185,19 @@ public final class SendSideEstimator {
                         arrivalUs / 1000.0);
             }
         }
+        if (spanned >= 2) {
+            long sendSpan = lastSendUs - firstSendUs;
+            long arrivalSpan = lastArrivalUs - firstArrivalUs;
+            if (sendSpan > 0 && sendSpan <= MAX_REPORT_SPAN_US) {
+                sendSpanSum = sendSpanSum * SPAN_MEMORY + sendSpan;
+                arrivalSpanSum = arrivalSpanSum * SPAN_MEMORY + Math.min(Math.max(arrivalSpan, 0), MAX_REPORT_SPAN_US);
+            }
+        }
         long ackedBps = acked.bps();
         long sentBps = sent.bps();
-        applicationLimited = sentBps > 0 && sentBps < APPLICATION_LIMITED_SHARE * estimateBps
-                && ackedBps >= DELIVERED_SHARE * sentBps;
+        boolean delivered = sendSpanSum > 0 && sendSpanSum >= DELIVERED_SHARE * arrivalSpanSum
+                && reportedLost * 10L <= reported && lossBased.lossFraction() <= LossBasedEstimator.HIGH_LOSS;
+        applicationLimited = sentBps > 0 && sentBps < APPLICATION_LIMITED_SHARE * estimateBps && delivered;
         long delayBased = received > 0
                 ? aimd.update(trendline.usage(), ackedBps, applicationLimited, nowUs)
                 : aimd.bps();
