@@ -33,7 +33,12 @@ import java.util.Arrays;
  */
 public final class TurnClient implements AutoCloseable {
 
-    private static final int TIMEOUT_MS = 3_000;
+    private static final int TIMEOUT_MS = 5_000;
+    /**
+     * A request unanswered this long is sent again (the same transaction, as STUN over UDP does): a datagram can be
+     * lost, e.g. when it reaches a coturn whose UDP listener is not up yet though its TCP one is.
+     */
+    private static final int RETRANSMIT_MS = 500;
 
     private final InetSocketAddress server;
     private final String username;
@@ -49,7 +54,7 @@ public final class TurnClient implements AutoCloseable {
         this.username = username;
         this.password = password;
         this.socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        socket.setSoTimeout(TIMEOUT_MS);
+        socket.setSoTimeout(RETRANSMIT_MS);
     }
 
     /** An Allocate for a UDP relay; the answer is the server's final response (success or error). */
@@ -157,7 +162,8 @@ public final class TurnClient implements AutoCloseable {
             try {
                 socket.receive(packet);
             } catch (SocketTimeoutException e) {
-                break;
+                socket.send(new DatagramPacket(bytes, bytes.length, server));
+                continue;
             }
             Message answer = Message.decode(packet.getData(), 0, packet.getLength());
             if (Arrays.equals(answer.getTransactionID(), request.getTransactionID())) {
