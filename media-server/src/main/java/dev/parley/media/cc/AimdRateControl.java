@@ -77,7 +77,8 @@ final class AimdRateControl {
         if (state == DelayState.OVERUSING && applicationLimited) {
             // The link delivers all of a rate well under the estimate: cutting to that rate would make the server's
             // own choice the link's capacity (and each pause a ratchet). Hold; a real bottleneck below the sent rate
-            // shows as acknowledged < sent, and is cut then.
+            // spreads the packets out on arrival (or loses them), the caller no longer says application-limited, and
+            // it is cut then.
             mode = Mode.HOLD;
             return currentBps;
         }
