@@ -313,12 +313,12 @@ function serverEstimateFigures(samples) {
         applicationLimited: lowest.applicationLimited ?? null,
       },
       pausedShare: Number((paused / rows.length).toFixed(2)),
-      // One entry a second: "kbit/s state loss% a(pplication-limited) sentKbps/ackedKbps".
+      // One entry a second: "kbit/s state loss% a(pplication-limited) sentKbps/ackedKbps pProbes:lastVerdictKbps".
       timeline: samples
         .filter((s, i) => s.estimates[who] && (i === 0 || Math.floor(s.at / 1000) !== Math.floor(samples[i - 1].at / 1000)))
         .map((s) => {
           const e = s.estimates[who];
-          return `${kbit(e.estimateBps)} ${e.delayState?.[0] ?? "-"} ${Math.round(e.lossFraction * 100)}%${e.applicationLimited ? " a" : ""} ${kbit(e.sentBps ?? 0)}/${kbit(e.ackedBps)}`;
+          return `${kbit(e.estimateBps)} ${e.delayState?.[0] ?? "-"} ${Math.round(e.lossFraction * 100)}%${e.applicationLimited ? " a" : ""} ${kbit(e.sentBps ?? 0)}/${kbit(e.ackedBps)} p${e.probes ?? 0}:${kbit(e.probeResultBps ?? 0)}`;
         }),
     };
   }

@@ -46,6 +46,14 @@ public final class SendSideEstimator {
     static final double SPAN_MEMORY = 0.8;
     /** A report's spans count only up to this long, µs: a report covering more (late, or gaps) says little. */
     static final long MAX_REPORT_SPAN_US = 1_000_000;
+    /**
+     * A probe cluster the link carried at its rate raises the estimate only once the next cluster, judged within this
+     * long, confirms it (µs): a link with a burst allowance carries a small cluster whatever its rate, and the
+     * estimate would jump above what it carries for as long as media takes to overfill it.
+     */
+    static final long PROBE_CONFIRM_WINDOW_US = 2_000_000;
+    /** The next cluster confirms a carried one when its verdict is at least this share of it. */
+    static final double PROBE_CONFIRM_SHARE = 0.9;
 
     private static final byte UNSEEN = 0;
     private static final byte SEEN_LOST = 1;
@@ -77,6 +85,10 @@ public final class SendSideEstimator {
     private double sendSpanSum;
     private double arrivalSpanSum;
     private long probeRaises;
+    /** A carried cluster's verdict awaiting confirmation by the next, bit/s (0: none), and when it was judged. */
+    private long probeCandidateBps;
+    private long probeCandidateUs;
+    private long probeVerdicts;
     private long ignoredPackets;
 
     /**
@@ -141,17 +153,20 @@ public final class SendSideEstimator {
             }
             historySequence[slot] = seq;
             historyStatus[slot] = lost ? SEEN_LOST : SEEN_RECEIVED;
+            boolean probing = probe.covers(seq);
             if (status == UNSEEN) {
-                if (!probe.covers(seq)) {
+                if (!probing) {
                     // What the server chose to send; a probe cluster is sent on purpose above it.
                     sent.onPacket(report.sendTimeUs(i), size);
                 }
                 probe.onPacket(seq, report.sendTimeUs(i), size, lost ? 0 : report.arrivalTimeUs(i), lost);
             }
             highestSequence = Math.max(highestSequence, seq);
-            if (status == SEEN_LOST) {
+            // A cluster the link could not carry may overflow its queue: that loss is the probe's verdict, not the
+            // media's.
+            if (!probing && status == SEEN_LOST) {
                 recovered++;
-            } else {
+            } else if (!probing) {
                 reported++;
                 if (lost) {
                     reportedLost++;
@@ -170,8 +185,10 @@ public final class SendSideEstimator {
         for (int k = 0; k < received; k++) {
             int i = order[k];
             long arrivalUs = report.arrivalTimeUs(i);
-            if (!probe.covers(report.sequence(i))) {
-                // A probe cluster queues on purpose: what the link does with it is the probe's verdict.
+            boolean probing = probe.covers(report.sequence(i));
+            if (!probing) {
+                // A probe cluster queues on purpose: what the link does with it is the probe's verdict, and neither
+                // the spans nor the delay trend count it (a cluster the link could not carry would read as overuse).
                 firstSendUs = Math.min(firstSendUs, report.sendTimeUs(i));
                 lastSendUs = Math.max(lastSendUs, report.sendTimeUs(i));
                 firstArrivalUs = Math.min(firstArrivalUs, arrivalUs);
@@ -180,7 +197,7 @@ public final class SendSideEstimator {
             }
             int size = report.sizeBytes(i);
             acked.onPacket(arrivalUs, size);
-            if (interArrival.onPacket(report.sendTimeUs(i), arrivalUs, nowUs, size)) {
+            if (!probing && interArrival.onPacket(report.sendTimeUs(i), arrivalUs, nowUs, size)) {
                 trendline.update(interArrival.arrivalDeltaUs() / 1000.0, interArrival.sendDeltaUs() / 1000.0,
                         arrivalUs / 1000.0);
             }
@@ -205,15 +222,60 @@ public final class SendSideEstimator {
         long floor = Math.round(ACKED_FLOOR * ackedBps);
         estimateBps = Math.max(minBps, Math.min(maxBps, Math.max(Math.min(delayBased, lossBased.bps()), floor)));
         long verdict = probe.finish(nowUs);
-        if (verdict > estimateBps && trendline.usage() != DelayState.OVERUSING) {
-            // The link carried a probe at a higher rate than the estimate: take it at once rather than grow to it.
-            aimd.raiseTo(verdict);
-            lossBased.raiseTo(verdict);
-            estimateBps = Math.max(minBps, Math.min(maxBps, verdict));
-            probeRaises++;
+        if (verdict > 0) {
+            onProbeVerdict(verdict, probe.carried(), nowUs);
         }
         lossBased.capTo(estimateBps);
         return estimateBps;
+    }
+
+    /**
+     * Takes a probe cluster's verdict. A cluster the link queued measured what it carries: a verdict above the
+     * estimate raises it at once. A cluster it carried at its rate proves less (a burst allowance lets a small one
+     * through whatever the rate), so its verdict waits as a candidate: the next cluster, sent above it, confirms it
+     * (the estimate then rises to it) or shows what the link really carries. Nothing is raised while the delay says
+     * the link is overused.
+     */
+    private void onProbeVerdict(long verdict, boolean carried, long nowUs) {
+        probeVerdicts++;
+        if (trendline.usage() == DelayState.OVERUSING) {
+            probeCandidateBps = 0;
+            return;
+        }
+        long raise = 0;
+        if (probeCandidateBps > 0 && nowUs - probeCandidateUs <= PROBE_CONFIRM_WINDOW_US
+                && verdict >= PROBE_CONFIRM_SHARE * probeCandidateBps) {
+            raise = probeCandidateBps;
+        }
+        if (!carried) {
+            raise = Math.max(raise, verdict);
+        }
+        probeCandidateBps = carried && verdict > Math.max(estimateBps, raise) ? verdict : 0;
+        probeCandidateUs = nowUs;
+        if (raise > estimateBps) {
+            aimd.raiseTo(raise);
+            lossBased.raiseTo(raise);
+            estimateBps = Math.max(minBps, Math.min(maxBps, raise));
+            probeRaises++;
+        }
+    }
+
+    /**
+     * The verdict of a carried probe cluster awaiting the next cluster's confirmation, bit/s (0: none): the next
+     * cluster should be sent above it.
+     */
+    public long probeCandidateBps() {
+        return probeCandidateBps;
+    }
+
+    /** How many probe clusters gave a verdict so far. */
+    public long probeVerdicts() {
+        return probeVerdicts;
+    }
+
+    /** Whether the last judged probe cluster was carried at its rate (see {@link ProbeMeasurement#carried}). */
+    public boolean lastProbeCarried() {
+        return probe.carried();
     }
 
     /**

@@ -135,7 +135,14 @@ public final class ClientEndpoint implements AutoCloseable {
      * longer than {@link #SIMULATED_QUEUE_MICROS} is taken as dropped (reported lost).
      */
     private volatile long simulatedDownlinkBps;
+    /**
+     * The simulated bottleneck's burst allowance, bytes (0: none): a token bucket of this size, filling at its rate,
+     * lets that many bytes through at once after a quiet spell, as policers and shapers (tc's tbf) do.
+     */
+    private volatile int simulatedBurstBytes;
     private long simulatedFreeAtMicros;
+    /** Bytes in the simulated token bucket at {@link #simulatedFreeAtMicros}. */
+    private double simulatedTokens;
     /** The simulated bottleneck's queue, as time: a drop-tail queue of 300 ms. */
     public static final long SIMULATED_QUEUE_MICROS = 300_000;
     private final SsrcTable<LongAdder> packetsBySsrc = new SsrcTable<>();
@@ -327,7 +334,37 @@ public final class ClientEndpoint implements AutoCloseable {
      * delivered as they come; only what the server learns about their arrival changes.
      */
     public void simulateDownlink(long bps) {
+        simulateDownlink(bps, 0);
+    }
+
+    /**
+     * As {@link #simulateDownlink(long)}, with a burst allowance of {@code burstBytes}: after a quiet spell that many
+     * bytes pass at once, and only what comes faster than the rate beyond them queues.
+     */
+    public void simulateDownlink(long bps, int burstBytes) {
+        simulatedBurstBytes = Math.max(0, burstBytes);
         simulatedDownlinkBps = bps;
+    }
+
+    /**
+     * When a packet of {@code length} bytes reaching the simulated bottleneck at {@code arrival} (µs) leaves it, or -1
+     * when its queue is full (the packet is then reported lost). The receive thread only.
+     */
+    private long simulateBottleneck(long arrival, int length, long bps, int burstBytes) {
+        long start = Math.max(arrival, simulatedFreeAtMicros);
+        if (start - arrival > SIMULATED_QUEUE_MICROS) {
+            // The queue is full: the packet never arrives, and the feedback reports it lost.
+            return -1;
+        }
+        if (burstBytes <= 0) {
+            simulatedFreeAtMicros = start + length * 8_000_000L / bps;
+            return simulatedFreeAtMicros;
+        }
+        double tokens = Math.min(burstBytes, simulatedTokens + (start - simulatedFreeAtMicros) * bps / 8e6);
+        long leaves = tokens >= length ? start : start + (long) ((length - tokens) * 8e6 / bps);
+        simulatedTokens = Math.max(0, tokens - length);
+        simulatedFreeAtMicros = leaves;
+        return leaves;
     }
 
     /**
@@ -682,14 +719,7 @@ public final class ClientEndpoint implements AutoCloseable {
                     long arrival = (System.nanoTime() - arrivalClockOrigin) / 1000 + arrivalDelayMicros;
                     long bottleneck = simulatedDownlinkBps;
                     if (bottleneck > 0) {
-                        long start = Math.max(arrival, simulatedFreeAtMicros);
-                        if (start - arrival > SIMULATED_QUEUE_MICROS) {
-                            // The queue is full: the packet never arrives, and the feedback reports it lost.
-                            arrival = -1;
-                        } else {
-                            simulatedFreeAtMicros = start + packet.getLength() * 8_000_000L / bottleneck;
-                            arrival = simulatedFreeAtMicros;
-                        }
+                        arrival = simulateBottleneck(arrival, packet.getLength(), bottleneck, simulatedBurstBytes);
                     }
                     if (arrival >= 0) {
                         arrivals.record(Rtp.readUint16(data, at), arrival);

@@ -81,18 +81,26 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
      * Probing, while the estimate keeps a video below what its tile asks for: a cluster of packets (media, topped up
      * with padding on an RTX stream) paced out for {@link #PROBE_DURATION_NANOS} at up to {@link #PROBE_FACTOR}
      * times the estimate (no more than the videos want), at most every {@link #PROBE_INTERVAL_NANOS}, never while
-     * the delay says the link is overused or loss is high. At most 150 ms of twice the estimate every 2 s: under 8 %
-     * more traffic on a link that cannot carry more, and a link that can is found within a few seconds.
+     * the delay says the link is overused or loss is high. At most 150 ms of twice the estimate every 2 s (and
+     * its follow-up, below), less often as probes find nothing: a few % more traffic on a link that cannot carry more,
+     * and a link that can is found within a few seconds.
      */
     static final long PROBE_DURATION_NANOS = 150_000_000L;
     static final long PROBE_INTERVAL_NANOS = 2_000_000_000L;
+    /**
+     * Each probe that finds nothing more doubles the wait before the next, up to this: a link that stays narrow is
+     * not queued up every 2 s, and one that opens is still found within about this long. A raise resets it.
+     */
+    static final long PROBE_MAX_INTERVAL_NANOS = 8_000_000_000L;
     static final double PROBE_FACTOR = 2.0;
     /** A cluster's rate is this much above what the videos need: its verdict comes out a little under its rate. */
     static final double PROBE_OVERSHOOT = 1.1;
     /**
-     * A cluster whose verdict is at least this share of its rate was carried by the link: the next cluster follows at
-     * once rather than after {@link #PROBE_INTERVAL_NANOS}, so a link that opened up is climbed in steps of
-     * {@link #PROBE_FACTOR} a few hundred milliseconds apart (libwebrtc's further probing uses the same 0.7).
+     * A cluster the link carried is followed at once rather than after {@link #PROBE_INTERVAL_NANOS}, above its
+     * verdict: to confirm it (the estimator raises the estimate only then, see
+     * {@code SendSideEstimator#PROBE_CONFIRM_WINDOW_US}), or, after a raise whose verdict is at least this share of
+     * the cluster's rate, to climb further. So a link that opened up is climbed in steps of {@link #PROBE_FACTOR} a
+     * few hundred milliseconds apart (libwebrtc's further probing uses the same 0.7).
      */
     static final double PROBE_CARRIED_SHARE = 0.7;
     /** A probe is worth sending only for at least this much more than the estimate. */
@@ -176,8 +184,13 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         volatile long probes;
         /** The last probe cluster's verdict, bit/s (0: none yet). */
         volatile long probeResultBps;
-        /** The estimator's probe raises already seen (the receive thread). */
+        /** The estimator's probe raises and verdicts already seen (the receive thread). */
         long probeRaisesSeen;
+        long probeVerdictsSeen;
+        /** A carried cluster's verdict awaiting confirmation, bit/s, 0 for none (receive thread to the allocation). */
+        volatile long probeCandidateBps;
+        /** The wait between probes now (receive thread to the allocation), see {@link #PROBE_MAX_INTERVAL_NANOS}. */
+        volatile long probeIntervalNanos = PROBE_INTERVAL_NANOS;
         /** A probe raised the estimate since the last allocation: lift the holds on moving up (receive thread to
          * the allocation, under the conference lock). */
         volatile boolean holdsLifted;
@@ -607,12 +620,16 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         // What moving every video up to its tile's layer takes (the allocator's headroom included), and a little more:
         // a cluster's verdict comes out just under its rate.
         wanted = (long) (wanted * BandwidthAllocator.UPGRADE_HEADROOM * PROBE_OVERSHOOT / BUDGET_SHARE);
-        long now = estimate.estimateBps();
+        long now = Math.max(estimate.estimateBps(), cc.probeCandidateBps);
+        if (cc.probeCandidateBps > 0) {
+            // Confirming a carried cluster needs one sent above it, even beyond what the videos want.
+            wanted = Math.max(wanted, (long) Math.ceil(now * PROBE_MIN_GAIN));
+        }
         long rate = Math.min(Math.min(wanted, (long) (now * PROBE_FACTOR)), ESTIMATE_MAX_BPS);
         if (rate < now * PROBE_MIN_GAIN) {
             return;
         }
-        cc.nextProbeNanos = nowNanos + PROBE_INTERVAL_NANOS;
+        cc.nextProbeNanos = nowNanos + cc.probeIntervalNanos;
         cc.probeAgain = false;
         cc.probeWantedBps = rate;
         probeRequests.accept(this);
@@ -980,11 +997,22 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         cc.estimator.onFeedback(cc.results, nowMicros());
         cc.probeResultBps = cc.estimator.probeResultBps();
-        long raises = cc.estimator.probeRaises();
-        if (raises != cc.probeRaisesSeen) {
+        long verdicts = cc.estimator.probeVerdicts();
+        if (verdicts != cc.probeVerdictsSeen) {
+            cc.probeVerdictsSeen = verdicts;
+            long raises = cc.estimator.probeRaises();
+            boolean raised = raises != cc.probeRaisesSeen;
             cc.probeRaisesSeen = raises;
-            cc.holdsLifted = true;
-            cc.probeAgain = cc.probeResultBps >= PROBE_CARRIED_SHARE * cc.probeRateBps;
+            long candidate = cc.estimator.probeCandidateBps();
+            cc.probeCandidateBps = candidate;
+            // A carried cluster is followed at once: to confirm it, or to climb further after a raise.
+            cc.probeAgain = candidate > 0 || raised && cc.probeResultBps >= PROBE_CARRIED_SHARE * cc.probeRateBps;
+            if (raised) {
+                cc.holdsLifted = true;
+                cc.probeIntervalNanos = PROBE_INTERVAL_NANOS;
+            } else if (candidate == 0) {
+                cc.probeIntervalNanos = Math.min(2 * cc.probeIntervalNanos, PROBE_MAX_INTERVAL_NANOS);
+            }
             allocationDue = true;
         }
         BandwidthEstimate latest = cc.estimator.state();

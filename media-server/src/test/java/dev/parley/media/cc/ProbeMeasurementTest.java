@@ -32,6 +32,28 @@ class ProbeMeasurementTest {
     }
 
     @Test
+    void aClusterThatQueuesAfterABurstAllowanceIsJudgedFromWhereTheQueueFormed() {
+        // Sent at 2 Mbit/s; the first 10 packets pass at once (a token bucket's allowance), the other 20 queue and
+        // leave every 16 ms (500 kbit/s). Over the whole cluster it arrives at about 760 kbit/s; the link carries 500.
+        ProbeMeasurement probe = new ProbeMeasurement();
+        probe.start(0, 29, 120_000);
+        long arrival = 50_000;
+        for (int i = 0; i < 30; i++) {
+            arrival = i == 0 ? arrival : arrival + (i < 10 ? 4_000 : 16_000);
+            probe.onPacket(i, i * 4000L, 1000, arrival, false);
+        }
+        assertEquals(475_000, probe.finish(200_000), "95 % of the queued part's 500 kbit/s");
+        assertTrue(!probe.carried());
+    }
+
+    @Test
+    void aClusterThatFitsTheAllowanceLooksCarried() {
+        ProbeMeasurement probe = cluster(20, 1000, 4000, 4000);
+        assertEquals(2_000_000, probe.finish(200_000));
+        assertTrue(probe.carried(), "carried at its rate: the estimator waits for the next cluster to confirm it");
+    }
+
+    @Test
     void noVerdictUntilEveryPacketIsReportedOrTheWaitIsOver() {
         ProbeMeasurement probe = new ProbeMeasurement();
         probe.start(0, 9, 40_000);

@@ -204,45 +204,85 @@ class SendSideEstimatorTest {
     }
 
     @Test
-    void aProbeClusterTheLinkCarriedRaisesTheEstimateAtOnce() {
+    void aProbeClusterTheLinkCarriedRaisesTheEstimateOnceTheNextConfirmsIt() {
         SendSideEstimator estimator = new SendSideEstimator(30_000, 20_000_000, 500_000);
         PacketResults report = new PacketResults(256);
-        long seq = 1000;
-        long t = 0;
-        // Two seconds at about 480 kbit/s (1200-byte packets every 20 ms), arriving as sent.
-        for (int r = 0; r < 40; r++) {
-            report.clear();
-            for (int i = 0; i < 3; i++, seq++, t += 20_000) {
-                report.add(seq, t, 1_200, 9_000_000 + t + 30_000);
-            }
-            estimator.onFeedback(report, t + 40_000);
-        }
+        long[] at = {1000, 0};
+        steadyTwoSeconds(estimator, report, at);
         long before = estimator.estimateBps();
         assertTrue(before < 800_000, "no reason yet to think the link carries more: " + before);
 
-        // A cluster paced at 2.4 Mbit/s (one packet every 4 ms for 100 ms), carried as sent.
-        long first = seq;
-        report.clear();
-        for (int i = 0; i < 25; i++, seq++, t += 4_000) {
-            report.add(seq, t, 1_200, 9_000_000 + t + 30_000);
-        }
-        estimator.onProbeSent(first, seq - 1, t);
-        estimator.onFeedback(report, t + 40_000);
+        // A cluster paced at 2.4 Mbit/s (one packet every 4 ms for 100 ms), carried as sent: a candidate only.
+        cluster(estimator, report, at, 25, 4_000, i -> 4_000);
         assertEquals(2_400_000, estimator.probeResultBps());
-        assertEquals(2_400_000, estimator.estimateBps(), "the estimate takes the probe's rate");
+        assertEquals(2_400_000, estimator.probeCandidateBps(), "awaits confirmation");
+        assertEquals(before, estimator.estimateBps(), "no raise on one carried cluster");
+
+        // The next, at 4.8 Mbit/s, carried too: the first is confirmed, the second is the new candidate.
+        cluster(estimator, report, at, 25, 2_000, i -> 2_000);
+        assertEquals(2_400_000, estimator.estimateBps(), "the estimate takes the confirmed rate");
+        assertEquals(4_800_000, estimator.probeCandidateBps());
+        assertEquals(1, estimator.probeRaises());
 
         // A cluster the link spread out to 600 kbit/s gives no raise above what the estimate already is.
-        first = seq;
-        report.clear();
-        long arrival = 9_000_000 + t + 30_000;
-        for (int i = 0; i < 25; i++, seq++, t += 4_000, arrival += 16_000) {
-            report.add(seq, t, 1_200, arrival);
-        }
         long estimate = estimator.estimateBps();
-        estimator.onProbeSent(first, seq - 1, t);
-        estimator.onFeedback(report, t + 40_000);
+        cluster(estimator, report, at, 25, 4_000, i -> 16_000);
         assertEquals(570_000, estimator.probeResultBps(), "95 % of what the link delivered");
         assertTrue(estimator.estimateBps() <= estimate, "no raise: " + estimator.estimateBps());
+        assertEquals(0, estimator.probeCandidateBps(), "nothing left to confirm");
+    }
+
+    @Test
+    void aClusterThatFitsABurstAllowanceIsNotTakenForTheLinksRate() {
+        // An 800 kbit/s link with a 16 KiB burst allowance (a token bucket): a 100 ms cluster at 1.2 Mbit/s (15 KB)
+        // passes as sent; the next, at 2.4 Mbit/s (30 KB), passes as sent until the allowance is spent, then queues
+        // and arrives at 800 kbit/s.
+        SendSideEstimator estimator = new SendSideEstimator(30_000, 20_000_000, 500_000);
+        PacketResults report = new PacketResults(256);
+        long[] at = {1000, 0};
+        steadyTwoSeconds(estimator, report, at);
+        long before = estimator.estimateBps();
+
+        cluster(estimator, report, at, 13, 8_000, i -> 8_000);
+        assertEquals(before, estimator.estimateBps(), "one carried cluster proves nothing yet");
+        // 1200-byte packets every 4 ms; the first 12 pass at once, the rest leave every 12 ms (800 kbit/s).
+        cluster(estimator, report, at, 25, 4_000, i -> i < 12 ? 4_000 : 12_000);
+        long verdict = estimator.probeResultBps();
+        assertTrue(verdict >= 700_000 && verdict <= 800_000, "the queued part measures the link: " + verdict);
+        assertEquals(Math.max(before, verdict), estimator.estimateBps(),
+                "the estimate goes no higher than what the link carried, not to the first cluster's 1.2 Mbit/s");
+        assertEquals(0, estimator.probeCandidateBps());
+    }
+
+    /** Two seconds at about 480 kbit/s (1200-byte packets every 20 ms), arriving as sent. {@code at}: seq, time. */
+    private static void steadyTwoSeconds(SendSideEstimator estimator, PacketResults report, long[] at) {
+        for (int r = 0; r < 40; r++) {
+            report.clear();
+            for (int i = 0; i < 3; i++, at[0]++, at[1] += 20_000) {
+                report.add(at[0], at[1], 1_200, 9_000_000 + at[1] + 30_000);
+            }
+            estimator.onFeedback(report, at[1] + 40_000);
+        }
+    }
+
+    /**
+     * A probe cluster of {@code packets} 1200-byte packets sent every {@code sendGapUs}, the i-th arriving
+     * {@code arrivalGap.applyAsLong(i)} after the one before, reported at once; then 50 ms of quiet.
+     */
+    private static void cluster(SendSideEstimator estimator, PacketResults report, long[] at, int packets,
+                                long sendGapUs, java.util.function.IntToLongFunction arrivalGap) {
+        long first = at[0];
+        report.clear();
+        long arrival = 9_000_000 + at[1] + 30_000;
+        for (int i = 0; i < packets; i++, at[0]++, at[1] += sendGapUs) {
+            if (i > 0) {
+                arrival += arrivalGap.applyAsLong(i);
+            }
+            report.add(at[0], at[1], 1_200, arrival);
+        }
+        estimator.onProbeSent(first, at[0] - 1, at[1]);
+        estimator.onFeedback(report, arrival - 9_000_000 + 10_000);
+        at[1] += 50_000;
     }
 
     /** Reports of 50 packets sent 1 ms apart, one lost, arriving with a slowly varying delay. */

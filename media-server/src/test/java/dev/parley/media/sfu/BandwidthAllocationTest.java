@@ -37,6 +37,8 @@ class BandwidthAllocationTest {
     /** Packets per frame and payload bytes per packet of each layer, at 30 frames a second: ~60, ~450, ~1250 kbit/s. */
     private static final int[] PACKETS = {1, 3, 5};
     private static final int[] BYTES = {220, 600, 1000};
+    /** The narrow link of the burst allowance test, bit/s. */
+    private static final long LINK_BPS = 800_000;
 
     private MediaServer server;
     private final List<ClientEndpoint> clients = new ArrayList<>();
@@ -63,15 +65,8 @@ class BandwidthAllocationTest {
     void aReceiverOnANarrowLinkGetsALowerLayerThenAPauseAndClimbsBackWhenItWidens() throws Exception {
         List<TrackEvent> events = new CopyOnWriteArrayList<>();
         server.onEvent("room", events::add);
-        ClientTrack video = ClientTrack.simulcastVideo("cam", RIDS);
         ClientTrack audio = ClientTrack.audio("cam");
-        server.createEndpoint("room", "alice");
-        ClientEndpoint publisher = client(SrtpProfile.AEAD_AES_128_GCM);
-        publisher.acceptAnswer(server.publish("room", "alice", publisher.publishOffer(List.of(audio, video), false)));
-        assertTrue(publisher.awaitSecure(WAIT), "publisher connects");
-        TrackInfo track = server.tracks("room").stream().filter(t -> t.kind().equals("video")).findFirst()
-                .orElseThrow();
-        startSending(publisher, video);
+        TrackInfo track = publishCamera(audio);
 
         ClientEndpoint bob = subscriber("bob", true);
         ClientEndpoint carol = subscriber("carol", false);
@@ -124,6 +119,43 @@ class BandwidthAllocationTest {
         assertTrue(recovered.probes() > 0, "probes were sent: " + recovered);
         assertTrue(!lastWithheld(events, "bob").linkLimited(), "bob is told his link no longer limits him");
         assertEquals(2, video("carol").currentLayer());
+    }
+
+    @Test
+    void probesThroughALinkWithABurstAllowanceLeaveTheEstimateAtTheLinksRate() throws Exception {
+        // An 800 kbit/s link with a 16 KiB burst allowance, as a policer or tc's tbf has: a probe cluster small enough
+        // to fit in it passes as sent whatever its rate. Taken at its word, it would lift the estimate far above the
+        // link; the next cluster must confirm it first, and the queue that one builds measures the link.
+        TrackInfo track = publishCamera(ClientTrack.audio("cam"));
+        ClientEndpoint bob = subscriber("bob", true);
+        startFeedback(bob);
+        bob.simulateDownlink(LINK_BPS, 16 * 1024);
+        server.receiveVideo("room", "bob", List.of(new VideoReceive(track.trackId(), true, 1280, 720)));
+        await("bob", "a lower layer for the bandwidth", v -> v.currentLayer() == 1
+                && v.reason().equals("bandwidth"), Duration.ofSeconds(15));
+
+        long probesBefore = estimate("bob").probes();
+        long switchesBefore = video("bob").switches();
+        long highest = 0;
+        ReceiveEstimate atHighest = null;
+        long until = System.nanoTime() + Duration.ofSeconds(12).toNanos();
+        while (System.nanoTime() < until) {
+            ReceiveEstimate now = estimate("bob");
+            if (now.estimateBps() > highest) {
+                highest = now.estimateBps();
+                atHighest = now;
+            }
+            Thread.sleep(20);
+        }
+        ReceiveEstimate end = estimate("bob");
+        System.out.printf("800 kbit/s with a 16 KiB burst: %d probes in 12 s, the estimate at most %d bit/s (%s), "
+                + "layer switches %d%n", end.probes() - probesBefore, highest, atHighest,
+                video("bob").switches() - switchesBefore);
+        assertTrue(end.probes() - probesBefore >= 2, "probes ran: " + end);
+        assertTrue(highest <= LINK_BPS * 1.15, "the estimate stays near the link's 800 kbit/s: at most " + highest
+                + " bit/s, " + atHighest);
+        assertEquals(1, video("bob").currentLayer(), "bob keeps the half layer");
+        assertEquals(switchesBefore, video("bob").switches(), "no layer switch while probing");
     }
 
     @Test
@@ -194,6 +226,19 @@ class BandwidthAllocationTest {
         assertTrue(subscriber.awaitSecure(WAIT), "subscriber connects");
         TestMedia.awaitServerSide(server, endpoint, false, true);
         return subscriber;
+    }
+
+    /** Alice publishes {@code audio} and a simulcast camera, and sends both: her camera's track. */
+    private TrackInfo publishCamera(ClientTrack audio) throws Exception {
+        ClientTrack video = ClientTrack.simulcastVideo("cam", RIDS);
+        server.createEndpoint("room", "alice");
+        ClientEndpoint publisher = client(SrtpProfile.AEAD_AES_128_GCM);
+        publisher.acceptAnswer(server.publish("room", "alice", publisher.publishOffer(List.of(audio, video), false)));
+        assertTrue(publisher.awaitSecure(WAIT), "publisher connects");
+        TrackInfo track = server.tracks("room").stream().filter(t -> t.kind().equals("video")).findFirst()
+                .orElseThrow();
+        startSending(publisher, video);
+        return track;
     }
 
     /** The receiver's transport feedback every 50 ms, as browsers send it. */
