@@ -25,9 +25,11 @@ package dev.parley.media.api;
  *                      or is paused
  * @param probes        probe clusters sent to find out whether the downlink carries more
  * @param probeResultBps what the last probe cluster found the downlink carries, bit/s (0: none yet)
+ * @param probeCeilingBps what probes may raise the estimate to for now, after the downlink contradicted a probe's
+ *                      raise, bit/s (0: no limit)
  */
 public record ReceiveEstimate(long estimateBps, long delayBasedBps, long lossBasedBps, long ackedBps,
                               long sentBps, boolean applicationLimited, String delayState, double lossFraction,
                               long reports, long budgetBps, long allocatedBps, boolean linkLimited, long probes,
-                              long probeResultBps) {
+                              long probeResultBps, long probeCeilingBps) {
 }

@@ -54,6 +54,23 @@ public final class SendSideEstimator {
     static final long PROBE_CONFIRM_WINDOW_US = 2_000_000;
     /** The next cluster confirms a carried one when its verdict is at least this share of it. */
     static final double PROBE_CONFIRM_SHARE = 0.9;
+    /**
+     * A probe's raise that the link contradicts within this long (µs), the estimate falling under
+     * {@link #PROBE_CONTRADICTED_SHARE} of it on overuse or loss, was wrong: probe verdicts are then held to what the
+     * link was delivering when it fell, for {@link #PROBE_CEILING_US}; a verdict at least {@link #PROBE_CEILING_ESCAPE}
+     * times the ceiling is a link that changed, and passes. Otherwise every probe would repeat the raise, the
+     * allocation would resume a video, and the link would overflow again.
+     */
+    static final long PROBE_TRUST_US = 3_000_000;
+    static final double PROBE_CONTRADICTED_SHARE = 0.8;
+    static final long PROBE_CEILING_US = 20_000_000;
+    /**
+     * Media sent this long after a probe cluster (µs) waits behind what the cluster queued, if the link could not
+     * carry it: left out of the delay trend like the cluster itself, or each probe of a narrow link would read as
+     * overuse and cut the estimate.
+     */
+    static final long PROBE_DRAIN_US = 200_000;
+    static final double PROBE_CEILING_ESCAPE = 2.0;
 
     private static final byte UNSEEN = 0;
     private static final byte SEEN_LOST = 1;
@@ -64,6 +81,11 @@ public final class SendSideEstimator {
     private final InterArrival interArrival = new InterArrival();
     private final TrendlineEstimator trendline = new TrendlineEstimator();
     private final AcknowledgedBitrateEstimator acked = new AcknowledgedBitrateEstimator();
+    /**
+     * The acknowledged rate without probe clusters: the estimate's floor. A cluster that fits in a burst allowance
+     * gets through at its rate without the link carrying that rate, and would lift the floor past its verdict.
+     */
+    private final AcknowledgedBitrateEstimator ackedMedia = new AcknowledgedBitrateEstimator();
     /**
      * The rate packets were sent at, over the reported packets (lost ones too; probe clusters left out), by send
      * time.
@@ -89,6 +111,16 @@ public final class SendSideEstimator {
     private long probeCandidateBps;
     private long probeCandidateUs;
     private long probeVerdicts;
+    /** The last probe raise, bit/s, and when (µs); 0: none being watched. */
+    private long probeRaisedBps;
+    private long probeRaisedUs;
+    /** What probes may raise the estimate to after a contradicted raise, bit/s, and until when (µs); 0: no limit. */
+    private long probeCeilingBps;
+    private long probeCeilingUntilUs;
+    private long probeContradictions;
+    /** Packets after this one sent until {@link #drainUntilUs} follow the last probe cluster (see PROBE_DRAIN_US). */
+    private long drainAfterSequence = Long.MAX_VALUE;
+    private long drainUntilUs;
     private long ignoredPackets;
 
     /**
@@ -197,7 +229,11 @@ public final class SendSideEstimator {
             }
             int size = report.sizeBytes(i);
             acked.onPacket(arrivalUs, size);
-            if (!probing && interArrival.onPacket(report.sendTimeUs(i), arrivalUs, nowUs, size)) {
+            if (!probing) {
+                ackedMedia.onPacket(arrivalUs, size);
+            }
+            boolean draining = report.sequence(i) > drainAfterSequence && report.sendTimeUs(i) <= drainUntilUs;
+            if (!probing && !draining && interArrival.onPacket(report.sendTimeUs(i), arrivalUs, nowUs, size)) {
                 trendline.update(interArrival.arrivalDeltaUs() / 1000.0, interArrival.sendDeltaUs() / 1000.0,
                         arrivalUs / 1000.0);
             }
@@ -219,8 +255,9 @@ public final class SendSideEstimator {
                 ? aimd.update(trendline.usage(), ackedBps, applicationLimited, nowUs)
                 : aimd.bps();
         lossBased.onReport(reported, reportedLost, recovered, nowUs, rttMs);
-        long floor = Math.round(ACKED_FLOOR * ackedBps);
+        long floor = Math.round(ACKED_FLOOR * ackedMedia.bps());
         estimateBps = Math.max(minBps, Math.min(maxBps, Math.max(Math.min(delayBased, lossBased.bps()), floor)));
+        watchProbeRaise(ackedBps, nowUs);
         long verdict = probe.finish(nowUs);
         if (verdict > 0) {
             onProbeVerdict(verdict, probe.carried(), nowUs);
@@ -252,12 +289,48 @@ public final class SendSideEstimator {
         }
         probeCandidateBps = carried && verdict > Math.max(estimateBps, raise) ? verdict : 0;
         probeCandidateUs = nowUs;
+        if (probeCeilingBps > 0 && raise < PROBE_CEILING_ESCAPE * probeCeilingBps) {
+            raise = Math.min(raise, probeCeilingBps);
+        }
         if (raise > estimateBps) {
             aimd.raiseTo(raise);
             lossBased.raiseTo(raise);
             estimateBps = Math.max(minBps, Math.min(maxBps, raise));
             probeRaises++;
+            probeRaisedBps = estimateBps;
+            probeRaisedUs = nowUs;
         }
+    }
+
+    /**
+     * Watches the last probe raise for {@link #PROBE_TRUST_US}: an estimate that falls well under it meanwhile sets
+     * the probes' ceiling to what the link was delivering, for {@link #PROBE_CEILING_US}.
+     */
+    private void watchProbeRaise(long ackedBps, long nowUs) {
+        if (probeCeilingBps > 0 && nowUs - probeCeilingUntilUs >= 0) {
+            probeCeilingBps = 0;
+        }
+        if (probeRaisedBps == 0) {
+            return;
+        }
+        if (nowUs - probeRaisedUs > PROBE_TRUST_US) {
+            probeRaisedBps = 0;
+        } else if (estimateBps < PROBE_CONTRADICTED_SHARE * probeRaisedBps) {
+            probeCeilingBps = Math.max(estimateBps, Math.min(ackedBps, probeRaisedBps));
+            probeCeilingUntilUs = nowUs + PROBE_CEILING_US;
+            probeRaisedBps = 0;
+            probeContradictions++;
+        }
+    }
+
+    /** How many probe raises the link contradicted so far (see {@link #PROBE_TRUST_US}). */
+    public long probeContradictions() {
+        return probeContradictions;
+    }
+
+    /** What probes may raise the estimate to now, bit/s; 0: no limit. */
+    public long probeCeilingBps() {
+        return probeCeilingBps;
     }
 
     /**
@@ -286,6 +359,8 @@ public final class SendSideEstimator {
     public void onProbeSent(long first, long last, long nowUs) {
         if (first >= 0 && last >= first) {
             probe.end(first, last, nowUs);
+            drainAfterSequence = last;
+            drainUntilUs = nowUs + PROBE_DRAIN_US;
         }
     }
 

@@ -184,6 +184,8 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         volatile long probes;
         /** The last probe cluster's verdict, bit/s (0: none yet). */
         volatile long probeResultBps;
+        /** What probes may raise the estimate to for now, bit/s (0: no limit), for the stats. */
+        volatile long probeCeilingBps;
         /** The estimator's probe raises and verdicts already seen (the receive thread). */
         long probeRaisesSeen;
         long probeVerdictsSeen;
@@ -456,12 +458,13 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         BandwidthEstimate state = cc.latest;
         if (state == null) {
-            return new ReceiveEstimate(0, 0, 0, 0, 0, false, null, 0, 0, -1, -1, false, cc.probes, 0);
+            return new ReceiveEstimate(0, 0, 0, 0, 0, false, null, 0, 0, -1, -1, false, cc.probes, 0, 0);
         }
         return new ReceiveEstimate(state.estimateBps(), state.delayBasedBps(), state.lossBasedBps(),
                 state.ackedBps(), state.sentBps(), state.applicationLimited(),
                 state.delayState().name().toLowerCase(java.util.Locale.ROOT), state.lossFraction(),
-                cc.reports, allocationBudgetBps, allocatedBps, linkLimited, cc.probes, cc.probeResultBps);
+                cc.reports, allocationBudgetBps, allocatedBps, linkLimited, cc.probes, cc.probeResultBps,
+                cc.probeCeilingBps);
     }
 
     private static String formats(Track track) {
@@ -997,6 +1000,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         cc.estimator.onFeedback(cc.results, nowMicros());
         cc.probeResultBps = cc.estimator.probeResultBps();
+        cc.probeCeilingBps = cc.estimator.probeCeilingBps();
         long verdicts = cc.estimator.probeVerdicts();
         if (verdicts != cc.probeVerdictsSeen) {
             cc.probeVerdictsSeen = verdicts;

@@ -254,6 +254,45 @@ class SendSideEstimatorTest {
         assertEquals(0, estimator.probeCandidateBps());
     }
 
+    @Test
+    void aProbeRaiseTheLinkContradictsHoldsLaterProbesToWhatItDelivered() {
+        SendSideEstimator estimator = new SendSideEstimator(30_000, 20_000_000, 500_000);
+        PacketResults report = new PacketResults(256);
+        long[] at = {1000, 0};
+        steadyTwoSeconds(estimator, report, at);
+        cluster(estimator, report, at, 25, 4_000, i -> 4_000);
+        cluster(estimator, report, at, 25, 2_000, i -> 2_000);
+        assertEquals(2_400_000, estimator.estimateBps(), "raised by a confirmed probe");
+
+        // Then the link says otherwise: the 480 kbit/s sent arrive at 320 (a queue growing 10 ms every 20 ms).
+        long delay = 30_000;
+        for (int r = 0; r < 20; r++) {
+            report.clear();
+            for (int i = 0; i < 3; i++, at[0]++, at[1] += 20_000, delay += 10_000) {
+                report.add(at[0], at[1], 1_200, 9_000_000 + at[1] + delay);
+            }
+            estimator.onFeedback(report, at[1] + delay);
+        }
+        assertEquals(1, estimator.probeContradictions(), "the raise was contradicted: " + estimator.state());
+        long ceiling = estimator.probeCeilingBps();
+        assertTrue(ceiling > 200_000 && ceiling < 500_000, "probes held to about what got through: " + ceiling);
+
+        // The queue drains; a probe pair confirming 500 kbit/s raises nothing above the ceiling.
+        at[1] += delay;
+        steadyTwoSeconds(estimator, report, at);
+        long raises = estimator.probeRaises();
+        cluster(estimator, report, at, 13, 19_200, i -> 19_200);
+        cluster(estimator, report, at, 25, 9_600, i -> 9_600);
+        assertTrue(estimator.estimateBps() < 500_000, "not raised to the probes' 500 kbit/s: " + estimator.state());
+        assertEquals(raises, estimator.probeRaises());
+
+        // A link shown to carry over twice the ceiling has changed: that raise passes.
+        cluster(estimator, report, at, 25, 4_000, i -> 4_000);
+        cluster(estimator, report, at, 25, 2_000, i -> 2_000);
+        assertEquals(2_400_000, estimator.estimateBps(), "raised again: " + estimator.state());
+        assertTrue(estimator.probeRaises() > raises);
+    }
+
     /** Two seconds at about 480 kbit/s (1200-byte packets every 20 ms), arriving as sent. {@code at}: seq, time. */
     private static void steadyTwoSeconds(SendSideEstimator estimator, PacketResults report, long[] at) {
         for (int r = 0; r < 40; r++) {

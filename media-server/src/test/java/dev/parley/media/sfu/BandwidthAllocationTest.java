@@ -154,7 +154,7 @@ class BandwidthAllocationTest {
         assertTrue(end.probes() - probesBefore >= 2, "probes ran: " + end);
         assertTrue(highest <= LINK_BPS * 1.15, "the estimate stays near the link's 800 kbit/s: at most " + highest
                 + " bit/s, " + atHighest);
-        assertEquals(1, video("bob").currentLayer(), "bob keeps the half layer");
+        assertEquals(1, video("bob").currentLayer(), "bob keeps the half layer: " + estimate("bob"));
         assertEquals(switchesBefore, video("bob").switches(), "no layer switch while probing");
     }
 
