@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * Shares one receiver's downlink estimate among the videos it gets. In priority order (screen shares, the dominant
  * speaker, pinned tiles, then larger tiles, then the more recent speakers) every video first gets its lowest layer,
- * until one does not fit: it and every video after it pause. Then, again in priority order, each video takes the best
- * layer that fits in what is left, never above the layer its tile asks for.
+ * until one does not fit: that one gets its lowest layer at a lower frame rate (fewer VP8 temporal layers) if that
+ * fits, and it (otherwise) and every video after it pause. Then, again in priority order, each video at its full
+ * frame rate takes the best layer that fits in what is left, never above the layer its tile asks for.
  *
  * <p>Stable by construction: keeping a layer needs only its bitrate to fit, while moving up to a layer needs
  * {@link #UPGRADE_HEADROOM} times its bitrate (so an estimate wavering by a few percent does not flap), and a video
@@ -48,6 +49,11 @@ final class BandwidthAllocator {
         int target = -1;
         /** Each layer's bitrate, bit/s; 0 for a layer the publisher does not send now. */
         long[] layerBps = new long[0];
+        /**
+         * Each layer's bitrate with its temporal layers up to 0 and up to 1 only ({@code [layer][t]}), bit/s; 0 where
+         * the layer has no such temporal layer.
+         */
+        long[][] reducedBps = new long[0][2];
         boolean screen;
         boolean dominant;
         boolean pinned;
@@ -60,6 +66,8 @@ final class BandwidthAllocator {
 
         /** The allocated layer (-1: none), kept from one allocation to the next. */
         int layer = -1;
+        /** The highest temporal layer allocated of it ({@link LayerRewriter#MAX_TEMPORAL}: the full frame rate). */
+        int temporal = LayerRewriter.MAX_TEMPORAL;
         /** No move up before this ({@link System#nanoTime()}); 0 when free. */
         long holdUntilNanos;
 
@@ -79,6 +87,13 @@ final class BandwidthAllocator {
 
         private long cost(int index) {
             return index >= 0 && index < layerBps.length ? layerBps[index] : 0;
+        }
+
+        private long cost(int index, int temporal) {
+            if (temporal >= LayerRewriter.MAX_TEMPORAL) {
+                return cost(index);
+            }
+            return index >= 0 && index < reducedBps.length ? reducedBps[index][temporal] : 0;
         }
     }
 
@@ -103,26 +118,31 @@ final class BandwidthAllocator {
         long remaining = budgetBps;
         boolean out = false;
         int[] next = new int[videos.size()];
+        int[] nextTemporal = new int[videos.size()];
         for (int i = 0; i < videos.size(); i++) {
             Video video = videos.get(i);
             next[i] = -1;
-            if (video.target < 0) {
+            nextTemporal[i] = LayerRewriter.MAX_TEMPORAL;
+            if (video.target < 0 || out) {
                 continue;
             }
             int lowest = video.lowestSent();
-            long cost = video.cost(lowest);
-            boolean resuming = video.pausedForBandwidth();
-            long need = resuming ? (long) (cost * UPGRADE_HEADROOM) : cost;
-            if (out || need > remaining || resuming && nowNanos < video.holdUntilNanos) {
+            int temporal = fittingTemporal(video, lowest, remaining, nowNanos);
+            if (temporal < 0) {
                 out = true;
                 continue;
             }
+            if (temporal < LayerRewriter.MAX_TEMPORAL) {
+                // The last video with anything: the ones after it pause.
+                out = true;
+            }
             next[i] = lowest;
-            remaining -= cost;
+            nextTemporal[i] = temporal;
+            remaining -= video.cost(lowest, temporal);
         }
         for (int i = 0; i < videos.size(); i++) {
             Video video = videos.get(i);
-            if (next[i] < 0) {
+            if (next[i] < 0 || nextTemporal[i] < LayerRewriter.MAX_TEMPORAL) {
                 continue;
             }
             for (int layer = video.target; layer > next[i]; layer--) {
@@ -146,18 +166,43 @@ final class BandwidthAllocator {
             Video video = videos.get(i);
             if (video.target < 0) {
                 video.layer = -1;
+                video.temporal = LayerRewriter.MAX_TEMPORAL;
                 continue;
             }
             Reason reason = next[i] < 0 ? Reason.PAUSED_BANDWIDTH
-                    : next[i] < video.target ? Reason.BANDWIDTH : Reason.TILE;
-            boolean down = next[i] < video.layer || next[i] < 0 && video.reason != Reason.PAUSED_BANDWIDTH;
+                    : next[i] < video.target || nextTemporal[i] < LayerRewriter.MAX_TEMPORAL ? Reason.BANDWIDTH
+                    : Reason.TILE;
+            boolean down = next[i] < video.layer || next[i] < 0 && video.reason != Reason.PAUSED_BANDWIDTH
+                    || next[i] >= 0 && next[i] == video.layer && nextTemporal[i] < video.temporal;
             if (down && reason != Reason.TILE) {
                 video.holdUntilNanos = nowNanos + UPGRADE_HOLD_NANOS;
             }
             video.layer = next[i];
+            video.temporal = nextTemporal[i];
             video.reason = reason;
         }
         return budgetBps - remaining;
+    }
+
+    /**
+     * The highest temporal layer of {@code video}'s lowest layer that fits in {@code remaining} ({@link
+     * LayerRewriter#MAX_TEMPORAL}: all of it), or -1 when none does: keeping what it has needs only its bitrate to
+     * fit, more (resuming, or a higher frame rate) needs the headroom and no hold.
+     */
+    private static int fittingTemporal(Video video, int lowest, long remaining, long nowNanos) {
+        boolean held = nowNanos < video.holdUntilNanos;
+        for (int temporal = LayerRewriter.MAX_TEMPORAL; temporal >= 0; temporal--) {
+            long cost = video.cost(lowest, temporal);
+            if (cost <= 0) {
+                continue;
+            }
+            boolean up = video.pausedForBandwidth() || video.layer == lowest && temporal > video.temporal;
+            long need = up ? (long) (cost * UPGRADE_HEADROOM) : cost;
+            if (need <= remaining && !(up && held)) {
+                return temporal;
+            }
+        }
+        return -1;
     }
 
     /**
@@ -174,6 +219,7 @@ final class BandwidthAllocator {
     static void unlimited(List<Video> videos) {
         for (Video video : videos) {
             video.layer = video.target;
+            video.temporal = LayerRewriter.MAX_TEMPORAL;
             if (video.target >= 0) {
                 video.reason = Reason.TILE;
             }

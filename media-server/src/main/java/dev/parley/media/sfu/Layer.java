@@ -30,6 +30,17 @@ final class Layer {
     /** The timer's last reading: bytes received and when. */
     private long measuredBytes;
     private long measuredAtNanos;
+    /**
+     * VP8 bytes received per temporal layer (TID 0..2), counted by the publisher's receive thread (the only writer);
+     * the timer's last reading of them; and the share of the layer's bitrate the temporal layers up to 0 and up to 1
+     * take, as measured (NaN: the stream carries no temporal layers, or not measured yet).
+     */
+    private volatile long temporalBytes0;
+    private volatile long temporalBytes1;
+    private volatile long temporalBytes2;
+    private final long[] measuredTemporalBytes = new long[3];
+    private volatile double shareUpToT0 = Double.NaN;
+    private volatile double shareUpToT1 = Double.NaN;
 
     /** Typical bitrates, bit/s, for a layer not measured yet: audio, and video by its number of pixels. */
     static final long TYPICAL_AUDIO_BPS = 40_000;
@@ -61,6 +72,53 @@ final class Layer {
         }
         measuredBytes = bytes;
         measuredAtNanos = nowNanos;
+        measureTemporal();
+    }
+
+    /** Counts a VP8 packet of temporal layer {@code tid} (the publisher's receive thread). */
+    void countTemporal(int tid, int bytes) {
+        switch (tid) {
+            case 0 -> temporalBytes0 += bytes;
+            case 1 -> temporalBytes1 += bytes;
+            case 2 -> temporalBytes2 += bytes;
+            default -> {
+            }
+        }
+    }
+
+    private void measureTemporal() {
+        long t0 = temporalBytes0;
+        long t1 = temporalBytes1;
+        long t2 = temporalBytes2;
+        long d0 = t0 - measuredTemporalBytes[0];
+        long d1 = t1 - measuredTemporalBytes[1];
+        long d2 = t2 - measuredTemporalBytes[2];
+        measuredTemporalBytes[0] = t0;
+        measuredTemporalBytes[1] = t1;
+        measuredTemporalBytes[2] = t2;
+        long total = d0 + d1 + d2;
+        if (total <= 0 || d1 + d2 == 0) {
+            // Nothing sent, or no temporal layers above the base: keep what was known.
+            return;
+        }
+        double upTo0 = (double) d0 / total;
+        double upTo1 = (double) (d0 + d1) / total;
+        double previous0 = shareUpToT0;
+        double previous1 = shareUpToT1;
+        shareUpToT0 = Double.isNaN(previous0) ? upTo0 : (previous0 + upTo0) / 2;
+        shareUpToT1 = Double.isNaN(previous1) ? upTo1 : (previous1 + upTo1) / 2;
+    }
+
+    /**
+     * What this layer needs with its temporal layers up to {@code temporal} only (0..2), bit/s; 0 when it has no
+     * temporal layers below the top one (or they were not measured yet).
+     */
+    long bitrateBps(int temporal) {
+        if (temporal >= LayerRewriter.MAX_TEMPORAL) {
+            return bitrateBps();
+        }
+        double share = temporal == 0 ? shareUpToT0 : shareUpToT1;
+        return Double.isNaN(share) ? 0 : Math.max(1, Math.round(bitrateBps() * share));
     }
 
     /** What this layer needs, bit/s: as measured, else what such a layer typically needs. */

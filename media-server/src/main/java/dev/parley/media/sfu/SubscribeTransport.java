@@ -49,8 +49,6 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     static final long NACK_REPEAT_NANOS = 100_000_000L;
     private static final long CREDIT_PER_PACKET = 100;
     private static final long CREDIT_INTERVAL_NANOS = 10_000_000L;
-    /** VP8 publishers send up to three temporal layers (L1T3); receivers get all of them for now. */
-    private static final int MAX_TEMPORAL_LAYER = 2;
     /**
      * Sent packets remembered until the subscriber's feedback reports them (80 KB): feedback comes every 50 to
      * 100 ms, and this holds over 1.5 s of 25 Mbit/s in 1200-byte packets.
@@ -568,7 +566,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         boolean limited = false;
         for (Forward forward : videos) {
             BandwidthAllocator.Video allocation = forward.allocation;
-            forward.rewriter.target(allocation.layer, MAX_TEMPORAL_LAYER);
+            forward.rewriter.target(allocation.layer, allocation.temporal);
             int awaited = forward.rewriter.awaitedKeyframeLayer();
             if (awaited >= 0) {
                 forward.track.source.requestKeyframe(forward.track.layers[awaited], false);
@@ -720,11 +718,15 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         if (video.layerBps.length != track.layers.length) {
             video.layerBps = new long[track.layers.length];
+            video.reducedBps = new long[track.layers.length][LayerRewriter.MAX_TEMPORAL];
         }
         boolean anySent = false;
         for (Layer layer : track.layers) {
             boolean sent = layer.activeWithin(nowNanos, LayerChoice.ACTIVE_WINDOW_NANOS);
             video.layerBps[layer.index] = sent ? layer.bitrateBps() : 0;
+            for (int temporal = 0; temporal < LayerRewriter.MAX_TEMPORAL; temporal++) {
+                video.reducedBps[layer.index][temporal] = sent ? layer.bitrateBps(temporal) : 0;
+            }
             anySent |= sent;
         }
         if (!anySent && video.target >= 0) {

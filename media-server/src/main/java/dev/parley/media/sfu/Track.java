@@ -151,7 +151,7 @@ final class Track {
                 audioLevels.add(AudioLevel.level(level), AudioLevel.voice(level), now);
             }
         } else if (vp8PayloadTypes[Rtp.payloadType(data, off)]) {
-            learnSize(layer, data, off, len);
+            readVp8(layer, data, off, len);
         }
         Forward[] targets = forwards;
         for (Forward target : targets) {
@@ -159,11 +159,20 @@ final class Track {
         }
     }
 
-    /** A VP8 keyframe starts with its size (RFC 6386 section 9.1): the layer's resolution, for choosing layers. */
-    private void learnSize(Layer layer, byte[] data, int off, int len) {
+    /**
+     * Counts a VP8 packet's bytes by temporal layer, and reads a keyframe's size (RFC 6386 section 9.1: it starts
+     * with it): the layer's resolution, for choosing layers.
+     */
+    private void readVp8(Layer layer, byte[] data, int off, int len) {
         int payload = off + Rtp.headerLength(data, off, len);
         int end = off + len;
-        if (!descriptor.read(data, payload, end) || !descriptor.keyframe) {
+        if (!descriptor.read(data, payload, end)) {
+            return;
+        }
+        if (descriptor.temporalId >= 0) {
+            layer.countTemporal(descriptor.temporalId, len);
+        }
+        if (!descriptor.keyframe) {
             return;
         }
         int frame = payload + descriptor.descriptorLength;

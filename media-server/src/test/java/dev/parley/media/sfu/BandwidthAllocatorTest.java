@@ -126,6 +126,58 @@ class BandwidthAllocatorTest {
         assertEquals(0, video.layer);
     }
 
+    /** The camera with VP8 temporal layers: each layer at a quarter of its frame rate 40 %, at half 60 %. */
+    private static Video temporalCamera(String name, long area) {
+        Video video = camera(name, area);
+        video.reducedBps = new long[CAMERA.length][2];
+        for (int i = 0; i < CAMERA.length; i++) {
+            video.reducedBps[i][0] = CAMERA[i] * 4 / 10;
+            video.reducedBps[i][1] = CAMERA[i] * 6 / 10;
+        }
+        return video;
+    }
+
+    @Test
+    void aVideoWhoseLowestLayerDoesNotFitGetsALowerFrameRateBeforeItPauses() {
+        Video dominant = temporalCamera("dominant", 1000);
+        dominant.dominant = true;
+        Video other = temporalCamera("other", 1000);
+        // 120 kbit/s: not the lowest layer's 150, but its half frame rate (90) fits; the other video pauses.
+        allocate(120_000, 0, dominant, other);
+        assertEquals(0, dominant.layer);
+        assertEquals(1, dominant.temporal);
+        assertEquals(Reason.BANDWIDTH, dominant.reason);
+        assertEquals(Reason.PAUSED_BANDWIDTH, other.reason);
+        assertEquals(-1, other.layer);
+
+        // 70: a quarter of the frame rate (60).
+        allocate(70_000, SECOND, dominant, other);
+        assertEquals(0, dominant.layer);
+        assertEquals(0, dominant.temporal);
+        // 50: nothing fits, it pauses too.
+        allocate(50_000, 2 * SECOND, dominant, other);
+        assertEquals(Reason.PAUSED_BANDWIDTH, dominant.reason);
+        assertEquals(2, dominant.temporal, "a paused video counts as at full rate again");
+    }
+
+    @Test
+    void aHigherFrameRateNeedsHeadroomAndTheHoldLikeAHigherLayer() {
+        Video video = temporalCamera("video", 1000);
+        allocate(200_000, 0, video);
+        assertEquals(2, video.temporal);
+        allocate(100_000, SECOND, video);
+        assertEquals(1, video.temporal, "90 of the 150 fit");
+        // The full 150 needs 1.25 x 150 = 187.5 to come back, and not before the hold is over.
+        allocate(190_000, 2 * SECOND, video);
+        assertEquals(1, video.temporal, "held");
+        allocate(160_000, 10 * SECOND, video);
+        assertEquals(1, video.temporal, "no headroom");
+        allocate(190_000, 11 * SECOND, video);
+        assertEquals(0, video.layer);
+        assertEquals(2, video.temporal);
+        assertEquals(Reason.BANDWIDTH, video.reason, "still under the tile's full layer");
+    }
+
     @Test
     void layersThePublisherDoesNotSendAreSkipped() {
         Video video = camera("a", 1000);
