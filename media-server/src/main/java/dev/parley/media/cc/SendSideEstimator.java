@@ -61,7 +61,7 @@ public final class SendSideEstimator {
      * times the ceiling is a link that changed, and passes. Otherwise every probe would repeat the raise, the
      * allocation would resume a video, and the link would overflow again.
      */
-    static final long PROBE_TRUST_US = 3_000_000;
+    static final long PROBE_TRUST_US = 5_000_000;
     static final double PROBE_CONTRADICTED_SHARE = 0.8;
     static final long PROBE_CEILING_US = 20_000_000;
     /**
