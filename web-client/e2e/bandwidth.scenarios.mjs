@@ -516,6 +516,7 @@ describe("calls on shaped links", () => {
       await bruno.limitDownlink(2_000);
       await sleep(15_000);
       const before = sampler.between(sampler.now() - 5_000);
+      assert.ok(before.length > 0, "no stats sample in the 5 s before the step: the sampler stalled (is the machine overloaded?)");
       const ridBefore = before.at(-1).forwards["bruno<-ana"];
 
       await bruno.limitDownlink(300);
