@@ -64,13 +64,13 @@ public final class SendSideEstimator {
     static final long PROBE_TRUST_US = 5_000_000;
     static final double PROBE_CONTRADICTED_SHARE = 0.8;
     static final long PROBE_CEILING_US = 20_000_000;
+    static final double PROBE_CEILING_ESCAPE = 2.0;
     /**
      * Media sent this long after a probe cluster (µs) waits behind what the cluster queued, if the link could not
      * carry it: left out of the delay trend like the cluster itself, or each probe of a narrow link would read as
      * overuse and cut the estimate.
      */
     static final long PROBE_DRAIN_US = 200_000;
-    static final double PROBE_CEILING_ESCAPE = 2.0;
 
     private static final byte UNSEEN = 0;
     private static final byte SEEN_LOST = 1;

@@ -316,7 +316,9 @@ public record PeerDescription(TransportParameters transport, List<OfferedMedia> 
                 continue;
             }
             try {
-                int id = Integer.parseInt(parts[0].split("/")[0]);
+                // "id" or "id/direction"; "/" alone splits into nothing, so cut at the slash instead.
+                int slash = parts[0].indexOf('/');
+                int id = Integer.parseInt(slash < 0 ? parts[0] : parts[0].substring(0, slash));
                 extensions.add(new HeaderExtension(id, parts[1]));
             } catch (NumberFormatException ignored) {
                 // ignored like an unknown attribute
