@@ -209,7 +209,9 @@ export async function silenceOpenWebSockets(namespace, teardown, { port, timeout
  * Headless Chromium inside the namespace, launched through a wrapper script (`ip netns exec NS chromium`)
  * that also appends extraDisabledFeatures to Playwright's --disable-features list. Each user gets their
  * own context from browser.newContext(), i.e. their own cookies and storage. `niceness` (0..19) runs it at a
- * lower CPU priority than the server and the links: each browser stands for another person's machine.
+ * lower CPU priority than the server and the links: each browser stands for another person's machine. Chromium run
+ * as root raises its own processes' priority (the browser and GPU processes to nice -8, renderers back to 0), so the
+ * wrapper also drops CAP_SYS_NICE (setpriv, util-linux): without it no process can go below the niceness it started at.
  */
 export async function launchBrowser(namespace, teardown, { args = [], headless = true, niceness = 0 } = {}) {
   if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw new Error(`niceness must be 0..19, got ${niceness}`);
@@ -230,7 +232,7 @@ for arg in "$@"; do
   set -- "$@" "$arg"
 done
 [ -n "$seen" ] || set -- "$@" "--disable-features=${features}"
-exec ${niceness > 0 ? `nice -n ${niceness} ` : ""}ip netns exec ${namespace.name} ${chromiumExecutable} "$@"
+exec ${niceness > 0 ? `setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice nice -n ${niceness} ` : ""}ip netns exec ${namespace.name} ${chromiumExecutable} "$@"
 `,
   );
   await chmod(wrapper, 0o755);
