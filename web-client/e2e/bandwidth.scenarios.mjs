@@ -127,7 +127,8 @@ function recordEndpointId(user) {
 
 /**
  * Reads every page and the server's /stats every SAMPLE_MS in the background. Each sample:
- * { at (ms since the sampler started), pages: { who: pageStats }, forwards: { "bruno<-ana": {currentRid, paused} },
+ * { at (ms since the sampler started), pages: { who: pageStats },
+ *   forwards: { "bruno<-ana": {currentRid, paused, temporalLayer, reason} },
  *   estimates: { who: receiveEstimate } }.
  */
 function startSampler(stack, users) {
@@ -154,7 +155,14 @@ function startSampler(stack, users) {
           if (endpoint.receiveEstimate !== undefined) sample.estimates[receiver] = endpoint.receiveEstimate;
           for (const video of endpoint.videos ?? []) {
             const publisher = byId[video.publisherEndpointId];
-            if (publisher) sample.forwards[`${receiver}<-${publisher}`] = { currentRid: video.currentRid, paused: video.paused };
+            if (publisher) {
+              sample.forwards[`${receiver}<-${publisher}`] = {
+                currentRid: video.currentRid,
+                paused: video.paused,
+                temporalLayer: video.temporalLayer,
+                reason: video.reason,
+              };
+            }
           }
         }
       }
@@ -222,10 +230,13 @@ function videoFigures(samples, who, publisher) {
     pausedAfterMs: pausedFrom === null ? null : pausedFrom - first.at,
     rids: [...new Set(rows.map((r) => (r.forward?.paused ? "paused" : r.forward?.currentRid)))],
     // One entry a second: "framesDecoded layer", the layer being what the server forwarded at the second's last sample
-    // ("-" paused), and "!" when a freeze ended in that second.
+    // ("-" paused; a digit after it: only its temporal layers up to that one, a lower frame rate), and "!" when a
+    // freeze ended in that second.
     timeline: secondly(rows).map(([from, to]) => {
       const frames = to.row.framesDecoded - from.row.framesDecoded;
-      const layer = to.forward?.paused ? "-" : (to.forward?.currentRid ?? "?");
+      const temporal = to.forward?.temporalLayer;
+      const reduced = Number.isInteger(temporal) && temporal >= 0 && temporal < 2 ? String(temporal) : "";
+      const layer = to.forward?.paused ? "-" : `${to.forward?.currentRid ?? "?"}${reduced}`;
       return `${frames}${layer}${to.row.freezeCount > from.row.freezeCount ? "!" : ""}`;
     }),
   };
@@ -563,6 +574,7 @@ describe("calls on shaped links", () => {
           brunoFromCid: videoFigures(after, "bruno", "cid"),
           brunoAudio: audioFigures(after, "bruno"),
           serverEstimateOfBruno: after.at(-1)?.estimates.bruno ?? null,
+          serverEstimates: serverEstimateFigures(sampler.between(stepAt - 3_000)),
         },
         reactedAfterMs,
         qdiscs: await bruno.qdiscs(),

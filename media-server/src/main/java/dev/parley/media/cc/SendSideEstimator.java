@@ -55,6 +55,12 @@ public final class SendSideEstimator {
     /** The next cluster confirms a carried one when its verdict is at least this share of it. */
     static final double PROBE_CONFIRM_SHARE = 0.9;
     /**
+     * A carried cluster becomes a candidate only this far above the estimate (and above what it confirms): the
+     * cluster that confirms one runs at its rate and comes out a little above it, and a new candidate of a few % would
+     * only start another round of confirming.
+     */
+    static final double PROBE_CANDIDATE_GAIN = 1.1;
+    /**
      * A probe's raise that the link contradicts within this long (µs), the estimate falling under
      * {@link #PROBE_CONTRADICTED_SHARE} of it on overuse or loss, was wrong: probe verdicts are then held to what the
      * link was delivering when it fell, for {@link #PROBE_CEILING_US}; a verdict at least {@link #PROBE_CEILING_ESCAPE}
@@ -269,9 +275,9 @@ public final class SendSideEstimator {
     /**
      * Takes a probe cluster's verdict. A cluster the link queued measured what it carries: a verdict above the
      * estimate raises it at once. A cluster it carried at its rate proves less (a burst allowance lets a small one
-     * through whatever the rate), so its verdict waits as a candidate: the next cluster, sent above it, confirms it
-     * (the estimate then rises to it) or shows what the link really carries. Nothing is raised while the delay says
-     * the link is overused.
+     * through whatever the rate), so its verdict waits as a candidate: the next cluster, sent at its rate for longer,
+     * confirms it (the estimate then rises to it) or shows what the link really carries. Nothing is raised while the
+     * delay says the link is overused.
      */
     private void onProbeVerdict(long verdict, boolean carried, long nowUs) {
         probeVerdicts++;
@@ -287,7 +293,7 @@ public final class SendSideEstimator {
         if (!carried) {
             raise = Math.max(raise, verdict);
         }
-        probeCandidateBps = carried && verdict > Math.max(estimateBps, raise) ? verdict : 0;
+        probeCandidateBps = carried && verdict > PROBE_CANDIDATE_GAIN * Math.max(estimateBps, raise) ? verdict : 0;
         probeCandidateUs = nowUs;
         if (probeCeilingBps > 0 && raise < PROBE_CEILING_ESCAPE * probeCeilingBps) {
             raise = Math.min(raise, probeCeilingBps);
@@ -335,7 +341,7 @@ public final class SendSideEstimator {
 
     /**
      * The verdict of a carried probe cluster awaiting the next cluster's confirmation, bit/s (0: none): the next
-     * cluster should be sent above it.
+     * cluster should be sent at this rate, long enough to spend any burst allowance.
      */
     public long probeCandidateBps() {
         return probeCandidateBps;

@@ -94,13 +94,21 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     /** A cluster's rate is this much above what the videos need: its verdict comes out a little under its rate. */
     static final double PROBE_OVERSHOOT = 1.1;
     /**
-     * A cluster the link carried is followed at once rather than after {@link #PROBE_INTERVAL_NANOS}, above its
-     * verdict: to confirm it (the estimator raises the estimate only then, see
-     * {@code SendSideEstimator#PROBE_CONFIRM_WINDOW_US}), or, after a raise whose verdict is at least this share of
-     * the cluster's rate, to climb further. So a link that opened up is climbed in steps of {@link #PROBE_FACTOR} a
-     * few hundred milliseconds apart (libwebrtc's further probing uses the same 0.7).
+     * A cluster the link carried is followed at once rather than after {@link #PROBE_INTERVAL_NANOS}: to confirm it
+     * (the estimator raises the estimate only then, see {@code SendSideEstimator#PROBE_CONFIRM_WINDOW_US}), or, after
+     * a raise whose verdict is at least this share of the cluster's rate, to climb further. So a link that opened up
+     * is climbed in steps of {@link #PROBE_FACTOR} a few hundred milliseconds apart (libwebrtc's further probing uses
+     * the same 0.7).
      */
     static final double PROBE_CARRIED_SHARE = 0.7;
+    /**
+     * The cluster that confirms a carried one runs at its rate for this long, three times a cluster's length: a burst
+     * allowance (a policer's or shaper's token bucket) that let the first through whole is spent by the time this one
+     * ends, so its later packets queue and measure the link. Sent above the first cluster's rate, it would queue
+     * three times as much on a link that is not there; at the same rate it queues at most about 150 ms on one that
+     * carries three quarters of it.
+     */
+    static final long PROBE_CONFIRM_DURATION_NANOS = 3 * PROBE_DURATION_NANOS;
     /** A probe is worth sending only for at least this much more than the estimate. */
     static final double PROBE_MIN_GAIN = 1.2;
     /** Loss above which no probe is sent. */
@@ -198,12 +206,16 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         volatile boolean probeAgain;
         /** The rate of the next probe cluster, bit/s, set under the conference lock; 0 for none. */
         volatile long probeWantedBps;
+        /** How long the next probe cluster lasts, set with {@link #probeWantedBps} (before it). */
+        volatile long probeWantedNanos = PROBE_DURATION_NANOS;
         /** Under the conference lock: no probe is asked for before this. */
         long nextProbeNanos;
         /** The running cluster: the timer thread only. */
         boolean probing;
         /** The running (or last) cluster's rate: written by the timer thread, read with its verdict. */
         volatile long probeRateBps;
+        /** The running cluster's length: the timer thread only. */
+        long probeDurationNanos;
         long probeStartNanos;
         long probeFirst;
         long probeBytesAtStart;
@@ -621,17 +633,24 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         // What moving every video up to its tile's layer takes (the allocator's headroom included), and a little more:
         // a cluster's verdict comes out just under its rate.
         wanted = (long) (wanted * BandwidthAllocator.UPGRADE_HEADROOM * PROBE_OVERSHOOT / BUDGET_SHARE);
-        long now = Math.max(estimate.estimateBps(), cc.probeCandidateBps);
-        if (cc.probeCandidateBps > 0) {
-            // Confirming a carried cluster needs one sent above it, even beyond what the videos want.
-            wanted = Math.max(wanted, (long) Math.ceil(now * PROBE_MIN_GAIN));
-        }
-        long rate = Math.min(Math.min(wanted, (long) (now * PROBE_FACTOR)), ESTIMATE_MAX_BPS);
-        if (rate < now * PROBE_MIN_GAIN) {
-            return;
+        long now = estimate.estimateBps();
+        long candidate = cc.probeCandidateBps;
+        long rate;
+        long duration;
+        if (candidate > now) {
+            // Confirming a carried cluster: its rate again, for longer (PROBE_CONFIRM_DURATION_NANOS).
+            rate = Math.min(candidate, ESTIMATE_MAX_BPS);
+            duration = PROBE_CONFIRM_DURATION_NANOS;
+        } else {
+            rate = Math.min(Math.min(wanted, (long) (now * PROBE_FACTOR)), ESTIMATE_MAX_BPS);
+            duration = PROBE_DURATION_NANOS;
+            if (rate < now * PROBE_MIN_GAIN) {
+                return;
+            }
         }
         cc.nextProbeNanos = nowNanos + cc.probeIntervalNanos;
         cc.probeAgain = false;
+        cc.probeWantedNanos = duration;
         cc.probeWantedBps = rate;
         probeRequests.accept(this);
     }
@@ -653,13 +672,14 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             }
             cc.probing = true;
             cc.probeRateBps = rate;
+            cc.probeDurationNanos = cc.probeWantedNanos;
             cc.probeStartNanos = nowNanos;
             cc.probeFirst = cc.sent.nextSequence();
             cc.probeBytesAtStart = cc.sent.bytesSent();
             cc.probeStarted = cc.probeFirst;
         }
         long elapsed = nowNanos - cc.probeStartNanos;
-        Forward padder = elapsed < PROBE_DURATION_NANOS ? paddingForward() : null;
+        Forward padder = elapsed < cc.probeDurationNanos ? paddingForward() : null;
         if (padder == null) {
             long last = cc.sent.nextSequence() - 1;
             if (last >= cc.probeFirst) {
@@ -670,7 +690,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             cc.probeWantedBps = 0;
             return false;
         }
-        long span = Math.min(elapsed + PROBE_TICK_NANOS, PROBE_DURATION_NANOS);
+        long span = Math.min(elapsed + PROBE_TICK_NANOS, cc.probeDurationNanos);
         long dueBytes = cc.probeRateBps * span / 8_000_000_000L;
         long duePackets = PROBE_MIN_PACKETS * span / PROBE_DURATION_NANOS;
         for (int i = 0; i < MAX_PADDING_PACKETS_PER_TICK

@@ -233,6 +233,24 @@ class SendSideEstimatorTest {
     }
 
     @Test
+    void aConfirmingClusterAtTheCandidatesRateRaisesTheEstimateAndLeavesNoNewCandidate() {
+        SendSideEstimator estimator = new SendSideEstimator(30_000, 20_000_000, 500_000);
+        PacketResults report = new PacketResults(256);
+        long[] at = {1000, 0};
+        steadyTwoSeconds(estimator, report, at);
+
+        // 2.4 Mbit/s carried: a candidate. The confirming cluster at its rate (media and padding land a little above
+        // it: 2.53 Mbit/s) is carried too: the estimate takes the candidate, and 5 % more is no new candidate, so the
+        // next probe may climb at once instead of confirming again.
+        cluster(estimator, report, at, 25, 4_000, i -> 4_000);
+        assertEquals(2_400_000, estimator.probeCandidateBps());
+        cluster(estimator, report, at, 75, 3_800, i -> 3_800);
+        assertEquals(2_400_000, estimator.estimateBps(), "confirmed");
+        assertEquals(0, estimator.probeCandidateBps(), "a few % above the raise is not worth confirming");
+        assertEquals(1, estimator.probeRaises());
+    }
+
+    @Test
     void aClusterThatFitsABurstAllowanceIsNotTakenForTheLinksRate() {
         // An 800 kbit/s link with a 16 KiB burst allowance (a token bucket): a 100 ms cluster at 1.2 Mbit/s (15 KB)
         // passes as sent; the next, at 2.4 Mbit/s (30 KB), passes as sent until the allowance is spent, then queues
