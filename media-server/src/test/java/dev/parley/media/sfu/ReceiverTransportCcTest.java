@@ -160,6 +160,56 @@ class ReceiverTransportCcTest {
     }
 
     @Test
+    void retransmissionsToATransportCcSubscriberFitInTheEstimatesShareForThem() throws Exception {
+        ClientTrack audio = ClientTrack.audio("a");
+        ClientTrack video = ClientTrack.video("a");
+        ClientEndpoint publisher = publisher(audio, video);
+        ClientEndpoint bob = subscriber("bob", true);
+        ClientEndpoint carol = subscriber("carol", false);
+        send(publisher, audio, video, 200, bob);
+        Thread.sleep(200);
+        long estimateBps = endpointStats("bob").get("receiveEstimate").get("estimateBps").asLong();
+        assertTrue(estimateBps > 0, "an estimate of bob's link");
+
+        // Both ask for the last 187 video packets at once. Carol (no estimate) gets the packet budget's burst; bob at
+        // most what the estimate leaves for retransmissions over the budget's window (a tenth of it for 250 ms).
+        int bobs = nackEverything(bob, video);
+        int carols = nackEverything(carol, video);
+        Thread.sleep(300);
+        long share = (long) (estimateBps * (1 - SubscribeTransport.BUDGET_SHARE));
+        long window = Math.max(SubscribeTransport.RETRANSMIT_MIN_BURST_BYTES,
+                share * SubscribeTransport.RETRANSMIT_WINDOW_NANOS / 8_000_000_000L);
+        // Each retransmission carries a 900-byte payload; 300 ms more of the share may have been earned meanwhile.
+        long allowed = 1 + (window + share * 300 / 8_000) / 900;
+        long toBob = bob.packetsReceived(video.rtxSsrc());
+        long toCarol = carol.packetsReceived(video.rtxSsrc());
+        System.out.printf("a NACK flood of %d (bob) and %d (carol) packets: bob (estimate %d bit/s) got %d "
+                + "retransmissions (at most %d), carol %d%n", bobs, carols, estimateBps, toBob, allowed, toCarol);
+        assertTrue(toBob >= 1 && toBob <= allowed, "bob got " + toBob + " retransmissions, at most " + allowed);
+        assertTrue(toCarol > toBob && toCarol <= 1 + SubscribeTransport.RETRANSMIT_BURST,
+                "carol got " + toCarol + ": the packet budget's burst");
+        assertTrue(server.stats().drops().get("nack_budget_exceeded") > 0, "the rest is counted");
+    }
+
+    /** Sends {@code subscriber}'s NACK for the last 187 video packets it received; returns how many it asked for. */
+    private static int nackEverything(ClientEndpoint subscriber, ClientTrack video) {
+        List<ReceivedRtp> received = new ArrayList<>();
+        subscriber.received().drainTo(received);
+        List<Integer> sequences = received.stream().filter(p -> p.ssrc() == video.ssrc())
+                .map(ReceivedRtp::sequence).toList();
+        assertTrue(sequences.size() >= 187, "video arrives: " + sequences.size());
+        int first = sequences.get(sequences.size() - 187);
+        byte[] rtcp = new byte[256];
+        int length = Rtcp.writeReceiverReportHeader(rtcp, 0, subscriber.rtcpSsrc(), 0);
+        for (int k = 0; k < 11; k++) {
+            length += Rtcp.writeNack(rtcp, length, subscriber.rtcpSsrc(), video.ssrc(), (first + 17 * k) & 0xffff,
+                    0xffff);
+        }
+        subscriber.sendRtcp(rtcp, length);
+        return 187;
+    }
+
+    @Test
     void feedbackThatIsMalformedUnnegotiatedOrFloodingIsCountedAndItsReadingBounded() throws Exception {
         publisher(ClientTrack.video("b"));
         ClientEndpoint bob = subscriber("bob", true);
