@@ -128,7 +128,7 @@ function recordEndpointId(user) {
 /**
  * Reads every page and the server's /stats every SAMPLE_MS in the background. Each sample:
  * { at (ms since the sampler started), pages: { who: pageStats },
- *   forwards: { "bruno<-ana": {currentRid, paused, temporalLayer, reason} },
+ *   forwards: { "bruno<-ana": {currentRid, paused, temporalLayer} },
  *   estimates: { who: receiveEstimate } }.
  */
 function startSampler(stack, users) {
@@ -160,7 +160,6 @@ function startSampler(stack, users) {
                 currentRid: video.currentRid,
                 paused: video.paused,
                 temporalLayer: video.temporalLayer,
-                reason: video.reason,
               };
             }
           }
@@ -242,9 +241,14 @@ function videoFigures(samples, who, publisher) {
   };
 }
 
-/** Pairs of `rows` (each with `at`, in ms) a second apart: the first row of each second and the first of the next. */
+/** The first of `rows` (each with `at`, in ms) in each second. */
+function firstOfEachSecond(rows) {
+  return rows.filter((r, i) => i === 0 || Math.floor(r.at / 1000) !== Math.floor(rows[i - 1].at / 1000));
+}
+
+/** Pairs of `rows` a second apart: the first row of each second and the first of the next. */
 function secondly(rows) {
-  const starts = rows.filter((r, i) => i === 0 || Math.floor(r.at / 1000) !== Math.floor(rows[i - 1].at / 1000));
+  const starts = firstOfEachSecond(rows);
   return starts.slice(1).map((r, i) => [starts[i], r]);
 }
 
@@ -350,8 +354,8 @@ function serverEstimateFigures(samples) {
       },
       pausedShare: Number((paused / rows.length).toFixed(2)),
       // One entry a second: "kbit/s state loss% a(pplication-limited) sentKbps/ackedKbps pProbes:lastVerdictKbps".
-      timeline: samples
-        .filter((s, i) => s.estimates[who] && (i === 0 || Math.floor(s.at / 1000) !== Math.floor(samples[i - 1].at / 1000)))
+      timeline: firstOfEachSecond(samples)
+        .filter((s) => s.estimates[who])
         .map((s) => {
           const e = s.estimates[who];
           return `${kbit(e.estimateBps)} ${e.delayState?.[0] ?? "-"} ${Math.round(e.lossFraction * 100)}%${e.applicationLimited ? " a" : ""} ${kbit(e.sentBps ?? 0)}/${kbit(e.ackedBps)} p${e.probes ?? 0}:${kbit(e.probeResultBps ?? 0)}`;

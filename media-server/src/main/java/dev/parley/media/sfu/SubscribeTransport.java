@@ -634,17 +634,6 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
                 || estimate.lossFraction() > PROBE_MAX_LOSS) {
             return;
         }
-        long wanted = 0;
-        for (Forward forward : videos) {
-            BandwidthAllocator.Video video = forward.allocation;
-            if (video.target >= 0) {
-                wanted += forward.track.layers[video.target].bitrateBps();
-            }
-        }
-        wanted += audioBps();
-        // What moving every video up to its tile's layer takes (the allocator's headroom included), and a little more:
-        // a cluster's verdict comes out just under its rate.
-        wanted = (long) (wanted * BandwidthAllocator.UPGRADE_HEADROOM * PROBE_OVERSHOOT / BUDGET_SHARE);
         long now = estimate.estimateBps();
         long candidate = cc.probeCandidateBps;
         long rate;
@@ -654,7 +643,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             rate = Math.min(candidate, ESTIMATE_MAX_BPS);
             duration = PROBE_CONFIRM_DURATION_NANOS;
         } else {
-            rate = Math.min(Math.min(wanted, (long) (now * PROBE_FACTOR)), ESTIMATE_MAX_BPS);
+            rate = Math.min(Math.min(wantedBps(videos), (long) (now * PROBE_FACTOR)), ESTIMATE_MAX_BPS);
             duration = PROBE_DURATION_NANOS;
             if (rate < now * PROBE_MIN_GAIN) {
                 return;
@@ -665,6 +654,22 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         cc.probeWantedNanos = duration;
         cc.probeWantedBps = rate;
         probeRequests.accept(this);
+    }
+
+    /**
+     * What moving every video up to its tile's layer takes, bit/s, with the allocator's headroom and a little more (a
+     * cluster's verdict comes out just under its rate), beside the audio (under the conference lock).
+     */
+    private long wantedBps(List<Forward> videos) {
+        long wanted = 0;
+        for (Forward forward : videos) {
+            BandwidthAllocator.Video video = forward.allocation;
+            if (video.target >= 0) {
+                wanted += forward.track.layers[video.target].bitrateBps();
+            }
+        }
+        wanted += audioBps();
+        return (long) (wanted * BandwidthAllocator.UPGRADE_HEADROOM * PROBE_OVERSHOOT / BUDGET_SHARE);
     }
 
     /**
@@ -780,8 +785,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
      * turned off).
      */
     private long allocationBudget() {
-        CongestionControl cc = congestionControl;
-        BandwidthEstimate estimate = cc == null || !transportCc() ? null : cc.latest;
+        BandwidthEstimate estimate = downlinkEstimate();
         if (!allocating || estimate == null) {
             return -1;
         }
@@ -834,8 +838,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
      * feedback instead of REMB), else the subscriber's REMB.
      */
     long bitratePerVideo() {
-        CongestionControl cc = congestionControl;
-        BandwidthEstimate estimate = cc == null || !transportCc() ? null : cc.latest;
+        BandwidthEstimate estimate = downlinkEstimate();
         long bitrate = estimate != null ? estimate.estimateBps() : reportedBitrate;
         int videos = videoForwards;
         return bitrate <= 0 ? 0 : bitrate / Math.max(1, videos);
@@ -950,9 +953,14 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
 
     /** The downlink estimate retransmissions are held to, bit/s; 0 without one (no transport-cc, or not allocating). */
     private long retransmitEstimateBps() {
-        CongestionControl cc = congestionControl;
-        BandwidthEstimate estimate = cc == null || !allocating || !transportCc() ? null : cc.latest;
+        BandwidthEstimate estimate = allocating ? downlinkEstimate() : null;
         return estimate == null ? 0 : estimate.estimateBps();
+    }
+
+    /** The server's latest estimate of this subscriber's downlink; null without transport-cc or before any. */
+    private BandwidthEstimate downlinkEstimate() {
+        CongestionControl cc = congestionControl;
+        return cc == null || !transportCc() ? null : cc.latest;
     }
 
     /**
