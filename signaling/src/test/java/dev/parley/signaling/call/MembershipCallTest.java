@@ -231,6 +231,11 @@ class MembershipCallTest {
                     .status());
             assertEquals("archived", next(gilWs, "call.left").get("reason").asText());
             assertEquals("archived", next(idaWs, "call.left").get("reason").asText());
+            // The host closes the conference just after it tells the last participant (CallService.endCall).
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!host.mediaServer().conferences().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
             assertTrue(host.mediaServer().conferences().isEmpty(), "the archived meeting's conference is closed");
             assertFalse(endpointsOn(host.mediaServer()).contains(idaIn.endpointId()));
         }
