@@ -83,7 +83,7 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
         timers.scheduleAtFixedRate(this::speakers, 200, 200, TimeUnit.MILLISECONDS);
         timers.scheduleAtFixedRate(this::transportFeedback, 50, 50, TimeUnit.MILLISECONDS);
-        timers.scheduleAtFixedRate(this::probes, 5, 5, TimeUnit.MILLISECONDS);
+        timers.scheduleAtFixedRate(this::paceAndProbe, 5, 5, TimeUnit.MILLISECONDS);
         this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));
         // Embedded in the gateway, the server is driven in-process: no listener unless configured (http-enabled).
         HttpApiServer listener = null;
@@ -159,18 +159,21 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     }
 
     /**
-     * Transport feedback to publishers, every 50 ms on the same timer thread (libwebrtc's receivers send it every
-     * 50-250 ms; the sender's estimator reacts within one interval).
+     * Every 5 ms: probe clusters toward receivers whose downlink estimate limits them, and the video waiting in
+     * receivers' pacers.
      */
-    /** Probe clusters toward receivers whose downlink estimate limits them, paced every 5 ms. */
-    private void probes() {
+    private void paceAndProbe() {
         try {
-            sfu.sendProbes();
+            sfu.paceAndProbe();
         } catch (RuntimeException e) {
-            LOG.warn("probing failed", e);
+            LOG.warn("pacing or probing failed", e);
         }
     }
 
+    /**
+     * Transport feedback to publishers, every 50 ms on the same timer thread (libwebrtc's receivers send it every
+     * 50-250 ms; the sender's estimator reacts within one interval).
+     */
     private void transportFeedback() {
         try {
             sfu.sendTransportFeedback();

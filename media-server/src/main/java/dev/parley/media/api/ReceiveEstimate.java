@@ -27,9 +27,13 @@ package dev.parley.media.api;
  * @param probeResultBps what the last probe cluster found the downlink carries, bit/s (0: none yet)
  * @param probeCeilingBps what probes may raise the estimate to for now, after the downlink contradicted a probe's
  *                      raise, bit/s (0: no limit)
+ * @param pacingBps     the rate the subscriber's video is paced to, bit/s (0: not paced yet)
+ * @param pacerQueuedPackets video packets waiting in the pacer now
+ * @param pacerDelayedPackets video packets that waited in the pacer so far (instead of leaving at once)
  */
 public record ReceiveEstimate(long estimateBps, long delayBasedBps, long lossBasedBps, long ackedBps,
                               long sentBps, boolean applicationLimited, String delayState, double lossFraction,
                               long reports, long budgetBps, long allocatedBps, boolean linkLimited, long probes,
-                              long probeResultBps, long probeCeilingBps) {
+                              long probeResultBps, long probeCeilingBps, long pacingBps, int pacerQueuedPackets,
+                              long pacerDelayedPackets) {
 }

@@ -177,6 +177,9 @@ final class ProbeMeasurement {
      * cluster is longer than {@link #TRACKED_PACKETS}.
      */
     private long queuedReceiveBps(long clusterSize) {
+        if (clusterSize > TRACKED_PACKETS) {
+            return Long.MAX_VALUE;
+        }
         long baseDelayUs = Long.MAX_VALUE;
         for (int place = 0; place < tracked; place++) {
             if (sizes[place] != 0) {
@@ -195,7 +198,7 @@ final class ProbeMeasurement {
             }
             queued = place;
         }
-        if (queued < 0 || clusterSize > TRACKED_PACKETS) {
+        if (queued < 0) {
             return Long.MAX_VALUE;
         }
         int packets = 0;

@@ -38,6 +38,10 @@ public enum DropReason {
     NACK_DUPLICATE("nack_duplicate"),
     /** A NACK beyond the subscriber's retransmission budget (15 % of what it is sent, plus a burst). */
     NACK_BUDGET_EXCEEDED("nack_budget_exceeded"),
+    /** A video packet that waited in a subscriber's pacer longer than it may (400 ms): the link is full. */
+    PACER_LATE("pacer_late"),
+    /** A video packet that found a subscriber's pacer queue full (128 packets). */
+    PACER_QUEUE_FULL("pacer_queue_full"),
     /**
      * Transport-wide congestion control: an arrival left out of the feedback (the packet itself is forwarded) because
      * its transport-wide sequence number was already recorded.

@@ -153,10 +153,16 @@ final class Forward {
             }
         }
         rewrite(scratch, outPayloadType);
-        if (subscriber != null) {
-            subscriber.stamp(scratch);
+        boolean sent;
+        if (subscriber == null) {
+            sent = sender.sendRtp(scratch);
+        } else if (layers != null) {
+            // Video waits for the subscriber's pacer when it must (counted as sent once it is queued).
+            sent = subscriber.sendVideo(scratch, sender, nowNanos);
+        } else {
+            sent = subscriber.sendAround(scratch, sender, nowNanos);
         }
-        if (sender.sendRtp(scratch)) {
+        if (sent) {
             packetsSent++;
         }
     }
@@ -165,7 +171,7 @@ final class Forward {
      * Answers a NACK for one outgoing sequence number from the cache of the layer it was sent from, rewritten as it
      * was then, as RTX when the subscriber negotiated it.
      */
-    boolean retransmit(int sequence, PacketBuffer scratch) {
+    boolean retransmit(int sequence, PacketBuffer scratch, long nowNanos) {
         LayerRewriter layers = rewriter;
         if (layers == null || !sender.isSecure()) {
             return false;
@@ -196,12 +202,9 @@ final class Forward {
             scratch.setLength(length + 2);
             Rtp.setPayloadType(data, 0, rtxPayloadType);
             Rtp.setSsrc(data, 0, track.rtxSsrc);
-            return sendRtx(scratch);
+            return sendRtx(scratch, true, nowNanos);
         }
-        if (subscriber != null) {
-            subscriber.stamp(scratch);
-        }
-        return sender.sendRtp(scratch);
+        return subscriber != null ? subscriber.sendAround(scratch, sender, nowNanos) : sender.sendRtp(scratch);
     }
 
     /** Whether the subscriber has an RTX stream for this track, to carry probe padding. */
@@ -228,19 +231,24 @@ final class Forward {
         data[length - 1] = (byte) paddingBytes;
         scratch.setOffset(0);
         scratch.setLength(length);
-        return sendRtx(scratch);
+        return sendRtx(scratch, false, 0);
     }
 
     /**
      * Numbers, stamps and sends one packet of the RTX stream. Retransmissions (the subscriber's receive thread) and
      * probe padding (the timer) both send on it, so this holds the forward's monitor: the stream's numbering and its
-     * SRTP context see one packet at a time.
+     * SRTP context see one packet at a time. Neither waits for the pacer; a retransmission is charged to it, probe
+     * padding is not: a probe is meant to go above the pace.
      */
-    private synchronized boolean sendRtx(PacketBuffer packet) {
+    private synchronized boolean sendRtx(PacketBuffer packet, boolean retransmission, long nowNanos) {
         Rtp.setSequenceNumber(packet.getBuffer(), packet.getOffset(), nextRtxSequence());
-        if (subscriber != null) {
-            subscriber.stamp(packet);
+        if (subscriber == null) {
+            return sender.sendRtp(packet);
         }
+        if (retransmission) {
+            return subscriber.sendAround(packet, sender, nowNanos);
+        }
+        subscriber.stamp(packet);
         return sender.sendRtp(packet);
     }
 

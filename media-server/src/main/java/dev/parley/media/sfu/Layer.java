@@ -1,6 +1,7 @@
 package dev.parley.media.sfu;
 
 import dev.parley.media.sdp.MediaKind;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * One RTP stream a publisher sends for a track: the track's only stream, or one simulcast encoding (identified by
@@ -31,13 +32,12 @@ final class Layer {
     private long measuredBytes;
     private long measuredAtNanos;
     /**
-     * VP8 bytes received per temporal layer (TID 0..2), counted by the publisher's receive thread (the only writer);
-     * the timer's last reading of them; and the share of the layer's bitrate the temporal layers up to 0 and up to 1
-     * take, as measured (NaN: the stream carries no temporal layers, or not measured yet).
+     * VP8 bytes received per temporal layer (TID 0..2), counted by the publisher's receive thread (the only writer,
+     * so an ordered store is enough: no fence per packet); the timer's last reading of them; and the share of the
+     * layer's bitrate the temporal layers up to 0 and up to 1 take, as measured (NaN: the stream carries no temporal
+     * layers, or not measured yet).
      */
-    private volatile long temporalBytes0;
-    private volatile long temporalBytes1;
-    private volatile long temporalBytes2;
+    private final AtomicLongArray temporalBytes = new AtomicLongArray(3);
     private final long[] measuredTemporalBytes = new long[3];
     private volatile double shareUpToT0 = Double.NaN;
     private volatile double shareUpToT1 = Double.NaN;
@@ -77,19 +77,15 @@ final class Layer {
 
     /** Counts a VP8 packet of temporal layer {@code tid} (the publisher's receive thread). */
     void countTemporal(int tid, int bytes) {
-        switch (tid) {
-            case 0 -> temporalBytes0 += bytes;
-            case 1 -> temporalBytes1 += bytes;
-            case 2 -> temporalBytes2 += bytes;
-            default -> {
-            }
+        if (tid >= 0 && tid < 3) {
+            temporalBytes.lazySet(tid, temporalBytes.get(tid) + bytes);
         }
     }
 
     private void measureTemporal() {
-        long t0 = temporalBytes0;
-        long t1 = temporalBytes1;
-        long t2 = temporalBytes2;
+        long t0 = temporalBytes.get(0);
+        long t1 = temporalBytes.get(1);
+        long t2 = temporalBytes.get(2);
         long d0 = t0 - measuredTemporalBytes[0];
         long d1 = t1 - measuredTemporalBytes[1];
         long d2 = t2 - measuredTemporalBytes[2];

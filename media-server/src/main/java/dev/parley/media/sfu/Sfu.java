@@ -66,8 +66,9 @@ public final class Sfu implements MediaApi {
     /** The timer thread's: publishers to send transport feedback to, gathered under each conference's lock. */
     private final List<PublishTransport> feedbackTargets = new ArrayList<>();
     /** Receivers that asked for a probe cluster (any thread), and those whose cluster runs (the timer only). */
-    private final java.util.Queue<SubscribeTransport> probeRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final List<SubscribeTransport> probing = new ArrayList<>();
+    /** Subscribers that asked for the 5 ms timer (a probe cluster to run, a pacer to drain), and those it serves. */
+    private final java.util.Queue<SubscribeTransport> timerRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final List<SubscribeTransport> ticking = new ArrayList<>();
 
     public Sfu(MediaConfig config, List<SharedUdpPort> ports, DtlsIdentity identity, MediaCounters counters) {
         this.config = config;
@@ -238,7 +239,7 @@ public final class Sfu implements MediaApi {
                     return Optional.empty();
                 }
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "sub"),
-                        counters, config.lastN(), config.bandwidthEstimation().receivers(), probeRequests::add);
+                        counters, config.lastN(), config.bandwidthEstimation().receivers(), timerRequests::add);
             }
             SubscribeTransport subscribe = endpoint.subscribe;
             return subscribe.createOffer(wanted).map(sdp -> new SubscribeOffer(sdp, subscribe.version()));
@@ -362,7 +363,7 @@ public final class Sfu implements MediaApi {
             rememberIceSection(endpoint, offer);
             try {
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "whep"),
-                        counters, config.lastN(), config.bandwidthEstimation().receivers(), probeRequests::add);
+                        counters, config.lastN(), config.bandwidthEstimation().receivers(), timerRequests::add);
                 return new WhipResource(conference.id, endpoint.resourceId, endpoint.id,
                         endpoint.subscribe.answerOffer(offer, tracks));
             } catch (RuntimeException e) {
@@ -762,17 +763,17 @@ public final class Sfu implements MediaApi {
     }
 
     /**
-     * Runs the probe clusters receivers asked for ({@link SubscribeTransport#probeTick}): every 5 ms, always from
-     * the same thread (the timer's). Costs one queue poll when nobody probes.
+     * Runs the probe clusters receivers asked for and drains their pacers ({@link SubscribeTransport#timerTick}):
+     * every 5 ms, always from the same thread (the timer's). Costs one queue poll when nobody probes or waits.
      */
-    public void sendProbes() {
+    public void paceAndProbe() {
         long nowNanos = System.nanoTime();
-        for (SubscribeTransport asked; (asked = probeRequests.poll()) != null; ) {
-            if (!probing.contains(asked)) {
-                probing.add(asked);
+        for (SubscribeTransport asked; (asked = timerRequests.poll()) != null; ) {
+            if (!ticking.contains(asked)) {
+                ticking.add(asked);
             }
         }
-        probing.removeIf(subscriber -> !subscriber.probeTick(nowNanos));
+        ticking.removeIf(subscriber -> !subscriber.timerTick(nowNanos));
     }
 
     /**

@@ -24,6 +24,7 @@ import dev.parley.media.sdp.PeerDescription;
 import dev.parley.media.sdp.SdpWriter;
 import dev.parley.media.srtp.SsrcTable;
 import dev.parley.media.transport.PacketBuffer;
+import dev.parley.media.transport.RtpSender;
 import dev.parley.media.transport.SecureTransport;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -148,8 +149,12 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
     private boolean announcedLinkLimited;
     /** Whether the downlink estimate is shared among the videos (the {@code bandwidth-estimation} setting). */
     private final boolean allocating;
-    /** Where this transport asks the timer to run a probe cluster ({@link #probeTick}). */
-    private final java.util.function.Consumer<SubscribeTransport> probeRequests;
+    /** Where this transport asks the timer for its 5 ms ticks ({@link #timerTick}): a probe cluster, a pacer to drain. */
+    private final java.util.function.Consumer<SubscribeTransport> timerRequests;
+    /** Asks the timer to drain the pacer (made once: the send path allocates nothing). */
+    private final Runnable wakeTimer;
+    /** Paces the video sent to this subscriber to its downlink estimate (transport-cc subscribers only). */
+    private final Pacer pacer;
     /** The last allocation, for the stats: budget and bitrate allocated (-1: none), the estimate it used. */
     private volatile long allocationBudgetBps = -1;
     private volatile long allocatedBps = -1;
@@ -272,9 +277,11 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
      * ({@code bandwidth-estimation}).
      */
     SubscribeTransport(Endpoint endpoint, SecureTransport transport, MediaCounters counters, int lastN,
-                       boolean estimating, java.util.function.Consumer<SubscribeTransport> probeRequests) {
+                       boolean estimating, java.util.function.Consumer<SubscribeTransport> timerRequests) {
         this.allocating = estimating;
-        this.probeRequests = probeRequests;
+        this.timerRequests = timerRequests;
+        this.wakeTimer = () -> timerRequests.accept(this);
+        this.pacer = new Pacer(counters, this::stamp);
         this.lastN = lastN;
         this.endpoint = endpoint;
         this.transport = transport;
@@ -480,13 +487,14 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         BandwidthEstimate state = cc.latest;
         if (state == null) {
-            return new ReceiveEstimate(0, 0, 0, 0, 0, false, null, 0, 0, -1, -1, false, cc.probes, 0, 0);
+            return new ReceiveEstimate(0, 0, 0, 0, 0, false, null, 0, 0, -1, -1, false, cc.probes, 0, 0,
+                    pacer.rateBps(), pacer.queuedPackets(), pacer.delayedPackets());
         }
         return new ReceiveEstimate(state.estimateBps(), state.delayBasedBps(), state.lossBasedBps(),
                 state.ackedBps(), state.sentBps(), state.applicationLimited(),
                 state.delayState().name().toLowerCase(java.util.Locale.ROOT), state.lossFraction(),
                 cc.reports, allocationBudgetBps, allocatedBps, linkLimited, cc.probes, cc.probeResultBps,
-                cc.probeCeilingBps);
+                cc.probeCeilingBps, pacer.rateBps(), pacer.queuedPackets(), pacer.delayedPackets());
     }
 
     private static String formats(Track track) {
@@ -606,7 +614,11 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
                 }
             }
         }
-        linkLimited = limited;
+        if (limited != linkLimited) {
+            linkLimited = limited;
+            BandwidthEstimate estimate = downlinkEstimate();
+            pacer.rate(allocating && estimate != null ? estimate.estimateBps() : 0, limited, nowNanos);
+        }
         if (limited && budget >= 0) {
             askForProbe(videos, nowNanos);
         }
@@ -653,7 +665,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         cc.probeAgain = false;
         cc.probeWantedNanos = duration;
         cc.probeWantedBps = rate;
-        probeRequests.accept(this);
+        timerRequests.accept(this);
     }
 
     /**
@@ -670,6 +682,30 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         wanted += audioBps();
         return (long) (wanted * BandwidthAllocator.UPGRADE_HEADROOM * PROBE_OVERSHOOT / BUDGET_SHARE);
+    }
+
+    /**
+     * The timer's tick, every {@link #PROBE_TICK_NANOS} while asked for: runs the probe cluster and drains the pacer.
+     * False once neither has anything left to do (a later request starts the ticks again).
+     */
+    boolean timerTick(long nowNanos) {
+        boolean probing = probeTick(nowNanos);
+        return pacer.drain(nowNanos) || probing;
+    }
+
+    /**
+     * Sends one video packet (rewritten, not yet stamped) through the pacer: at once, or after what waits. True when
+     * it left or waits to leave; false when it was dropped.
+     */
+    boolean sendVideo(PacketBuffer packet, RtpSender sender, long nowNanos) {
+        return pacer.send(packet, sender, nowNanos, wakeTimer);
+    }
+
+    /** Stamps and sends a packet that does not wait for the pacer (audio, a retransmission), charging the pacer. */
+    boolean sendAround(PacketBuffer packet, RtpSender sender, long nowNanos) {
+        stamp(packet);
+        pacer.charge(packet.getLength(), nowNanos);
+        return sender.sendRtp(packet);
     }
 
     /**
@@ -940,7 +976,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             counters.drop(DropReason.NACK_BUDGET_EXCEEDED);
             return;
         }
-        if (!forward.retransmit(sequence, retransmitScratch)) {
+        if (!forward.retransmit(sequence, retransmitScratch, now)) {
             counters.drop(DropReason.NACK_NOT_IN_CACHE);
             return;
         }
@@ -1090,6 +1126,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         BandwidthEstimate latest = cc.estimator.state();
         cc.latest = latest;
         cc.reports++;
+        pacer.rate(allocating ? latest.estimateBps() : 0, linkLimited, now);
         long used = allocatedForEstimateBps;
         if (allocating && Math.abs(latest.estimateBps() - used) > used * REALLOCATE_CHANGE) {
             allocationDue = true;
@@ -1105,6 +1142,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         for (Slot slot : slots) {
             detach(slot);
         }
+        pacer.clear();
         transport.close();
     }
 }
