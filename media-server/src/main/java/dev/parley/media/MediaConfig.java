@@ -42,8 +42,9 @@ import java.util.Locale;
  * @param iceServers STUN and TURN servers offered to WHIP and WHEP clients in {@code Link} headers; none by default
  * @param lastN with more participants publishing video than this, each receiver gets video only from this many:
  *     the most recent dominant speakers first (1..1000)
- * @param bandwidthEstimation which links the server estimates: {@link Estimation#ALL}, {@link Estimation#PUBLISHERS}
- *     (the default) or {@link Estimation#OFF}
+ * @param bandwidthEstimation which links the server estimates: {@link Estimation#ALL} (the default in
+ *     reference.conf), {@link Estimation#PUBLISHERS} (what the shorter constructors, and so most tests, use) or
+ *     {@link Estimation#OFF}
  */
 public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
                           InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
@@ -57,13 +58,12 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
         /**
          * Transport-wide congestion control with publishers (their browsers adapt to their uplinks) and with
          * receivers: the server's own send-side estimate of each receiver's downlink, shared among the videos it gets,
-         * with probing.
+         * paced and probed. The default.
          */
         ALL,
         /**
          * Transport-wide congestion control with publishers only; receivers get what their tiles ask for and their
-         * REMB caps publishers without transport-cc, as without estimation. The default while the receivers' estimate
-         * is proven on loaded machines (browsers and server sharing two cores read CPU stalls as congestion).
+         * REMB caps publishers without transport-cc, as without estimation.
          */
         PUBLISHERS,
         /** Neither: the receivers' REMB is relayed to publishers. For comparison and diagnosis only. */
