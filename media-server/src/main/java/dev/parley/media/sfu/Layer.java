@@ -19,6 +19,13 @@ final class Layer {
     volatile long ssrc;
     volatile long rtxSsrc;
     volatile long lastPacketNanos;
+    /**
+     * When the current unbroken run of this layer's packets began (a silence over {@link #RUN_GAP_NANOS} starts a new
+     * one): written by the publisher's receive thread only after such a silence, read by layer selection.
+     */
+    private volatile long runStartNanos;
+    /** A silence longer than this ends a run of packets (at 15 fps with three temporal layers, frames come every 67 ms). */
+    static final long RUN_GAP_NANOS = 250_000_000L;
     /** The size of the last keyframe (VP8 tells it in every keyframe), or 0 while unknown. */
     volatile int width;
     volatile int height;
@@ -138,6 +145,20 @@ final class Layer {
             }
         }
         return TYPICAL_VIDEO_BPS[TYPICAL_VIDEO_BPS.length - 1][1];
+    }
+
+    /** A packet of this layer arrived (the publisher's receive thread). */
+    void arrived(long nowNanos) {
+        if (nowNanos - lastPacketNanos > RUN_GAP_NANOS) {
+            runStartNanos = nowNanos;
+        }
+        lastPacketNanos = nowNanos;
+    }
+
+    /** Whether packets of this layer have been arriving without a silence over {@link #RUN_GAP_NANOS} for {@code
+     * forNanos} up to now. */
+    boolean steadyFor(long nowNanos, long forNanos) {
+        return activeWithin(nowNanos, RUN_GAP_NANOS) && nowNanos - runStartNanos >= forNanos;
     }
 
     /** Whether a packet of this layer arrived within {@code windowNanos}. */

@@ -555,6 +555,22 @@ public final class Sfu implements MediaApi {
      * nobody has for {@link #LAYER_UNUSED_NANOS} (so a window being resized does not make it flap); the lowest layer
      * is never withdrawn. Under the lock.
      */
+    /** Whether any simulcast layer in the conference started or stopped since the last look (under its lock). */
+    private static boolean layersStartedOrStopped(Conference conference, long nowNanos) {
+        boolean moved = false;
+        for (Track track : conference.tracks.values()) {
+            if (!track.simulcast()) {
+                continue;
+            }
+            for (int i = 0; i < track.layers.length; i++) {
+                boolean sending = LayerChoice.sending(track.layers, i, nowNanos);
+                moved |= sending != track.sendingSeen[i];
+                track.sendingSeen[i] = sending;
+            }
+        }
+        return moved;
+    }
+
     private void announceWantedLayers(Conference conference, long nowNanos) {
         for (Track track : conference.tracks.values()) {
             if (!track.simulcast()) {
@@ -614,10 +630,12 @@ public final class Sfu implements MediaApi {
                     counters.dominantSpeakerChanged();
                 }
                 boolean reallocated = false;
+                boolean layersMoved = layersStartedOrStopped(conference, nowNanos);
                 if (!result.dominantChanged()) {
-                    // A receiver's downlink estimate moved: share it out again now rather than at the next report.
+                    // A receiver's downlink estimate moved, or a publisher stopped or started a layer: choose again
+                    // now rather than at the next report.
                     for (Endpoint endpoint : conference.endpoints.values()) {
-                        if (endpoint.subscribe != null && endpoint.subscribe.takeAllocationDue()) {
+                        if (endpoint.subscribe != null && (endpoint.subscribe.takeAllocationDue() || layersMoved)) {
                             endpoint.subscribe.selectLayers(nowNanos);
                             reallocated = true;
                         }

@@ -795,7 +795,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         boolean anySent = false;
         for (Layer layer : track.layers) {
-            boolean sent = layer.activeWithin(nowNanos, LayerChoice.ACTIVE_WINDOW_NANOS);
+            boolean sent = LayerChoice.sending(track.layers, layer.index, nowNanos);
             video.layerBps[layer.index] = sent ? layer.bitrateBps() : 0;
             for (int temporal = 0; temporal < LayerRewriter.MAX_TEMPORAL; temporal++) {
                 video.reducedBps[layer.index][temporal] = sent ? layer.bitrateBps(temporal) : 0;

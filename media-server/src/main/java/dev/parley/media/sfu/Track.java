@@ -48,6 +48,12 @@ final class Track {
     final boolean[] announcedLayers;
     /** Since when each layer has had no receiver asking for it (0 while one does); under the conference lock. */
     final long[] unwantedSinceNanos;
+    /**
+     * Whether each layer was being sent when the speaker timer last looked (under the conference lock): a layer
+     * that stops or starts between two looks re-selects the receivers' layers at once ({@link
+     * Sfu#evaluateSpeakers}).
+     */
+    final boolean[] sendingSeen;
 
     Track(String id, PublishTransport source, String mid, MediaKind kind, List<Codec> codecs,
           List<HeaderExtension> extensions, long ssrc, long rtxSsrc, String streamId, String mediaStreamTrackId,
@@ -86,6 +92,7 @@ final class Track {
         this.announcedLayers = new boolean[layers.length];
         java.util.Arrays.fill(announcedLayers, true);
         this.unwantedSinceNanos = new long[layers.length];
+        this.sendingSeen = new boolean[layers.length];
         this.audioLevels = kind == MediaKind.AUDIO ? new AudioLevels() : null;
         this.audioLevelExtensionId = extensionId(extensions, CodecPolicy.AUDIO_LEVEL);
         this.ridExtensionId = extensionId(extensions, CodecPolicy.RID);
@@ -141,7 +148,7 @@ final class Track {
         long now = System.nanoTime();
         int sequence = Rtp.sequenceNumber(data, off);
         layer.statistics.update(sequence, Rtp.timestamp(data, off), now, len);
-        layer.lastPacketNanos = now;
+        layer.arrived(now);
         if (layer.cache != null) {
             layer.cache.store(data, off, len, sequence);
         }

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -137,6 +138,55 @@ class SimulcastTest {
         // Shown again: the stream resumes where it left off, without a gap in its numbering.
         server.receiveVideo("room", "bob", List.of(new VideoReceive(videoTrack.trackId(), true, 320, 180)));
         awaitLayer(small, outSsrc, 0);
+    }
+
+    @Test
+    void aPublisherThatStopsItsTopLayerHasItsReceiversOnTheNextOneWithinASecondAndAStallSwitchesNothing()
+            throws Exception {
+        server.createConference("room");
+        ClientTrack video = ClientTrack.simulcastVideo("cam", RIDS);
+        ClientTrack audio = ClientTrack.audio("cam");
+        server.createEndpoint("room", "alice");
+        ClientEndpoint publisher = client();
+        publisher.acceptAnswer(server.publish("room", "alice", publisher.publishOffer(List.of(audio, video), false)));
+        assertTrue(publisher.awaitSecure(WAIT), "publisher connects");
+        TrackInfo videoTrack = server.tracks("room").stream().filter(t -> t.kind().equals("video")).findFirst()
+                .orElseThrow();
+        AtomicInteger layersSent = new AtomicInteger(RIDS.length);
+        sender = TestSimulcastCamera.start(publisher, video, "1", new int[] {2, 2, 2}, new int[] {200, 200, 200}, 10,
+                sending, layersSent);
+        ClientEndpoint large = subscriber("carol");
+        long outSsrc = videoSsrc(large);
+        server.receiveVideo("room", "carol", List.of(new VideoReceive(videoTrack.trackId(), true, 1280, 720)));
+        awaitLayer(large, outSsrc, 2);
+
+        // The publisher's browser stalls for 700 ms (every layer and the audio), then sends everything again: that
+        // is no layer stopping, and Carol stays on the full layer.
+        long switches = videoStats("carol").switches();
+        layersSent.set(0);
+        Thread.sleep(700);
+        layersSent.set(RIDS.length);
+        Thread.sleep(1000);
+        assertEquals(switches, videoStats("carol").switches(), "a stall of every layer switches nothing");
+        awaitLayer(large, outSsrc, 2);
+
+        // Its uplink narrows and it stops the full layer, the others going on: Carol gets the middle one at its next
+        // keyframe, half a second after the last full-layer packet and a keyframe interval (330 ms) later at most,
+        // where waiting for the 1.5 s without packets that mark a layer stopped otherwise would take longer.
+        large.received().clear();
+        long stopped = System.nanoTime();
+        layersSent.set(2);
+        long switchedAfter = -1;
+        while (System.nanoTime() - stopped < WAIT.toNanos()) {
+            ReceivedRtp packet = large.received().poll(100, TimeUnit.MILLISECONDS);
+            if (packet != null && packet.ssrc() == outSsrc && layerOf(packet) == 1) {
+                switchedAfter = (System.nanoTime() - stopped) / 1_000_000;
+                break;
+            }
+        }
+        assertTrue(switchedAfter >= 0, "Carol gets the middle layer");
+        assertTrue(switchedAfter < 1_400, "within 1.4 s of the full layer's stop: " + switchedAfter + " ms");
+        awaitLayer(large, outSsrc, 1);
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.parley.media.loadtest.ClientEndpoint;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
 import dev.parley.media.loadtest.ClientEndpoint.ReceivedRtp;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A publisher's simulcast camera for the tests, as browsers send one: three VP8 layers (q 320x180, h 640x360,
@@ -27,6 +28,16 @@ final class TestSimulcastCamera {
      */
     static Thread start(ClientEndpoint publisher, ClientTrack video, String mid, int[] packetsPerFrame,
                         int[] payloadBytes, int keyframeInterval, AtomicBoolean running) {
+        return start(publisher, video, mid, packetsPerFrame, payloadBytes, keyframeInterval, running,
+                new AtomicInteger(RIDS.length));
+    }
+
+    /**
+     * As above, sending only the lowest {@code layersSent} layers at each frame (0: nothing, not even audio: a
+     * publisher whose browser stalls), which the test may change while it runs.
+     */
+    static Thread start(ClientEndpoint publisher, ClientTrack video, String mid, int[] packetsPerFrame,
+                        int[] payloadBytes, int keyframeInterval, AtomicBoolean running, AtomicInteger layersSent) {
         Thread thread = new Thread(() -> {
             int[] sequence = {100, 30_000, 65_500};
             int[] picture = {7, 20_000, 32_700};
@@ -35,13 +46,14 @@ final class TestSimulcastCamera {
             long audioSsrc = publisher.published().get(0).ssrc();
             int frame = 0;
             while (running.get()) {
+                int sent = layersSent.get();
                 boolean keyframe = frame % keyframeInterval == 0;
                 int temporal = frame % 4 == 0 ? 0 : frame % 2 == 0 ? 1 : 2;
                 for (int layer = 0; layer < RIDS.length; layer++) {
                     if (temporal == 0) {
                         tl0[layer] = (tl0[layer] + 1) & 0xff;
                     }
-                    for (int part = 0; part < packetsPerFrame[layer]; part++) {
+                    for (int part = 0; layer < sent && part < packetsPerFrame[layer]; part++) {
                         byte[] payload = vp8(part == 0, keyframe, picture[layer], tl0[layer], temporal, layer,
                                 payloadBytes[layer]);
                         publisher.sendSimulcastRtp(video.layerSsrcs().get(layer), ClientEndpoint.VP8_PT,
@@ -51,8 +63,10 @@ final class TestSimulcastCamera {
                     picture[layer] = (picture[layer] + 1) & 0x7fff;
                     timestamp[layer] = (timestamp[layer] + 3000) & 0xffffffffL;
                 }
-                publisher.sendRtp(audioSsrc, ClientEndpoint.OPUS_PT, 500 + frame, frame * 960L, false, new byte[60],
-                        true);
+                if (sent > 0) {
+                    publisher.sendRtp(audioSsrc, ClientEndpoint.OPUS_PT, 500 + frame, frame * 960L, false,
+                            new byte[60], true);
+                }
                 frame++;
                 try {
                     Thread.sleep(33);
