@@ -51,7 +51,6 @@ final class Pacer {
     private final long[] queuedAtNanos = new long[MAX_QUEUED_PACKETS];
     private int head;
     private int size;
-    private int queuedBytes;
     /** The pacing rate, bit/s; 0: not pacing (no estimate yet). */
     private long rateBps;
     private double tokens;
@@ -98,7 +97,6 @@ final class Pacer {
         copy.copyFrom(packet);
         senders[slot] = sender;
         queuedAtNanos[slot] = nowNanos;
-        queuedBytes += copy.getLength();
         size++;
         delayed++;
         if (size == 1) {
@@ -131,7 +129,6 @@ final class Pacer {
             senders[head] = null;
             head = (head + 1) % MAX_QUEUED_PACKETS;
             size--;
-            queuedBytes -= packet.getLength();
             if (late) {
                 counters.drop(DropReason.PACER_LATE);
             } else {
@@ -149,7 +146,6 @@ final class Pacer {
             head = (head + 1) % MAX_QUEUED_PACKETS;
             size--;
         }
-        queuedBytes = 0;
     }
 
     private boolean transmit(PacketBuffer packet, RtpSender sender) {
@@ -174,17 +170,13 @@ final class Pacer {
         return rateBps * (MAX_DEBT_NANOS / 8e9);
     }
 
-    /** For the stats: the pacing rate (bit/s, 0: not pacing), packets and bytes waiting, packets that waited. */
+    /** For the stats: the pacing rate (bit/s, 0: not pacing), packets waiting, packets that waited. */
     synchronized long rateBps() {
         return rateBps;
     }
 
     synchronized int queuedPackets() {
         return size;
-    }
-
-    synchronized int queuedBytes() {
-        return queuedBytes;
     }
 
     /** Video packets that had to wait (not sent at once) so far. */

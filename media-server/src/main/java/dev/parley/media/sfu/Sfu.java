@@ -65,8 +65,10 @@ public final class Sfu implements MediaApi {
     private final PacketBuffer reportBuffer = new PacketBuffer();
     /** The timer thread's: publishers to send transport feedback to, gathered under each conference's lock. */
     private final List<PublishTransport> feedbackTargets = new ArrayList<>();
-    /** Receivers that asked for a probe cluster (any thread), and those whose cluster runs (the timer only). */
-    /** Subscribers that asked for the 5 ms timer (a probe cluster to run, a pacer to drain), and those it serves. */
+    /**
+     * Subscribers that asked for the 5 ms timer, a probe cluster to run or a pacer to drain (any thread), and those it
+     * serves (the timer only).
+     */
     private final java.util.Queue<SubscribeTransport> timerRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final List<SubscribeTransport> ticking = new ArrayList<>();
 
@@ -549,12 +551,6 @@ public final class Sfu implements MediaApi {
                 counters.packetsOut(), counters.bytesOut(), drops, endpoints);
     }
 
-    /**
-     * Tells publishers which simulcast layers some receiver asks for ({@link TrackEvent.LayersWanted}), so they can
-     * stop encoding the rest: a layer is announced as soon as one receiver's tile asks for it, and withdrawn after
-     * nobody has for {@link #LAYER_UNUSED_NANOS} (so a window being resized does not make it flap); the lowest layer
-     * is never withdrawn. Under the lock.
-     */
     /** Whether any simulcast layer in the conference started or stopped since the last look (under its lock). */
     private static boolean layersStartedOrStopped(Conference conference, long nowNanos) {
         boolean moved = false;
@@ -571,6 +567,12 @@ public final class Sfu implements MediaApi {
         return moved;
     }
 
+    /**
+     * Tells publishers which simulcast layers some receiver asks for ({@link TrackEvent.LayersWanted}), so they can
+     * stop encoding the rest: a layer is announced as soon as one receiver's tile asks for it, and withdrawn after
+     * nobody has for {@link #LAYER_UNUSED_NANOS} (so a window being resized does not make it flap); the lowest layer
+     * is never withdrawn. Under the lock.
+     */
     private void announceWantedLayers(Conference conference, long nowNanos) {
         for (Track track : conference.tracks.values()) {
             if (!track.simulcast()) {

@@ -616,8 +616,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         }
         if (limited != linkLimited) {
             linkLimited = limited;
-            BandwidthEstimate estimate = downlinkEstimate();
-            pacer.rate(allocating && estimate != null ? estimate.estimateBps() : 0, limited, nowNanos);
+            pacer.rate(sharedEstimateBps(), limited, nowNanos);
         }
         if (limited && budget >= 0) {
             askForProbe(videos, nowNanos);
@@ -971,7 +970,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
             counters.drop(DropReason.NACK_DUPLICATE);
             return;
         }
-        long estimateBps = retransmitEstimateBps();
+        long estimateBps = sharedEstimateBps();
         if (retransmitCredit < CREDIT_PER_PACKET || estimateBps > 0 && !earnRetransmitBytes(estimateBps, now)) {
             counters.drop(DropReason.NACK_BUDGET_EXCEEDED);
             return;
@@ -987,8 +986,11 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         forward.retransmitted(sequence, now);
     }
 
-    /** The downlink estimate retransmissions are held to, bit/s; 0 without one (no transport-cc, or not allocating). */
-    private long retransmitEstimateBps() {
+    /**
+     * The downlink estimate the server shares out, which retransmissions are held to and the video is paced by, bit/s;
+     * 0 without one (no transport-cc, none yet, or not allocating).
+     */
+    private long sharedEstimateBps() {
         BandwidthEstimate estimate = allocating ? downlinkEstimate() : null;
         return estimate == null ? 0 : estimate.estimateBps();
     }
@@ -1126,7 +1128,7 @@ final class SubscribeTransport implements SecureTransport.Listener, RtcpVisitor 
         BandwidthEstimate latest = cc.estimator.state();
         cc.latest = latest;
         cc.reports++;
-        pacer.rate(allocating ? latest.estimateBps() : 0, linkLimited, now);
+        pacer.rate(sharedEstimateBps(), linkLimited, now);
         long used = allocatedForEstimateBps;
         if (allocating && Math.abs(latest.estimateBps() - used) > used * REALLOCATE_CHANGE) {
             allocationDue = true;
