@@ -129,7 +129,7 @@ function recordEndpointId(user) {
  * Reads every page and the server's /stats every SAMPLE_MS in the background. Each sample:
  * { at (ms since the sampler started), pages: { who: pageStats },
  *   forwards: { "bruno<-ana": {currentRid, paused, temporalLayer} },
- *   estimates: { who: receiveEstimate } }.
+ *   estimates: { who: receiveEstimate }, repairs: { who: publishRepair } }.
  */
 function startSampler(stack, users) {
   const samples = [];
@@ -140,7 +140,7 @@ function startSampler(stack, users) {
   const loop = (async () => {
     while (running) {
       const tickAt = Date.now();
-      const sample = { at: tickAt - started, pages: {}, forwards: {}, estimates: {} };
+      const sample = { at: tickAt - started, pages: {}, forwards: {}, estimates: {}, repairs: {} };
       await Promise.all(
         Object.entries(users).map(async ([who, user]) => {
           sample.pages[who] = await pageStats(user.page).catch(() => null);
@@ -153,6 +153,7 @@ function startSampler(stack, users) {
           const receiver = byId[endpoint.endpointId];
           if (!receiver) continue;
           if (endpoint.receiveEstimate !== undefined) sample.estimates[receiver] = endpoint.receiveEstimate;
+          if (endpoint.publishRepair) sample.repairs[receiver] = endpoint.publishRepair;
           for (const video of endpoint.videos ?? []) {
             const publisher = byId[video.publisherEndpointId];
             if (publisher) {
@@ -363,6 +364,23 @@ function serverEstimateFigures(samples) {
     };
   }
   return figures;
+}
+
+/**
+ * What the server asked a publisher to send again over some samples (its uplink's losses): packets asked for
+ * (repeats included), recovered, given up; the round trip its retransmissions took at the end.
+ */
+function repairFigures(samples, who) {
+  const rows = samples.map((s) => s.repairs?.[who]).filter(Boolean);
+  if (rows.length < 2) return null;
+  const first = rows[0];
+  const last = rows.at(-1);
+  return {
+    requested: last.requested - first.requested,
+    recovered: last.recovered - first.recovered,
+    lost: last.lost - first.lost,
+    rttMs: Math.round(last.rttMs),
+  };
 }
 
 /** Writes a scenario's figures to the run's artifacts folder and prints them. */
@@ -633,6 +651,7 @@ describe("calls on shaped links", () => {
         },
         topLayer: top,
         topLayerDroppedAfterMs: droppedAfterMs,
+        anaRepairs: repairFigures(shaped, "ana"),
         qdiscs: await ana.qdiscs(),
       };
       record("d-publisher-uplink", figures);

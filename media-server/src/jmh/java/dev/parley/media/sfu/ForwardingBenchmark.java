@@ -124,7 +124,7 @@ public class ForwardingBenchmark {
         template[28] = 0x10;
         nextPublisherPacket();
         serverReceive.unprotectRtp(packet);
-        track.forward(track.layers[0], packet, scratch);
+        track.forward(track.layers[0], packet, scratch, false);
         template[28] = 0x11;
         for (SrtpSink sink : sinks) {
             if (sink.bytes == 0) {
@@ -153,7 +153,7 @@ public class ForwardingBenchmark {
     public void forward(Blackhole blackhole) {
         nextPublisherPacket();
         blackhole.consume(serverReceive.unprotectRtp(packet));
-        track.forward(track.layers[0], packet, scratch);
+        track.forward(track.layers[0], packet, scratch, false);
     }
 
     @Benchmark

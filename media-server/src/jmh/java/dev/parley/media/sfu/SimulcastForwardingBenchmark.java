@@ -129,7 +129,7 @@ public class SimulcastForwardingBenchmark {
         for (int i = 0; i < layerCount; i++) {
             nextPublisherPacket(true);
             serverReceive.unprotectRtp(packet);
-            track.forward(track.layers[i], packet, scratch);
+            track.forward(track.layers[i], packet, scratch, false);
         }
         if (forwarded[0] != subscribers) {
             throw new IllegalStateException("the keyframes reached " + forwarded[0] + " of " + subscribers
@@ -181,7 +181,7 @@ public class SimulcastForwardingBenchmark {
     public void forward(Blackhole blackhole) {
         int layer = nextPublisherPacket(false);
         blackhole.consume(serverReceive.unprotectRtp(packet));
-        track.forward(track.layers[layer], packet, scratch);
+        track.forward(track.layers[layer], packet, scratch, false);
     }
 
     @Benchmark

@@ -89,7 +89,7 @@ public final class ClientEndpoint implements AutoCloseable {
 
     /**
      * A feedback message this client received: PLI, FIR, NACK, REMB, transport-cc or an RR block, with the SSRC it is
-     * about.
+     * about. A NACK gives one record per packet it asks for, that packet's sequence number as {@code value}.
      */
     public record ReceivedFeedback(String type, long senderSsrc, long mediaSsrc, long value) {
     }
@@ -768,7 +768,13 @@ public final class ClientEndpoint implements AutoCloseable {
 
         @Override
         public void nack(long senderSsrc, long mediaSsrc, int packetId, int lostBitmask) {
+            // One record per packet asked for: the entry's own, and each the bitmask names after it.
             feedback.offer(new ReceivedFeedback("nack", senderSsrc, mediaSsrc, packetId));
+            for (int bit = 0; bit < 16; bit++) {
+                if ((lostBitmask & (1 << bit)) != 0) {
+                    feedback.offer(new ReceivedFeedback("nack", senderSsrc, mediaSsrc, (packetId + bit + 1) & 0xffff));
+                }
+            }
         }
 
         @Override

@@ -32,7 +32,16 @@ public enum DropReason {
     PAYLOAD_TYPE_NOT_NEGOTIATED("payload_type_not_negotiated"),
     SEND_FAILED("send_failed"),
     TOO_MANY_SSRCS("too_many_ssrcs"),
+    /**
+     * A packet on a publisher's RTX stream that is not a retransmission the server asked for and still misses: padding
+     * (bandwidth probes), old packets sent again as probe padding, a second copy.
+     */
     RTX_FROM_PUBLISHER("rtx_from_publisher"),
+    /**
+     * A publisher's video packet that never arrived: asked for again (NACK) until it was 1 s old or asked for 10 times,
+     * or missing in a gap of over 256 packets, which is not asked for. Every receiver of the stream misses it.
+     */
+    PUBLISHER_PACKET_LOST("publisher_packet_lost"),
     NACK_NOT_IN_CACHE("nack_not_in_cache"),
     /** A NACK for a packet already retransmitted to that subscriber within the last 100 ms. */
     NACK_DUPLICATE("nack_duplicate"),

@@ -19,6 +19,8 @@ public final class MediaCounters {
     private final LongAdder icePathSwitches = new LongAdder();
     private final LongAdder layerSwitches = new LongAdder();
     private final LongAdder dominantSpeakerChanges = new LongAdder();
+    private final LongAdder retransmissionsRequested = new LongAdder();
+    private final LongAdder packetsRecovered = new LongAdder();
     /** HTTP requests refused, by error code (a closed set; anything past {@link #MAX_REFUSAL_CODES} is "other"). */
     private final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
     private static final int MAX_REFUSAL_CODES = 64;
@@ -31,6 +33,28 @@ public final class MediaCounters {
 
     public void drop(DropReason reason) {
         drops[reason.ordinal()].increment();
+    }
+
+    public void drop(DropReason reason, long count) {
+        drops[reason.ordinal()].add(count);
+    }
+
+    /** Packets asked of publishers again (NACK entries, repeats included). */
+    public void retransmissionsRequested(long count) {
+        retransmissionsRequested.add(count);
+    }
+
+    /** A publisher's packet that was missing arrived as a retransmission the server asked for, and went on. */
+    public void packetRecovered() {
+        packetsRecovered.increment();
+    }
+
+    public long retransmissionsRequested() {
+        return retransmissionsRequested.sum();
+    }
+
+    public long packetsRecovered() {
+        return packetsRecovered.sum();
     }
 
     public void received(int bytes) {

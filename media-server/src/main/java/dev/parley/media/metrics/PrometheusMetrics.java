@@ -53,6 +53,13 @@ public final class PrometheusMetrics {
         }
         FunctionCounter.builder("parley.media.layer.switches", counters, MediaCounters::layerSwitches)
                 .description("times a receiver's video started, resumed or moved to another layer").register(registry);
+        FunctionCounter.builder("parley.media.publisher.retransmissions.requested", counters,
+                        MediaCounters::retransmissionsRequested)
+                .description("video packets the server asked publishers to send again (NACK), repeats included")
+                .register(registry);
+        FunctionCounter.builder("parley.media.publisher.packets.recovered", counters, MediaCounters::packetsRecovered)
+                .description("publishers' lost video packets whose retransmission arrived and was forwarded")
+                .register(registry);
         FunctionCounter.builder("parley.media.dominant.speaker.changes", counters,
                         MediaCounters::dominantSpeakerChanges)
                 .description("times a conference's dominant speaker changed").register(registry);

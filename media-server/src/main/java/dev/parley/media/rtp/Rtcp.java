@@ -181,14 +181,23 @@ public final class Rtcp {
     }
 
     public static int writeNack(byte[] buf, int off, long senderSsrc, long mediaSsrc, int packetId, int lostBitmask) {
-        buf[off] = (byte) (0x80 | 1);
-        buf[off + 1] = (byte) RTPFB;
-        writeUint16(buf, off + 2, 3);
-        writeUint32(buf, off + 4, senderSsrc);
-        writeUint32(buf, off + 8, mediaSsrc);
+        writeNackHeader(buf, off, senderSsrc, mediaSsrc, 1);
         writeUint16(buf, off + 12, packetId);
         writeUint16(buf, off + 14, lostBitmask);
         return 16;
+    }
+
+    /**
+     * The 12-byte header of a generic NACK (RFC 4585 section 6.2.1) whose {@code entries} FCI entries (packet id,
+     * bitmask of the 16 after it; 4 bytes each) follow it; the whole packet is {@code 12 + 4 * entries} bytes.
+     */
+    public static int writeNackHeader(byte[] buf, int off, long senderSsrc, long mediaSsrc, int entries) {
+        buf[off] = (byte) (0x80 | 1);
+        buf[off + 1] = (byte) RTPFB;
+        writeUint16(buf, off + 2, 2 + entries);
+        writeUint32(buf, off + 4, senderSsrc);
+        writeUint32(buf, off + 8, mediaSsrc);
+        return 12;
     }
 
     /** REMB (draft-alvestrand-rmcat-remb) for the given media SSRCs. */

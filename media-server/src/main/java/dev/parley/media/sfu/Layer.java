@@ -1,5 +1,6 @@
 package dev.parley.media.sfu;
 
+import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.sdp.MediaKind;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -16,6 +17,8 @@ final class Layer {
     final String rid;
     final ReceiveStatistics statistics;
     final RetransmissionCache cache;
+    /** What the publisher is asked to send again; null for audio and for video whose publisher takes no NACKs. */
+    final RetransmissionRequests requests;
     volatile long ssrc;
     volatile long rtxSsrc;
     volatile long lastPacketNanos;
@@ -54,7 +57,9 @@ final class Layer {
     private static final long[][] TYPICAL_VIDEO_BPS = {
         {320 * 180, 150_000}, {640 * 360, 500_000}, {960 * 540, 1_000_000}, {Long.MAX_VALUE, 1_700_000}};
 
-    Layer(Track track, int index, String rid, MediaKind kind, int clockRate, long ssrc, long rtxSsrc) {
+    /** {@code nack}: whether the publisher takes NACKs for this video; {@code counters} count them (null without). */
+    Layer(Track track, int index, String rid, MediaKind kind, int clockRate, long ssrc, long rtxSsrc, boolean nack,
+          MediaCounters counters) {
         this.track = track;
         this.index = index;
         this.rid = rid;
@@ -62,6 +67,7 @@ final class Layer {
         this.rtxSsrc = rtxSsrc;
         this.statistics = new ReceiveStatistics(clockRate);
         this.cache = kind == MediaKind.VIDEO ? new RetransmissionCache() : null;
+        this.requests = kind == MediaKind.VIDEO && nack ? new RetransmissionRequests(counters) : null;
     }
 
     /**

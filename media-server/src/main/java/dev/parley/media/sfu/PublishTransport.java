@@ -2,6 +2,7 @@ package dev.parley.media.sfu;
 
 import dev.parley.media.api.ErrorCode;
 import dev.parley.media.api.MediaException;
+import dev.parley.media.api.PublishRepair;
 import dev.parley.media.cc.TransportArrivals;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
@@ -26,12 +27,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * A participant's publish transport: the client offers, the server answers and receives. Its receive thread
  * forwards each packet to the track's subscribers; RTCP from the publisher (sender reports) is passed on too.
- * The server sends it receiver reports, keyframe requests, and either transport-wide congestion control feedback (when
- * it negotiated transport-cc: its own estimator then sets its bitrate) or a REMB estimate.
+ * The server sends it receiver reports, keyframe requests, NACKs for video packets that did not arrive (their
+ * retransmissions, as RTX, are forwarded like late packets), and either transport-wide congestion control feedback
+ * (when it negotiated transport-cc: its own estimator then sets its bitrate) or a REMB estimate.
  */
 final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     private static final long KEYFRAME_INTERVAL_NANOS = 300_000_000L;
@@ -47,6 +51,11 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     private static final int MAX_FEEDBACK_PACKETS_PER_TICK = 16;
     /** Arrival times count from here, so they stay positive (24-bit reference times then wrap later). */
     private static final long CLOCK_ORIGIN_NANOS = System.nanoTime();
+    /** NACK entries in one RTCP packet: with the leading receiver report and SRTCP's trailer, well under an MTU. */
+    private static final int MAX_NACK_ENTRIES = 256;
+    /** The round trip assumed for repeating requests until a retransmission measures it. */
+    static final long DEFAULT_REPAIR_RTT_NANOS = 100_000_000L;
+    private static final long MAX_REPAIR_RTT_NANOS = 1_000_000_000L;
 
     final Endpoint endpoint;
     final SecureTransport transport;
@@ -61,6 +70,15 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     private volatile Track[] tracks = new Track[0];
     private final PacketBuffer scratch = new PacketBuffer();
     private final PacketBuffer rtcpScratch = new PacketBuffer();
+    /** Where this transport asks the media timer for ticks while packets are missing ({@link #requestRetransmissions}). */
+    private final Consumer<PublishTransport> timerRequests;
+    /** Whether this transport is in the timer's list, or asked to be: asked once, however many gaps. */
+    private final AtomicBoolean timerAsked = new AtomicBoolean();
+    /**
+     * The round trip to the publisher as its retransmissions measure it (from a packet's first request to its RTX),
+     * smoothed; written by the receive thread.
+     */
+    private volatile long repairRttNanos = DEFAULT_REPAIR_RTT_NANOS;
     private final long sessionId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
     private final long[] rembSsrcs = new long[32];
     /** The transport-wide sequence number extension's id, or -1 when the publisher did not negotiate transport-cc. */
@@ -86,14 +104,14 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
     record OfferResult(String answer, List<Track> added, List<Track> removed) {
     }
 
-    PublishTransport(Endpoint endpoint, SecureTransport transport, MediaCounters counters, long maxBitrate) {
-        this(endpoint, transport, counters, maxBitrate, true);
-    }
-
-    /** {@code transportCc}: whether transport-wide congestion control is negotiated when the publisher offers it. */
+    /**
+     * {@code transportCc}: whether transport-wide congestion control is negotiated when the publisher offers it.
+     * {@code timerRequests}: where the transport asks for {@link #requestRetransmissions} ticks of the media timer.
+     */
     PublishTransport(Endpoint endpoint, SecureTransport transport, MediaCounters counters, long maxBitrate,
-                     boolean transportCc) {
+                     boolean transportCc, Consumer<PublishTransport> timerRequests) {
         this.negotiatesTransportCc = transportCc;
+        this.timerRequests = timerRequests;
         this.endpoint = endpoint;
         this.transport = transport;
         this.counters = counters;
@@ -309,12 +327,124 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         if (layer == null && learning && layersByRtxSsrc.get(ssrc) == null) {
             layer = learn(packet, ssrc);
         }
-        if (layer == null) {
-            // Retransmissions and padding probes on the RTX stream: the server does not ask publishers for them.
-            counters.drop(layersByRtxSsrc.get(ssrc) != null ? DropReason.RTX_FROM_PUBLISHER : DropReason.UNKNOWN_SSRC);
+        if (layer != null) {
+            layer.track.forward(layer, packet, scratch, false);
             return;
         }
-        layer.track.forward(layer, packet, scratch);
+        Layer repaired = layersByRtxSsrc.get(ssrc);
+        if (repaired != null) {
+            onRtx(repaired, packet);
+        } else {
+            counters.drop(DropReason.UNKNOWN_SSRC);
+        }
+    }
+
+    /**
+     * A packet of a layer's RTX stream (RFC 4588): a retransmission the server asked for is restored (original
+     * sequence number, SSRC and payload type; the two bytes that carried the sequence number removed) and forwarded
+     * as the late packet it is. Padding, and packets not asked for or already here, are dropped.
+     */
+    private void onRtx(Layer layer, PacketBuffer packet) {
+        byte[] data = packet.getBuffer();
+        int off = packet.getOffset();
+        int len = packet.getLength();
+        RetransmissionRequests requests = layer.requests;
+        int payloadLength = Rtp.isValid(data, off, len) ? Rtp.payloadLength(data, off, len) : -1;
+        if (requests == null || payloadLength < 2 || layer.ssrc == 0) {
+            counters.drop(payloadLength < 0 ? DropReason.MALFORMED_RTP : DropReason.RTX_FROM_PUBLISHER);
+            return;
+        }
+        int repairedType = layer.track.repairedPayloadType(Rtp.payloadType(data, off));
+        if (repairedType < 0) {
+            counters.drop(DropReason.PAYLOAD_TYPE_NOT_NEGOTIATED);
+            return;
+        }
+        int header = Rtp.headerLength(data, off, len);
+        int sequence = Rtp.readUint16(data, off + header);
+        long now = System.nanoTime();
+        long answeredAfter = requests.sinceFirstRequestNanos(sequence, now);
+        if (!requests.recovered(sequence)) {
+            counters.drop(DropReason.RTX_FROM_PUBLISHER);
+            return;
+        }
+        if (answeredAfter >= 0) {
+            long sample = Math.min(answeredAfter, MAX_REPAIR_RTT_NANOS);
+            repairRttNanos = repairRttNanos + (sample - repairRttNanos) / 8;
+        }
+        // The header moves up over the original sequence number, so the payload stays where it is.
+        System.arraycopy(data, off, data, off + 2, header);
+        packet.setOffset(off + 2);
+        packet.setLength(len - 2);
+        Rtp.setSequenceNumber(data, off + 2, sequence);
+        Rtp.setSsrc(data, off + 2, layer.ssrc);
+        Rtp.setPayloadType(data, off + 2, repairedType);
+        layer.track.forward(layer, packet, scratch, true);
+    }
+
+    /** A layer found packets missing: the media timer is asked for ticks (once until it has no more to do). */
+    void missedPackets() {
+        if (timerAsked.compareAndSet(false, true)) {
+            timerRequests.accept(this);
+        }
+    }
+
+    /**
+     * Sends NACKs for the packets of each video layer that are due a request, one RTCP packet per layer after an empty
+     * receiver report. The media timer's tick (every 5 ms) with its buffer, while this returns true: false once
+     * nothing is missing any more (a new gap asks again).
+     */
+    boolean requestRetransmissions(PacketBuffer buffer, long nowNanos) {
+        boolean pending = false;
+        boolean secure = transport.isSecure();
+        long retry = repairRttNanos;
+        for (Track track : tracks) {
+            for (Layer layer : track.layers) {
+                RetransmissionRequests requests = layer.requests;
+                if (requests == null || !requests.pending()) {
+                    continue;
+                }
+                byte[] data = buffer.getBuffer();
+                int length = Rtcp.writeReceiverReportHeader(data, 0, localSsrc, 0);
+                int entries = requests.writeDue(nowNanos, retry, data, length + 12, MAX_NACK_ENTRIES);
+                if (entries > 0 && secure && layer.ssrc != 0) {
+                    length += Rtcp.writeNackHeader(data, length, localSsrc, layer.ssrc, entries) + 4 * entries;
+                    buffer.setOffset(0);
+                    buffer.setLength(length);
+                    transport.sendRtcp(buffer);
+                }
+                pending |= requests.pending();
+            }
+        }
+        if (!pending) {
+            timerAsked.set(false);
+            // A gap found between the last look and now would otherwise wait for the next one.
+            for (Track track : tracks) {
+                for (Layer layer : track.layers) {
+                    if (layer.requests != null && layer.requests.pending() && timerAsked.compareAndSet(false, true)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return pending;
+    }
+
+    /** The publisher's packets the server asked for again, got, and gave up on, over all its video. */
+    PublishRepair repair() {
+        long requested = 0;
+        long recovered = 0;
+        long lost = 0;
+        for (Track track : tracks) {
+            for (Layer layer : track.layers) {
+                RetransmissionRequests requests = layer.requests;
+                if (requests != null) {
+                    requested += requests.requested();
+                    recovered += requests.recoveredCount();
+                    lost += requests.givenUp();
+                }
+            }
+        }
+        return new PublishRepair(requested, recovered, lost, repairRttNanos / 1_000_000.0);
     }
 
     private void recordArrival(PacketBuffer packet, int extensionId) {
@@ -378,6 +508,7 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
                 if (repairedLayer != null && repairedLayer.rtxSsrc == 0) {
                     repairedLayer.rtxSsrc = ssrc;
                     layersByRtxSsrc.put(ssrc, repairedLayer);
+                    learning = Arrays.stream(tracks).anyMatch(Track::hasUnmappedLayer);
                     return null;
                 }
             }

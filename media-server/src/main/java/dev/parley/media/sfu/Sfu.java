@@ -71,6 +71,9 @@ public final class Sfu implements MediaApi {
      */
     private final java.util.Queue<SubscribeTransport> timerRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final List<SubscribeTransport> ticking = new ArrayList<>();
+    /** Publishers with packets missing, asking the timer for ticks; those it ticks (its thread only). */
+    private final java.util.Queue<PublishTransport> repairRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final List<PublishTransport> repairing = new ArrayList<>();
 
     public Sfu(MediaConfig config, List<SharedUdpPort> ports, DtlsIdentity identity, MediaCounters counters) {
         this.config = config;
@@ -166,7 +169,7 @@ public final class Sfu implements MediaApi {
         checkPublication(conference, endpoint, offer);
         if (endpoint.publish == null) {
             endpoint.publish = new PublishTransport(endpoint, newTransport(conference, endpoint, "pub"), counters,
-                    config.maxBitrate(), config.bandwidthEstimation().publishers());
+                    config.maxBitrate(), config.bandwidthEstimation().publishers(), repairRequests::add);
         }
         PublishTransport.OfferResult result;
         try {
@@ -704,7 +707,7 @@ public final class Sfu implements MediaApi {
                 publish == null ? 0 : publish.packetsReceived(), sent, rttCount == 0 ? null : rttSum / rttCount,
                 publish == null ? 0 : publish.lossFraction(), subscribeLoss,
                 publish == null ? 0 : publish.bandwidthEstimate(), videos,
-                subscribe == null ? null : subscribe.receiveEstimate());
+                subscribe == null ? null : subscribe.receiveEstimate(), publish == null ? null : publish.repair());
     }
 
     /**
@@ -783,8 +786,9 @@ public final class Sfu implements MediaApi {
     }
 
     /**
-     * Runs the probe clusters receivers asked for and drains their pacers ({@link SubscribeTransport#timerTick}):
-     * every 5 ms, always from the same thread (the timer's). Costs one queue poll when nobody probes or waits.
+     * Runs the probe clusters receivers asked for and drains their pacers ({@link SubscribeTransport#timerTick}), and
+     * asks publishers for the packets they are missing ({@link PublishTransport#requestRetransmissions}): every 5 ms,
+     * always from the same thread (the timer's). Costs two queue polls when nobody probes, waits or misses packets.
      */
     public void paceAndProbe() {
         long nowNanos = System.nanoTime();
@@ -794,6 +798,12 @@ public final class Sfu implements MediaApi {
             }
         }
         ticking.removeIf(subscriber -> !subscriber.timerTick(nowNanos));
+        for (PublishTransport asked; (asked = repairRequests.poll()) != null; ) {
+            if (!repairing.contains(asked)) {
+                repairing.add(asked);
+            }
+        }
+        repairing.removeIf(publisher -> !publisher.requestRetransmissions(reportBuffer, nowNanos));
     }
 
     /**

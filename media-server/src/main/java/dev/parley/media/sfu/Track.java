@@ -38,6 +38,8 @@ final class Track {
     final int repairedRidExtensionId;
     /** By the publisher's payload type: whether it is VP8 (a video track may also carry H.264). */
     final boolean[] vp8PayloadTypes = new boolean[128];
+    /** By the publisher's RTX payload type: the payload type it repairs, or -1. */
+    private final short[] repairedPayloadTypes = new short[128];
     /** Audio only: the levels its packets carry (RFC 6464), for speaker detection; null for video. */
     final AudioLevels audioLevels;
     private final int audioLevelExtensionId;
@@ -81,12 +83,13 @@ final class Track {
         this.mediaStreamTrackId = mediaStreamTrackId;
         this.counters = counters;
         int clockRate = codecs.isEmpty() ? 90000 : codecs.get(0).clockRate();
+        boolean nack = codecs.stream().anyMatch(codec -> codec.feedback().contains("nack"));
         if (rids.isEmpty()) {
-            this.layers = new Layer[] {new Layer(this, 0, null, kind, clockRate, ssrc, rtxSsrc)};
+            this.layers = new Layer[] {new Layer(this, 0, null, kind, clockRate, ssrc, rtxSsrc, nack, counters)};
         } else {
             this.layers = new Layer[rids.size()];
             for (int i = 0; i < rids.size(); i++) {
-                layers[i] = new Layer(this, i, rids.get(i), kind, clockRate, 0, 0);
+                layers[i] = new Layer(this, i, rids.get(i), kind, clockRate, 0, 0, nack, counters);
             }
         }
         this.announcedLayers = new boolean[layers.length];
@@ -97,9 +100,18 @@ final class Track {
         this.audioLevelExtensionId = extensionId(extensions, CodecPolicy.AUDIO_LEVEL);
         this.ridExtensionId = extensionId(extensions, CodecPolicy.RID);
         this.repairedRidExtensionId = extensionId(extensions, CodecPolicy.REPAIRED_RID);
+        Arrays.fill(repairedPayloadTypes, (short) -1);
         for (Codec codec : codecs) {
             vp8PayloadTypes[codec.payloadType()] = codec.isVp8();
+            if (codec.rtxPayloadType() >= 0 && codec.rtxPayloadType() < 128) {
+                repairedPayloadTypes[codec.rtxPayloadType()] = (short) codec.payloadType();
+            }
         }
+    }
+
+    /** The payload type an RTX payload type of the publisher's repairs, or -1 when it is none. */
+    int repairedPayloadType(int rtxPayloadType) {
+        return repairedPayloadTypes[rtxPayloadType & 0x7f];
     }
 
     private static int extensionId(List<HeaderExtension> extensions, String uri) {
@@ -125,10 +137,14 @@ final class Track {
         return null;
     }
 
-    /** Whether some layer's SSRC is still to be learnt from its packets. */
+    /**
+     * Whether some layer's SSRC, or the SSRC of its RTX stream when the track has one, is still to be learnt from its
+     * packets (a browser need not send on an RTX stream until it is asked for a retransmission).
+     */
     boolean hasUnmappedLayer() {
+        boolean repairs = codecs.stream().anyMatch(codec -> codec.rtxPayloadType() >= 0);
         for (Layer layer : layers) {
-            if (layer.ssrc == 0) {
+            if (layer.ssrc == 0 || (repairs && simulcast() && layer.rtxSsrc == 0)) {
                 return true;
             }
         }
@@ -140,14 +156,24 @@ final class Track {
                 streamId, mediaStreamTrackId);
     }
 
-    /** Decrypted packet of one of the track's layers in, one protected copy out per subscriber. Allocates nothing. */
-    void forward(Layer layer, PacketBuffer packet, PacketBuffer scratch) {
+    /**
+     * Decrypted packet of one of the track's layers in, one protected copy out per subscriber. Allocates nothing.
+     * {@code repaired}: a retransmission the server asked for, which the receive statistics leave out (the loss the
+     * publisher is told of is the loss its link had).
+     */
+    void forward(Layer layer, PacketBuffer packet, PacketBuffer scratch, boolean repaired) {
         byte[] data = packet.getBuffer();
         int off = packet.getOffset();
         int len = packet.getLength();
         long now = System.nanoTime();
         int sequence = Rtp.sequenceNumber(data, off);
-        layer.statistics.update(sequence, Rtp.timestamp(data, off), now, len);
+        if (!repaired) {
+            layer.statistics.update(sequence, Rtp.timestamp(data, off), now, len);
+            RetransmissionRequests requests = layer.requests;
+            if (requests != null && requests.received(sequence, now) && source != null) {
+                source.missedPackets();
+            }
+        }
         layer.arrived(now);
         if (layer.cache != null) {
             layer.cache.store(data, off, len, sequence);

@@ -385,6 +385,85 @@ class ForwardingTest {
         assertTrue(metrics.contains("reason=\"nack_budget_exceeded\""), "exported in /metrics");
     }
 
+    @Test
+    void aPacketLostOnThePublishersUplinkIsAskedForAndItsRetransmissionReachesSubscribersInItsPlace() throws Exception {
+        server.createConference("repair");
+        ClientTrack video = ClientTrack.video("r");
+        ClientEndpoint publisher = publisher("repair", "pub", video);
+        ClientEndpoint subscriber = subscriber("repair", "sub", SrtpProfile.AEAD_AES_128_GCM);
+        for (int i = 0; i < 30; i++) {
+            if (i != 10 && i != 11) {
+                publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, 4000 + i, i * 3000L, false,
+                        vp8Payload(i, 400), false);
+            }
+        }
+        List<Long> asked = nacksFor(publisher, video.ssrc(), 4011);
+        assertTrue(asked.contains(4010L) && asked.contains(4011L), "both missing packets asked for: " + asked);
+
+        // The publisher answers as RTX; a copy of a packet the server has, and padding, are not forwarded.
+        long unwanted = drops(DropReason.RTX_FROM_PUBLISHER);
+        publisher.sendRtp(video.rtxSsrc(), ClientEndpoint.VP8_RTX_PT, 1, 10 * 3000L, false, rtx(4010, 10), false);
+        publisher.sendRtp(video.rtxSsrc(), ClientEndpoint.VP8_RTX_PT, 2, 11 * 3000L, false, rtx(4011, 11), false);
+        publisher.sendRtp(video.rtxSsrc(), ClientEndpoint.VP8_RTX_PT, 3, 5 * 3000L, false, rtx(4005, 5), false);
+        List<ReceivedRtp> received = new ArrayList<>();
+        assertTrue(eventually(WAIT, () -> {
+            subscriber.received().drainTo(received);
+            return received.stream().filter(p -> p.ssrc() == video.ssrc()
+                    && (p.sequence() == 4010 || p.sequence() == 4011)).count() == 2;
+        }), "the retransmissions reach the subscriber under the numbers the gap left");
+        for (ReceivedRtp packet : received) {
+            if (packet.sequence() == 4010 || packet.sequence() == 4011) {
+                assertEquals(96, packet.payloadType(), "the media payload type, not RTX's");
+                assertEquals((packet.sequence() - 4000) * 3000L, packet.timestamp());
+                assertArrayEquals(vp8Payload(packet.sequence() - 4000, 400), packet.payload());
+            }
+        }
+        assertTrue(eventually(WAIT, () -> drops(DropReason.RTX_FROM_PUBLISHER) >= unwanted + 1));
+        Thread.sleep(100);
+        subscriber.received().drainTo(received);
+        assertTrue(received.stream().filter(p -> p.sequence() == 4005).count() <= 1, "no second copy of 4005");
+        EndpointStats stats = server.stats().endpointStats().stream()
+                .filter(s -> s.endpointId().equals("pub")).findFirst().orElseThrow();
+        assertEquals(2, stats.publishRepair().recovered());
+        assertTrue(stats.publishRepair().requested() >= 2);
+
+        // A packet never answered is asked for again, a bounded number of times, then given up and counted.
+        long lost = drops(DropReason.PUBLISHER_PACKET_LOST);
+        publisher.feedback().clear();
+        publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, 4031, 31 * 3000L, false, vp8Payload(31, 400), false);
+        assertTrue(eventually(WAIT, () -> drops(DropReason.PUBLISHER_PACKET_LOST) > lost), "given up");
+        List<ReceivedFeedback> feedback = new ArrayList<>();
+        publisher.feedback().drainTo(feedback);
+        long requests = feedback.stream().filter(f -> f.type().equals("nack") && f.value() == 4030).count();
+        assertTrue(requests >= 2 && requests <= RetransmissionRequests.MAX_REQUESTS, "asked " + requests + " times");
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                server.httpUri().resolve("/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("parley_media_publisher_packets_recovered_total 2"), "exported in /metrics");
+    }
+
+    /** The packets NACKs ask the publisher for, until one asks for {@code last}. */
+    private static List<Long> nacksFor(ClientEndpoint publisher, long mediaSsrc, long last) throws Exception {
+        List<Long> asked = new ArrayList<>();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline && !asked.contains(last)) {
+            ReceivedFeedback feedback = publisher.feedback().poll(100, TimeUnit.MILLISECONDS);
+            if (feedback != null && feedback.type().equals("nack") && feedback.mediaSsrc() == mediaSsrc) {
+                asked.add(feedback.value());
+            }
+        }
+        return asked;
+    }
+
+    /** The RTX payload (RFC 4588) that carries packet {@code sequence}: its sequence number, then its payload. */
+    private static byte[] rtx(int sequence, int seed) {
+        byte[] media = vp8Payload(seed, 400);
+        byte[] payload = new byte[media.length + 2];
+        payload[0] = (byte) (sequence >>> 8);
+        payload[1] = (byte) sequence;
+        System.arraycopy(media, 0, payload, 2, media.length);
+        return payload;
+    }
+
     private long drops(DropReason reason) {
         return server.stats().drops().get(reason.metricName());
     }

@@ -13,8 +13,8 @@ class LayerChoiceTest {
     private static final long T0 = 5_000_000_000L;
 
     private final Layer[] layers = {
-        new Layer(null, 0, "q", MediaKind.VIDEO, 90_000, 0, 0),
-        new Layer(null, 1, "h", MediaKind.VIDEO, 90_000, 0, 0)};
+        new Layer(null, 0, "q", MediaKind.VIDEO, 90_000, 0, 0, false, null),
+        new Layer(null, 1, "h", MediaKind.VIDEO, 90_000, 0, 0, false, null)};
 
     /** Packets of {@code layer} every 33 ms from {@code from} to {@code to} (milliseconds after T0). */
     private void send(Layer layer, long from, long to) {

@@ -11,7 +11,7 @@ class LayerTest {
 
     /** Two seconds of 30 equal frames a second, one 1000-byte packet each; {@code tid} of each frame, or -1 for none. */
     private static Layer send(java.util.function.IntUnaryOperator tid) {
-        Layer layer = new Layer(null, 0, "q", MediaKind.VIDEO, 90_000, 1234, 0);
+        Layer layer = new Layer(null, 0, "q", MediaKind.VIDEO, 90_000, 1234, 0, false, null);
         layer.measure(1);
         for (int frame = 0; frame < 60; frame++) {
             layer.statistics.update(frame, frame * 3000L, frame * SECOND / 30, 1000);

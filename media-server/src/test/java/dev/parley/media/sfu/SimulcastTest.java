@@ -143,15 +143,9 @@ class SimulcastTest {
     @Test
     void aPublisherThatStopsItsTopLayerHasItsReceiversOnTheNextOneWithinASecondAndAStallSwitchesNothing()
             throws Exception {
-        server.createConference("room");
         ClientTrack video = ClientTrack.simulcastVideo("cam", RIDS);
-        ClientTrack audio = ClientTrack.audio("cam");
-        server.createEndpoint("room", "alice");
-        ClientEndpoint publisher = client();
-        publisher.acceptAnswer(server.publish("room", "alice", publisher.publishOffer(List.of(audio, video), false)));
-        assertTrue(publisher.awaitSecure(WAIT), "publisher connects");
-        TrackInfo videoTrack = server.tracks("room").stream().filter(t -> t.kind().equals("video")).findFirst()
-                .orElseThrow();
+        ClientEndpoint publisher = alicePublishes(ClientTrack.audio("cam"), video);
+        TrackInfo videoTrack = videoTrack();
         AtomicInteger layersSent = new AtomicInteger(RIDS.length);
         sender = TestSimulcastCamera.start(publisher, video, "1", new int[] {2, 2, 2}, new int[] {200, 200, 200}, 10,
                 sending, layersSent);
@@ -190,14 +184,68 @@ class SimulcastTest {
     }
 
     @Test
-    void aRenegotiationOfTheSubscriberKeepsItsStreamContinuous() throws Exception {
-        server.createConference("room");
+    void packetsTheTopLayerLostOnTheUplinkAreAskedForAndFillTheirPlaceInTheReceiversStream() throws Exception {
         ClientTrack video = ClientTrack.simulcastVideo("cam", RIDS);
-        server.createEndpoint("room", "alice");
-        ClientEndpoint publisher = client();
-        publisher.acceptAnswer(server.publish("room", "alice", publisher.publishOffer(List.of(video), false)));
-        assertTrue(publisher.awaitSecure(WAIT), "publisher connects");
-        TrackInfo videoTrack = server.tracks("room").get(0);
+        ClientEndpoint publisher = alicePublishes(ClientTrack.audio("cam"), video);
+        TrackInfo videoTrack = videoTrack();
+        AtomicInteger loseTop = new AtomicInteger();
+        java.util.Queue<TestSimulcastCamera.LostPacket> lost = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        sender = TestSimulcastCamera.start(publisher, video, "1", new int[] {2, 2, 3}, new int[] {200, 200, 300}, 10,
+                sending, new AtomicInteger(RIDS.length), loseTop, lost);
+        ClientEndpoint large = subscriber("carol");
+        long outSsrc = videoSsrc(large);
+        server.receiveVideo("room", "carol", List.of(new VideoReceive(videoTrack.trackId(), true, 1280, 720)));
+        awaitLayer(large, outSsrc, 2);
+
+        // Three packets of the full layer never reach the server; it asks for them, and the publisher answers on the
+        // layer's RTX stream (known by its repaired-rid), as a browser does.
+        large.received().clear();
+        publisher.feedback().clear();
+        Thread.sleep(200); // packets before the loss, so the receiver's window shows where the gap would be
+        loseTop.set(3);
+        assertTrue(eventually(WAIT, () -> lost.size() == 3), "the camera lost three packets");
+        long topSsrc = video.layerSsrcs().get(2);
+        List<Long> asked = new ArrayList<>();
+        for (TestSimulcastCamera.LostPacket packet : lost) {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (!asked.contains((long) packet.sequence()) && System.nanoTime() < deadline) {
+                ReceivedFeedback feedback = publisher.feedback().poll(100, TimeUnit.MILLISECONDS);
+                if (feedback != null && feedback.type().equals("nack") && feedback.mediaSsrc() == topSsrc) {
+                    asked.add(feedback.value());
+                }
+            }
+        }
+        assertEquals(3, lost.stream().filter(p -> asked.contains((long) p.sequence())).count(),
+                "each lost packet is asked for: " + asked);
+        long rtxSsrc = 0x5eed0001L;
+        int rtxSequence = 9000;
+        for (TestSimulcastCamera.LostPacket packet : lost) {
+            byte[] payload = new byte[packet.payload().length + 2];
+            payload[0] = (byte) (packet.sequence() >>> 8);
+            payload[1] = (byte) packet.sequence();
+            System.arraycopy(packet.payload(), 0, payload, 2, packet.payload().length);
+            publisher.sendSimulcastRtp(rtxSsrc, ClientEndpoint.VP8_RTX_PT, rtxSequence++, packet.timestamp(),
+                    packet.marker(), payload, "1", RIDS[2], true);
+        }
+        Thread.sleep(500);
+        List<ReceivedRtp> window = new ArrayList<>();
+        large.received().drainTo(window);
+        window.removeIf(p -> p.ssrc() != outSsrc);
+        // In order of their numbers, the receiver's packets have no gap and no repeat: the late ones filled theirs.
+        int first = window.get(0).sequence();
+        window.sort(java.util.Comparator.comparingInt(p -> (p.sequence() - first + 0x8000) & 0xffff));
+        assertContinuous(window);
+        assertTrue(window.stream().allMatch(p -> layerOf(p) == 2), "only the full layer");
+        assertTrue(eventually(WAIT, () -> server.stats().endpointStats().stream()
+                .filter(s -> s.endpointId().equals("alice")).findFirst().orElseThrow().publishRepair()
+                .recovered() == 3), "three packets recovered");
+    }
+
+    @Test
+    void aRenegotiationOfTheSubscriberKeepsItsStreamContinuous() throws Exception {
+        ClientTrack video = ClientTrack.simulcastVideo("cam", RIDS);
+        ClientEndpoint publisher = alicePublishes(video);
+        TrackInfo videoTrack = videoTrack();
         startSending(publisher, video);
         ClientEndpoint bob = subscriber("bob");
         long outSsrc = videoSsrc(bob);
@@ -252,6 +300,20 @@ class SimulcastTest {
     private VideoForwardStats videoStats(String endpoint) {
         return server.stats().endpointStats().stream().filter(e -> e.endpointId().equals(endpoint)).findFirst()
                 .orElseThrow().videos().get(0);
+    }
+
+    /** Alice joins "room" (created here) and publishes {@code tracks}; her transport is connected. */
+    private ClientEndpoint alicePublishes(ClientTrack... tracks) throws Exception {
+        server.createConference("room");
+        server.createEndpoint("room", "alice");
+        ClientEndpoint publisher = client();
+        publisher.acceptAnswer(server.publish("room", "alice", publisher.publishOffer(List.of(tracks), false)));
+        assertTrue(publisher.awaitSecure(WAIT), "publisher connects");
+        return publisher;
+    }
+
+    private TrackInfo videoTrack() {
+        return server.tracks("room").stream().filter(t -> t.kind().equals("video")).findFirst().orElseThrow();
     }
 
     private ClientEndpoint client() throws Exception {

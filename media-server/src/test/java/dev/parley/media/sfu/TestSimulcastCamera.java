@@ -38,6 +38,21 @@ final class TestSimulcastCamera {
      */
     static Thread start(ClientEndpoint publisher, ClientTrack video, String mid, int[] packetsPerFrame,
                         int[] payloadBytes, int keyframeInterval, AtomicBoolean running, AtomicInteger layersSent) {
+        return start(publisher, video, mid, packetsPerFrame, payloadBytes, keyframeInterval, running, layersSent,
+                new AtomicInteger(), new java.util.concurrent.ConcurrentLinkedQueue<>());
+    }
+
+    /** A packet of the top layer the camera did not send (its uplink lost it), to be sent again as RTX. */
+    record LostPacket(int sequence, long timestamp, boolean marker, byte[] payload) {
+    }
+
+    /**
+     * As above, also losing the next {@code loseTopPackets} packets of the top layer (the test may set it while the
+     * camera runs): each is put in {@code lost} instead of being sent.
+     */
+    static Thread start(ClientEndpoint publisher, ClientTrack video, String mid, int[] packetsPerFrame,
+                        int[] payloadBytes, int keyframeInterval, AtomicBoolean running, AtomicInteger layersSent,
+                        AtomicInteger loseTopPackets, java.util.Queue<LostPacket> lost) {
         Thread thread = new Thread(() -> {
             int[] sequence = {100, 30_000, 65_500};
             int[] picture = {7, 20_000, 32_700};
@@ -56,9 +71,15 @@ final class TestSimulcastCamera {
                     for (int part = 0; layer < sent && part < packetsPerFrame[layer]; part++) {
                         byte[] payload = vp8(part == 0, keyframe, picture[layer], tl0[layer], temporal, layer,
                                 payloadBytes[layer]);
-                        publisher.sendSimulcastRtp(video.layerSsrcs().get(layer), ClientEndpoint.VP8_PT,
-                                sequence[layer]++, timestamp[layer], part == packetsPerFrame[layer] - 1, payload, mid,
-                                RIDS[layer], false);
+                        boolean marker = part == packetsPerFrame[layer] - 1;
+                        int number = sequence[layer];
+                        sequence[layer] = (number + 1) & 0xffff;
+                        if (layer == RIDS.length - 1 && loseTopPackets.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                            lost.add(new LostPacket(number, timestamp[layer], marker, payload));
+                            continue;
+                        }
+                        publisher.sendSimulcastRtp(video.layerSsrcs().get(layer), ClientEndpoint.VP8_PT, number,
+                                timestamp[layer], marker, payload, mid, RIDS[layer], false);
                     }
                     picture[layer] = (picture[layer] + 1) & 0x7fff;
                     timestamp[layer] = (timestamp[layer] + 3000) & 0xffffffffL;
