@@ -96,6 +96,9 @@ async function pageStats(page) {
             frameWidth: s.frameWidth ?? 0,
             framesPerSecond: s.framesPerSecond ?? 0,
             qualityLimitationReason: s.qualityLimitationReason,
+            packetsSent: s.packetsSent ?? 0,
+            nackCount: s.nackCount ?? 0,
+            retransmittedPacketsSent: s.retransmittedPacketsSent ?? 0,
           };
         }
       });
@@ -302,6 +305,10 @@ function outboundFigures(samples, who = "ana") {
         frameWidth: row.frameWidth,
         active: row.active,
         qualityLimitationReason: row.qualityLimitationReason,
+        // NACKs the server sent for this layer, and the packets the browser sent again
+        packets: (row.packetsSent ?? 0) - (first.outbound[rid]?.packetsSent ?? 0),
+        nacks: (row.nackCount ?? 0) - (first.outbound[rid]?.nackCount ?? 0),
+        retransmitted: (row.retransmittedPacketsSent ?? 0) - (first.outbound[rid]?.retransmittedPacketsSent ?? 0),
       },
     ]),
   );
@@ -469,6 +476,7 @@ describe("calls on shaped links", () => {
     for (const who of ["ana", "bruno", "cid"]) topOf[who] = topLayer(window, who);
     figures.topLayers = topOf;
     figures.serverEstimates = serverEstimateFigures(window);
+    figures.repairs = Object.fromEntries(["ana", "bruno", "cid"].map((who) => [who, repairFigures(window, who)]));
     record("b-unshaped-minute", figures);
 
     assert.ok(
@@ -644,6 +652,7 @@ describe("calls on shaped links", () => {
       const figures = {
         before: { anaOutbound: outboundFigures(before), anaEstimate: estimateFigures(before) },
         shaped: {
+          anaOutboundAll: outboundFigures(shaped),
           anaOutbound: outboundFigures(settled),
           anaEstimate: estimateFigures(settled),
           brunoFromAna: videoFigures(shaped, "bruno", "ana"),

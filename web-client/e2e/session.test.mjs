@@ -262,6 +262,28 @@ describe("accounts, presence and the single-session rule", () => {
     await phone.context.close();
   });
 
+  it("a search on People asks the server and finds someone by a word of their name, then the list is back", async () => {
+    // (Signing in: this stack allows only so many sign-ups from one address.)
+    const gil = await stack.newUserContext();
+    await signIn(gil.page, "ana");
+    await homeShows(gil.page, "Ana Lima");
+    const searches = [];
+    gil.page.on("request", (request) => {
+      if (request.url().includes("/api/users?q=")) searches.push(new URL(request.url()).searchParams.get("q"));
+    });
+    await gil.page.getByLabel("Search people").fill("mend");
+    // Carla Mendes matches by a word of her name; nobody else does.
+    await personRow(gil.page, "carla").waitFor();
+    await waitFor("only the match listed", async () => (await gil.page.locator("li.person").count()) === 1, { timeoutMs: 10_000 });
+    assert.ok(searches.includes("mend"), `the server was asked: ${JSON.stringify(searches)}`);
+    await gil.page.getByLabel("Search people").fill("nobody-by-this-name");
+    await gil.page.getByText("Nobody matches “nobody-by-this-name”.").waitFor();
+    await gil.page.getByLabel("Search people").fill("");
+    await personRow(gil.page, "bruno").waitFor();
+    assertNoConsoleErrors(gil);
+    await gil.context.close();
+  });
+
   it("shows a reconnecting banner while the server is away and resumes when it is back", async () => {
     const fay = await stack.newUserContext();
     await recordActiveSessionScreen(fay.context);

@@ -61,6 +61,14 @@ export interface ApiClient {
   changePassword(currentPassword: string, newPassword: string, keepSessionId?: string): Promise<AuthResult>;
   me(): Promise<User>;
   users(): Promise<User[]>;
+  /** People whose username, name or a word of it starts with `query`, a page at a time (`after`: the last `next`). */
+  searchUsers(query: string, after?: string | null): Promise<UserPage>;
+}
+
+/** One page of GET /api/users: the people, and the cursor of the next page (null on the last). */
+export interface UserPage {
+  users: User[];
+  next: string | null;
 }
 
 /** One JSON request to the gateway; failures become an ApiError with the server's code. */
@@ -108,6 +116,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       request<AuthResult>("POST", "/api/auth/password", { currentPassword, newPassword, keepSessionId }),
     me: () => request<User>("GET", "/api/me"),
     users: async () => (await request<{ users: User[] }>("GET", "/api/users")).users,
+    searchUsers: (query, after) =>
+      request<UserPage>(
+        "GET",
+        `/api/users?q=${encodeURIComponent(query.slice(0, 100))}&limit=50${after ? `&after=${encodeURIComponent(after)}` : ""}`,
+      ),
   };
 }
 

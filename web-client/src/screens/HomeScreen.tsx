@@ -1,6 +1,7 @@
 import { useId, useMemo, useState } from "react";
-import type { User } from "../api/client";
+import type { ApiClient, User } from "../api/client";
 import { type PresenceMap, peopleRows, statusLabel } from "../presence/presence";
+import { usePeopleSearch } from "../session/usePeopleSearch";
 import { Avatar } from "../ui/Avatar";
 
 interface Props {
@@ -8,14 +9,21 @@ interface Props {
   users: readonly User[] | null;
   presence: PresenceMap;
   loadError: string | null;
+  api: ApiClient;
 }
 
-/** The home screen: a greeting and everyone on this server with whether they are online. */
-export function HomeScreen({ self, users, presence, loadError }: Props) {
+/**
+ * The home screen: a greeting and the people on this server with whether they are online. Without a search it lists
+ * the directory (the first 500); a search asks the server, so it finds anyone however many people there are.
+ */
+export function HomeScreen({ self, users, presence, loadError, api }: Props) {
   const [filter, setFilter] = useState("");
   const filterId = useId();
+  const search = usePeopleSearch(api, filter);
+  const searching = filter.trim() !== "";
   const everyone = useMemo(() => users ?? [self], [users, self]);
-  const rows = useMemo(() => peopleRows(everyone, presence, self.userId, filter), [everyone, presence, self, filter]);
+  const shown = useMemo(() => (searching ? (search.results ?? []) : everyone), [searching, search.results, everyone]);
+  const rows = useMemo(() => peopleRows(shown, presence, self.userId), [shown, presence, self]);
   const onlineCount = useMemo(
     () => everyone.filter((u) => u.userId !== self.userId && isAround(presence.get(u.userId))).length,
     [everyone, presence, self],
@@ -43,12 +51,12 @@ export function HomeScreen({ self, users, presence, loadError }: Props) {
           </h2>
           <div className="search">
             <label htmlFor={filterId} className="visually-hidden">
-              Filter people
+              Search people
             </label>
             <input
               id={filterId}
               type="search"
-              placeholder="Filter by name"
+              placeholder="Search by name"
               value={filter}
               onChange={(e) => setFilter(e.target.value)}
             />
@@ -59,8 +67,14 @@ export function HomeScreen({ self, users, presence, loadError }: Props) {
             {loadError}
           </p>
         )}
-        {users === null && !loadError && <p className="card-message">Loading people…</p>}
-        {rows.length === 0 && users !== null ? (
+        {users === null && !loadError && !searching && <p className="card-message">Loading people…</p>}
+        {searching && search.error && (
+          <p className="card-message" role="alert">
+            {search.error}
+          </p>
+        )}
+        {searching && search.results === null && !search.error && <p className="card-message">Searching…</p>}
+        {rows.length === 0 && (searching ? search.results !== null : users !== null) ? (
           <p className="card-message">Nobody matches “{filter.trim()}”.</p>
         ) : (
           <ul className="people" aria-label="People on this server">
@@ -78,6 +92,13 @@ export function HomeScreen({ self, users, presence, loadError }: Props) {
               </li>
             ))}
           </ul>
+        )}
+        {searching && search.more && (
+          <div className="card-foot">
+            <button className="button button-secondary button-small" type="button" disabled={search.loading} onClick={search.loadMore}>
+              Show more
+            </button>
+          </div>
         )}
       </section>
     </div>

@@ -234,7 +234,7 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
       />
     );
   } else {
-    content = <HomeScreen self={user} users={directory.users} presence={presence} loadError={directory.error} />;
+    content = <HomeScreen self={user} users={directory.users} presence={presence} loadError={directory.error} api={api} />;
   }
 
   return (

@@ -149,6 +149,13 @@ public final class ParleyServer implements AutoCloseable {
             TokenService tokens = new TokenService(redis.async(), events, signingKeys, config.auth().tokenTtl(),
                     Clock.systemUTC());
             AccountStore accounts = new AccountStore(redis.async());
+            accounts.buildSearchIndex().whenComplete((indexed, error) -> {
+                if (error != null) {
+                    log.warn("could not index the accounts made before people search: {}", error.toString());
+                } else if (indexed > 0) {
+                    log.info("indexed {} accounts for people search", indexed);
+                }
+            });
             GatewayConfig.Auth authConfig = config.auth();
             AuthService auth = new AuthService(accounts, tokens,
                     new LoginThrottle(redis.async(), authConfig.login()), metrics,

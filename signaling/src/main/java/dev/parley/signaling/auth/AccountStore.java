@@ -13,8 +13,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Accounts in Redis: a hash per user, a unique username index, and a set of every user ordered by sign-up time.
- * Registration is one script, so a username is never half-taken.
+ * Accounts in Redis: a hash per user, a unique username index, a set of every user ordered by sign-up time, and a
+ * search index: one sorted set of {@code term NUL userId} entries (all of score 0, so ordered by term), where the
+ * terms are the lowercased username, display name and each word of it, so a name prefix is one range read however
+ * many users there are. Each user's entries are also kept in a set of their own, so a new display name replaces them.
+ * Registration is one script, so a username is never half-taken and a new user is found at once.
  */
 public final class AccountStore {
 
@@ -22,15 +25,33 @@ public final class AccountStore {
     public record StoredAccount(Account account, String passwordHash) {
     }
 
-    // KEYS[1] username index, KEYS[2] user hash, KEYS[3] all users; ARGV: userId, username, displayName, hash, now
+    // KEYS[1] username index, KEYS[2] user hash, KEYS[3] all users, KEYS[4] search index, KEYS[5] the user's entries;
+    // ARGV: userId, username, displayName, hash, now, then the user's search entries
     private static final String REGISTER = """
             if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
               redis.call('HSET', KEYS[2], 'username', ARGV[2], 'displayName', ARGV[3], 'passwordHash', ARGV[4],
                          'createdAt', ARGV[5])
               redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+              for i = 6, #ARGV do
+                redis.call('ZADD', KEYS[4], 0, ARGV[i])
+                redis.call('SADD', KEYS[5], ARGV[i])
+              end
               return 1
             end
             return 0
+            """;
+
+    // KEYS[1] search index, KEYS[2] the user's entries, KEYS[3] user hash; ARGV: the user's new entries. Nothing for
+    // a user who no longer exists.
+    private static final String REINDEX = """
+            if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+            for _, entry in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('ZREM', KEYS[1], entry) end
+            redis.call('DEL', KEYS[2])
+            for i = 1, #ARGV do
+              redis.call('ZADD', KEYS[1], 0, ARGV[i])
+              redis.call('SADD', KEYS[2], ARGV[i])
+            end
+            return 1
             """;
 
     // KEYS[1] user hash, KEYS[2] the user's token generation; ARGV[1] the new hash. One step, so no token can be
@@ -42,6 +63,13 @@ public final class AccountStore {
             """;
 
     private static final String ALL_USERS = "parley:users";
+    private static final String SEARCH_INDEX = "parley:users:search";
+    /** Set once every account that existed before the search index has been indexed. */
+    private static final String SEARCH_INDEX_BUILT = "parley:users:search:built";
+    /** Sorts after every character a term can hold (U+10FFFF): the end of a prefix's range. */
+    private static final String AFTER_EVERY_TERM = "\uDBFF\uDFFF";
+    private static final int MAX_TERMS = 12;
+    private static final int INDEX_BATCH = 200;
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     /** A fresh user id; every account, local or from an external provider, gets one of this form. */
@@ -65,11 +93,19 @@ public final class AccountStore {
         return "parley:user:" + userId;
     }
 
+    private static String searchEntriesKey(String userId) {
+        return "parley:user:" + userId + ":search";
+    }
+
     /** Creates the account; fails with username.taken if the name is in use. */
     public CompletionStage<Account> create(Account account, String passwordHash) {
-        String[] keys = {usernameKey(account.username()), userKey(account.userId()), ALL_USERS};
-        return redis.<Long>eval(REGISTER, ScriptOutputType.INTEGER, keys, account.userId(), account.username(),
-                account.displayName(), passwordHash, Long.toString(System.currentTimeMillis())).thenApply(created -> {
+        String[] keys = {usernameKey(account.username()), userKey(account.userId()), ALL_USERS, SEARCH_INDEX,
+                searchEntriesKey(account.userId())};
+        List<String> args = new ArrayList<>(List.of(account.userId(), account.username(), account.displayName(),
+                passwordHash, Long.toString(System.currentTimeMillis())));
+        args.addAll(searchEntries(account));
+        return redis.<Long>eval(REGISTER, ScriptOutputType.INTEGER, keys, args.toArray(String[]::new))
+                .thenApply(created -> {
             if (created != 1L) {
                 throw new ApiException(ErrorCode.USERNAME_TAKEN, "The username '" + account.username()
                         + "' is already taken");
@@ -78,13 +114,114 @@ public final class AccountStore {
         });
     }
 
-    /** Updates what an external provider says about a user: name, email and picture. */
+    /** Updates what an external provider says about a user: name, email and picture; the name is searched anew. */
     public CompletionStage<Void> updateProfile(Account account, String email, String pictureUrl) {
         java.util.Map<String, String> fields = new java.util.HashMap<>();
         fields.put("displayName", account.displayName());
         fields.put("email", email == null ? "" : email);
         fields.put("picture", pictureUrl == null ? "" : pictureUrl);
-        return redis.hset(userKey(account.userId()), fields).thenApply(r -> null);
+        return redis.hset(userKey(account.userId()), fields).thenCompose(r -> reindex(account));
+    }
+
+    private CompletionStage<Void> reindex(Account account) {
+        String[] keys = {SEARCH_INDEX, searchEntriesKey(account.userId()), userKey(account.userId())};
+        return redis.<Long>eval(REINDEX, ScriptOutputType.INTEGER, keys, searchEntries(account).toArray(String[]::new))
+                .thenApply(r -> null);
+    }
+
+    /**
+     * Indexes every account for search, a batch at a time, unless that was done already: accounts made before the
+     * index existed. Run once at start-up; idempotent, and safe beside sign-ups (each replaces a user's entries).
+     */
+    public CompletionStage<Integer> buildSearchIndex() {
+        return redis.exists(SEARCH_INDEX_BUILT).thenCompose(built -> built > 0
+                ? CompletableFuture.completedFuture(0)
+                : indexFrom(0, 0).thenCompose(count -> redis.set(SEARCH_INDEX_BUILT, "1").thenApply(ok -> count)));
+    }
+
+    private CompletionStage<Integer> indexFrom(long start, int indexed) {
+        return redis.zrange(ALL_USERS, start, start + INDEX_BATCH - 1).thenCompose(ids -> {
+            List<CompletableFuture<Void>> batch = new ArrayList<>();
+            for (String id : ids) {
+                batch.add(findById(id).thenCompose(found -> found.isPresent() ? reindex(found.get())
+                        : CompletableFuture.<Void>completedFuture(null)).toCompletableFuture());
+            }
+            return CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new)).thenCompose(done ->
+                    ids.size() < INDEX_BATCH ? CompletableFuture.completedFuture(indexed + ids.size())
+                            : indexFrom(start + INDEX_BATCH, indexed + ids.size()));
+        });
+    }
+
+    /** What a search matches a user by: the username, the display name and each of its words, lowercased. */
+    static List<String> searchTerms(Account account) {
+        java.util.LinkedHashSet<String> terms = new java.util.LinkedHashSet<>();
+        terms.add(normalize(account.username()));
+        String name = normalize(account.displayName());
+        terms.add(name);
+        for (String word : name.split(" ")) {
+            if (terms.size() == MAX_TERMS) {
+                break;
+            }
+            terms.add(word);
+        }
+        terms.remove("");
+        return List.copyOf(terms);
+    }
+
+    private static List<String> searchEntries(Account account) {
+        return searchTerms(account).stream().map(term -> term + "\0" + account.userId()).toList();
+    }
+
+    /** Lowercase, NFKC, inner runs of whitespace as one space, trimmed: how terms and queries are compared. */
+    static String normalize(String text) {
+        String folded = java.text.Normalizer.normalize(text == null ? "" : text, java.text.Normalizer.Form.NFKC)
+                .toLowerCase(java.util.Locale.ROOT);
+        return folded.trim().replaceAll("\\s+", " ");
+    }
+
+    /** One page of people: the accounts, and where the next page starts (null: this was the last). */
+    public record UserPage(List<Account> users, String next) {
+    }
+
+    /**
+     * The accounts whose username, display name or a word of it starts with {@code query} (case and width folded), a
+     * page of at most {@code limit} entries of the index after {@code after} (a {@link UserPage#next} from before, or
+     * null for the first page). A user matched by several terms is listed once per page; a later page may list them
+     * again under another term.
+     */
+    public CompletionStage<UserPage> search(String query, String after, int limit) {
+        String prefix = normalize(query);
+        io.lettuce.core.Range.Boundary<String> lower = after == null
+                ? io.lettuce.core.Range.Boundary.including(prefix)
+                : io.lettuce.core.Range.Boundary.excluding(after);
+        io.lettuce.core.Range<String> range = io.lettuce.core.Range.from(lower,
+                io.lettuce.core.Range.Boundary.excluding(prefix + AFTER_EVERY_TERM));
+        return redis.zrangebylex(SEARCH_INDEX, range, io.lettuce.core.Limit.create(0, limit)).thenCompose(entries -> {
+            java.util.LinkedHashSet<String> ids = new java.util.LinkedHashSet<>();
+            for (String entry : entries) {
+                int separator = entry.lastIndexOf('\0');
+                if (separator > 0 && entry.startsWith(prefix)) {
+                    ids.add(entry.substring(separator + 1));
+                }
+            }
+            String next = entries.size() == limit ? entries.get(entries.size() - 1) : null;
+            return findAll(List.copyOf(ids)).thenApply(users -> new UserPage(users, next));
+        });
+    }
+
+    /** A page of every account, oldest first: {@code limit} from the {@code offset}-th. */
+    public CompletionStage<UserPage> page(long offset, int limit) {
+        return redis.zrange(ALL_USERS, offset, offset + limit - 1).thenCompose(ids -> findAll(ids)
+                .thenApply(users -> new UserPage(users, ids.size() == limit ? Long.toString(offset + limit) : null)));
+    }
+
+    private CompletionStage<List<Account>> findAll(List<String> ids) {
+        List<CompletableFuture<Optional<Account>>> lookups = new ArrayList<>();
+        for (String id : ids) {
+            lookups.add(findById(id).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenApply(done -> lookups.stream()
+                .map(CompletableFuture::join).flatMap(Optional::stream).toList());
     }
 
     public CompletionStage<Optional<StoredAccount>> findByUsername(String username) {
@@ -117,14 +254,7 @@ public final class AccountStore {
 
     /** Up to {@code limit} accounts, oldest first. */
     public CompletionStage<List<Account>> list(int limit) {
-        return redis.zrange(ALL_USERS, 0, limit - 1).thenCompose(ids -> {
-            List<CompletableFuture<Optional<Account>>> lookups = new ArrayList<>();
-            for (String id : ids) {
-                lookups.add(findById(id).toCompletableFuture());
-            }
-            return CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)).thenApply(done -> lookups.stream()
-                    .map(CompletableFuture::join).flatMap(Optional::stream).toList());
-        });
+        return redis.zrange(ALL_USERS, 0, limit - 1).thenCompose(this::findAll);
     }
 
     private static Optional<StoredAccount> toStored(String userId, Map<String, String> fields) {

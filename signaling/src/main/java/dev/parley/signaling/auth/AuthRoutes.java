@@ -18,6 +18,9 @@ import java.util.concurrent.CompletionStage;
 public final class AuthRoutes {
 
     private static final int MAX_LISTED_USERS = 500;
+    private static final int MAX_QUERY = 100;
+    private static final int DEFAULT_SEARCH_PAGE = 50;
+    private static final int MAX_SEARCH_PAGE = 100;
 
     private final AuthService auth;
     private final AccountStore accounts;
@@ -115,10 +118,61 @@ public final class AuthRoutes {
         return auth.authenticate(requireToken(request)).thenApply(RestResponse::ok);
     }
 
+    /**
+     * {@code GET /api/users}: everyone, oldest first, or with {@code q} those whose username, display name or a word
+     * of it starts with it; a page of {@code limit} at a time ({@code after}: the previous page's {@code next}).
+     */
     private CompletionStage<RestResponse> users(RestRequest request) {
+        String query = request.queryParam("q");
+        if (query != null && query.length() > MAX_QUERY) {
+            throw ApiException.badRequest("q is at most " + MAX_QUERY + " characters");
+        }
+        boolean searching = query != null && !AccountStore.normalize(query).isEmpty();
+        int limit = intParam(request, "limit", searching ? DEFAULT_SEARCH_PAGE : MAX_LISTED_USERS,
+                searching ? MAX_SEARCH_PAGE : MAX_LISTED_USERS);
+        String after = request.queryParam("after");
+        String position = after == null ? null : readCursor(after, searching ? 's' : 'p');
         return auth.authenticate(requireToken(request))
-                .thenCompose(me -> accounts.list(MAX_LISTED_USERS))
-                .thenApply(users -> RestResponse.ok(Map.of("users", users)));
+                .thenCompose(me -> searching ? accounts.search(query, position, limit)
+                        : accounts.page(position == null ? 0 : Long.parseLong(position), limit))
+                .thenApply(page -> {
+                    Map<String, Object> body = new java.util.LinkedHashMap<>();
+                    body.put("users", page.users());
+                    body.put("next", page.next() == null ? null : cursor(searching ? 's' : 'p', page.next()));
+                    return RestResponse.ok(body);
+                });
+    }
+
+    /** A page position as the client sees it: opaque, URL-safe, and telling a search's from a listing's. */
+    private static String cursor(char kind, String position) {
+        return java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString((kind + position).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static String readCursor(String cursor, char kind) {
+        String decoded;
+        try {
+            decoded = cursor.length() > 700 ? "" : new String(java.util.Base64.getUrlDecoder().decode(cursor),
+                    java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            decoded = "";
+        }
+        if (decoded.length() < 2 || decoded.charAt(0) != kind
+                || (kind == 'p' && !decoded.substring(1).matches("[0-9]{1,9}"))) {
+            throw ApiException.badRequest("after must be the next value of the previous page of the same list");
+        }
+        return decoded.substring(1);
+    }
+
+    private static int intParam(RestRequest request, String name, int fallback, int max) {
+        String value = request.queryParam(name);
+        if (value == null) {
+            return fallback;
+        }
+        if (!value.matches("[0-9]{1,4}") || Integer.parseInt(value) < 1 || Integer.parseInt(value) > max) {
+            throw ApiException.badRequest(name + " must be a whole number from 1 to " + max);
+        }
+        return Integer.parseInt(value);
     }
 
     /** The body of {@code POST /api/auth/register}. */
