@@ -182,4 +182,46 @@ describe("meetings and chat", () => {
     assertNoConsoleErrors(cid);
     await cid.context.close();
   });
+  it("Chat on a person opens the one direct chat; the other finds it under Chats with an unread badge and answers", async () => {
+    const dina = await stack.newUserContext();
+    await dina.page.goto("/");
+    await signUpHere(dina.page, { displayName: "Dina Reis", username: "dina" });
+    await dina.page.getByRole("heading", { name: "Hello, Dina Reis" }).waitFor();
+    const eli = await stack.newUserContext();
+    await eli.page.goto("/");
+    await signUpHere(eli.page, { displayName: "Eli Nunes", username: "eli" });
+    await eli.page.getByRole("heading", { name: "Hello, Eli Nunes" }).waitFor();
+
+    // Dina finds Eli on People and opens a chat with him: titled with his name, without a meeting's controls.
+    await dina.page.getByLabel("Search people").fill("nunes");
+    await dina.page.getByRole("button", { name: "Chat with Eli Nunes" }).click();
+    await dina.page.locator("[data-meeting-title]", { hasText: "Eli Nunes" }).waitFor();
+    assert.equal(await dina.page.getByRole("button", { name: "Invite link" }).count(), 0);
+    assert.equal(await dina.page.getByRole("button", { name: "Leave meeting" }).count(), 0);
+    await send(dina.page, "hi Eli, a quick question");
+    await messageText(dina.page, "hi Eli, a quick question").waitFor();
+
+    // Eli sees it under Chats, unread, and answers.
+    await eli.page.getByRole("link", { name: "Meetings", exact: true }).click();
+    const row = eli.page.locator('[data-list="chats"] a.meeting-row[data-title="Dina Reis"][data-kind="direct"]');
+    await row.waitFor();
+    await waitFor("Eli's unread badge", async () => (await row.getAttribute("data-unread")) === "1");
+    await row.click();
+    await messageText(eli.page, "hi Eli, a quick question").waitFor();
+    await send(eli.page, "sure, go ahead");
+    await messageText(dina.page, "sure, go ahead").waitFor();
+
+    // Opening it again from People, on either side, lands in the same chat.
+    const chatPath = new URL(dina.page.url()).pathname;
+    assert.equal(new URL(eli.page.url()).pathname, chatPath);
+    await eli.page.getByRole("link", { name: "People", exact: true }).click();
+    await eli.page.getByLabel("Search people").fill("dina");
+    await eli.page.getByRole("button", { name: "Chat with Dina Reis" }).click();
+    await eli.page.locator("[data-meeting-title]", { hasText: "Dina Reis" }).waitFor();
+    assert.equal(new URL(eli.page.url()).pathname, chatPath);
+    assert.equal(await eli.page.locator('[data-list="chats"] a.meeting-row').count(), 1);
+    assertNoConsoleErrors(dina, eli);
+    await dina.context.close();
+    await eli.context.close();
+  });
 });

@@ -26,8 +26,10 @@ type Panel = "none" | "invite" | "add" | "members" | "rename";
 export function MeetingHeader({ self, meeting, api, store, presence, callState, inCall, online, onJoinCall }: Props) {
   const [panel, setPanel] = useState<Panel>("none");
   const [error, setError] = useState<string | null>(null);
-  const isOwner = meeting.ownerId === self.userId;
-  const canInvite = isOwner || meeting.membersCanInvite;
+  const direct = meeting.kind === "direct";
+  // A direct chat has no owner's powers, no invites and nobody leaving it.
+  const isOwner = !direct && meeting.ownerId === self.userId;
+  const canInvite = !direct && (isOwner || meeting.membersCanInvite);
   const callActive = callState?.active === true;
   const inCallIds = new Set(callState?.participants.map((p) => p.userId) ?? []);
 
@@ -122,7 +124,7 @@ export function MeetingHeader({ self, meeting, api, store, presence, callState, 
               {meeting.archived ? "Unarchive" : "Archive"}
             </button>
           )}
-          {!isOwner && (
+          {!isOwner && !direct && (
             <button className="button button-ghost button-small" type="button" onClick={() => void leaveMeeting()}>
               Leave meeting
             </button>

@@ -95,6 +95,9 @@ function MeetingList({ store, api, selectedId }: { store: MeetingsStore; api: Me
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const titleId = useId();
+  // Direct chats (most recent first, as the store keeps every list) above the meetings.
+  const chats = store.meetings.filter((m) => m.kind === "direct");
+  const meetings = store.meetings.filter((m) => m.kind !== "direct");
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
@@ -163,12 +166,39 @@ function MeetingList({ store, api, selectedId }: { store: MeetingsStore; api: Me
       {store.listLoaded && store.meetings.length === 0 && (
         <p className="card-message">No meetings yet. Start one with “New meeting”.</p>
       )}
-      <ul className="meeting-list" aria-label="Your meetings">
-        {store.meetings.map((m) => (
-          <MeetingRow key={m.meetingId} meeting={m} selected={m.meetingId === selectedId} callActive={store.calls.get(m.meetingId)?.active === true} />
-        ))}
-      </ul>
+      {chats.length > 0 && (
+        <>
+          <h3 className="meeting-list-section" id="chats-heading">
+            Chats
+          </h3>
+          <MeetingRows meetings={chats} store={store} selectedId={selectedId} list="chats" labelledBy="chats-heading" />
+        </>
+      )}
+      {chats.length > 0 && meetings.length > 0 && (
+        <h3 className="meeting-list-section" id="meetings-section-heading">
+          Meetings
+        </h3>
+      )}
+      <MeetingRows meetings={meetings} store={store} selectedId={selectedId} list="meetings" label="Your meetings" />
     </aside>
+  );
+}
+
+function MeetingRows(props: {
+  meetings: readonly Meeting[];
+  store: MeetingsStore;
+  selectedId: string | null;
+  list: "chats" | "meetings";
+  label?: string;
+  labelledBy?: string;
+}) {
+  const { meetings, store, selectedId, list, label, labelledBy } = props;
+  return (
+    <ul className="meeting-list" aria-label={label} aria-labelledby={labelledBy} data-list={list}>
+      {meetings.map((m) => (
+        <MeetingRow key={m.meetingId} meeting={m} selected={m.meetingId === selectedId} callActive={store.calls.get(m.meetingId)?.active === true} />
+      ))}
+    </ul>
   );
 }
 
@@ -183,6 +213,7 @@ function MeetingRow({ meeting, selected, callActive }: { meeting: Meeting; selec
         aria-current={selected ? "page" : undefined}
         data-meeting-id={meeting.meetingId}
         data-title={meeting.title}
+        data-kind={meeting.kind}
         data-unread={meeting.unread}
       >
         <span className="meeting-row-top">

@@ -15,6 +15,9 @@ export interface Meeting {
   members: User[];
   unread: number;
   lastMessage: ChatMessage | null;
+  /** "direct": the one chat between two people, titled with the other's name (peerId); no owner's powers. */
+  kind: "meeting" | "direct";
+  peerId: string | null;
 }
 
 export interface Invite {
@@ -51,6 +54,8 @@ export interface MeetingsApi {
   /** Newest first without a cursor or with `before`; oldest first with `after`. */
   history(meetingId: string, cursor?: { before?: string; after?: string; limit?: number }): Promise<HistoryPage>;
   call(meetingId: string): Promise<CallState>;
+  /** The one direct chat with that person, made on first use. */
+  openDirect(userId: string): Promise<Meeting>;
 }
 
 export function createMeetingsApi(options: ApiClientOptions): MeetingsApi {
@@ -86,6 +91,7 @@ export function createMeetingsApi(options: ApiClientOptions): MeetingsApi {
         hasMore: page.hasMore === true,
       };
     },
+    openDirect: (userId) => meeting(request("POST", "/api/direct-chats", { userId })),
     call: async (meetingId) => {
       const state = parseCallState(await request("GET", `/api/meetings/${id(meetingId)}/call`));
       return state ?? { meetingId, active: false, startedAt: 0, participants: [] };
@@ -107,5 +113,7 @@ function toMeeting(value: unknown): Meeting {
     members: Array.isArray(m.members) ? (m.members as User[]) : [],
     unread: typeof m.unread === "number" ? m.unread : 0,
     lastMessage: parseChatMessage(m.lastMessage),
+    kind: m.kind === "direct" ? "direct" : "meeting",
+    peerId: typeof m.peerId === "string" ? m.peerId : null,
   };
 }

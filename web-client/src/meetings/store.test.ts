@@ -22,6 +22,8 @@ function meeting(id: string, lastActivity: number, unread = 0): Meeting {
     members: [],
     unread,
     lastMessage: null,
+    kind: "meeting",
+    peerId: null,
   };
 }
 
@@ -46,6 +48,9 @@ function fakeApi(history: Record<string, ChatMessage[]>, list: Meeting[]) {
     listInvites: async () => [],
     revokeInvite: async () => undefined,
     acceptInvite: async () => {
+      throw new Error("unused");
+    },
+    openDirect: async () => {
       throw new Error("unused");
     },
     history: async (id, cursor = {}): Promise<HistoryPage> => {

@@ -10,14 +10,28 @@ interface Props {
   presence: PresenceMap;
   loadError: string | null;
   api: ApiClient;
+  /** Opens the direct chat with someone (made on first use). */
+  onChat: (person: User) => Promise<void>;
 }
 
 /**
  * The home screen: a greeting and the people on this server with whether they are online. Without a search it lists
  * the directory (the first 500); a search asks the server, so it finds anyone however many people there are.
  */
-export function HomeScreen({ self, users, presence, loadError, api }: Props) {
+export function HomeScreen({ self, users, presence, loadError, api, onChat }: Props) {
   const [filter, setFilter] = useState("");
+  const [chatError, setChatError] = useState<string | null>(null);
+  const [opening, setOpening] = useState<string | null>(null);
+  const chat = async (person: User) => {
+    setChatError(null);
+    setOpening(person.userId);
+    try {
+      await onChat(person);
+    } catch (e) {
+      setChatError(e instanceof Error ? e.message : `The chat with ${person.displayName} couldn't be opened.`);
+      setOpening(null);
+    }
+  };
   const filterId = useId();
   const search = usePeopleSearch(api, filter);
   const searching = filter.trim() !== "";
@@ -68,6 +82,11 @@ export function HomeScreen({ self, users, presence, loadError, api }: Props) {
           </p>
         )}
         {users === null && !loadError && !searching && <p className="card-message">Loading people…</p>}
+        {chatError && (
+          <p className="card-message" role="alert">
+            {chatError}
+          </p>
+        )}
         {searching && search.error && (
           <p className="card-message" role="alert">
             {search.error}
@@ -89,6 +108,19 @@ export function HomeScreen({ self, users, presence, loadError, api }: Props) {
                   <span className="person-handle">@{user.username}</span>
                 </div>
                 <span className={`person-status status-${status}`}>{statusLabel(status)}</span>
+                {!isSelf && (
+                  <span className="person-actions">
+                    <button
+                      className="button button-secondary button-small"
+                      type="button"
+                      disabled={opening === user.userId}
+                      onClick={() => void chat(user)}
+                      aria-label={`Chat with ${user.displayName}`}
+                    >
+                      Chat
+                    </button>
+                  </span>
+                )}
               </li>
             ))}
           </ul>

@@ -9,7 +9,7 @@ import { createMeetingsApi } from "../meetings/api";
 import { InviteScreen } from "../meetings/InviteScreen";
 import { MeetingsScreen } from "../meetings/MeetingsScreen";
 import { MeetingsStore } from "../meetings/store";
-import { invitePath, navigate, paths, routeOf } from "../router";
+import { invitePath, meetingPath, navigate, paths, routeOf } from "../router";
 import { ActiveSessionScreen } from "../screens/ActiveSessionScreen";
 import { HomeScreen } from "../screens/HomeScreen";
 import type { SignedIn, sessionIdStore } from "../session/storage";
@@ -234,7 +234,20 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
       />
     );
   } else {
-    content = <HomeScreen self={user} users={directory.users} presence={presence} loadError={directory.error} api={api} />;
+    content = (
+      <HomeScreen
+        self={user}
+        users={directory.users}
+        presence={presence}
+        loadError={directory.error}
+        api={api}
+        onChat={async (person) => {
+          const chat = await meetingsApi.openDirect(person.userId);
+          store.added(chat);
+          navigate(meetingPath(chat.meetingId));
+        }}
+      />
+    );
   }
 
   return (

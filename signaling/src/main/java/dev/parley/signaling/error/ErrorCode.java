@@ -10,6 +10,7 @@ public enum ErrorCode {
     METHOD_NOT_ALLOWED("method_not_allowed", 405),
     USERNAME_TAKEN("username.taken", 409),
     MEETING_ARCHIVED("meeting.archived", 409),
+    DIRECT_CHAT("meeting.direct", 409),
     INVITE_INVALID("invite.invalid", 404),
     CALL_NOT_JOINED("call.not_joined", 409),
     MEMBERSHIP_LIMIT("limit.memberships", 409),

@@ -35,7 +35,14 @@ public final class MeetingRoutes {
                 .add("POST", "/api/meetings/{id}/invites", this::invite)
                 .add("GET", "/api/meetings/{id}/invites", this::invites)
                 .add("DELETE", "/api/meetings/{id}/invites/{token}", this::revoke)
-                .add("POST", "/api/invites/{token}/accept", this::accept);
+                .add("POST", "/api/invites/{token}/accept", this::accept)
+                .add("POST", "/api/direct-chats", this::openDirect);
+    }
+
+    /** {@code POST /api/direct-chats {"userId"}}: the one chat with that person, made on first use. */
+    private CompletionStage<RestResponse> openDirect(RestRequest request) {
+        return as(request, me -> meetings.openDirect(me,
+                Ids.userId("userId", RestRequest.stringField(request.jsonBody(), "userId"))).thenApply(RestResponse::ok));
     }
 
     private CompletionStage<RestResponse> create(RestRequest request) {

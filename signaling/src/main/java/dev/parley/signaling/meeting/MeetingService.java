@@ -33,10 +33,13 @@ import java.util.function.BiConsumer;
  */
 public final class MeetingService {
 
-    /** A meeting as its members see it. */
+    /**
+     * A meeting as its members see it. {@code kind}: {@code meeting}, or {@code direct} for the chat between two
+     * people, whose {@code peerId} is the other person and whose title is their name.
+     */
     public record MeetingView(String meetingId, String title, String description, String ownerId, long createdAt,
                               long lastActivity, boolean archived, boolean membersCanInvite, List<Account> members,
-                              int unread, ChatMessage lastMessage) {
+                              int unread, ChatMessage lastMessage, String kind, String peerId) {
     }
 
     /** A change a meeting's owner asks for; null fields stay as they are. */
@@ -93,6 +96,43 @@ public final class MeetingService {
                 List.of(owner.userId()))).thenCompose(announced -> view(owner.userId(), meetingId));
     }
 
+    /**
+     * The one direct chat between {@code me} and {@code otherUserId}, made on first use: the same for both, whoever
+     * opens it first, and made once however many open it at once. The other person is told it exists.
+     */
+    public CompletionStage<MeetingView> openDirect(Account me, String otherUserId) {
+        if (otherUserId.equals(me.userId())) {
+            throw ApiException.badRequest("userId must be someone else's: a direct chat is between two people");
+        }
+        String meetingId = directChatId(me.userId(), otherUserId);
+        return accounts.findById(otherUserId).thenCompose(other -> {
+            if (other.isEmpty()) {
+                throw new ApiException(ErrorCode.NOT_FOUND, "No such user");
+            }
+            String first = me.userId().compareTo(otherUserId) < 0 ? me.userId() : otherUserId;
+            String second = first.equals(me.userId()) ? otherUserId : me.userId();
+            return store.createDirect(meetingId, first, second, me.userId(), clock.millis());
+        }).thenCompose(created -> {
+            if (!created) {
+                return done((Void) null);
+            }
+            coMembersJoined.accept(me.userId(), List.of(otherUserId));
+            return notifyUpdated(List.of(me.userId(), otherUserId), meetingId);
+        }).thenCompose(done -> view(me.userId(), meetingId));
+    }
+
+    /** The id of two people's direct chat: derived from the pair, so both find the same one. */
+    static String directChatId(String userA, String userB) {
+        String pair = userA.compareTo(userB) < 0 ? userA + ":" + userB : userB + ":" + userA;
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(("direct:" + pair).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "m" + HexFormat.of().formatHex(digest, 0, 10);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
     /** The user's meetings, most recent activity first, each with its unread count and last message. */
     public CompletionStage<List<MeetingView>> listFor(String userId) {
         return store.meetingIdsOf(userId).thenCompose(store::findAll).thenCompose(found -> {
@@ -129,6 +169,7 @@ public final class MeetingService {
             throw ApiException.badRequest("nothing to change: send title, description, archived or membersCanInvite");
         }
         return memberMeeting(meetingId, actor.userId()).thenCompose(meeting -> {
+            requireMeeting(meeting, "is not renamed, described or archived");
             requireOwner(meeting, actor, "change this meeting");
             return store.update(meetingId, fields)
                     .thenCompose(done -> Boolean.FALSE.equals(patch.membersCanInvite())
@@ -144,6 +185,7 @@ public final class MeetingService {
             throw ApiException.badRequest("username is required");
         }
         return memberMeeting(meetingId, actor.userId()).thenCompose(meeting -> {
+            requireMeeting(meeting, "stays between its two people: start a meeting to talk with more");
             if (!meeting.membersCanInvite() && !meeting.ownerId().equals(actor.userId())) {
                 throw new ApiException(ErrorCode.FORBIDDEN, "Only the owner can add members to this meeting");
             }
@@ -175,6 +217,7 @@ public final class MeetingService {
     /** The owner removes a member, or anyone leaves (userId is their own). */
     public CompletionStage<Void> removeMember(Account actor, String meetingId, String userId) {
         return memberMeeting(meetingId, actor.userId()).thenCompose(meeting -> {
+            requireMeeting(meeting, "has nobody to remove and cannot be left");
             boolean leaving = userId.equals(actor.userId());
             if (!leaving) {
                 requireOwner(meeting, actor, "remove members");
@@ -211,6 +254,7 @@ public final class MeetingService {
             throw ApiException.badRequest("maxUses must be 1-" + limits.inviteMaxUses());
         }
         return memberMeeting(meetingId, actor.userId()).thenCompose(meeting -> {
+            requireMeeting(meeting, "has no invite links: start a meeting to talk with more");
             if (!meeting.membersCanInvite() && !meeting.ownerId().equals(actor.userId())) {
                 throw new ApiException(ErrorCode.FORBIDDEN, "Only the owner can invite people to this meeting");
             }
@@ -238,6 +282,7 @@ public final class MeetingService {
     /** The meeting's live invite links (owner only). */
     public CompletionStage<List<Invite>> listInvites(Account actor, String meetingId) {
         return memberMeeting(meetingId, actor.userId()).thenCompose(meeting -> {
+            requireMeeting(meeting, "has no invite links");
             requireOwner(meeting, actor, "see the meeting's invite links");
             return store.invites(meetingId, clock.millis());
         }).thenCompose(stored -> {
@@ -359,13 +404,26 @@ public final class MeetingService {
         CompletableFuture<Integer> unread = chat.unread(meeting.meetingId(), userId, UNREAD_CAP)
                 .toCompletableFuture();
         CompletableFuture<Optional<ChatMessage>> last = chat.latest(meeting.meetingId()).toCompletableFuture();
-        return unread.thenCombine(last, (count, message) -> new MeetingView(meeting.meetingId(), meeting.title(),
-                meeting.description(), meeting.ownerId(), meeting.createdAt(), meeting.lastActivity(),
-                meeting.archived(), meeting.membersCanInvite(), members, count, message.orElse(null)));
+        String peerId = meeting.direct() ? meeting.memberIds().stream().filter(id -> !id.equals(userId)).findFirst()
+                .orElse(userId) : null;
+        CompletableFuture<String> title = peerId == null ? CompletableFuture.completedFuture(meeting.title())
+                : accounts.findById(peerId).thenApply(peer -> peer.map(Account::displayName).orElse("Someone"))
+                        .toCompletableFuture();
+        return CompletableFuture.allOf(unread, last, title).thenApply(all -> new MeetingView(meeting.meetingId(),
+                title.join(), meeting.description(), meeting.ownerId(), meeting.createdAt(), meeting.lastActivity(),
+                meeting.archived(), meeting.membersCanInvite(), members, unread.join(), last.join().orElse(null),
+                meeting.direct() ? "direct" : "meeting", peerId));
     }
 
     private CompletionStage<Meeting> memberMeeting(String meetingId, String userId) {
         return store.findForMember(meetingId, userId);
+    }
+
+    /** Refuses what only a meeting has, for a direct chat: it "{@code isNot}". */
+    private static void requireMeeting(Meeting meeting, String isNot) {
+        if (meeting.direct()) {
+            throw new ApiException(ErrorCode.DIRECT_CHAT, "A direct chat " + isNot);
+        }
     }
 
     private static void requireOwner(Meeting meeting, Account actor, String what) {

@@ -31,6 +31,18 @@ public final class MeetingStore {
             return 1
             """;
 
+    // KEYS[1] meeting hash, KEYS[2] members, KEYS[3] and KEYS[4] each person's meetings; ARGV: id, one person, the
+    // other, who opens it, now. Returns 1 when it was made now, 0 when it existed.
+    private static final String CREATE_DIRECT = """
+            if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+            redis.call('HSET', KEYS[1], 'kind', 'direct', 'title', '', 'description', '', 'ownerId', ARGV[4],
+                       'createdAt', ARGV[5], 'lastActivity', ARGV[5], 'archived', '0', 'membersCanInvite', '0')
+            redis.call('SADD', KEYS[2], ARGV[2], ARGV[3])
+            redis.call('SADD', KEYS[3], ARGV[1])
+            redis.call('SADD', KEYS[4], ARGV[1])
+            return 1
+            """;
+
     /** What adding a member came to. */
     public enum Added { ADDED, ALREADY, NO_MEETING, LIMIT, REMOVED }
 
@@ -182,6 +194,18 @@ public final class MeetingStore {
         String[] keys = {meetingKey(meetingId), membersKey(meetingId), userMeetingsKey(ownerId)};
         return redis.<Long>eval(CREATE, ScriptOutputType.INTEGER, keys, meetingId, title, description, ownerId,
                 Long.toString(now)).thenApply(r -> null);
+    }
+
+    /**
+     * The direct chat {@code meetingId} of two people, made with both as members unless it exists; completes with
+     * whether it was made now. One step, so two people opening it at once get the one chat.
+     */
+    public CompletionStage<Boolean> createDirect(String meetingId, String userA, String userB, String openedBy,
+                                                long now) {
+        String[] keys = {meetingKey(meetingId), membersKey(meetingId), userMeetingsKey(userA),
+                userMeetingsKey(userB)};
+        return redis.<Long>eval(CREATE_DIRECT, ScriptOutputType.INTEGER, keys, meetingId, userA, userB, openedBy,
+                Long.toString(now)).thenApply(r -> r == 1L);
     }
 
     public CompletionStage<Optional<Meeting>> find(String meetingId) {
@@ -341,7 +365,8 @@ public final class MeetingStore {
         memberIds.sort(null);
         return Optional.of(new Meeting(meetingId, f.get("title"), f.getOrDefault("description", ""), f.get("ownerId"),
                 Long.parseLong(f.getOrDefault("createdAt", "0")), Long.parseLong(f.getOrDefault("lastActivity", "0")),
-                "1".equals(f.get("archived")), !"0".equals(f.get("membersCanInvite")), List.copyOf(memberIds)));
+                "1".equals(f.get("archived")), !"0".equals(f.get("membersCanInvite")), List.copyOf(memberIds),
+                "direct".equals(f.get("kind"))));
     }
 
 }
