@@ -365,4 +365,27 @@ describe("calls", () => {
     await gil.context.close();
     await hana.context.close();
   });
+  it("a call starting in a meeting shows its other members a notice naming who started it, and Join takes them in", async () => {
+    const ines = await stack.newUserContext();
+    const joao = await stack.newUserContext();
+    await watch({ Ines: ines, Joao: joao });
+    await signUp(ines, "Ines Rocha", "ines");
+    await signUp(joao, "Joao Pires", "joao");
+    await createMeeting(ines.page, "Roadmap");
+    await addMember(ines.page, "joao");
+    // Joao is on People, away from the meeting, when Ines starts its call.
+    await joao.page.getByRole("link", { name: "People", exact: true }).click();
+    await joinCall(ines.page);
+    const notice = joao.page.locator(".call-notice", { hasText: "Ines Rocha started a call in Roadmap" });
+    await notice.waitFor({ timeout: 15_000 });
+    await notice.getByRole("button", { name: "Join", exact: true }).click();
+    await joao.page.locator('.call-stage[data-call-phase="connected"]').waitFor({ timeout: 30_000 });
+    await joao.page.locator("[data-meeting-title]", { hasText: "Roadmap" }).waitFor();
+    assert.equal(await joao.page.locator(".call-notice").count(), 0, "the notice goes once he is in the call");
+    // Ines, who started it, never got a notice.
+    assert.equal(await ines.page.locator(".call-notice").count(), 0);
+    assertNoConsoleErrors(ines, joao);
+    await ines.context.close();
+    await joao.context.close();
+  });
 });

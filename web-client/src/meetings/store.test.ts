@@ -1,7 +1,7 @@
-import { FakeServer } from "../ws/testing";
+import { FakeServer, serverMessage } from "../ws/testing";
 import { describe, expect, it } from "vitest";
 import { PendingQueue } from "../chat/pending";
-import type { ChatMessage, ClientMessage } from "../ws/messages";
+import type { ChatMessage, ClientMessage, ServerMessage } from "../ws/messages";
 import type { HistoryPage, Meeting, MeetingsApi } from "./api";
 import { MeetingsStore, mergeMessages } from "./store";
 
@@ -71,7 +71,11 @@ const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
 };
 
-function setup(history: Record<string, ChatMessage[]>, list: Meeting[], options: { online?: () => boolean; visible?: () => boolean } = {}) {
+function setup(
+  history: Record<string, ChatMessage[]>,
+  list: Meeting[],
+  options: { online?: () => boolean; visible?: () => boolean; now?: () => number } = {},
+) {
   const sent: ClientMessage[] = [];
   const { api, calls } = fakeApi(history, list);
   let n = 0;
@@ -86,6 +90,7 @@ function setup(history: Record<string, ChatMessage[]>, list: Meeting[], options:
     selfId: "me",
     pending: new PendingQueue(null, () => `c-${++n}`),
     pageVisible: options.visible ?? (() => true),
+    now: options.now,
   });
   return { store, sent, calls, server };
 }
@@ -223,5 +228,28 @@ describe("mergeMessages", () => {
     server.disconnect();
     await flush();
     expect(store.pending.forMeeting("a")[0]).toMatchObject({ status: "sending" });
+  });
+  it("notices a call that just started in one of my meetings, names who started it, and drops it when I join or it ends", async () => {
+    const now = 1_700_000_010_000;
+    const { store } = setup({}, [meeting("m1", 1)], { now: () => now });
+    await store.loadList();
+    // The server's own shape (docs/protocol-examples.json): Ann's call began 10 s ago, and I am not in it.
+    store.handle(serverMessage("callState"));
+    expect(store.callNotices).toEqual([{ meetingId: "m1", startedBy: "Ann", startedAt: 1_700_000_000_000 }]);
+    // Someone else joining is no new call.
+    store.handle(serverMessage("callStateVideo"));
+    expect(store.callNotices).toHaveLength(1);
+    // I join: no more notice; the call ends; a call that began long ago is no news.
+    const withMe = serverMessage("callState") as Extract<ServerMessage, { type: "call.state" }>;
+    store.handle({ ...withMe, participants: [...withMe.participants, { ...withMe.participants[0], userId: "me" }] });
+    expect(store.callNotices).toEqual([]);
+    store.handle(serverMessage("callState", { active: false, participants: [] }));
+    store.handle(serverMessage("callState", { startedAt: now - 120_000 }));
+    expect(store.callNotices).toEqual([]);
+    store.handle(serverMessage("callState", { active: false, participants: [] }));
+    store.handle(serverMessage("callState"));
+    expect(store.callNotices).toHaveLength(1);
+    store.dismissCallNotice("m1");
+    expect(store.callNotices).toEqual([]);
   });
 });

@@ -37,8 +37,20 @@ export interface MeetingsStoreOptions {
   pageVisible?: () => boolean;
 }
 
+/** A call that started in one of my meetings while I was not in it: shown as a notice with Join. */
+export interface CallNotice {
+  meetingId: string;
+  startedBy: string;
+  startedAt: number;
+}
+
+/** A call.state this much after the call began is not news (a page that loaded late, a reconnect). */
+const callNewsMs = 30_000;
+
 export class MeetingsStore {
   meetings: Meeting[] = [];
+  /** Calls that started in my meetings and that I am not in, newest first (see CallNotice). */
+  callNotices: CallNotice[] = [];
   listLoaded = false;
   listError: string | null = null;
   readonly details = new Map<string, Meeting>();
@@ -317,13 +329,38 @@ export class MeetingsStore {
         return true;
       case "call.state": {
         const { type: _type, ...state } = message;
+        const before = this.calls.get(message.meetingId);
         this.calls.set(message.meetingId, state);
+        this.noteCall(state, before?.active === true);
         this.changed();
         return true;
       }
       default:
         return false;
     }
+  }
+
+  /**
+   * Keeps the call notices current: a call that has just started (it was not active, began within callNewsMs, and I
+   * am not in it) gets one, naming who started it; it goes when the call ends or I join.
+   */
+  private noteCall(state: CallState, wasActive: boolean): void {
+    const others = this.callNotices.filter((n) => n.meetingId !== state.meetingId);
+    const inIt = state.participants.some((p) => p.userId === this.options.selfId);
+    if (!state.active || inIt) {
+      this.callNotices = others;
+      return;
+    }
+    const starter = state.participants[0];
+    if (!wasActive && starter && this.now() - state.startedAt < callNewsMs && !this.callNotices.some((n) => n.meetingId === state.meetingId)) {
+      this.callNotices = [{ meetingId: state.meetingId, startedBy: starter.displayName, startedAt: state.startedAt }, ...others];
+    }
+  }
+
+  /** The user closed a call notice. */
+  dismissCallNotice(meetingId: string): void {
+    this.callNotices = this.callNotices.filter((n) => n.meetingId !== meetingId);
+    this.changed();
   }
 
   private received(meetingId: string, message: ChatMessage): void {

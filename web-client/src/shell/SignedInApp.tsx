@@ -12,6 +12,7 @@ import { MeetingsStore } from "../meetings/store";
 import { invitePath, meetingPath, navigate, paths, routeOf } from "../router";
 import { ActiveSessionScreen } from "../screens/ActiveSessionScreen";
 import { HomeScreen } from "../screens/HomeScreen";
+import { CallNotices } from "./CallNotices";
 import type { SignedIn, sessionIdStore } from "../session/storage";
 import { useConnection } from "../session/useConnection";
 import { useDirectory } from "../session/useDirectory";
@@ -262,6 +263,16 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
       onSignOutEverywhere={() => void signOutEverywhere()}
       onChangePassword={localAccount ? () => setChangingPassword(true) : undefined}
     >
+      <CallNotices
+        notices={store.callNotices}
+        store={store}
+        openMeetingId={route.kind === "meetings" ? route.meetingId : null}
+        onJoin={(meetingId) => {
+          store.dismissCallNotice(meetingId);
+          navigate(meetingPath(meetingId));
+          calls.join(meetingId);
+        }}
+      />
       {content}
       {changingPassword && (
         <ChangePasswordDialog
