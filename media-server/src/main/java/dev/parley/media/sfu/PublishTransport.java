@@ -418,15 +418,20 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         if (!pending) {
             timerAsked.set(false);
             // A gap found between the last look and now would otherwise wait for the next one.
-            for (Track track : tracks) {
-                for (Layer layer : track.layers) {
-                    if (layer.requests != null && layer.requests.pending() && timerAsked.compareAndSet(false, true)) {
-                        return true;
-                    }
+            return missingAny() && timerAsked.compareAndSet(false, true);
+        }
+        return true;
+    }
+
+    private boolean missingAny() {
+        for (Track track : tracks) {
+            for (Layer layer : track.layers) {
+                if (layer.requests != null && layer.requests.pending()) {
+                    return true;
                 }
             }
         }
-        return pending;
+        return false;
     }
 
     /** The publisher's packets the server asked for again, got, and gave up on, over all its video. */

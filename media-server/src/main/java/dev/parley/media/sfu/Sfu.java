@@ -792,18 +792,19 @@ public final class Sfu implements MediaApi {
      */
     public void paceAndProbe() {
         long nowNanos = System.nanoTime();
-        for (SubscribeTransport asked; (asked = timerRequests.poll()) != null; ) {
-            if (!ticking.contains(asked)) {
-                ticking.add(asked);
-            }
-        }
+        admit(timerRequests, ticking);
         ticking.removeIf(subscriber -> !subscriber.timerTick(nowNanos));
-        for (PublishTransport asked; (asked = repairRequests.poll()) != null; ) {
-            if (!repairing.contains(asked)) {
-                repairing.add(asked);
+        admit(repairRequests, repairing);
+        repairing.removeIf(publisher -> !publisher.requestRetransmissions(reportBuffer, nowNanos));
+    }
+
+    /** Moves what asked for the timer into the list it serves, each once (the timer's thread). */
+    private static <T> void admit(java.util.Queue<T> asked, List<T> served) {
+        for (T next; (next = asked.poll()) != null; ) {
+            if (!served.contains(next)) {
+                served.add(next);
             }
         }
-        repairing.removeIf(publisher -> !publisher.requestRetransmissions(reportBuffer, nowNanos));
     }
 
     /**
