@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { ApiClient, User } from "../api/client";
 
 const debounceMs = 250;
@@ -23,20 +23,23 @@ export function usePeopleSearch(api: ApiClient, query: string): PeopleSearch {
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // Bumped for every new query: an answer to an older one is left unread.
+  const queryToken = useRef(0);
 
   const fetchPage = useCallback(
-    (after: string | null, isCurrent: () => boolean) => {
+    (after: string | null) => {
+      const token = queryToken.current;
       setLoading(true);
       api.searchUsers(trimmed, after).then(
         (page) => {
-          if (!isCurrent()) return;
+          if (token !== queryToken.current) return;
           setResults((previous) => mergeById(after ? (previous ?? []) : [], page.users));
           setNext(page.next);
           setError(null);
           setLoading(false);
         },
         () => {
-          if (!isCurrent()) return;
+          if (token !== queryToken.current) return;
           setError("The search didn't go through. Try again in a moment.");
           setLoading(false);
         },
@@ -45,31 +48,23 @@ export function usePeopleSearch(api: ApiClient, query: string): PeopleSearch {
     [api, trimmed],
   );
 
-  const [generation, setGeneration] = useState(0);
   useEffect(() => {
+    queryToken.current++;
     setResults(null);
     setNext(null);
     setError(null);
     if (!trimmed) return;
-    let current = true;
-    const timer = setTimeout(() => fetchPage(null, () => current), debounceMs);
+    const timer = setTimeout(() => fetchPage(null), debounceMs);
     return () => {
-      current = false;
+      queryToken.current++;
       clearTimeout(timer);
     };
   }, [trimmed, fetchPage]);
 
-  useEffect(() => {
-    if (generation === 0 || !next) return;
-    let current = true;
-    fetchPage(next, () => current);
-    return () => {
-      current = false;
-    };
-    // Only a request for more starts a page; a new cursor alone does not.
-  }, [generation]);
-
-  return { results, more: next !== null, loading, error, loadMore: () => setGeneration((g) => g + 1) };
+  const loadMore = () => {
+    if (next) fetchPage(next);
+  };
+  return { results, more: next !== null, loading, error, loadMore };
 }
 
 /** `found` appended to `known`, without anyone twice. */

@@ -128,7 +128,7 @@ public final class AuthRoutes {
             throw ApiException.badRequest("q is at most " + MAX_QUERY + " characters");
         }
         boolean searching = query != null && !AccountStore.normalize(query).isEmpty();
-        int limit = intParam(request, "limit", searching ? DEFAULT_SEARCH_PAGE : MAX_LISTED_USERS,
+        int limit = request.intParam("limit", searching ? DEFAULT_SEARCH_PAGE : MAX_LISTED_USERS,
                 searching ? MAX_SEARCH_PAGE : MAX_LISTED_USERS);
         String after = request.queryParam("after");
         String position = after == null ? null : readCursor(after, searching ? 's' : 'p');
@@ -164,16 +164,6 @@ public final class AuthRoutes {
         return decoded.substring(1);
     }
 
-    private static int intParam(RestRequest request, String name, int fallback, int max) {
-        String value = request.queryParam(name);
-        if (value == null) {
-            return fallback;
-        }
-        if (!value.matches("[0-9]{1,4}") || Integer.parseInt(value) < 1 || Integer.parseInt(value) > max) {
-            throw ApiException.badRequest(name + " must be a whole number from 1 to " + max);
-        }
-        return Integer.parseInt(value);
-    }
 
     /** The body of {@code POST /api/auth/register}. */
     public record Registration(String username, String password, String displayName) {

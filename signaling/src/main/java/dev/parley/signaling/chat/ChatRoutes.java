@@ -15,6 +15,8 @@ import java.util.concurrent.CompletionStage;
 /** A meeting's chat history under /api (docs/protocol.md). */
 public final class ChatRoutes {
 
+    private static final int DEFAULT_PAGE = 50;
+
     private final AuthService auth;
     private final ChatService chat;
 
@@ -35,7 +37,8 @@ public final class ChatRoutes {
                 throw ApiException.badRequest("use either before or after, not both");
             }
             String meetingId = Ids.meetingId("meeting id", request.pathParam("id"));
-            return chat.history(me.userId(), meetingId, before, after, limitParam(request))
+            return chat.history(me.userId(), meetingId, before, after,
+                            request.intParam("limit", DEFAULT_PAGE, ChatService.MAX_PAGE))
                     .thenApply(page -> RestResponse.ok(Map.of("messages", page.messages(),
                             "hasMore", page.hasMore())));
         });
@@ -47,21 +50,5 @@ public final class ChatRoutes {
             throw ApiException.badRequest(name + " must be a message id such as 1700000000000-0");
         }
         return value;
-    }
-
-    private static int limitParam(RestRequest request) {
-        String value = request.queryParam("limit");
-        if (value == null) {
-            return 50;
-        }
-        try {
-            int limit = Integer.parseInt(value);
-            if (limit >= 1 && limit <= ChatService.MAX_PAGE) {
-                return limit;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw ApiException.badRequest("limit must be a whole number from 1 to " + ChatService.MAX_PAGE);
     }
 }

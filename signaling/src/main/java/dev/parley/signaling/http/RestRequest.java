@@ -50,4 +50,24 @@ public record RestRequest(String method, String path, Map<String, String> pathPa
         List<String> values = query.get(name);
         return values == null || values.isEmpty() ? null : values.get(0);
     }
+
+    /**
+     * A whole-number query parameter from 1 to {@code max}, {@code fallback} when absent; bad_request naming it and
+     * its range otherwise.
+     */
+    public int intParam(String name, int fallback, int max) {
+        String value = queryParam(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int number = Integer.parseInt(value);
+            if (number >= 1 && number <= max) {
+                return number;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw ApiException.badRequest(name + " must be a whole number from 1 to " + max);
+    }
 }

@@ -109,9 +109,7 @@ public final class MeetingService {
             if (other.isEmpty()) {
                 throw new ApiException(ErrorCode.NOT_FOUND, "No such user");
             }
-            String first = me.userId().compareTo(otherUserId) < 0 ? me.userId() : otherUserId;
-            String second = first.equals(me.userId()) ? otherUserId : me.userId();
-            return store.createDirect(meetingId, first, second, me.userId(), clock.millis());
+            return store.createDirect(meetingId, me.userId(), otherUserId, clock.millis());
         }).thenCompose(created -> {
             if (!created) {
                 return done((Void) null);

@@ -31,12 +31,12 @@ public final class MeetingStore {
             return 1
             """;
 
-    // KEYS[1] meeting hash, KEYS[2] members, KEYS[3] and KEYS[4] each person's meetings; ARGV: id, one person, the
-    // other, who opens it, now. Returns 1 when it was made now, 0 when it existed.
+    // KEYS[1] meeting hash, KEYS[2] members, KEYS[3] and KEYS[4] each person's meetings; ARGV: id, the person who
+    // opens it, the other, now. Returns 1 when it was made now, 0 when it existed.
     private static final String CREATE_DIRECT = """
             if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-            redis.call('HSET', KEYS[1], 'kind', 'direct', 'title', '', 'description', '', 'ownerId', ARGV[4],
-                       'createdAt', ARGV[5], 'lastActivity', ARGV[5], 'archived', '0', 'membersCanInvite', '0')
+            redis.call('HSET', KEYS[1], 'kind', 'direct', 'title', '', 'description', '', 'ownerId', ARGV[2],
+                       'createdAt', ARGV[4], 'lastActivity', ARGV[4], 'archived', '0', 'membersCanInvite', '0')
             redis.call('SADD', KEYS[2], ARGV[2], ARGV[3])
             redis.call('SADD', KEYS[3], ARGV[1])
             redis.call('SADD', KEYS[4], ARGV[1])
@@ -200,11 +200,10 @@ public final class MeetingStore {
      * The direct chat {@code meetingId} of two people, made with both as members unless it exists; completes with
      * whether it was made now. One step, so two people opening it at once get the one chat.
      */
-    public CompletionStage<Boolean> createDirect(String meetingId, String userA, String userB, String openedBy,
-                                                long now) {
-        String[] keys = {meetingKey(meetingId), membersKey(meetingId), userMeetingsKey(userA),
-                userMeetingsKey(userB)};
-        return redis.<Long>eval(CREATE_DIRECT, ScriptOutputType.INTEGER, keys, meetingId, userA, userB, openedBy,
+    public CompletionStage<Boolean> createDirect(String meetingId, String openedBy, String other, long now) {
+        String[] keys = {meetingKey(meetingId), membersKey(meetingId), userMeetingsKey(openedBy),
+                userMeetingsKey(other)};
+        return redis.<Long>eval(CREATE_DIRECT, ScriptOutputType.INTEGER, keys, meetingId, openedBy, other,
                 Long.toString(now)).thenApply(r -> r == 1L);
     }
 
