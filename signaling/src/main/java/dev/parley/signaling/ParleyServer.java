@@ -44,6 +44,8 @@ import dev.parley.signaling.protocol.ServerMessage;
 import dev.parley.signaling.ws.Capability;
 import dev.parley.signaling.ws.MessageDispatcher;
 import dev.parley.signaling.ws.WebSocketConnection;
+import dev.parley.signaling.ring.RingHandler;
+import dev.parley.signaling.ring.RingService;
 import dev.parley.signaling.session.SessionHandler;
 import dev.parley.signaling.session.TokenLifetime;
 import dev.parley.signaling.presence.PresenceHandler;
@@ -194,6 +196,10 @@ public final class ParleyServer implements AutoCloseable {
                     Clock.systemUTC(), config.meetings(), new RedisRateLimit(redis.async(), "invites",
                     config.meetings().maxInvitesPerHour(), java.time.Duration.ofHours(1)),
                     presence::coMembersJoined);
+            RingService rings = new RingService(redis.async(), meetings, chat, sessions, presence,
+                    new RedisRateLimit(redis.async(), "rings", config.calls().maxRingsPerMinute(),
+                            java.time.Duration.ofMinutes(1)), timers, metrics, Clock.systemUTC(),
+                    config.calls().ringTimeout());
             calls.heartbeat();
             callThread.scheduleWithFixedDelay(calls::heartbeat, 5, 5, TimeUnit.SECONDS);
 
@@ -226,6 +232,7 @@ public final class ParleyServer implements AutoCloseable {
                         }
                     }, config.presence().maxWatched()),
                     new ChatHandler(chat),
+                    new RingHandler(rings),
                     new CallHandler(callRouter, new TurnRenewal(callPlaces, turn)))) {
                 capability.register(dispatcher);
             }

@@ -569,11 +569,24 @@ public final class CallService implements Calls {
         }
         meetings.memberIds(call.meetingId).thenCompose(members -> {
             sessions.deliver(members, new ServerMessage.CallState(CallView.idle(call.meetingId)));
-            return chat.announce(call.meetingId, "The call ended", members);
+            return chat.announce(call.meetingId, "The call ended after "
+                    + lasting(Duration.ofMillis(clock.millis() - call.startedAt)), members);
         }).exceptionally(e -> {
             log.warn("could not announce the end of a call: {}", e.toString());
             return null;
         });
+    }
+
+    /** A call's length as its chat records it: "45 s", "2 min 5 s", "1 h 3 min". */
+    static String lasting(Duration length) {
+        long seconds = Math.max(1, length.toSeconds());
+        if (seconds < 60) {
+            return seconds + " s";
+        }
+        if (seconds < 3600) {
+            return seconds / 60 + " min " + seconds % 60 + " s";
+        }
+        return seconds / 3600 + " h " + seconds % 3600 / 60 + " min";
     }
 
     private void broadcast(Call call) {

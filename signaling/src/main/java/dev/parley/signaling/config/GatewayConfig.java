@@ -88,9 +88,13 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
      * @param mediaTokenTtl lifetime of the WHIP/WHEP tokens members get (parley.calls.media-token-ttl, default 10m,
      *                      at most 1h)
      * @param maxMediaTokensPerHour tokens one user may get per hour (parley.calls.max-media-tokens-per-hour, 60)
+     * @param ringTimeout how long a direct call rings before it ends as missed (parley.calls.ring-timeout, 30s,
+     *                    5s-5m)
+     * @param maxRingsPerMinute direct calls one user may start per minute, across every gateway
+     *                          (parley.calls.max-rings-per-minute, 10); beyond it ring.start gets rate_limited
      */
     public record Calls(boolean enabled, Duration reconnectGrace, Duration mediaTokenTtl, int maxMediaTokensPerHour,
-                        int maxCallsPerUser) {
+                        int maxCallsPerUser, Duration ringTimeout, int maxRingsPerMinute) {
     }
 
     /**
@@ -230,7 +234,12 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                 atLeast(c, "chat.max-in-flight", 1));
         Calls calls = new Calls(c.getBoolean("calls.enabled"), positive(c, "calls.reconnect-grace"),
                 positive(c, "calls.media-token-ttl"), atLeast(c, "calls.max-media-tokens-per-hour", 1),
-                atLeast(c, "calls.max-calls-per-user", 1));
+                atLeast(c, "calls.max-calls-per-user", 1), positive(c, "calls.ring-timeout"),
+                atLeast(c, "calls.max-rings-per-minute", 1));
+        if (calls.ringTimeout().compareTo(Duration.ofSeconds(5)) < 0
+                || calls.ringTimeout().compareTo(Duration.ofMinutes(5)) > 0) {
+            throw new InvalidConfigException("parley.calls.ring-timeout must be between 5s and 5m");
+        }
         if (calls.mediaTokenTtl().compareTo(MediaToken.MAX_LIFETIME) > 0) {
             throw new InvalidConfigException("parley.calls.media-token-ttl must be at most 1h (the media server"
                     + " refuses longer-lived tokens)");

@@ -17,6 +17,7 @@ public enum ErrorCode {
     INVITE_LIMIT("limit.invites", 409),
     CALL_LIMIT("limit.calls", 409),
     CALL_FAILED("call.failed", 502),
+    RING_ACTIVE("ring.active", 409),
     PAYLOAD_TOO_LARGE("payload_too_large", 413),
     RATE_LIMITED("rate_limited", 429),
     SESSION_ACTIVE("session.active", 409),

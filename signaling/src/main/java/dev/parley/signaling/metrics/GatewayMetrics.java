@@ -40,6 +40,7 @@ public final class GatewayMetrics {
     private final Counter passwordVerifications;
     private final Counter forwardedFromUntrusted;
     private final Counter turnCredentialsIssued;
+    private final Map<String, Counter> rings = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Counter> loginsThrottled = new java.util.concurrent.ConcurrentHashMap<>();
 
     public GatewayMetrics() {
@@ -169,6 +170,13 @@ public final class GatewayMetrics {
     public void loginThrottled(String limit) {
         loginsThrottled.computeIfAbsent(limit, name -> Counter.builder("parley.auth.login.throttled").tag("limit", name)
                 .description("sign-in attempts refused by the throttle, by limit").register(registry)).increment();
+    }
+
+    /** A direct call's ring started ({@code ringing}) or ended, by how: accepted, declined, missed, busy... */
+    public void ring(String outcome) {
+        rings.computeIfAbsent(outcome, name -> Counter.builder("parley.rings").tag("outcome", name)
+                .description("direct-call rings started (ringing) and ended, by outcome").register(registry))
+                .increment();
     }
 
     public String scrape() {

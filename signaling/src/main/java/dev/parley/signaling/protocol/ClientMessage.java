@@ -77,4 +77,20 @@ public sealed interface ClientMessage {
         public record Video(String trackId, boolean visible, int width, int height, boolean pinned) {
         }
     }
+
+    /** Ring this person for a direct call, in {@code media} "video" or "audio" (how the caller starts). */
+    record RingStart(String userId, String media) implements ClientMessage {
+    }
+
+    /** The person rung takes the call (then joins the direct chat's call). */
+    record RingAccept(String ringId) implements ClientMessage {
+    }
+
+    /** The person rung turns the call down. */
+    record RingDecline(String ringId) implements ClientMessage {
+    }
+
+    /** The caller stops ringing. */
+    record RingCancel(String ringId) implements ClientMessage {
+    }
 }

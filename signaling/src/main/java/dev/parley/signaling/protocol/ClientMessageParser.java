@@ -111,12 +111,32 @@ public final class ClientMessageParser {
             case "call.media" -> new ClientMessage.CallMedia(meetingId(root),
                     bool(root, "audioMuted"), bool(root, "videoMuted"), bool(root, "screenSharing"));
             case "call.receive" -> new ClientMessage.CallReceive(meetingId(root), videos(root));
+            case "ring.start" -> new ClientMessage.RingStart(Ids.userId("userId", text(root, "userId", MAX_ID_LENGTH,
+                    true)), ringMedia(root));
+            case "ring.accept" -> new ClientMessage.RingAccept(ringId(root));
+            case "ring.decline" -> new ClientMessage.RingDecline(ringId(root));
+            case "ring.cancel" -> new ClientMessage.RingCancel(ringId(root));
             default -> throw ApiException.badRequest("unknown message type '" + type + "'");
         };
     }
 
     private static String meetingId(JsonNode root) {
         return Ids.meetingId("meetingId", text(root, "meetingId", MAX_ID_LENGTH, true));
+    }
+
+    private static String ringId(JsonNode root) {
+        return Ids.ringId("ringId", text(root, "ringId", MAX_ID_LENGTH, true));
+    }
+
+    private static String ringMedia(JsonNode root) {
+        String media = text(root, "media", 16, false);
+        if (media == null) {
+            return "video";
+        }
+        if (!media.equals("video") && !media.equals("audio")) {
+            throw ApiException.badRequest("media must be \"video\" or \"audio\"");
+        }
+        return media;
     }
 
     private static String clientMsgId(JsonNode root) {

@@ -14,6 +14,8 @@ public final class Ids {
     public static final Pattern USER = Pattern.compile("u[0-9a-f]{20}");
     /** A meeting id: {@code m} and 20 lowercase hex digits (meeting.MeetingService#create). */
     public static final Pattern MEETING = Pattern.compile("m[0-9a-f]{20}");
+    /** A ring (a direct call ringing someone): {@code r} and 20 lowercase hex digits (ring.RingService#start). */
+    public static final Pattern RING = Pattern.compile("r[0-9a-f]{20}");
     /** An invite token: 40 lowercase hex digits. */
     public static final Pattern INVITE = Pattern.compile("[0-9a-f]{40}");
 
@@ -26,6 +28,10 @@ public final class Ids {
 
     public static String meetingId(String field, String value) {
         return require(MEETING, field, value, "a meeting id such as m0123456789abcdef0123");
+    }
+
+    public static String ringId(String field, String value) {
+        return require(RING, field, value, "a ring id such as r0123456789abcdef0123");
     }
 
     public static boolean isUserId(String value) {

@@ -32,7 +32,8 @@ import java.util.Map;
         @JsonSubTypes.Type(ServerMessage.CallLayers.class),
         @JsonSubTypes.Type(ServerMessage.CallLeft.class),
         @JsonSubTypes.Type(ServerMessage.CallSpeakers.class),
-        @JsonSubTypes.Type(ServerMessage.CallWithheld.class)
+        @JsonSubTypes.Type(ServerMessage.CallWithheld.class),
+        @JsonSubTypes.Type(ServerMessage.RingState.class)
 })
 public sealed interface ServerMessage {
 
@@ -162,5 +163,18 @@ public sealed interface ServerMessage {
         public static CallWithheld of(String meetingId, TrackEvent.VideosWithheld event) {
             return new CallWithheld(meetingId, event.trackIds(), event.lowBandwidthTrackIds(), event.linkLimited());
         }
+    }
+
+    /**
+     * A direct call ringing, and what became of it: sent to the callee when it starts ringing (their incoming-call
+     * card), to the caller as the answer to ring.start, and to both on every change. {@code state}: ringing, accepted,
+     * declined, cancelled, missed (nobody answered in time), busy (the callee is in a call or being rung),
+     * unavailable (offline, or Do not disturb). {@code media}: how the caller starts, "video" or "audio".
+     * {@code timeoutMs}: while ringing, how long it still rings; 0 otherwise. Once accepted, both join the call of
+     * {@code meetingId}, their direct chat.
+     */
+    @JsonTypeName("ring.state")
+    record RingState(String ringId, String meetingId, String callerId, String callerName, String calleeId,
+                     String calleeName, String media, String state, long timeoutMs) implements ServerMessage {
     }
 }
