@@ -15,6 +15,7 @@ import {
   openMeeting,
   recordCallSignaling,
   recordPeerConnections,
+  rtpOf,
   signUp,
 } from "./pages.mjs";
 
@@ -40,16 +41,7 @@ async function framesDecoded(page) {
 
 /** Inbound RTP of the page's open peer connections: [{kind, framesDecoded, packetsReceived}]. */
 async function inbound(page) {
-  return page.evaluate(async () => {
-    const rows = [];
-    for (const pc of window.__peerConnections ?? []) {
-      if (pc.connectionState === "closed") continue;
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === "inbound-rtp") rows.push({ kind: s.kind, framesDecoded: s.framesDecoded ?? 0, packetsReceived: s.packetsReceived ?? 0 });
-      });
-    }
-    return rows;
-  });
+  return (await rtpOf(page)).filter((r) => r.direction !== "out");
 }
 
 /** The stack under test, for the media server's own view when a wait fails. */

@@ -84,6 +84,24 @@ export async function recordPeerConnections(context) {
   });
 }
 
+/**
+ * RTP of the page's open peer connections (recorded by recordPeerConnections): inbound rows
+ * {kind, framesDecoded, packetsReceived} and outbound rows {direction: "out", kind, packetsSent}.
+ */
+export async function rtpOf(page) {
+  return page.evaluate(async () => {
+    const rows = [];
+    for (const pc of window.__peerConnections ?? []) {
+      if (pc.connectionState === "closed") continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "inbound-rtp") rows.push({ kind: s.kind, framesDecoded: s.framesDecoded ?? 0, packetsReceived: s.packetsReceived ?? 0 });
+        if (s.type === "outbound-rtp") rows.push({ direction: "out", kind: s.kind, packetsSent: s.packetsSent ?? 0 });
+      });
+    }
+    return rows;
+  });
+}
+
 /** How many call messages `recordCallSignaling` keeps per page (the latest). */
 const signalingLogLimit = 80;
 

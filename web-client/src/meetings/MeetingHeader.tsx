@@ -3,8 +3,8 @@ import type { User } from "../api/client";
 import { type PresenceMap, statusLabel } from "../presence/presence";
 import { navigate, paths } from "../router";
 import { Avatar } from "../ui/Avatar";
-import { LinkIcon, PhoneIcon, PlusIcon } from "../ui/icons";
-import type { CallState } from "../ws/messages";
+import { CameraIcon, LinkIcon, PhoneIcon, PlusIcon } from "../ui/icons";
+import type { CallState, RingMedia } from "../ws/messages";
 import type { Invite, Meeting, MeetingsApi } from "./api";
 import type { MeetingsStore } from "./store";
 
@@ -18,12 +18,14 @@ interface Props {
   inCall: boolean;
   online: boolean;
   onJoinCall: () => void;
+  /** Rings the other person of a direct chat. */
+  onRing: (person: { userId: string; displayName: string }, media: RingMedia) => void;
 }
 
 type Panel = "none" | "invite" | "add" | "members" | "rename";
 
 /** The selected meeting's title, members with presence, and what one can do with it. */
-export function MeetingHeader({ self, meeting, api, store, presence, callState, inCall, online, onJoinCall }: Props) {
+export function MeetingHeader({ self, meeting, api, store, presence, callState, inCall, online, onJoinCall, onRing }: Props) {
   const [panel, setPanel] = useState<Panel>("none");
   const [error, setError] = useState<string | null>(null);
   const direct = meeting.kind === "direct";
@@ -31,6 +33,7 @@ export function MeetingHeader({ self, meeting, api, store, presence, callState, 
   const isOwner = !direct && meeting.ownerId === self.userId;
   const canInvite = !direct && (isOwner || meeting.membersCanInvite);
   const callActive = callState?.active === true;
+  const peer = direct ? meeting.members.find((m) => m.userId === meeting.peerId) : undefined;
   const inCallIds = new Set(callState?.participants.map((p) => p.userId) ?? []);
 
   useEffect(() => {
@@ -87,7 +90,31 @@ export function MeetingHeader({ self, meeting, api, store, presence, callState, 
           </ul>
         </div>
         <div className="meeting-actions">
-          {!inCall && (
+          {direct && !inCall && !callActive && peer && (
+            <>
+              <button
+                className="button button-call"
+                type="button"
+                onClick={() => onRing(peer, "video")}
+                disabled={!online}
+                data-action="video-call"
+              >
+                <CameraIcon />
+                <span>Video call</span>
+              </button>
+              <button
+                className="button button-call"
+                type="button"
+                onClick={() => onRing(peer, "audio")}
+                disabled={!online}
+                data-action="audio-call"
+              >
+                <PhoneIcon />
+                <span>Audio call</span>
+              </button>
+            </>
+          )}
+          {!inCall && (!direct || callActive) && (
             <button
               className="button button-call"
               type="button"

@@ -4,6 +4,7 @@ import { CallStage } from "../call/CallStage";
 import type { CallController, CallView } from "../call/controller";
 import { ChatPane } from "../chat/ChatPane";
 import type { PresenceMap } from "../presence/presence";
+import type { RingMedia } from "../ws/messages";
 import { meetingPath, navigate } from "../router";
 import { Link } from "../ui/Link";
 import { PlusIcon } from "../ui/icons";
@@ -18,12 +19,14 @@ interface Props {
   calls: CallController;
   call: CallView;
   presence: PresenceMap;
+  /** Rings the other person of a direct chat. */
+  onRing: (person: { userId: string; displayName: string }, media: RingMedia) => void;
   selectedId: string | null;
   online: boolean;
 }
 
 /** Meetings, Teams-style: the list on the left, the selected meeting (its call and chat) on the right. */
-export function MeetingsScreen({ self, store, api, calls, call, presence, selectedId, online }: Props) {
+export function MeetingsScreen({ self, store, api, calls, call, presence, onRing, selectedId, online }: Props) {
   useEffect(() => {
     store.open(selectedId);
     return () => store.open(null);
@@ -69,6 +72,7 @@ export function MeetingsScreen({ self, store, api, calls, call, presence, select
               inCall={callHere !== null}
               online={online}
               onJoinCall={() => calls.join(meeting.meetingId)}
+              onRing={onRing}
             />
             <div className={`meeting-body${callHere ? " meeting-body-call" : ""}`}>
               {callHere && callHere.session && callHere.snapshot && (

@@ -3,6 +3,8 @@ import type { ApiClient, User } from "../api/client";
 import { type PresenceMap, peopleRows, statusLabel } from "../presence/presence";
 import { usePeopleSearch } from "../session/usePeopleSearch";
 import { Avatar } from "../ui/Avatar";
+import { CameraIcon, PhoneIcon } from "../ui/icons";
+import type { RingMedia } from "../ws/messages";
 
 interface Props {
   self: User;
@@ -12,13 +14,15 @@ interface Props {
   api: ApiClient;
   /** Opens the direct chat with someone (made on first use). */
   onChat: (person: User) => Promise<void>;
+  /** Rings someone for a direct call. */
+  onCall: (person: User, media: RingMedia) => void;
 }
 
 /**
  * The home screen: a greeting and the people on this server with whether they are online. Without a search it lists
  * the directory (the first 500); a search asks the server, so it finds anyone however many people there are.
  */
-export function HomeScreen({ self, users, presence, loadError, api, onChat }: Props) {
+export function HomeScreen({ self, users, presence, loadError, api, onChat, onCall }: Props) {
   const [filter, setFilter] = useState("");
   const [chatError, setChatError] = useState<string | null>(null);
   const [opening, setOpening] = useState<string | null>(null);
@@ -118,6 +122,26 @@ export function HomeScreen({ self, users, presence, loadError, api, onChat }: Pr
                       aria-label={`Chat with ${user.displayName}`}
                     >
                       Chat
+                    </button>
+                    <button
+                      className="button button-call button-small"
+                      type="button"
+                      onClick={() => onCall(user, "video")}
+                      aria-label={`Video call ${user.displayName}`}
+                      title="Video call"
+                      data-action="video-call"
+                    >
+                      <CameraIcon />
+                    </button>
+                    <button
+                      className="button button-call button-small"
+                      type="button"
+                      onClick={() => onCall(user, "audio")}
+                      aria-label={`Audio call ${user.displayName}`}
+                      title="Audio call"
+                      data-action="audio-call"
+                    >
+                      <PhoneIcon />
                     </button>
                   </span>
                 )}

@@ -19,7 +19,11 @@ const shownAtOnce = 3;
 export function CallNotices({ notices: all, store, openMeetingId, onJoin }: Props) {
   const notified = useRef(new Set<string>());
   const [permission, setPermission] = useState(() => notificationPermission());
-  const notices = all.filter((n) => n.meetingId !== openMeetingId || document.visibilityState === "hidden");
+  // A direct chat's call rings instead (RingPanel).
+  const notices = all.filter(
+    (n) =>
+      (n.meetingId !== openMeetingId || document.visibilityState === "hidden") && store.find(n.meetingId)?.kind !== "direct",
+  );
 
   useEffect(() => {
     for (const notice of notices) {
@@ -42,7 +46,7 @@ export function CallNotices({ notices: all, store, openMeetingId, onJoin }: Prop
     <div className="call-notices" aria-label="Calls starting">
       {notices.slice(0, shownAtOnce).map((notice) => {
         const meeting = store.find(notice.meetingId);
-        const where = meeting?.kind === "direct" ? "" : ` in ${meeting?.title ?? "a meeting"}`;
+        const where = ` in ${meeting?.title ?? "a meeting"}`;
         return (
           <div key={notice.meetingId} className="call-notice" role="status" data-call-notice={notice.meetingId}>
             <span className="call-notice-text">

@@ -4,6 +4,7 @@ import { ApiError, type ApiClient, type User } from "../api/client";
 import { renewFirebaseSignIn } from "../auth/firebase";
 import { CallAudio } from "../call/CallAudio";
 import { CallController } from "../call/controller";
+import { RingController } from "../call/ringing";
 import { PendingQueue } from "../chat/pending";
 import { createMeetingsApi } from "../meetings/api";
 import { InviteScreen } from "../meetings/InviteScreen";
@@ -20,6 +21,7 @@ import { TokenRenewal, tokenTimes } from "../session/tokenRenewal";
 import type { BlockedReason } from "../ws/connection";
 import { ChangePasswordDialog } from "./ChangePasswordDialog";
 import { ReconnectingBanner } from "./ReconnectingBanner";
+import { RingPanel } from "./RingPanel";
 import { useStore } from "../store";
 import { Shell } from "./Shell";
 
@@ -85,13 +87,30 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
     () => new CallController((message, timeoutMs) => connection.request(message, timeoutMs)),
     [connection],
   );
+  const rings = useMemo(
+    () =>
+      new RingController({
+        selfId: signedIn.user.userId,
+        request: (message) => connection.request(message),
+        timers: {
+          set: (callback, ms) => setTimeout(callback, ms),
+          clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+        },
+        onAccepted: (meetingId, mode) => {
+          navigate(meetingPath(meetingId));
+          calls.join(meetingId, mode);
+        },
+      }),
+    [connection, calls, signedIn.user.userId],
+  );
   useStore(store.revision);
   const call = useStore(calls.view);
 
   useEffect(() => connection.onMessage((message) => {
     store.handle(message);
     calls.handle(message);
-  }), [connection, store, calls]);
+    rings.handle(message);
+  }), [connection, store, calls, rings]);
 
   // After every (re)connect: catch up on chat, resend what was not acknowledged, take the call back.
   const wasOpen = useRef(false);
@@ -111,15 +130,18 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
     return () => document.removeEventListener("visibilitychange", onVisible);
   }, [store]);
 
-  // Leaving the page leaves the call at once, rather than after the server's reconnect grace.
+  // Leaving the page leaves the call at once, rather than after the server's reconnect grace, and stops ringing.
   useEffect(() => {
-    const onPageHide = () => calls.leave();
+    const onPageHide = () => {
+      rings.cancel();
+      calls.leave();
+    };
     window.addEventListener("pagehide", onPageHide);
     return () => {
       window.removeEventListener("pagehide", onPageHide);
       calls.leave();
     };
-  }, [calls]);
+  }, [calls, rings]);
 
   useEffect(() => {
     if (state.kind === "open") {
@@ -230,6 +252,7 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
         calls={calls}
         call={call}
         presence={presence}
+        onRing={(person, media) => rings.call(person, media)}
         selectedId={route.meetingId}
         online={state.kind === "open"}
       />
@@ -242,6 +265,7 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
         presence={presence}
         loadError={directory.error}
         api={api}
+        onCall={(person, media) => rings.call(person, media)}
         onChat={async (person) => {
           const chat = await meetingsApi.openDirect(person.userId);
           store.added(chat);
@@ -273,6 +297,7 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
           calls.join(meetingId);
         }}
       />
+      <RingPanel rings={rings} />
       {content}
       {changingPassword && (
         <ChangePasswordDialog

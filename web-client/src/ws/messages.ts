@@ -38,6 +38,27 @@ export interface CallState {
   participants: CallParticipant[];
 }
 
+/** How a direct call starts: with the camera, or voice only. */
+export type RingMedia = "video" | "audio";
+
+/** Where a ring stands (docs/protocol.md, "Direct calls"); busy and unavailable only ever answer ring.start. */
+export type RingStateName = "ringing" | "accepted" | "declined" | "cancelled" | "missed" | "busy" | "unavailable";
+
+/** A direct call ringing, and what became of it (ring.state). */
+export interface RingState {
+  ringId: string;
+  /** The direct chat whose call both join once it is accepted. */
+  meetingId: string;
+  callerId: string;
+  callerName: string;
+  calleeId: string;
+  calleeName: string;
+  media: RingMedia;
+  state: RingStateName;
+  /** While ringing: how long it still rings. */
+  timeoutMs: number;
+}
+
 /**
  * What a client may send. Each may carry an `id` (1–64 of `A-Z a-z 0-9 . : - _`); the answer to it, success or
  * error, carries the same id as `re` (see Requests in requests.ts).
@@ -58,7 +79,11 @@ type ClientRequestBody =
   | { type: "call.publish"; meetingId: string; sdp: string }
   | { type: "call.subscribe.answer"; meetingId: string; sdp: string; version: number }
   | { type: "call.media"; meetingId: string; audioMuted: boolean; videoMuted: boolean; screenSharing: boolean }
-  | { type: "call.receive"; meetingId: string; videos: VideoReceive[] };
+  | { type: "call.receive"; meetingId: string; videos: VideoReceive[] }
+  | { type: "ring.start"; userId: string; media: RingMedia }
+  | { type: "ring.accept"; ringId: string }
+  | { type: "ring.decline"; ringId: string }
+  | { type: "ring.cancel"; ringId: string };
 
 /** What one tile shows of a remote video (call.receive): its size in device pixels, 0..16384. */
 export interface VideoReceive {
@@ -98,7 +123,8 @@ type ServerMessageBody =
    * while our downlink keeps some video below what its tile asks for. An older server sends only `trackIds`.
    */
   | { type: "call.withheld"; meetingId: string; trackIds: string[]; lowBandwidth: string[]; linkLimited: boolean }
-  | { type: "call.left"; meetingId: string; reason: string };
+  | { type: "call.left"; meetingId: string; reason: string }
+  | ({ type: "ring.state" } & RingState);
 
 /** Error codes the server sends over the socket that the client acts on. */
 export const WsErrorCode = {
@@ -228,9 +254,31 @@ function parseBody(m: Fields): ServerMessageBody | null {
       return isString(m.meetingId)
         ? { type: "call.left", meetingId: m.meetingId, reason: isString(m.reason) ? m.reason : "" }
         : null;
+    case "ring.state": {
+      const ring = parseRingState(m);
+      return ring ? { type: "ring.state", ...ring } : null;
+    }
     default:
       return null;
   }
+}
+
+const ringStates: readonly string[] = ["ringing", "accepted", "declined", "cancelled", "missed", "busy", "unavailable"];
+
+function parseRingState(m: Fields): RingState | null {
+  if (![m.ringId, m.meetingId, m.callerId, m.calleeId].every(isString)) return null;
+  if (!isString(m.state) || !ringStates.includes(m.state)) return null;
+  return {
+    ringId: m.ringId as string,
+    meetingId: m.meetingId as string,
+    callerId: m.callerId as string,
+    callerName: isString(m.callerName) ? m.callerName : "Someone",
+    calleeId: m.calleeId as string,
+    calleeName: isString(m.calleeName) ? m.calleeName : "Someone",
+    media: m.media === "audio" ? "audio" : "video",
+    state: m.state as RingStateName,
+    timeoutMs: isNumber(m.timeoutMs) && m.timeoutMs > 0 ? m.timeoutMs : 0,
+  };
 }
 
 export function parseChatMessage(value: unknown): ChatMessage | null {

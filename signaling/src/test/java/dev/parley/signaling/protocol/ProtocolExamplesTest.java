@@ -114,6 +114,16 @@ class ProtocolExamplesTest {
                 new TrackEvent.VideosWithheld(3, "c1", "e1", List.of("e2:1")))));
         m.put("callWithheldWeakLink", new Example(null, ServerMessage.CallWithheld.of("m1",
                 new TrackEvent.VideosWithheld(4, "c1", "e1", List.of(), List.of("e2:1"), true))));
+        m.put("ringIncoming", new Example(null, new ServerMessage.RingState("r1", "m1", "u1", "Ann", "u2", "Ben",
+                "video", "ringing", 29_500)));
+        m.put("ringStarted", new Example("r16", new ServerMessage.RingState("r1", "m1", "u1", "Ann", "u2", "Ben",
+                "video", "ringing", 30_000)));
+        m.put("ringAccepted", new Example(null, new ServerMessage.RingState("r1", "m1", "u1", "Ann", "u2", "Ben",
+                "video", "accepted", 0)));
+        m.put("ringBusy", new Example("r17", new ServerMessage.RingState("r2", "m1", "u1", "Ann", "u2", "Ben",
+                "audio", "busy", 0)));
+        m.put("ringLimited", new Example("r18", new ServerMessage.Error("rate_limited",
+                "You have started too many calls in the last 60 s; wait a moment")));
         return m;
     }
 }
