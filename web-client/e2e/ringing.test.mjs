@@ -156,6 +156,47 @@ describe("direct calls that ring", () => {
     await bob.context.close();
   });
 
+  it("Do not disturb is Bob's own choice, kept after a reload: Ann's call is Unavailable and does not ring; hidden, he is Away", async () => {
+    const { caller: ann, callee: bob } = await twoPeople(stack, ["Ava Leal", "ava"], ["Bruno Vaz", "brunov"]);
+    await ann.page.getByRole("button", { name: "Chat with Bruno Vaz" }).click();
+    await ann.page.locator("[data-meeting-title]", { hasText: "Bruno Vaz" }).waitFor();
+    await ann.page.getByRole("link", { name: "People", exact: true }).click();
+    const bobOnAnnsPage = (status) => ann.page.locator(`.person[data-username="brunov"][data-status="${status}"]`);
+    await bobOnAnnsPage("online").waitFor({ timeout: 15_000 });
+
+    await bob.page.getByLabel("Your status").selectOption("dnd");
+    await bobOnAnnsPage("dnd").waitFor({ timeout: 15_000 });
+    assert.equal(await bobOnAnnsPage("dnd").locator(".person-status").innerText(), "Do not disturb");
+    await ann.page.getByRole("button", { name: "Video call Bruno Vaz" }).click();
+    await outgoingPanel(ann.page, "unavailable").waitFor();
+    assert.match(await outgoingPanel(ann.page, "unavailable").innerText(), /Bruno Vaz is unavailable/);
+    assert.equal(await incomingCard(bob.page).count(), 0, "Do not disturb: not rung");
+    await ann.page.locator('[data-action="close-ring"]').click();
+
+    // A new session (a reload) keeps the choice.
+    await bob.page.reload();
+    await bob.page.getByRole("heading", { name: "Hello, Bruno Vaz" }).waitFor();
+    await waitFor("Bob's status menu to show his choice", async () => (await bob.page.getByLabel("Your status").inputValue()) === "dnd");
+    await bobOnAnnsPage("dnd").waitFor({ timeout: 15_000 });
+    await bob.page.getByLabel("Your status").selectOption("available");
+    await bobOnAnnsPage("online").waitFor({ timeout: 15_000 });
+
+    // Bob's tab is hidden: Away; shown again: Available.
+    const setHidden = (hidden) =>
+      bob.page.evaluate((value) => {
+        Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (value ? "hidden" : "visible") });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, hidden);
+    await setHidden(true);
+    await bobOnAnnsPage("away").waitFor({ timeout: 15_000 });
+    assert.equal(await bobOnAnnsPage("away").locator(".person-status").innerText(), "Away");
+    await setHidden(false);
+    await bobOnAnnsPage("online").waitFor({ timeout: 15_000 });
+    assertNoConsoleErrors(ann, bob);
+    await ann.context.close();
+    await bob.context.close();
+  });
+
   it("accepting with audio only sends no video, and still receives the caller's", async () => {
     const { caller: ann, callee: bob } = await twoPeople(stack, ["Ana Paz", "anapaz"], ["Beto Sa", "beto"]);
     await ann.page.getByRole("button", { name: "Video call Beto Sa" }).click();

@@ -17,7 +17,12 @@ export interface PersonRow {
   isSelf: boolean;
 }
 
-const rank: Record<PersonRow["status"], number> = { "in-call": 0, online: 0, offline: 1, unknown: 2 };
+const rank: Record<PersonRow["status"], number> = { "in-call": 0, online: 0, dnd: 0, away: 0, offline: 1, unknown: 2 };
+
+/** Signed in, whatever their status. */
+export function isAround(status: PersonRow["status"] | undefined): boolean {
+  return status !== undefined && status !== "offline" && status !== "unknown";
+}
 
 /** People to show: yourself first, then those online, then the rest, each group by name. */
 export function peopleRows(users: readonly User[], presence: PresenceMap, selfId: string, filter = ""): PersonRow[] {
@@ -40,9 +45,13 @@ export function peopleRows(users: readonly User[], presence: PresenceMap, selfId
 export function statusLabel(status: PersonRow["status"]): string {
   switch (status) {
     case "online":
-      return "Online";
+      return "Available";
     case "in-call":
-      return "In a call";
+      return "Busy";
+    case "dnd":
+      return "Do not disturb";
+    case "away":
+      return "Away";
     case "offline":
       return "Offline";
     default:

@@ -1,6 +1,6 @@
 import { useId, useMemo, useState } from "react";
 import type { ApiClient, User } from "../api/client";
-import { type PresenceMap, peopleRows, statusLabel } from "../presence/presence";
+import { type PresenceMap, isAround, peopleRows, statusLabel } from "../presence/presence";
 import { usePeopleSearch } from "../session/usePeopleSearch";
 import { Avatar } from "../ui/Avatar";
 import { CameraIcon, PhoneIcon } from "../ui/icons";
@@ -159,8 +159,4 @@ export function HomeScreen({ self, users, presence, loadError, api, onChat, onCa
       </section>
     </div>
   );
-}
-
-function isAround(status: string | undefined): boolean {
-  return status === "online" || status === "in-call";
 }

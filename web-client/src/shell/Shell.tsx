@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import type { User } from "../api/client";
 import type { PersonRow } from "../presence/presence";
+import type { PresenceChoice } from "../ws/messages";
 import { Avatar } from "../ui/Avatar";
 import { LogoMark, MeetingsIcon, PeopleIcon, SignOutIcon } from "../ui/icons";
 import { Link } from "../ui/Link";
@@ -20,6 +21,9 @@ export const navItems: NavItem[] = [
 interface Props {
   user: User;
   selfStatus: PersonRow["status"];
+  /** The status the user chose for themselves, and how to change it. */
+  choice: PresenceChoice;
+  onChoose: (choice: PresenceChoice) => void;
   activePath: string;
   title: string;
   banner?: ReactNode;
@@ -37,6 +41,8 @@ interface Props {
 export function Shell({
   user,
   selfStatus,
+  choice,
+  onChoose,
   activePath,
   title,
   banner,
@@ -75,6 +81,19 @@ export function Shell({
             <span className="account-name" data-self-name>
               {user.displayName}
             </span>
+            <label className="visually-hidden" htmlFor="own-status">
+              Your status
+            </label>
+            <select
+              id="own-status"
+              className="status-select"
+              value={choice}
+              onChange={(e) => onChoose(e.target.value as PresenceChoice)}
+              data-own-status={selfStatus}
+            >
+              <option value="available">{selfStatus === "away" ? "Away" : selfStatus === "in-call" ? "Busy" : "Available"}</option>
+              <option value="dnd">Do not disturb</option>
+            </select>
             <button className="button button-ghost" type="button" onClick={onSignOut} aria-label="Sign out" title="Sign out">
               <SignOutIcon />
               <span>Sign out</span>

@@ -5,6 +5,8 @@ import { renewFirebaseSignIn } from "../auth/firebase";
 import { CallAudio } from "../call/CallAudio";
 import { CallController } from "../call/controller";
 import { RingController } from "../call/ringing";
+import { ActivityTracker } from "../presence/activity";
+import type { PresenceChoice } from "../ws/messages";
 import { PendingQueue } from "../chat/pending";
 import { createMeetingsApi } from "../meetings/api";
 import { InviteScreen } from "../meetings/InviteScreen";
@@ -106,6 +108,49 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
   useStore(store.revision);
   const call = useStore(calls.view);
 
+  // The status the user chose (told by the server when the session goes live), and activity for Away.
+  const [choice, setChoice] = useState<PresenceChoice>("available");
+  useEffect(() => connection.onMessage((message) => {
+    if (message.type === "presence.choice") setChoice(message.status);
+  }), [connection]);
+  const choose = useCallback((status: PresenceChoice) => {
+    setChoice(status);
+    connection.request({ type: "presence.set", status }).then(
+      (answer) => answer.type === "presence.choice" && setChoice(answer.status),
+      () => undefined,
+    );
+  }, [connection]);
+  const activity = useMemo(
+    () =>
+      new ActivityTracker({
+        timers: {
+          set: (callback, ms) => setTimeout(callback, ms),
+          clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+        },
+        isHidden: () => document.visibilityState === "hidden",
+        report: (idle) => void connection.request({ type: "presence.idle", idle }).catch(() => undefined),
+      }),
+    [connection],
+  );
+  useEffect(() => {
+    let last = 0;
+    const onInput = () => {
+      const now = Date.now();
+      if (now - last < 2_000) return;
+      last = now;
+      activity.activity();
+    };
+    const onVisibility = () => activity.visibilityChanged();
+    const inputs = ["pointerdown", "pointermove", "keydown", "wheel", "touchstart"] as const;
+    for (const type of inputs) window.addEventListener(type, onInput, { passive: true });
+    document.addEventListener("visibilitychange", onVisibility);
+    return () => {
+      for (const type of inputs) window.removeEventListener(type, onInput);
+      document.removeEventListener("visibilitychange", onVisibility);
+      activity.stop();
+    };
+  }, [activity]);
+
   useEffect(() => connection.onMessage((message) => {
     store.handle(message);
     calls.handle(message);
@@ -117,12 +162,13 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
   useEffect(() => {
     if (state.kind === "open") {
       void store.connected();
+      activity.connected();
       if (wasOpen.current) calls.socketReopened();
       wasOpen.current = true;
     } else if (wasOpen.current) {
       calls.socketLost();
     }
-  }, [state, store, calls]);
+  }, [state, store, calls, activity]);
 
   useEffect(() => {
     const onVisible = () => store.pageShown();
@@ -279,6 +325,8 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
     <Shell
       user={user}
       selfStatus={state.kind === "open" ? (presence.get(user.userId) ?? "online") : "offline"}
+      choice={choice}
+      onChoose={choose}
       activePath={activePath}
       title={title}
       wide={route.kind === "meetings"}

@@ -2,7 +2,14 @@
 // fields the client relies on and drops anything else.
 import type { User } from "../api/client";
 
-export type PresenceStatus = "online" | "in-call" | "offline";
+/**
+ * A person's status, first match wins: offline, in-call (busy), dnd (Do not disturb, their choice), away (idle or
+ * hidden), online (available).
+ */
+export type PresenceStatus = "online" | "in-call" | "dnd" | "away" | "offline";
+
+/** What a user may choose for themselves (presence.set). */
+export type PresenceChoice = "available" | "dnd";
 
 export interface ChatMessage {
   messageId: string;
@@ -70,6 +77,8 @@ type ClientRequestBody =
   | { type: "session.renew"; token: string }
   | { type: "presence.subscribe"; userIds: string[] }
   | { type: "presence.unsubscribe"; userIds: string[] }
+  | { type: "presence.set"; status: PresenceChoice }
+  | { type: "presence.idle"; idle: boolean }
   | { type: "chat.send"; meetingId: string; clientMsgId: string; text: string }
   | { type: "chat.typing"; meetingId: string }
   | { type: "chat.read"; meetingId: string; messageId: string }
@@ -104,6 +113,7 @@ type ServerMessageBody =
   | { type: "error"; code: string; message: string }
   | { type: "ok" }
   | { type: "presence"; userId: string; status: PresenceStatus }
+  | { type: "presence.choice"; status: PresenceChoice }
   | { type: "chat.ack"; meetingId: string; clientMsgId: string; messageId: string; sentAt: number }
   | { type: "chat.message"; meetingId: string; message: ChatMessage }
   | { type: "chat.typing"; meetingId: string; userId: string; displayName: string }
@@ -144,7 +154,7 @@ export const WsCloseCode = {
   signedOut: 4410,
 } as const;
 
-const presenceStatuses: readonly string[] = ["online", "in-call", "offline"];
+const presenceStatuses: readonly string[] = ["online", "in-call", "dnd", "away", "offline"];
 
 type Fields = Record<string, unknown>;
 
@@ -179,6 +189,8 @@ function parseBody(m: Fields): ServerMessageBody | null {
       return isString(m.userId) && isString(m.status) && presenceStatuses.includes(m.status)
         ? { type: "presence", userId: m.userId, status: m.status as PresenceStatus }
         : null;
+    case "presence.choice":
+      return m.status === "available" || m.status === "dnd" ? { type: "presence.choice", status: m.status } : null;
     case "chat.ack":
       return isString(m.meetingId) && isString(m.clientMsgId) && isString(m.messageId)
         ? {

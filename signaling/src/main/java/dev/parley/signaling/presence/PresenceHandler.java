@@ -95,6 +95,10 @@ public final class PresenceHandler implements Capability, ConnectionListener {
     public void register(MessageDispatcher dispatcher) {
         dispatcher.on(ClientMessage.PresenceSubscribe.class, (c, m, re) -> subscribeCoMembers(c, m.userIds(), re))
                 .on(ClientMessage.PresenceUnsubscribe.class, this::unsubscribe)
+                .on(ClientMessage.PresenceSet.class, (c, set, re) -> c.answerWith(re,
+                        () -> presence.choose(c.userId(), set.status()).thenApply(ServerMessage.PresenceChoice::new)))
+                .on(ClientMessage.PresenceIdle.class, (c, idle, re) -> c.answerWith(re,
+                        () -> presence.idle(c.userId(), idle.idle()).thenApply(done -> null)))
                 .listen(this);
     }
 
@@ -162,10 +166,15 @@ public final class PresenceHandler implements Capability, ConnectionListener {
         }));
     }
 
-    /** Online now, and people who share a meeting with this user see each other's presence without asking. */
+    /**
+     * Online now (or Do not disturb, as chosen before), and people who share a meeting with this user see each
+     * other's presence without asking. The user is told their own choice.
+     */
     @Override
     public void live(Connection connection) {
-        presence.announce(connection.userId(), PresenceService.ONLINE);
+        presence.sessionStarted(connection.userId());
+        presence.choice(connection.userId()).thenAccept(choice -> connection.push(
+                new ServerMessage.PresenceChoice(choice))).exceptionally(e -> null);
         Watching live = watching(connection);
         liveByUser.computeIfAbsent(connection.userId(), id -> ConcurrentHashMap.newKeySet()).add(live);
         coMembers.of(connection.userId()).whenComplete((ids, failure) -> connection.executor().execute(() -> {

@@ -18,9 +18,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Who is online. A user's status lives in Redis beside their session lock, with the same time to live; changes are
- * published to every gateway, and each gateway also re-reads the statuses its sockets watch every few seconds, so a
- * crashed gateway's users still turn offline once their keys expire.
+ * Who is online, and how. A user's status is worked out from three keys in Redis: their presence beside the session
+ * lock (online or in-call, with the lock's time to live: none means offline), their own choice (Do not disturb, kept
+ * across sessions) and whether their session is idle (away). In that order of precedence: offline, in a call (busy),
+ * Do not disturb, away, online (available). Changes are published to every gateway, and each gateway also re-reads
+ * the statuses its sockets watch every few seconds, so a crashed gateway's users still turn offline once their keys
+ * expire and a change published out of order is put right.
  */
 public final class PresenceService {
 
@@ -37,6 +40,12 @@ public final class PresenceService {
     public static final String ONLINE = "online";
     public static final String OFFLINE = "offline";
     public static final String IN_CALL = "in-call";
+    /** Do not disturb: the user's own choice; calls do not ring them. */
+    public static final String DND = "dnd";
+    /** No activity for a while, or the app is hidden. */
+    public static final String AWAY = "away";
+    /** What a user may choose (presence.set): the status that follows activity, or Do not disturb. */
+    public static final String AVAILABLE = "available";
     private static final String CHANNEL = "parley:presence";
     /** "userId other1,other2,...": these people now share a meeting with the user. */
     private static final String JOINED_CHANNEL = "parley:presence:joined";
@@ -62,14 +71,66 @@ public final class PresenceService {
         if (userIds.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
-        String[] keys = userIds.stream().map(SessionLock::presenceKey).toArray(String[]::new);
+        String[] keys = new String[userIds.size() * 3];
+        for (int i = 0; i < userIds.size(); i++) {
+            keys[3 * i] = SessionLock.presenceKey(userIds.get(i));
+            keys[3 * i + 1] = choiceKey(userIds.get(i));
+            keys[3 * i + 2] = awayKey(userIds.get(i));
+        }
         return redis.mget(keys).thenApply(values -> {
             Map<String, String> result = new LinkedHashMap<>();
             for (int i = 0; i < userIds.size(); i++) {
-                result.put(userIds.get(i), statusOf(values.get(i)));
+                result.put(userIds.get(i), statusOf(values.get(3 * i), values.get(3 * i + 1), values.get(3 * i + 2)));
             }
             return result;
         });
+    }
+
+    /** The user's own choice, kept across sessions: {@link #AVAILABLE} or {@link #DND}. */
+    public static String choiceKey(String userId) {
+        return "parley:presence:{" + userId + "}:choice";
+    }
+
+    /** Set while the user's session reports no activity. */
+    public static String awayKey(String userId) {
+        return "parley:presence:{" + userId + "}:away";
+    }
+
+    /** The user's own choice: {@link #AVAILABLE} unless they chose Do not disturb. */
+    public CompletionStage<String> choice(String userId) {
+        return redis.get(choiceKey(userId)).thenApply(value -> DND.equals(value) ? DND : AVAILABLE);
+    }
+
+    /** Keeps the user's choice ({@link #AVAILABLE} or {@link #DND}) and tells everyone their new status. */
+    public CompletionStage<String> choose(String userId, String choice) {
+        CompletionStage<?> stored = DND.equals(choice) ? redis.set(choiceKey(userId), DND) : redis.del(choiceKey(userId));
+        return stored.thenApply(done -> {
+            refresh(userId);
+            return DND.equals(choice) ? DND : AVAILABLE;
+        });
+    }
+
+    /** The user's session became idle (no activity, or hidden) or active again. */
+    public CompletionStage<Void> idle(String userId, boolean idle) {
+        CompletionStage<?> stored = idle ? redis.set(awayKey(userId), "1") : redis.del(awayKey(userId));
+        return stored.thenAccept(done -> refresh(userId));
+    }
+
+    /** A session went live: it starts active (an idle mark left by a crashed gateway goes) and is announced. */
+    public void sessionStarted(String userId) {
+        redis.del(awayKey(userId)).whenComplete((done, failure) -> refresh(userId));
+    }
+
+    /** Reads the user's status as it now stands and tells every gateway. */
+    public void refresh(String userId) {
+        try {
+            statuses(List.of(userId)).thenAccept(now -> announce(userId, now.get(userId))).exceptionally(e -> {
+                log.warn("could not read presence: {}", e.toString());
+                return null;
+            });
+        } catch (RuntimeException e) {
+            log.warn("could not read presence: {}", e.toString());
+        }
     }
 
     public void watch(Watcher watcher, List<String> userIds) {
@@ -90,12 +151,15 @@ public final class PresenceService {
         }
     }
 
-    /** Changes a signed-in user's status (online, in-call); the key keeps the session lock's expiry. */
+    /**
+     * Changes a signed-in user's presence (online, in-call); the key keeps the session lock's expiry, and everyone
+     * is told the status that follows from it.
+     */
     public void setStatus(String userId, String status) {
         redis.set(SessionLock.presenceKey(userId), status, io.lettuce.core.SetArgs.Builder.xx().keepttl())
                 .thenAccept(ok -> {
                     if ("OK".equals(ok)) {
-                        announce(userId, status);
+                        refresh(userId);
                     }
                 }).exceptionally(e -> {
                     log.warn("could not change presence: {}", e.toString());
@@ -175,8 +239,18 @@ public final class PresenceService {
         });
     }
 
-    private static String statusOf(KeyValue<String, String> value) {
-        return value.hasValue() ? value.getValue() : OFFLINE;
+    private static String statusOf(KeyValue<String, String> presence, KeyValue<String, String> choice,
+                                   KeyValue<String, String> away) {
+        if (!presence.hasValue()) {
+            return OFFLINE;
+        }
+        if (IN_CALL.equals(presence.getValue())) {
+            return IN_CALL;
+        }
+        if (choice.hasValue() && DND.equals(choice.getValue())) {
+            return DND;
+        }
+        return away.hasValue() ? AWAY : ONLINE;
     }
 
 }

@@ -21,6 +21,14 @@ public sealed interface ClientMessage {
     record PresenceUnsubscribe(List<String> userIds) implements ClientMessage {
     }
 
+    /** The user's own choice of status, kept across sessions: "available" or "dnd" (Do not disturb). */
+    record PresenceSet(String status) implements ClientMessage {
+    }
+
+    /** The user's session became idle (no activity for a while, or the app hidden) or active again. */
+    record PresenceIdle(boolean idle) implements ClientMessage {
+    }
+
     /** Post a message to a meeting's chat; a retry with the same clientMsgId is stored once. */
     record ChatSend(String meetingId, String clientMsgId, String text) implements ClientMessage {
     }

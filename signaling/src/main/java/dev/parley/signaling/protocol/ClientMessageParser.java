@@ -94,6 +94,8 @@ public final class ClientMessageParser {
             case "session.renew" -> new ClientMessage.SessionRenew(text(root, "token", MAX_TOKEN_LENGTH, true));
             case "presence.subscribe" -> new ClientMessage.PresenceSubscribe(ids(root, "userIds"));
             case "presence.unsubscribe" -> new ClientMessage.PresenceUnsubscribe(ids(root, "userIds"));
+            case "presence.set" -> new ClientMessage.PresenceSet(choice(root));
+            case "presence.idle" -> new ClientMessage.PresenceIdle(requiredBool(root, "idle"));
             case "chat.send" -> new ClientMessage.ChatSend(meetingId(root),
                     clientMsgId(root), chatText(root));
             case "chat.typing" -> new ClientMessage.ChatTyping(meetingId(root));
@@ -122,6 +124,22 @@ public final class ClientMessageParser {
 
     private static String meetingId(JsonNode root) {
         return Ids.meetingId("meetingId", text(root, "meetingId", MAX_ID_LENGTH, true));
+    }
+
+    private static String choice(JsonNode root) {
+        String status = text(root, "status", 16, true);
+        if (!status.equals("available") && !status.equals("dnd")) {
+            throw ApiException.badRequest("status must be \"available\" or \"dnd\"");
+        }
+        return status;
+    }
+
+    private static boolean requiredBool(JsonNode root, String field) {
+        JsonNode node = root.get(field);
+        if (node == null || !node.isBoolean()) {
+            throw ApiException.badRequest(field + " must be true or false");
+        }
+        return node.booleanValue();
     }
 
     private static String ringId(JsonNode root) {

@@ -33,7 +33,8 @@ import java.util.Map;
         @JsonSubTypes.Type(ServerMessage.CallLeft.class),
         @JsonSubTypes.Type(ServerMessage.CallSpeakers.class),
         @JsonSubTypes.Type(ServerMessage.CallWithheld.class),
-        @JsonSubTypes.Type(ServerMessage.RingState.class)
+        @JsonSubTypes.Type(ServerMessage.RingState.class),
+        @JsonSubTypes.Type(ServerMessage.PresenceChoice.class)
 })
 public sealed interface ServerMessage {
 
@@ -62,8 +63,17 @@ public sealed interface ServerMessage {
     record Ok() implements ServerMessage {
     }
 
+    /** A user's status: online (available), in-call (busy), dnd (Do not disturb), away, or offline. */
     @JsonTypeName("presence")
     record Presence(String userId, String status) implements ServerMessage {
+    }
+
+    /**
+     * The user's own choice of status, "available" or "dnd": sent when their session goes live and as the answer to
+     * presence.set (their status as others see it comes as presence, like anyone's).
+     */
+    @JsonTypeName("presence.choice")
+    record PresenceChoice(String status) implements ServerMessage {
     }
 
     /** The sender's message is stored (or was already, for a retry with the same clientMsgId). */

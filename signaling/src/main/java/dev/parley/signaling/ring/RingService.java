@@ -82,7 +82,8 @@ public final class RingService {
 
     /**
      * Rings {@code calleeId} for a call in {@code media}; completes with the ring as the caller should see it:
-     * ringing, or at once busy or unavailable (those are recorded as a missed call in the chat). Ringing the same
+     * ringing, or at once busy (in a call) or unavailable (offline, or Do not disturb); those are recorded as a missed
+     * call in the chat. Ringing the same
      * person again while it rings gives the same ring back.
      */
     public CompletionStage<ServerMessage.RingState> start(Account caller, String calleeId, String media) {
@@ -100,7 +101,7 @@ public final class RingService {
             String calleeName = chatView.title();
             long now = clock.millis();
             String status = statuses.get(calleeId);
-            if (PresenceService.OFFLINE.equals(status)) {
+            if (PresenceService.OFFLINE.equals(status) || PresenceService.DND.equals(status)) {
                 return refused(ringId, caller, calleeId, calleeName, chatView.meetingId(), media, UNAVAILABLE);
             }
             if (PresenceService.IN_CALL.equals(status)) {

@@ -114,6 +114,8 @@ class ProtocolExamplesTest {
                 new TrackEvent.VideosWithheld(3, "c1", "e1", List.of("e2:1")))));
         m.put("callWithheldWeakLink", new Example(null, ServerMessage.CallWithheld.of("m1",
                 new TrackEvent.VideosWithheld(4, "c1", "e1", List.of(), List.of("e2:1"), true))));
+        m.put("presenceDnd", new Example(null, new ServerMessage.Presence("u2", "dnd")));
+        m.put("presenceChoice", new Example("r19", new ServerMessage.PresenceChoice("dnd")));
         m.put("ringIncoming", new Example(null, new ServerMessage.RingState("r1", "m1", "u1", "Ann", "u2", "Ben",
                 "video", "ringing", 29_500)));
         m.put("ringStarted", new Example("r16", new ServerMessage.RingState("r1", "m1", "u1", "Ann", "u2", "Ben",
