@@ -197,6 +197,37 @@ describe("direct calls that ring", () => {
     await bob.context.close();
   });
 
+  it("Bob blocks Ann: she sees him offline, her call is Unavailable and never rings, her message is refused; Unblock undoes it", async () => {
+    const { caller: ann, callee: bob } = await twoPeople(stack, ["Aida Luz", "aida"], ["Bento Gil", "bento"]);
+    await ann.page.getByRole("button", { name: "Chat with Bento Gil" }).click();
+    await ann.page.locator("[data-meeting-title]", { hasText: "Bento Gil" }).waitFor();
+    await ann.page.getByRole("link", { name: "People", exact: true }).click();
+    const bobOnAnnsPage = (status) => ann.page.locator(`.person[data-username="bento"][data-status="${status}"]`);
+    await bobOnAnnsPage("online").waitFor({ timeout: 15_000 });
+
+    await bob.page.getByRole("button", { name: "Block Aida Luz" }).click();
+    await bob.page.locator('.person[data-username="aida"] .tag-blocked').waitFor();
+    assert.equal(await bob.page.getByRole("button", { name: "Video call Aida Luz" }).count(), 0, "no call button for someone blocked");
+    await bobOnAnnsPage("offline").waitFor({ timeout: 15_000 });
+    await ann.page.getByRole("button", { name: "Video call Bento Gil" }).click();
+    await outgoingPanel(ann.page, "unavailable").waitFor();
+    assert.equal(await incomingCard(bob.page).count(), 0, "a blocked caller never rings");
+    await ann.page.locator('[data-action="close-ring"]').click();
+    await ann.page.getByRole("button", { name: "Chat with Bento Gil" }).click();
+    const box = ann.page.getByLabel("Message", { exact: true });
+    await box.fill("are you there?");
+    await box.press("Enter");
+    await ann.page.locator(".message[data-pending]", { hasText: "not taking chats or calls from you" }).waitFor();
+
+    await bob.page.getByRole("button", { name: "Unblock Aida Luz" }).click();
+    await bob.page.getByRole("button", { name: "Video call Aida Luz" }).waitFor();
+    await ann.page.getByRole("link", { name: "People", exact: true }).click();
+    await bobOnAnnsPage("online").waitFor({ timeout: 15_000 });
+    assertNoConsoleErrors(ann, bob);
+    await ann.context.close();
+    await bob.context.close();
+  });
+
   it("accepting with audio only sends no video, and still receives the caller's", async () => {
     const { caller: ann, callee: bob } = await twoPeople(stack, ["Ana Paz", "anapaz"], ["Beto Sa", "beto"]);
     await ann.page.getByRole("button", { name: "Video call Beto Sa" }).click();

@@ -63,6 +63,11 @@ export interface ApiClient {
   users(): Promise<User[]>;
   /** People whose username, name or a word of it starts with `query`, a page at a time (`after`: the last `next`). */
   searchUsers(query: string, after?: string | null): Promise<UserPage>;
+  /** The people I blocked. */
+  blocked(): Promise<User[]>;
+  /** Blocks someone (no direct chat or calls between us; they see me offline); answers the new list. */
+  block(userId: string): Promise<User[]>;
+  unblock(userId: string): Promise<void>;
 }
 
 /** One page of GET /api/users: the people, and the cursor of the next page (null on the last). */
@@ -121,6 +126,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         "GET",
         `/api/users?q=${encodeURIComponent(query.slice(0, 100))}&limit=50${after ? `&after=${encodeURIComponent(after)}` : ""}`,
       ),
+    blocked: async () => (await request<{ blocked: User[] }>("GET", "/api/blocks")).blocked,
+    block: async (userId) => (await request<{ blocked: User[] }>("POST", "/api/blocks", { userId })).blocked,
+    unblock: (userId) => request<void>("DELETE", `/api/blocks/${encodeURIComponent(userId)}`),
   };
 }
 

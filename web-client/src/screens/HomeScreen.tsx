@@ -16,13 +16,20 @@ interface Props {
   onChat: (person: User) => Promise<void>;
   /** Rings someone for a direct call. */
   onCall: (person: User, media: RingMedia) => void;
+  /** The people I blocked, and blocking or unblocking someone. */
+  blocks: {
+    blocked: ReadonlySet<string>;
+    block: (person: User) => Promise<void>;
+    unblock: (person: User) => Promise<void>;
+    error: string | null;
+  };
 }
 
 /**
  * The home screen: a greeting and the people on this server with whether they are online. Without a search it lists
  * the directory (the first 500); a search asks the server, so it finds anyone however many people there are.
  */
-export function HomeScreen({ self, users, presence, loadError, api, onChat, onCall }: Props) {
+export function HomeScreen({ self, users, presence, loadError, api, onChat, onCall, blocks }: Props) {
   const [filter, setFilter] = useState("");
   const [chatError, setChatError] = useState<string | null>(null);
   const [opening, setOpening] = useState<string | null>(null);
@@ -86,9 +93,9 @@ export function HomeScreen({ self, users, presence, loadError, api, onChat, onCa
           </p>
         )}
         {users === null && !loadError && !searching && <p className="card-message">Loading people…</p>}
-        {chatError && (
+        {(chatError ?? blocks.error) && (
           <p className="card-message" role="alert">
-            {chatError}
+            {chatError ?? blocks.error}
           </p>
         )}
         {searching && search.error && (
@@ -112,7 +119,20 @@ export function HomeScreen({ self, users, presence, loadError, api, onChat, onCa
                   <span className="person-handle">@{user.username}</span>
                 </div>
                 <span className={`person-status status-${status}`}>{statusLabel(status)}</span>
-                {!isSelf && (
+                {!isSelf && blocks.blocked.has(user.userId) && (
+                  <span className="person-actions">
+                    <span className="tag tag-blocked">Blocked</span>
+                    <button
+                      className="button button-ghost button-small"
+                      type="button"
+                      onClick={() => void blocks.unblock(user)}
+                      aria-label={`Unblock ${user.displayName}`}
+                    >
+                      Unblock
+                    </button>
+                  </span>
+                )}
+                {!isSelf && !blocks.blocked.has(user.userId) && (
                   <span className="person-actions">
                     <button
                       className="button button-secondary button-small"
@@ -142,6 +162,15 @@ export function HomeScreen({ self, users, presence, loadError, api, onChat, onCa
                       data-action="audio-call"
                     >
                       <PhoneIcon />
+                    </button>
+                    <button
+                      className="button button-ghost button-small"
+                      type="button"
+                      onClick={() => void blocks.block(user)}
+                      aria-label={`Block ${user.displayName}`}
+                      title="Block: no chats or calls between you; they see you offline"
+                    >
+                      Block
                     </button>
                   </span>
                 )}

@@ -19,6 +19,7 @@ import { CallNotices } from "./CallNotices";
 import type { SignedIn, sessionIdStore } from "../session/storage";
 import { useConnection } from "../session/useConnection";
 import { useDirectory } from "../session/useDirectory";
+import { useBlocks } from "../session/useBlocks";
 import { TokenRenewal, tokenTimes } from "../session/tokenRenewal";
 import type { BlockedReason } from "../ws/connection";
 import { ChangePasswordDialog } from "./ChangePasswordDialog";
@@ -49,6 +50,7 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
   const retrying = useRef(false);
   const user = state.kind === "open" ? state.user : signedIn.user;
   const directory = useDirectory(api, state.kind === "open", state.kind === "open" ? state.sessionId : null);
+  const blocks = useBlocks(api, state.kind === "open" ? state.sessionId : null);
   const tokenRef = useRef(signedIn.token);
   tokenRef.current = signedIn.token;
 
@@ -312,6 +314,7 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
         loadError={directory.error}
         api={api}
         onCall={(person, media) => rings.call(person, media)}
+        blocks={blocks}
         onChat={async (person) => {
           const chat = await meetingsApi.openDirect(person.userId);
           store.added(chat);

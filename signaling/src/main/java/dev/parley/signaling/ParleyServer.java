@@ -44,6 +44,8 @@ import dev.parley.signaling.protocol.ServerMessage;
 import dev.parley.signaling.ws.Capability;
 import dev.parley.signaling.ws.MessageDispatcher;
 import dev.parley.signaling.ws.WebSocketConnection;
+import dev.parley.signaling.block.BlockRoutes;
+import dev.parley.signaling.block.Blocks;
 import dev.parley.signaling.ring.RingHandler;
 import dev.parley.signaling.ring.RingService;
 import dev.parley.signaling.session.SessionHandler;
@@ -158,6 +160,7 @@ public final class ParleyServer implements AutoCloseable {
                     log.info("indexed {} accounts for people search", indexed);
                 }
             });
+            Blocks blocks = new Blocks(redis.async(), accounts);
             GatewayConfig.Auth authConfig = config.auth();
             AuthService auth = new AuthService(accounts, tokens,
                     new LoginThrottle(redis.async(), authConfig.login()), metrics,
@@ -179,7 +182,7 @@ public final class ParleyServer implements AutoCloseable {
             ChatStore chatStore = new ChatStore(redis.async(), config.chat().dedupeWindow(),
                     config.chat().maxMessagesPerMeeting());
             ChatService chat = new ChatService(meetingStore, chatStore, sessions, Clock.systemUTC(),
-                    config.chat().maxInFlight());
+                    config.chat().maxInFlight(), blocks);
             if (config.calls().enabled()) {
                 media = MediaServer.start(config.media());
             }
@@ -195,11 +198,15 @@ public final class ParleyServer implements AutoCloseable {
             MeetingService meetings = new MeetingService(meetingStore, chat, accounts, sessions, callRouter,
                     Clock.systemUTC(), config.meetings(), new RedisRateLimit(redis.async(), "invites",
                     config.meetings().maxInvitesPerHour(), java.time.Duration.ofHours(1)),
-                    presence::coMembersJoined);
+                    presence::coMembersJoined, blocks);
+            // Someone blocked stops seeing the blocker's presence at once; unblocked, they see it again if they
+            // share a meeting (PresenceHandler checks).
+            blocks.listen((blocker, blocked) -> presence.hide(blocked, blocker),
+                    (blocker, blocked) -> presence.coMembersJoined(blocker, List.of(blocked)));
             RingService rings = new RingService(redis.async(), meetings, chat, sessions, presence,
                     new RedisRateLimit(redis.async(), "rings", config.calls().maxRingsPerMinute(),
                             java.time.Duration.ofMinutes(1)), timers, metrics, Clock.systemUTC(),
-                    config.calls().ringTimeout());
+                    config.calls().ringTimeout(), blocks);
             calls.heartbeat();
             callThread.scheduleWithFixedDelay(calls::heartbeat, 5, 5, TimeUnit.SECONDS);
 
@@ -210,6 +217,7 @@ public final class ParleyServer implements AutoCloseable {
             new AuthRoutes(auth, accounts, authConfig, firebase, tokens).register(router);
             new MeetingRoutes(auth, meetings).register(router);
             new ChatRoutes(auth, chat).register(router);
+            new BlockRoutes(auth, blocks).register(router);
             new CallRoutes(auth, calls).register(router);
             new MediaTokenRoutes(auth, meetingStore, calls, mediaHttp(media), config.calls().mediaTokenTtl(),
                     new RedisRateLimit(redis.async(), "media-tokens", config.calls().maxMediaTokensPerHour(),
@@ -223,12 +231,13 @@ public final class ParleyServer implements AutoCloseable {
                     new PresenceHandler(presence, new PresenceHandler.CoMembers() {
                         @Override
                         public CompletionStage<List<String>> of(String userId) {
-                            return meetings.coMembers(userId);
+                            return meetings.coMembers(userId).thenCompose(ids -> blocks.notBlocking(userId, ids));
                         }
 
                         @Override
                         public CompletionStage<List<String>> among(String userId, List<String> candidates) {
-                            return meetings.coMembersAmong(userId, candidates);
+                            return meetings.coMembersAmong(userId, candidates)
+                                    .thenCompose(ids -> blocks.notBlocking(userId, ids));
                         }
                     }, config.presence().maxWatched()),
                     new ChatHandler(chat),

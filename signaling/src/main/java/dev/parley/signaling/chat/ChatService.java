@@ -2,6 +2,7 @@ package dev.parley.signaling.chat;
 
 import dev.parley.signaling.protocol.ChatMessage;
 import dev.parley.signaling.auth.Account;
+import dev.parley.signaling.block.Blocks;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
 import dev.parley.signaling.meeting.Meeting;
@@ -28,12 +29,15 @@ public final class ChatService implements MeetingChat {
     public static final int MAX_PAGE = 100;
 
     private final MeetingStore meetings;
+    private final Blocks blocks;
     private final ChatStore store;
     private final LiveSessions sessions;
     private final Clock clock;
     private final java.util.concurrent.Semaphore inFlight;
 
-    public ChatService(MeetingStore meetings, ChatStore store, LiveSessions sessions, Clock clock, int maxInFlight) {
+    public ChatService(MeetingStore meetings, ChatStore store, LiveSessions sessions, Clock clock, int maxInFlight,
+                       Blocks blocks) {
+        this.blocks = blocks;
         this.inFlight = new java.util.concurrent.Semaphore(maxInFlight);
         this.meetings = meetings;
         this.store = store;
@@ -67,6 +71,8 @@ public final class ChatService implements MeetingChat {
             if (meeting.archived()) {
                 throw new ApiException(ErrorCode.MEETING_ARCHIVED, "This meeting is archived; its chat is read-only");
             }
+            return unblocked(meeting, sender.userId());
+        }).thenCompose(meeting -> {
             return store.append(meetingId, sender.userId(), sender.displayName(), text, clientMsgId, false,
                     clock.millis()).thenCompose(stored -> {
                 ServerMessage.ChatAck ack = new ServerMessage.ChatAck(meetingId, clientMsgId,
@@ -117,6 +123,15 @@ public final class ChatService implements MeetingChat {
             return page.thenApply(found -> new Page(found.subList(0, Math.min(limit, found.size())),
                     found.size() > limit));
         });
+    }
+
+    /** A direct chat takes no messages while either of its two people blocks the other. */
+    private CompletionStage<Meeting> unblocked(Meeting meeting, String senderId) {
+        if (!meeting.direct()) {
+            return java.util.concurrent.CompletableFuture.completedFuture(meeting);
+        }
+        String peer = meeting.memberIds().stream().filter(id -> !id.equals(senderId)).findFirst().orElse(senderId);
+        return blocks.requireNone(senderId, peer).thenApply(none -> meeting);
     }
 
     private CompletionStage<Meeting> memberMeeting(String meetingId, String userId) {

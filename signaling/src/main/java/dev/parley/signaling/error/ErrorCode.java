@@ -18,6 +18,7 @@ public enum ErrorCode {
     CALL_LIMIT("limit.calls", 409),
     CALL_FAILED("call.failed", 502),
     RING_ACTIVE("ring.active", 409),
+    BLOCKED("blocked", 403),
     PAYLOAD_TOO_LARGE("payload_too_large", 413),
     RATE_LIMITED("rate_limited", 429),
     SESSION_ACTIVE("session.active", 409),

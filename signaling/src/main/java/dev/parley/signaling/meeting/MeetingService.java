@@ -2,6 +2,7 @@ package dev.parley.signaling.meeting;
 
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.auth.AccountStore;
+import dev.parley.signaling.block.Blocks;
 import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.protocol.Ids;
 import dev.parley.signaling.protocol.ChatMessage;
@@ -57,6 +58,7 @@ public final class MeetingService {
     private static final int UNREAD_CAP = 100;
 
     private final MeetingStore store;
+    private final Blocks blocks;
     private final MeetingChat chat;
     private final AccountStore accounts;
     private final LiveSessions sessions;
@@ -70,7 +72,8 @@ public final class MeetingService {
     /** {@code coMembersJoined}: told (user, the other members) when someone joins, so presence shows them. */
     public MeetingService(MeetingStore store, MeetingChat chat, AccountStore accounts, LiveSessions sessions,
                           MeetingCalls calls, Clock clock, GatewayConfig.Meetings limits, RedisRateLimit invites,
-                          BiConsumer<String, List<String>> coMembersJoined) {
+                          BiConsumer<String, List<String>> coMembersJoined, Blocks blocks) {
+        this.blocks = blocks;
         this.invites = invites;
         this.coMembersJoined = coMembersJoined;
         this.store = store;
@@ -98,7 +101,8 @@ public final class MeetingService {
 
     /**
      * The one direct chat between {@code me} and {@code otherUserId}, made on first use: the same for both, whoever
-     * opens it first, and made once however many open it at once. The other person is told it exists.
+     * opens it first, and made once however many open it at once. The other person is told it exists. A block
+     * between them (either way) refuses a new one; one they already have still opens, to read.
      */
     public CompletionStage<MeetingView> openDirect(Account me, String otherUserId) {
         if (otherUserId.equals(me.userId())) {
@@ -109,8 +113,13 @@ public final class MeetingService {
             if (other.isEmpty()) {
                 throw new ApiException(ErrorCode.NOT_FOUND, "No such user");
             }
-            return store.createDirect(meetingId, me.userId(), otherUserId, clock.millis());
-        }).thenCompose(created -> {
+            return blocks.between(me.userId(), otherUserId);
+        }).thenCompose(between -> between == Blocks.Between.NONE
+                ? store.createDirect(meetingId, me.userId(), otherUserId, clock.millis())
+                : store.find(meetingId).thenCompose(existing -> existing.isPresent()
+                        ? done(false)
+                        : blocks.requireNone(me.userId(), otherUserId).thenApply(never -> false))
+        ).thenCompose(created -> {
             if (!created) {
                 return done((Void) null);
             }
@@ -120,7 +129,7 @@ public final class MeetingService {
     }
 
     /** The id of two people's direct chat: derived from the pair, so both find the same one. */
-    static String directChatId(String userA, String userB) {
+    public static String directChatId(String userA, String userB) {
         String pair = userA.compareTo(userB) < 0 ? userA + ":" + userB : userB + ":" + userA;
         try {
             byte[] digest = java.security.MessageDigest.getInstance("SHA-256")

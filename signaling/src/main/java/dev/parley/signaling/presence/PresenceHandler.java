@@ -64,17 +64,38 @@ public final class PresenceHandler implements Capability, ConnectionListener {
         this.coMembers = coMembers;
         this.maxWatched = maxWatched;
         presence.onCoMembersJoined(this::coMembersJoined);
+        presence.onHidden(this::hidden);
     }
 
-    /** A user and others came to share a meeting: their connections here start watching each other. */
+    /**
+     * A user and others came to share a meeting (or a block between them was lifted): their connections here start
+     * watching each other, those they may see.
+     */
     private void coMembersJoined(String userId, List<String> others) {
         for (Watching watching : liveByUser.getOrDefault(userId, Set.of())) {
-            watching.connection.executor().execute(() -> watchMore(watching, others));
+            watchVisible(watching, others);
         }
         for (String other : others) {
             for (Watching watching : liveByUser.getOrDefault(other, Set.of())) {
-                watching.connection.executor().execute(() -> watchMore(watching, List.of(userId)));
+                watchVisible(watching, List.of(userId));
             }
+        }
+    }
+
+    private void watchVisible(Watching watching, List<String> ids) {
+        coMembers.among(watching.connection.userId(), ids).thenAccept(visible -> watching.connection.executor()
+                .execute(() -> watchMore(watching, visible))).exceptionally(e -> null);
+    }
+
+    /** The viewer's connections here stop watching the target, who shows to them as offline from now on. */
+    private void hidden(String viewer, String target) {
+        for (Watching watching : liveByUser.getOrDefault(viewer, Set.of())) {
+            watching.connection.executor().execute(() -> {
+                if (watching.watched.remove(target)) {
+                    presence.unwatchAll(watching, Set.of(target));
+                    watching.connection.push(new ServerMessage.Presence(target, PresenceService.OFFLINE));
+                }
+            });
         }
     }
 

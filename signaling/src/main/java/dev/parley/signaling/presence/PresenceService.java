@@ -49,6 +49,8 @@ public final class PresenceService {
     private static final String CHANNEL = "parley:presence";
     /** "userId other1,other2,...": these people now share a meeting with the user. */
     private static final String JOINED_CHANNEL = "parley:presence:joined";
+    /** "viewer target": the viewer may no longer see the target's presence (the target blocked them). */
+    private static final String HIDDEN_CHANNEL = "parley:presence:hidden";
     private static final Logger log = LoggerFactory.getLogger(PresenceService.class);
 
     private final RedisAsyncCommands<String, String> redis;
@@ -56,6 +58,7 @@ public final class PresenceService {
     private final Map<String, Set<Watcher>> watchersByUser = new ConcurrentHashMap<>();
     private final Map<String, String> lastKnown = new ConcurrentHashMap<>();
     private volatile CoMembersJoined coMembersJoined = (userId, others) -> { };
+    private volatile java.util.function.BiConsumer<String, String> hidden = (viewer, target) -> { };
 
     public PresenceService(RedisAsyncCommands<String, String> redis, RedisEvents events,
                            ScheduledExecutorService scheduler, long sweepMillis) {
@@ -63,6 +66,12 @@ public final class PresenceService {
         this.events = events;
         events.subscribe(CHANNEL, this::onEvent);
         events.subscribe(JOINED_CHANNEL, this::onJoined);
+        events.subscribe(HIDDEN_CHANNEL, message -> {
+            int space = message.indexOf(' ');
+            if (space > 0) {
+                hidden.accept(message.substring(0, space), message.substring(space + 1));
+            }
+        });
         scheduler.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -171,6 +180,19 @@ public final class PresenceService {
     public void announce(String userId, String status) {
         events.publish(CHANNEL, userId + " " + status).exceptionally(e -> {
             log.warn("could not publish presence change: {}", e.toString());
+            return 0L;
+        });
+    }
+
+    /** Told, on every gateway, that a viewer may no longer see a target's presence. */
+    public void onHidden(java.util.function.BiConsumer<String, String> listener) {
+        hidden = listener;
+    }
+
+    /** Tells every gateway that {@code viewer} may no longer see {@code target}'s presence. */
+    public void hide(String viewer, String target) {
+        events.publish(HIDDEN_CHANNEL, viewer + " " + target).exceptionally(e -> {
+            log.warn("could not publish a hidden presence: {}", e.toString());
             return 0L;
         });
     }

@@ -1,6 +1,7 @@
 package dev.parley.signaling.ring;
 
 import dev.parley.signaling.auth.Account;
+import dev.parley.signaling.block.Blocks;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
 import dev.parley.signaling.meeting.MeetingChat;
@@ -52,6 +53,7 @@ public final class RingService {
     private static final Logger log = LoggerFactory.getLogger(RingService.class);
 
     private final RingStore store;
+    private final Blocks blocks;
     private final MeetingService meetings;
     private final MeetingChat chat;
     private final LiveSessions sessions;
@@ -67,7 +69,9 @@ public final class RingService {
 
     public RingService(RedisAsyncCommands<String, String> redis, MeetingService meetings, MeetingChat chat,
                        LiveSessions sessions, PresenceService presence, RedisRateLimit rateLimit,
-                       ScheduledExecutorService timers, GatewayMetrics metrics, Clock clock, Duration timeout) {
+                       ScheduledExecutorService timers, GatewayMetrics metrics, Clock clock, Duration timeout,
+                       Blocks blocks) {
+        this.blocks = blocks;
         this.store = new RingStore(redis);
         this.meetings = meetings;
         this.chat = chat;
@@ -95,32 +99,47 @@ public final class RingService {
                 throw new ApiException(ErrorCode.RATE_LIMITED, "You have started too many calls in the last "
                         + rateLimit.window().toSeconds() + " s; wait a moment");
             }
-            return meetings.openDirect(caller, calleeId);
-        }).thenCompose(chatView -> presence.statuses(List.of(calleeId)).thenCompose(statuses -> {
-            String ringId = "r" + HexFormat.of().formatHex(randomBytes());
-            String calleeName = chatView.title();
-            long now = clock.millis();
-            String status = statuses.get(calleeId);
-            if (PresenceService.OFFLINE.equals(status) || PresenceService.DND.equals(status)) {
-                return refused(ringId, caller, calleeId, calleeName, chatView.meetingId(), media, UNAVAILABLE);
+            return blocks.between(caller.userId(), calleeId);
+        }).thenCompose(between -> {
+            if (between == Blocks.Between.BY_ME) {
+                throw new ApiException(ErrorCode.BLOCKED, "You blocked this person; unblock them to call");
             }
-            if (PresenceService.IN_CALL.equals(status)) {
-                return refused(ringId, caller, calleeId, calleeName, chatView.meetingId(), media, BUSY);
+            if (between == Blocks.Between.BY_THEM) {
+                // Answered as if they were away from Parley; nothing reaches them, nothing is recorded.
+                metrics.ring(UNAVAILABLE);
+                return CompletableFuture.completedFuture(new ServerMessage.RingState(newRingId(),
+                        MeetingService.directChatId(caller.userId(), calleeId), caller.userId(),
+                        caller.displayName(), calleeId, "", media, UNAVAILABLE, 0));
             }
-            return store.start(ringId, caller.userId(), caller.displayName(), calleeId, calleeName,
-                    chatView.meetingId(), media, now, now + timeout.toMillis(), timeout.plus(KEEP_AFTER).toMillis())
-                    .thenCompose(started -> {
-                        if (started instanceof RingStore.Started.Ringing ringing) {
-                            return ringing.fresh() ? rang(ringing.ring())
-                                    : CompletableFuture.completedFuture(view(ringing.ring()));
-                        }
-                        if (started instanceof RingStore.Started.CallerRinging) {
-                            throw new ApiException(ErrorCode.RING_ACTIVE,
-                                    "You are already in a ringing call; cancel or answer it first");
-                        }
-                        return refused(ringId, caller, calleeId, calleeName, chatView.meetingId(), media, BUSY);
-                    });
-        }));
+            return meetings.openDirect(caller, calleeId).thenCompose(chat -> presence.statuses(List.of(calleeId))
+                    .thenCompose(statuses -> ring(caller, calleeId, chat.title(), chat.meetingId(), media,
+                            statuses.get(calleeId))));
+        });
+    }
+
+    /** Rings the callee of a status in their direct chat, unless that status or another ring makes it impossible. */
+    private CompletionStage<ServerMessage.RingState> ring(Account caller, String calleeId, String calleeName,
+                                                         String meetingId, String media, String status) {
+        String ringId = newRingId();
+        if (PresenceService.OFFLINE.equals(status) || PresenceService.DND.equals(status)) {
+            return refused(ringId, caller, calleeId, calleeName, meetingId, media, UNAVAILABLE);
+        }
+        if (PresenceService.IN_CALL.equals(status)) {
+            return refused(ringId, caller, calleeId, calleeName, meetingId, media, BUSY);
+        }
+        long now = clock.millis();
+        return store.start(ringId, caller.userId(), caller.displayName(), calleeId, calleeName, meetingId, media,
+                now, now + timeout.toMillis(), timeout.plus(KEEP_AFTER).toMillis()).thenCompose(started -> {
+                    if (started instanceof RingStore.Started.Ringing ringing) {
+                        return ringing.fresh() ? rang(ringing.ring())
+                                : CompletableFuture.completedFuture(view(ringing.ring()));
+                    }
+                    if (started instanceof RingStore.Started.CallerRinging) {
+                        throw new ApiException(ErrorCode.RING_ACTIVE,
+                                "You are already in a ringing call; cancel or answer it first");
+                    }
+                    return refused(ringId, caller, calleeId, calleeName, meetingId, media, BUSY);
+                });
     }
 
     /** The callee takes the call; the answer says how the ring ended (a cancel may have come first). */
@@ -222,9 +241,9 @@ public final class RingService {
                 ring.calleeId(), ring.calleeName(), ring.media(), ring.state(), left);
     }
 
-    private byte[] randomBytes() {
+    private String newRingId() {
         byte[] bytes = new byte[10];
         random.nextBytes(bytes);
-        return bytes;
+        return "r" + HexFormat.of().formatHex(bytes);
     }
 }
