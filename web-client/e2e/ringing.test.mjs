@@ -92,6 +92,41 @@ describe("direct calls that ring", () => {
     await bob.context.close();
   });
 
+  it("Adding a third person moves the call to a new meeting of the three, rings them into it, and all three see each other", async () => {
+    const { caller: ann, callee: bob } = await twoPeople(stack, ["Alba Nery", "alba"], ["Bruno Lima", "brunol"]);
+    const cid = await stack.newUserContext();
+    await recordPeerConnections(cid.context);
+    await signUp(cid, "Cid Moura", "cidm");
+    await ann.page.getByRole("button", { name: "Video call Bruno Lima" }).click();
+    await incomingCard(bob.page).locator('[data-action="accept-video"]').click();
+    await ann.page.locator('.call-stage[data-call-phase="connected"]').waitFor({ timeout: 30_000 });
+
+    await ann.page.getByRole("button", { name: "Add person" }).click();
+    await ann.page.getByLabel("Add someone to this call by username").fill("cidm");
+    await ann.page.getByRole("button", { name: "Add to call" }).click();
+    const group = "Alba Nery, Bruno Lima and Cid Moura";
+    const card = incomingCard(cid.page);
+    await card.waitFor({ timeout: 15_000 });
+    assert.match(await card.innerText(), /Alba Nery/);
+    await card.locator('[data-action="accept-video"]').click();
+    for (const [user, who] of [[ann, "Ann"], [bob, "Bob"], [cid, "Cid"]]) {
+      await user.page.locator("[data-meeting-title]", { hasText: group }).waitFor({ timeout: 15_000 });
+      await user.page.locator('.call-stage[data-call-phase="connected"]').waitFor({ timeout: 30_000 });
+      await waitFor(`${who} to show the three in the call`, async () => (await user.page.locator(".call-stage .tile[data-kind=camera]").count()) === 3, {
+        timeoutMs: 30_000,
+      });
+    }
+    // Both keep their direct chat, which records the move, and the new meeting.
+    await bob.page.locator('[data-list="chats"] a.meeting-row[data-title="Alba Nery"]').click();
+    await systemMessage(bob.page, "Alba Nery added Cid Moura").waitFor();
+    await bob.page.locator(`a.meeting-row[data-title="${group}"]`).waitFor();
+    for (const user of [ann, bob, cid]) {
+      if (await user.page.locator('[data-action="leave-call"]').count()) await user.page.locator('[data-action="leave-call"]').click();
+    }
+    assertNoConsoleErrors(ann, bob, cid);
+    for (const user of [ann, bob, cid]) await user.context.close();
+  });
+
   it("Bob declines: Ann sees Declined and their chat records it", async () => {
     const { caller: ann, callee: bob } = await twoPeople(stack, ["Ada Reis", "ada"], ["Ben Cruz", "ben"]);
     await ann.page.getByRole("button", { name: "Audio call Ben Cruz" }).click();

@@ -57,8 +57,11 @@ export class RingController {
     return this.current;
   }
 
-  /** Rings someone; the panel shows "Calling…" until the server answers. */
-  call(person: { userId: string; displayName: string }, media: RingMedia): void {
+  /**
+   * Rings someone; the panel shows "Calling…" until the server answers. Into their direct chat's call, or with
+   * `meetingId` into that meeting's (both are members).
+   */
+  call(person: { userId: string; displayName: string }, media: RingMedia, meetingId?: string): void {
     const now = this.current.get();
     if (now.kind === "incoming" || (now.kind === "outgoing" && isLive(now.phase))) return;
     this.show({
@@ -70,7 +73,7 @@ export class RingController {
       ringId: null,
       message: null,
     });
-    this.deps.request({ type: "ring.start", userId: person.userId, media }).then(
+    this.deps.request({ type: "ring.start", userId: person.userId, media, ...(meetingId ? { meetingId } : {}) }).then(
       (answer) => {
         if (answer.type === "ring.state") this.outgoingChanged(answer);
       },

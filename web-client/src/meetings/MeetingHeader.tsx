@@ -20,12 +20,14 @@ interface Props {
   onJoinCall: () => void;
   /** Rings the other person of a direct chat. */
   onRing: (person: { userId: string; displayName: string }, media: RingMedia) => void;
+  /** Adds a third person to this direct chat's call: a new meeting of the three takes it. */
+  onGrowCall: (username: string) => Promise<void>;
 }
 
-type Panel = "none" | "invite" | "add" | "members" | "rename";
+type Panel = "none" | "invite" | "add" | "members" | "rename" | "grow";
 
 /** The selected meeting's title, members with presence, and what one can do with it. */
-export function MeetingHeader({ self, meeting, api, store, presence, callState, inCall, online, onJoinCall, onRing }: Props) {
+export function MeetingHeader({ self, meeting, api, store, presence, callState, inCall, online, onJoinCall, onRing, onGrowCall }: Props) {
   const [panel, setPanel] = useState<Panel>("none");
   const [error, setError] = useState<string | null>(null);
   const direct = meeting.kind === "direct";
@@ -126,6 +128,12 @@ export function MeetingHeader({ self, meeting, api, store, presence, callState, 
               <span>{callActive ? `Join call (${callState?.participants.length ?? 0})` : "Join call"}</span>
             </button>
           )}
+          {direct && inCall && (
+            <button className="button button-secondary button-small" type="button" onClick={() => toggle("grow")} aria-expanded={panel === "grow"}>
+              <PlusIcon />
+              <span>Add person</span>
+            </button>
+          )}
           {canInvite && !meeting.archived && (
             <>
               <button className="button button-secondary button-small" type="button" onClick={() => toggle("invite")} aria-expanded={panel === "invite"}>
@@ -167,6 +175,13 @@ export function MeetingHeader({ self, meeting, api, store, presence, callState, 
       {panel === "add" && (
         <AddMemberPanel
           onAdd={(username) => run(async () => store.added(await api.addMember(meeting.meetingId, username)))}
+        />
+      )}
+      {panel === "grow" && (
+        <AddMemberPanel
+          label="Add someone to this call by username"
+          action="Add to call"
+          onAdd={(username) => run(async () => onGrowCall(username))}
         />
       )}
       {panel === "rename" && (
@@ -327,7 +342,15 @@ function InvitePanel({ meetingId, api, onError }: { meetingId: string; api: Meet
   );
 }
 
-function AddMemberPanel({ onAdd }: { onAdd: (username: string) => Promise<boolean> }) {
+function AddMemberPanel({
+  onAdd,
+  label = "Add someone by username",
+  action = "Add",
+}: {
+  onAdd: (username: string) => Promise<boolean>;
+  label?: string;
+  action?: string;
+}) {
   const [username, setUsername] = useState("");
   const [added, setAdded] = useState<string | null>(null);
   const inputId = useId();
@@ -342,11 +365,11 @@ function AddMemberPanel({ onAdd }: { onAdd: (username: string) => Promise<boolea
   };
   return (
     <form className="header-panel" onSubmit={submit}>
-      <label htmlFor={inputId}>Add someone by username</label>
+      <label htmlFor={inputId}>{label}</label>
       <div className="inline-form">
         <input id={inputId} autoFocus value={username} onChange={(e) => setUsername(e.target.value)} placeholder="username" />
         <button className="button button-primary button-small" type="submit">
-          Add
+          {action}
         </button>
       </div>
       {added && <p role="status">@{added} was added.</p>}

@@ -21,12 +21,14 @@ interface Props {
   presence: PresenceMap;
   /** Rings the other person of a direct chat. */
   onRing: (person: { userId: string; displayName: string }, media: RingMedia) => void;
+  /** Adds a third person to a direct chat's call (a new meeting of the three takes it). */
+  onGrowCall: (directId: string, username: string) => Promise<void>;
   selectedId: string | null;
   online: boolean;
 }
 
 /** Meetings, Teams-style: the list on the left, the selected meeting (its call and chat) on the right. */
-export function MeetingsScreen({ self, store, api, calls, call, presence, onRing, selectedId, online }: Props) {
+export function MeetingsScreen({ self, store, api, calls, call, presence, onRing, onGrowCall, selectedId, online }: Props) {
   useEffect(() => {
     store.open(selectedId);
     return () => store.open(null);
@@ -73,6 +75,7 @@ export function MeetingsScreen({ self, store, api, calls, call, presence, onRing
               online={online}
               onJoinCall={() => calls.join(meeting.meetingId)}
               onRing={onRing}
+              onGrowCall={(username) => onGrowCall(meeting.meetingId, username)}
             />
             <div className={`meeting-body${callHere ? " meeting-body-call" : ""}`}>
               {callHere && callHere.session && callHere.snapshot && (

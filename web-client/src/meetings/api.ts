@@ -56,6 +56,8 @@ export interface MeetingsApi {
   call(meetingId: string): Promise<CallState>;
   /** The one direct chat with that person, made on first use. */
   openDirect(userId: string): Promise<Meeting>;
+  /** A new meeting of a direct chat's two people and a third, which takes the direct chat's call. */
+  groupFromDirect(meetingId: string, username: string): Promise<Meeting>;
 }
 
 export function createMeetingsApi(options: ApiClientOptions): MeetingsApi {
@@ -76,6 +78,8 @@ export function createMeetingsApi(options: ApiClientOptions): MeetingsApi {
       (await request<{ invites?: Invite[] }>("GET", `/api/meetings/${id(meetingId)}/invites`)).invites ?? [],
     revokeInvite: (meetingId, token) => request("DELETE", `/api/meetings/${id(meetingId)}/invites/${id(token)}`),
     acceptInvite: (token) => meeting(request("POST", `/api/invites/${id(token)}/accept`)),
+    groupFromDirect: (meetingId, username) =>
+      meeting(request("POST", `/api/direct-chats/${id(meetingId)}/group`, { username })),
     history: async (meetingId, cursor = {}) => {
       const query = new URLSearchParams();
       if (cursor.before) query.set("before", cursor.before);

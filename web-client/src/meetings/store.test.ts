@@ -53,6 +53,9 @@ function fakeApi(history: Record<string, ChatMessage[]>, list: Meeting[]) {
     openDirect: async () => {
       throw new Error("unused");
     },
+    groupFromDirect: async () => {
+      throw new Error("unused");
+    },
     history: async (id, cursor = {}): Promise<HistoryPage> => {
       calls.push(`${id} ${JSON.stringify(cursor)}`);
       const all = history[id] ?? [];

@@ -157,7 +157,22 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
     store.handle(message);
     calls.handle(message);
     rings.handle(message);
+    // A direct call grew into a group meeting: whoever is in it follows it there, in the same mode.
+    if (message.type === "call.moved") {
+      const current = calls.view.get();
+      if (current.session?.meetingId !== message.meetingId || !current.session.isActive) return;
+      navigate(meetingPath(message.to));
+      calls.join(message.to, current.snapshot?.mode ?? "full");
+    }
   }), [connection, store, calls, rings]);
+
+  /** Adds a third person to a direct call: the new meeting takes the call (call.moved), and they are rung into it. */
+  const growCall = useCallback(async (directId: string, username: string) => {
+    const group = await meetingsApi.groupFromDirect(directId, username);
+    store.added(group);
+    const third = group.members.find((m) => m.username === username);
+    if (third) rings.call(third, "video", group.meetingId);
+  }, [meetingsApi, store, rings]);
 
   // After every (re)connect: catch up on chat, resend what was not acknowledged, take the call back.
   const wasOpen = useRef(false);
@@ -301,6 +316,7 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
         call={call}
         presence={presence}
         onRing={(person, media) => rings.call(person, media)}
+        onGrowCall={growCall}
         selectedId={route.meetingId}
         online={state.kind === "open"}
       />

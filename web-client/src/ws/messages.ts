@@ -89,7 +89,8 @@ type ClientRequestBody =
   | { type: "call.subscribe.answer"; meetingId: string; sdp: string; version: number }
   | { type: "call.media"; meetingId: string; audioMuted: boolean; videoMuted: boolean; screenSharing: boolean }
   | { type: "call.receive"; meetingId: string; videos: VideoReceive[] }
-  | { type: "ring.start"; userId: string; media: RingMedia }
+  /** Rings for their direct chat's call, or with `meetingId` for that meeting's (a direct call grown to a group). */
+  | { type: "ring.start"; userId: string; media: RingMedia; meetingId?: string }
   | { type: "ring.accept"; ringId: string }
   | { type: "ring.decline"; ringId: string }
   | { type: "ring.cancel"; ringId: string };
@@ -134,7 +135,9 @@ type ServerMessageBody =
    */
   | { type: "call.withheld"; meetingId: string; trackIds: string[]; lowBandwidth: string[]; linkLimited: boolean }
   | { type: "call.left"; meetingId: string; reason: string }
-  | ({ type: "ring.state" } & RingState);
+  | ({ type: "ring.state" } & RingState)
+  /** A direct chat's call moved to the group meeting `to` that `byName` made by adding a third person. */
+  | { type: "call.moved"; meetingId: string; to: string; byUserId: string; byName: string };
 
 /** Error codes the server sends over the socket that the client acts on. */
 export const WsErrorCode = {
@@ -265,6 +268,16 @@ function parseBody(m: Fields): ServerMessageBody | null {
     case "call.left":
       return isString(m.meetingId)
         ? { type: "call.left", meetingId: m.meetingId, reason: isString(m.reason) ? m.reason : "" }
+        : null;
+    case "call.moved":
+      return isString(m.meetingId) && isString(m.to)
+        ? {
+            type: "call.moved",
+            meetingId: m.meetingId,
+            to: m.to,
+            byUserId: isString(m.byUserId) ? m.byUserId : "",
+            byName: isString(m.byName) ? m.byName : "Someone",
+          }
         : null;
     case "ring.state": {
       const ring = parseRingState(m);

@@ -36,7 +36,14 @@ public final class MeetingRoutes {
                 .add("GET", "/api/meetings/{id}/invites", this::invites)
                 .add("DELETE", "/api/meetings/{id}/invites/{token}", this::revoke)
                 .add("POST", "/api/invites/{token}/accept", this::accept)
-                .add("POST", "/api/direct-chats", this::openDirect);
+                .add("POST", "/api/direct-chats", this::openDirect)
+                .add("POST", "/api/direct-chats/{id}/group", this::group);
+    }
+
+    /** {@code POST /api/direct-chats/{id}/group {"username"}}: a new meeting of the two and a third takes the call. */
+    private CompletionStage<RestResponse> group(RestRequest request) {
+        return as(request, me -> meetings.groupFromDirect(me, meetingId(request),
+                RestRequest.stringField(request.jsonBody(), "username")).thenApply(RestResponse::created));
     }
 
     /** {@code POST /api/direct-chats {"userId"}}: the one chat with that person, made on first use. */

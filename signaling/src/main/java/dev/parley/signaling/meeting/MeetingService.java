@@ -128,6 +128,51 @@ public final class MeetingService {
         }).thenCompose(done -> view(me.userId(), meetingId));
     }
 
+    /**
+     * Adds a third person to a direct chat's call: a new meeting with the two of them and the third (owned by
+     * {@code me}, named after the three) takes the call. The direct chat records it, and both of its people are
+     * told (call.moved) so whoever is in its call moves to the new meeting's; ringing the third is the client's
+     * next step (ring.start with the new meetingId). Both keep the new meeting.
+     */
+    public CompletionStage<MeetingView> groupFromDirect(Account me, String directId, String username) {
+        if (username == null || username.isBlank()) {
+            throw ApiException.badRequest("username is required");
+        }
+        return memberMeeting(directId, me.userId()).thenCompose(direct -> {
+            if (!direct.direct()) {
+                throw ApiException.badRequest("only a direct chat's call becomes a group call; add members to a"
+                        + " meeting instead");
+            }
+            String peerId = direct.memberIds().stream().filter(id -> !id.equals(me.userId())).findFirst()
+                    .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "No such meeting"));
+            return accounts.findByUsername(username).thenCompose(found -> {
+                Account third = found.map(AccountStore.StoredAccount::account)
+                        .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "No user named '" + username + "'"));
+                if (third.userId().equals(me.userId()) || third.userId().equals(peerId)) {
+                    throw ApiException.badRequest("username must be someone not yet in this chat");
+                }
+                return blocks.requireNone(me.userId(), third.userId())
+                        .thenCompose(none -> accounts.findById(peerId))
+                        .thenCompose(peer -> group(me, direct, peer.orElseThrow(() ->
+                                new ApiException(ErrorCode.NOT_FOUND, "No such user")), third));
+            });
+        });
+    }
+
+    private CompletionStage<MeetingView> group(Account me, Meeting direct, Account peer, Account third) {
+        String names = me.displayName() + ", " + peer.displayName() + " and " + third.displayName();
+        String title = names.length() <= MAX_TITLE ? names : names.substring(0, MAX_TITLE - 1) + "…";
+        return create(me, title, "").thenCompose(group -> addMember(me, group.meetingId(), peer.username())
+                .thenCompose(withPeer -> addMember(me, group.meetingId(), third.username()))).thenCompose(group -> {
+                    List<String> both = direct.memberIds();
+                    return chat.announce(direct.meetingId(), me.displayName() + " added " + third.displayName()
+                                    + "; the call goes on in \"" + title + "\"", both)
+                            .thenCompose(announced -> sessions.deliver(both, new ServerMessage.CallMoved(
+                                    direct.meetingId(), group.meetingId(), me.userId(), me.displayName())))
+                            .thenCompose(told -> view(me.userId(), group.meetingId()));
+                });
+    }
+
     /** The id of two people's direct chat: derived from the pair, so both find the same one. */
     public static String directChatId(String userA, String userB) {
         String pair = userA.compareTo(userB) < 0 ? userA + ":" + userB : userB + ":" + userA;

@@ -86,8 +86,11 @@ public sealed interface ClientMessage {
         }
     }
 
-    /** Ring this person for a direct call, in {@code media} "video" or "audio" (how the caller starts). */
-    record RingStart(String userId, String media) implements ClientMessage {
+    /**
+     * Ring this person for a call, in {@code media} "video" or "audio" (how the caller starts): the call of their
+     * direct chat, or, with {@code meetingId}, of that meeting (both must be members: a direct call grown to a group).
+     */
+    record RingStart(String userId, String media, String meetingId) implements ClientMessage {
     }
 
     /** The person rung takes the call (then joins the direct chat's call). */

@@ -114,7 +114,7 @@ public final class ClientMessageParser {
                     bool(root, "audioMuted"), bool(root, "videoMuted"), bool(root, "screenSharing"));
             case "call.receive" -> new ClientMessage.CallReceive(meetingId(root), videos(root));
             case "ring.start" -> new ClientMessage.RingStart(Ids.userId("userId", text(root, "userId", MAX_ID_LENGTH,
-                    true)), ringMedia(root));
+                    true)), ringMedia(root), root.hasNonNull("meetingId") ? meetingId(root) : null);
             case "ring.accept" -> new ClientMessage.RingAccept(ringId(root));
             case "ring.decline" -> new ClientMessage.RingDecline(ringId(root));
             case "ring.cancel" -> new ClientMessage.RingCancel(ringId(root));

@@ -34,7 +34,8 @@ import java.util.Map;
         @JsonSubTypes.Type(ServerMessage.CallSpeakers.class),
         @JsonSubTypes.Type(ServerMessage.CallWithheld.class),
         @JsonSubTypes.Type(ServerMessage.RingState.class),
-        @JsonSubTypes.Type(ServerMessage.PresenceChoice.class)
+        @JsonSubTypes.Type(ServerMessage.PresenceChoice.class),
+        @JsonSubTypes.Type(ServerMessage.CallMoved.class)
 })
 public sealed interface ServerMessage {
 
@@ -186,5 +187,13 @@ public sealed interface ServerMessage {
     @JsonTypeName("ring.state")
     record RingState(String ringId, String meetingId, String callerId, String callerName, String calleeId,
                      String calleeName, String media, String state, long timeoutMs) implements ServerMessage {
+    }
+
+    /**
+     * A direct chat's call moved to a group meeting ({@code to}) that {@code byName} made by adding a third person:
+     * whoever is in the call of {@code meetingId} leaves it and joins the call of {@code to}.
+     */
+    @JsonTypeName("call.moved")
+    record CallMoved(String meetingId, String to, String byUserId, String byName) implements ServerMessage {
     }
 }

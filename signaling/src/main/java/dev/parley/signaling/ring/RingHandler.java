@@ -16,7 +16,7 @@ public final class RingHandler implements Capability {
     @Override
     public void register(MessageDispatcher dispatcher) {
         dispatcher.on(ClientMessage.RingStart.class, (c, start, re) -> c.answerWith(re,
-                        () -> rings.start(c.account(), start.userId(), start.media())))
+                        () -> rings.start(c.account(), start.userId(), start.media(), start.meetingId())))
                 .on(ClientMessage.RingAccept.class, (c, accept, re) -> c.answerWith(re,
                         () -> rings.accept(c.userId(), accept.ringId())))
                 .on(ClientMessage.RingDecline.class, (c, decline, re) -> c.answerWith(re,

@@ -90,7 +90,8 @@ public final class RingService {
      * call in the chat. Ringing the same
      * person again while it rings gives the same ring back.
      */
-    public CompletionStage<ServerMessage.RingState> start(Account caller, String calleeId, String media) {
+    public CompletionStage<ServerMessage.RingState> start(Account caller, String calleeId, String media,
+                                                          String meetingId) {
         if (calleeId.equals(caller.userId())) {
             throw ApiException.badRequest("userId must be someone else's: you cannot call yourself");
         }
@@ -108,12 +109,31 @@ public final class RingService {
                 // Answered as if they were away from Parley; nothing reaches them, nothing is recorded.
                 metrics.ring(UNAVAILABLE);
                 return CompletableFuture.completedFuture(new ServerMessage.RingState(newRingId(),
-                        MeetingService.directChatId(caller.userId(), calleeId), caller.userId(),
-                        caller.displayName(), calleeId, "", media, UNAVAILABLE, 0));
+                        meetingId != null ? meetingId : MeetingService.directChatId(caller.userId(), calleeId),
+                        caller.userId(), caller.displayName(), calleeId, "", media, UNAVAILABLE, 0));
             }
-            return meetings.openDirect(caller, calleeId).thenCompose(chat -> presence.statuses(List.of(calleeId))
-                    .thenCompose(statuses -> ring(caller, calleeId, chat.title(), chat.meetingId(), media,
+            return callIn(caller, calleeId, meetingId).thenCompose(place -> presence.statuses(List.of(calleeId))
+                    .thenCompose(statuses -> ring(caller, calleeId, place.calleeName(), place.meetingId(), media,
                             statuses.get(calleeId))));
+        });
+    }
+
+    /** Where a ring's call takes place, and the callee's name there. */
+    private record Place(String meetingId, String calleeName) {
+    }
+
+    /** Their direct chat (made on first use), or a meeting both belong to. */
+    private CompletionStage<Place> callIn(Account caller, String calleeId, String meetingId) {
+        if (meetingId == null) {
+            return meetings.openDirect(caller, calleeId).thenApply(chat -> new Place(chat.meetingId(), chat.title()));
+        }
+        return meetings.get(caller.userId(), meetingId).thenApply(meeting -> {
+            if (meeting.archived()) {
+                throw new ApiException(ErrorCode.MEETING_ARCHIVED, "This meeting is archived");
+            }
+            return meeting.members().stream().filter(member -> member.userId().equals(calleeId)).findFirst()
+                    .map(callee -> new Place(meetingId, callee.displayName()))
+                    .orElseThrow(() -> ApiException.badRequest("userId must be a member of the meeting to ring"));
         });
     }
 

@@ -159,6 +159,67 @@ class RingTest {
     }
 
     @Test
+    void aThirdPersonTurnsTheDirectCallIntoAGroupCallInANewMeetingBothKeep() throws Exception {
+        Person ann = person(nodeA, "rgann");
+        Person bob = person(nodeB, "rgbob");
+        Person cat = person(nodeB, "rgcat");
+        try (ann.ws; bob.ws; cat.ws) {
+            String ringId = ann.ask(ring(bob, "video")).get("ringId").asText();
+            String direct = bob.pushed("ringing").get("meetingId").asText();
+            bob.ask(answer("ring.accept", ringId));
+            for (Person person : new Person[]{ann, bob}) {
+                assertEquals("call.joined", person.ask(JSON.createObjectNode().put("type", "call.join")
+                        .put("meetingId", direct)).get("type").asText());
+            }
+
+            TestGateway.Response grown = nodeA.post("/api/direct-chats/" + direct + "/group",
+                    Map.of("username", cat.account().get("username").asText()), ann.token());
+            assertEquals(201, grown.status(), grown.raw());
+            String group = grown.body().get("meetingId").asText();
+            assertEquals(ann.name() + ", " + bob.name() + " and " + cat.name(), grown.body().get("title").asText());
+            assertEquals("meeting", grown.body().get("kind").asText());
+            assertEquals(3, grown.body().get("members").size());
+            for (Person person : new Person[]{ann, bob}) {
+                JsonNode moved = person.ws.next(m -> m.get("type").asText().equals("call.moved"), 10_000);
+                assertEquals(direct, moved.get("meetingId").asText());
+                assertEquals(group, moved.get("to").asText());
+                assertEquals(ann.id(), moved.get("byUserId").asText());
+            }
+            recorded(bob, direct, ann.name() + " added " + cat.name());
+
+            JsonNode rang = ann.ask(ring(cat, "video").put("meetingId", group));
+            assertEquals("ringing", rang.get("state").asText(), rang.toString());
+            JsonNode incoming = cat.pushed("ringing");
+            assertEquals(group, incoming.get("meetingId").asText(), "Cat is rung into the group meeting");
+            assertEquals("accepted", cat.ask(answer("ring.accept", incoming.get("ringId").asText())).get("state")
+                    .asText());
+            for (Person person : new Person[]{ann, bob, cat}) {
+                assertEquals("call.joined", person.ask(JSON.createObjectNode().put("type", "call.join")
+                        .put("meetingId", group)).get("type").asText());
+            }
+            ann.ws.next(m -> m.get("type").asText().equals("call.state") && m.get("meetingId").asText().equals(group)
+                    && m.get("participants").size() == 3, 10_000);
+            assertEquals(2, nodeB.get("/api/meetings", bob.token()).body().get("meetings").size(),
+                    "Bob keeps both: the direct chat and the group meeting");
+
+            // Bad requests.
+            assertEquals(400, nodeA.post("/api/direct-chats/" + direct + "/group",
+                    Map.of("username", bob.account().get("username").asText()), ann.token()).status(), "already in it");
+            assertEquals(400, nodeA.post("/api/direct-chats/" + group + "/group",
+                    Map.of("username", "nobody"), ann.token()).status(), "not a direct chat");
+            assertEquals(404, nodeA.post("/api/direct-chats/" + direct + "/group",
+                    Map.of("username", "nobody-here"), ann.token()).status());
+            assertEquals(404, nodeA.post("/api/direct-chats/" + direct + "/group",
+                    Map.of("username", cat.account().get("username").asText()), cat.token()).status(), "not hers");
+            Person eve = person(nodeA, "rgeve");
+            try (eve.ws) {
+                assertError(ann.ask(ring(eve, "video").put("meetingId", group)), "bad_request", "member");
+                assertError(eve.ask(ring(ann, "video").put("meetingId", group)), "not_found", "");
+            }
+        }
+    }
+
+    @Test
     void aDeclineReachesTheCallerAndIsRecordedInTheirChat() throws Exception {
         Person ann = person(nodeA, "rdann");
         Person bob = person(nodeB, "rdbob");
