@@ -30,38 +30,45 @@ function setup(selfId: string) {
   const server = new FakeServer();
   const timers = new FakeTimers();
   const joined: Array<{ meetingId: string; mode: string }> = [];
+  /** The calls the caller waits in while ringing, and leaves when nobody answers. */
+  const waits: string[] = [];
   const rings = new RingController({
     selfId,
     request: (message) => server.request(message),
     timers,
     onAccepted: (meetingId, mode) => joined.push({ meetingId, mode }),
+    onRinging: (meetingId, mode) => waits.push(`wait ${meetingId} ${mode}`),
+    onUnanswered: (meetingId) => waits.push(`leave ${meetingId}`),
   });
-  return { server, timers, joined, rings };
+  return { server, timers, joined, waits, rings };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("the caller", () => {
-  it("rings, shows Ringing…, and joins the direct chat's call once when it is accepted", async () => {
-    const { server, joined, rings } = setup(ann.userId);
+  it("rings, waits in the direct chat's call, and joins it once when it is accepted", async () => {
+    const { server, joined, waits, rings } = setup(ann.userId);
     rings.call(ben, "video");
     expect(server.last("ring.start")).toMatchObject({ userId: "u2", media: "video" });
     expect(rings.view.get()).toMatchObject({ kind: "outgoing", phase: "calling", calleeName: "Ben" });
     server.answer("ring.start", "ringStarted");
     await settle();
     expect(rings.view.get()).toMatchObject({ kind: "outgoing", phase: "ringing", ringId: "r1" });
+    expect(waits).toEqual(["wait m1 full"]);
     rings.handle(serverMessage("ringAccepted"));
     rings.handle(serverMessage("ringAccepted"));
     expect(rings.view.get()).toEqual({ kind: "none" });
     expect(joined).toEqual([{ meetingId: "m1", mode: "full" }]);
+    expect(waits, "accepted: the call goes on").toEqual(["wait m1 full"]);
   });
 
-  it("shows Busy at once, and closes it after a while", async () => {
-    const { server, timers, rings } = setup(ann.userId);
+  it("shows Busy at once without waiting in a call, and closes it after a while", async () => {
+    const { server, timers, waits, rings } = setup(ann.userId);
     rings.call(ben, "audio");
     server.answer("ring.start", "ringBusy");
     await settle();
     expect(rings.view.get()).toMatchObject({ phase: "busy" });
+    expect(waits).toEqual([]);
     timers.run(outcomeShownMs);
     expect(rings.view.get()).toEqual({ kind: "none" });
   });
@@ -74,13 +81,15 @@ describe("the caller", () => {
     expect(rings.view.get()).toMatchObject({ phase: "failed", message: expect.stringContaining("too many calls") });
   });
 
-  it("turns a decline and a timeout into their outcomes", async () => {
-    const { server, timers, rings } = setup(ann.userId);
+  it("turns a decline and a timeout into their outcomes, leaving the call it waited in each time", async () => {
+    const { server, timers, waits, rings } = setup(ann.userId);
     rings.call(ben, "video");
     server.answer("ring.start", "ringStarted");
     await settle();
     rings.handle(serverMessage("ringAccepted", { state: "declined", timeoutMs: 0 }));
+    rings.handle(serverMessage("ringAccepted", { state: "declined", timeoutMs: 0 }));
     expect(rings.view.get()).toMatchObject({ phase: "declined" });
+    expect(waits).toEqual(["wait m1 full", "leave m1"]);
     rings.dismiss();
     rings.call(ben, "video");
     server.answer("ring.start", "ringStarted", { ringId: "r2" });
@@ -94,6 +103,18 @@ describe("the caller", () => {
     await settle();
     timers.run(40_000);
     expect(rings.view.get()).toMatchObject({ phase: "missed", ringId: "r3" });
+    expect(waits.filter((w) => w.startsWith("leave"))).toHaveLength(3);
+  });
+
+  it("cancels and leaves the call it waited in", async () => {
+    const { server, waits, rings } = setup(ann.userId);
+    rings.call(ben, "video");
+    server.answer("ring.start", "ringStarted");
+    await settle();
+    rings.cancel();
+    server.answer("ring.cancel", "ringAccepted", { re: server.last("ring.cancel").id, state: "cancelled" });
+    await settle();
+    expect(waits).toEqual(["wait m1 full", "leave m1"]);
   });
 
   it("cancels; should the callee have accepted first, the call goes ahead", async () => {
@@ -163,6 +184,14 @@ describe("the callee", () => {
     rings.handle(serverMessage("ringIncoming", { ringId: "r2" }));
     timers.run(29_500 + 5_000);
     expect(rings.view.get()).toEqual({ kind: "none" });
+  });
+
+  it("joining the direct chat's call while it rings accepts the ring", () => {
+    const { server, rings } = setup(ben.userId);
+    expect(rings.joining("m2")).toBe(false);
+    rings.handle(serverMessage("ringIncoming"));
+    expect(rings.joining("m1")).toBe(true);
+    expect(server.last("ring.accept")).toMatchObject({ ringId: "r1" });
   });
 
   it("an accepted push for a ring it did not answer joins nothing", () => {

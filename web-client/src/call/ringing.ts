@@ -32,8 +32,15 @@ export interface RingDeps {
   selfId: string;
   request(message: ClientMessage): Promise<ServerMessage>;
   timers: RingTimers;
-  /** Both sides agreed: join the direct chat's call. */
+  /** Both sides agreed: join the call (the caller is in it already, since it began ringing). */
   onAccepted(meetingId: string, mode: JoinMode): void;
+  /**
+   * Our call rings: the caller waits in its call, so that once it is accepted only the callee still has to connect
+   * (and the caller sees themselves meanwhile).
+   */
+  onRinging(meetingId: string, mode: JoinMode): void;
+  /** Our call ended unanswered (declined, missed, cancelled): leave the call we waited in. */
+  onUnanswered(meetingId: string): void;
 }
 
 const none: RingView = { kind: "none" };
@@ -50,6 +57,8 @@ export class RingController {
   /** Incoming rings already answered or ended here: a late or repeated push must not show them again. */
   private readonly done = new Set<string>();
   private incomingMode: JoinMode = "full";
+  /** Our rings whose call we wait in, by ring id: the meeting to leave should nobody answer. */
+  private readonly waiting = new Map<string, string>();
 
   constructor(private readonly deps: RingDeps) {}
 
@@ -108,12 +117,18 @@ export class RingController {
     const ringId = view.ringId;
     this.clear();
     if (ringId === null) return; // ring.start is still on its way; its answer finds the panel closed and cancels.
-    this.deps.request({ type: "ring.cancel", ringId }).then(
-      (answer) => {
-        if (answer.type === "ring.state" && answer.state === "accepted") this.acceptedRing(answer);
-      },
-      () => undefined,
-    );
+    this.cancelRing(ringId);
+  }
+
+  /**
+   * The user joins a call some other way (Join call in the chat): if that call is the one ringing them, that is
+   * an accept, so the caller hears of it; answers whether it was.
+   */
+  joining(meetingId: string): boolean {
+    const view = this.current.get();
+    if (view.kind !== "incoming" || view.ring.meetingId !== meetingId) return false;
+    this.accept("full");
+    return true;
   }
 
   /** Closes an outcome the caller has read. */
@@ -166,29 +181,45 @@ export class RingController {
     }
     if (!ours || view.kind !== "outgoing") {
       // The panel was closed while ring.start was on its way: stop the ring it started.
-      if (ring.state === "ringing" && view.kind !== "outgoing") {
-        this.deps.request({ type: "ring.cancel", ringId: ring.ringId }).then(
-          (answer) => {
-            if (answer.type === "ring.state" && answer.state === "accepted") this.acceptedRing(answer);
-          },
-          () => undefined,
-        );
-      }
+      if (ring.state === "ringing" && view.kind !== "outgoing") this.cancelRing(ring.ringId);
+      if (ring.state === "cancelled" || ring.state === "declined" || ring.state === "missed") this.unanswered(ring);
       return;
     }
     switch (ring.state) {
       case "ringing":
+        if (view.phase === "calling") this.waiting.set(ring.ringId, ring.meetingId);
+        if (view.phase === "calling") this.deps.onRinging(ring.meetingId, ring.media === "audio" ? "audio-only" : "full");
         this.show({ ...view, phase: "ringing", ringId: ring.ringId }, ring.timeoutMs + graceMs, "missed");
         return;
       case "cancelled":
+        this.unanswered(ring);
         this.clear();
         return;
       default:
+        this.unanswered(ring);
         this.show({ ...view, phase: ring.state, ringId: ring.ringId }, outcomeShownMs);
     }
   }
 
+  private cancelRing(ringId: string): void {
+    this.deps.request({ type: "ring.cancel", ringId }).then(
+      (answer) => {
+        if (answer.type !== "ring.state") return;
+        if (answer.state === "accepted") this.acceptedRing(answer);
+        else this.unanswered(answer);
+      },
+      () => undefined,
+    );
+  }
+
+  /** Our ring ended without an answer: leave the call we waited in, once. */
+  private unanswered(ring: RingState): void {
+    if (!this.waiting.delete(ring.ringId)) return;
+    this.deps.onUnanswered(ring.meetingId);
+  }
+
   private acceptedRing(ring: RingState, mode?: JoinMode): void {
+    this.waiting.delete(ring.ringId);
     if (this.joined.has(ring.ringId)) return;
     this.joined.add(ring.ringId);
     this.done.add(ring.ringId);
@@ -205,8 +236,14 @@ export class RingController {
       this.timer = null;
       const now = this.current.get();
       if (now !== view) return;
-      if (then && now.kind === "outgoing") this.show({ ...now, phase: then }, outcomeShownMs);
-      else {
+      if (then && now.kind === "outgoing") {
+        const meetingId = now.ringId === null ? undefined : this.waiting.get(now.ringId);
+        if (now.ringId !== null && meetingId !== undefined) {
+          this.waiting.delete(now.ringId);
+          this.deps.onUnanswered(meetingId);
+        }
+        this.show({ ...now, phase: then }, outcomeShownMs);
+      } else {
         if (now.kind === "incoming") this.done.add(now.ring.ringId);
         this.current.set(none);
       }

@@ -23,12 +23,14 @@ interface Props {
   onRing: (person: { userId: string; displayName: string }, media: RingMedia) => void;
   /** Adds a third person to a direct chat's call (a new meeting of the three takes it). */
   onGrowCall: (directId: string, username: string) => Promise<void>;
+  /** Joins a meeting's call (accepting it instead, when it is the call ringing us). */
+  joinCall: (meetingId: string) => void;
   selectedId: string | null;
   online: boolean;
 }
 
 /** Meetings, Teams-style: the list on the left, the selected meeting (its call and chat) on the right. */
-export function MeetingsScreen({ self, store, api, calls, call, presence, onRing, onGrowCall, selectedId, online }: Props) {
+export function MeetingsScreen({ self, store, api, calls, call, presence, onRing, onGrowCall, joinCall, selectedId, online }: Props) {
   useEffect(() => {
     store.open(selectedId);
     return () => store.open(null);
@@ -73,7 +75,7 @@ export function MeetingsScreen({ self, store, api, calls, call, presence, onRing
               callState={store.calls.get(meeting.meetingId) ?? null}
               inCall={callHere !== null}
               online={online}
-              onJoinCall={() => calls.join(meeting.meetingId)}
+              onJoinCall={() => joinCall(meeting.meetingId)}
               onRing={onRing}
               onGrowCall={(username) => onGrowCall(meeting.meetingId, username)}
             />

@@ -104,8 +104,14 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
           navigate(meetingPath(meetingId));
           calls.join(meetingId, mode);
         },
+        onRinging: (meetingId, mode) => calls.join(meetingId, mode),
+        // Nobody answered: leave the call we waited in, unless others are in it (a group call we rang someone into).
+        onUnanswered: (meetingId) => {
+          const others = store.calls.get(meetingId)?.participants.filter((p) => p.userId !== signedIn.user.userId);
+          if (calls.view.get().session?.meetingId === meetingId && !others?.length) calls.leave();
+        },
       }),
-    [connection, calls, signedIn.user.userId],
+    [connection, calls, store, signedIn.user.userId],
   );
   useStore(store.revision);
   const call = useStore(calls.view);
@@ -317,6 +323,9 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
         presence={presence}
         onRing={(person, media) => rings.call(person, media)}
         onGrowCall={growCall}
+        joinCall={(meetingId) => {
+          if (!rings.joining(meetingId)) calls.join(meetingId);
+        }}
         selectedId={route.meetingId}
         online={state.kind === "open"}
       />

@@ -67,6 +67,15 @@ public final class CallService implements Calls {
         String conferenceId;
         AutoCloseable events;
         boolean ended;
+        /**
+         * A direct chat's call: its caller waits in it while the other person is rung, so its chat records it only
+         * once two people were in it (the ring records the rest).
+         */
+        boolean direct;
+        /** The most people in it at once. */
+        int peak;
+        /** When a second person first joined it: a direct call's length counts from there, not from the ringing. */
+        long pairedAt;
 
         Call(String meetingId, long startedAt, SerialExecutor lane) {
             this.meetingId = meetingId;
@@ -204,11 +213,16 @@ public final class CallService implements Calls {
         }
         Participant participant = new Participant(account, endpointId, peer);
         call.participants.put(userId, participant);
+        call.direct = meeting.direct();
+        call.peak = Math.max(call.peak, call.participants.size());
+        if (call.pairedAt == 0 && call.participants.size() >= 2) {
+            call.pairedAt = clock.millis();
+        }
         endpoints.incrementAndGet();
         presence.setStatus(userId, PresenceService.IN_CALL);
         peer.answer(requestId, new ServerMessage.CallJoined(call.meetingId, endpointId, false,
                 turn.iceServersFor(userId)));
-        if (starting) {
+        if (starting && !call.direct) {
             chat.announce(call.meetingId, account.displayName() + " started a call", meeting.memberIds());
         }
         offerSubscription(call, participant);
@@ -567,10 +581,13 @@ public final class CallService implements Calls {
         if (!announce) {
             return;
         }
+        boolean record = !call.direct || call.peak >= 2;
         meetings.memberIds(call.meetingId).thenCompose(members -> {
             sessions.deliver(members, new ServerMessage.CallState(CallView.idle(call.meetingId)));
-            return chat.announce(call.meetingId, "The call ended after "
-                    + lasting(Duration.ofMillis(clock.millis() - call.startedAt)), members);
+            long from = call.direct ? call.pairedAt : call.startedAt;
+            return record ? chat.announce(call.meetingId, "The call ended after "
+                    + lasting(Duration.ofMillis(clock.millis() - from)), members)
+                    : CompletableFuture.completedFuture(null);
         }).exceptionally(e -> {
             log.warn("could not announce the end of a call: {}", e.toString());
             return null;
