@@ -61,6 +61,8 @@ export interface ApiClient {
   changePassword(currentPassword: string, newPassword: string, keepSessionId?: string): Promise<AuthResult>;
   me(): Promise<User>;
   users(): Promise<User[]>;
+  /** Everyone, oldest account first, `limit` (1–500) at a time; `after`: the previous page's `next`. */
+  usersPage(limit: number, after?: string | null): Promise<UserPage>;
   /** People whose username, name or a word of it starts with `query`, a page at a time (`after`: the last `next`). */
   searchUsers(query: string, after?: string | null): Promise<UserPage>;
   /** The people I blocked. */
@@ -121,6 +123,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       request<AuthResult>("POST", "/api/auth/password", { currentPassword, newPassword, keepSessionId }),
     me: () => request<User>("GET", "/api/me"),
     users: async () => (await request<{ users: User[] }>("GET", "/api/users")).users,
+    usersPage: (limit, after) =>
+      request<UserPage>("GET", `/api/users?limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ""}`),
     searchUsers: (query, after) =>
       request<UserPage>(
         "GET",

@@ -3,7 +3,7 @@ import type { User } from "../api/client";
 import { CallStage } from "../call/CallStage";
 import type { CallController, CallView } from "../call/controller";
 import { ChatPane } from "../chat/ChatPane";
-import type { PresenceMap } from "../presence/presence";
+import { type PersonRow, type PresenceMap, statusLabel } from "../presence/presence";
 import type { RingMedia } from "../ws/messages";
 import { meetingPath, navigate } from "../router";
 import { Link } from "../ui/Link";
@@ -45,7 +45,7 @@ export function MeetingsScreen({ self, store, api, calls, call, presence, onRing
 
   return (
     <div className={`meetings${selectedId ? " meetings-has-selection" : ""}`}>
-      <MeetingList store={store} api={api} selectedId={selectedId} />
+      <MeetingList store={store} api={api} selectedId={selectedId} presence={presence} />
       <section className="meeting-pane" aria-label={meeting ? `Meeting ${meeting.title}` : "Meeting"}>
         {callElsewhere && (
           <div className="banner banner-info" role="status">
@@ -98,7 +98,17 @@ export function MeetingsScreen({ self, store, api, calls, call, presence, onRing
   );
 }
 
-function MeetingList({ store, api, selectedId }: { store: MeetingsStore; api: MeetingsApi; selectedId: string | null }) {
+function MeetingList({
+  store,
+  api,
+  selectedId,
+  presence,
+}: {
+  store: MeetingsStore;
+  api: MeetingsApi;
+  selectedId: string | null;
+  presence: PresenceMap;
+}) {
   const [creating, setCreating] = useState(false);
   const [title, setTitle] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -180,7 +190,7 @@ function MeetingList({ store, api, selectedId }: { store: MeetingsStore; api: Me
           <h3 className="meeting-list-section" id="chats-heading">
             Chats
           </h3>
-          <MeetingRows meetings={chats} store={store} selectedId={selectedId} list="chats" labelledBy="chats-heading" />
+          <MeetingRows meetings={chats} store={store} selectedId={selectedId} list="chats" labelledBy="chats-heading" presence={presence} />
         </>
       )}
       {chats.length > 0 && meetings.length > 0 && (
@@ -188,7 +198,7 @@ function MeetingList({ store, api, selectedId }: { store: MeetingsStore; api: Me
           Meetings
         </h3>
       )}
-      <MeetingRows meetings={meetings} store={store} selectedId={selectedId} list="meetings" label="Your meetings" />
+      <MeetingRows meetings={meetings} store={store} selectedId={selectedId} list="meetings" label="Your meetings" presence={presence} />
     </aside>
   );
 }
@@ -200,18 +210,36 @@ function MeetingRows(props: {
   list: "chats" | "meetings";
   label?: string;
   labelledBy?: string;
+  presence: PresenceMap;
 }) {
-  const { meetings, store, selectedId, list, label, labelledBy } = props;
+  const { meetings, store, selectedId, list, label, labelledBy, presence } = props;
   return (
     <ul className="meeting-list" aria-label={label} aria-labelledby={labelledBy} data-list={list}>
       {meetings.map((m) => (
-        <MeetingRow key={m.meetingId} meeting={m} selected={m.meetingId === selectedId} callActive={store.calls.get(m.meetingId)?.active === true} />
+        <MeetingRow
+          key={m.meetingId}
+          meeting={m}
+          selected={m.meetingId === selectedId}
+          callActive={store.calls.get(m.meetingId)?.active === true}
+          peerStatus={m.kind === "direct" && m.peerId ? (presence.get(m.peerId) ?? "unknown") : null}
+        />
       ))}
     </ul>
   );
 }
 
-function MeetingRow({ meeting, selected, callActive }: { meeting: Meeting; selected: boolean; callActive: boolean }) {
+function MeetingRow({
+  meeting,
+  selected,
+  callActive,
+  peerStatus,
+}: {
+  meeting: Meeting;
+  selected: boolean;
+  callActive: boolean;
+  /** A direct chat's other person's status, shown beside their name. */
+  peerStatus: PersonRow["status"] | null;
+}) {
   const last = meeting.lastMessage;
   const preview = last ? (last.system ? last.text : `${last.senderName}: ${last.text}`) : meeting.description || "No messages yet";
   return (
@@ -226,6 +254,15 @@ function MeetingRow({ meeting, selected, callActive }: { meeting: Meeting; selec
         data-unread={meeting.unread}
       >
         <span className="meeting-row-top">
+          {peerStatus && (
+            <span
+              className={`presence-dot presence-inline presence-${peerStatus}`}
+              data-status={peerStatus}
+              role="img"
+              aria-label={statusLabel(peerStatus)}
+              title={statusLabel(peerStatus)}
+            />
+          )}
           <span className="meeting-row-title">{meeting.title}</span>
           {callActive && (
             <span className="call-marker" data-call-active>

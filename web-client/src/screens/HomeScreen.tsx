@@ -9,6 +9,8 @@ import type { RingMedia } from "../ws/messages";
 interface Props {
   self: User;
   users: readonly User[] | null;
+  /** The directory has more people than shown, and how to load them. */
+  directoryMore?: { more: boolean; loading: boolean; loadMore: () => void };
   presence: PresenceMap;
   loadError: string | null;
   api: ApiClient;
@@ -27,9 +29,10 @@ interface Props {
 
 /**
  * The home screen: a greeting and the people on this server with whether they are online. Without a search it lists
- * the directory (the first 500); a search asks the server, so it finds anyone however many people there are.
+ * the directory a page at a time ("Show more people"); a search asks the server, so it finds anyone however many
+ * people there are.
  */
-export function HomeScreen({ self, users, presence, loadError, api, onChat, onCall, blocks }: Props) {
+export function HomeScreen({ self, users, presence, loadError, api, onChat, onCall, blocks, directoryMore }: Props) {
   const [filter, setFilter] = useState("");
   const [chatError, setChatError] = useState<string | null>(null);
   const [opening, setOpening] = useState<string | null>(null);
@@ -177,6 +180,13 @@ export function HomeScreen({ self, users, presence, loadError, api, onChat, onCa
               </li>
             ))}
           </ul>
+        )}
+        {!searching && directoryMore?.more && (
+          <div className="card-foot">
+            <button className="button button-secondary button-small" type="button" disabled={directoryMore.loading} onClick={directoryMore.loadMore}>
+              Show more people
+            </button>
+          </div>
         )}
         {searching && search.more && (
           <div className="card-foot">

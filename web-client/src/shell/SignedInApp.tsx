@@ -340,6 +340,7 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
         api={api}
         onCall={(person, media) => rings.call(person, media)}
         blocks={blocks}
+        directoryMore={directory}
         onChat={async (person) => {
           const chat = await meetingsApi.openDirect(person.userId);
           store.added(chat);
