@@ -3,7 +3,8 @@ import type { User } from "../api/client";
 import { type PresenceMap, statusLabel } from "../presence/presence";
 import { navigate, paths } from "../router";
 import { Avatar } from "../ui/Avatar";
-import { CameraIcon, LinkIcon, PhoneIcon, PlusIcon } from "../ui/icons";
+import { RingButtons } from "../call/RingButtons";
+import { LinkIcon, PhoneIcon, PlusIcon } from "../ui/icons";
 import type { CallState, RingMedia } from "../ws/messages";
 import type { Invite, Meeting, MeetingsApi } from "./api";
 import type { MeetingsStore } from "./store";
@@ -92,30 +93,7 @@ export function MeetingHeader({ self, meeting, api, store, presence, callState, 
           </ul>
         </div>
         <div className="meeting-actions">
-          {direct && !inCall && !callActive && peer && (
-            <>
-              <button
-                className="button button-call"
-                type="button"
-                onClick={() => onRing(peer, "video")}
-                disabled={!online}
-                data-action="video-call"
-              >
-                <CameraIcon />
-                <span>Video call</span>
-              </button>
-              <button
-                className="button button-call"
-                type="button"
-                onClick={() => onRing(peer, "audio")}
-                disabled={!online}
-                data-action="audio-call"
-              >
-                <PhoneIcon />
-                <span>Audio call</span>
-              </button>
-            </>
-          )}
+          {direct && !inCall && !callActive && peer && <RingButtons person={peer} onRing={onRing} disabled={!online} />}
           {!inCall && (!direct || callActive) && (
             <button
               className="button button-call"

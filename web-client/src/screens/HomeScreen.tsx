@@ -3,7 +3,7 @@ import type { ApiClient, User } from "../api/client";
 import { type PresenceMap, isAround, peopleRows, statusLabel } from "../presence/presence";
 import { usePeopleSearch } from "../session/usePeopleSearch";
 import { Avatar } from "../ui/Avatar";
-import { CameraIcon, PhoneIcon } from "../ui/icons";
+import { RingButtons } from "../call/RingButtons";
 import type { RingMedia } from "../ws/messages";
 
 interface Props {
@@ -146,26 +146,7 @@ export function HomeScreen({ self, users, presence, loadError, api, onChat, onCa
                     >
                       Chat
                     </button>
-                    <button
-                      className="button button-call button-small"
-                      type="button"
-                      onClick={() => onCall(user, "video")}
-                      aria-label={`Video call ${user.displayName}`}
-                      title="Video call"
-                      data-action="video-call"
-                    >
-                      <CameraIcon />
-                    </button>
-                    <button
-                      className="button button-call button-small"
-                      type="button"
-                      onClick={() => onCall(user, "audio")}
-                      aria-label={`Audio call ${user.displayName}`}
-                      title="Audio call"
-                      data-action="audio-call"
-                    >
-                      <PhoneIcon />
-                    </button>
+                    <RingButtons person={user} onRing={onCall} compact />
                     <button
                       className="button button-ghost button-small"
                       type="button"

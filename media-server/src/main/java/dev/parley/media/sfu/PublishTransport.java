@@ -361,9 +361,8 @@ final class PublishTransport implements SecureTransport.Listener, RtcpVisitor {
         }
         int header = Rtp.headerLength(data, off, len);
         int sequence = Rtp.readUint16(data, off + header);
-        long now = System.nanoTime();
-        long answeredAfter = requests.sinceFirstRequestNanos(sequence, now);
-        if (!requests.recovered(sequence)) {
+        long answeredAfter = requests.recover(sequence, System.nanoTime());
+        if (answeredAfter == RetransmissionRequests.NOT_WANTED) {
             counters.drop(DropReason.RTX_FROM_PUBLISHER);
             return;
         }

@@ -86,29 +86,29 @@ final class RetransmissionRequests {
         return true;
     }
 
-    /**
-     * A retransmission of {@code sequence} arrived. True when it was missing (it is forwarded); false when it was not
-     * asked for or already came (it is dropped: a sender's probe padding can be old packets sent again).
-     */
-    synchronized boolean recovered(int sequence) {
-        if (remove(sequence & 0xffff)) {
-            recoveredCount++;
-            counters.packetRecovered();
-            return true;
-        }
-        return false;
-    }
+    /** What {@link #recover} answers for a packet that is not on the list (not missing, or given up). */
+    static final long NOT_WANTED = -2;
 
     /**
-     * The age of the first request for {@code sequence}, or -1 if it was not asked for: a round-trip sample when its
-     * retransmission arrives (call before {@link #recovered}). When it was asked for again before the answer came,
-     * the answer may be to a later request, so the sample may be too long: that errs towards asking less often, where
-     * one taken from the last request would, on a link slower than assumed, keep the requests coming faster than the
-     * answers and never learn better.
+     * A retransmission of {@code sequence} arrived: if the packet is on the list, it leaves it (counted as recovered)
+     * and the answer is the age of its first request, a round-trip sample, or -1 if it was not asked for yet;
+     * otherwise {@link #NOT_WANTED} (a second copy, or one that arrived in the first place). When the packet was asked
+     * for again before the answer came, the answer may be to a later request, so the sample may be too long: that
+     * errs towards asking less often, where one taken from the last request would, on a link slower than assumed,
+     * keep the requests coming faster than the answers and never learn better.
      */
-    synchronized long sinceFirstRequestNanos(int sequence, long nowNanos) {
+    synchronized long recover(int sequence, long nowNanos) {
         int i = find(sequence & 0xffff);
-        return i >= 0 && requests[i] > 0 ? nowNanos - firstRequestedAtNanos[i] : -1;
+        if (i < 0) {
+            return NOT_WANTED;
+        }
+        long age = requests[i] > 0 ? nowNanos - firstRequestedAtNanos[i] : -1;
+        sequences[i] = -1;
+        missing--;
+        trimHead();
+        recoveredCount++;
+        counters.packetRecovered();
+        return age;
     }
 
     /**

@@ -60,14 +60,14 @@ class RetransmissionRequestsTest {
     void aRetransmissionCountsOnceAndOnlyForAPacketStillMissing() {
         receive(0, 10, 13);
         due(MS);
-        assertEquals(9 * MS, requests.sinceFirstRequestNanos(11, 10 * MS), "a round-trip sample");
-        assertTrue(requests.recovered(11));
-        assertFalse(requests.recovered(11), "a second copy is not wanted");
-        assertFalse(requests.recovered(10), "nor one that arrived in the first place");
+        assertEquals(9 * MS, requests.recover(11, 10 * MS), "recovered, with a round-trip sample");
+        assertEquals(RetransmissionRequests.NOT_WANTED, requests.recover(11, 10 * MS), "a second copy is not wanted");
+        assertEquals(RetransmissionRequests.NOT_WANTED, requests.recover(10, 10 * MS),
+                "nor one that arrived in the first place");
         assertEquals(List.of(12), due(60 * MS));
-        assertEquals(60 * MS, requests.sinceFirstRequestNanos(12, 61 * MS), "asked twice: from the first request");
-        assertEquals(-1, requests.sinceFirstRequestNanos(99, 61 * MS), "never asked for");
-        assertEquals(1, counters.packetsRecovered());
+        assertEquals(60 * MS, requests.recover(12, 61 * MS), "asked twice: from the first request");
+        assertEquals(RetransmissionRequests.NOT_WANTED, requests.recover(99, 61 * MS), "never missing");
+        assertEquals(2, counters.packetsRecovered());
     }
 
     @Test
@@ -94,8 +94,8 @@ class RetransmissionRequestsTest {
     void sequenceNumbersWrapAround() {
         receive(0, 65533, 1);
         assertEquals(List.of(65534, 65535, 0), due(MS));
-        assertTrue(requests.recovered(65535));
-        assertTrue(requests.recovered(0));
+        assertTrue(requests.recover(65535, 0) != RetransmissionRequests.NOT_WANTED);
+        assertTrue(requests.recover(0, 0) != RetransmissionRequests.NOT_WANTED);
         assertEquals(List.of(65534), due(60 * MS));
     }
 

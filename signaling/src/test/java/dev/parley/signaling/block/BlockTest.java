@@ -51,21 +51,9 @@ class BlockTest {
         return user.get("userId").asText();
     }
 
-    private static JsonNode ask(WsClient ws, ObjectNode request) throws Exception {
-        String id = "b" + requests.incrementAndGet();
-        ws.send(request.put("id", id));
-        return ws.next(m -> id.equals(m.path("re").asText(null)), 10_000);
-    }
-
     private static ObjectNode chat(String meetingId, String text) {
         return JSON.createObjectNode().put("type", "chat.send").put("meetingId", meetingId)
                 .put("clientMsgId", "c" + requests.incrementAndGet()).put("text", text);
-    }
-
-    private static WsClient signIn(TestGateway node, JsonNode user) throws Exception {
-        WsClient ws = node.ws();
-        assertEquals("welcome", ws.hello(token(user), null).get("type").asText());
-        return ws;
     }
 
     private static void status(WsClient watcher, JsonNode of, String status) throws Exception {
@@ -89,7 +77,7 @@ class BlockTest {
                 .asText();
         assertEquals(200, nodeA.post("/api/meetings/" + team + "/members", Map.of("username", "blbob"), token(ann))
                 .status());
-        try (WsClient annWs = signIn(nodeA, ann); WsClient bobWs = signIn(nodeB, bob)) {
+        try (WsClient annWs = nodeA.signedIn(ann); WsClient bobWs = nodeB.signedIn(bob)) {
             status(annWs, bob, "online");
 
             Response blocked = nodeB.post("/api/blocks", Map.of("userId", id(ann)), token(bob));
@@ -97,19 +85,19 @@ class BlockTest {
             assertEquals(id(ann), blocked.body().get("blocked").get(0).get("userId").asText());
             status(annWs, bob, "offline");
 
-            assertBlocked(ask(annWs, chat(direct, "hello?")), "not taking chats or calls from you");
-            assertBlocked(ask(bobWs, chat(direct, "bye")), "You blocked this person");
-            assertEquals("chat.ack", ask(annWs, chat(team, "in the team chat")).get("type").asText(),
+            assertBlocked(annWs.ask(chat(direct, "hello?")), "not taking chats or calls from you");
+            assertBlocked(bobWs.ask(chat(direct, "bye")), "You blocked this person");
+            assertEquals("chat.ack", annWs.ask(chat(team, "in the team chat")).get("type").asText(),
                     "meetings they share are not affected");
-            JsonNode ring = ask(annWs, JSON.createObjectNode().put("type", "ring.start").put("userId", id(bob)));
+            JsonNode ring = annWs.ask(JSON.createObjectNode().put("type", "ring.start").put("userId", id(bob)));
             assertEquals("unavailable", ring.get("state").asText(), ring.toString());
-            assertBlocked(ask(bobWs, JSON.createObjectNode().put("type", "ring.start").put("userId", id(ann))),
+            assertBlocked(bobWs.ask(JSON.createObjectNode().put("type", "ring.start").put("userId", id(ann))),
                     "unblock them to call");
             for (JsonNode m = bobWs.poll(500); m != null; m = bobWs.poll(300)) {
                 assertTrue(!m.get("type").asText().equals("ring.state"), "Bob is never rung: " + m);
             }
             // Asking for Bob's presence again gets nothing about him.
-            JsonNode ok = ask(annWs, JSON.createObjectNode().put("type", "presence.subscribe")
+            JsonNode ok = annWs.ask(JSON.createObjectNode().put("type", "presence.subscribe")
                     .set("userIds", JSON.createArrayNode().add(id(bob))));
             assertEquals("ok", ok.get("type").asText());
             for (JsonNode m = annWs.poll(500); m != null; m = annWs.poll(300)) {
@@ -123,7 +111,7 @@ class BlockTest {
 
             assertEquals(204, nodeB.send("DELETE", "/api/blocks/" + id(ann), null, token(bob)).status());
             status(annWs, bob, "online");
-            assertEquals("chat.ack", ask(annWs, chat(direct, "friends again")).get("type").asText());
+            assertEquals("chat.ack", annWs.ask(chat(direct, "friends again")).get("type").asText());
             assertTrue(nodeB.get("/api/blocks", token(bob)).body().get("blocked").isEmpty());
         }
     }

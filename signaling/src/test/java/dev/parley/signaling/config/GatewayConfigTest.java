@@ -126,6 +126,19 @@ class GatewayConfigTest {
     }
 
     @Test
+    void ringingHasItsDefaultsAndBounds() {
+        GatewayConfig config = with(Map.of());
+        assertEquals(Duration.ofSeconds(30), config.calls().ringTimeout());
+        assertEquals(10, config.calls().maxRingsPerMinute());
+        for (String timeout : java.util.List.of("4s", "6m")) {
+            String message = errorFor(Map.of("parley.calls.ring-timeout", timeout));
+            assertTrue(message.contains("parley.calls.ring-timeout"), message);
+        }
+        assertEquals(Duration.ofSeconds(5), with(Map.of("parley.calls.ring-timeout", "5s")).calls().ringTimeout());
+        assertTrue(errorFor(Map.of("parley.calls.max-rings-per-minute", 0)).contains("parley.calls.max-rings-per-minute"));
+    }
+
+    @Test
     void aRedisUriWithoutRedisSchemeIsRefused() {
         String message = errorFor(Map.of("parley.redis.uri", "http://example"));
         assertTrue(message.contains("parley.redis.uri"), message);

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PresenceStatusTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final AtomicInteger requests = new AtomicInteger();
     private static RedisServer redis;
     private static TestGateway nodeA;
     private static TestGateway nodeB;
@@ -45,12 +43,6 @@ class PresenceStatusTest {
         redis.close();
     }
 
-    private static JsonNode ask(WsClient ws, ObjectNode request) throws Exception {
-        String id = "p" + requests.incrementAndGet();
-        ws.send(request.put("id", id));
-        return ws.next(m -> id.equals(m.path("re").asText(null)), 10_000);
-    }
-
     private static ObjectNode message(String type) {
         return JSON.createObjectNode().put("type", type);
     }
@@ -60,12 +52,6 @@ class PresenceStatusTest {
                 && m.get("status").asText().equals(status), 10_000);
     }
 
-    private static WsClient signIn(TestGateway node, JsonNode user) throws Exception {
-        WsClient ws = node.ws();
-        assertEquals("welcome", ws.hello(user.get("token").asText(), null).get("type").asText());
-        return ws;
-    }
-
     @Test
     void doNotDisturbIsKeptAcrossSessionsBusyInACallAndAwayWhenIdle() throws Exception {
         JsonNode ann = nodeA.register("psann");
@@ -73,25 +59,25 @@ class PresenceStatusTest {
         String bobId = bob.get("userId").asText();
         String chat = nodeA.post("/api/direct-chats", Map.of("userId", bobId), ann.get("token").asText()).body()
                 .get("meetingId").asText();
-        try (WsClient annWs = signIn(nodeA, ann)) {
-            WsClient bobWs = signIn(nodeB, bob);
+        try (WsClient annWs = nodeA.signedIn(ann)) {
+            WsClient bobWs = nodeB.signedIn(bob);
             assertEquals("available", bobWs.next(m -> m.get("type").asText().equals("presence.choice"), 10_000)
                     .get("status").asText(), "told their own choice on sign-in");
             statusOf(annWs, bobId, "online");
 
-            JsonNode chosen = ask(bobWs, message("presence.set").put("status", "dnd"));
+            JsonNode chosen = bobWs.ask(message("presence.set").put("status", "dnd"));
             assertEquals("presence.choice", chosen.get("type").asText(), chosen.toString());
             assertEquals("dnd", chosen.get("status").asText());
             statusOf(annWs, bobId, "dnd");
 
             // A call shows as busy above Do not disturb; leaving it brings Do not disturb back.
-            assertEquals("call.joined", ask(bobWs, message("call.join").put("meetingId", chat)).get("type").asText());
+            assertEquals("call.joined", bobWs.ask(message("call.join").put("meetingId", chat)).get("type").asText());
             statusOf(annWs, bobId, "in-call");
-            assertEquals("call.left", ask(bobWs, message("call.leave").put("meetingId", chat)).get("type").asText());
+            assertEquals("call.left", bobWs.ask(message("call.leave").put("meetingId", chat)).get("type").asText());
             statusOf(annWs, bobId, "dnd");
 
             // A call to someone in Do not disturb does not ring: it is answered unavailable.
-            JsonNode ring = ask(annWs, message("ring.start").put("userId", bobId).put("media", "video"));
+            JsonNode ring = annWs.ask(message("ring.start").put("userId", bobId).put("media", "video"));
             assertEquals("unavailable", ring.get("state").asText(), ring.toString());
             JsonNode rung = bobWs.poll(500);
             assertTrue(rung == null || !rung.get("type").asText().equals("ring.state"), "not rung: " + rung);
@@ -99,29 +85,29 @@ class PresenceStatusTest {
             // Signed out and back in, on the other gateway: still Do not disturb.
             bobWs.close();
             statusOf(annWs, bobId, "offline");
-            bobWs = signIn(nodeA, bob);
+            bobWs = nodeA.signedIn(bob);
             assertEquals("dnd", bobWs.next(m -> m.get("type").asText().equals("presence.choice"), 10_000)
                     .get("status").asText());
             statusOf(annWs, bobId, "dnd");
 
             // Available again; idle shows as away, activity as online.
-            assertEquals("available", ask(bobWs, message("presence.set").put("status", "available")).get("status")
+            assertEquals("available", bobWs.ask(message("presence.set").put("status", "available")).get("status")
                     .asText());
             statusOf(annWs, bobId, "online");
-            assertEquals("ok", ask(bobWs, message("presence.idle").put("idle", true)).get("type").asText());
+            assertEquals("ok", bobWs.ask(message("presence.idle").put("idle", true)).get("type").asText());
             statusOf(annWs, bobId, "away");
-            assertEquals("ringing", ask(annWs, message("ring.start").put("userId", bobId)).get("state").asText(),
+            assertEquals("ringing", annWs.ask(message("ring.start").put("userId", bobId)).get("state").asText(),
                     "someone away is still rung");
             bobWs.next(m -> m.get("type").asText().equals("ring.state"), 10_000);
-            assertEquals("ok", ask(bobWs, message("presence.idle").put("idle", false)).get("type").asText());
+            assertEquals("ok", bobWs.ask(message("presence.idle").put("idle", false)).get("type").asText());
             statusOf(annWs, bobId, "online");
 
             // An idle mark does not outlive the session: the next one starts online.
-            ask(bobWs, message("presence.idle").put("idle", true));
+            bobWs.ask(message("presence.idle").put("idle", true));
             statusOf(annWs, bobId, "away");
             bobWs.close();
             statusOf(annWs, bobId, "offline");
-            bobWs = signIn(nodeB, bob);
+            bobWs = nodeB.signedIn(bob);
             statusOf(annWs, bobId, "online");
             bobWs.close();
         }
@@ -130,14 +116,14 @@ class PresenceStatusTest {
     @Test
     void badStatusMessagesGetClearErrors() throws Exception {
         JsonNode cat = nodeA.register("pscat");
-        try (WsClient ws = signIn(nodeA, cat)) {
-            JsonNode busy = ask(ws, message("presence.set").put("status", "busy"));
+        try (WsClient ws = nodeA.signedIn(cat)) {
+            JsonNode busy = ws.ask(message("presence.set").put("status", "busy"));
             assertEquals("bad_request", busy.get("code").asText(), busy.toString());
             assertTrue(busy.get("message").asText().contains("status"));
-            JsonNode missing = ask(ws, message("presence.idle"));
+            JsonNode missing = ws.ask(message("presence.idle"));
             assertEquals("bad_request", missing.get("code").asText());
             assertTrue(missing.get("message").asText().contains("idle"));
-            JsonNode wrongType = ask(ws, message("presence.idle").put("idle", "yes"));
+            JsonNode wrongType = ws.ask(message("presence.idle").put("idle", "yes"));
             assertEquals("bad_request", wrongType.get("code").asText());
         }
     }

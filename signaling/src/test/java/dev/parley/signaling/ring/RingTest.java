@@ -27,7 +27,6 @@ class RingTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int RING_SECONDS = 5;
     private static final AtomicInteger names = new AtomicInteger();
-    private static final AtomicInteger requests = new AtomicInteger();
 
     private static RedisServer redis;
     private static TestGateway nodeA;
@@ -71,9 +70,7 @@ class RingTest {
 
         /** Sends a request and waits for its answer. */
         JsonNode ask(ObjectNode request) throws Exception {
-            String id = "q" + requests.incrementAndGet();
-            ws.send(request.put("id", id));
-            return ws.next(m -> id.equals(m.path("re").asText(null)), 10_000);
+            return ws.ask(request);
         }
 
         /** The next ring.state pushed to this person (not an answer), in this state. */
@@ -85,9 +82,7 @@ class RingTest {
 
     private static Person person(TestGateway node, String prefix) throws Exception {
         JsonNode account = node.register(prefix + names.incrementAndGet());
-        WsClient ws = node.ws();
-        assertEquals("welcome", ws.hello(account.get("token").asText(), null).get("type").asText());
-        return new Person(account, ws);
+        return new Person(account, node.signedIn(account));
     }
 
     private static ObjectNode ring(Person callee, String media) {

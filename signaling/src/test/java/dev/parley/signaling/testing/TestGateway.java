@@ -94,6 +94,17 @@ public final class TestGateway implements AutoCloseable {
         return WsClient.connect(port());
     }
 
+    /** A socket signed in as this user (the answer to register), welcomed. */
+    public WsClient signedIn(JsonNode user) throws Exception {
+        WsClient ws = ws();
+        JsonNode welcome = ws.hello(user.get("token").asText(), null);
+        if (!"welcome".equals(welcome.path("type").asText())) {
+            ws.close();
+            throw new AssertionError("not welcomed: " + welcome);
+        }
+        return ws;
+    }
+
     /** Registers a user and returns the sign-in answer (userId, token, ...). */
     public JsonNode register(String username) throws Exception {
         Response response = post("/api/auth/register", Map.of("username", username, "password", "correct horse",

@@ -43,6 +43,7 @@ public final class WsClient implements AutoCloseable {
 
     private static final EventLoopGroup GROUP = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final java.util.concurrent.atomic.AtomicInteger ASKED = new java.util.concurrent.atomic.AtomicInteger();
 
     private final BlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
     private final java.util.List<JsonNode> backlog = new java.util.ArrayList<>();
@@ -144,6 +145,13 @@ public final class WsClient implements AutoCloseable {
         }
         send(JSON.writeValueAsString(hello));
         return next();
+    }
+
+    /** Sends a request under a fresh id and waits for its answer (whatever else comes meanwhile is kept). */
+    public JsonNode ask(com.fasterxml.jackson.databind.node.ObjectNode request) throws Exception {
+        String id = "t" + ASKED.incrementAndGet();
+        send(request.put("id", id));
+        return next(m -> id.equals(m.path("re").asText(null)), 10_000);
     }
 
     public JsonNode next() throws InterruptedException {
