@@ -116,11 +116,16 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
   useStore(store.revision);
   const call = useStore(calls.view);
 
-  // The status the user chose (told by the server when the session goes live), and activity for Away.
+  // The status the user chose (asked of the server on every connect: another device may have changed it), and
+  // activity for Away.
   const [choice, setChoice] = useState<PresenceChoice>("available");
-  useEffect(() => connection.onMessage((message) => {
-    if (message.type === "presence.choice") setChoice(message.status);
-  }), [connection]);
+  useEffect(() => {
+    if (state.kind !== "open") return;
+    connection.request({ type: "presence.mine" }).then(
+      (answer) => answer.type === "presence.choice" && setChoice(answer.status),
+      () => undefined,
+    );
+  }, [connection, state]);
   const choose = useCallback((status: PresenceChoice) => {
     setChoice(status);
     connection.request({ type: "presence.set", status }).then(

@@ -78,6 +78,7 @@ type ClientRequestBody =
   | { type: "presence.subscribe"; userIds: string[] }
   | { type: "presence.unsubscribe"; userIds: string[] }
   | { type: "presence.set"; status: PresenceChoice }
+  | { type: "presence.mine" }
   | { type: "presence.idle"; idle: boolean }
   | { type: "chat.send"; meetingId: string; clientMsgId: string; text: string }
   | { type: "chat.typing"; meetingId: string }

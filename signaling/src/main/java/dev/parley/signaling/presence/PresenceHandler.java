@@ -118,6 +118,8 @@ public final class PresenceHandler implements Capability, ConnectionListener {
                 .on(ClientMessage.PresenceUnsubscribe.class, this::unsubscribe)
                 .on(ClientMessage.PresenceSet.class, (c, set, re) -> c.answerWith(re,
                         () -> presence.choose(c.userId(), set.status()).thenApply(ServerMessage.PresenceChoice::new)))
+                .on(ClientMessage.PresenceMine.class, (c, mine, re) -> c.answerWith(re,
+                        () -> presence.choice(c.userId()).thenApply(ServerMessage.PresenceChoice::new)))
                 .on(ClientMessage.PresenceIdle.class, (c, idle, re) -> c.answerWith(re,
                         () -> presence.idle(c.userId(), idle.idle()).thenApply(done -> null)))
                 .listen(this);
@@ -189,13 +191,11 @@ public final class PresenceHandler implements Capability, ConnectionListener {
 
     /**
      * Online now (or Do not disturb, as chosen before), and people who share a meeting with this user see each
-     * other's presence without asking. The user is told their own choice.
+     * other's presence without asking.
      */
     @Override
     public void live(Connection connection) {
         presence.sessionStarted(connection.userId());
-        presence.choice(connection.userId()).thenAccept(choice -> connection.push(
-                new ServerMessage.PresenceChoice(choice))).exceptionally(e -> null);
         Watching live = watching(connection);
         liveByUser.computeIfAbsent(connection.userId(), id -> ConcurrentHashMap.newKeySet()).add(live);
         coMembers.of(connection.userId()).whenComplete((ids, failure) -> connection.executor().execute(() -> {

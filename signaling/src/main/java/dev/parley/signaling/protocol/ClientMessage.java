@@ -25,6 +25,10 @@ public sealed interface ClientMessage {
     record PresenceSet(String status) implements ClientMessage {
     }
 
+    /** What the user chose for themselves (answered with presence.choice). */
+    record PresenceMine() implements ClientMessage {
+    }
+
     /** The user's session became idle (no activity for a while, or the app hidden) or active again. */
     record PresenceIdle(boolean idle) implements ClientMessage {
     }

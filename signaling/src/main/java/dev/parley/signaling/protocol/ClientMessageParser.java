@@ -95,6 +95,7 @@ public final class ClientMessageParser {
             case "presence.subscribe" -> new ClientMessage.PresenceSubscribe(ids(root, "userIds"));
             case "presence.unsubscribe" -> new ClientMessage.PresenceUnsubscribe(ids(root, "userIds"));
             case "presence.set" -> new ClientMessage.PresenceSet(choice(root));
+            case "presence.mine" -> new ClientMessage.PresenceMine();
             case "presence.idle" -> new ClientMessage.PresenceIdle(requiredBool(root, "idle"));
             case "chat.send" -> new ClientMessage.ChatSend(meetingId(root),
                     clientMsgId(root), chatText(root));

@@ -70,8 +70,8 @@ public sealed interface ServerMessage {
     }
 
     /**
-     * The user's own choice of status, "available" or "dnd": sent when their session goes live and as the answer to
-     * presence.set (their status as others see it comes as presence, like anyone's).
+     * The user's own choice of status, "available" or "dnd": the answer to presence.mine and presence.set (their
+     * status as others see it comes as presence, like anyone's).
      */
     @JsonTypeName("presence.choice")
     record PresenceChoice(String status) implements ServerMessage {

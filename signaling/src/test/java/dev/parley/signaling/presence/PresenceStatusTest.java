@@ -61,8 +61,8 @@ class PresenceStatusTest {
                 .get("meetingId").asText();
         try (WsClient annWs = nodeA.signedIn(ann)) {
             WsClient bobWs = nodeB.signedIn(bob);
-            assertEquals("available", bobWs.next(m -> m.get("type").asText().equals("presence.choice"), 10_000)
-                    .get("status").asText(), "told their own choice on sign-in");
+            assertEquals("available", bobWs.ask(message("presence.mine")).get("status").asText(),
+                    "their own choice, asked for");
             statusOf(annWs, bobId, "online");
 
             JsonNode chosen = bobWs.ask(message("presence.set").put("status", "dnd"));
@@ -86,8 +86,9 @@ class PresenceStatusTest {
             bobWs.close();
             statusOf(annWs, bobId, "offline");
             bobWs = nodeA.signedIn(bob);
-            assertEquals("dnd", bobWs.next(m -> m.get("type").asText().equals("presence.choice"), 10_000)
-                    .get("status").asText());
+            JsonNode mine = bobWs.ask(message("presence.mine"));
+            assertEquals("presence.choice", mine.get("type").asText(), mine.toString());
+            assertEquals("dnd", mine.get("status").asText());
             statusOf(annWs, bobId, "dnd");
 
             // Available again; idle shows as away, activity as online.
