@@ -291,7 +291,10 @@ describe("calls across symmetric NATs and a UDP-blocking firewall, with TURN off
           framesAtBea = atBea;
           framesAtAna = atAna;
           if (!flowing) stalled = true;
-          const relayed = [s.publisher.selected, s.subscriber.selected].every((p) => p?.localType === "relay" && p.relayProtocol === "tcp");
+          // TURN over TCP or over TLS (also TCP): with both offered, Chromium may pick either for each connection.
+          const relayed = [s.publisher.selected, s.subscriber.selected].every(
+            (p) => p?.localType === "relay" && (p.relayProtocol === "tcp" || p.relayProtocol === "tls"),
+          );
           if (relayed) movedAt ||= Date.now();
           // Resumed: both sides decode new frames in four polls in a row (not a late frame or two from a buffer).
           flowingPolls = stalled && relayed && flowing ? flowingPolls + 1 : 0;
