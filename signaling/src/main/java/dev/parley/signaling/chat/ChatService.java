@@ -130,8 +130,7 @@ public final class ChatService implements MeetingChat {
         if (!meeting.direct()) {
             return java.util.concurrent.CompletableFuture.completedFuture(meeting);
         }
-        String peer = meeting.memberIds().stream().filter(id -> !id.equals(senderId)).findFirst().orElse(senderId);
-        return blocks.requireNone(senderId, peer).thenApply(none -> meeting);
+        return blocks.requireNone(senderId, meeting.peerOf(senderId)).thenApply(none -> meeting);
     }
 
     private CompletionStage<Meeting> memberMeeting(String meetingId, String userId) {

@@ -13,4 +13,9 @@ public record Meeting(String meetingId, String title, String description, String
     public boolean hasMember(String userId) {
         return memberIds.contains(userId);
     }
+
+    /** A direct chat's other person, seen from {@code userId} (themselves, in a chat with oneself). */
+    public String peerOf(String userId) {
+        return memberIds.stream().filter(id -> !id.equals(userId)).findFirst().orElse(userId);
+    }
 }

@@ -143,8 +143,7 @@ public final class MeetingService {
                 throw ApiException.badRequest("only a direct chat's call becomes a group call; add members to a"
                         + " meeting instead");
             }
-            String peerId = direct.memberIds().stream().filter(id -> !id.equals(me.userId())).findFirst()
-                    .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "No such meeting"));
+            String peerId = direct.peerOf(me.userId());
             return accounts.findByUsername(username).thenCompose(found -> {
                 Account third = found.map(AccountStore.StoredAccount::account)
                         .orElseThrow(() -> new ApiException(ErrorCode.NOT_FOUND, "No user named '" + username + "'"));
@@ -456,8 +455,7 @@ public final class MeetingService {
         CompletableFuture<Integer> unread = chat.unread(meeting.meetingId(), userId, UNREAD_CAP)
                 .toCompletableFuture();
         CompletableFuture<Optional<ChatMessage>> last = chat.latest(meeting.meetingId()).toCompletableFuture();
-        String peerId = meeting.direct() ? meeting.memberIds().stream().filter(id -> !id.equals(userId)).findFirst()
-                .orElse(userId) : null;
+        String peerId = meeting.direct() ? meeting.peerOf(userId) : null;
         CompletableFuture<String> title = peerId == null ? CompletableFuture.completedFuture(meeting.title())
                 : accounts.findById(peerId).thenApply(peer -> peer.map(Account::displayName).orElse("Someone"))
                         .toCompletableFuture();

@@ -64,14 +64,10 @@ public final class PresenceService {
                            ScheduledExecutorService scheduler, long sweepMillis) {
         this.redis = redis;
         this.events = events;
-        events.subscribe(CHANNEL, this::onEvent);
-        events.subscribe(JOINED_CHANNEL, this::onJoined);
-        events.subscribe(HIDDEN_CHANNEL, message -> {
-            int space = message.indexOf(' ');
-            if (space > 0) {
-                hidden.accept(message.substring(0, space), message.substring(space + 1));
-            }
-        });
+        events.subscribe(CHANNEL, pair(this::deliver));
+        events.subscribe(JOINED_CHANNEL, pair((userId, others) -> coMembersJoined.joined(userId,
+                List.of(others.split(",")))));
+        events.subscribe(HIDDEN_CHANNEL, pair((viewer, target) -> hidden.accept(viewer, target)));
         scheduler.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -212,18 +208,14 @@ public final class PresenceService {
         });
     }
 
-    private void onJoined(String message) {
-        int space = message.indexOf(' ');
-        if (space > 0) {
-            coMembersJoined.joined(message.substring(0, space), List.of(message.substring(space + 1).split(",")));
-        }
-    }
-
-    private void onEvent(String message) {
-        int space = message.indexOf(' ');
-        if (space > 0) {
-            deliver(message.substring(0, space), message.substring(space + 1));
-        }
+    /** Every channel here carries "first rest": a user id, a space, then what the channel says of them. */
+    private static java.util.function.Consumer<String> pair(java.util.function.BiConsumer<String, String> handler) {
+        return message -> {
+            int space = message.indexOf(' ');
+            if (space > 0) {
+                handler.accept(message.substring(0, space), message.substring(space + 1));
+            }
+        };
     }
 
     private void deliver(String userId, String status) {
