@@ -45,6 +45,8 @@ import java.util.Locale;
  * @param bandwidthEstimation which links the server estimates: {@link Estimation#ALL} (the default in
  *     reference.conf), {@link Estimation#PUBLISHERS} (what the shorter constructors, and so most tests, use) or
  *     {@link Estimation#OFF}
+ * @param mediaPath the media path's threads and how long a packet may wait for one ({@code workers},
+ *     {@code max-queue-delay})
  */
 public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetAddress> addresses,
                           InetAddress publicAddress, AllowedNetworks allowedRemoteNetworks, int maxConferences,
@@ -52,7 +54,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                           Duration consentInterval, List<SrtpProfile> srtpProfiles, long maxBitrate,
                           String authSecret, int maxTracksPerPublisher, boolean httpEnabled,
                           List<String> corsOrigins, DtlsIdentity.Kind dtlsCertificate, IceServers iceServers,
-                          int lastN, Estimation bandwidthEstimation) {
+                          int lastN, Estimation bandwidthEstimation, MediaPath mediaPath) {
     /** Which links the server estimates and shares out ({@code bandwidth-estimation}). */
     public enum Estimation {
         /**
@@ -88,6 +90,29 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
         /** Whether receivers negotiate transport-cc and get their downlink estimated and shared out. */
         public boolean receivers() {
             return this == ALL;
+        }
+    }
+
+    /**
+     * The media path's threads ({@link dev.parley.media.transport.MediaWorkers}).
+     *
+     * @param workers worker threads; each conference's transports are handled on one of them (0: one per core)
+     * @param maxQueueDelay a received packet that waited longer than this for its worker is dropped as late
+     *     ({@code receive_late}): 1 ms to 1 s
+     */
+    public record MediaPath(int workers, Duration maxQueueDelay) {
+        public static final MediaPath DEFAULTS = new MediaPath(0, Duration.ofMillis(50));
+
+        public MediaPath {
+            check(workers >= 0 && workers <= 256, "workers", "must be 0 (one per core) to 256: " + workers);
+            check(maxQueueDelay.compareTo(Duration.ofMillis(1)) >= 0
+                    && maxQueueDelay.compareTo(Duration.ofSeconds(1)) <= 0, "max-queue-delay",
+                    "must be between 1ms and 1s: " + maxQueueDelay);
+        }
+
+        /** The worker threads to start: {@code workers}, or one per core when it is 0. */
+        public int workerThreads() {
+            return workers > 0 ? workers : Runtime.getRuntime().availableProcessors();
         }
     }
 
@@ -149,6 +174,7 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
         check(maxBitrate >= 100_000, "max-bitrate", "must be at least 100000");
         check(lastN > 0 && lastN <= 1000, "last-n", "must be 1..1000: " + lastN);
         check(bandwidthEstimation != null, "bandwidth-estimation", "must be all, publishers or off");
+        mediaPath = mediaPath == null ? MediaPath.DEFAULTS : mediaPath;
         check(maxTracksPerPublisher > 0 && maxTracksPerPublisher <= 64, "max-tracks-per-publisher",
                 "must be 1..64");
         addresses = List.copyOf(addresses);
@@ -172,14 +198,14 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
         this(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
                 maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
                 maxTracksPerPublisher, httpEnabled, corsOrigins, DtlsIdentity.Kind.ECDSA_P256, IceServers.NONE,
-                DEFAULT_LAST_N, Estimation.PUBLISHERS);
+                DEFAULT_LAST_N, Estimation.PUBLISHERS, MediaPath.DEFAULTS);
     }
 
     public MediaConfig withDtlsCertificate(DtlsIdentity.Kind kind) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
                 maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, kind, iceServers, lastN,
-                bandwidthEstimation);
+                bandwidthEstimation, mediaPath);
     }
 
     /** Defaults for tests and the load generator: loopback only, free ports, the HTTP API on loopback. */
@@ -194,70 +220,77 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
         return new MediaConfig(udp, httpHost, http, addresses, publicAddress, allowedRemoteNetworks, maxConferences,
                 maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate, authSecret,
                 maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
-                bandwidthEstimation);
+                bandwidthEstimation, mediaPath);
     }
 
     public MediaConfig withLimits(int conferences, int endpoints) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 conferences, endpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles, maxBitrate,
                 authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
-                bandwidthEstimation);
+                bandwidthEstimation, mediaPath);
     }
 
     public MediaConfig withTimeouts(Duration connect, Duration consent, Duration interval) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connect, consent, interval, srtpProfiles, maxBitrate, authSecret,
                 maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
-                bandwidthEstimation);
+                bandwidthEstimation, mediaPath);
     }
 
     public MediaConfig withAuthSecret(String token) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
                 maxBitrate, token, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
-                bandwidthEstimation);
+                bandwidthEstimation, mediaPath);
     }
 
     public MediaConfig withHttp(boolean enabled, List<String> origins) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
                 maxBitrate, authSecret, maxTracksPerPublisher, enabled, origins, dtlsCertificate, iceServers, lastN,
-                bandwidthEstimation);
+                bandwidthEstimation, mediaPath);
     }
 
     public MediaConfig withIceServers(IceServers servers) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
                 maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, servers,
-                lastN, bandwidthEstimation);
+                lastN, bandwidthEstimation, mediaPath);
     }
 
     public MediaConfig withMaxTracksPerPublisher(int tracks) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
                 maxBitrate, authSecret, tracks, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
-                bandwidthEstimation);
+                bandwidthEstimation, mediaPath);
     }
 
     public MediaConfig withLastN(int n) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
                 maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers,
-                n, bandwidthEstimation);
+                n, bandwidthEstimation, mediaPath);
     }
 
     public MediaConfig withBandwidthEstimation(Estimation enabled) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
                 maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers,
-                lastN, enabled);
+                lastN, enabled, mediaPath);
+    }
+
+    public MediaConfig withMediaPath(MediaPath path) {
+        return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
+                maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, srtpProfiles,
+                maxBitrate, authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers,
+                lastN, bandwidthEstimation, path);
     }
 
     public MediaConfig withSrtpProfiles(List<SrtpProfile> profiles) {
         return new MediaConfig(udpPort, httpHost, httpPort, addresses, publicAddress, allowedRemoteNetworks,
                 maxConferences, maxEndpoints, connectTimeout, consentTimeout, consentInterval, profiles, maxBitrate,
                 authSecret, maxTracksPerPublisher, httpEnabled, corsOrigins, dtlsCertificate, iceServers, lastN,
-                bandwidthEstimation);
+                bandwidthEstimation, mediaPath);
     }
 
     /** Reads {@code parley.media} (the block itself is passed in). Errors name the offending key. */
@@ -302,7 +335,8 @@ public record MediaConfig(int udpPort, String httpHost, int httpPort, List<InetA
                     dtlsCertificate(media.getString("dtls-certificate")),
                     new IceServers(stringList(media, "ice-server-uris"), media.getString("turn-secret"),
                             media.getDuration("turn-credential-lifetime")), media.getInt("last-n"),
-                    Estimation.parse(media.getString("bandwidth-estimation")));
+                    Estimation.parse(media.getString("bandwidth-estimation")),
+                    new MediaPath(media.getInt("workers"), media.getDuration("max-queue-delay")));
         } catch (ConfigException e) {
             throw new IllegalArgumentException("parley.media: " + e.getMessage(), e);
         }

@@ -23,6 +23,7 @@ import dev.parley.media.srtp.SrtpCiphers;
 import dev.parley.media.srtp.SrtpKeys;
 import dev.parley.media.srtp.SrtpProfile;
 import dev.parley.media.srtp.SrtpSession;
+import dev.parley.media.transport.MediaWorkers;
 import dev.parley.media.transport.PacketBuffer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -58,6 +59,7 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     private final Sfu sfu;
     private final PrometheusMetrics metrics;
     private final ScheduledExecutorService timers;
+    private final MediaWorkers workers;
     private final ExecutorService apiWork;
     private final HttpApiServer http;
     private final List<java.util.logging.Logger> quietLoggers = new ArrayList<>();
@@ -72,13 +74,15 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         DtlsIdentity identity = DtlsIdentity.generate(config.dtlsCertificate());
         LOG.info("DTLS certificate: {} ({} ms to generate)", identity.describe(),
                 (System.nanoTime() - generating) / 1_000_000);
-        this.sfu = new Sfu(config, ports, identity, counters);
+        this.workers = new MediaWorkers("media", config.mediaPath().workerThreads(),
+                config.mediaPath().maxQueueDelay(), counters);
+        this.sfu = new Sfu(config, ports, identity, counters, workers);
         List<String> refusalCodes = new ArrayList<>(HttpApiServer.OTHER_ERROR_CODES);
         for (ErrorCode code : ErrorCode.values()) {
             refusalCodes.add(code.code());
         }
         this.metrics = new PrometheusMetrics(counters, sfu::conferenceCount, sfu::endpointCount, refusalCodes,
-                sfu::videoForwardsByLayer);
+                sfu::videoForwardsByLayer, workers::queueDelays);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
         timers.scheduleAtFixedRate(this::speakers, 200, 200, TimeUnit.MILLISECONDS);
@@ -107,6 +111,7 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         apiWork.shutdownNow();
         sfu.close();
         ports.forEach(SharedUdpPort::close);
+        workers.close();
         metrics.close();
     }
 

@@ -90,6 +90,23 @@ class MediaConfigTest {
         IllegalArgumentException certificate = assertThrows(IllegalArgumentException.class,
                 () -> MediaConfig.from(media("parley.media.dtls-certificate = dsa")));
         assertTrue(certificate.getMessage().contains("parley.media.dtls-certificate"), certificate.getMessage());
+        IllegalArgumentException workers = assertThrows(IllegalArgumentException.class,
+                () -> MediaConfig.from(media("parley.media.workers = -1")));
+        assertTrue(workers.getMessage().contains("parley.media.workers"), workers.getMessage());
+        IllegalArgumentException delay = assertThrows(IllegalArgumentException.class,
+                () -> MediaConfig.from(media("parley.media.max-queue-delay = 5s")));
+        assertTrue(delay.getMessage().contains("parley.media.max-queue-delay"), delay.getMessage());
+    }
+
+    @Test
+    void theMediaPathHasOneWorkerPerCoreAndDropsWhatWaitedFiftyMillisecondsUnlessTold() {
+        MediaConfig.MediaPath defaults = MediaConfig.from(media("")).mediaPath();
+        assertEquals(Runtime.getRuntime().availableProcessors(), defaults.workerThreads());
+        assertEquals(java.time.Duration.ofMillis(50), defaults.maxQueueDelay());
+        MediaConfig.MediaPath set = MediaConfig.from(media(
+                "parley.media.workers = 3\nparley.media.max-queue-delay = 20ms")).mediaPath();
+        assertEquals(3, set.workerThreads());
+        assertEquals(java.time.Duration.ofMillis(20), set.maxQueueDelay());
     }
 
     @Test

@@ -15,10 +15,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Allocation on a real server's publisher receive thread, loopback only: a Java publisher sends VP8-sized SRTP
- * packets to a media server with N subscribers; the thread that receives, decrypts and forwards them is measured
- * with the JVM's per-thread allocation counter. This includes ice4j's socket layers, which JMH's benchmark leaves
- * out. Bounded: a fixed number of packets, and a time limit.
+ * Allocation on a real server's media workers, loopback only: a Java publisher sends VP8-sized SRTP packets to a
+ * media server with N subscribers; the worker that receives (from the shared port's reader), decrypts and forwards
+ * them is measured with the JVM's per-thread allocation counter, as is its CPU time. This includes the hand-off from
+ * ice4j's reader and the UDP sends, which JMH's benchmark leaves out (ice4j's reader thread itself is not counted).
+ * Bounded: a fixed number of packets, and a time limit.
  *
  * <p>Run: {@code media-server/scripts/benchmark.sh} builds it; then
  * {@code java -cp "media-server/target/bench/classes:media-server/target/bench/lib/*"
@@ -62,8 +63,9 @@ public final class ReceivePathAllocation {
                 }
             }
             Thread.sleep(500);
-            Thread receiveThread = Thread.getAllStackTraces().keySet().stream()
-                    .filter(t -> t.getName().equals("rx-bench/pub/pub")).findFirst().orElseThrow();
+            // The conference's worker receives, decrypts and forwards; the server's other workers stay idle.
+            long[] workerIds = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("media-worker-")).mapToLong(Thread::getId).toArray();
             ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
             byte[] payload = new byte[1100];
             int sequence = 0;
@@ -71,8 +73,8 @@ public final class ReceivePathAllocation {
             for (int round = 0; round < 2; round++) {
                 long receivedBefore = publisherPackets(server);
                 long forwardedBefore = server.stats().packetsOut();
-                long allocatedBefore = threads.getThreadAllocatedBytes(receiveThread.getId());
-                long cpuBefore = threads.getThreadCpuTime(receiveThread.getId());
+                long allocatedBefore = sum(threads.getThreadAllocatedBytes(workerIds));
+                long cpuBefore = sum(threads.getThreadCpuTime(workerIds));
                 long start = System.nanoTime();
                 for (int i = 0; i < packets && System.nanoTime() < deadline; i++) {
                     publisher.sendRtp(video.ssrc(), ClientEndpoint.VP8_PT, sequence++, sequence * 3000L, false,
@@ -84,16 +86,24 @@ public final class ReceivePathAllocation {
                 Thread.sleep(1000);
                 long received = publisherPackets(server) - receivedBefore;
                 long forwarded = server.stats().packetsOut() - forwardedBefore;
-                long allocated = threads.getThreadAllocatedBytes(receiveThread.getId()) - allocatedBefore;
-                long cpu = threads.getThreadCpuTime(receiveThread.getId()) - cpuBefore;
+                long allocated = sum(threads.getThreadAllocatedBytes(workerIds)) - allocatedBefore;
+                long cpu = sum(threads.getThreadCpuTime(workerIds)) - cpuBefore;
                 double seconds = (System.nanoTime() - start) / 1e9;
                 System.out.printf("%s: %d subscribers, %d packets sent, %d received, %d UDP packets out in %.1f s;"
-                                + " receive thread allocated %.1f bytes and used %.0f ns CPU per received packet%n",
+                                + " the media workers allocated %.1f bytes and used %.0f ns CPU per received packet%n",
                         round == 0 ? "warm-up" : "measured", subscribers, packets, received, forwarded, seconds,
                         (double) allocated / received, (double) cpu / received);
             }
         } finally {
             clients.forEach(ClientEndpoint::close);
         }
+    }
+
+    private static long sum(long[] values) {
+        long total = 0;
+        for (long value : values) {
+            total += Math.max(0, value);
+        }
+        return total;
     }
 }

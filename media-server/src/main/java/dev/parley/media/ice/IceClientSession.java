@@ -23,6 +23,7 @@ import org.ice4j.ice.harvest.CandidateHarvester;
 import org.ice4j.ice.harvest.HarvestStatistics;
 import org.ice4j.socket.IceUdpSocketWrapper;
 import org.ice4j.socket.MultiplexingDatagramSocket;
+import org.ice4j.util.Buffer;
 
 /**
  * Parley's own client side of ICE (the load generator's endpoints, tests): a full, controlling ice4j agent with one
@@ -36,6 +37,8 @@ public final class IceClientSession implements IceTransport {
     private final AllowedNetworks allowed;
     private final List<IceCandidate> advertised;
     private final MultiplexingDatagramSocket hostSocket;
+    private Thread reader;
+    private volatile boolean closed;
 
     private IceClientSession(InetAddress bindAddress, AllowedNetworks allowed) throws IOException {
         this.allowed = allowed;
@@ -126,9 +129,39 @@ public final class IceClientSession implements IceTransport {
         return pair == null ? null : pair.getRemoteCandidate().getTransportAddress();
     }
 
+    /**
+     * Starts the client's reader: a thread of its own that takes each non-STUN datagram from the component's socket
+     * (pull, as ice4j offers a full agent) and hands it to the receiver.
+     */
     @Override
-    public void receive(DatagramPacket into) throws IOException {
-        component.getSocket().receive(into);
+    public synchronized void receiveWith(DatagramReceiver receiver) {
+        if (reader != null) {
+            throw new IllegalStateException("the receiver is already set");
+        }
+        reader = new Thread(() -> read(receiver), "ice-client-rx-" + localUfrag());
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void read(DatagramReceiver receiver) {
+        DatagramPacket packet = new DatagramPacket(new byte[0], 0);
+        while (!closed) {
+            Buffer buffer = ReceiveBuffers.take(ReceiveBuffers.SIZE);
+            packet.setData(buffer.getBuffer(), 0, buffer.getBuffer().length);
+            try {
+                component.getSocket().receive(packet);
+            } catch (IOException e) {
+                ReceiveBuffers.release(buffer);
+                if (closed || component.getSocket().isClosed()) {
+                    return;
+                }
+                continue;
+            }
+            buffer.setOffset(packet.getOffset());
+            buffer.setLength(packet.getLength());
+            buffer.setRemoteAddress(packet.getSocketAddress());
+            receiver.received(buffer, System.nanoTime());
+        }
     }
 
     @Override
@@ -143,6 +176,7 @@ public final class IceClientSession implements IceTransport {
 
     @Override
     public void close() {
+        closed = true;
         agent.free();
         component.getSocket().close();
         hostSocket.close();

@@ -8,7 +8,6 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -17,7 +16,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -93,8 +91,6 @@ public final class IceLiteSession implements IceTransport {
     public static final Duration PENALTY = Duration.ofSeconds(2);
     /** An address whose first request carried no valid credentials is forgotten after this. */
     public static final Duration UNVERIFIED_TIMEOUT = Duration.ofSeconds(5);
-    /** Datagrams waiting for the transport's receive thread; beyond it they are dropped and counted. */
-    public static final int RECEIVE_QUEUE = 1024;
     /**
      * How long the selected address must have sent nothing before media from another verified address moves the
      * media there; a browser in a call sends RTP or RTCP several times a second.
@@ -125,16 +121,8 @@ public final class IceLiteSession implements IceTransport {
      */
     private volatile Credentials previous;
     private volatile long previousUntilNanos;
-    private final ArrayBlockingQueue<Buffer> inbound = new ArrayBlockingQueue<>(RECEIVE_QUEUE);
-    /**
-     * When each datagram in {@link #inbound} came off the socket, in the same order: written by the port's reader
-     * before it queues the datagram (one reader per local address; the queue orders the write before the read),
-     * read by {@link #receive} after it takes it. Twice the queue, so a slot is never rewritten while still queued.
-     */
-    private final long[] arrivalNanos = new long[2 * RECEIVE_QUEUE];
-    private long arrivalsQueued;
-    private long arrivalsTaken;
-    private volatile long lastReceivedNanos;
+    /** Where non-STUN datagrams go; null until the transport above starts (they are dropped meanwhile). */
+    private volatile DatagramReceiver receiver;
     // Guarded by this.
     private final Map<InetSocketAddress, Long> penalizedUntil = new HashMap<>();
     private final TokenBucket newAddresses;
@@ -349,33 +337,8 @@ public final class IceLiteSession implements IceTransport {
     }
 
     @Override
-    public void receive(DatagramPacket into) throws IOException {
-        while (true) {
-            if (closed) {
-                throw new SocketException("ICE session closed");
-            }
-            Buffer buffer;
-            try {
-                buffer = inbound.poll(250, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SocketException("interrupted");
-            }
-            if (buffer != null) {
-                int length = Math.min(buffer.getLength(), into.getData().length - into.getOffset());
-                System.arraycopy(buffer.getBuffer(), buffer.getOffset(), into.getData(), into.getOffset(), length);
-                into.setLength(length);
-                into.setSocketAddress(buffer.getRemoteAddress());
-                ReceiveBuffers.release(buffer);
-                lastReceivedNanos = arrivalNanos[(int) (arrivalsTaken++ & (arrivalNanos.length - 1))];
-                return;
-            }
-        }
-    }
-
-    @Override
-    public long lastReceivedNanos() {
-        return lastReceivedNanos;
+    public void receiveWith(DatagramReceiver receiver) {
+        this.receiver = receiver;
     }
 
     @Override
@@ -410,10 +373,6 @@ public final class IceLiteSession implements IceTransport {
             port.unregister(local.ufrag(), this);
         }
         agent.free();
-        Buffer buffer;
-        while ((buffer = inbound.poll()) != null) {
-            ReceiveBuffers.release(buffer);
-        }
     }
 
     // ---- called by the shared port's reader thread
@@ -482,7 +441,10 @@ public final class IceLiteSession implements IceTransport {
         }
     }
 
-    /** Push receive: every non-STUN datagram on a pair this session holds (no allocation: it runs per packet). */
+    /**
+     * Push receive: every non-STUN datagram on a pair this session holds goes to the receiver, on the port's reader
+     * thread (no allocation: it runs per packet).
+     */
     private void onDatagram(Buffer buffer) {
         SocketAddress from = buffer.getRemoteAddress();
         LocalSide side = side(buffer.getLocalAddress());
@@ -498,14 +460,13 @@ public final class IceLiteSession implements IceTransport {
         if (current != path && current != null && now - current.lastReceiveNanos > SILENCE_NANOS) {
             followMedia(path, now);
         }
-        int slot = (int) (arrivalsQueued & (arrivalNanos.length - 1));
-        arrivalNanos[slot] = now;
-        if (!inbound.offer(buffer)) {
-            counters.drop(DropReason.RECEIVE_QUEUE_FULL);
+        DatagramReceiver target = receiver;
+        if (target == null || closed) {
+            counters.drop(DropReason.TRANSPORT_NOT_STARTED);
             ReceiveBuffers.release(buffer);
             return;
         }
-        arrivalsQueued++;
+        target.received(buffer, now);
     }
 
     /**

@@ -4,11 +4,12 @@ import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.InetSocketAddress;
 import java.util.List;
+import org.ice4j.util.Buffer;
 
 /**
  * What a secure transport needs from ICE: local credentials and candidates to put in SDP, the peer's credentials to
- * start with, and one path to send and receive the non-STUN datagrams (DTLS, SRTP, SRTCP) on. STUN never comes out
- * of {@link #receive}.
+ * start with, and one path to send and receive the non-STUN datagrams (DTLS, SRTP, SRTCP) on. STUN never reaches
+ * the {@link DatagramReceiver}.
  */
 public interface IceTransport extends AutoCloseable {
 
@@ -35,20 +36,26 @@ public interface IceTransport extends AutoCloseable {
     InetSocketAddress remoteAddress();
 
     /**
-     * Blocks until a non-STUN datagram arrives and copies it into {@code into} (at the packet's offset), with its
-     * length and source address.
-     *
-     * @throws java.net.SocketException once the transport is closed
+     * Where every non-STUN datagram goes from now on, on the thread that read it (for the server, the shared port's
+     * reader: the receiver must hand the datagram off at once). The receiver owns the buffer from then on and gives
+     * it back with {@link #release}. Until a receiver is set, datagrams are dropped.
      */
-    void receive(DatagramPacket into) throws IOException;
+    void receiveWith(DatagramReceiver receiver);
 
-    /**
-     * When the datagram {@link #receive} returned last came off the socket ({@link System#nanoTime()}), before it
-     * waited for the receiving thread; 0 when not known. Congestion feedback reports it as the arrival time, so the
-     * receiving thread's own delays do not read as network delay.
-     */
-    default long lastReceivedNanos() {
-        return 0;
+    /** Takes the non-STUN datagrams an ICE transport reads. */
+    @FunctionalInterface
+    interface DatagramReceiver {
+        /**
+         * @param buffer the datagram, with its source and local addresses; the receiver owns it
+         * @param arrivalNanos when it came off the socket ({@link System#nanoTime()}); congestion feedback reports
+         *     it as the arrival time, so the time it waited for its worker does not read as network delay
+         */
+        void received(Buffer buffer, long arrivalNanos);
+    }
+
+    /** Gives a received datagram's buffer back for reuse. */
+    static void release(Buffer buffer) {
+        ReceiveBuffers.release(buffer);
     }
 
     /** Sends on the current path. */

@@ -10,11 +10,15 @@ import org.ice4j.util.BufferPool;
  * ice4j's push receive for the shared UDP ports, with a bounded pool of its receive buffers. Process-wide, because
  * ice4j keeps both as static settings: installed once, before the first shared port exists. In push mode the port's
  * reader hands each non-STUN datagram straight to the component's callback (no merging socket, no thread per remote
- * address); STUN still goes to the agent's own stack.
+ * address); STUN still goes to the agent's own stack. Buffers taken here are given back by whoever ends up holding
+ * them: the worker that handled the datagram, or the code that refused it.
  */
 final class ReceiveBuffers {
-    /** ice4j never asks for more than one datagram of the assumed MTU. */
-    static final int SIZE = 1500;
+    /**
+     * ice4j never asks for more than one datagram of the assumed MTU (1500); the rest is room for what SRTP and
+     * header extensions add when a received packet is worked on in place (as much as a packet buffer holds).
+     */
+    static final int SIZE = 2048;
     /** Buffers kept for reuse; beyond this, returned buffers are left to the garbage collector. */
     private static final int POOLED = 4096;
 

@@ -18,8 +18,10 @@ import dev.parley.media.sdp.PeerDescription;
 import dev.parley.media.sdp.SdpException;
 import dev.parley.media.srtp.SrtpProfile;
 import dev.parley.media.srtp.SsrcTable;
+import dev.parley.media.transport.MediaWorkers;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
+import dev.parley.media.transport.Worker;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -118,6 +120,12 @@ public final class ClientEndpoint implements AutoCloseable {
     private final String fingerprintLine;
     private final long rtcpSsrc = randomSsrc();
     private final MediaCounters counters = new MediaCounters();
+    /** A client's received packets wait at most this long for its worker (as the server's default). */
+    private static final Duration CLIENT_QUEUE_DELAY = Duration.ofMillis(50);
+    private final MediaWorkers workers;
+    /** The client's own worker group when it was given none, closed with it. */
+    private final MediaWorkers ownWorkers;
+    private final Worker worker;
     private final BlockingQueue<ReceivedRtp> received = new LinkedBlockingQueue<>(100_000);
     private final BlockingQueue<ReceivedFeedback> feedback = new LinkedBlockingQueue<>(100_000);
     private final BlockingQueue<byte[]> transportFeedback = new LinkedBlockingQueue<>(100_000);
@@ -154,21 +162,35 @@ public final class ClientEndpoint implements AutoCloseable {
     private boolean started;
 
     private ClientEndpoint(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
-                           DtlsIdentity identity, String fingerprintLine, int[] cipherSuites) throws IOException {
+                           DtlsIdentity identity, String fingerprintLine, int[] cipherSuites, MediaWorkers shared)
+            throws IOException {
         Ice4jSettings.apply(Duration.ofSeconds(5));
         this.ice = IceClientSession.open(bind, allowed);
         this.identity = identity;
         this.fingerprintLine = fingerprintLine;
-        this.transport = new SecureTransport("client-" + ice.localUfrag(), ice, identity, profiles, counters);
+        this.ownWorkers = shared == null
+                ? new MediaWorkers("client-" + ice.localUfrag(), 1, CLIENT_QUEUE_DELAY, counters) : null;
+        this.workers = shared != null ? shared : ownWorkers;
+        this.worker = workers.assign();
+        this.transport = new SecureTransport("client-" + ice.localUfrag(), ice, identity, profiles, counters,
+                worker);
         if (cipherSuites != null) {
             transport.offerCipherSuitesOnly(cipherSuites);
         }
     }
 
+    /** A client with a worker thread of its own. */
     public static ClientEndpoint create(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles)
             throws IOException {
+        return create(bind, allowed, profiles, null);
+    }
+
+    /** A client whose receiving runs on one of {@code workers} (null: a worker of its own), as the load generator's. */
+    public static ClientEndpoint create(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
+                                        MediaWorkers workers) throws IOException {
         DtlsIdentity identity = DtlsIdentity.generate();
-        return new ClientEndpoint(bind, allowed, profiles, identity, "sha-256 " + identity.fingerprint(), null);
+        return new ClientEndpoint(bind, allowed, profiles, identity, "sha-256 " + identity.fingerprint(), null,
+                workers);
     }
 
     /**
@@ -179,13 +201,13 @@ public final class ClientEndpoint implements AutoCloseable {
                                         DtlsIdentity identity, String fingerprintHash, int[] cipherSuites)
             throws IOException {
         return new ClientEndpoint(bind, allowed, profiles, identity, identity.fingerprint(fingerprintHash).sdpValue(),
-                cipherSuites);
+                cipherSuites, null);
     }
 
     /** A client that announces a fingerprint other than its certificate's (the server must refuse its DTLS). */
     public static ClientEndpoint withWrongFingerprint(InetAddress bind, AllowedNetworks allowed) throws IOException {
         return new ClientEndpoint(bind, allowed, List.of(SrtpProfile.values()), DtlsIdentity.generate(),
-                "sha-256 " + DtlsIdentity.generate().fingerprint(), null);
+                "sha-256 " + DtlsIdentity.generate().fingerprint(), null, null);
     }
 
     /**
@@ -578,6 +600,10 @@ public final class ClientEndpoint implements AutoCloseable {
     @Override
     public void close() {
         transport.close();
+        workers.release(worker);
+        if (ownWorkers != null) {
+            ownWorkers.close();
+        }
     }
 
     static int writeRtp(byte[] buf, long ssrc, int payloadType, int sequence, long timestamp, boolean marker,

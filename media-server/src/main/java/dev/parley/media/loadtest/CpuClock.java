@@ -85,7 +85,8 @@ final class CpuClock {
 
     /** Threads of the load generator's own side when a server runs in the same JVM. */
     static boolean isClientThread(String name) {
-        return name.startsWith("rx-client-") || name.startsWith("dtls-client-") || name.startsWith("lg-")
+        return name.startsWith("client-") || name.startsWith("ice-client-") || name.startsWith("dtls-client-")
+                || name.startsWith("lg-")
                 || name.startsWith("HttpClient") || name.equals("main");
     }
 }

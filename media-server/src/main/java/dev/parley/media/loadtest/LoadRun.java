@@ -4,6 +4,7 @@ import dev.parley.media.loadtest.Results.Layer;
 import dev.parley.media.loadtest.Results.Phase;
 import dev.parley.media.loadtest.Results.Sample;
 import dev.parley.media.loadtest.Results.Window;
+import dev.parley.media.metrics.QueueDelays;
 import dev.parley.media.sdp.MediaKind;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -404,7 +405,20 @@ final class LoadRun {
                 serverCpu * 1e6 / forwarded, clientCpu * 1e6 / (sent + received), drops,
                 (b.gcPauseSeconds() - a.gcPauseSeconds()) * 1000, b.gcPauses() - a.gcPauses(),
                 Math.max(a.heapBytes(), b.heapBytes()) / 1e6, skipped, failed,
-                start.udpErrors() < 0 ? -1 : end.udpErrors() - start.udpErrors(), clientDrops, layers(index, wall));
+                start.udpErrors() < 0 ? -1 : end.udpErrors() - start.udpErrors(), clientDrops, layers(index, wall),
+                queueWait(a, b, 0.99), queueWait(a, b, 1));
+    }
+
+    /**
+     * The bound (ms) on the {@code quantile} of how long the server's received packets waited for its worker threads
+     * in the window (1: the worst), from its histogram; NaN when the server does not report it.
+     */
+    private static double queueWait(ServerSnapshot a, ServerSnapshot b, double quantile) {
+        if (a.queueDelays() == null || b.queueDelays() == null) {
+            return Double.NaN;
+        }
+        QueueDelays window = b.queueDelays().since(a.queueDelays());
+        return (quantile >= 1 ? window.worstMicros() : window.quantileMicros(quantile)) / 1000.0;
     }
 
     /** The window's figures per simulcast layer (empty without {@code --simulcast}). */

@@ -6,9 +6,11 @@ import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Cidr;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
 import dev.parley.media.metrics.DropReason;
+import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.sdp.MediaKind;
 import dev.parley.media.srtp.SrtpCiphers;
 import dev.parley.media.srtp.SrtpProfile;
+import dev.parley.media.transport.MediaWorkers;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -40,6 +42,9 @@ final class ParleyFleet implements Fleet {
     private final List<ClientEndpoint> clients = new CopyOnWriteArrayList<>();
     private final List<String> conferences = new CopyOnWriteArrayList<>();
     private final CpuClock clientThreads = new CpuClock();
+    /** The clients' receiving, as the server's: one worker per core, whatever the number of clients. */
+    private final MediaWorkers workers = new MediaWorkers("lg-client", MediaWorkers.defaultCount(),
+            Duration.ofMillis(50), new MediaCounters());
 
     ParleyFleet(LoadOptions options, MediaTarget target, EmbeddedServer embedded, List<Stream> streams,
                 Supplier<ReceiverStats> newReceiver, List<ReceiverStats> receivers, String runId) {
@@ -68,7 +73,7 @@ final class ParleyFleet implements Fleet {
     }
 
     private ClientEndpoint newClient() throws IOException {
-        ClientEndpoint client = ClientEndpoint.create(bind, allowed, List.of(SrtpProfile.values()));
+        ClientEndpoint client = ClientEndpoint.create(bind, allowed, List.of(SrtpProfile.values()), workers);
         clients.add(client);
         return client;
     }
@@ -291,6 +296,7 @@ final class ParleyFleet implements Fleet {
             s.active = false;
         }
         clients.forEach(ClientEndpoint::close);
+        workers.close();
         for (String conference : conferences) {
             target.deleteConference(conference);
         }

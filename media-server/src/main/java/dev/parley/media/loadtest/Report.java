@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import dev.parley.media.loadtest.Results.Phase;
 import dev.parley.media.loadtest.Results.Sample;
 import dev.parley.media.loadtest.Results.Window;
+import dev.parley.media.metrics.QueueDelays;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -112,6 +113,12 @@ final class Report {
         return String.join(", ", parts);
     }
 
+    /** A queueing bound in ms as a person reads it ("over 8389 ms" for the open last bucket). */
+    private static String queueBound(double ms) {
+        return Double.isInfinite(ms) || ms > 1e9 ? "over " + number(QueueDelays.upperMicros(QueueDelays.BUCKETS - 2)
+                / 1000.0, 0) + " ms" : number(ms, 3) + " ms";
+    }
+
     void printSummary(PrintStream out, Path directory) {
         out.println();
         out.println("Parley load test: " + shape());
@@ -133,6 +140,10 @@ final class Report {
                         number(w.clientCpuPercent(), 0) + "%", w.hostUdpReceiveBufferErrors());
                 if (!w.serverDrops().isEmpty() || !w.clientDrops().isEmpty()) {
                     out.println("          drops: server " + w.serverDrops() + ", load generator " + w.clientDrops());
+                }
+                if (!Double.isNaN(w.serverQueueWorstMs())) {
+                    out.println("          server queueing (socket to worker): p99 under " + queueBound(
+                            w.serverQueueP99Ms()) + ", worst under " + queueBound(w.serverQueueWorstMs()));
                 }
                 for (Results.Layer l : w.layers()) {
                     out.printf(Locale.ROOT, "          layer %s: %d stream(s), %s pkt/s sent, %d expected, "
@@ -210,7 +221,8 @@ final class Report {
         "received_pps", "server_in_pps", "server_out_pps", "jitter_ms", "latency_p50_ms", "latency_p90_ms",
         "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "latency_mean_ms", "server_cpu_percent",
         "client_cpu_percent", "server_cpu_us_per_forwarded", "client_cpu_us_per_packet", "server_gc_pause_ms",
-        "server_heap_max_mb", "sender_skipped", "send_failures", "host_udp_receive_buffer_errors"};
+        "server_heap_max_mb", "sender_skipped", "send_failures", "host_udp_receive_buffer_errors",
+        "server_queue_p99_ms", "server_queue_worst_ms"};
 
     String windowsCsv() {
         StringBuilder csv = new StringBuilder(String.join(",", WINDOW_COLUMNS)).append('\n');
@@ -222,7 +234,8 @@ final class Report {
                         w.latencyP50Ms(), w.latencyP90Ms(), w.latencyP99Ms(), w.latencyP999Ms(), w.latencyMaxMs(),
                         w.latencyMeanMs(), w.serverCpuPercent(), w.clientCpuPercent(),
                         w.serverCpuMicrosPerForwarded(), w.clientCpuMicrosPerPacket(), w.serverGcPauseMs(),
-                        w.serverHeapMaxMb(), w.senderSkipped(), w.sendFailures(), w.hostUdpReceiveBufferErrors());
+                        w.serverHeapMaxMb(), w.senderSkipped(), w.sendFailures(), w.hostUdpReceiveBufferErrors(),
+                        w.serverQueueP99Ms(), w.serverQueueWorstMs());
             }
         }
         return csv.toString();
@@ -282,7 +295,8 @@ final class Report {
         for (String c : new String[] {"phase", "window", "rate ×", "seconds", "sent pkt/s", "received pkt/s",
             "forwarded pkt/s (server)", "expected", "received", "lost", "loss %", "duplicates", "reordered",
             "jitter ms", "p50 ms", "p90 ms", "p99 ms", "max ms", "server CPU %", "server µs/forwarded pkt",
-            "client CPU %", "server GC pause ms", "host UDP receive-buffer drops", "server drops",
+            "client CPU %", "server GC pause ms", "server queueing p99 / worst ms (bounds)",
+            "host UDP receive-buffer drops", "server drops",
             "load generator drops"}) {
             h.append("<th>").append(escape(c)).append("</th>");
         }
@@ -299,6 +313,8 @@ final class Report {
                     number(w.latencyP90Ms(), 3), number(w.latencyP99Ms(), 3), number(w.latencyMaxMs(), 2),
                     number(w.serverCpuPercent(), 1), number(w.serverCpuMicrosPerForwarded(), 2),
                     number(w.clientCpuPercent(), 1), number(w.serverGcPauseMs(), 1),
+                    Double.isNaN(w.serverQueueWorstMs()) ? "" : queueBound(w.serverQueueP99Ms()) + " / "
+                            + queueBound(w.serverQueueWorstMs()),
                     Long.toString(w.hostUdpReceiveBufferErrors()), String.valueOf(w.serverDrops()),
                     String.valueOf(w.clientDrops())}) {
                     h.append("<td>").append(escape(v)).append("</td>");

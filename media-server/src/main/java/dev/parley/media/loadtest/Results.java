@@ -27,7 +27,7 @@ final class Results {
                   double serverCpuMicrosPerForwarded, double clientCpuMicrosPerPacket, Map<String, Long> serverDrops,
                   double serverGcPauseMs, double serverGcPauses, double serverHeapMaxMb, long senderSkipped,
                   long sendFailures, long hostUdpReceiveBufferErrors, Map<String, Long> clientDrops,
-                  List<Layer> layers) {
+                  List<Layer> layers, double serverQueueP99Ms, double serverQueueWorstMs) {
     }
 
     /**

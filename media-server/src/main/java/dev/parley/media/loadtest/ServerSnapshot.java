@@ -1,24 +1,25 @@
 package dev.parley.media.loadtest;
 
+import dev.parley.media.metrics.QueueDelays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The relay's counters at one moment, read from its Prometheus text (or from the baseline relay directly).
- * Figures the server does not expose are NaN.
+ * Figures the server does not expose are NaN ({@code queueDelays}: null).
  */
 record ServerSnapshot(long nanos, double packetsIn, double bytesIn, double packetsOut, double bytesOut,
                       Map<String, Double> drops, double conferences, double endpoints, double cpuSeconds,
-                      double gcPauseSeconds, double gcPauses, double heapBytes) {
+                      double gcPauseSeconds, double gcPauses, double heapBytes, QueueDelays queueDelays) {
 
     static ServerSnapshot empty(long nanos) {
         return new ServerSnapshot(nanos, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Map.of(), Double.NaN,
-                Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+                Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, null);
     }
 
     ServerSnapshot withCpuSeconds(double seconds) {
         return new ServerSnapshot(nanos, packetsIn, bytesIn, packetsOut, bytesOut, drops, conferences, endpoints,
-                seconds, gcPauseSeconds, gcPauses, heapBytes);
+                seconds, gcPauseSeconds, gcPauses, heapBytes, queueDelays);
     }
 
     double totalDrops() {
@@ -42,6 +43,9 @@ record ServerSnapshot(long nanos, double packetsIn, double bytesIn, double packe
         double gcSum = Double.NaN;
         double gcCount = Double.NaN;
         double heap = Double.NaN;
+        long[] waits = new long[QueueDelays.BUCKETS];
+        boolean sawWaits = false;
+        double maxWait = 0;
         for (String line : text.split("\n")) {
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
@@ -68,6 +72,16 @@ record ServerSnapshot(long nanos, double packetsIn, double bytesIn, double packe
                 case "parley_media_conferences" -> conferences = value;
                 case "parley_media_endpoints" -> endpoints = value;
                 case "parley_media_drops_total" -> drops.put(label(labels, "reason"), value);
+                case "parley_media_worker_queue_delay_total" -> {
+                    String le = label(labels, "le");
+                    for (int i = 0; i < QueueDelays.BUCKETS; i++) {
+                        if (QueueDelays.leLabel(i).equals(le)) {
+                            waits[i] = Math.round(value);
+                            sawWaits = true;
+                        }
+                    }
+                }
+                case "parley_media_worker_queue_delay_max_seconds" -> maxWait = value;
                 case "process_cpu_time_ns_total" -> cpu = value / 1e9;
                 case "process_cpu_seconds_total" -> cpu = Double.isNaN(cpu) ? value : cpu;
                 case "jvm_gc_pause_seconds_sum" -> gcSum = (Double.isNaN(gcSum) ? 0 : gcSum) + value;
@@ -82,7 +96,7 @@ record ServerSnapshot(long nanos, double packetsIn, double bytesIn, double packe
             }
         }
         return new ServerSnapshot(nanos, packetsIn, bytesIn, packetsOut, bytesOut, drops, conferences, endpoints, cpu,
-                gcSum, gcCount, heap);
+                gcSum, gcCount, heap, sawWaits ? QueueDelays.fromCumulative(waits, Math.round(maxWait * 1e9)) : null);
     }
 
     private static String label(String labels, String name) {

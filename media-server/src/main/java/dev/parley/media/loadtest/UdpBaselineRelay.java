@@ -166,7 +166,7 @@ final class UdpBaselineRelay implements AutoCloseable {
         return new ServerSnapshot(System.nanoTime(), packetsIn.sum(), bytesIn.sum(), packetsOut.sum(), bytesOut.sum(),
                 Map.of("send_failed", (double) sendFailed.sum(), "unknown", (double) unknown.sum()), Double.NaN,
                 Double.NaN, cpu.threadSeconds(name -> name.startsWith("baseline-relay-")), Double.NaN, Double.NaN,
-                Double.NaN);
+                Double.NaN, null);
     }
 
     @Override

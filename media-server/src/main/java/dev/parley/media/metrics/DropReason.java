@@ -11,8 +11,12 @@ public enum DropReason {
     ICE_RATE_LIMITED("ice_rate_limited"),
     /** Media from a remote address that has not sent a valid check. */
     ICE_UNVERIFIED_ADDRESS("ice_unverified_address"),
-    /** The transport's receive queue was full (its thread fell behind the shared port's reader). */
+    /** The worker's queue was full (the worker fell behind the shared ports' readers). */
     RECEIVE_QUEUE_FULL("receive_queue_full"),
+    /** A datagram waited for its worker longer than {@code media.max-queue-delay}: dropped unread, as late. */
+    RECEIVE_LATE("receive_late"),
+    /** A datagram for a transport that has not started, or has closed. */
+    TRANSPORT_NOT_STARTED("transport_not_started"),
     BEFORE_DTLS("before_dtls"),
     DTLS_FAILED("dtls_failed"),
     /**

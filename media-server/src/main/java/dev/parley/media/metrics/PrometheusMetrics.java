@@ -25,8 +25,10 @@ public final class PrometheusMetrics {
      * @param videoLayers how many video forwards send each layer now: 0..2, then paused, then waiting (see
      *                    {@code Sfu.videoForwardsByLayer})
      */
+    /** @param queueDelays how long received packets waited for their worker thread */
     public PrometheusMetrics(MediaCounters counters, IntSupplier conferences, IntSupplier endpoints,
-                             List<String> refusalCodes, java.util.function.Supplier<long[]> videoLayers) {
+                             List<String> refusalCodes, java.util.function.Supplier<long[]> videoLayers,
+                             java.util.function.Supplier<QueueDelays> queueDelays) {
         for (String code : refusalCodes) {
             FunctionCounter.builder("parley.media.http.refused", counters, c -> c.refusals(code))
                     .description("HTTP API, WHIP and WHEP requests answered with an error, by code").tag("code", code)
@@ -71,6 +73,16 @@ public final class PrometheusMetrics {
                             + " or waiting (for a first packet or keyframe)")
                     .tag("layer", states[i]).register(registry);
         }
+        for (int i = 0; i < QueueDelays.BUCKETS; i++) {
+            int upTo = i;
+            FunctionCounter.builder("parley.media.worker.queue.delay", queueDelays, s -> s.get().cumulative(upTo))
+                    .description("received packets that waited for their worker thread at most le seconds")
+                    .tag("le", QueueDelays.leLabel(i)).register(registry);
+        }
+        Gauge.builder("parley.media.worker.queue.delay.max", queueDelays, s -> s.get().maxNanos() / 1e9)
+                .strongReference(true).baseUnit("seconds")
+                .description("the longest a received packet waited for its worker thread since the start")
+                .register(registry);
         Gauge.builder("parley.media.conferences", conferences, s -> s.getAsInt()).strongReference(true)
                 .register(registry);
         Gauge.builder("parley.media.endpoints", endpoints, s -> s.getAsInt()).strongReference(true)

@@ -1,6 +1,7 @@
 package dev.parley.media.sfu;
 
 import dev.parley.media.api.TrackEvent;
+import dev.parley.media.transport.Worker;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -15,7 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Endpoints that see each other's tracks. Control operations lock the conference; the media path never does.
+ * Endpoints that see each other's tracks. Control operations lock the conference; the media path never does. All
+ * the conference's transports receive on one worker, so one publisher's packets reach its subscribers on the thread
+ * that handles their feedback too.
  * Keeps the latest events for polling and calls listeners for the in-process API.
  */
 final class Conference {
@@ -23,6 +26,8 @@ final class Conference {
     private static final int EVENTS_KEPT = 1000;
 
     final String id;
+    /** The thread that handles everything the conference's transports receive. */
+    final Worker worker;
     final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     final Map<String, Track> tracks = new LinkedHashMap<>();
     /** The WHIP and WHEP endpoints by their resource id; an entry lives exactly as long as its endpoint. */
@@ -37,8 +42,9 @@ final class Conference {
     private final List<Consumer<TrackEvent>> listeners = new CopyOnWriteArrayList<>();
     private long sequence;
 
-    Conference(String id) {
+    Conference(String id, Worker worker) {
         this.id = id;
+        this.worker = worker;
     }
 
     /** Records an event built from the next sequence number, then tells the listeners. Call under the lock. */

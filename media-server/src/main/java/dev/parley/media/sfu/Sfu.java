@@ -24,6 +24,7 @@ import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.sdp.OfferedMedia;
 import dev.parley.media.sdp.PeerDescription;
 import dev.parley.media.sdp.SdpException;
+import dev.parley.media.transport.MediaWorkers;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
 import java.security.SecureRandom;
@@ -60,6 +61,7 @@ public final class Sfu implements MediaApi {
     private final List<SharedUdpPort> ports;
     private final DtlsIdentity identity;
     private final MediaCounters counters;
+    private final MediaWorkers workers;
     private final Map<String, Conference> conferences = new ConcurrentHashMap<>();
     private final AtomicInteger endpointCount = new AtomicInteger();
     private final PacketBuffer reportBuffer = new PacketBuffer();
@@ -75,8 +77,11 @@ public final class Sfu implements MediaApi {
     private final java.util.Queue<PublishTransport> repairRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final List<PublishTransport> repairing = new ArrayList<>();
 
-    public Sfu(MediaConfig config, List<SharedUdpPort> ports, DtlsIdentity identity, MediaCounters counters) {
+    /** @param workers the media path's threads; each conference takes one for all its transports */
+    public Sfu(MediaConfig config, List<SharedUdpPort> ports, DtlsIdentity identity, MediaCounters counters,
+               MediaWorkers workers) {
         this.config = config;
+        this.workers = workers;
         this.ports = List.copyOf(ports);
         this.identity = identity;
         this.counters = counters;
@@ -93,7 +98,7 @@ public final class Sfu implements MediaApi {
                 throw new MediaException(ErrorCode.CAPACITY_CONFERENCES,
                         "the media server holds its maximum of " + config.maxConferences() + " conferences");
             }
-            conferences.put(id, new Conference(id));
+            conferences.put(id, new Conference(id, workers.assign()));
         }
         return new ConferenceInfo(id, List.of());
     }
@@ -106,7 +111,9 @@ public final class Sfu implements MediaApi {
                 removeEndpoint(conference, endpoint, "conference closed");
             }
         }
-        conferences.remove(conferenceId, conference);
+        if (conferences.remove(conferenceId, conference)) {
+            workers.release(conference.worker);
+        }
     }
 
     @Override
@@ -904,7 +911,7 @@ public final class Sfu implements MediaApi {
     private SecureTransport newTransport(Conference conference, Endpoint endpoint, String purpose) {
         IceLiteSession ice = IceLiteSession.open(ports, config.publicAddress(), counters, config.consentTimeout());
         return new SecureTransport(conference.id + "/" + endpoint.id + "/" + purpose, ice, identity,
-                config.srtpProfiles(), counters);
+                config.srtpProfiles(), counters, conference.worker);
     }
 
     private Conference conference(String conferenceId) {

@@ -4,8 +4,10 @@ import java.net.DatagramPacket;
 import org.jitsi.utils.ByteArrayBuffer;
 
 /**
- * A reusable packet: a fixed byte array with room for SRTP tags, and the {@link DatagramPacket} that sends or
- * receives it. Owned by one thread at a time; reused for every packet that thread handles.
+ * A reusable packet: a byte array with room for SRTP tags, and the {@link DatagramPacket} that sends or receives
+ * it. Owned by one thread at a time; reused for every packet that thread handles. A worker's view
+ * ({@link #wrap}) points at the array a datagram was received into instead, so the packet is worked on where it
+ * lies.
  */
 public final class PacketBuffer implements ByteArrayBuffer {
     public static final int CAPACITY = 2048;
@@ -13,11 +15,11 @@ public final class PacketBuffer implements ByteArrayBuffer {
     private byte[] data = new byte[CAPACITY];
     private int offset;
     private int length;
-    /** When the receive thread took this packet from the socket ({@link System#nanoTime()}), or 0. */
+    /** When this packet came off the socket ({@link System#nanoTime()}), or 0. */
     private long receivedNanos;
     private final DatagramPacket datagram = new DatagramPacket(data, 0, data.length);
 
-    /** When the receive thread took this packet from the socket, before decrypting it ({@link System#nanoTime()}). */
+    /** When this packet came off the socket, before it waited for its worker ({@link System#nanoTime()}). */
     public long receivedNanos() {
         return receivedNanos;
     }
@@ -83,6 +85,13 @@ public final class PacketBuffer implements ByteArrayBuffer {
         length = Math.max(0, length - len);
     }
 
+    /** Makes this buffer the packet in {@code data} (not copied; the caller keeps the array alive meanwhile). */
+    public void wrap(byte[] data, int offset, int length) {
+        this.data = data;
+        this.offset = offset;
+        this.length = length;
+    }
+
     /** Copies another packet's bytes into this one, at offset 0. */
     public void copyFrom(byte[] source, int sourceOffset, int sourceLength) {
         offset = 0;
@@ -94,12 +103,6 @@ public final class PacketBuffer implements ByteArrayBuffer {
 
     public void copyFrom(PacketBuffer other) {
         copyFrom(other.data, other.offset, other.length);
-    }
-
-    /** The datagram for receiving into the whole array. */
-    DatagramPacket datagramForReceive() {
-        datagram.setData(data, 0, data.length);
-        return datagram;
     }
 
     /** The datagram holding this packet's current region, for sending. */

@@ -13,23 +13,25 @@ import dev.parley.media.srtp.SrtpProfile;
 import dev.parley.media.srtp.SrtpSession;
 import java.io.IOException;
 import java.net.DatagramPacket;
-import java.net.SocketException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.bouncycastle.tls.DTLSTransport;
 import org.bouncycastle.tls.DatagramTransport;
+import org.ice4j.util.Buffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * ICE, then DTLS, then SRTP over one ICE transport. One receive thread per transport owns the inbound path:
- * it demultiplexes (RFC 7983), decrypts once and hands plain RTP/RTCP to the {@link Listener} in the same thread.
- * Sending protects the caller's buffer in place and writes it to ICE's current path. DTLS and SRTP state belong to
- * this transport, not to a path, so when ICE moves to another remote address (a TURN relay, a new NAT mapping) the
- * session, its keys and its counters carry on.
+ * ICE, then DTLS, then SRTP over one ICE transport. The transport's {@link Worker} owns the inbound path: ICE hands
+ * it each datagram, and on the worker's thread the transport demultiplexes it (RFC 7983), decrypts it in place once
+ * and hands plain RTP/RTCP to the {@link Listener}. Sending protects the caller's buffer in place and writes it to
+ * ICE's current path. The DTLS handshake runs on a thread of its own, which ends with the handshake. DTLS and SRTP
+ * state belong to this transport, not to a path, so when ICE moves to another remote address (a TURN relay, a new
+ * NAT mapping) the session, its keys and its counters carry on.
  */
 public final class SecureTransport implements RtpSender, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SecureTransport.class);
@@ -38,7 +40,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     /** Which DTLS role this side plays. */
     public enum DtlsRole { SERVER, CLIENT }
 
-    /** What the transport reports, all on its receive thread except {@link #onSecure} and {@link #onFailed}. */
+    /** What the transport reports, all on its worker's thread except {@link #onSecure} and {@link #onFailed}. */
     public interface Listener {
         /** Whether RTP from this SSRC is expected; unexpected SSRCs are dropped before decryption. */
         boolean acceptsRtpSsrc(long ssrc);
@@ -63,23 +65,28 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     private final DtlsIdentity identity;
     private final List<SrtpProfile> profiles;
     private final MediaCounters counters;
+    private final Worker worker;
     private final BlockingQueue<byte[]> dtlsInbound = new ArrayBlockingQueue<>(64);
+    /** Whether a task to read DTLS records after the handshake is waiting on the upkeep thread. */
+    private final AtomicBoolean upkeepAsked = new AtomicBoolean();
     private volatile SrtpSession srtp;
     private volatile DTLSTransport association;
     private volatile Listener listener;
     private volatile boolean closed;
     private volatile String failure;
-    private Thread receiver;
+    private boolean started;
     private Thread handshaker;
     private volatile int[] clientCipherSuites;
 
+    /** @param worker the thread that handles everything this transport receives */
     public SecureTransport(String name, IceTransport ice, DtlsIdentity identity, List<SrtpProfile> profiles,
-                           MediaCounters counters) {
+                           MediaCounters counters, Worker worker) {
         this.name = name;
         this.ice = ice;
         this.identity = identity;
         this.profiles = List.copyOf(profiles);
         this.counters = counters;
+        this.worker = worker;
     }
 
     /** Offers only these DTLS cipher suites when this side is the DTLS client (test and load peers). */
@@ -96,7 +103,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         return new Fingerprint("sha-256", identity.fingerprint());
     }
 
-    /** Starts ICE with the peer's parameters, the receive thread, and the DTLS handshake. */
+    /** Starts ICE with the peer's parameters, receiving on the worker, and the DTLS handshake. */
     public synchronized void start(DtlsRole role, String remoteSha256Fingerprint, String remoteUfrag,
                                    String remotePassword, List<IceCandidate> remoteCandidates, Listener listener) {
         start(role, List.of(new Fingerprint("sha-256", remoteSha256Fingerprint)), remoteUfrag, remotePassword,
@@ -104,24 +111,23 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     }
 
     /**
-     * Starts ICE with the peer's parameters, the receive thread, and the DTLS handshake; the peer's certificate must
-     * match one of {@code remoteFingerprints} (each under its own hash function).
+     * Starts ICE with the peer's parameters, receiving on the worker, and the DTLS handshake; the peer's certificate
+     * must match one of {@code remoteFingerprints} (each under its own hash function).
      */
     public synchronized void start(DtlsRole role, List<Fingerprint> remoteFingerprints, String remoteUfrag,
                                    String remotePassword, List<IceCandidate> remoteCandidates, Listener listener) {
-        if (receiver != null) {
+        if (started) {
             throw new IllegalStateException("already started");
         }
+        started = true;
         this.listener = listener;
         ice.onPathRecovered(() -> {
             if (isSecure()) {
                 listener.onPathRecovered();
             }
         });
+        ice.receiveWith((buffer, arrivalNanos) -> worker.offer(this, buffer, arrivalNanos));
         ice.start(remoteUfrag, remotePassword, remoteCandidates);
-        receiver = new Thread(this::receiveLoop, "rx-" + name);
-        receiver.setDaemon(true);
-        receiver.start();
         handshaker = new Thread(() -> handshake(role, remoteFingerprints), "dtls-" + name);
         handshaker.setDaemon(true);
         handshaker.start();
@@ -194,31 +200,18 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         }
     }
 
-    private void receiveLoop() {
-        PacketBuffer buffer = new PacketBuffer();
-        while (!closed) {
-            DatagramPacket datagram = buffer.datagramForReceive();
-            try {
-                ice.receive(datagram);
-            } catch (SocketException e) {
-                break;
-            } catch (IOException e) {
-                if (closed) {
-                    break;
-                }
-                continue;
-            }
-            long arrived = ice.lastReceivedNanos();
-            buffer.setReceivedNanos(arrived != 0 ? arrived : System.nanoTime());
-            buffer.setOffset(datagram.getOffset());
-            buffer.setLength(datagram.getLength());
-            try {
-                handleInbound(buffer);
-            } catch (RuntimeException e) {
-                counters.drop(DropReason.NOT_RTP_OR_DTLS);
-                LOG.debug("{}: packet handling failed", name, e);
-            }
+    /**
+     * One datagram, on the worker's thread: worked on in place in ICE's buffer through {@code view} (the worker's
+     * own, pointed at it), which nothing may keep.
+     */
+    void receive(Buffer datagram, long arrivalNanos, PacketBuffer view) {
+        if (closed) {
+            counters.drop(DropReason.TRANSPORT_NOT_STARTED);
+            return;
         }
+        view.wrap(datagram.getBuffer(), datagram.getOffset(), datagram.getLength());
+        view.setReceivedNanos(arrivalNanos);
+        handleInbound(view);
     }
 
     private void handleInbound(PacketBuffer buffer) {
@@ -230,6 +223,8 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
         if (kind == Inbound.DTLS) {
             if (!dtlsInbound.offer(Arrays.copyOfRange(data, off, off + len))) {
                 counters.drop(DropReason.DTLS_FAILED);
+            } else if (association != null && upkeepAsked.compareAndSet(false, true)) {
+                worker.upkeep().execute(this::readDtlsRecords);
             }
             return;
         }
@@ -315,7 +310,9 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
             srtp = new SrtpSession(result.keys(), MAX_RECEIVE_SSRCS);
             LOG.debug("{}: DTLS done with {}", name, result.keys().profile());
             listener.onSecure();
-            serveAssociation(result.association());
+            if (!dtlsInbound.isEmpty() && upkeepAsked.compareAndSet(false, true)) {
+                worker.upkeep().execute(this::readDtlsRecords);
+            }
         } catch (IOException | RuntimeException e) {
             if (!closed) {
                 failure = String.valueOf(e.getMessage());
@@ -334,17 +331,19 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     }
 
     /**
-     * Keeps reading the DTLS association after the handshake, so BouncyCastle answers a peer that retransmits its
-     * last flight (our final flight was lost) and notices close_notify. No application data is expected.
+     * Reads the DTLS records that came after the handshake (on the upkeep thread), so BouncyCastle answers a peer that
+     * repeats its last flight (our final flight was lost). No application data is expected.
      */
-    private void serveAssociation(DTLSTransport dtls) {
+    private void readDtlsRecords() {
+        upkeepAsked.set(false);
+        DTLSTransport dtls = association;
         byte[] buffer = new byte[1500];
-        while (!closed) {
+        while (dtls != null && !closed && !dtlsInbound.isEmpty()) {
             try {
-                if (dtls.receive(buffer, 0, buffer.length, 1000) < 0 && closed) {
-                    return;
-                }
+                dtls.receive(buffer, 0, buffer.length, 1);
             } catch (IOException | RuntimeException e) {
+                LOG.debug("{}: DTLS record after the handshake refused", name, e);
+                dtlsInbound.clear();
                 return;
             }
         }

@@ -10,6 +10,7 @@ import dev.parley.media.TestMedia;
 import dev.parley.media.api.WhipResource;
 import dev.parley.media.ice.IceCandidate;
 import dev.parley.media.ice.IceClientSession;
+import dev.parley.media.ice.IceTransport;
 import dev.parley.media.sdp.PeerDescription;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -120,18 +121,18 @@ class OpenSslDtlsClientTest {
         open.add(relay);
         SocketAddress[] peer = new SocketAddress[1];
         Thread up = daemon(() -> pump(relay, ice, peer));
-        Thread down = daemon(() -> {
-            byte[] buffer = new byte[2048];
-            while (!relay.isClosed()) {
-                try {
-                    DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-                    ice.receive(packet);
-                    if (peer[0] != null && (buffer[0] & 0xff) >= 20 && (buffer[0] & 0xff) <= 63) {
-                        relay.send(new DatagramPacket(buffer, packet.getLength(), peer[0]));
-                    }
-                } catch (IOException e) {
-                    return;
+        // The server's DTLS records go back to openssl through the relay, on the ICE client's reader thread.
+        ice.receiveWith((datagram, arrivalNanos) -> {
+            try {
+                byte[] data = datagram.getBuffer();
+                int first = datagram.getLength() > 0 ? data[datagram.getOffset()] & 0xff : 0;
+                if (peer[0] != null && first >= 20 && first <= 63 && !relay.isClosed()) {
+                    relay.send(new DatagramPacket(data, datagram.getOffset(), datagram.getLength(), peer[0]));
                 }
+            } catch (IOException e) {
+                // openssl is gone; the test fails on its own
+            } finally {
+                IceTransport.release(datagram);
             }
         });
         List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-dtls1_2", "-connect",
@@ -164,7 +165,6 @@ class OpenSslDtlsClientTest {
         }
         relay.close();
         up.join(2000);
-        down.interrupt();
         assertTrue(secure, "the server completed DTLS with s_client:\n" + output);
         return output;
     }

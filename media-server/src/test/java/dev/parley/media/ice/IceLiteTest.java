@@ -11,6 +11,7 @@ import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.srtp.SrtpProfile;
 import dev.parley.media.transport.PacketBuffer;
+import dev.parley.media.transport.MediaWorkers;
 import dev.parley.media.transport.SecureTransport;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -43,11 +44,13 @@ class IceLiteTest {
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private InetAddress loopback;
     private MediaCounters counters;
+    private MediaWorkers workers;
 
     @BeforeEach
     void setUp() throws Exception {
         loopback = InetAddress.getByName("127.0.0.1");
         counters = new MediaCounters();
+        workers = close(new MediaWorkers("test", 2, Duration.ofMillis(50), counters));
     }
 
     @AfterEach
@@ -70,9 +73,9 @@ class IceLiteTest {
         DtlsIdentity serverId = DtlsIdentity.generate();
         DtlsIdentity clientId = DtlsIdentity.generate();
         SecureTransport server = close(new SecureTransport("s", serverIce, serverId,
-                List.of(SrtpProfile.AEAD_AES_128_GCM), counters));
+                List.of(SrtpProfile.AEAD_AES_128_GCM), counters, workers.assign()));
         SecureTransport client = close(new SecureTransport("c", clientIce, clientId,
-                List.of(SrtpProfile.AEAD_AES_128_GCM), new MediaCounters()));
+                List.of(SrtpProfile.AEAD_AES_128_GCM), new MediaCounters(), workers.assign()));
         BlockingQueue<byte[]> atClient = new ArrayBlockingQueue<>(100);
         Collect atServer = new Collect(new ArrayBlockingQueue<>(100));
         server.start(SecureTransport.DtlsRole.SERVER, clientId.fingerprint(), clientIce.localUfrag(),
@@ -187,9 +190,9 @@ class IceLiteTest {
         DtlsIdentity serverId = DtlsIdentity.generate();
         DtlsIdentity clientId = DtlsIdentity.generate();
         SecureTransport server = close(new SecureTransport("s", serverIce, serverId,
-                List.of(SrtpProfile.AEAD_AES_128_GCM), counters));
+                List.of(SrtpProfile.AEAD_AES_128_GCM), counters, workers.assign()));
         SecureTransport client = close(new SecureTransport("c", clientIce, clientId,
-                List.of(SrtpProfile.AEAD_AES_128_GCM), new MediaCounters()));
+                List.of(SrtpProfile.AEAD_AES_128_GCM), new MediaCounters(), workers.assign()));
         BlockingQueue<byte[]> atClient = new ArrayBlockingQueue<>(1000);
         BlockingQueue<byte[]> atServer = new ArrayBlockingQueue<>(1000);
         server.start(SecureTransport.DtlsRole.SERVER, clientId.fingerprint(), clientIce.localUfrag(),

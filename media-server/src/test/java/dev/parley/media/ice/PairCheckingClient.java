@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.ice4j.util.Buffer;
 
 /**
  * A controlling agent with one host candidate on one UDP socket, as a browser's: it checks every server candidate
@@ -118,34 +119,47 @@ final class PairCheckingClient implements IceTransport {
     }
 
     @Override
-    public void receive(DatagramPacket into) throws IOException {
+    public void receiveWith(DatagramReceiver receiver) {
+        Thread reader = new Thread(() -> read(receiver), "pair-checking-rx");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Counts STUN answers and media by source address and hands the media on, until closed. */
+    private void read(DatagramReceiver receiver) {
         byte[] buffer = new byte[1500];
         DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-        socket.setSoTimeout(250);
-        while (true) {
-            if (closed) {
-                throw new SocketException("closed");
-            }
+        try {
+            socket.setSoTimeout(250);
+        } catch (SocketException e) {
+            return;
+        }
+        while (!closed) {
             try {
                 socket.receive(packet);
             } catch (SocketTimeoutException e) {
                 continue;
+            } catch (IOException e) {
+                return;
             }
             InetSocketAddress from = (InetSocketAddress) packet.getSocketAddress();
             // RFC 7983: a first byte of 0 or 1 is STUN.
             if (packet.getLength() >= 20 && (buffer[0] & 0xff) < 2) {
                 byte[] stun = Arrays.copyOf(buffer, packet.getLength());
-                if (ControllingCheck.parse(stun).success()) {
-                    answers.computeIfAbsent(from, k -> new AtomicInteger()).incrementAndGet();
+                try {
+                    if (ControllingCheck.parse(stun).success()) {
+                        answers.computeIfAbsent(from, k -> new AtomicInteger()).incrementAndGet();
+                    }
+                } catch (IOException e) {
+                    // not an answer of ours
                 }
                 continue;
             }
             media.computeIfAbsent(from, k -> new AtomicInteger()).incrementAndGet();
-            int length = Math.min(packet.getLength(), into.getData().length - into.getOffset());
-            System.arraycopy(buffer, 0, into.getData(), into.getOffset(), length);
-            into.setLength(length);
-            into.setSocketAddress(from);
-            return;
+            Buffer datagram = ReceiveBuffers.take(packet.getLength());
+            System.arraycopy(buffer, 0, datagram.getBuffer(), 0, packet.getLength());
+            datagram.setRemoteAddress(from);
+            receiver.received(datagram, System.nanoTime());
         }
     }
 

@@ -34,8 +34,11 @@ class SecureTransportTest {
             DtlsIdentity clientId = DtlsIdentity.generate();
             IceLiteSession serverIce = IceLiteSession.open(List.of(port), null, counters, Duration.ofSeconds(30));
             IceClientSession clientIce = IceClientSession.open(loopback, LOOPBACK);
-            SecureTransport server = new SecureTransport("s", serverIce, serverId, List.of(profile), counters);
-            SecureTransport client = new SecureTransport("c", clientIce, clientId, List.of(profile), counters);
+            MediaWorkers workers = new MediaWorkers("test", 2, Duration.ofMillis(50), counters);
+            SecureTransport server = new SecureTransport("s", serverIce, serverId, List.of(profile), counters,
+                    workers.assign());
+            SecureTransport client = new SecureTransport("c", clientIce, clientId, List.of(profile), counters,
+                    workers.assign());
             BlockingQueue<byte[]> received = new ArrayBlockingQueue<>(10);
             server.start(SecureTransport.DtlsRole.SERVER, clientId.fingerprint(), clientIce.localUfrag(),
                     clientIce.localPassword(), List.of(), new Collect(received));
@@ -59,6 +62,7 @@ class SecureTransportTest {
             client.close();
             server.close();
             port.close();
+            workers.close();
         }
     }
 
