@@ -1,10 +1,10 @@
 package dev.parley.media.ice;
 
-import java.util.concurrent.ArrayBlockingQueue;
 import kotlin.Unit;
 import org.ice4j.ice.harvest.AbstractUdpListener;
 import org.ice4j.util.Buffer;
 import org.ice4j.util.BufferPool;
+import org.jctools.queues.MpmcArrayQueue;
 
 /**
  * ice4j's push receive for the shared UDP ports, with a bounded pool of its receive buffers. Process-wide, because
@@ -22,7 +22,8 @@ final class ReceiveBuffers {
     /** Buffers kept for reuse; beyond this, returned buffers are left to the garbage collector. */
     private static final int POOLED = 4096;
 
-    private static final ArrayBlockingQueue<Buffer> POOL = new ArrayBlockingQueue<>(POOLED);
+    /** Lock-free: the port readers take, the workers (or client readers) give back, each without waiting. */
+    private static final MpmcArrayQueue<Buffer> POOL = new MpmcArrayQueue<>(POOLED);
 
     static {
         BufferPool.getBuffer = ReceiveBuffers::take;
@@ -41,7 +42,7 @@ final class ReceiveBuffers {
     }
 
     static Buffer take(int size) {
-        Buffer buffer = size <= SIZE ? POOL.poll() : null;
+        Buffer buffer = size <= SIZE ? POOL.relaxedPoll() : null;
         if (buffer == null) {
             return new Buffer(new byte[Math.max(size, SIZE)], 0, size);
         }
@@ -55,7 +56,7 @@ final class ReceiveBuffers {
 
     static void release(Buffer buffer) {
         if (buffer.getBuffer().length == SIZE) {
-            POOL.offer(buffer);
+            POOL.relaxedOffer(buffer);
         }
     }
 }

@@ -5,7 +5,10 @@ import dev.parley.media.dtls.DtlsIdentity;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Ice4jSettings;
 import dev.parley.media.ice.IceCandidate;
+import dev.parley.media.ice.ClientSockets;
 import dev.parley.media.ice.IceClientSession;
+import dev.parley.media.ice.IceLoadClient;
+import dev.parley.media.ice.IceTransport;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.rtp.Rtcp;
 import dev.parley.media.rtp.RtcpVisitor;
@@ -113,18 +116,16 @@ public final class ClientEndpoint implements AutoCloseable {
             "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
     private final SecureTransport transport;
-    private final IceClientSession ice;
+    /** ice4j's full agent with a reader thread of its own, or, for the load generator, a client on shared readers. */
+    private final IceTransport ice;
     private final DtlsIdentity identity;
     private final long sessionId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
     /** What this client's SDP says after {@code a=fingerprint:}. */
     private final String fingerprintLine;
     private final long rtcpSsrc = randomSsrc();
     private final MediaCounters counters = new MediaCounters();
-    /** A client's received packets wait at most this long for its worker (as the server's default). */
-    private static final Duration CLIENT_QUEUE_DELAY = Duration.ofMillis(50);
+    /** Where the client's receiving runs, or null: on its ICE reader thread. */
     private final MediaWorkers workers;
-    /** The client's own worker group when it was given none, closed with it. */
-    private final MediaWorkers ownWorkers;
     private final Worker worker;
     private final BlockingQueue<ReceivedRtp> received = new LinkedBlockingQueue<>(100_000);
     private final BlockingQueue<ReceivedFeedback> feedback = new LinkedBlockingQueue<>(100_000);
@@ -162,16 +163,14 @@ public final class ClientEndpoint implements AutoCloseable {
     private boolean started;
 
     private ClientEndpoint(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
-                           DtlsIdentity identity, String fingerprintLine, int[] cipherSuites, MediaWorkers shared)
-            throws IOException {
+                           DtlsIdentity identity, String fingerprintLine, int[] cipherSuites, MediaWorkers shared,
+                           ClientSockets sockets) throws IOException {
         Ice4jSettings.apply(Duration.ofSeconds(5));
-        this.ice = IceClientSession.open(bind, allowed);
+        this.ice = sockets != null ? sockets.open(bind, allowed) : IceClientSession.open(bind, allowed);
         this.identity = identity;
         this.fingerprintLine = fingerprintLine;
-        this.ownWorkers = shared == null
-                ? new MediaWorkers("client-" + ice.localUfrag(), 1, CLIENT_QUEUE_DELAY, counters) : null;
-        this.workers = shared != null ? shared : ownWorkers;
-        this.worker = workers.assign();
+        this.workers = shared;
+        this.worker = shared == null ? null : shared.assign();
         this.transport = new SecureTransport("client-" + ice.localUfrag(), ice, identity, profiles, counters,
                 worker);
         if (cipherSuites != null) {
@@ -179,18 +178,29 @@ public final class ClientEndpoint implements AutoCloseable {
         }
     }
 
-    /** A client with a worker thread of its own. */
+    /** A client that decrypts on its ICE reader thread. */
     public static ClientEndpoint create(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles)
             throws IOException {
         return create(bind, allowed, profiles, null);
     }
 
-    /** A client whose receiving runs on one of {@code workers} (null: a worker of its own), as the load generator's. */
+    /** A client whose receiving runs on one of {@code workers} (null: on its ICE reader thread). */
     public static ClientEndpoint create(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
                                         MediaWorkers workers) throws IOException {
         DtlsIdentity identity = DtlsIdentity.generate();
         return new ClientEndpoint(bind, allowed, profiles, identity, "sha-256 " + identity.fingerprint(), null,
-                workers);
+                workers, null);
+    }
+
+    /**
+     * A client on the load generator's shared sockets: its socket is read by one of their reader threads, which also
+     * decrypts what it receives (no thread of its own once secure).
+     */
+    public static ClientEndpoint onSharedSockets(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
+                                                 ClientSockets sockets) throws IOException {
+        DtlsIdentity identity = DtlsIdentity.generate();
+        return new ClientEndpoint(bind, allowed, profiles, identity, "sha-256 " + identity.fingerprint(), null,
+                null, sockets);
     }
 
     /**
@@ -201,13 +211,13 @@ public final class ClientEndpoint implements AutoCloseable {
                                         DtlsIdentity identity, String fingerprintHash, int[] cipherSuites)
             throws IOException {
         return new ClientEndpoint(bind, allowed, profiles, identity, identity.fingerprint(fingerprintHash).sdpValue(),
-                cipherSuites, null);
+                cipherSuites, null, null);
     }
 
     /** A client that announces a fingerprint other than its certificate's (the server must refuse its DTLS). */
     public static ClientEndpoint withWrongFingerprint(InetAddress bind, AllowedNetworks allowed) throws IOException {
         return new ClientEndpoint(bind, allowed, List.of(SrtpProfile.values()), DtlsIdentity.generate(),
-                "sha-256 " + DtlsIdentity.generate().fingerprint(), null, null);
+                "sha-256 " + DtlsIdentity.generate().fingerprint(), null, null, null);
     }
 
     /**
@@ -427,7 +437,11 @@ public final class ClientEndpoint implements AutoCloseable {
 
     /** After an ICE restart, checks the server with its new credentials (from the restart's answer). */
     public void useServerIceCredentials(String ufrag, String password) {
-        ice.useRemoteCredentials(ufrag, password);
+        if (ice instanceof IceClientSession agent) {
+            agent.useRemoteCredentials(ufrag, password);
+        } else if (ice instanceof IceLoadClient client) {
+            client.useRemoteCredentials(ufrag, password);
+        }
     }
 
     public SrtpProfile srtpProfile() {
@@ -600,9 +614,8 @@ public final class ClientEndpoint implements AutoCloseable {
     @Override
     public void close() {
         transport.close();
-        workers.release(worker);
-        if (ownWorkers != null) {
-            ownWorkers.close();
+        if (workers != null) {
+            workers.release(worker);
         }
     }
 

@@ -3,15 +3,15 @@ package dev.parley.media.loadtest;
 import dev.parley.media.api.TrackInfo;
 import dev.parley.media.api.VideoReceive;
 import dev.parley.media.ice.AllowedNetworks;
+import dev.parley.media.ice.ClientSockets;
 import dev.parley.media.ice.Cidr;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
 import dev.parley.media.metrics.DropReason;
-import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.sdp.MediaKind;
 import dev.parley.media.srtp.SrtpCiphers;
 import dev.parley.media.srtp.SrtpProfile;
-import dev.parley.media.transport.MediaWorkers;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,9 +42,8 @@ final class ParleyFleet implements Fleet {
     private final List<ClientEndpoint> clients = new CopyOnWriteArrayList<>();
     private final List<String> conferences = new CopyOnWriteArrayList<>();
     private final CpuClock clientThreads = new CpuClock();
-    /** The clients' receiving, as the server's: one worker per core, whatever the number of clients. */
-    private final MediaWorkers workers = new MediaWorkers("lg-client", MediaWorkers.defaultCount(),
-            Duration.ofMillis(50), new MediaCounters());
+    /** Every client's socket, read (and decrypted) by one thread per core, as the server reads its port. */
+    private final ClientSockets sockets;
 
     ParleyFleet(LoadOptions options, MediaTarget target, EmbeddedServer embedded, List<Stream> streams,
                 Supplier<ReceiverStats> newReceiver, List<ReceiverStats> receivers, String runId) {
@@ -56,6 +55,12 @@ final class ParleyFleet implements Fleet {
         this.receivers = receivers;
         this.runId = runId;
         this.bind = InetAddress.getLoopbackAddress();
+        try {
+            this.sockets = new ClientSockets("lg-clients", Runtime.getRuntime().availableProcessors(),
+                    Duration.ofSeconds(5));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         // As the server does: native OpenSSL SRTP, not jitsi-srtp's pick among Java providers (slower, allocating).
         SrtpCiphers.preferNative();
         this.allowed = options.allowRemoteTarget() ? AllowedNetworks.anyUnicast()
@@ -73,7 +78,7 @@ final class ParleyFleet implements Fleet {
     }
 
     private ClientEndpoint newClient() throws IOException {
-        ClientEndpoint client = ClientEndpoint.create(bind, allowed, List.of(SrtpProfile.values()), workers);
+        ClientEndpoint client = ClientEndpoint.onSharedSockets(bind, allowed, List.of(SrtpProfile.values()), sockets);
         clients.add(client);
         return client;
     }
@@ -296,7 +301,7 @@ final class ParleyFleet implements Fleet {
             s.active = false;
         }
         clients.forEach(ClientEndpoint::close);
-        workers.close();
+        sockets.close();
         for (String conference : conferences) {
             target.deleteConference(conference);
         }

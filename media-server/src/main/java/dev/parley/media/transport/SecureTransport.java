@@ -78,7 +78,10 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     private Thread handshaker;
     private volatile int[] clientCipherSuites;
 
-    /** @param worker the thread that handles everything this transport receives */
+    /**
+     * @param worker the thread that handles everything this transport receives; null: ICE's reading thread handles
+     *     it (a client with a reader thread of its own, where a hand-off would only add a thread hop)
+     */
     public SecureTransport(String name, IceTransport ice, DtlsIdentity identity, List<SrtpProfile> profiles,
                            MediaCounters counters, Worker worker) {
         this.name = name;
@@ -126,7 +129,12 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
                 listener.onPathRecovered();
             }
         });
-        ice.receiveWith((buffer, arrivalNanos) -> worker.offer(this, buffer, arrivalNanos));
+        if (worker != null) {
+            ice.receiveWith((buffer, arrivalNanos) -> worker.offer(this, buffer, arrivalNanos));
+        } else {
+            PacketBuffer view = new PacketBuffer();
+            ice.receiveWith((buffer, arrivalNanos) -> Worker.handle(this, buffer, arrivalNanos, view, counters));
+        }
         ice.start(remoteUfrag, remotePassword, remoteCandidates);
         handshaker = new Thread(() -> handshake(role, remoteFingerprints), "dtls-" + name);
         handshaker.setDaemon(true);
@@ -224,7 +232,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
             if (!dtlsInbound.offer(Arrays.copyOfRange(data, off, off + len))) {
                 counters.drop(DropReason.DTLS_FAILED);
             } else if (association != null && upkeepAsked.compareAndSet(false, true)) {
-                worker.upkeep().execute(this::readDtlsRecords);
+                upkeep(this::readDtlsRecords);
             }
             return;
         }
@@ -311,7 +319,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
             LOG.debug("{}: DTLS done with {}", name, result.keys().profile());
             listener.onSecure();
             if (!dtlsInbound.isEmpty() && upkeepAsked.compareAndSet(false, true)) {
-                worker.upkeep().execute(this::readDtlsRecords);
+                upkeep(this::readDtlsRecords);
             }
         } catch (IOException | RuntimeException e) {
             if (!closed) {
@@ -327,6 +335,17 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Runs slow work off the media path: on the workers' upkeep thread, or on a thread of its own without one. */
+    private void upkeep(Runnable work) {
+        if (worker != null) {
+            worker.upkeep().execute(work);
+        } else {
+            Thread thread = new Thread(work, "dtls-upkeep-" + name);
+            thread.setDaemon(true);
+            thread.start();
         }
     }
 

@@ -31,7 +31,6 @@ public final class Worker {
     /** A parked worker wakes at least this often, to notice that it was closed. */
     private static final long IDLE_PARK_NANOS = 100_000_000L;
 
-    private final String name;
     private final long maxQueueDelayNanos;
     private final MediaCounters counters;
     private final Executor upkeep;
@@ -47,7 +46,6 @@ public final class Worker {
     private volatile boolean closed;
 
     Worker(String name, Duration maxQueueDelay, MediaCounters counters, Executor upkeep) {
-        this.name = name;
         this.maxQueueDelayNanos = maxQueueDelay.toNanos();
         this.counters = counters;
         this.upkeep = upkeep;
@@ -122,15 +120,25 @@ public final class Worker {
         if (waited > maxDelayNanos) {
             maxDelayNanos = waited;
         }
+        if (waited > maxQueueDelayNanos) {
+            counters.drop(DropReason.RECEIVE_LATE);
+            IceTransport.release(buffer);
+        } else {
+            handle(target, buffer, arrivalNanos, view, counters);
+        }
+    }
+
+    /**
+     * Runs a transport's inbound path for one datagram on the calling thread and gives the buffer back: what a worker
+     * does with each datagram it takes, and what a transport without a worker does on ICE's reading thread.
+     */
+    static void handle(SecureTransport target, Buffer buffer, long arrivalNanos, PacketBuffer view,
+                       MediaCounters counters) {
         try {
-            if (waited > maxQueueDelayNanos) {
-                counters.drop(DropReason.RECEIVE_LATE);
-            } else {
-                target.receive(buffer, arrivalNanos, view);
-            }
+            target.receive(buffer, arrivalNanos, view);
         } catch (RuntimeException e) {
             counters.drop(DropReason.NOT_RTP_OR_DTLS);
-            LOG.debug("{}: packet handling failed", name, e);
+            LOG.debug("packet handling failed", e);
         } finally {
             IceTransport.release(buffer);
         }

@@ -19,7 +19,9 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * A connectivity check as a controlling agent (a browser) sends it, written from RFC 8445 §7.1.1 and RFC 5389 with
  * nothing from ice4j, so the server is tested against the wire format rather than against its own library:
- * USERNAME, PRIORITY, ICE-CONTROLLING, optionally USE-CANDIDATE, MESSAGE-INTEGRITY and FINGERPRINT.
+ * USERNAME, PRIORITY, ICE-CONTROLLING, optionally USE-CANDIDATE, MESSAGE-INTEGRITY and FINGERPRINT. The load
+ * generator's clients ({@link IceLoadClient}) check with it too, and verify the answers' integrity
+ * ({@link #isVerifiedSuccess}).
  */
 public final class ControllingCheck {
     private static final int MAGIC_COOKIE = 0x2112A442;
@@ -81,6 +83,37 @@ public final class ControllingCheck {
                 return parse(Arrays.copyOf(buffer, packet.getLength()));
             }
         }
+    }
+
+    /**
+     * Whether {@code response} is a success answer to {@code request} (same transaction) whose MESSAGE-INTEGRITY is
+     * valid under {@code password} (the answering agent's, which is the one the request was signed with).
+     */
+    public static boolean isVerifiedSuccess(byte[] response, int length, byte[] request, String password) {
+        if (length < 20 || request.length < 20 || (response[0] & 0xff) != 0x01 || (response[1] & 0xff) != 0x01
+                || !Arrays.equals(response, 8, 20, request, 8, 20)) {
+            return false;
+        }
+        int end = Math.min(length, 20 + ((response[2] & 0xff) << 8 | (response[3] & 0xff)));
+        int at = 20;
+        while (at + 4 <= end) {
+            int type = (response[at] & 0xff) << 8 | (response[at + 1] & 0xff);
+            int valueLength = (response[at + 2] & 0xff) << 8 | (response[at + 3] & 0xff);
+            if (type == 0x0008) {
+                if (valueLength != 20 || at + 24 > end) {
+                    return false;
+                }
+                // The integrity covers everything before it, with the header's length counting up to its end.
+                byte[] covered = Arrays.copyOf(response, at);
+                int coveredLength = at + 24 - 20;
+                covered[2] = (byte) (coveredLength >>> 8);
+                covered[3] = (byte) coveredLength;
+                return java.security.MessageDigest.isEqual(hmacSha1(password, covered),
+                        Arrays.copyOfRange(response, at + 4, at + 24));
+            }
+            at += 4 + valueLength + (4 - valueLength % 4) % 4;
+        }
+        return false;
     }
 
     static Answer parse(byte[] response) throws IOException {
