@@ -260,7 +260,7 @@ public final class IceLiteSession implements IceTransport {
     }
 
     /** Random characters of the ICE grammar's ice-char set that are also URL- and SDP-safe (letters and digits). */
-    private static String randomIceChars(int length) {
+    static String randomIceChars(int length) {
         String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         StringBuilder text = new StringBuilder(length);
         for (int i = 0; i < length; i++) {

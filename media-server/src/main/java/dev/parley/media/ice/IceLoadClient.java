@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +27,6 @@ public final class IceLoadClient implements IceTransport {
     static final Duration CHECK_INTERVAL = Duration.ofMillis(50);
     /** A client that has no answer this long after it started gives up. */
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
-    private static final String ICE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    private static final SecureRandom RANDOM = new SecureRandom();
     /** Checks remembered, to match answers to (a few check intervals' worth). */
     private static final int REMEMBERED = 8;
 
@@ -37,8 +34,8 @@ public final class IceLoadClient implements IceTransport {
     private final AllowedNetworks allowed;
     private final ScheduledExecutorService checks;
     private final long consentIntervalMillis;
-    private final String ufrag = randomIceChars(8);
-    private final String password = randomIceChars(24);
+    private final String ufrag = IceLiteSession.randomIceChars(8);
+    private final String password = IceLiteSession.randomIceChars(24);
     private final List<IceCandidate> advertised;
     /** Sending buffer, under this object's monitor (any thread sends). */
     private final ByteBuffer outgoing = ByteBuffer.allocateDirect(ReceiveBuffers.SIZE);
@@ -238,13 +235,5 @@ public final class IceLoadClient implements IceTransport {
         } catch (IOException e) {
             // already closed
         }
-    }
-
-    private static String randomIceChars(int length) {
-        StringBuilder text = new StringBuilder(length);
-        for (int i = 0; i < length; i++) {
-            text.append(ICE_CHARS.charAt(RANDOM.nextInt(ICE_CHARS.length())));
-        }
-        return text.toString();
     }
 }
