@@ -19,6 +19,9 @@ import java.util.function.IntSupplier;
 public final class PrometheusMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    private final java.util.function.Supplier<QueueDelays> queueDelays;
+    /** The queue delays as of the current scrape. */
+    private volatile QueueDelays scraped = new QueueDelays(new long[QueueDelays.BUCKETS], 0);
 
     /** @param refusalCodes the HTTP API's error codes, each exported as {@code parley_media_http_refused_total} */
     /**
@@ -73,13 +76,14 @@ public final class PrometheusMetrics {
                             + " or waiting (for a first packet or keyframe)")
                     .tag("layer", states[i]).register(registry);
         }
+        this.queueDelays = queueDelays;
         for (int i = 0; i < QueueDelays.BUCKETS; i++) {
             int upTo = i;
-            FunctionCounter.builder("parley.media.worker.queue.delay", queueDelays, s -> s.get().cumulative(upTo))
+            FunctionCounter.builder("parley.media.worker.queue.delay", this, m -> m.scraped.cumulative(upTo))
                     .description("received packets that waited for their worker thread at most le seconds")
                     .tag("le", QueueDelays.leLabel(i)).register(registry);
         }
-        Gauge.builder("parley.media.worker.queue.delay.max", queueDelays, s -> s.get().maxNanos() / 1e9)
+        Gauge.builder("parley.media.worker.queue.delay.max", this, m -> m.scraped.maxNanos() / 1e9)
                 .strongReference(true).baseUnit("seconds")
                 .description("the longest a received packet waited for its worker thread since the start")
                 .register(registry);
@@ -92,7 +96,9 @@ public final class PrometheusMetrics {
         gcMetrics.bindTo(registry);
     }
 
-    public String scrape() {
+    /** One histogram snapshot per scrape, so its buckets agree with each other (each read alone, they would not). */
+    public synchronized String scrape() {
+        scraped = queueDelays.get();
         return registry.scrape();
     }
 
