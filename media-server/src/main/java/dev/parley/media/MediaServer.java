@@ -25,6 +25,7 @@ import dev.parley.media.srtp.SrtpProfile;
 import dev.parley.media.srtp.SrtpSession;
 import dev.parley.media.transport.MediaWorkers;
 import dev.parley.media.transport.PacketBuffer;
+import dev.parley.media.transport.Worker;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -86,8 +87,18 @@ public final class MediaServer implements MediaApi, AutoCloseable {
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "media-timers"));
         timers.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.SECONDS);
         timers.scheduleAtFixedRate(this::speakers, 200, 200, TimeUnit.MILLISECONDS);
-        timers.scheduleAtFixedRate(this::transportFeedback, 50, 50, TimeUnit.MILLISECONDS);
-        timers.scheduleAtFixedRate(this::paceAndProbe, 5, 5, TimeUnit.MILLISECONDS);
+        // The conferences' own timers run on their workers; this thread only says when.
+        List<WorkerTick> reports = new ArrayList<>();
+        List<WorkerTick> feedback = new ArrayList<>();
+        List<WorkerTick> pacing = new ArrayList<>();
+        for (Worker worker : workers.all()) {
+            reports.add(new WorkerTick(worker, () -> sfu.sendReports(worker)));
+            feedback.add(new WorkerTick(worker, () -> sfu.sendTransportFeedback(worker)));
+            pacing.add(new WorkerTick(worker, () -> sfu.paceAndProbe(worker)));
+        }
+        timers.scheduleAtFixedRate(() -> reports.forEach(WorkerTick::due), 1, 1, TimeUnit.SECONDS);
+        timers.scheduleAtFixedRate(() -> feedback.forEach(WorkerTick::due), 50, 50, TimeUnit.MILLISECONDS);
+        timers.scheduleAtFixedRate(() -> pacing.forEach(WorkerTick::due), 5, 5, TimeUnit.MILLISECONDS);
         this.apiWork = Executors.newFixedThreadPool(4, r -> daemon(r, "media-api"));
         // Embedded in the gateway, the server is driven in-process: no listener unless configured (http-enabled).
         HttpApiServer listener = null;
@@ -156,7 +167,6 @@ public final class MediaServer implements MediaApi, AutoCloseable {
 
     private void tick() {
         try {
-            sfu.sendReports();
             sfu.expireEndpoints();
         } catch (RuntimeException e) {
             LOG.warn("periodic media work failed", e);
@@ -164,26 +174,30 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     }
 
     /**
-     * Every 5 ms: probe clusters toward receivers whose downlink estimate limits them, and the video waiting in
-     * receivers' pacers.
+     * One worker's share of a periodic job: every second its conferences' reports, every 50 ms their transport
+     * feedback (libwebrtc's receivers send it every 50-250 ms), every 5 ms their probes, pacers and NACKs. Handed to
+     * the worker when due, unless the last one has not run yet (a worker that fell behind gets one tick, not a pile).
      */
-    private void paceAndProbe() {
-        try {
-            sfu.paceAndProbe();
-        } catch (RuntimeException e) {
-            LOG.warn("pacing or probing failed", e);
-        }
-    }
+    private static final class WorkerTick implements Runnable {
+        private final Worker worker;
+        private final Runnable work;
+        private final java.util.concurrent.atomic.AtomicBoolean waiting = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /**
-     * Transport feedback to publishers, every 50 ms on the same timer thread (libwebrtc's receivers send it every
-     * 50-250 ms; the sender's estimator reacts within one interval).
-     */
-    private void transportFeedback() {
-        try {
-            sfu.sendTransportFeedback();
-        } catch (RuntimeException e) {
-            LOG.warn("transport feedback failed", e);
+        WorkerTick(Worker worker, Runnable work) {
+            this.worker = worker;
+            this.work = work;
+        }
+
+        void due() {
+            if (waiting.compareAndSet(false, true) && !worker.execute(this)) {
+                waiting.set(false);
+            }
+        }
+
+        @Override
+        public void run() {
+            waiting.set(false);
+            work.run();
         }
     }
 

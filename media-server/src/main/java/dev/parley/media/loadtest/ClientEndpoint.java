@@ -21,10 +21,8 @@ import dev.parley.media.sdp.PeerDescription;
 import dev.parley.media.sdp.SdpException;
 import dev.parley.media.srtp.SrtpProfile;
 import dev.parley.media.srtp.SsrcTable;
-import dev.parley.media.transport.MediaWorkers;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
-import dev.parley.media.transport.Worker;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -124,9 +122,6 @@ public final class ClientEndpoint implements AutoCloseable {
     private final String fingerprintLine;
     private final long rtcpSsrc = randomSsrc();
     private final MediaCounters counters = new MediaCounters();
-    /** Where the client's receiving runs, or null: on its ICE reader thread. */
-    private final MediaWorkers workers;
-    private final Worker worker;
     private final BlockingQueue<ReceivedRtp> received = new LinkedBlockingQueue<>(100_000);
     private final BlockingQueue<ReceivedFeedback> feedback = new LinkedBlockingQueue<>(100_000);
     private final BlockingQueue<byte[]> transportFeedback = new LinkedBlockingQueue<>(100_000);
@@ -163,33 +158,24 @@ public final class ClientEndpoint implements AutoCloseable {
     private boolean started;
 
     private ClientEndpoint(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
-                           DtlsIdentity identity, String fingerprintLine, int[] cipherSuites, MediaWorkers shared,
-                           ClientSockets sockets) throws IOException {
+                           DtlsIdentity identity, String fingerprintLine, int[] cipherSuites, ClientSockets sockets)
+            throws IOException {
         Ice4jSettings.apply(Duration.ofSeconds(5));
         this.ice = sockets != null ? sockets.open(bind, allowed) : IceClientSession.open(bind, allowed);
         this.identity = identity;
         this.fingerprintLine = fingerprintLine;
-        this.workers = shared;
-        this.worker = shared == null ? null : shared.assign();
-        this.transport = new SecureTransport("client-" + ice.localUfrag(), ice, identity, profiles, counters,
-                worker);
+        // No worker: the client's ICE reader (its own thread, or a shared socket reader) decrypts as it reads.
+        this.transport = new SecureTransport("client-" + ice.localUfrag(), ice, identity, profiles, counters, null);
         if (cipherSuites != null) {
             transport.offerCipherSuitesOnly(cipherSuites);
         }
     }
 
-    /** A client that decrypts on its ICE reader thread. */
+    /** A client on ice4j's full agent, which decrypts on its own ICE reader thread. */
     public static ClientEndpoint create(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles)
             throws IOException {
-        return create(bind, allowed, profiles, null);
-    }
-
-    /** A client whose receiving runs on one of {@code workers} (null: on its ICE reader thread). */
-    public static ClientEndpoint create(InetAddress bind, AllowedNetworks allowed, List<SrtpProfile> profiles,
-                                        MediaWorkers workers) throws IOException {
         DtlsIdentity identity = DtlsIdentity.generate();
-        return new ClientEndpoint(bind, allowed, profiles, identity, "sha-256 " + identity.fingerprint(), null,
-                workers, null);
+        return new ClientEndpoint(bind, allowed, profiles, identity, "sha-256 " + identity.fingerprint(), null, null);
     }
 
     /**
@@ -200,7 +186,7 @@ public final class ClientEndpoint implements AutoCloseable {
                                                  ClientSockets sockets) throws IOException {
         DtlsIdentity identity = DtlsIdentity.generate();
         return new ClientEndpoint(bind, allowed, profiles, identity, "sha-256 " + identity.fingerprint(), null,
-                null, sockets);
+                sockets);
     }
 
     /**
@@ -211,13 +197,13 @@ public final class ClientEndpoint implements AutoCloseable {
                                         DtlsIdentity identity, String fingerprintHash, int[] cipherSuites)
             throws IOException {
         return new ClientEndpoint(bind, allowed, profiles, identity, identity.fingerprint(fingerprintHash).sdpValue(),
-                cipherSuites, null, null);
+                cipherSuites, null);
     }
 
     /** A client that announces a fingerprint other than its certificate's (the server must refuse its DTLS). */
     public static ClientEndpoint withWrongFingerprint(InetAddress bind, AllowedNetworks allowed) throws IOException {
         return new ClientEndpoint(bind, allowed, List.of(SrtpProfile.values()), DtlsIdentity.generate(),
-                "sha-256 " + DtlsIdentity.generate().fingerprint(), null, null, null);
+                "sha-256 " + DtlsIdentity.generate().fingerprint(), null, null);
     }
 
     /**
@@ -614,9 +600,6 @@ public final class ClientEndpoint implements AutoCloseable {
     @Override
     public void close() {
         transport.close();
-        if (workers != null) {
-            workers.release(worker);
-        }
     }
 
     static int writeRtp(byte[] buf, long ssrc, int payloadType, int sequence, long timestamp, boolean marker,

@@ -1,6 +1,7 @@
 package dev.parley.media.sfu;
 
 import dev.parley.media.api.TrackEvent;
+import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.Worker;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -9,6 +10,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
@@ -26,8 +29,21 @@ final class Conference {
     private static final int EVENTS_KEPT = 1000;
 
     final String id;
-    /** The thread that handles everything the conference's transports receive. */
+    /** The thread that handles everything the conference's transports receive, and the conference's timers. */
     final Worker worker;
+    /**
+     * Subscribers that asked for the 5 ms timer, a probe cluster to run or a pacer to drain (any thread), and those it
+     * serves (the worker only).
+     */
+    final Queue<SubscribeTransport> timerRequests = new ConcurrentLinkedQueue<>();
+    final List<SubscribeTransport> ticking = new ArrayList<>();
+    /** Publishers with packets missing, asking the timer for ticks; those it ticks (the worker only). */
+    final Queue<PublishTransport> repairRequests = new ConcurrentLinkedQueue<>();
+    final List<PublishTransport> repairing = new ArrayList<>();
+    /** Publishers to send transport feedback to, gathered under the lock (the worker only). */
+    final List<PublishTransport> feedbackTargets = new ArrayList<>();
+    /** Where the worker writes the conference's reports, feedback and NACKs. */
+    final PacketBuffer reportBuffer = new PacketBuffer();
     final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
     final Map<String, Track> tracks = new LinkedHashMap<>();
     /** The WHIP and WHEP endpoints by their resource id; an entry lives exactly as long as its endpoint. */

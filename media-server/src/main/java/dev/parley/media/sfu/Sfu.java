@@ -27,6 +27,7 @@ import dev.parley.media.sdp.SdpException;
 import dev.parley.media.transport.MediaWorkers;
 import dev.parley.media.transport.PacketBuffer;
 import dev.parley.media.transport.SecureTransport;
+import dev.parley.media.transport.Worker;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,18 +65,6 @@ public final class Sfu implements MediaApi {
     private final MediaWorkers workers;
     private final Map<String, Conference> conferences = new ConcurrentHashMap<>();
     private final AtomicInteger endpointCount = new AtomicInteger();
-    private final PacketBuffer reportBuffer = new PacketBuffer();
-    /** The timer thread's: publishers to send transport feedback to, gathered under each conference's lock. */
-    private final List<PublishTransport> feedbackTargets = new ArrayList<>();
-    /**
-     * Subscribers that asked for the 5 ms timer, a probe cluster to run or a pacer to drain (any thread), and those it
-     * serves (the timer only).
-     */
-    private final java.util.Queue<SubscribeTransport> timerRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final List<SubscribeTransport> ticking = new ArrayList<>();
-    /** Publishers with packets missing, asking the timer for ticks; those it ticks (its thread only). */
-    private final java.util.Queue<PublishTransport> repairRequests = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final List<PublishTransport> repairing = new ArrayList<>();
 
     /** @param workers the media path's threads; each conference takes one for all its transports */
     public Sfu(MediaConfig config, List<SharedUdpPort> ports, DtlsIdentity identity, MediaCounters counters,
@@ -176,7 +165,7 @@ public final class Sfu implements MediaApi {
         checkPublication(conference, endpoint, offer);
         if (endpoint.publish == null) {
             endpoint.publish = new PublishTransport(endpoint, newTransport(conference, endpoint, "pub"), counters,
-                    config.maxBitrate(), config.bandwidthEstimation().publishers(), repairRequests::add);
+                    config.maxBitrate(), config.bandwidthEstimation().publishers(), conference.repairRequests::add);
         }
         PublishTransport.OfferResult result;
         try {
@@ -251,7 +240,7 @@ public final class Sfu implements MediaApi {
                     return Optional.empty();
                 }
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "sub"),
-                        counters, config.lastN(), config.bandwidthEstimation().receivers(), timerRequests::add);
+                        counters, config.lastN(), config.bandwidthEstimation().receivers(), conference.timerRequests::add);
             }
             SubscribeTransport subscribe = endpoint.subscribe;
             return subscribe.createOffer(wanted).map(sdp -> new SubscribeOffer(sdp, subscribe.version()));
@@ -375,7 +364,7 @@ public final class Sfu implements MediaApi {
             rememberIceSection(endpoint, offer);
             try {
                 endpoint.subscribe = new SubscribeTransport(endpoint, newTransport(conference, endpoint, "whep"),
-                        counters, config.lastN(), config.bandwidthEstimation().receivers(), timerRequests::add);
+                        counters, config.lastN(), config.bandwidthEstimation().receivers(), conference.timerRequests::add);
                 return new WhipResource(conference.id, endpoint.resourceId, endpoint.id,
                         endpoint.subscribe.answerOffer(offer, tracks));
             } catch (RuntimeException e) {
@@ -762,14 +751,18 @@ public final class Sfu implements MediaApi {
     }
 
     /**
-     * Sends receiver reports and bandwidth estimates to every publisher, and re-selects every receiver's layers (a
-     * publisher may have stopped or resumed one). Run about once a second, one thread.
+     * Sends receiver reports and bandwidth estimates to every publisher of the conferences {@code worker} handles, and
+     * re-selects every receiver's layers (a publisher may have stopped or resumed one). Run about once a second, on
+     * that worker.
      */
-    public void sendReports() {
+    public void sendReports(Worker worker) {
         long nowNanos = System.nanoTime();
         long nowMillis = System.currentTimeMillis();
-        List<PublishTransport> publishers = new ArrayList<>();
         for (Conference conference : conferences.values()) {
+            if (conference.worker != worker) {
+                continue;
+            }
+            List<PublishTransport> publishers = new ArrayList<>();
             synchronized (conference) {
                 for (Track track : conference.tracks.values()) {
                     for (Layer layer : track.layers) {
@@ -786,26 +779,34 @@ public final class Sfu implements MediaApi {
                 }
                 announceWantedLayers(conference, nowNanos);
             }
-        }
-        for (PublishTransport publisher : publishers) {
-            publisher.sendReports(reportBuffer, nowNanos, nowMillis);
+            for (PublishTransport publisher : publishers) {
+                publisher.sendReports(conference.reportBuffer, nowNanos, nowMillis);
+            }
         }
     }
 
     /**
      * Runs the probe clusters receivers asked for and drains their pacers ({@link SubscribeTransport#timerTick}), and
-     * asks publishers for the packets they are missing ({@link PublishTransport#requestRetransmissions}): every 5 ms,
-     * always from the same thread (the timer's). Costs two queue polls when nobody probes, waits or misses packets.
+     * asks publishers for the packets they are missing ({@link PublishTransport#requestRetransmissions}), in the
+     * conferences {@code worker} handles: every 5 ms, on that worker, so the pacers, probes and repair state have
+     * one thread with the packets that fill them. Costs two queue polls per conference when nobody probes, waits or
+     * misses packets.
      */
-    public void paceAndProbe() {
+    public void paceAndProbe(Worker worker) {
         long nowNanos = System.nanoTime();
-        admit(timerRequests, ticking);
-        ticking.removeIf(subscriber -> !subscriber.timerTick(nowNanos));
-        admit(repairRequests, repairing);
-        repairing.removeIf(publisher -> !publisher.requestRetransmissions(reportBuffer, nowNanos));
+        for (Conference conference : conferences.values()) {
+            if (conference.worker != worker) {
+                continue;
+            }
+            admit(conference.timerRequests, conference.ticking);
+            conference.ticking.removeIf(subscriber -> !subscriber.timerTick(nowNanos));
+            admit(conference.repairRequests, conference.repairing);
+            conference.repairing.removeIf(publisher -> !publisher.requestRetransmissions(conference.reportBuffer,
+                    nowNanos));
+        }
     }
 
-    /** Moves what asked for the timer into the list it serves, each once (the timer's thread). */
+    /** Moves what asked for the timer into the list it serves, each once (the worker's thread). */
     private static <T> void admit(java.util.Queue<T> asked, List<T> served) {
         for (T next; (next = asked.poll()) != null; ) {
             if (!served.contains(next)) {
@@ -816,23 +817,26 @@ public final class Sfu implements MediaApi {
 
     /**
      * Sends transport-wide congestion control feedback to every publisher that negotiated it and sent something since
-     * the last. Run every 50 ms, always from the same thread (the timer's).
+     * the last, in the conferences {@code worker} handles. Run every 50 ms, on that worker.
      */
-    public void sendTransportFeedback() {
-        feedbackTargets.clear();
+    public void sendTransportFeedback(Worker worker) {
         for (Conference conference : conferences.values()) {
+            if (conference.worker != worker) {
+                continue;
+            }
+            List<PublishTransport> targets = conference.feedbackTargets;
             synchronized (conference) {
                 for (Endpoint endpoint : conference.endpoints.values()) {
                     if (endpoint.publish != null && endpoint.publish.transportCc()) {
-                        feedbackTargets.add(endpoint.publish);
+                        targets.add(endpoint.publish);
                     }
                 }
             }
+            for (PublishTransport publisher : targets) {
+                publisher.sendTransportFeedback(conference.reportBuffer);
+            }
+            targets.clear();
         }
-        for (PublishTransport publisher : feedbackTargets) {
-            publisher.sendTransportFeedback(reportBuffer);
-        }
-        feedbackTargets.clear();
     }
 
     public void close() {

@@ -3,6 +3,7 @@ package dev.parley.media.transport;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.metrics.QueueDelays;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -46,11 +47,6 @@ public final class MediaWorkers implements AutoCloseable {
         }
     }
 
-    /** One worker per core: what the media path can use at once. */
-    public static int defaultCount() {
-        return Runtime.getRuntime().availableProcessors();
-    }
-
     /** The worker with the fewest groups assigned; give it back with {@link #release} when the group ends. */
     public synchronized Worker assign() {
         int best = 0;
@@ -74,6 +70,11 @@ public final class MediaWorkers implements AutoCloseable {
 
     public int size() {
         return workers.length;
+    }
+
+    /** Every worker, for work that each must run for its own groups (their timers). */
+    public List<Worker> all() {
+        return List.of(workers);
     }
 
     /** How long datagrams waited for their worker, all workers together, since the start. */

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One thread of the media path. The shared ports' readers hand it each datagram of the transports it owns
  * ({@link #offer}, which never blocks), and it runs their whole inbound path (demultiplexing, SRTP, routing, the
- * sends that follow) on its own thread, in the order the datagrams arrived, in the buffer ice4j read them into.
+ * sends that follow) on its own thread, in the order the datagrams arrived, in the buffer ice4j read them into. The
+ * owners' timers run on it too ({@link #execute}), between datagrams, so the state both touch has one thread.
  *
  * <p>Bounded in size and in time: at most {@link #CAPACITY} datagrams wait (beyond it {@code receive_queue_full}),
  * and one that waited longer than the queue delay limit is dropped unread ({@code receive_late}): a relay that
@@ -28,6 +29,10 @@ public final class Worker {
     private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
     /** Datagrams waiting at most (a power of two). At 50k datagrams a second, 80 ms. */
     public static final int CAPACITY = 4096;
+    /** Tasks waiting at most (the timers of its conferences: a few per tick). */
+    public static final int TASK_CAPACITY = 256;
+    /** Datagrams handled before the worker looks at its tasks again, so timers run on time under load. */
+    private static final int BATCH = 64;
     /** A parked worker wakes at least this often, to notice that it was closed. */
     private static final long IDLE_PARK_NANOS = 100_000_000L;
 
@@ -38,6 +43,8 @@ public final class Worker {
     private final MpscArrayQueue<Arrival> inbound = new MpscArrayQueue<>(CAPACITY);
     /** Empty entries: the worker returns them, the readers take them. */
     private final SpmcArrayQueue<Arrival> free = new SpmcArrayQueue<>(CAPACITY);
+    /** Work other threads hand over (the conferences' timers), run between datagrams. */
+    private final MpscArrayQueue<Runnable> tasks = new MpscArrayQueue<>(TASK_CAPACITY);
     /** Written by the worker only; read by anyone for the stats. */
     private final long[] delayCounts = new long[QueueDelays.BUCKETS];
     private volatile long maxDelayNanos;
@@ -81,6 +88,21 @@ public final class Worker {
         return true;
     }
 
+    /**
+     * Runs {@code task} on this worker, between datagrams (any thread; never blocks). False when its task queue is
+     * full: the worker is far behind, and the caller's next tick will do.
+     */
+    public boolean execute(Runnable task) {
+        if (closed || !tasks.offer(task)) {
+            return false;
+        }
+        VarHandle.fullFence();
+        if (sleeping) {
+            LockSupport.unpark(thread);
+        }
+        return true;
+    }
+
     Executor upkeep() {
         return upkeep;
     }
@@ -88,12 +110,21 @@ public final class Worker {
     private void run() {
         PacketBuffer view = new PacketBuffer();
         while (!closed) {
-            Arrival arrival = inbound.relaxedPoll();
-            if (arrival == null) {
-                idle();
-                continue;
+            int handled = 0;
+            for (Arrival arrival; handled < BATCH && (arrival = inbound.relaxedPoll()) != null; handled++) {
+                deliver(arrival, view);
             }
-            deliver(arrival, view);
+            int ran = 0;
+            for (Runnable task; (task = tasks.relaxedPoll()) != null; ran++) {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("a media task failed", e);
+                }
+            }
+            if (handled == 0 && ran == 0) {
+                idle();
+            }
         }
         for (Arrival arrival; (arrival = inbound.relaxedPoll()) != null; ) {
             IceTransport.release(arrival.buffer);
@@ -102,7 +133,7 @@ public final class Worker {
 
     private void idle() {
         sleeping = true;
-        if (inbound.isEmpty() && !closed) {
+        if (inbound.isEmpty() && tasks.isEmpty() && !closed) {
             LockSupport.parkNanos(this, IDLE_PARK_NANOS);
         }
         sleeping = false;
