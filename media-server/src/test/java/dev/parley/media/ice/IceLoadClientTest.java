@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.parley.media.TestMedia;
 import dev.parley.media.metrics.MediaCounters;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,7 +67,8 @@ class IceLoadClientTest {
         });
         server.start(client.localUfrag(), client.localPassword(), client.localCandidates());
         client.start(server.localUfrag(), server.localPassword(), server.localCandidates());
-        assertTrue(eventually(() -> client.isConnected() && server.isConnected()), "both sides connected");
+        assertTrue(TestMedia.eventually(TestMedia.WAIT, () -> client.isConnected() && server.isConnected()),
+                "both sides connected");
         assertTrue(client.lastConsent() > 0, "the nominating check's answer counts as consent");
 
         byte[] media = {(byte) 0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7, 42};
@@ -99,16 +100,5 @@ class IceLoadClientTest {
         response[26] ^= 1;
         assertFalse(ControllingCheck.isVerifiedSuccess(response, packet.getLength(), request, server.localPassword()),
                 "a tampered answer");
-    }
-
-    private static boolean eventually(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(20);
-        }
-        return true;
     }
 }

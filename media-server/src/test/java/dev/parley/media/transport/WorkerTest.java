@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.parley.media.TestMedia;
 import dev.parley.media.dtls.DtlsIdentity;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Cidr;
@@ -23,7 +24,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -72,7 +72,7 @@ class WorkerTest {
         for (int sequence = 2; sequence <= 6; sequence++) {
             send(pair.client, sequence);
         }
-        assertTrue(eventually(() -> counters.drops(DropReason.RECEIVE_LATE) == 5),
+        assertTrue(TestMedia.eventually(TestMedia.WAIT, () -> counters.drops(DropReason.RECEIVE_LATE) == 5),
                 "the five packets that waited 200 ms were dropped as late, not delivered: "
                         + counters.drops(DropReason.RECEIVE_LATE));
         send(pair.client, 7);
@@ -89,7 +89,7 @@ class WorkerTest {
         for (int i = 0; i < 6; i++) {
             pairs.add(connect("srv" + i, new Listen(sequence -> { })));
         }
-        assertTrue(eventually(() -> serverThreads().isEmpty()),
+        assertTrue(TestMedia.eventually(TestMedia.WAIT, () -> serverThreads().isEmpty()),
                 "once secure, no server transport has a thread left: " + serverThreads());
         // And all of them still receive, on the two workers.
         for (Pair pair : pairs) {
@@ -138,7 +138,8 @@ class WorkerTest {
                 clientIce.localPassword(), List.of(), listener);
         client.start(SecureTransport.DtlsRole.CLIENT, serverId.fingerprint(), serverIce.localUfrag(),
                 serverIce.localPassword(), serverIce.localCandidates(), new Listen(sequence -> { }));
-        assertTrue(eventually(() -> client.isSecure() && server.isSecure()), name + " became secure");
+        assertTrue(TestMedia.eventually(TestMedia.WAIT, () -> client.isSecure() && server.isSecure()),
+                name + " became secure");
         return new Pair(server, client, listener);
     }
 
@@ -147,17 +148,6 @@ class WorkerTest {
         PacketBuffer packet = new PacketBuffer();
         packet.copyFrom(rtp, 0, rtp.length);
         assertTrue(client.sendRtp(packet));
-    }
-
-    private static boolean eventually(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(20);
-        }
-        return true;
     }
 
     private static void sleep(long millis) {
