@@ -42,6 +42,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.logging.Level;
@@ -181,7 +182,7 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     private static final class WorkerTick implements Runnable {
         private final Worker worker;
         private final Runnable work;
-        private final java.util.concurrent.atomic.AtomicBoolean waiting = new java.util.concurrent.atomic.AtomicBoolean();
+        private final AtomicBoolean waiting = new AtomicBoolean();
 
         WorkerTick(Worker worker, Runnable work) {
             this.worker = worker;

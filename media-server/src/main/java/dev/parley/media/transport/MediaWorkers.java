@@ -5,14 +5,13 @@ import dev.parley.media.metrics.QueueDelays;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The media path's threads: a fixed number of {@link Worker}s, however many transports there are. Whoever owns a
- * group of transports (the SFU: a conference; the load generator: a client) takes one worker with {@link #assign}
- * and gives every transport of the group that worker, so the group's state has one thread and no locks are contended
+ * group of transports (the SFU: a conference) takes one worker with {@link #assign} and gives every transport of
+ * the group that worker, so the group's state has one thread and no locks are contended
  * on the way from one of its transports to another. Beside them one upkeep thread serves the rare DTLS records that
  * arrive after a handshake (a peer repeating its last flight), so no transport keeps a thread of its own once it is
  * secure.
@@ -68,10 +67,6 @@ public final class MediaWorkers implements AutoCloseable {
         }
     }
 
-    public int size() {
-        return workers.length;
-    }
-
     /** Every worker, for work that each must run for its own groups (their timers). */
     public List<Worker> all() {
         return List.of(workers);
@@ -86,11 +81,6 @@ public final class MediaWorkers implements AutoCloseable {
             max = Math.max(max, worker.maxQueueDelayNanos());
         }
         return new QueueDelays(counts, max);
-    }
-
-    /** For work that must not run on a worker (it may block for a millisecond or more). */
-    Executor upkeep() {
-        return upkeep;
     }
 
     @Override

@@ -80,11 +80,7 @@ public final class Worker {
         arrival.arrivalNanos = arrivalNanos;
         // Never full: there are only as many entries as the queue holds.
         inbound.offer(arrival);
-        // The entry must be visible before the worker's flag is read, or a worker going to sleep could miss it.
-        VarHandle.fullFence();
-        if (sleeping) {
-            LockSupport.unpark(thread);
-        }
+        wake();
         return true;
     }
 
@@ -96,11 +92,17 @@ public final class Worker {
         if (closed || !tasks.offer(task)) {
             return false;
         }
+        wake();
+        return true;
+    }
+
+    /** Wakes the worker if it parked; called after queueing work. */
+    private void wake() {
+        // The work must be visible before the worker's flag is read, or a worker going to sleep could miss it.
         VarHandle.fullFence();
         if (sleeping) {
             LockSupport.unpark(thread);
         }
-        return true;
     }
 
     Executor upkeep() {
