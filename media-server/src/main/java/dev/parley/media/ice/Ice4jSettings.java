@@ -4,15 +4,13 @@ import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 
 /**
- * ice4j's process-wide settings, which it reads through Typesafe Config when its classes first load: no cloud
- * metadata (AWS) lookup, no STUN mapping, no link-local addresses, the consent check interval and a 4 MB receive
- * buffer on the shared UDP port. Applied as system properties, each only if the operator has not set it; must run
- * before the first ice4j agent exists.
+ * ice4j's process-wide settings for Parley's own client agents ({@link IceClientSession}: the tests, and peers in the
+ * same process as a server), which it reads through Typesafe Config when its classes first load: no cloud metadata
+ * (AWS) lookup, no STUN mapping, no link-local addresses, and the consent check interval. Applied as system
+ * properties, each only if the operator has not set it; must run before the first ice4j agent exists. The server's
+ * own ICE does not use ice4j.
  */
 public final class Ice4jSettings {
-    /** SO_RCVBUF of the shared UDP port. */
-    public static final int RECEIVE_BUFFER_BYTES = 4 << 20;
-
     private Ice4jSettings() {
     }
 
@@ -21,10 +19,6 @@ public final class Ice4jSettings {
         setIfAbsent("ice4j.harvest.use-link-local-addresses", "false");
         setIfAbsent("ice4j.consent-freshness.interval", consentInterval.toMillis() + " ms");
         setIfAbsent("ice4j.ice.termination-delay", "1 second");
-        // The shared UDP port is read by one harvester thread for every endpoint; with the OS default buffer
-        // (~208 KB) about 10 ms of that thread not being scheduled overflow it (measured: 4-9 % loss at
-        // 22k forwarded packets/s on 2 cores, none with 4 MB). The kernel caps it at net.core.rmem_max.
-        setIfAbsent("ice4j.harvest.udp.receive-buffer-size", Integer.toString(RECEIVE_BUFFER_BYTES));
         ConfigFactory.invalidateCaches();
     }
 

@@ -213,6 +213,15 @@ public final class IceLoadClient implements IceTransport {
         send(packet.getData(), packet.getOffset(), packet.getLength(), path);
     }
 
+    @Override
+    public void send(ByteBuffer datagram) throws IOException {
+        InetSocketAddress path = selected;
+        if (path == null || closed) {
+            throw new IOException("no ICE path to send on yet");
+        }
+        send(datagram.array(), datagram.arrayOffset() + datagram.position(), datagram.remaining(), path);
+    }
+
     private synchronized void send(byte[] data, int offset, int length, InetSocketAddress to) throws IOException {
         outgoing.clear();
         outgoing.put(data, offset, length);

@@ -3,6 +3,7 @@ package dev.parley.media.ice;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.List;
 import org.ice4j.util.Buffer;
 
@@ -60,6 +61,15 @@ public interface IceTransport extends AutoCloseable {
 
     /** Sends on the current path. */
     void send(DatagramPacket packet) throws IOException;
+
+    /**
+     * Sends the buffer's remaining bytes on the current path, leaving its position where it was; an implementation
+     * on a channel takes them from there without a copy (the default makes a {@link DatagramPacket} of them).
+     */
+    default void send(ByteBuffer datagram) throws IOException {
+        send(new DatagramPacket(datagram.array(), datagram.arrayOffset() + datagram.position(),
+                datagram.remaining()));
+    }
 
     /**
      * Registers what to run when media moves to another path after the one in use went silent (an outage: what was

@@ -1,6 +1,6 @@
 package dev.parley.media.loadtest;
 
-import dev.parley.media.ice.Ice4jSettings;
+import dev.parley.media.ice.SharedUdpPort;
 import dev.parley.media.srtp.SsrcTable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -52,8 +52,9 @@ final class UdpBaselineRelay implements AutoCloseable {
     UdpBaselineRelay(int threadCount) throws IOException {
         channel = DatagramChannel.open();
         channel.bind(new InetSocketAddress("127.0.0.1", 0));
-        // The receive buffer Parley gives its shared port: the comparison is of the relays, not of buffer sizes.
-        channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, Ice4jSettings.RECEIVE_BUFFER_BYTES);
+        // The buffers Parley gives its shared port: the comparison is of the relays, not of buffer sizes.
+        channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, SharedUdpPort.SOCKET_BUFFER_BYTES);
+        channel.setOption(java.net.StandardSocketOptions.SO_SNDBUF, SharedUdpPort.SOCKET_BUFFER_BYTES);
         for (int i = 0; i < threadCount; i++) {
             Thread thread = new Thread(this::relay, "baseline-relay-" + i);
             thread.setDaemon(true);

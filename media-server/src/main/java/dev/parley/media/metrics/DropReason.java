@@ -4,6 +4,10 @@ package dev.parley.media.metrics;
 public enum DropReason {
     NOT_RTP_OR_DTLS("not_rtp_or_dtls"),
     STUN_UNKNOWN_UFRAG("stun_unknown_ufrag"),
+    /** STUN that does not parse: lengths or attributes past its end, or a FINGERPRINT that does not match. */
+    STUN_MALFORMED("stun_malformed"),
+    /** A check whose MESSAGE-INTEGRITY is missing or wrong (answered 400 or 401; it moves nothing). */
+    STUN_UNAUTHENTICATED("stun_unauthenticated"),
     REMOTE_NOT_ALLOWED("remote_not_allowed"),
     /** A session already holds its most remote addresses (or has taken its lifetime's worth). */
     ICE_TOO_MANY_ADDRESSES("ice_too_many_addresses"),

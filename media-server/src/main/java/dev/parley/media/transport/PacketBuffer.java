@@ -1,13 +1,12 @@
 package dev.parley.media.transport;
 
-import java.net.DatagramPacket;
+import java.nio.ByteBuffer;
 import org.jitsi.utils.ByteArrayBuffer;
 
 /**
- * A reusable packet: a byte array with room for SRTP tags, and the {@link DatagramPacket} that sends or receives
- * it. Owned by one thread at a time; reused for every packet that thread handles. A worker's view
- * ({@link #wrap}) points at the array a datagram was received into instead, so the packet is worked on where it
- * lies.
+ * A reusable packet: a byte array with room for SRTP tags, and a {@link ByteBuffer} view of it to send it with.
+ * Owned by one thread at a time; reused for every packet that thread handles. A worker's view ({@link #wrap}) points
+ * at the array a datagram was received into instead, so the packet is worked on where it lies.
  */
 public final class PacketBuffer implements ByteArrayBuffer {
     public static final int CAPACITY = 2048;
@@ -17,7 +16,8 @@ public final class PacketBuffer implements ByteArrayBuffer {
     private int length;
     /** When this packet came off the socket ({@link System#nanoTime()}), or 0. */
     private long receivedNanos;
-    private final DatagramPacket datagram = new DatagramPacket(data, 0, data.length);
+    /** A view of {@link #data} for channels; made again only when the array is replaced. */
+    private ByteBuffer view = ByteBuffer.wrap(data);
 
     /** When this packet came off the socket, before it waited for its worker ({@link System#nanoTime()}). */
     public long receivedNanos() {
@@ -69,7 +69,6 @@ public final class PacketBuffer implements ByteArrayBuffer {
             byte[] bigger = new byte[offset + length + howMuch];
             System.arraycopy(data, 0, bigger, 0, offset + length);
             data = bigger;
-            datagram.setData(data);
         }
     }
 
@@ -105,9 +104,12 @@ public final class PacketBuffer implements ByteArrayBuffer {
         copyFrom(other.data, other.offset, other.length);
     }
 
-    /** The datagram holding this packet's current region, for sending. */
-    DatagramPacket datagramForSend() {
-        datagram.setData(data, offset, length);
-        return datagram;
+    /** This packet's current region as a buffer (position to limit), for sending on a channel. */
+    ByteBuffer byteBufferForSend() {
+        if (view.array() != data) {
+            view = ByteBuffer.wrap(data);
+        }
+        view.limit(offset + length).position(offset);
+        return view;
     }
 }

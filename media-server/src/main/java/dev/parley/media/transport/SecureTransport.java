@@ -199,7 +199,7 @@ public final class SecureTransport implements RtpSender, AutoCloseable {
     private boolean send(PacketBuffer packet) {
         try {
             int length = packet.getLength();
-            ice.send(packet.datagramForSend());
+            ice.send(packet.byteBufferForSend());
             counters.sent(length);
             return true;
         } catch (IOException e) {
