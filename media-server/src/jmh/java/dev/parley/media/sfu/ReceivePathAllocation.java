@@ -18,7 +18,7 @@ import java.util.List;
  * Allocation on a real server's media workers, loopback only: a Java publisher sends VP8-sized SRTP packets to a
  * media server with N subscribers; the worker that receives (from the shared port's reader), decrypts and forwards
  * them is measured with the JVM's per-thread allocation counter, as is its CPU time. This includes the hand-off from
- * ice4j's reader and the UDP sends, which JMH's benchmark leaves out (ice4j's reader thread itself is not counted).
+ * the shared port's reader and the UDP sends, which JMH's benchmark leaves out (the reader itself is not counted).
  * Bounded: a fixed number of packets, and a time limit.
  *
  * <p>Run: {@code media-server/scripts/benchmark.sh} builds it; then
