@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.zip.CRC32;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -48,7 +49,6 @@ final class BindingRequest {
     private final Mac hmac;
     private byte[] data;
     private int offset;
-    private int length;
     private int usernameAt;
     private int usernameLength;
     private int integrityAt;
@@ -72,7 +72,6 @@ final class BindingRequest {
     Kind parse(byte[] data, int offset, int length) {
         this.data = data;
         this.offset = offset;
-        this.length = length;
         usernameAt = -1;
         usernameLength = 0;
         integrityAt = -1;
@@ -165,7 +164,7 @@ final class BindingRequest {
         } finally {
             writeShort(data, offset + 2, saved);
         }
-        return MessageDigest.isEqual(expected, java.util.Arrays.copyOfRange(data, integrityAt + 4, integrityAt + 24));
+        return MessageDigest.isEqual(expected, Arrays.copyOfRange(data, integrityAt + 4, integrityAt + 24));
     }
 
     /**

@@ -12,7 +12,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -343,9 +342,8 @@ public final class IceLiteSession implements IceTransport {
             closed = true;
             for (LocalSide side : sides) {
                 for (RemotePath path : side.paths.values()) {
-                    side.port.unroute(path.remote, path);
+                    remove(path);
                 }
-                side.paths.clear();
             }
             selected = null;
         }
@@ -546,12 +544,10 @@ public final class IceLiteSession implements IceTransport {
     /** Drops pairs that stopped checking (never the selected one: its silence is lost consent). */
     private void expireStalePaths(long now) {
         for (LocalSide side : sides) {
-            for (Iterator<RemotePath> it = side.paths.values().iterator(); it.hasNext(); ) {
-                RemotePath path = it.next();
+            // The map is concurrent: removing while iterating is safe.
+            for (RemotePath path : side.paths.values()) {
                 if (path != selected && now - path.lastCheckNanos > consentTimeoutNanos) {
-                    it.remove();
-                    path.removed = true;
-                    side.port.unroute(path.remote, path);
+                    remove(path);
                 }
             }
         }

@@ -206,20 +206,20 @@ public final class IceLoadClient implements IceTransport {
 
     @Override
     public void send(DatagramPacket packet) throws IOException {
-        InetSocketAddress path = selected;
-        if (path == null || closed) {
-            throw new IOException("no ICE path to send on yet");
-        }
-        send(packet.getData(), packet.getOffset(), packet.getLength(), path);
+        sendOnPath(packet.getData(), packet.getOffset(), packet.getLength());
     }
 
     @Override
     public void send(ByteBuffer datagram) throws IOException {
+        sendOnPath(datagram.array(), datagram.arrayOffset() + datagram.position(), datagram.remaining());
+    }
+
+    private void sendOnPath(byte[] data, int offset, int length) throws IOException {
         InetSocketAddress path = selected;
         if (path == null || closed) {
             throw new IOException("no ICE path to send on yet");
         }
-        send(datagram.array(), datagram.arrayOffset() + datagram.position(), datagram.remaining(), path);
+        send(data, offset, length, path);
     }
 
     private synchronized void send(byte[] data, int offset, int length, InetSocketAddress to) throws IOException {

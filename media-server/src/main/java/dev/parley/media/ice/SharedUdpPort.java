@@ -3,8 +3,10 @@ package dev.parley.media.ice;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -54,8 +56,8 @@ public final class SharedUdpPort implements AutoCloseable {
     public SharedUdpPort(InetSocketAddress bind, AllowedNetworks allowed, MediaCounters counters) throws IOException {
         this.allowed = allowed;
         this.counters = counters;
-        DatagramChannel opened = DatagramChannel.open(bind.getAddress() instanceof java.net.Inet6Address
-                ? java.net.StandardProtocolFamily.INET6 : java.net.StandardProtocolFamily.INET);
+        DatagramChannel opened = DatagramChannel.open(bind.getAddress() instanceof Inet6Address
+                ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
         Selector watching = null;
         try {
             opened.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
@@ -159,8 +161,6 @@ public final class SharedUdpPort implements AutoCloseable {
             ReceiveBuffers.release(buffer);
             return;
         }
-        buffer.setOffset(0);
-        buffer.setLength(length);
         buffer.setRemoteAddress(from);
         buffer.setLocalAddress(local);
         path.received(buffer, arrival);
