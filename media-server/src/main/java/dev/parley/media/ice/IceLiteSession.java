@@ -315,10 +315,7 @@ public final class IceLiteSession implements IceTransport {
         if (path == null || closed) {
             throw new IOException("no ICE path to send on yet");
         }
-        int position = datagram.position();
-        boolean sent = path.side.port.send(datagram, path.remote);
-        datagram.position(position);
-        if (!sent) {
+        if (!path.side.port.send(datagram, path.remote, path.nativeRemote)) {
             throw SEND_BUFFER_FULL;
         }
     }
@@ -643,6 +640,8 @@ public final class IceLiteSession implements IceTransport {
         private final IceLiteSession session;
         final LocalSide side;
         final InetSocketAddress remote;
+        /** {@link #remote} as the port's socket takes it in a batched send (null when the port does not batch). */
+        final byte[] nativeRemote;
         /** Shared by all pairs of the remote address. */
         final TokenBucket checks;
         volatile long lastCheckNanos;
@@ -656,6 +655,7 @@ public final class IceLiteSession implements IceTransport {
             this.session = session;
             this.side = side;
             this.remote = remote;
+            this.nativeRemote = side.port.nativeAddress(remote);
             this.checks = checks;
         }
 

@@ -1,6 +1,7 @@
 package dev.parley.media.transport;
 
 import dev.parley.media.ice.IceTransport;
+import dev.parley.media.ice.SendBatch;
 import dev.parley.media.metrics.DropReason;
 import dev.parley.media.metrics.MediaCounters;
 import dev.parley.media.metrics.QueueDelays;
@@ -17,8 +18,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One thread of the media path. The shared ports' readers hand it each datagram of the transports it owns
  * ({@link #offer}, which never blocks), and it runs their whole inbound path (demultiplexing, SRTP, routing, the
- * sends that follow) on its own thread, in the order the datagrams arrived, in the buffer ice4j read them into. The
- * owners' timers run on it too ({@link #execute}), between datagrams, so the state both touch has one thread.
+ * sends that follow) on its own thread, in the order the datagrams arrived, in the buffer the port read them into. The
+ * owners' timers run on it too ({@link #execute}), between datagrams, so the state both touch has one thread. What
+ * it sends in one pass of its loop (up to {@link #BATCH} datagrams, and the tasks) leaves in batches of up to
+ * {@link SendBatch#CAPACITY}, one system call each, flushed before the pass ends.
  *
  * <p>Bounded in size and in time: at most {@link #CAPACITY} datagrams wait (beyond it {@code receive_queue_full}),
  * and one that waited longer than the queue delay limit is dropped unread ({@code receive_late}): a relay that
@@ -48,6 +51,8 @@ public final class Worker {
     /** Written by the worker only; read by anyone for the stats. */
     private final long[] delayCounts = new long[QueueDelays.BUCKETS];
     private volatile long maxDelayNanos;
+    /** The datagrams this worker sent since its last pass, sent together at its end; null where not available. */
+    private final SendBatch sends = SendBatch.create();
     private final Thread thread;
     private volatile boolean sleeping;
     private volatile boolean closed;
@@ -59,7 +64,7 @@ public final class Worker {
         for (int i = 0; i < CAPACITY; i++) {
             free.offer(new Arrival());
         }
-        this.thread = new Thread(this::run, name);
+        this.thread = new SendBatch.SendingThread(sends, this::run, name);
         thread.setDaemon(true);
         thread.start();
     }
@@ -123,6 +128,9 @@ public final class Worker {
                 } catch (RuntimeException e) {
                     LOG.warn("a media task failed", e);
                 }
+            }
+            if (sends != null) {
+                sends.flush();
             }
             if (handled == 0 && ran == 0) {
                 idle();
@@ -192,7 +200,7 @@ public final class Worker {
         LockSupport.unpark(thread);
     }
 
-    /** One queued datagram: which transport it is for, ice4j's buffer holding it, when it came off the socket. */
+    /** One queued datagram: which transport it is for, the buffer holding it, when it came off the socket. */
     private static final class Arrival {
         SecureTransport target;
         Buffer buffer;
