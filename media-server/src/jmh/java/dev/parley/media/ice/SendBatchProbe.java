@@ -12,23 +12,19 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 
 /**
- * What batching sends would save the media workers: the sending thread's CPU per 1200-byte datagram on loopback, sent
- * round robin to three receivers (a subscriber fan-out), one system call each — the JDK's
- * {@code DatagramChannel.send} as the workers do today, and {@code sendto(2)} through JNA — against
- * {@code sendmmsg(2)} in batches of 3, 8 and 32. IPv4 loopback only; bounded by the packet count.
+ * What batching saves the media workers: the sending thread's CPU per 1200-byte datagram on loopback, sent round
+ * robin to three receivers (a subscriber fan-out), one system call each — the JDK's {@code DatagramChannel.send}, as
+ * the workers sent before batching, and {@code sendto(2)} through JNA — against {@code sendmmsg(2)} in batches of 3, 8
+ * and 32, laid out as a worker's {@link SendBatch} lays them out ({@link MessageSlots}). IPv4 loopback only; bounded by the packet count.
  *
  * <p>Run: {@code mvn -B -q -Pbench -pl media-server package -DskipTests}, then
  * {@code java -cp "media-server/target/bench/classes:media-server/target/bench/lib/*"
  * dev.parley.media.ice.SendBatchProbe [packets]}.
  */
 public final class SendBatchProbe {
-    private static final int AF_INET = 2;
     private static final int SOCK_DGRAM = 2;
     private static final int SIZE = 1200;
     private static final int RECEIVERS = 3;
-    /** struct iovec and struct mmsghdr on x86-64 Linux. */
-    private static final int IOVEC = 16;
-    private static final int MMSGHDR = 64;
 
     static {
         Native.register("c");
@@ -40,8 +36,6 @@ public final class SendBatchProbe {
     private static native int socket(int domain, int type, int protocol);
 
     private static native int sendto(int fd, Pointer buffer, long length, int flags, Pointer address, int addressLength);
-
-    private static native int sendmmsg(int fd, Pointer messages, int count, int flags);
 
     private static native int close(int fd);
 
@@ -68,7 +62,7 @@ public final class SendBatchProbe {
                 }
                 report("JDK DatagramChannel.send, one call each", threads.getCurrentThreadCpuTime() - start, packets);
             }
-            int fd = socket(AF_INET, SOCK_DGRAM, 0);
+            int fd = socket(NativeUdp.AF_INET, SOCK_DGRAM, 0);
             try {
                 Memory buffer = new Memory(SIZE);
                 buffer.clear();
@@ -83,11 +77,11 @@ public final class SendBatchProbe {
                 }
                 report("sendto(2) through JNA, one call each", threads.getCurrentThreadCpuTime() - start, packets);
                 for (int batch : new int[] {3, 8, 32}) {
-                    Memory messages = batch(buffer, addresses, batch);
+                    MessageSlots messages = batch(to, batch);
                     int sent = 0;
                     start = threads.getCurrentThreadCpuTime();
                     for (int i = 0; i < packets; i += batch) {
-                        sent += Math.max(0, sendmmsg(fd, messages, batch, 0));
+                        sent += Math.max(0, NativeUdp.sendmmsg(fd, messages.message(0), batch, 0));
                         pace(i, batch);
                     }
                     report("sendmmsg(2) through JNA, " + batch + " a call", threads.getCurrentThreadCpuTime() - start,
@@ -114,28 +108,18 @@ public final class SendBatchProbe {
     }
 
     private static Memory sockaddrIn(InetSocketAddress address) {
-        Memory sockaddr = new Memory(16);
-        sockaddr.clear();
-        sockaddr.setShort(0, (short) AF_INET);
-        sockaddr.setByte(2, (byte) (address.getPort() >>> 8));
-        sockaddr.setByte(3, (byte) address.getPort());
-        sockaddr.write(4, address.getAddress().getAddress(), 0, 4);
+        byte[] bytes = NativeUdp.sockaddr(address, false);
+        Memory sockaddr = new Memory(bytes.length);
+        sockaddr.write(0, bytes, 0, bytes.length);
         return sockaddr;
     }
 
-    /** {@code count} messages of one iovec each, addressed round robin. */
-    private static Memory batch(Memory buffer, Memory[] addresses, int count) {
-        Memory iovecs = new Memory((long) IOVEC * count);
-        Memory messages = new Memory((long) MMSGHDR * count);
-        messages.clear();
+    /** {@code count} messages of {@link #SIZE} bytes each, as a worker's batch lays them out, addressed round robin. */
+    private static MessageSlots batch(InetSocketAddress[] to, int count) {
+        MessageSlots messages = new MessageSlots(count);
+        ByteBuffer payload = ByteBuffer.allocate(SIZE);
         for (int i = 0; i < count; i++) {
-            iovecs.setPointer((long) IOVEC * i, buffer);
-            iovecs.setLong((long) IOVEC * i + 8, SIZE);
-            long at = (long) MMSGHDR * i;
-            messages.setPointer(at, addresses[i % addresses.length]);
-            messages.setInt(at + 8, 16);
-            messages.setPointer(at + 16, iovecs.share((long) IOVEC * i));
-            messages.setLong(at + 24, 1);
+            messages.fill(i, NativeUdp.sockaddr(to[i % to.length], false), payload, 0, SIZE);
         }
         return messages;
     }

@@ -52,15 +52,6 @@ final class RemoteKey {
         }
     }
 
-    /** A new copy, to keep. */
-    RemoteKey copy() {
-        RemoteKey key = new RemoteKey();
-        key.high = high;
-        key.low = low;
-        key.port = port;
-        return key;
-    }
-
     /** This key as a JDK address (allocates: for the checks of addresses that hold no pair yet). */
     InetSocketAddress toAddress() {
         try {
