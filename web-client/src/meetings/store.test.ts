@@ -124,6 +124,18 @@ describe("MeetingsStore", () => {
     expect(sent.filter((m) => m.type === "chat.read").pop()).toMatchObject({ messageId: "5-0" });
   });
 
+  it("merges a message delivered again after its sender's retry and counts it as unread once", async () => {
+    const { store } = setup({ a: [message("1-0", "old")] }, [meeting("a", 1), meeting("b", 1)]);
+    await store.loadList();
+    store.handle({ type: "chat.message", meetingId: "a", message: message("2-0", "one", "bob", { clientMsgId: "c-1" }) });
+    store.handle({ type: "chat.message", meetingId: "a", message: message("2-0", "one", "bob", { clientMsgId: "c-1" }) });
+    expect(store.find("a")?.unread).toBe(1);
+    store.open("a");
+    await flush();
+    store.handle({ type: "chat.message", meetingId: "a", message: message("2-0", "one", "bob", { clientMsgId: "c-1" }) });
+    expect(store.timelines.get("a")?.messages.filter((m) => m.messageId === "2-0")).toHaveLength(1);
+  });
+
   it("does not read messages while the page is hidden", async () => {
     let visible = false;
     const { store, sent } = setup({ a: [] }, [meeting("a", 1)], { visible: () => visible });

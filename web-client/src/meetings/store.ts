@@ -366,6 +366,10 @@ export class MeetingsStore {
   private received(meetingId: string, message: ChatMessage): void {
     if (message.clientMsgId && message.senderId === this.options.selfId) this.pending.resolve(message.clientMsgId);
     const timeline = this.timelines.get(meetingId);
+    // A retried send is delivered again under its first messageId: merged, and not counted as unread twice.
+    const known =
+      (timeline?.loaded === true && timeline.messages.some((m) => m.messageId === message.messageId)) ||
+      this.find(meetingId)?.lastMessage?.messageId === message.messageId;
     if (timeline?.loaded) timeline.messages = mergeMessages(timeline.messages, [message]);
     // The sender is no longer typing once their message is here.
     const typists = this.typing.get(meetingId);
@@ -379,7 +383,7 @@ export class MeetingsStore {
     meeting.lastActivity = Math.max(meeting.lastActivity, message.sentAt);
     const fromOthers = message.senderId !== this.options.selfId && !message.system;
     if (meetingId === this.openMeetingId && this.pageVisible()) this.markRead(meetingId);
-    else if (fromOthers) meeting.unread = Math.min(100, meeting.unread + 1);
+    else if (fromOthers && !known) meeting.unread = Math.min(100, meeting.unread + 1);
     this.meetings = sortByActivity(this.meetings);
     if (message.system) void this.loadDetails(meetingId);
     this.changed();

@@ -35,6 +35,7 @@ import dev.parley.signaling.meeting.MeetingStore;
 import dev.parley.signaling.metrics.GatewayMetrics;
 import dev.parley.signaling.presence.PresenceService;
 import dev.parley.signaling.session.SessionLock;
+import dev.parley.signaling.store.DurableWrites;
 import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.store.RedisEvents;
 import dev.parley.signaling.store.RedisRateLimit;
@@ -170,7 +171,8 @@ public final class ParleyServer implements AutoCloseable {
                             authConfig.registrationWindow()),
                     new RedisRateLimit(redis.async(), "password-change", MAX_PASSWORD_CHANGES_PER_HOUR,
                             java.time.Duration.ofHours(1)));
-            SessionLock lock = new SessionLock(redis.async(), config.session().lockTtl());
+            DurableWrites durable = redis.durableWrites(metrics::replicationShortfall);
+            SessionLock lock = new SessionLock(redis.async(), durable, config.session().lockTtl());
             long sweepMillis = Math.min(5_000, config.session().heartbeat().toMillis());
             PresenceService presence = new PresenceService(redis.async(), events, timers, sweepMillis);
             ObjectWriter messageWriter = json.writerFor(ServerMessage.class);
@@ -179,7 +181,7 @@ public final class ParleyServer implements AutoCloseable {
             String nodeId = "g" + java.util.HexFormat.of().formatHex(nodeBytes);
             LiveSessions sessions = new LiveSessions(events, messageWriter, lock::owners, nodeId);
             MeetingStore meetingStore = new MeetingStore(redis.async());
-            ChatStore chatStore = new ChatStore(redis.async(), config.chat().dedupeWindow(),
+            ChatStore chatStore = new ChatStore(redis.async(), durable, config.chat().dedupeWindow(),
                     config.chat().maxMessagesPerMeeting());
             ChatService chat = new ChatService(meetingStore, chatStore, sessions, Clock.systemUTC(),
                     config.chat().maxInFlight(), blocks);

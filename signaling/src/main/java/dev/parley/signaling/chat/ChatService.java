@@ -77,9 +77,9 @@ public final class ChatService implements MeetingChat {
                     clock.millis()).thenCompose(stored -> {
                 ServerMessage.ChatAck ack = new ServerMessage.ChatAck(meetingId, clientMsgId,
                         stored.message().messageId(), stored.message().sentAt());
-                if (!stored.fresh()) {
-                    return java.util.concurrent.CompletableFuture.completedFuture(ack);
-                }
+                // A retry found the message stored: it is delivered again, because the first attempt may have
+                // stopped between storing and delivering (its gateway died, or replicas did not confirm it).
+                // Clients merge messages by messageId, so a second delivery changes nothing they show.
                 return sessions.deliver(meeting.memberIds(), new ServerMessage.ChatMessageEvent(meetingId,
                         stored.message())).thenApply(delivered -> ack);
             });

@@ -1,6 +1,7 @@
 package dev.parley.signaling.chat;
 
 import dev.parley.signaling.protocol.ChatMessage;
+import dev.parley.signaling.store.DurableWrites;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
@@ -16,7 +17,9 @@ import java.util.concurrent.CompletionStage;
 /**
  * Each meeting's chat as a Redis Stream; message ids are stream ids, so they sort by time. A send is one script that
  * either finds the message already stored under the sender's client message id or appends it, so a retry never
- * duplicates; the caller acknowledges only after the script returns, i.e. once Redis has it.
+ * duplicates; the caller acknowledges only after the script returns, i.e. once Redis has it, and (with
+ * {@code parley.redis.durable-replicas}) once that many replicas have it too. A retry refreshes the dedupe key, a
+ * write, so its own wait for replicas also covers the message it found.
  */
 public final class ChatStore {
 
@@ -30,6 +33,8 @@ public final class ChatStore {
     private static final String SEND = """
             local existing = redis.call('GET', KEYS[2])
             if existing then
+              -- A write, so that a WAIT after this retry also covers the original append (one replication stream).
+              redis.call('EXPIRE', KEYS[2], ARGV[7])
               local entries = redis.call('XRANGE', KEYS[1], existing, existing)
               if #entries == 1 then
                 local f = entries[1][2]
@@ -65,11 +70,14 @@ public final class ChatStore {
             """;
 
     private final RedisAsyncCommands<String, String> redis;
+    private final DurableWrites durable;
     private final Duration dedupeWindow;
     private final long maxMessages;
 
-    public ChatStore(RedisAsyncCommands<String, String> redis, Duration dedupeWindow, long maxMessages) {
+    public ChatStore(RedisAsyncCommands<String, String> redis, DurableWrites durable, Duration dedupeWindow,
+                     long maxMessages) {
         this.redis = redis;
+        this.durable = durable;
         this.dedupeWindow = dedupeWindow;
         this.maxMessages = maxMessages;
     }
@@ -90,8 +98,11 @@ public final class ChatStore {
                                           String clientMsgId, boolean system, long now) {
         String[] keys = {streamKey(meetingId), dedupeKey(meetingId, senderId, clientMsgId == null ? "" : clientMsgId),
                 "parley:meeting:" + meetingId, readKey(meetingId)};
-        return redis.<List<Object>>eval(SEND, ScriptOutputType.MULTI, keys, senderId, senderName, text,
-                clientMsgId == null ? "" : clientMsgId, system ? "system" : "user", Long.toString(now),
+        // A user's message is acknowledged to its sender: it fails rather than be promised before replicas hold it.
+        // The server's own notices go on regardless.
+        DurableWrites.Shortfall shortfall = system ? DurableWrites.Shortfall.COUNT : DurableWrites.Shortfall.FAIL;
+        return durable.<List<Object>>eval("chat", shortfall, SEND, ScriptOutputType.MULTI, keys, senderId, senderName,
+                text, clientMsgId == null ? "" : clientMsgId, system ? "system" : "user", Long.toString(now),
                 Long.toString(dedupeWindow.toSeconds()), Long.toString(maxMessages)).thenApply(result -> {
             String id = (String) result.get(0);
             boolean fresh = ((Long) result.get(1)) == 1L;

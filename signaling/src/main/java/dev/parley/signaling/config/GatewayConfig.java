@@ -35,7 +35,22 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
     public record Metrics(String host, int port) {
     }
 
-    public record Redis(URI uri, Duration commandTimeout) {
+    /**
+     * Where Redis is and how hard a write must try to survive its failover. {@code durableReplicas} is how many
+     * replicas a chat message and a session lock must reach (Redis WAIT, within {@code durableTimeout}) before the
+     * gateway acts on them; 0 waits for none.
+     */
+    public record Redis(URI uri, Duration commandTimeout, int durableReplicas, Duration durableTimeout) {
+
+        /** Where the URI points, for messages: host:port, or the sentinels and master name; never a password. */
+        public String where() {
+            String hosts = uri.getHost() != null ? uri.getHost() + ":" + uri.getPort() : uri.getRawAuthority();
+            if (hosts != null && hosts.contains("@")) {
+                hosts = hosts.substring(hosts.lastIndexOf('@') + 1);
+            }
+            return uri.getScheme().endsWith("-sentinel") ? "sentinels " + hosts + " (master " + uri.getFragment() + ")"
+                    : hosts;
+        }
     }
 
     public record Session(Duration lockTtl, Duration heartbeat, Duration helloTimeout) {
@@ -172,7 +187,13 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
                         + " (exact addresses, comma-separated; PARLEY_HTTP_TRUSTED_PROXIES)");
             }
         }
-        Redis redis = new Redis(redisUri(c, "redis.uri"), positive(c, "redis.command-timeout"));
+        Redis redis = new Redis(redisUri(c, "redis.uri"), positive(c, "redis.command-timeout"),
+                atLeast(c, "redis.durable-replicas", 0), positive(c, "redis.durable-timeout"));
+        if (redis.durableTimeout().compareTo(redis.commandTimeout()) >= 0) {
+            throw new InvalidConfigException("parley.redis.durable-timeout (" + redis.durableTimeout()
+                    + ") must be shorter than parley.redis.command-timeout (" + redis.commandTimeout()
+                    + "): the wait for replicas is one command");
+        }
         Session session = new Session(
                 positive(c, "session.lock-ttl"),
                 positive(c, "session.heartbeat"),
@@ -326,17 +347,31 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         return value;
     }
 
+    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-sentinel", "rediss-sentinel");
+
+    /**
+     * A Redis URI: {@code redis://host:port} (or rediss:// with TLS) for one Redis, or
+     * {@code redis-sentinel://host:port,host:port/0#master} for the primary that Sentinel names {@code master}.
+     */
     private static URI redisUri(Config c, String key) {
         String raw = c.getString(key);
         try {
             URI uri = URI.create(raw);
-            if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme()) || uri.getHost() == null) {
-                throw new IllegalArgumentException("scheme must be redis:// or rediss:// with a host");
+            if (uri.getScheme() == null || !REDIS_SCHEMES.contains(uri.getScheme())) {
+                throw new IllegalArgumentException("unknown scheme");
             }
+            boolean sentinel = uri.getScheme().endsWith("-sentinel");
+            if (sentinel ? uri.getRawAuthority() == null || uri.getFragment() == null || uri.getFragment().isBlank()
+                    : uri.getHost() == null) {
+                throw new IllegalArgumentException(sentinel ? "no sentinels or no master name" : "no host");
+            }
+            // Lettuce reads it too: anything it cannot (a bad port, an empty host in the list) fails here, at start.
+            io.lettuce.core.RedisURI.create(uri);
             return uri;
         } catch (IllegalArgumentException e) {
-            throw new InvalidConfigException("parley." + key + " must be a URI like redis://127.0.0.1:6379, got '"
-                    + raw + "'" + envHint(key));
+            throw new InvalidConfigException("parley." + key + " must be a URI like redis://127.0.0.1:6379 or"
+                    + " redis-sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/0#parley, got '" + raw + "' ("
+                    + e.getMessage() + ")" + envHint(key));
         }
     }
 
@@ -382,6 +417,7 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
             case "metrics.port" -> " (PARLEY_METRICS_PORT)";
             case "ws.allowed-origins" -> " (PARLEY_WS_ALLOWED_ORIGINS)";
             case "redis.uri" -> " (PARLEY_REDIS_URI)";
+            case "redis.durable-replicas" -> " (PARLEY_REDIS_DURABLE_REPLICAS)";
             case "session.lock-ttl" -> " (PARLEY_SESSION_LOCK_TTL)";
             case "session.heartbeat" -> " (PARLEY_SESSION_HEARTBEAT)";
             case "auth.providers" -> " (PARLEY_AUTH_PROVIDERS)";

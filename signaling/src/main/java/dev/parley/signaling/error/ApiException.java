@@ -32,6 +32,10 @@ public final class ApiException extends RuntimeException {
         if (cause instanceof ApiException api) {
             return api;
         }
+        if (cause instanceof dev.parley.signaling.store.DurableWrites.NotReplicatedException) {
+            return new ApiException(ErrorCode.UNAVAILABLE, "Saved, but not yet copied to Parley's standby storage;"
+                    + " sending it again is safe");
+        }
         if (cause instanceof io.lettuce.core.RedisException || cause instanceof java.util.concurrent.TimeoutException
                 || cause instanceof java.util.concurrent.RejectedExecutionException) {
             return unavailable();

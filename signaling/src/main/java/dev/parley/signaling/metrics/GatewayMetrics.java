@@ -42,6 +42,7 @@ public final class GatewayMetrics {
     private final Counter turnCredentialsIssued;
     private final Map<String, Counter> rings = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Counter> loginsThrottled = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Counter> shortfalls = new java.util.concurrent.ConcurrentHashMap<>();
 
     public GatewayMetrics() {
         for (ErrorCode code : ErrorCode.values()) {
@@ -177,6 +178,16 @@ public final class GatewayMetrics {
         rings.computeIfAbsent(outcome, name -> Counter.builder("parley.rings").tag("outcome", name)
                 .description("direct-call rings started (ringing) and ended, by outcome").register(registry))
                 .increment();
+    }
+
+    /**
+     * A write that fewer Redis replicas confirmed than {@code parley.redis.durable-replicas} asks, by what it wrote
+     * (chat, session-lock).
+     */
+    public void replicationShortfall(String write) {
+        shortfalls.computeIfAbsent(write, name -> Counter.builder("parley.redis.replication.shortfalls")
+                .tag("write", name).description("writes fewer Redis replicas confirmed in time than asked, by write")
+                .register(registry)).increment();
     }
 
     public String scrape() {

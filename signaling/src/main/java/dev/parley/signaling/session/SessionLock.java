@@ -1,5 +1,6 @@
 package dev.parley.signaling.session;
 
+import dev.parley.signaling.store.DurableWrites;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 
@@ -12,6 +13,11 @@ import java.util.concurrent.CompletionStage;
  * absent and expiring {@code ttl} after the last renewal, so a crashed gateway never locks anyone out for good.
  * Renewal and release compare the owner first, so a stale socket can neither extend nor delete a newer session's
  * lock. The user's presence key lives and dies with the lock.
+ *
+ * <p>Taking, resuming and renewing the lock wait for {@code parley.redis.durable-replicas} (Redis WAIT), so a lock
+ * the gateway acted on is still there after a Sentinel failover; otherwise a second device could take a lock the
+ * new primary never saw, and two sessions would live until the next renewal. When replicas do not answer in time the
+ * session goes on (a dead replica must not stop sign-in) and the shortfall is counted.
  */
 public final class SessionLock {
 
@@ -71,10 +77,12 @@ public final class SessionLock {
             """;
 
     private final RedisAsyncCommands<String, String> redis;
+    private final DurableWrites durable;
     private final Duration ttl;
 
-    public SessionLock(RedisAsyncCommands<String, String> redis, Duration ttl) {
+    public SessionLock(RedisAsyncCommands<String, String> redis, DurableWrites durable, Duration ttl) {
         this.redis = redis;
+        this.durable = durable;
         this.ttl = ttl;
     }
 
@@ -111,7 +119,8 @@ public final class SessionLock {
 
     /** Releases the lock if this session still owns it; completes with whether it did. */
     public CompletionStage<Boolean> release(String userId, String sessionId) {
-        return this.<Long>eval(RELEASE, userId, sessionId).thenApply(r -> r == 1L);
+        String[] keys = {lockKey(userId), presenceKey(userId)};
+        return redis.<Long>eval(RELEASE, ScriptOutputType.INTEGER, keys, sessionId).thenApply(r -> r == 1L);
     }
 
     /** The session holding each user's lock ({@code null} where none does), in the order asked. */
@@ -126,7 +135,8 @@ public final class SessionLock {
 
     private <T> CompletionStage<T> eval(String script, String userId, String... args) {
         String[] keys = {lockKey(userId), presenceKey(userId)};
-        return redis.<T>eval(script, ScriptOutputType.INTEGER, keys, args);
+        return durable.eval("session-lock", DurableWrites.Shortfall.COUNT, script, ScriptOutputType.INTEGER, keys,
+                args);
     }
 
 }

@@ -12,13 +12,19 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * The gateway's two Redis connections: one for commands (shared by every request, Lettuce pipelines them) and one
- * for pub/sub. While Redis is unreachable commands fail at once instead of queueing, so callers answer 503 quickly;
- * Lettuce reconnects in the background and work resumes when Redis returns.
+ * The gateway's Redis connections: one for commands (shared by every request, Lettuce pipelines them), one for
+ * pub/sub, and, when writes wait for replicas, a few for those ({@link DurableWrites}). While Redis is unreachable
+ * commands fail at once instead of queueing, so callers answer 503 quickly; Lettuce reconnects in the background
+ * and work resumes when Redis returns. Given a {@code redis-sentinel://} URI, every connection and reconnection asks
+ * the sentinels for the current primary, so the gateway follows a failover by itself; Sentinel closes the clients of
+ * a demoted primary, so nothing stays on it.
  */
 public final class RedisConnections implements AutoCloseable {
 
@@ -26,14 +32,19 @@ public final class RedisConnections implements AutoCloseable {
     private final RedisClient client;
     private final StatefulRedisConnection<String, String> commands;
     private final StatefulRedisPubSubConnection<String, String> pubSub;
+    private final List<StatefulRedisConnection<String, String>> durable;
+    private final GatewayConfig.Redis config;
 
     private RedisConnections(ClientResources resources, RedisClient client,
                              StatefulRedisConnection<String, String> commands,
-                             StatefulRedisPubSubConnection<String, String> pubSub) {
+                             StatefulRedisPubSubConnection<String, String> pubSub,
+                             List<StatefulRedisConnection<String, String>> durable, GatewayConfig.Redis config) {
         this.resources = resources;
         this.client = client;
         this.commands = commands;
         this.pubSub = pubSub;
+        this.durable = durable;
+        this.config = config;
     }
 
     /** How long the first connection to Redis may take at start-up. */
@@ -58,13 +69,23 @@ public final class RedisConnections implements AutoCloseable {
         try {
             StatefulRedisConnection<String, String> commands = client.connect();
             StatefulRedisPubSubConnection<String, String> pubSub = client.connectPubSub();
-            return new RedisConnections(resources, client, commands, pubSub);
+            List<StatefulRedisConnection<String, String>> durable = new ArrayList<>();
+            for (int i = 0; config.durableReplicas() > 0 && i < DurableWrites.CONNECTIONS; i++) {
+                durable.add(client.connect());
+            }
+            return new RedisConnections(resources, client, commands, pubSub, List.copyOf(durable), config);
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
             resources.shutdown(0, 1, TimeUnit.SECONDS);
-            throw new IllegalStateException("cannot reach Redis at " + config.uri().getHost() + ":"
-                    + config.uri().getPort() + " (parley.redis.uri / PARLEY_REDIS_URI): " + e.getMessage(), e);
+            throw new IllegalStateException("cannot reach Redis at " + config.where()
+                    + " (parley.redis.uri / PARLEY_REDIS_URI): " + e.getMessage(), e);
         }
+    }
+
+    /** Writes that wait for {@code parley.redis.durable-replicas}; each shortfall is reported by what it wrote. */
+    public DurableWrites durableWrites(Consumer<String> onShortfall) {
+        return new DurableWrites(commands.async(), durable, config.durableReplicas(),
+                config.durableTimeout().toMillis(), onShortfall);
     }
 
     public RedisAsyncCommands<String, String> async() {
@@ -86,6 +107,7 @@ public final class RedisConnections implements AutoCloseable {
 
     @Override
     public void close() {
+        durable.forEach(StatefulRedisConnection::close);
         pubSub.close();
         commands.close();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));

@@ -78,7 +78,7 @@ final class ChatCluster implements AutoCloseable {
     }
 
     /** Appends this JVM's child PIDs to the file named by -Dbench.pidFile, so the calling script can stop them. */
-    private static void recordChildren() throws IOException {
+    static void recordChildren() throws IOException {
         String file = System.getProperty("bench.pidFile");
         if (file == null) {
             return;

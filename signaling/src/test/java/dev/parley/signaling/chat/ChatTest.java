@@ -100,19 +100,20 @@ class ChatTest {
     }
 
     @Test
-    void aRetryWithTheSameClientMessageIdIsStoredAndDeliveredOnce() throws Exception {
+    void aRetryWithTheSameClientMessageIdIsStoredOnceAndDeliveredAgainUnderItsFirstId() throws Exception {
         JsonNode cat = nodeA.register("cat");
         JsonNode dan = nodeA.register("dan");
         String meeting = meetingOf(nodeA, cat, dan);
         try (WsClient catWs = signedIn(nodeA, cat); WsClient danWs = signedIn(nodeB, dan)) {
             catWs.send(send(meeting, "retry-1", "only once"));
             String first = nextOfType(catWs, "chat.ack").get("messageId").asText();
-            nextOfType(danWs, "chat.message");
+            assertEquals(first, nextOfType(danWs, "chat.message").get("message").get("messageId").asText());
             catWs.send(send(meeting, "retry-1", "only once"));
             assertEquals(first, nextOfType(catWs, "chat.ack").get("messageId").asText());
-            catWs.send(send(meeting, "after-retry", "marker"));
-            JsonNode next = nextOfType(danWs, "chat.message");
-            assertEquals("marker", next.get("message").get("text").asText(), "the retry delivered nothing new");
+            // The first attempt may have stopped between storing and delivering, so a retry delivers again; the
+            // same messageId lets clients merge it with what they have.
+            JsonNode again = nextOfType(danWs, "chat.message");
+            assertEquals(first, again.get("message").get("messageId").asText(), "a retry is not a new message");
         }
         JsonNode messages = history(nodeA, cat, meeting, "").get("messages");
         long copies = 0;

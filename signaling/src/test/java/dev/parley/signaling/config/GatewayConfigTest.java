@@ -143,4 +143,27 @@ class GatewayConfigTest {
         String message = errorFor(Map.of("parley.redis.uri", "http://example"));
         assertTrue(message.contains("parley.redis.uri"), message);
     }
+
+    @Test
+    void sentinelUrisAreTakenAndBrokenOnesRefusedWithTheirReason() {
+        GatewayConfig.Redis sentinel = with(Map.of("parley.redis.uri",
+                "redis-sentinel://:secret@10.0.0.1:26379,10.0.0.2:26379/0#parley")).redis();
+        assertEquals("redis-sentinel", sentinel.uri().getScheme());
+        assertEquals("sentinels 10.0.0.1:26379,10.0.0.2:26379 (master parley)", sentinel.where(),
+                "messages name the sentinels and never the password");
+        assertEquals("127.0.0.1:6379", with(Map.of()).redis().where());
+        String noMaster = errorFor(Map.of("parley.redis.uri", "redis-sentinel://10.0.0.1:26379"));
+        assertTrue(noMaster.contains("parley.redis.uri") && noMaster.contains("master name"), noMaster);
+        String badPort = errorFor(Map.of("parley.redis.uri", "redis-sentinel://10.0.0.1:notaport#parley"));
+        assertTrue(badPort.contains("parley.redis.uri"), badPort);
+    }
+
+    @Test
+    void writesWaitForNoReplicaByDefaultAndTheWaitFitsInOneCommand() {
+        assertEquals(0, with(Map.of()).redis().durableReplicas());
+        assertEquals(1, with(Map.of("parley.redis.durable-replicas", 1)).redis().durableReplicas());
+        assertTrue(errorFor(Map.of("parley.redis.durable-replicas", -1)).contains("parley.redis.durable-replicas"));
+        String tooLong = errorFor(Map.of("parley.redis.durable-timeout", "3s"));
+        assertTrue(tooLong.contains("parley.redis.durable-timeout") && tooLong.contains("command-timeout"), tooLong);
+    }
 }

@@ -27,7 +27,8 @@ class SessionLockTest {
     @BeforeAll
     static void startRedis() throws Exception {
         redisServer = RedisServer.start();
-        redis = RedisConnections.connect(new GatewayConfig.Redis(URI.create(redisServer.uri()), Duration.ofSeconds(2)));
+        redis = RedisConnections.connect(new GatewayConfig.Redis(URI.create(redisServer.uri()), Duration.ofSeconds(2),
+                0, Duration.ofMillis(500)));
     }
 
     @AfterAll
@@ -42,7 +43,7 @@ class SessionLockTest {
 
     @Test
     void fiftyConcurrentAcquiresForOneUserLetExactlyOneIn() throws Exception {
-        SessionLock lock = new SessionLock(redis.async(), Duration.ofSeconds(30));
+        SessionLock lock = new SessionLock(redis.async(), redis.durableWrites(write -> { }), Duration.ofSeconds(30));
         List<CompletableFuture<Boolean>> attempts = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
             attempts.add(lock.acquire("racer", "s" + i).toCompletableFuture());
@@ -58,7 +59,7 @@ class SessionLockTest {
 
     @Test
     void aStaleSessionCanNeitherRenewNorDeleteANewerSessionsLock() throws Exception {
-        SessionLock lock = new SessionLock(redis.async(), Duration.ofMillis(300));
+        SessionLock lock = new SessionLock(redis.async(), redis.durableWrites(write -> { }), Duration.ofMillis(300));
         assertTrue(await(lock.acquire("stale", "old")));
         Thread.sleep(600);
         assertTrue(await(lock.acquire("stale", "new")), "the expired lock is free again");
@@ -70,7 +71,7 @@ class SessionLockTest {
 
     @Test
     void aLockExpiresWithinItsTtlWhenNobodyRenewsIt() throws Exception {
-        SessionLock lock = new SessionLock(redis.async(), Duration.ofMillis(500));
+        SessionLock lock = new SessionLock(redis.async(), redis.durableWrites(write -> { }), Duration.ofMillis(500));
         assertTrue(await(lock.acquire("crashy", "a")));
         assertFalse(await(lock.acquire("crashy", "b")));
         Thread.sleep(800);
@@ -81,7 +82,7 @@ class SessionLockTest {
 
     @Test
     void renewalKeepsTheLockAndReacquiresAnExpiredOne() throws Exception {
-        SessionLock lock = new SessionLock(redis.async(), Duration.ofMillis(400));
+        SessionLock lock = new SessionLock(redis.async(), redis.durableWrites(write -> { }), Duration.ofMillis(400));
         assertTrue(await(lock.acquire("renewer", "x")));
         for (int i = 0; i < 4; i++) {
             Thread.sleep(200);
@@ -94,7 +95,7 @@ class SessionLockTest {
 
     @Test
     void resumeTakesBackOnlyTheCallersOwnLock() throws Exception {
-        SessionLock lock = new SessionLock(redis.async(), Duration.ofSeconds(30));
+        SessionLock lock = new SessionLock(redis.async(), redis.durableWrites(write -> { }), Duration.ofSeconds(30));
         assertTrue(await(lock.acquire("resumer", "first")));
         assertFalse(await(lock.resume("resumer", "guessed", "intruder")));
         assertTrue(await(lock.resume("resumer", "first", "second")));
@@ -104,7 +105,7 @@ class SessionLockTest {
 
     @Test
     void releaseDeletesOwnLockAndPresence() throws Exception {
-        SessionLock lock = new SessionLock(redis.async(), Duration.ofSeconds(30));
+        SessionLock lock = new SessionLock(redis.async(), redis.durableWrites(write -> { }), Duration.ofSeconds(30));
         assertTrue(await(lock.acquire("leaver", "mine")));
         assertEquals("online", await(redis.async().get(SessionLock.presenceKey("leaver"))));
         assertTrue(await(lock.release("leaver", "mine")));

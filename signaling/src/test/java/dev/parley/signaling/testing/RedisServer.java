@@ -95,6 +95,11 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public boolean ping() {
+        return ping(port);
+    }
+
+    /** Whether something on this loopback port answers a Redis PING (redis-server and redis-sentinel do). */
+    public static boolean ping(int port) {
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(1000);
             OutputStream out = socket.getOutputStream();

@@ -31,11 +31,16 @@ public final class TestGateway implements AutoCloseable {
 
     /** The settings every test gateway uses, over the documented defaults: loopback, free port, cheap hashing. */
     public static Map<String, Object> testSettings(RedisServer redis) {
+        return testSettings(redis.uri());
+    }
+
+    /** {@link #testSettings(RedisServer)} for any Redis URI, a {@code redis-sentinel://} one included. */
+    public static Map<String, Object> testSettings(String redisUri) {
         Map<String, Object> settings = new HashMap<>();
         settings.put("parley.http.host", "127.0.0.1");
         settings.put("parley.http.port", 0);
         settings.put("parley.metrics.port", 0);
-        settings.put("parley.redis.uri", redis.uri());
+        settings.put("parley.redis.uri", redisUri);
         settings.put("parley.auth.argon2-memory-kib", 1024);
         settings.put("parley.auth.argon2-iterations", 1);
         // Every test user registers from 127.0.0.1; the per-address limit has its own test.

@@ -1,0 +1,115 @@
+package dev.parley.signaling.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A standalone media node in its own process (as scripts/media-node runs it), on loopback, for kill -9 and SIGTERM. */
+public final class MediaNodeProcess implements AutoCloseable {
+
+    private static final Pattern READY = Pattern.compile("Parley media node (\\S+) at (\\S+) \\(UDP");
+
+    private final Process process;
+    private final String id;
+    private final String apiUrl;
+    private final StringBuffer output;
+
+    private MediaNodeProcess(Process process, String id, String apiUrl, StringBuffer output) {
+        this.process = process;
+        this.id = id;
+        this.apiUrl = apiUrl;
+        this.output = output;
+    }
+
+    /** Starts a node on free ports; {@code env} adds or overrides PARLEY_* settings. */
+    public static MediaNodeProcess start(String redisUri, Map<String, String> env) throws Exception {
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx256m", "-cp", classpath, "dev.parley.signaling.medianode.MediaNodeMain"));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("PARLEY_REDIS_URI", redisUri);
+        builder.environment().put("PARLEY_MEDIA_UDP_PORT", "0");
+        builder.environment().put("PARLEY_MEDIA_HTTP_PORT", "0");
+        builder.environment().put("PARLEY_MEDIA_ADDRESSES", "127.0.0.1");
+        builder.environment().put("PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS", "127.0.0.0/8");
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        StringBuffer output = new StringBuffer();
+        CompletableFuture<Matcher> ready = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    output.append(line).append('\n');
+                    Matcher m = READY.matcher(line);
+                    if (m.find()) {
+                        ready.complete(m);
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+            ready.completeExceptionally(new IllegalStateException("media node exited:\n" + output));
+        }, "media-node-output");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            Matcher m = ready.get(60, TimeUnit.SECONDS);
+            return new MediaNodeProcess(process, m.group(1), m.group(2), output);
+        } catch (Exception e) {
+            process.destroyForcibly();
+            throw e;
+        }
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String apiUrl() {
+        return apiUrl;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** kill -9: no drain, no goodbye; its registration is left to expire. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM without waiting: the node drains. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the exit code; fails after {@code seconds}. */
+    public int awaitExit(long seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new AssertionError("media node did not exit within " + seconds + " s:\n" + output);
+        }
+        return process.exitValue();
+    }
+
+    public String output() {
+        return output.toString();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}
