@@ -56,9 +56,19 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
      * code of an error response, else null.
      */
     private record Reply(HttpResponseStatus status, String contentType, String body, HttpHeaders headers,
-                         String errorCode) {
+                         String errorCode, Streamed streamed) {
         Reply(HttpResponseStatus status, String contentType, String body, HttpHeaders headers) {
-            this(status, contentType, body, headers, null);
+            this(status, contentType, body, headers, null, null);
+        }
+
+        Reply(HttpResponseStatus status, String contentType, String body, HttpHeaders headers, String errorCode) {
+            this(status, contentType, body, headers, errorCode, null);
+        }
+
+        /** The answer is the conference's event stream after {@code after} ({@link EventStream}), not a body. */
+        static Reply stream(String conference, long after) {
+            return new Reply(HttpResponseStatus.OK, EventStream.MEDIA_TYPE, "", new DefaultHttpHeaders(), null,
+                    new Streamed(conference, after));
         }
 
         static Reply json(HttpResponseStatus status, Object value) {
@@ -77,6 +87,10 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             headers.add(name, value);
             return this;
         }
+    }
+
+    /** An event stream to open: the conference and the last sequence the caller has. */
+    private record Streamed(String conference, long after) {
     }
 
     /** What the handler reads of a request, taken off the event loop before the body's buffer is released. */
@@ -108,7 +122,15 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         String allowedOrigin = origin != null && corsOrigins.contains(origin) ? origin : null;
         try {
-            work.execute(() -> respond(ctx, keepAlive, counted(handle(read)), allowedOrigin));
+            work.execute(() -> {
+                Reply reply = counted(handle(read));
+                if (reply.streamed() != null) {
+                    EventStream.open(ctx, api, reply.streamed().conference(), reply.streamed().after(),
+                            allowedOrigin);
+                } else {
+                    respond(ctx, keepAlive, reply, allowedOrigin);
+                }
+            });
         } catch (RejectedExecutionException e) {
             respond(ctx, false, counted(error(HttpResponseStatus.SERVICE_UNAVAILABLE, "unavailable",
                     "shutting down")), allowedOrigin);
@@ -200,6 +222,10 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 } catch (NumberFormatException e) {
                     throw new BadRequest("after must be a number");
                 }
+            }
+            if (query.containsKey("stream")) {
+                api.events(conference, Long.MAX_VALUE); // an unknown conference is refused here, with its code
+                return Reply.stream(conference, after);
             }
             List<Map<String, Object>> events = new ArrayList<>();
             for (TrackEvent event : api.events(conference, after)) {
@@ -403,7 +429,7 @@ final class HttpApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         return values.get(0);
     }
 
-    private static Map<String, Object> eventJson(TrackEvent event) {
+    static Map<String, Object> eventJson(TrackEvent event) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("sequence", event.sequence());
         json.put("conferenceId", event.conferenceId());

@@ -81,6 +81,41 @@ class HttpApiTest {
     }
 
     @Test
+    void theEventStreamReplaysFromTheGivenSequenceGoesOnLiveKeepsAliveAndEndsWithTheConference() throws Exception {
+        server = MediaServer.start(TestMedia.config());
+        assertEquals(201, json("POST", "/v1/conferences", Map.of("id", "s1")).statusCode());
+        assertEquals(201, json("POST", "/v1/conferences/s1/endpoints", Map.of("id", "a")).statusCode());
+        assertEquals(204, json("DELETE", "/v1/conferences/s1/endpoints/a", null).statusCode());
+        assertEquals(404, json("GET", "/v1/conferences/nowhere/events?stream", null).statusCode(),
+                "an unknown conference is refused before any stream opens");
+
+        java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> streaming =
+                http.sendAsync(HttpRequest.newBuilder(URI.create(server.httpUri() + "/v1/conferences/s1/events?stream&after=0"))
+                        .GET().build(), HttpResponse.BodyHandlers.ofLines());
+        HttpResponse<java.util.stream.Stream<String>> response = streaming.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(200, response.statusCode());
+        assertEquals("application/x-ndjson", response.headers().firstValue("Content-Type").orElse(""));
+        Thread reader = new Thread(() -> response.body().forEach(lines::add));
+        reader.setDaemon(true);
+        reader.start();
+
+        JsonNode kept = JSON.readTree(lines.poll(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals("endpoint-closed", kept.get("type").asText(), "what happened before the stream is replayed");
+        assertEquals(201, json("POST", "/v1/conferences/s1/endpoints", Map.of("id", "b")).statusCode());
+        assertEquals(204, json("DELETE", "/v1/conferences/s1/endpoints/b", null).statusCode());
+        JsonNode live = JSON.readTree(lines.poll(5, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals("b", live.get("endpointId").asText(), "then what happens, as it happens");
+        assertTrue(live.get("sequence").asLong() > kept.get("sequence").asLong());
+        assertEquals("", lines.poll(EventStream.KEEPALIVE_SECONDS + 2, java.util.concurrent.TimeUnit.SECONDS),
+                "an empty line shows the server lives");
+
+        assertEquals(204, json("DELETE", "/v1/conferences/s1", null).statusCode());
+        reader.join((EventStream.KEEPALIVE_SECONDS + 3) * 1000L);
+        assertTrue(!reader.isAlive(), "the stream ends with its conference");
+    }
+
+    @Test
     void aCallIsSetUpThroughTheControlApi() throws Exception {
         server = MediaServer.start(TestMedia.config());
         assertEquals(201, json("POST", "/v1/conferences", Map.of("id", "c1")).statusCode());
