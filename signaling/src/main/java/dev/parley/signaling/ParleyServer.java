@@ -35,6 +35,10 @@ import dev.parley.signaling.meeting.MeetingStore;
 import dev.parley.signaling.metrics.GatewayMetrics;
 import dev.parley.signaling.presence.PresenceService;
 import dev.parley.signaling.session.SessionLock;
+import dev.parley.signaling.call.LocalCallMedia;
+import dev.parley.signaling.call.MediaPlacement;
+import dev.parley.signaling.medianode.MediaNodeRegistry;
+import dev.parley.signaling.medianode.NodePlacement;
 import dev.parley.signaling.store.DurableWrites;
 import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.store.RedisEvents;
@@ -81,6 +85,8 @@ public final class ParleyServer implements AutoCloseable {
     private static final java.time.Duration SHUTDOWN_GRACE = java.time.Duration.ofSeconds(20);
     /** How long a crashed gateway's claim on its calls survives it. */
     private static final java.time.Duration CALL_CLAIM_TTL = java.time.Duration.ofSeconds(30);
+    /** How long one request to a standalone media node may take before the call is refused or moved. */
+    private static final java.time.Duration MEDIA_NODE_REQUEST_TIMEOUT = java.time.Duration.ofSeconds(5);
     /** A user's place in a call lapses this long after its host last renewed it (heartbeat: every 5 s). */
     private static final java.time.Duration CALL_PLACE_TTL = java.time.Duration.ofSeconds(30);
     /** Threads the calls share; each call uses one at a time, so this many calls do media operations at once. */
@@ -185,7 +191,7 @@ public final class ParleyServer implements AutoCloseable {
                     config.chat().maxMessagesPerMeeting());
             ChatService chat = new ChatService(meetingStore, chatStore, sessions, Clock.systemUTC(),
                     config.chat().maxInFlight(), blocks);
-            if (config.calls().enabled()) {
+            if (config.calls().enabled() && config.calls().embeddedMedia()) {
                 media = MediaServer.start(config.media());
             }
             TurnCredentials turn = new TurnCredentials(config.turn().uris(), config.turn().secret(),
@@ -194,8 +200,21 @@ public final class ParleyServer implements AutoCloseable {
             CallPlacement placement = new CallPlacement(redis.async(), nodeId, CALL_CLAIM_TTL, Clock.systemUTC());
             CallPlaces callPlaces = new CallPlaces(redis.async(), Clock.systemUTC(), CALL_PLACE_TTL,
                     config.calls().maxCallsPerUser());
-            CallService calls = new CallService(media, meetingStore, chat, sessions, presence, turn, callThread,
-                    callWork, config.calls().reconnectGrace(), Clock.systemUTC(), placement, json, callPlaces);
+            MediaPlacement mediaPlacement = null;
+            if (config.calls().enabled()) {
+                // The embedded media server, if any, is one candidate among the standalone nodes in Redis.
+                MediaServer embedded = media;
+                LocalCallMedia local = embedded == null ? null : new LocalCallMedia(embedded, nodeId,
+                        mediaHttp(config) == null ? null : embedded.httpUri());
+                NodePlacement nodes = new NodePlacement(new MediaNodeRegistry(redis.async()), local,
+                        () -> embeddedLoad(embedded), config.calls().preferredRegion(), config.media().authSecret(),
+                        MEDIA_NODE_REQUEST_TIMEOUT, timers);
+                nodes.start();
+                mediaPlacement = nodes;
+            }
+            CallService calls = new CallService(mediaPlacement, meetingStore, chat, sessions, presence, turn,
+                    callThread, callWork, config.calls().reconnectGrace(), Clock.systemUTC(), placement, json,
+                    callPlaces);
             CallRouter callRouter = new CallRouter(calls, placement, meetingStore, events, sessions, json);
             MeetingService meetings = new MeetingService(meetingStore, chat, accounts, sessions, callRouter,
                     Clock.systemUTC(), config.meetings(), new RedisRateLimit(redis.async(), "invites",
@@ -221,7 +240,7 @@ public final class ParleyServer implements AutoCloseable {
             new ChatRoutes(auth, chat).register(router);
             new BlockRoutes(auth, blocks).register(router);
             new CallRoutes(auth, calls).register(router);
-            new MediaTokenRoutes(auth, meetingStore, calls, mediaHttp(media), config.calls().mediaTokenTtl(),
+            new MediaTokenRoutes(auth, meetingStore, calls, mediaHttp(config), config.calls().mediaTokenTtl(),
                     new RedisRateLimit(redis.async(), "media-tokens", config.calls().maxMediaTokensPerHour(),
                             java.time.Duration.ofHours(1)), Clock.systemUTC()).register(router);
 
@@ -350,12 +369,18 @@ public final class ParleyServer implements AutoCloseable {
         Signal.handle(new Signal("INT"), signal -> new Thread(stop, "parley-shutdown").start());
     }
 
-    /** WHIP/WHEP for members: only when the embedded media server's HTTP API listens and checks tokens. */
-    private static MediaTokenRoutes.MediaHttp mediaHttp(MediaServer media) {
-        if (media == null || media.httpUri() == null || media.config().authSecret().isEmpty()) {
-            return null;
-        }
-        return new MediaTokenRoutes.MediaHttp(media.httpUri(), media.config().authSecret());
+    /** The embedded media server's load for placement, 0 to 1: the larger of its endpoint share and CPU. */
+    private static double embeddedLoad(MediaServer media) {
+        double endpoints = (double) media.stats().endpoints() / media.config().maxEndpoints();
+        double cpu = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuLoad();
+        return Math.max(endpoints, Math.max(0, cpu));
+    }
+
+    /** WHIP/WHEP tokens are offered when media servers check them: an auth-secret is set. */
+    private static MediaTokenRoutes.MediaHttp mediaHttp(GatewayConfig config) {
+        String secret = config.media().authSecret();
+        return !config.calls().enabled() || secret.isEmpty() ? null : new MediaTokenRoutes.MediaHttp(secret);
     }
 
     private static java.util.concurrent.ThreadFactory named(String prefix) {

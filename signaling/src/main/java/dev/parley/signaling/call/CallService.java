@@ -1,6 +1,5 @@
 package dev.parley.signaling.call;
 
-import dev.parley.media.api.MediaApi;
 import dev.parley.media.api.MediaException;
 import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
@@ -64,6 +63,8 @@ public final class CallService implements Calls {
         final long startedAt;
         final SerialExecutor lane;
         final Map<String, Participant> participants = new LinkedHashMap<>();
+        /** The media server its conference is on, chosen when it starts. */
+        CallMedia media;
         String conferenceId;
         AutoCloseable events;
         boolean ended;
@@ -110,7 +111,7 @@ public final class CallService implements Calls {
         }
     }
 
-    private final MediaApi media;
+    private final MediaPlacement media;
     private final MeetingStore meetings;
     private final ChatService chat;
     private final LiveSessions sessions;
@@ -128,7 +129,7 @@ public final class CallService implements Calls {
     private final Map<String, Call> callOfUser = new HashMap<>();
     private final Map<String, CallView> lastViews = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public CallService(MediaApi media, MeetingStore meetings, ChatService chat, LiveSessions sessions,
+    public CallService(MediaPlacement media, MeetingStore meetings, ChatService chat, LiveSessions sessions,
                        PresenceService presence, TurnCredentials turn, ScheduledExecutorService directory,
                        Executor callWork, Duration reconnectGrace, Clock clock, CallHosting placement,
                        com.fasterxml.jackson.databind.ObjectMapper json, CallPlaces places) {
@@ -202,7 +203,7 @@ public final class CallService implements Calls {
             if (starting) {
                 startConference(call);
             }
-            endpointId = mediaCall(() -> media.createEndpoint(call.conferenceId, null).endpointId());
+            endpointId = mediaCall(call, () -> call.media.createEndpoint(call.conferenceId));
         } catch (RuntimeException e) {
             directory.execute(() -> callOfUser.remove(userId, call));
             places.release(userId, call.meetingId).exceptionally(failure -> null);
@@ -276,7 +277,8 @@ public final class CallService implements Calls {
     @Override
     public CompletionStage<Void> publish(CallPeer peer, String meetingId, String sdpOffer, String requestId) {
         return inCallOf(peer, meetingId, (call, participant) -> {
-            String answer = mediaCall(() -> media.publish(call.conferenceId, participant.endpointId, sdpOffer));
+            String answer = mediaCall(call, () -> call.media.publish(call.conferenceId, participant.endpointId,
+                    sdpOffer));
             peer.answer(requestId, new ServerMessage.CallPublishAnswer(meetingId, answer));
             return null;
         });
@@ -291,8 +293,8 @@ public final class CallService implements Calls {
                 peer.answer(requestId, new ServerMessage.Ok());
                 return null;
             }
-            mediaCall(() -> {
-                media.subscribeAnswer(call.conferenceId, participant.endpointId, sdpAnswer);
+            mediaCall(call, () -> {
+                call.media.subscribeAnswer(call.conferenceId, participant.endpointId, sdpAnswer);
                 return null;
             });
             participant.answeredVersion = version;
@@ -321,7 +323,9 @@ public final class CallService implements Calls {
                 .map(v -> new VideoReceive(v.trackId(), v.visible(), v.width(), v.height(), v.pinned())).toList();
         return inCallOf(peer, meetingId, (call, participant) -> {
             try {
-                media.receiveVideo(call.conferenceId, participant.endpointId, receives);
+                call.media.receiveVideo(call.conferenceId, participant.endpointId, receives);
+            } catch (CallMedia.Unreachable e) {
+                throw unreachable(call, e);
             } catch (MediaException e) {
                 if (e.code() == dev.parley.media.api.ErrorCode.INVALID_REQUEST) {
                     throw ApiException.badRequest("the media server refused the videos: " + e.getMessage());
@@ -389,10 +393,15 @@ public final class CallService implements Calls {
     }
 
     /** The media server conference of the meeting's call while this gateway hosts it (media tokens name it). */
-    public CompletionStage<Optional<String>> conferenceOf(String meetingId) {
+    public CompletionStage<Optional<Hosted>> conferenceOf(String meetingId) {
         return onDirectory(() -> calls.get(meetingId)).thenCompose(call -> call == null
-                ? CompletableFuture.completedFuture(Optional.<String>empty())
-                : onCall(call, () -> Optional.ofNullable(call.ended ? null : call.conferenceId)));
+                ? CompletableFuture.completedFuture(Optional.<Hosted>empty())
+                : onCall(call, () -> Optional.ofNullable(call.ended || call.conferenceId == null ? null
+                        : new Hosted(call.conferenceId, call.media.httpUri()))));
+    }
+
+    /** A running call's conference and the HTTP API (null: none offered) of the media server it is on. */
+    public record Hosted(String conferenceId, java.net.URI httpUri) {
     }
 
     /** Tells the other gateways this node is alive with its load, and keeps its calls' claims alive. */
@@ -451,14 +460,43 @@ public final class CallService implements Calls {
 
     /** On the call's lane: its conference on the media server, and the media server's events about it. */
     private void startConference(Call call) {
-        call.conferenceId = mediaCall(() -> media.createConference(null).conferenceId());
-        call.events = media.onEvent(call.conferenceId, event -> {
+        CallMedia chosen;
+        try {
+            chosen = media.place(call.meetingId);
+        } catch (CallMedia.Unreachable e) {
+            throw new ApiException(ErrorCode.UNAVAILABLE, "No media server is available; try again shortly");
+        }
+        call.media = chosen;
+        call.conferenceId = mediaCall(call, chosen::createConference);
+        call.events = chosen.onEvent(call.conferenceId, event -> {
             try {
                 call.lane.execute(() -> onMediaEvent(call, event));
             } catch (RejectedExecutionException e) {
                 log.warn("call of meeting {} is overloaded; dropped a media event: {}", call.meetingId, event);
             }
+        }, () -> {
+            try {
+                call.lane.execute(() -> mediaLost(call, chosen));
+            } catch (RejectedExecutionException e) {
+                log.warn("call of meeting {} is overloaded; its media server's loss waits", call.meetingId);
+            }
         });
+        log.info("call of meeting {} on media server {}", call.meetingId, chosen.nodeId());
+    }
+
+    /**
+     * On the call's lane: the media server the call is on went away (its event stream fell silent and it cannot be
+     * reached). No new call goes there for a while, and everyone in this call is told it ended.
+     */
+    private void mediaLost(Call call, CallMedia lost) {
+        media.lost(lost.nodeId());
+        if (call.ended || call.media != lost) {
+            return;
+        }
+        log.warn("media server {} of meeting {}'s call is gone; the call ends", lost.nodeId(), call.meetingId);
+        for (Participant participant : new ArrayList<>(call.participants.values())) {
+            remove(call, participant, "media server lost", null);
+        }
     }
 
     private void onMediaEvent(Call call, TrackEvent event) {
@@ -512,8 +550,8 @@ public final class CallService implements Calls {
     private void offerSubscription(Call call, Participant participant) {
         SubscribeOffer offer;
         try {
-            offer = media.subscribeOffer(call.conferenceId, participant.endpointId).orElse(null);
-        } catch (MediaException e) {
+            offer = call.media.subscribeOffer(call.conferenceId, participant.endpointId).orElse(null);
+        } catch (MediaException | CallMedia.Unreachable e) {
             log.warn("no subscribe offer for endpoint {}: {}", participant.endpointId, e.getMessage());
             return;
         }
@@ -542,9 +580,11 @@ public final class CallService implements Calls {
         places.release(userId, call.meetingId).exceptionally(e -> null);
         log.info("user {} left the call of meeting {}: {}", participant.account.userId(), call.meetingId, reason);
         try {
-            media.closeEndpoint(call.conferenceId, participant.endpointId);
+            call.media.closeEndpoint(call.conferenceId, participant.endpointId);
         } catch (MediaException e) {
             // Already gone (expired): nothing to free.
+        } catch (CallMedia.Unreachable e) {
+            // The media server went away with everything on it.
         }
         presence.setStatus(participant.account.userId(), PresenceService.ONLINE);
         if (participant.peer != null) {
@@ -571,9 +611,11 @@ public final class CallService implements Calls {
         }
         if (call.conferenceId != null) {
             try {
-                media.closeConference(call.conferenceId);
+                call.media.closeConference(call.conferenceId);
             } catch (MediaException e) {
                 // already closed
+            } catch (CallMedia.Unreachable e) {
+                // gone with its media server
             }
         }
         lastViews.remove(call.meetingId);
@@ -617,8 +659,8 @@ public final class CallService implements Calls {
     private CallView viewOf(Call call) {
         List<TrackInfo> tracks;
         try {
-            tracks = media.tracks(call.conferenceId);
-        } catch (MediaException e) {
+            tracks = call.media.tracks(call.conferenceId);
+        } catch (MediaException | CallMedia.Unreachable e) {
             tracks = List.of();
         }
         List<CallView.Participant> people = new ArrayList<>();
@@ -673,10 +715,23 @@ public final class CallService implements Calls {
         }
     }
 
-    /** Runs a media API operation, turning its errors into the gateway's codes. */
-    private static <T> T mediaCall(Supplier<T> operation) {
+    /** The call's media server failed a request: no new call goes there for a while; the caller is told. */
+    private ApiException unreachable(Call call, CallMedia.Unreachable e) {
+        log.warn("media server {} of meeting {}'s call cannot be reached: {}", call.media.nodeId(), call.meetingId,
+                e.getMessage());
+        media.lost(call.media.nodeId());
+        return new ApiException(ErrorCode.UNAVAILABLE, "The media server cannot be reached; try again shortly");
+    }
+
+    /**
+     * Runs a media API operation, turning its errors into the gateway's codes; a media server that cannot be reached
+     * is reported lost, so no new call goes there.
+     */
+    private <T> T mediaCall(Call call, Supplier<T> operation) {
         try {
             return operation.get();
+        } catch (CallMedia.Unreachable e) {
+            throw unreachable(call, e);
         } catch (MediaException e) {
             throw switch (e.code()) {
                 case INVALID_SDP, INVALID_REQUEST -> ApiException.badRequest("the media server refused the SDP: "

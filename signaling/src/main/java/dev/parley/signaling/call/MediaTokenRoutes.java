@@ -11,7 +11,6 @@ import dev.parley.signaling.http.RestRouter;
 import dev.parley.signaling.meeting.MeetingStore;
 import dev.parley.signaling.store.RedisRateLimit;
 
-import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -26,8 +25,8 @@ import java.util.concurrent.CompletionStage;
  */
 public final class MediaTokenRoutes {
 
-    /** What minting needs to know about the embedded media server; absent when WHIP/WHEP is not offered. */
-    public record MediaHttp(URI uri, String authSecret) {
+    /** The secret media servers check tokens with; absent when WHIP/WHEP is not offered. */
+    public record MediaHttp(String authSecret) {
     }
 
     private final AuthService auth;
@@ -88,13 +87,20 @@ public final class MediaTokenRoutes {
                             + rate.window().toMinutes() + " minutes");
                 }
                 return calls.conferenceOf(meetingId);
-            }).thenApply(conference -> RestResponse.created(token(meetingId, conference.orElseThrow(() ->
-                    new ApiException(ErrorCode.CALL_NOT_JOINED, "No call is running in this meeting on this server;"
-                            + " start the call first")), grant)));
+            }).thenApply(hosted -> {
+                CallService.Hosted conference = hosted.orElseThrow(() -> new ApiException(ErrorCode.CALL_NOT_JOINED,
+                        "No call is running in this meeting on this server; start the call first"));
+                if (conference.httpUri() == null) {
+                    throw new ApiException(ErrorCode.NOT_FOUND, "The media server hosting this call offers no"
+                            + " WHIP/WHEP");
+                }
+                return RestResponse.created(token(meetingId, conference, grant));
+            });
         });
     }
 
-    private Map<String, Object> token(String meetingId, String conference, MediaToken.Grant grant) {
+    private Map<String, Object> token(String meetingId, CallService.Hosted hosted, MediaToken.Grant grant) {
+        String conference = hosted.conferenceId();
         String token = MediaToken.mint(media.authSecret(), conference, null, grant, lifetime);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("token", token);
@@ -102,11 +108,11 @@ public final class MediaTokenRoutes {
         body.put("meetingId", meetingId);
         body.put("grant", grant == MediaToken.Grant.PLAY ? "play" : "publish");
         if (grant == MediaToken.Grant.PUBLISH) {
-            body.put("whip", media.uri() + "/whip/" + conference);
+            body.put("whip", hosted.httpUri() + "/whip/" + conference);
         } else {
             // As given, WHEP plays the meeting's most recent WHIP stream; "/" + an endpointId from the call's state (or a
             // stream name) plays that publisher.
-            body.put("whep", media.uri() + "/whep/" + conference);
+            body.put("whep", hosted.httpUri() + "/whep/" + conference);
         }
         return body;
     }

@@ -108,8 +108,13 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
      * @param maxRingsPerMinute direct calls one user may start per minute, across every gateway
      *                          (parley.calls.max-rings-per-minute, 10); beyond it ring.start gets rate_limited
      */
+    /**
+     * {@code preferredRegion}: the media-node region new calls go to when it has any node; blank for none.
+     * {@code embeddedMedia}: whether this gateway runs its own media server (else calls go to media nodes only).
+     */
     public record Calls(boolean enabled, Duration reconnectGrace, Duration mediaTokenTtl, int maxMediaTokensPerHour,
-                        int maxCallsPerUser, Duration ringTimeout, int maxRingsPerMinute) {
+                        int maxCallsPerUser, Duration ringTimeout, int maxRingsPerMinute, String preferredRegion,
+                        boolean embeddedMedia) {
     }
 
     /**
@@ -256,7 +261,8 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         Calls calls = new Calls(c.getBoolean("calls.enabled"), positive(c, "calls.reconnect-grace"),
                 positive(c, "calls.media-token-ttl"), atLeast(c, "calls.max-media-tokens-per-hour", 1),
                 atLeast(c, "calls.max-calls-per-user", 1), positive(c, "calls.ring-timeout"),
-                atLeast(c, "calls.max-rings-per-minute", 1));
+                atLeast(c, "calls.max-rings-per-minute", 1), c.getString("calls.preferred-region").trim(),
+                c.getBoolean("calls.embedded-media"));
         if (calls.ringTimeout().compareTo(Duration.ofSeconds(5)) < 0
                 || calls.ringTimeout().compareTo(Duration.ofMinutes(5)) > 0) {
             throw new InvalidConfigException("parley.calls.ring-timeout must be between 5s and 5m");

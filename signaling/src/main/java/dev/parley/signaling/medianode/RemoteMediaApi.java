@@ -12,6 +12,7 @@ import dev.parley.media.api.SubscribeOffer;
 import dev.parley.media.api.TrackEvent;
 import dev.parley.media.api.TrackInfo;
 import dev.parley.media.api.VideoReceive;
+import dev.parley.signaling.call.CallMedia;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,20 +40,13 @@ import java.util.function.Consumer;
  * with a node on another machine. Each request carries a media token the gateway signs with the shared
  * {@code auth-secret}, scoped to the one conference (every conference only where the API asks for it) and valid
  * for a minute. A node that cannot be reached, or answers with a server error, fails the call with
- * {@link Unreachable}; the API's own refusals keep their {@link MediaException} codes.
+ * {@link CallMedia.Unreachable}; the API's own refusals keep their {@link MediaException} codes.
  *
  * <p>Events come over one stream per conference ({@code events?stream}), read without a thread of its own. A stream
  * that stays silent for {@link #SILENCE} (the node writes a line every 2 s) or breaks is opened again from the last
  * sequence read; when that fails too the node is taken as gone and {@code onLost} hears of it.
  */
-public final class RemoteMediaApi {
-
-    /** The node cannot be reached, or failed: the call it hosts has to go elsewhere. */
-    public static final class Unreachable extends RuntimeException {
-        public Unreachable(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
+public final class RemoteMediaApi implements CallMedia {
 
     /** How long a stream may stay silent before the node is taken as gone: two missed keepalives and a margin. */
     static final Duration SILENCE = Duration.ofSeconds(5);
@@ -60,6 +54,7 @@ public final class RemoteMediaApi {
     private static final Logger log = LoggerFactory.getLogger(RemoteMediaApi.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final String nodeId;
     private final URI base;
     private final String secret;
     private final HttpClient http;
@@ -71,8 +66,9 @@ public final class RemoteMediaApi {
      * @param timeout how long one request may take
      * @param timers  watches the event streams for silence
      */
-    public RemoteMediaApi(URI base, String secret, HttpClient http, Duration timeout,
+    public RemoteMediaApi(String nodeId, URI base, String secret, HttpClient http, Duration timeout,
                           ScheduledExecutorService timers) {
+        this.nodeId = nodeId;
         String text = base.toString();
         this.base = URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
         this.secret = secret;
@@ -81,8 +77,25 @@ public final class RemoteMediaApi {
         this.timers = timers;
     }
 
-    public URI base() {
+    @Override
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** A node's API is where WHIP/WHEP tools reach it too. */
+    @Override
+    public URI httpUri() {
         return base;
+    }
+
+    @Override
+    public String createConference() {
+        return createConference(null).conferenceId();
+    }
+
+    @Override
+    public String createEndpoint(String conferenceId) {
+        return createEndpoint(conferenceId, null).endpointId();
     }
 
     public ConferenceInfo createConference(String conferenceId) {
@@ -91,6 +104,7 @@ public final class RemoteMediaApi {
                 ConferenceInfo.class);
     }
 
+    @Override
     public void closeConference(String conferenceId) {
         send("DELETE", "/v1/conferences/" + path(conferenceId), conferenceId, null, 204);
     }
@@ -101,15 +115,18 @@ public final class RemoteMediaApi {
                 EndpointInfo.class);
     }
 
+    @Override
     public void closeEndpoint(String conferenceId, String endpointId) {
         send("DELETE", endpoint(conferenceId, endpointId), conferenceId, null, 204);
     }
 
+    @Override
     public String publish(String conferenceId, String endpointId, String sdpOffer) {
         return send("POST", endpoint(conferenceId, endpointId) + "/publish", conferenceId,
                 Map.of("type", "offer", "sdp", sdpOffer), 200).path("sdp").asText();
     }
 
+    @Override
     public Optional<SubscribeOffer> subscribeOffer(String conferenceId, String endpointId) {
         JsonNode offer = send("POST", endpoint(conferenceId, endpointId) + "/subscribe/offer", conferenceId, null,
                 200, 204);
@@ -117,15 +134,18 @@ public final class RemoteMediaApi {
                 : Optional.of(new SubscribeOffer(offer.path("sdp").asText(), offer.path("version").asLong()));
     }
 
+    @Override
     public void subscribeAnswer(String conferenceId, String endpointId, String sdpAnswer) {
         send("POST", endpoint(conferenceId, endpointId) + "/subscribe/answer", conferenceId,
                 Map.of("type", "answer", "sdp", sdpAnswer), 204);
     }
 
+    @Override
     public void receiveVideo(String conferenceId, String endpointId, List<VideoReceive> videos) {
         send("POST", endpoint(conferenceId, endpointId) + "/receive", conferenceId, Map.of("videos", videos), 204);
     }
 
+    @Override
     public List<TrackInfo> tracks(String conferenceId) {
         List<TrackInfo> tracks = new ArrayList<>();
         for (JsonNode track : send("GET", "/v1/conferences/" + path(conferenceId) + "/tracks", conferenceId, null,
@@ -155,6 +175,7 @@ public final class RemoteMediaApi {
      * Hears the conference's events as they happen, from now on, until closed; {@code onLost} runs once if the node
      * goes silent or cannot be reached again (not when the conference simply closes).
      */
+    @Override
     public AutoCloseable onEvent(String conferenceId, Consumer<TrackEvent> listener, Runnable onLost) {
         Subscription subscription = new Subscription(conferenceId, listener, onLost, lastSequence(conferenceId));
         subscription.open();
@@ -254,7 +275,7 @@ public final class RemoteMediaApi {
                     close();
                     return;
                 }
-            } catch (Unreachable e) {
+            } catch (CallMedia.Unreachable e) {
                 lose();
                 return;
             }
@@ -337,11 +358,11 @@ public final class RemoteMediaApi {
             }
             throw refusal(method, pathAndQuery, response);
         } catch (IOException e) {
-            throw new Unreachable("media node " + base + " did not answer " + method + " " + pathAndQuery + ": "
-                    + e, e);
+            throw new CallMedia.Unreachable("media node " + base + " did not answer " + method + " " + pathAndQuery
+                    + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new Unreachable("interrupted while calling media node " + base, e);
+            throw new CallMedia.Unreachable("interrupted while calling media node " + base, e);
         }
     }
 
@@ -360,7 +381,7 @@ public final class RemoteMediaApi {
                 return new MediaException(known, message);
             }
         }
-        return new Unreachable("media node " + base + " answered " + method + " " + path + " with HTTP "
+        return new CallMedia.Unreachable("media node " + base + " answered " + method + " " + path + " with HTTP "
                 + response.statusCode() + ": " + message, null);
     }
 
@@ -385,8 +406,8 @@ public final class RemoteMediaApi {
         try {
             return JSON.treeToValue(json, type);
         } catch (IOException e) {
-            throw new Unreachable("a media node answered what this gateway cannot read as " + type.getSimpleName()
-                    + ": " + e.getMessage(), e);
+            throw new CallMedia.Unreachable("a media node answered what this gateway cannot read as "
+                    + type.getSimpleName() + ": " + e.getMessage(), e);
         }
     }
 

@@ -10,6 +10,7 @@ import dev.parley.media.ice.Cidr;
 import dev.parley.media.loadtest.ClientEndpoint;
 import dev.parley.media.loadtest.ClientEndpoint.ClientTrack;
 import dev.parley.media.srtp.SrtpProfile;
+import dev.parley.signaling.call.CallMedia;
 import dev.parley.signaling.testing.MediaNodeProcess;
 import dev.parley.signaling.testing.RedisServer;
 import org.junit.jupiter.api.AfterAll;
@@ -65,7 +66,7 @@ class RemoteMediaApiTest {
     }
 
     private static RemoteMediaApi api(MediaNodeProcess node, String secret) {
-        return new RemoteMediaApi(URI.create(node.apiUrl()), secret, HTTP, Duration.ofSeconds(5), timers);
+        return new RemoteMediaApi(node.id(), URI.create(node.apiUrl()), secret, HTTP, Duration.ofSeconds(5), timers);
     }
 
     @Test
@@ -144,7 +145,7 @@ class RemoteMediaApiTest {
             assertTrue(lost.await(10, TimeUnit.SECONDS), "a killed node is reported lost");
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
             assertTrue(millis <= 5_500, "within 5 s, took " + millis + " ms");
-            RemoteMediaApi.Unreachable down = assertThrows(RemoteMediaApi.Unreachable.class, () -> api.tracks("room"));
+            CallMedia.Unreachable down = assertThrows(CallMedia.Unreachable.class, () -> api.tracks("room"));
             assertNotNull(down.getMessage());
         }
     }
