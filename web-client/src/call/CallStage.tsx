@@ -58,12 +58,17 @@ export function CallStage({ self, session, snapshot, callState, onLeave }: Props
           {callNotices.preparing}
         </p>
       )}
-      {snapshot.phase === "joining" && (
+      {snapshot.moving && (snapshot.phase === "joining" || snapshot.phase === "connecting") && (
+        <p className="call-notice" role="status">
+          {callNotices.moving}
+        </p>
+      )}
+      {snapshot.phase === "joining" && !snapshot.moving && (
         <p className="call-notice" role="status">
           {callNotices.joining}
         </p>
       )}
-      {snapshot.phase === "connecting" && (
+      {snapshot.phase === "connecting" && !snapshot.moving && (
         <p className="call-notice" role="status">
           {callNotices.connecting}
         </p>

@@ -55,6 +55,8 @@ export interface CallMachineState {
   readonly joinAttempt: number;
   /** Joins made after the server let our place go, since media last connected (at most one). */
   readonly autoRejoins: number;
+  /** The server moved the call to another media server (call.moved): rejoining until media flows again. */
+  readonly moving: boolean;
 }
 
 export type CallEvent =
@@ -74,6 +76,8 @@ export type CallEvent =
   | { type: "mediaFailed" }
   /** call.left that answers no request of ours. */
   | { type: "serverLeft"; reason: string }
+  /** call.moved to this same meeting: its media server was lost and the call goes on on another. */
+  | { type: "moved" }
   /** A call request other than the join was answered with an error (or got no answer). */
   | { type: "requestFailed"; request: "publish" | "subscribe" | "media"; code: string; detail: string }
   /** The browser could not make or apply an offer or answer. */
@@ -127,6 +131,7 @@ export const initialCallState: CallMachineState = {
   reconnecting: false,
   joinAttempt: 0,
   autoRejoins: 0,
+  moving: false,
 };
 
 export function transition(state: CallMachineState, event: CallEvent): Transition {
@@ -186,12 +191,19 @@ export function transition(state: CallMachineState, event: CallEvent): Transitio
     }
     case "nothingToPublish":
       return state.phase === "connecting"
-        ? { state: { ...state, phase: "connected" }, effects: [{ type: "stopConnectTimer" }] }
+        ? { state: { ...state, phase: "connected", moving: false }, effects: [{ type: "stopConnectTimer" }] }
         : unchanged(state);
     case "mediaConnected":
       return state.phase === "connecting"
-        ? { state: { ...state, phase: "connected", autoRejoins: 0 }, effects: [{ type: "stopConnectTimer" }] }
+        ? {
+            state: { ...state, phase: "connected", autoRejoins: 0, moving: false },
+            effects: [{ type: "stopConnectTimer" }],
+          }
         : unchanged(state);
+    case "moved":
+      // Our place went with the lost media server: join again (the server places the call on another one). The
+      // devices keep running; only the peer connections are new.
+      return holdsPlace ? rejoin({ ...state, moving: true }) : unchanged(state);
     case "mediaFailed":
       return inCall ? fail(state, { kind: "ice" }) : unchanged(state);
     case "serverLeft": {
@@ -249,9 +261,12 @@ function rejoin(state: CallMachineState): Transition {
 function fail(state: CallMachineState, failure: CallFailure): Transition {
   const effects: CallEffect[] = [{ type: "closePeers" }];
   if (state.phase !== "joining") effects.push({ type: "sendLeave" });
-  return { state: { ...state, phase: "failed", failure }, effects };
+  return { state: { ...state, phase: "failed", failure, moving: false }, effects };
 }
 
 function finish(state: CallMachineState, first: CallEffect[]): Transition {
-  return { state: { ...state, phase: "left" }, effects: [...first, { type: "closePeers" }, { type: "stopDevices" }] };
+  return {
+    state: { ...state, phase: "left", moving: false },
+    effects: [...first, { type: "closePeers" }, { type: "stopDevices" }],
+  };
 }

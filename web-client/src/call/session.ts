@@ -49,6 +49,8 @@ export interface CallSnapshot {
   videoMuted: boolean;
   /** Whether the socket is away (the media keeps flowing meanwhile). */
   reconnecting: boolean;
+  /** Whether the call is being taken to another media server (call.moved), until media flows again. */
+  moving: boolean;
   /** msid stream id → received stream. */
   remoteStreams: ReadonlyMap<string, StreamLike>;
   state: CallState | null;
@@ -206,6 +208,10 @@ export class CallSession {
       }
       case "call.left":
         this.dispatch({ type: "serverLeft", reason: message.reason });
+        break;
+      case "call.moved":
+        // The media server under the call was lost: the call goes on on another one, which we join.
+        if (message.to === this.meetingId) this.dispatch({ type: "moved" });
         break;
       default:
         break;
@@ -428,7 +434,7 @@ export class CallSession {
   }
 
   private snapshotNow(): CallSnapshot {
-    const { phase, mode, problem, failure, reconnecting } = this.machine;
+    const { phase, mode, problem, failure, reconnecting, moving } = this.machine;
     return {
       meetingId: this.meetingId,
       phase,
@@ -440,6 +446,7 @@ export class CallSession {
       audioMuted: this.audioMuted,
       videoMuted: this.videoMuted,
       reconnecting,
+      moving,
       remoteStreams: this.peers.remoteStreams,
       state: this.state,
       speakers: this.speakers,

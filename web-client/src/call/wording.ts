@@ -3,6 +3,7 @@ import type { CallFailure, MediaProblem } from "./machine";
 
 export const callNotices = {
   reconnecting: "Reconnecting… your call continues as soon as the connection is back.",
+  moving: "Reconnecting the call…",
   preparing: "Starting your camera and microphone…",
   joining: "Joining the call…",
   connecting: "Connecting media…",

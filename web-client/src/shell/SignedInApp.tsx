@@ -169,7 +169,8 @@ export function SignedInApp({ signedIn, path, api, sessionIds, onUserLoaded, onT
     calls.handle(message);
     rings.handle(message);
     // A direct call grew into a group meeting: whoever is in it follows it there, in the same mode.
-    if (message.type === "call.moved") {
+    // (A call that moved to another media server stays in its meeting: its session rejoins by itself.)
+    if (message.type === "call.moved" && message.to !== message.meetingId) {
       const current = calls.view.get();
       if (current.session?.meetingId !== message.meetingId || !current.session.isActive) return;
       navigate(meetingPath(message.to));

@@ -137,8 +137,12 @@ type ServerMessageBody =
   | { type: "call.withheld"; meetingId: string; trackIds: string[]; lowBandwidth: string[]; linkLimited: boolean }
   | { type: "call.left"; meetingId: string; reason: string }
   | ({ type: "ring.state" } & RingState)
-  /** A direct chat's call moved to the group meeting `to` that `byName` made by adding a third person. */
-  | { type: "call.moved"; meetingId: string; to: string; byUserId: string; byName: string };
+  /**
+   * The meeting's call moved: to the group meeting `to` that `byName` made by adding a third person to a direct
+   * chat (reason "grown"), or, with `to` the same meeting, to another media server after its own was lost (reason
+   * "media-server-lost"): rejoin it without leaving.
+   */
+  | { type: "call.moved"; meetingId: string; to: string; byUserId: string; byName: string; reason: string };
 
 /** Error codes the server sends over the socket that the client acts on. */
 export const WsErrorCode = {
@@ -278,6 +282,7 @@ function parseBody(m: Fields): ServerMessageBody | null {
             to: m.to,
             byUserId: isString(m.byUserId) ? m.byUserId : "",
             byName: isString(m.byName) ? m.byName : "Someone",
+            reason: isString(m.reason) ? m.reason : "",
           }
         : null;
     case "ring.state": {

@@ -369,12 +369,11 @@ public final class ParleyServer implements AutoCloseable {
         Signal.handle(new Signal("INT"), signal -> new Thread(stop, "parley-shutdown").start());
     }
 
-    /** The embedded media server's load for placement, 0 to 1: the larger of its endpoint share and CPU. */
-    private static double embeddedLoad(MediaServer media) {
-        double endpoints = (double) media.stats().endpoints() / media.config().maxEndpoints();
+    /** The embedded media server's figures for placement: endpoints, capacity, and this process's CPU share. */
+    private static NodePlacement.LocalLoad embeddedLoad(MediaServer media) {
         double cpu = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuLoad();
-        return Math.max(endpoints, Math.max(0, cpu));
+        return new NodePlacement.LocalLoad(media.stats().endpoints(), media.config().maxEndpoints(), Math.max(0, cpu));
     }
 
     /** WHIP/WHEP tokens are offered when media servers check them: an auth-secret is set. */

@@ -57,6 +57,13 @@ public final class CallService implements Calls {
     /** Operations one call may have waiting; beyond it requests are refused as unavailable. */
     static final int CALL_QUEUE_LIMIT = 1_000;
 
+    /** How long a call that moved off a lost media server waits for its people to join it again. */
+    static final Duration MOVE_WINDOW = Duration.ofSeconds(30);
+
+    /** What a call that lost its media server carries into its next start, so members see one call. */
+    private record Moved(long startedAt, long pairedAt, int peak, boolean direct) {
+    }
+
     /** One meeting's call; everything but the final fields belongs to {@code lane}. */
     private static final class Call {
         final String meetingId;
@@ -77,6 +84,8 @@ public final class CallService implements Calls {
         int peak;
         /** When a second person first joined it: a direct call's length counts from there, not from the ringing. */
         long pairedAt;
+        /** It goes on from a call whose media server was lost: its start was announced already. */
+        boolean movedIn;
 
         Call(String meetingId, long startedAt, SerialExecutor lane) {
             this.meetingId = meetingId;
@@ -128,6 +137,8 @@ public final class CallService implements Calls {
     private final Map<String, Call> calls = new HashMap<>();
     private final Map<String, Call> callOfUser = new HashMap<>();
     private final Map<String, CallView> lastViews = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Calls that lost their media server, by meeting, until their people join again. */
+    private final Map<String, Moved> moved = new java.util.concurrent.ConcurrentHashMap<>();
 
     public CallService(MediaPlacement media, MeetingStore meetings, ChatService chat, LiveSessions sessions,
                        PresenceService presence, TurnCredentials turn, ScheduledExecutorService directory,
@@ -169,8 +180,7 @@ public final class CallService implements Calls {
             String userId = account.userId();
             return turn.admit(userId).thenCompose(admitted -> onDirectory(() -> {
                 Call current = callOfUser.get(userId);
-                Call target = calls.computeIfAbsent(meetingId,
-                        id -> new Call(id, clock.millis(), new SerialExecutor(callWork, CALL_QUEUE_LIMIT)));
+                Call target = calls.computeIfAbsent(meetingId, this::newCall);
                 callOfUser.put(userId, target);
                 if (current != null && current != target) {
                     onCall(current, () -> {
@@ -182,6 +192,19 @@ public final class CallService implements Calls {
             })).thenCompose(call -> onCall(call, () -> joinHere(call, peer, account, meeting, requestId)))
                     .thenCompose(again -> again);
         });
+    }
+
+    /** On the directory thread: a meeting's new call, or the same call going on after its media server was lost. */
+    private Call newCall(String meetingId) {
+        Moved carried = moved.remove(meetingId);
+        Call call = new Call(meetingId, carried == null ? clock.millis() : carried.startedAt(),
+                new SerialExecutor(callWork, CALL_QUEUE_LIMIT));
+        if (carried != null) {
+            call.movedIn = true;
+            call.pairedAt = carried.pairedAt();
+            call.peak = carried.peak();
+        }
+        return call;
     }
 
     /** On the call's lane. Returns what is left to do: nothing, or a new join if the call ended meanwhile. */
@@ -223,7 +246,7 @@ public final class CallService implements Calls {
         presence.setStatus(userId, PresenceService.IN_CALL);
         peer.answer(requestId, new ServerMessage.CallJoined(call.meetingId, endpointId, false,
                 turn.iceServersFor(userId)));
-        if (starting && !call.direct) {
+        if (starting && !call.direct && !call.movedIn) {
             chat.announce(call.meetingId, account.displayName() + " started a call", meeting.memberIds());
         }
         offerSubscription(call, participant);
@@ -485,18 +508,43 @@ public final class CallService implements Calls {
     }
 
     /**
-     * On the call's lane: the media server the call is on went away (its event stream fell silent and it cannot be
-     * reached). No new call goes there for a while, and everyone in this call is told it ended.
+     * On the call's lane: the media server the call is on went away (its event stream broke or fell silent and it
+     * cannot be reached). No new call goes there for a while; everyone in the call is told {@code call.moved} and
+     * their places end quietly (no call.left, no "call ended"); their clients join again, and the first join starts
+     * the call on another media server as the same call (its start, peak and chat record carry over, see
+     * {@link Moved}). If nobody comes back within {@link #MOVE_WINDOW}, the call ends as any call does.
      */
     private void mediaLost(Call call, CallMedia lost) {
         media.lost(lost.nodeId());
         if (call.ended || call.media != lost) {
             return;
         }
-        log.warn("media server {} of meeting {}'s call is gone; the call ends", lost.nodeId(), call.meetingId);
+        log.warn("media server {} of meeting {}'s call is gone; the call moves", lost.nodeId(), call.meetingId);
+        Moved carried = new Moved(call.startedAt, call.pairedAt, call.peak, call.direct);
+        moved.put(call.meetingId, carried);
         for (Participant participant : new ArrayList<>(call.participants.values())) {
-            remove(call, participant, "media server lost", null);
+            String userId = participant.account.userId();
+            call.participants.remove(userId);
+            if (participant.removal != null) {
+                participant.removal.cancel(false);
+            }
+            endpoints.decrementAndGet();
+            directory.execute(() -> callOfUser.remove(userId, call));
+            places.release(userId, call.meetingId).exceptionally(e -> null);
+            presence.setStatus(userId, PresenceService.ONLINE);
+            if (participant.peer != null) {
+                participant.peer.push(ServerMessage.CallMoved.mediaServerLost(call.meetingId));
+            }
         }
+        // Its conference went with the server: nothing to close there.
+        call.conferenceId = null;
+        endCall(call, false);
+        directory.schedule(() -> {
+            if (!calls.containsKey(call.meetingId) && moved.remove(call.meetingId, carried)) {
+                announceEnd(call.meetingId, carried.direct(), carried.peak(),
+                        carried.direct() ? carried.pairedAt() : carried.startedAt());
+            }
+        }, MOVE_WINDOW.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void onMediaEvent(Call call, TrackEvent event) {
@@ -623,11 +671,15 @@ public final class CallService implements Calls {
         if (!announce) {
             return;
         }
-        boolean record = !call.direct || call.peak >= 2;
-        meetings.memberIds(call.meetingId).thenCompose(members -> {
-            sessions.deliver(members, new ServerMessage.CallState(CallView.idle(call.meetingId)));
-            long from = call.direct ? call.pairedAt : call.startedAt;
-            return record ? chat.announce(call.meetingId, "The call ended after "
+        announceEnd(call.meetingId, call.direct, call.peak, call.direct ? call.pairedAt : call.startedAt);
+    }
+
+    /** Tells the meeting's members its call is over and records it in the chat (a direct call: once two were in). */
+    private void announceEnd(String meetingId, boolean direct, int peak, long from) {
+        boolean record = !direct || peak >= 2;
+        meetings.memberIds(meetingId).thenCompose(members -> {
+            sessions.deliver(members, new ServerMessage.CallState(CallView.idle(meetingId)));
+            return record ? chat.announce(meetingId, "The call ended after "
                     + lasting(Duration.ofMillis(clock.millis() - from)), members)
                     : CompletableFuture.completedFuture(null);
         }).exceptionally(e -> {

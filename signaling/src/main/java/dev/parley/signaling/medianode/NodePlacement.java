@@ -15,14 +15,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.DoubleSupplier;
 
 /**
  * Places each new call on a media node by load, as LiveKit does: of the nodes that can take it, two are drawn at
  * random and the less loaded one wins, which spreads calls almost as evenly as always taking the least loaded one
- * without every gateway piling onto the same node between two reports (loads within {@link #SAME_LOAD} count as
- * equal). The gateway's embedded media server (when
- * calls are on) is one of the candidates, with its load read on the spot; standalone nodes come from the registry,
+ * without every gateway piling onto the same node between two reports. Load is the share of a node's endpoint
+ * capacity in use, counting the calls this gateway placed there since the node last reported (each as one
+ * endpoint), so a burst of calls alternates instead of following one stale figure; a node whose CPU is above
+ * {@link #BUSY_CPU} is passed over while any other can take the call. The gateway's embedded media server (when
+ * calls are on) is one of the candidates, its figures read on the spot; standalone nodes come from the registry,
  * read every second. A node is a candidate while its registration lives, it is not draining, it has room, it has
  * an API URL, and it has not failed this gateway in the last {@link #LOST_FOR}. With a preferred region, nodes
  * labelled with it are drawn from when there are any.
@@ -31,20 +32,25 @@ public final class NodePlacement implements MediaPlacement {
 
     /** How long a node that failed this gateway gets no new call from it (longer than a registration lives). */
     static final Duration LOST_FOR = Duration.ofSeconds(30);
-    /**
-     * Loads closer than this count as equal and the first node drawn wins: a few points of CPU between two idle
-     * nodes are noise, and reports are up to two seconds old, so a burst of calls would otherwise all follow it.
-     */
-    static final double SAME_LOAD = 0.05;
+    /** A node's share of its machine's CPU above which it gets no new call while another can take it. */
+    static final double BUSY_CPU = 0.8;
     private static final Logger log = LoggerFactory.getLogger(NodePlacement.class);
 
-    /** A candidate: where a call can go and how loaded it is, 0 to 1. */
-    private record Candidate(String id, String region, double load, CallMedia media) {
+    /** A candidate: where a call can go, how much of its endpoint capacity is used (0 to 1), and its CPU. */
+    private record Candidate(String id, String region, double load, double cpu, CallMedia media) {
+    }
+
+    /** The embedded server's figures now: endpoints in use, its capacity, and the process's CPU share. */
+    public record LocalLoad(int endpoints, int capacity, double cpu) {
+    }
+
+    /** Calls placed on a node since the report they were counted against (its reportedAt). */
+    private record Placed(long reportedAt, int calls) {
     }
 
     private final MediaNodeRegistry registry;
     private final CallMedia local;
-    private final DoubleSupplier localLoad;
+    private final java.util.function.Supplier<LocalLoad> localLoad;
     private final String preferredRegion;
     private final String secret;
     private final HttpClient http;
@@ -52,14 +58,16 @@ public final class NodePlacement implements MediaPlacement {
     private final ScheduledExecutorService timers;
     private final Map<String, Long> lostUntil = new ConcurrentHashMap<>();
     private final Map<String, RemoteMediaApi> remotes = new ConcurrentHashMap<>();
+    private final Map<String, Placed> placed = new ConcurrentHashMap<>();
     private volatile List<MediaNodeReport> nodes = List.of();
 
     /**
      * @param local      the embedded media server, or null when this gateway hosts no media itself
-     * @param localLoad  its load now, 0 to 1
+     * @param localLoad  its figures now
      * @param secret     the media nodes' auth-secret (the same as the embedded server's), signing requests to them
      */
-    public NodePlacement(MediaNodeRegistry registry, CallMedia local, DoubleSupplier localLoad,
+    public NodePlacement(MediaNodeRegistry registry, CallMedia local,
+                         java.util.function.Supplier<LocalLoad> localLoad,
                          String preferredRegion, String secret, Duration requestTimeout,
                          ScheduledExecutorService timers) {
         this.registry = registry;
@@ -87,7 +95,9 @@ public final class NodePlacement implements MediaPlacement {
                 } else {
                     nodes = List.copyOf(read);
                     // Calls under way keep their own reference; only new placements use this map.
-                    remotes.keySet().retainAll(read.stream().map(MediaNodeReport::id).toList());
+                    List<String> ids = read.stream().map(MediaNodeReport::id).toList();
+                    remotes.keySet().retainAll(ids);
+                    placed.keySet().retainAll(ids);
                 }
             });
         } catch (RuntimeException e) {
@@ -97,7 +107,7 @@ public final class NodePlacement implements MediaPlacement {
     }
 
     @Override
-    public CallMedia place(String meetingId) {
+    public synchronized CallMedia place(String meetingId) {
         List<Candidate> candidates = candidates();
         if (candidates.isEmpty()) {
             throw new CallMedia.Unreachable("no media server can take a call now", null);
@@ -107,6 +117,10 @@ public final class NodePlacement implements MediaPlacement {
             if (!inRegion.isEmpty()) {
                 candidates = inRegion;
             }
+        }
+        List<Candidate> calm = candidates.stream().filter(c -> c.cpu() <= BUSY_CPU).toList();
+        if (!calm.isEmpty()) {
+            candidates = calm;
         }
         Candidate chosen;
         if (candidates.size() == 1) {
@@ -120,8 +134,9 @@ public final class NodePlacement implements MediaPlacement {
             }
             Candidate a = candidates.get(first);
             Candidate b = candidates.get(second);
-            chosen = b.load() < a.load() - SAME_LOAD ? b : a;
+            chosen = b.load() < a.load() ? b : a;
         }
+        placed.computeIfPresent(chosen.id(), (id, p) -> new Placed(p.reportedAt(), p.calls() + 1));
         return chosen.media();
     }
 
@@ -141,14 +156,22 @@ public final class NodePlacement implements MediaPlacement {
         lostUntil.values().removeIf(until -> until - now < 0);
         List<Candidate> candidates = new ArrayList<>();
         if (local != null) {
-            candidates.add(new Candidate(local.nodeId(), "", localLoad.getAsDouble(), local));
+            LocalLoad load = localLoad.get();
+            if (load.endpoints() < load.capacity()) {
+                candidates.add(new Candidate(local.nodeId(), "", (double) load.endpoints() / load.capacity(),
+                        load.cpu(), local));
+            }
         }
         for (MediaNodeReport node : nodes) {
             if (node.draining() || node.apiUrl().isEmpty() || node.endpoints() >= node.capacity()
                     || lostUntil.containsKey(node.id()) || (local != null && node.id().equals(local.nodeId()))) {
                 continue;
             }
-            candidates.add(new Candidate(node.id(), node.region(), node.load(), remote(node)));
+            // What this gateway placed there since the report: the report cannot show it yet.
+            Placed since = placed.compute(node.id(), (id, p) -> p == null || p.reportedAt() != node.reportedAt()
+                    ? new Placed(node.reportedAt(), 0) : p);
+            double load = (double) (node.endpoints() + since.calls()) / node.capacity();
+            candidates.add(new Candidate(node.id(), node.region(), load, node.cpu(), remote(node)));
         }
         return candidates;
     }

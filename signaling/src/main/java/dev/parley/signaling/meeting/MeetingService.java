@@ -167,7 +167,8 @@ public final class MeetingService {
                     return chat.announce(direct.meetingId(), me.displayName() + " added " + third.displayName()
                                     + "; the call goes on in \"" + title + "\"", both)
                             .thenCompose(announced -> sessions.deliver(both, new ServerMessage.CallMoved(
-                                    direct.meetingId(), group.meetingId(), me.userId(), me.displayName())))
+                                    direct.meetingId(), group.meetingId(), me.userId(), me.displayName(),
+                                    ServerMessage.CallMoved.GROWN)))
                             .thenCompose(told -> view(me.userId(), group.meetingId()));
                 });
     }

@@ -190,10 +190,20 @@ public sealed interface ServerMessage {
     }
 
     /**
-     * A direct chat's call moved to a group meeting ({@code to}) that {@code byName} made by adding a third person:
-     * whoever is in the call of {@code meetingId} leaves it and joins the call of {@code to}.
+     * The call of {@code meetingId} moved. Reason {@link #GROWN}: to a group meeting ({@code to}) that {@code byName}
+     * made by adding a third person to a direct chat; whoever is in the call leaves it and joins the call of
+     * {@code to}. Reason {@link #MEDIA_SERVER_LOST}: {@code to} is the same meeting, whose call goes on on another
+     * media server because its own was lost; whoever was in it joins it again (nobody made that happen: no by).
      */
     @JsonTypeName("call.moved")
-    record CallMoved(String meetingId, String to, String byUserId, String byName) implements ServerMessage {
+    record CallMoved(String meetingId, String to, String byUserId, String byName, String reason)
+            implements ServerMessage {
+        public static final String GROWN = "grown";
+        public static final String MEDIA_SERVER_LOST = "media-server-lost";
+
+        /** The call of a meeting whose media server was lost, going on on another. */
+        public static CallMoved mediaServerLost(String meetingId) {
+            return new CallMoved(meetingId, meetingId, null, null, MEDIA_SERVER_LOST);
+        }
     }
 }

@@ -150,6 +150,28 @@ class RemoteMediaApiTest {
         }
     }
 
+    @Test
+    void aNodeThatFreezesWithoutClosingItsConnectionsIsReportedLostWhenItsStreamFallsSilent() throws Exception {
+        try (MediaNodeProcess node = node()) {
+            RemoteMediaApi api = api(node, SECRET);
+            api.createConference("room");
+            CountDownLatch lost = new CountDownLatch(1);
+            api.onEvent("room", event -> { }, lost::countDown);
+            Thread.sleep(3_000);
+            assertEquals(1, lost.getCount(), "keepalives keep a live node's stream open");
+            long frozen = System.nanoTime();
+            node.signal("STOP");
+            try {
+                assertTrue(lost.await(10, TimeUnit.SECONDS), "a frozen node is reported lost");
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - frozen);
+                assertTrue(millis >= 3_000 && millis <= 7_500,
+                        "after its keepalives stop for " + RemoteMediaApi.SILENCE + ", took " + millis + " ms");
+            } finally {
+                node.signal("CONT");
+            }
+        }
+    }
+
     private static TrackEvent next(BlockingQueue<TrackEvent> events, Class<? extends TrackEvent> type)
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

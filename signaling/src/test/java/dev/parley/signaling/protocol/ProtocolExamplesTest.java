@@ -116,7 +116,9 @@ class ProtocolExamplesTest {
                 new TrackEvent.VideosWithheld(4, "c1", "e1", List.of(), List.of("e2:1"), true))));
         m.put("presenceDnd", new Example(null, new ServerMessage.Presence("u2", "dnd")));
         m.put("presenceChoice", new Example("r19", new ServerMessage.PresenceChoice("dnd")));
-        m.put("callMoved", new Example(null, new ServerMessage.CallMoved("m1", "m2", "u1", "Ann")));
+        m.put("callMoved", new Example(null, new ServerMessage.CallMoved("m1", "m2", "u1", "Ann",
+                ServerMessage.CallMoved.GROWN)));
+        m.put("callMovedMediaServerLost", new Example(null, ServerMessage.CallMoved.mediaServerLost("m1")));
         m.put("ringIncoming", new Example(null, new ServerMessage.RingState("r1", "m1", "u1", "Ann", "u2", "Ben",
                 "video", "ringing", 29_500)));
         m.put("ringStarted", new Example("r16", new ServerMessage.RingState("r1", "m1", "u1", "Ann", "u2", "Ben",

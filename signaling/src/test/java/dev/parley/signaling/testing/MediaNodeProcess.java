@@ -89,6 +89,13 @@ public final class MediaNodeProcess implements AutoCloseable {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** Freezes (STOP) or thaws (CONT) the node: a machine that stops answering without closing a connection. */
+    public void signal(String signal) throws IOException, InterruptedException {
+        if (new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start().waitFor() != 0) {
+            throw new IOException("kill -" + signal + " failed");
+        }
+    }
+
     /** SIGTERM without waiting: the node drains. */
     public void terminate() {
         process.destroy();
