@@ -155,4 +155,25 @@ describe("the call's state machine", () => {
     expect(state.phase).toBe("left");
     expect(effects).toEqual(["sendLeave", "closePeers", "stopDevices"]);
   });
+  it("rejoins the same meeting with new peer connections when the server moves the call off a lost media server", () => {
+    const moved = serverMessage("callMovedMediaServerLost");
+    if (moved.type !== "call.moved") throw new Error("callMovedMediaServerLost is not a call.moved");
+    expect(moved.to).toBe(moved.meetingId);
+    const { state, effects } = run([{ type: "moved" }], connected);
+    expect(state.phase).toBe("joining");
+    expect(state.moving).toBe(true);
+    expect(effects).toEqual(["closePeers", "requestJoin"]);
+    // The devices keep running: the fresh place publishes them at once, and "moving" ends when media flows.
+    const back = run([joinedFresh(state.joinAttempt)], state);
+    expect(back.effects).toEqual(["openSubscriber", "sendReceiving", "publish", "sendMediaState"]);
+    expect(back.state.moving).toBe(true);
+    const flowing = run([{ type: "mediaConnected" }], back.state);
+    expect(flowing.state.phase).toBe("connected");
+    expect(flowing.state.moving).toBe(false);
+    // Moves are the server's doing, not a failure: a second one rejoins again.
+    expect(run([{ type: "moved" }], flowing.state).effects).toEqual(["closePeers", "requestJoin"]);
+    // Without a place (left, or never joined) there is nothing to move.
+    expect(run([{ type: "moved" }], initialCallState).effects).toEqual([]);
+    expect(run([{ type: "leave" }, { type: "moved" }], connected).state.phase).toBe("left");
+  });
 });
