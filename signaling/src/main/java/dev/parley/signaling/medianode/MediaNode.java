@@ -2,6 +2,7 @@ package dev.parley.signaling.medianode;
 
 import dev.parley.media.MediaConfig;
 import dev.parley.media.MediaServer;
+import dev.parley.media.api.ConferenceInfo;
 import dev.parley.media.api.MediaStats;
 import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.store.RedisConnections;
@@ -22,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * A media server running on its own, registered in Redis: it reports itself every {@code report-interval} with a
  * {@code ttl}, so gateways see it while it lives and lose it within the ttl when it dies. {@link #drainAndStop()}
  * (SIGTERM) marks it draining at once, lets running calls go on for up to {@code drain-grace}, then ends them,
- * takes the registration out and stops. The media server itself knows nothing of Redis.
+ * takes the registration out and stops. Conferences left without endpoints for {@code orphan-grace} are closed (a
+ * gateway that died leaves its calls' conferences behind). The media server itself knows nothing of Redis.
  */
 public final class MediaNode implements AutoCloseable {
 
@@ -39,6 +41,8 @@ public final class MediaNode implements AutoCloseable {
     private final long startedAt;
     private final com.sun.management.OperatingSystemMXBean os;
     private volatile boolean draining;
+    /** Conferences without endpoints, and since when (System.nanoTime). */
+    private final java.util.Map<String, Long> emptySince = new java.util.HashMap<>();
     private long lastPackets = -1;
     private long lastNanos;
     private long lastCpuNanos;
@@ -145,7 +149,36 @@ public final class MediaNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes conferences that have had no endpoint for the orphan grace: a gateway that died leaves its calls'
+     * conferences behind, and nobody else would close them. Runs with each report.
+     */
+    private void closeOrphans() {
+        long now = System.nanoTime();
+        java.util.Set<String> live = new java.util.HashSet<>();
+        for (ConferenceInfo conference : media.conferences()) {
+            String id = conference.conferenceId();
+            live.add(id);
+            if (!conference.endpointIds().isEmpty()) {
+                emptySince.remove(id);
+                continue;
+            }
+            long since = emptySince.computeIfAbsent(id, k -> now);
+            if (now - since >= config.orphanGrace().toNanos()) {
+                log.info("closing conference {}: no endpoint for {}", id, config.orphanGrace());
+                try {
+                    media.closeConference(id);
+                } catch (RuntimeException e) {
+                    log.debug("conference {} went meanwhile: {}", id, e.toString());
+                }
+                emptySince.remove(id);
+            }
+        }
+        emptySince.keySet().retainAll(live);
+    }
+
     private synchronized java.util.concurrent.CompletionStage<Void> report() {
+        closeOrphans();
         MediaStats stats = media.stats();
         long now = System.nanoTime();
         long packets = stats.packetsIn() + stats.packetsOut();
@@ -162,8 +195,8 @@ public final class MediaNode implements AutoCloseable {
         lastCpuNanos = cpuNanos;
         List<String> addresses = media.udpAddresses().stream().map(MediaNode::hostPort).toList();
         MediaNodeReport report = new MediaNodeReport(id, apiUrl, addresses, config.region(),
-                media.config().maxEndpoints(), stats.endpoints(), stats.conferences(), perSecond, cpu, draining,
-                startedAt, clock.millis());
+                media.config().maxEndpoints(), media.config().maxConferences(), stats.endpoints(), stats.conferences(),
+                perSecond, cpu, draining, startedAt, clock.millis());
         return registry.report(report, config.ttl());
     }
 

@@ -16,9 +16,11 @@ import java.time.Duration;
  * @param reportInterval how often the node writes its registration and load
  * @param ttl            how long a registration outlives the node's last report
  * @param drainGrace     after SIGTERM, how long running calls may go on before the node ends them
+ * @param orphanGrace    how long a conference may stay without any endpoint before the node closes it (its
+ *                       gateway died, or forgot it)
  */
 public record MediaNodeConfig(String id, String region, URI apiUrl, Duration reportInterval, Duration ttl,
-                              Duration drainGrace) {
+                              Duration drainGrace, Duration orphanGrace) {
 
     /** Ids and region labels: what fits in a Redis key and a metric label without quoting. */
     private static final String NAME = "[A-Za-z0-9._-]{1,64}";
@@ -63,6 +65,11 @@ public record MediaNodeConfig(String id, String region, URI apiUrl, Duration rep
             throw new InvalidConfigException("parley.media-node.drain-grace must be between 0s and 1h, got " + grace
                     + " (PARLEY_MEDIA_NODE_DRAIN_GRACE)");
         }
-        return new MediaNodeConfig(id, region, apiUrl, interval, ttl, grace);
+        Duration orphanGrace = c.getDuration("orphan-grace");
+        if (orphanGrace.compareTo(Duration.ofSeconds(1)) < 0 || orphanGrace.compareTo(Duration.ofHours(1)) > 0) {
+            throw new InvalidConfigException("parley.media-node.orphan-grace must be between 1s and 1h, got "
+                    + orphanGrace);
+        }
+        return new MediaNodeConfig(id, region, apiUrl, interval, ttl, grace, orphanGrace);
     }
 }

@@ -11,13 +11,14 @@ import java.util.Map;
  *
  * @param addresses        the UDP addresses browsers reach it on (host:port), as it advertises them
  * @param capacity         the endpoints it accepts at most (parley.media.max-endpoints)
+ * @param maxConferences   the conferences it accepts at most (parley.media.max-conferences)
  * @param packetsPerSecond media packets in and out per second over the last interval
  * @param cpu              the node process's share of the machine's CPU over the last interval, 0 to 1
  * @param draining         true from SIGTERM on: no new call goes there
  */
 public record MediaNodeReport(String id, String apiUrl, List<String> addresses, String region, int capacity,
-                              int endpoints, int conferences, long packetsPerSecond, double cpu, boolean draining,
-                              long startedAt, long reportedAt) {
+                              int maxConferences, int endpoints, int conferences, long packetsPerSecond, double cpu,
+                              boolean draining, long startedAt, long reportedAt) {
 
     /** Its load, 0 (idle) to 1 (full): the larger of its share of endpoint capacity and of CPU. */
     public double load() {
@@ -31,6 +32,7 @@ public record MediaNodeReport(String id, String apiUrl, List<String> addresses, 
         hash.put("addresses", String.join(",", addresses));
         hash.put("region", region);
         hash.put("capacity", Integer.toString(capacity));
+        hash.put("maxConferences", Integer.toString(maxConferences));
         hash.put("endpoints", Integer.toString(endpoints));
         hash.put("conferences", Integer.toString(conferences));
         hash.put("packetsPerSecond", Long.toString(packetsPerSecond));
@@ -48,6 +50,7 @@ public record MediaNodeReport(String id, String apiUrl, List<String> addresses, 
             return new MediaNodeReport(required(hash, "id"), required(hash, "apiUrl"),
                     addresses == null || addresses.isEmpty() ? List.of() : Arrays.asList(addresses.split(",")),
                     hash.getOrDefault("region", ""), Integer.parseInt(required(hash, "capacity")),
+                    Integer.parseInt(required(hash, "maxConferences")),
                     Integer.parseInt(required(hash, "endpoints")), Integer.parseInt(required(hash, "conferences")),
                     Long.parseLong(required(hash, "packetsPerSecond")), Double.parseDouble(required(hash, "cpu")),
                     "draining".equals(hash.get("state")), Long.parseLong(required(hash, "startedAt")),

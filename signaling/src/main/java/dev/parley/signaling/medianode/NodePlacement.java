@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * endpoint), so a burst of calls alternates instead of following one stale figure; a node whose CPU is above
  * {@link #BUSY_CPU} is passed over while any other can take the call. The gateway's embedded media server (when
  * calls are on) is one of the candidates, its figures read on the spot; standalone nodes come from the registry,
- * read every second. A node is a candidate while its registration lives, it is not draining, it has room, it has
+ * read every second. A node is a candidate while its registration lives, it is not draining, it has room for
+ * another conference and endpoint, it has
  * an API URL, and it has not failed this gateway in the last {@link #LOST_FOR}. With a preferred region, nodes
  * labelled with it are drawn from when there are any.
  */
@@ -40,8 +41,8 @@ public final class NodePlacement implements MediaPlacement {
     private record Candidate(String id, String region, double load, double cpu, CallMedia media) {
     }
 
-    /** The embedded server's figures now: endpoints in use, its capacity, and the process's CPU share. */
-    public record LocalLoad(int endpoints, int capacity, double cpu) {
+    /** The embedded server's figures now: endpoints and conferences in use, their limits, its process's CPU. */
+    public record LocalLoad(int endpoints, int capacity, int conferences, int maxConferences, double cpu) {
     }
 
     /** Calls placed on a node since the report they were counted against (its reportedAt). */
@@ -157,19 +158,23 @@ public final class NodePlacement implements MediaPlacement {
         List<Candidate> candidates = new ArrayList<>();
         if (local != null) {
             LocalLoad load = localLoad.get();
-            if (load.endpoints() < load.capacity()) {
+            if (load.endpoints() < load.capacity() && load.conferences() < load.maxConferences()) {
                 candidates.add(new Candidate(local.nodeId(), "", (double) load.endpoints() / load.capacity(),
                         load.cpu(), local));
             }
         }
         for (MediaNodeReport node : nodes) {
-            if (node.draining() || node.apiUrl().isEmpty() || node.endpoints() >= node.capacity()
-                    || lostUntil.containsKey(node.id()) || (local != null && node.id().equals(local.nodeId()))) {
+            if (node.draining() || node.apiUrl().isEmpty() || lostUntil.containsKey(node.id())
+                    || (local != null && node.id().equals(local.nodeId()))) {
                 continue;
             }
             // What this gateway placed there since the report: the report cannot show it yet.
             Placed since = placed.compute(node.id(), (id, p) -> p == null || p.reportedAt() != node.reportedAt()
                     ? new Placed(node.reportedAt(), 0) : p);
+            if (node.endpoints() + since.calls() >= node.capacity()
+                    || node.conferences() + since.calls() >= node.maxConferences()) {
+                continue;
+            }
             double load = (double) (node.endpoints() + since.calls()) / node.capacity();
             candidates.add(new Candidate(node.id(), node.region(), load, node.cpu(), remote(node)));
         }

@@ -32,6 +32,7 @@ class MediaNodeConfigTest {
         assertEquals(Duration.ofSeconds(2), config.reportInterval());
         assertEquals(Duration.ofSeconds(6), config.ttl());
         assertEquals(Duration.ofSeconds(30), config.drainGrace());
+        assertEquals(Duration.ofSeconds(60), config.orphanGrace());
     }
 
     @Test
@@ -42,6 +43,7 @@ class MediaNodeConfigTest {
         assertTrue(errorFor(Map.of("parley.media-node.ttl", "3s")).contains("twice report-interval"));
         assertTrue(errorFor(Map.of("parley.media-node.report-interval", "10ms")).contains("report-interval"));
         assertTrue(errorFor(Map.of("parley.media-node.drain-grace", "2h")).contains("drain-grace"));
+        assertTrue(errorFor(Map.of("parley.media-node.orphan-grace", "0s")).contains("orphan-grace"));
         assertEquals("http://10.0.0.5:8081", with(Map.of("parley.media-node.api-url", "http://10.0.0.5:8081"))
                 .apiUrl().toString());
     }

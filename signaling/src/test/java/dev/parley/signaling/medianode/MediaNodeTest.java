@@ -114,6 +114,22 @@ class MediaNodeTest {
         }
     }
 
+    @Test
+    void aConferenceLeftWithoutEndpointsIsClosedAfterTheOrphanGraceAndOneInUseIsNot() throws Exception {
+        try (MediaNodeProcess node = MediaNodeProcess.start(redisServer.uri(), Map.of("PARLEY_MEDIA_NODE_ID",
+                "node-orphans"), List.of("-Dparley.media-node.orphan-grace=2s"))) {
+            post(node.apiUrl() + "/v1/conferences", "{\"id\":\"orphan\"}");
+            post(node.apiUrl() + "/v1/conferences", "{\"id\":\"busy\"}");
+            post(node.apiUrl() + "/v1/conferences/busy/endpoints", "{\"id\":\"ann\"}");
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (get(node.apiUrl() + "/v1/conferences/orphan/tracks") != 404) {
+                assertTrue(System.currentTimeMillis() < deadline, "the orphan conference was never closed");
+                Thread.sleep(200);
+            }
+            assertEquals(200, get(node.apiUrl() + "/v1/conferences/busy/tracks"), "a conference in use stays");
+        }
+    }
+
     private static Optional<MediaNodeReport> node(String id) throws Exception {
         return registry.nodes().toCompletableFuture().get(5, TimeUnit.SECONDS).stream()
                 .filter(r -> r.id().equals(id)).findFirst();

@@ -31,9 +31,17 @@ public final class MediaNodeProcess implements AutoCloseable {
 
     /** Starts a node on free ports; {@code env} adds or overrides PARLEY_* settings. */
     public static MediaNodeProcess start(String redisUri, Map<String, String> env) throws Exception {
+        return start(redisUri, env, List.of());
+    }
+
+    /** As {@link #start(String, Map)}, with JVM options (e.g. -Dparley.media-node.orphan-grace=2s). */
+    public static MediaNodeProcess start(String redisUri, Map<String, String> env, List<String> jvmArgs)
+            throws Exception {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx256m", "-cp", classpath, "dev.parley.signaling.medianode.MediaNodeMain"));
+                "-Xmx256m"));
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-cp", classpath, "dev.parley.signaling.medianode.MediaNodeMain"));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("PARLEY_REDIS_URI", redisUri);
         builder.environment().put("PARLEY_MEDIA_UDP_PORT", "0");
