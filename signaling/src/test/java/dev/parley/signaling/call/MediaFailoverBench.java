@@ -1,7 +1,6 @@
 package dev.parley.signaling.call;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.parley.media.api.MediaToken;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Cidr;
 import dev.parley.media.loadtest.ClientEndpoint;
@@ -13,10 +12,6 @@ import dev.parley.signaling.testing.TestGateway;
 import dev.parley.signaling.testing.WsClient;
 
 import java.net.InetAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -183,11 +178,7 @@ public final class MediaFailoverBench {
     }
 
     private static int conferences(MediaNodeProcess node) throws Exception {
-        String token = MediaToken.mint(SECRET, "*", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(1));
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create(node.apiUrl() + "/v1/conferences")).header("Authorization", "Bearer " + token)
-                .GET().build(), HttpResponse.BodyHandlers.ofString());
-        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).size();
+        return node.conferenceIds(SECRET).size();
     }
 
     private static long median(List<Long> values) {

@@ -1,7 +1,6 @@
 package dev.parley.signaling.call;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.parley.media.api.MediaToken;
 import dev.parley.media.ice.AllowedNetworks;
 import dev.parley.media.ice.Cidr;
 import dev.parley.media.loadtest.ClientEndpoint;
@@ -14,10 +13,6 @@ import dev.parley.signaling.testing.WsClient;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +32,6 @@ class MediaFailoverTest {
 
     private static final String SECRET = "a-media-secret-of-at-least-thirty-two-bytes";
     private static final AllowedNetworks LOOPBACK = new AllowedNetworks(List.of(Cidr.parse("127.0.0.0/8")));
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @Test
     void aCallWhoseMediaNodeIsKilledMovesToTheOtherNodeAndMediaFlowsAgain() throws Exception {
@@ -117,11 +111,7 @@ class MediaFailoverTest {
     }
 
     private static int conferences(MediaNodeProcess node) throws Exception {
-        String token = MediaToken.mint(SECRET, "*", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(1));
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(node.apiUrl() + "/v1/conferences"))
-                .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, response.statusCode(), response.body());
-        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body()).size();
+        return node.conferenceIds(SECRET).size();
     }
 
     private static ClientEndpoint client() throws Exception {

@@ -2,17 +2,12 @@ package dev.parley.signaling.medianode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.parley.media.api.MediaToken;
 import dev.parley.signaling.testing.MediaNodeProcess;
 import dev.parley.signaling.testing.RedisServer;
 import dev.parley.signaling.testing.TestGateway;
 import dev.parley.signaling.testing.WsClient;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +25,6 @@ class MediaPlacementTest {
 
     private static final String SECRET = "a-media-secret-of-at-least-thirty-two-bytes";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @Test
     void twentyCallsSpreadOverTwoNodesAndAKilledNodesCallsMoveToTheOtherWithinFiveSeconds() throws Exception {
@@ -145,14 +139,7 @@ class MediaPlacementTest {
         }
     }
 
-    /** The node's conferences, read with an admin token as an operator would. */
     private static List<String> conferences(MediaNodeProcess node) throws Exception {
-        String token = MediaToken.mint(SECRET, "*", null, MediaToken.Grant.ADMIN, Duration.ofMinutes(1));
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(node.apiUrl() + "/v1/conferences"))
-                .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, response.statusCode(), response.body());
-        List<String> ids = new ArrayList<>();
-        JSON.readTree(response.body()).forEach(c -> ids.add(c.get("conferenceId").asText()));
-        return ids;
+        return node.conferenceIds(SECRET);
     }
 }

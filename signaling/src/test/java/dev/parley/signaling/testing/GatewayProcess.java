@@ -1,9 +1,5 @@
 package dev.parley.signaling.testing;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -56,32 +52,23 @@ public final class GatewayProcess implements AutoCloseable {
         builder.environment().put("PARLEY_MEDIA_HTTP_PORT", "0");
         builder.environment().putAll(env);
         Process process = builder.start();
-        StringBuffer output = new StringBuffer();
         CompletableFuture<Integer> port = new CompletableFuture<>();
         CompletableFuture<Integer> metricsPort = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    output.append(line).append('\n');
-                    Matcher m = READY.matcher(line);
-                    if (m.find()) {
-                        port.complete(Integer.parseInt(m.group(1)));
-                    }
-                    Matcher metrics = METRICS.matcher(line);
-                    if (metrics.find()) {
-                        metricsPort.complete(Integer.parseInt(metrics.group(1)));
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process ended
+        StringBuffer[] kept = new StringBuffer[1];
+        kept[0] = ProcessLines.follow(process, "gateway", line -> {
+            Matcher m = READY.matcher(line);
+            if (m.find()) {
+                port.complete(Integer.parseInt(m.group(1)));
             }
-            port.completeExceptionally(new IllegalStateException("gateway exited:\n" + output));
-            metricsPort.completeExceptionally(new IllegalStateException("gateway exited:\n" + output));
-        }, "gateway-output");
-        reader.setDaemon(true);
-        reader.start();
+            Matcher metrics = METRICS.matcher(line);
+            if (metrics.find()) {
+                metricsPort.complete(Integer.parseInt(metrics.group(1)));
+            }
+        }, () -> {
+            port.completeExceptionally(new IllegalStateException("gateway exited:\n" + kept[0]));
+            metricsPort.completeExceptionally(new IllegalStateException("gateway exited:\n" + kept[0]));
+        });
+        StringBuffer output = kept[0];
         try {
             int httpPort = port.get(60, TimeUnit.SECONDS);
             return new GatewayProcess(process, httpPort, metricsPort.get(5, TimeUnit.SECONDS), output);

@@ -1,9 +1,6 @@
 package dev.parley.signaling.testing;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,26 +47,15 @@ public final class MediaNodeProcess implements AutoCloseable {
         builder.environment().put("PARLEY_MEDIA_ALLOWED_REMOTE_NETWORKS", "127.0.0.0/8");
         builder.environment().putAll(env);
         Process process = builder.start();
-        StringBuffer output = new StringBuffer();
         CompletableFuture<Matcher> ready = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    output.append(line).append('\n');
-                    Matcher m = READY.matcher(line);
-                    if (m.find()) {
-                        ready.complete(m);
-                    }
-                }
-            } catch (IOException ignored) {
-                // the process ended
+        StringBuffer[] kept = new StringBuffer[1];
+        kept[0] = ProcessLines.follow(process, "media-node", line -> {
+            Matcher m = READY.matcher(line);
+            if (m.find()) {
+                ready.complete(m);
             }
-            ready.completeExceptionally(new IllegalStateException("media node exited:\n" + output));
-        }, "media-node-output");
-        reader.setDaemon(true);
-        reader.start();
+        }, () -> ready.completeExceptionally(new IllegalStateException("media node exited:\n" + kept[0])));
+        StringBuffer output = kept[0];
         try {
             Matcher m = ready.get(60, TimeUnit.SECONDS);
             return new MediaNodeProcess(process, m.group(1), m.group(2), output);
@@ -115,6 +101,23 @@ public final class MediaNodeProcess implements AutoCloseable {
             throw new AssertionError("media node did not exit within " + seconds + " s:\n" + output);
         }
         return process.exitValue();
+    }
+
+    /** The node's conference ids, read with an admin token signed with {@code secret}, as an operator would. */
+    public List<String> conferenceIds(String secret) throws IOException, InterruptedException {
+        String token = dev.parley.media.api.MediaToken.mint(secret, "*", null,
+                dev.parley.media.api.MediaToken.Grant.ADMIN, java.time.Duration.ofMinutes(1));
+        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(apiUrl + "/v1/conferences"))
+                        .header("Authorization", "Bearer " + token).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException("GET /v1/conferences answered " + response.statusCode() + ": " + response.body());
+        }
+        List<String> ids = new ArrayList<>();
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body())
+                .forEach(c -> ids.add(c.get("conferenceId").asText()));
+        return ids;
     }
 
     public String output() {
