@@ -488,6 +488,8 @@ public final class CallService implements Calls {
             chosen = media.place(call.meetingId);
         } catch (CallMedia.Unreachable e) {
             throw new ApiException(ErrorCode.UNAVAILABLE, "No media server is available; try again shortly");
+        } catch (MediaException e) {
+            throw new ApiException(ErrorCode.UNAVAILABLE, "The media server is full; try again later");
         }
         call.media = chosen;
         call.conferenceId = mediaCall(call, chosen::createConference);

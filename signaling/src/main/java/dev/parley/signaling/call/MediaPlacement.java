@@ -6,7 +6,10 @@ package dev.parley.signaling.call;
  */
 public interface MediaPlacement {
 
-    /** The server for the meeting's new conference; throws {@link CallMedia.Unreachable} when none is available. */
+    /**
+     * The server for the meeting's new conference. Throws a {@link dev.parley.media.api.MediaException} with a
+     * capacity code when every server is full, {@link CallMedia.Unreachable} when none is available otherwise.
+     */
     CallMedia place(String meetingId);
 
     /** A server that failed the gateway: no new conference goes there for a while. */

@@ -1,5 +1,7 @@
 package dev.parley.signaling.medianode;
 
+import dev.parley.media.api.ErrorCode;
+import dev.parley.media.api.MediaException;
 import dev.parley.signaling.call.CallMedia;
 import dev.parley.signaling.call.MediaPlacement;
 import org.slf4j.Logger;
@@ -109,8 +111,12 @@ public final class NodePlacement implements MediaPlacement {
 
     @Override
     public synchronized CallMedia place(String meetingId) {
-        List<Candidate> candidates = candidates();
+        boolean[] full = {false};
+        List<Candidate> candidates = candidates(full);
         if (candidates.isEmpty()) {
+            if (full[0]) {
+                throw new MediaException(ErrorCode.CAPACITY_CONFERENCES, "every media server is full");
+            }
             throw new CallMedia.Unreachable("no media server can take a call now", null);
         }
         if (!preferredRegion.isEmpty()) {
@@ -152,7 +158,8 @@ public final class NodePlacement implements MediaPlacement {
         }
     }
 
-    private List<Candidate> candidates() {
+    /** The servers that can take a call; {@code full[0]} tells whether any was left out only for being full. */
+    private List<Candidate> candidates(boolean[] full) {
         long now = System.nanoTime();
         lostUntil.values().removeIf(until -> until - now < 0);
         List<Candidate> candidates = new ArrayList<>();
@@ -161,6 +168,8 @@ public final class NodePlacement implements MediaPlacement {
             if (load.endpoints() < load.capacity() && load.conferences() < load.maxConferences()) {
                 candidates.add(new Candidate(local.nodeId(), "", (double) load.endpoints() / load.capacity(),
                         load.cpu(), local));
+            } else {
+                full[0] = true;
             }
         }
         for (MediaNodeReport node : nodes) {
@@ -173,6 +182,7 @@ public final class NodePlacement implements MediaPlacement {
                     ? new Placed(node.reportedAt(), 0) : p);
             if (node.endpoints() + since.calls() >= node.capacity()
                     || node.conferences() + since.calls() >= node.maxConferences()) {
+                full[0] = true;
                 continue;
             }
             double load = (double) (node.endpoints() + since.calls()) / node.capacity();
