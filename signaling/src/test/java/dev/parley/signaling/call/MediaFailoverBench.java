@@ -12,7 +12,6 @@ import dev.parley.signaling.testing.TestGateway;
 import dev.parley.signaling.testing.WsClient;
 
 import java.net.InetAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -25,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static dev.parley.signaling.call.CallSignalingTest.next;
 import static dev.parley.signaling.call.CallSignalingTest.receives;
 import static dev.parley.signaling.call.CallSignalingTest.send;
+import static dev.parley.signaling.call.MediaFailoverTest.connect;
 
 /**
  * Benchmark (not a test): standalone media nodes seen from one gateway. Two node processes, a gateway without media
@@ -162,20 +162,6 @@ public final class MediaFailoverBench {
         }
     }
 
-    private static void connect(WsClient annWs, WsClient bobWs, String meeting, ClientTrack audio,
-                                ClientEndpoint annOut, ClientEndpoint bobIn) throws Exception {
-        send(annWs, "call.join", meeting);
-        next(annWs, "call.joined");
-        send(annWs, "call.publish", meeting, "sdp", annOut.publishOffer(List.of(audio), false));
-        annOut.acceptAnswer(next(annWs, "call.publish.answer").get("sdp").asText());
-        annOut.awaitSecure(Duration.ofSeconds(20));
-        send(bobWs, "call.join", meeting);
-        next(bobWs, "call.joined");
-        JsonNode offer = next(bobWs, "call.subscribe.offer");
-        send(bobWs, "call.subscribe.answer", meeting, "sdp", bobIn.answer(offer.get("sdp").asText()),
-                "version", offer.get("version").asLong());
-        bobIn.awaitSecure(Duration.ofSeconds(20));
-    }
 
     private static int conferences(MediaNodeProcess node) throws Exception {
         return node.conferenceIds(SECRET).size();

@@ -90,7 +90,7 @@ class MediaFailoverTest {
     }
 
     /** Ann joins and publishes; Bob joins and takes the subscribe offer; both transports connect. */
-    private static void connect(WsClient annWs, WsClient bobWs, String meeting, ClientTrack audio,
+    static void connect(WsClient annWs, WsClient bobWs, String meeting, ClientTrack audio,
                                 ClientEndpoint annOut, ClientEndpoint bobIn) throws Exception {
         send(annWs, "call.join", meeting);
         next(annWs, "call.joined");
