@@ -3,7 +3,7 @@ package dev.parley.signaling.auth;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -79,9 +79,9 @@ public final class AccountStore {
         return "u" + java.util.HexFormat.of().formatHex(bytes);
     }
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
 
-    public AccountStore(RedisAsyncCommands<String, String> redis) {
+    public AccountStore(RedisClusterAsyncCommands<String, String> redis) {
         this.redis = redis;
     }
 

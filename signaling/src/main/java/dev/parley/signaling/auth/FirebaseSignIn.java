@@ -13,7 +13,7 @@ import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -52,13 +52,13 @@ public final class FirebaseSignIn implements AutoCloseable {
     private final FirebaseApp app;
     private final FirebaseAuth auth;
     private final AccountStore accounts;
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final long timeoutMillis;
     private final Duration sessionTtl;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
 
-    private FirebaseSignIn(FirebaseApp app, AccountStore accounts, RedisAsyncCommands<String, String> redis,
+    private FirebaseSignIn(FirebaseApp app, AccountStore accounts, RedisClusterAsyncCommands<String, String> redis,
                            long timeoutMillis, Duration sessionTtl, Clock clock) {
         this.sessionTtl = sessionTtl;
         this.clock = clock;
@@ -70,7 +70,7 @@ public final class FirebaseSignIn implements AutoCloseable {
     }
 
     public static FirebaseSignIn start(GatewayConfig.Firebase config, AccountStore accounts,
-                                       RedisAsyncCommands<String, String> redis, Clock clock) throws IOException {
+                                       RedisClusterAsyncCommands<String, String> redis, Clock clock) throws IOException {
         int timeout = (int) Math.min(Integer.MAX_VALUE, config.timeout().toMillis());
         FirebaseOptions options = FirebaseOptions.builder()
                 .setProjectId(config.projectId())

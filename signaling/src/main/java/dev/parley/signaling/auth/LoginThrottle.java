@@ -2,7 +2,7 @@ package dev.parley.signaling.auth;
 
 import dev.parley.signaling.config.GatewayConfig;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.time.Duration;
 import java.util.List;
@@ -76,10 +76,10 @@ public final class LoginThrottle {
             return 1
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final GatewayConfig.LoginLimits limits;
 
-    public LoginThrottle(RedisAsyncCommands<String, String> redis, GatewayConfig.LoginLimits limits) {
+    public LoginThrottle(RedisClusterAsyncCommands<String, String> redis, GatewayConfig.LoginLimits limits) {
         this.redis = redis;
         this.limits = limits;
     }

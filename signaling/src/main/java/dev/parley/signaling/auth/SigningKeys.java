@@ -4,7 +4,7 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -74,12 +74,12 @@ public final class SigningKeys {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final Clock clock;
     private volatile KeySet keys;
     private volatile long lastReloadNanos;
 
-    private SigningKeys(RedisAsyncCommands<String, String> redis, Clock clock, KeySet keys) {
+    private SigningKeys(RedisClusterAsyncCommands<String, String> redis, Clock clock, KeySet keys) {
         this.redis = redis;
         this.clock = clock;
         this.keys = keys;
@@ -87,7 +87,7 @@ public final class SigningKeys {
     }
 
     /** Reads the keys, creating the first one on the very first start. Called once at start-up. */
-    public static SigningKeys load(RedisAsyncCommands<String, String> redis, Clock clock) throws Exception {
+    public static SigningKeys load(RedisClusterAsyncCommands<String, String> redis, Clock clock) throws Exception {
         redis.<Long>eval(INIT, ScriptOutputType.INTEGER, new String[]{HASH, LEGACY_KEY}, FIRST_KID, newSecret())
                 .get(10, TimeUnit.SECONDS);
         return new SigningKeys(redis, clock, parse(redis.hgetall(HASH).get(10, TimeUnit.SECONDS)));
@@ -97,7 +97,7 @@ public final class SigningKeys {
      * Makes a new key current; the current one keeps verifying for {@code window}. Completes with the kid that
      * became the previous key. Used by the operator's rotation command.
      */
-    static CompletionStage<String> rotate(RedisAsyncCommands<String, String> redis, Clock clock, Duration window) {
+    static CompletionStage<String> rotate(RedisClusterAsyncCommands<String, String> redis, Clock clock, Duration window) {
         byte[] id = new byte[6];
         RANDOM.nextBytes(id);
         String kid = "k" + HexFormat.of().formatHex(id);

@@ -7,7 +7,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.parley.signaling.store.RedisEvents;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.text.ParseException;
 import java.time.Clock;
@@ -83,13 +83,13 @@ public final class TokenService {
     private static final String PROVIDER = "prv";
     private static final int MAX_TOKEN = 4096;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final RedisEvents events;
     private final SigningKeys keys;
     private final Duration ttl;
     private final Clock clock;
 
-    public TokenService(RedisAsyncCommands<String, String> redis, RedisEvents events, SigningKeys keys, Duration ttl,
+    public TokenService(RedisClusterAsyncCommands<String, String> redis, RedisEvents events, SigningKeys keys, Duration ttl,
                         Clock clock) {
         this.redis = redis;
         this.events = events;

@@ -5,7 +5,7 @@ import dev.parley.signaling.auth.AccountStore;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -50,12 +50,12 @@ public final class Blocks {
             return 1
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final AccountStore accounts;
     private volatile BiConsumer<String, String> onBlocked = (blocker, blocked) -> { };
     private volatile BiConsumer<String, String> onUnblocked = (blocker, blocked) -> { };
 
-    public Blocks(RedisAsyncCommands<String, String> redis, AccountStore accounts) {
+    public Blocks(RedisClusterAsyncCommands<String, String> redis, AccountStore accounts) {
         this.redis = redis;
         this.accounts = accounts;
     }

@@ -2,7 +2,7 @@ package dev.parley.signaling.call;
 
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.ZAddArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -26,12 +26,12 @@ public final class CallPlaces {
             return 1
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final Clock clock;
     private final Duration lifetime;
     private final int limit;
 
-    public CallPlaces(RedisAsyncCommands<String, String> redis, Clock clock, Duration lifetime, int limit) {
+    public CallPlaces(RedisClusterAsyncCommands<String, String> redis, Clock clock, Duration lifetime, int limit) {
         this.redis = redis;
         this.clock = clock;
         this.lifetime = lifetime;

@@ -6,7 +6,7 @@ import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.time.Duration;
 import java.util.List;
@@ -69,12 +69,12 @@ public final class ChatStore {
             return 1
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final DurableWrites durable;
     private final Duration dedupeWindow;
     private final long maxMessages;
 
-    public ChatStore(RedisAsyncCommands<String, String> redis, DurableWrites durable, Duration dedupeWindow,
+    public ChatStore(RedisClusterAsyncCommands<String, String> redis, DurableWrites durable, Duration dedupeWindow,
                      long maxMessages) {
         this.redis = redis;
         this.durable = durable;

@@ -1,7 +1,7 @@
 package dev.parley.signaling.medianode;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,9 +33,9 @@ public final class MediaNodeRegistry {
             return 0
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
 
-    public MediaNodeRegistry(RedisAsyncCommands<String, String> redis) {
+    public MediaNodeRegistry(RedisClusterAsyncCommands<String, String> redis) {
         this.redis = redis;
     }
 

@@ -4,7 +4,7 @@ import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.error.ErrorCode;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.Range;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -157,9 +157,9 @@ public final class MeetingStore {
             return shared
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
 
-    public MeetingStore(RedisAsyncCommands<String, String> redis) {
+    public MeetingStore(RedisClusterAsyncCommands<String, String> redis) {
         this.redis = redis;
     }
 

@@ -3,7 +3,7 @@ package dev.parley.signaling.presence;
 import dev.parley.signaling.session.SessionLock;
 import dev.parley.signaling.store.RedisEvents;
 import io.lettuce.core.KeyValue;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,14 +53,14 @@ public final class PresenceService {
     private static final String HIDDEN_CHANNEL = "parley:presence:hidden";
     private static final Logger log = LoggerFactory.getLogger(PresenceService.class);
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final RedisEvents events;
     private final Map<String, Set<Watcher>> watchersByUser = new ConcurrentHashMap<>();
     private final Map<String, String> lastKnown = new ConcurrentHashMap<>();
     private volatile CoMembersJoined coMembersJoined = (userId, others) -> { };
     private volatile java.util.function.BiConsumer<String, String> hidden = (viewer, target) -> { };
 
-    public PresenceService(RedisAsyncCommands<String, String> redis, RedisEvents events,
+    public PresenceService(RedisClusterAsyncCommands<String, String> redis, RedisEvents events,
                            ScheduledExecutorService scheduler, long sweepMillis) {
         this.redis = redis;
         this.events = events;

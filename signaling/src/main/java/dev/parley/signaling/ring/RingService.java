@@ -11,7 +11,7 @@ import dev.parley.signaling.presence.PresenceService;
 import dev.parley.signaling.protocol.ServerMessage;
 import dev.parley.signaling.store.RedisRateLimit;
 import dev.parley.signaling.ws.LiveSessions;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +67,7 @@ public final class RingService {
     /** The deadline timers of the rings started on this gateway, by ring id. */
     private final Map<String, ScheduledFuture<?>> deadlines = new ConcurrentHashMap<>();
 
-    public RingService(RedisAsyncCommands<String, String> redis, MeetingService meetings, MeetingChat chat,
+    public RingService(RedisClusterAsyncCommands<String, String> redis, MeetingService meetings, MeetingChat chat,
                        LiveSessions sessions, PresenceService presence, RedisRateLimit rateLimit,
                        ScheduledExecutorService timers, GatewayMetrics metrics, Clock clock, Duration timeout,
                        Blocks blocks) {

@@ -1,7 +1,7 @@
 package dev.parley.signaling.ring;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.util.HashMap;
 import java.util.List;
@@ -88,9 +88,9 @@ final class RingStore {
             return {'ok', '1'}
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
 
-    RingStore(RedisAsyncCommands<String, String> redis) {
+    RingStore(RedisClusterAsyncCommands<String, String> redis) {
         this.redis = redis;
     }
 

@@ -2,7 +2,7 @@ package dev.parley.signaling.routing;
 
 import dev.parley.signaling.call.CallHosting;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -45,12 +45,12 @@ public final class CallPlacement implements CallHosting {
             return 0
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final String nodeId;
     private final Duration ttl;
     private final Clock clock;
 
-    public CallPlacement(RedisAsyncCommands<String, String> redis, String nodeId, Duration ttl, Clock clock) {
+    public CallPlacement(RedisClusterAsyncCommands<String, String> redis, String nodeId, Duration ttl, Clock clock) {
         this.redis = redis;
         this.nodeId = nodeId;
         this.ttl = ttl;

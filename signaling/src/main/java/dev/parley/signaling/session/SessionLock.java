@@ -2,7 +2,7 @@ package dev.parley.signaling.session;
 
 import dev.parley.signaling.store.DurableWrites;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.time.Duration;
 import java.util.List;
@@ -76,11 +76,11 @@ public final class SessionLock {
             return 0
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final DurableWrites durable;
     private final Duration ttl;
 
-    public SessionLock(RedisAsyncCommands<String, String> redis, DurableWrites durable, Duration ttl) {
+    public SessionLock(RedisClusterAsyncCommands<String, String> redis, DurableWrites durable, Duration ttl) {
         this.redis = redis;
         this.durable = durable;
         this.ttl = ttl;

@@ -3,6 +3,7 @@ package dev.parley.signaling.store;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -39,14 +40,14 @@ public final class DurableWrites {
     /** Connections of their own: enough that one slow WAIT does not queue every other durable write behind it. */
     static final int CONNECTIONS = 4;
 
-    private final RedisAsyncCommands<String, String> shared;
+    private final RedisClusterAsyncCommands<String, String> shared;
     private final List<StatefulRedisConnection<String, String>> own;
     private final int replicas;
     private final long timeoutMillis;
     private final AtomicInteger next = new AtomicInteger();
     private final Consumer<String> onShortfall;
 
-    DurableWrites(RedisAsyncCommands<String, String> shared, List<StatefulRedisConnection<String, String>> own,
+    DurableWrites(RedisClusterAsyncCommands<String, String> shared, List<StatefulRedisConnection<String, String>> own,
                   int replicas, long timeoutMillis, Consumer<String> onShortfall) {
         this.shared = shared;
         this.own = own;

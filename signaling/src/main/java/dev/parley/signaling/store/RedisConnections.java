@@ -6,7 +6,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -88,7 +88,7 @@ public final class RedisConnections implements AutoCloseable {
                 config.durableTimeout().toMillis(), onShortfall);
     }
 
-    public RedisAsyncCommands<String, String> async() {
+    public RedisClusterAsyncCommands<String, String> async() {
         return commands.async();
     }
 

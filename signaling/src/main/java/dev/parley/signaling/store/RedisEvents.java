@@ -1,6 +1,6 @@
 package dev.parley.signaling.store;
 
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 
@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  */
 public final class RedisEvents {
 
-    private final RedisAsyncCommands<String, String> commands;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private final StatefulRedisPubSubConnection<String, String> pubSub;
     private final Map<String, Consumer<String>> handlers = new ConcurrentHashMap<>();
 

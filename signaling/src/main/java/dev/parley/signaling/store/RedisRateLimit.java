@@ -1,7 +1,7 @@
 package dev.parley.signaling.store;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
@@ -16,12 +16,12 @@ public final class RedisRateLimit {
             return n
             """;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final String name;
     private final int max;
     private final Duration window;
 
-    public RedisRateLimit(RedisAsyncCommands<String, String> redis, String name, int max, Duration window) {
+    public RedisRateLimit(RedisClusterAsyncCommands<String, String> redis, String name, int max, Duration window) {
         this.redis = redis;
         this.name = name;
         this.max = max;
