@@ -17,7 +17,9 @@ import java.util.concurrent.CompletionStage;
  * search index: one sorted set of {@code term NUL userId} entries (all of score 0, so ordered by term), where the
  * terms are the lowercased username, display name and each word of it, so a name prefix is one range read however
  * many users there are. Each user's entries are also kept in a set of their own, so a new display name replaces them.
- * Registration is one script, so a username is never half-taken and a new user is found at once.
+ * A user's keys share the user id as hash tag; the username, the list of users and the search index each live in a
+ * Redis Cluster slot of their own, so registration is a sequence of single-slot steps, ordered so that a step cut
+ * short never leaves a username taken for good by an account that does not exist (see {@link #create}).
  */
 public final class AccountStore {
 
@@ -25,32 +27,41 @@ public final class AccountStore {
     public record StoredAccount(Account account, String passwordHash) {
     }
 
-    // KEYS[1] username index, KEYS[2] user hash, KEYS[3] all users, KEYS[4] search index, KEYS[5] the user's entries;
-    // ARGV: userId, username, displayName, hash, now, then the user's search entries
-    private static final String REGISTER = """
-            if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
-              redis.call('HSET', KEYS[2], 'username', ARGV[2], 'displayName', ARGV[3], 'passwordHash', ARGV[4],
-                         'createdAt', ARGV[5])
-              redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
-              for i = 6, #ARGV do
-                redis.call('ZADD', KEYS[4], 0, ARGV[i])
-                redis.call('SADD', KEYS[5], ARGV[i])
-              end
-              return 1
-            end
-            return 0
+    /** How long a new username is held for an account being registered before the claim is made lasting. */
+    static final java.time.Duration CLAIM_TTL = java.time.Duration.ofSeconds(30);
+
+    // KEYS[1] username index; ARGV[1] userId. Makes this account's claim on the username lasting: 1, or 0 when the
+    // claim is no longer this account's.
+    private static final String SETTLE_CLAIM = """
+            if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+            redis.call('PERSIST', KEYS[1])
+            return 1
             """;
 
-    // KEYS[1] search index, KEYS[2] the user's entries, KEYS[3] user hash; ARGV: the user's new entries. Nothing for
-    // a user who no longer exists.
-    private static final String REINDEX = """
-            if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-            for _, entry in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('ZREM', KEYS[1], entry) end
-            redis.call('DEL', KEYS[2])
-            for i = 1, #ARGV do
-              redis.call('ZADD', KEYS[1], 0, ARGV[i])
-              redis.call('SADD', KEYS[2], ARGV[i])
-            end
+    // KEYS[1] user hash, KEYS[2] the user's entries; ARGV: username, displayName, hash, now, then the user's search
+    // entries
+    private static final String PROFILE = """
+            redis.call('HSET', KEYS[1], 'username', ARGV[1], 'displayName', ARGV[2], 'passwordHash', ARGV[3],
+                       'createdAt', ARGV[4])
+            for i = 5, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+            return 1
+            """;
+
+    // KEYS[1] the user's entries, KEYS[2] user hash; ARGV: the user's new entries. Returns the entries they replace,
+    // or false for a user who no longer exists (nothing changes).
+    private static final String SWAP_ENTRIES = """
+            if redis.call('EXISTS', KEYS[2]) == 0 then return false end
+            local old = redis.call('SMEMBERS', KEYS[1])
+            redis.call('DEL', KEYS[1])
+            for i = 1, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
+            return old
+            """;
+
+    // KEYS[1] search index; ARGV[1] how many entries go, then those, then the entries that come.
+    private static final String REPLACE_ENTRIES = """
+            local gone = tonumber(ARGV[1])
+            for i = 2, gone + 1 do redis.call('ZREM', KEYS[1], ARGV[i]) end
+            for i = gone + 2, #ARGV do redis.call('ZADD', KEYS[1], 0, ARGV[i]) end
             return 1
             """;
 
@@ -90,28 +101,50 @@ public final class AccountStore {
     }
 
     private static String userKey(String userId) {
-        return "parley:user:" + userId;
+        return "parley:user:{" + userId + "}";
     }
 
     private static String searchEntriesKey(String userId) {
-        return "parley:user:" + userId + ":search";
+        return userKey(userId) + ":search";
     }
 
-    /** Creates the account; fails with username.taken if the name is in use. */
+    /**
+     * Creates the account; fails with username.taken if the name is in use. The username is claimed first, for
+     * {@link #CLAIM_TTL}; then the account is written and the claim made lasting; then the account is listed and
+     * indexed for search. Cut short before the claim lasts, the name frees itself; after, the account exists and
+     * signs in, and only its listing may be missing until its name next changes.
+     */
     public CompletionStage<Account> create(Account account, String passwordHash) {
-        String[] keys = {usernameKey(account.username()), userKey(account.userId()), ALL_USERS, SEARCH_INDEX,
-                searchEntriesKey(account.userId())};
-        List<String> args = new ArrayList<>(List.of(account.userId(), account.username(), account.displayName(),
-                passwordHash, Long.toString(System.currentTimeMillis())));
-        args.addAll(searchEntries(account));
-        return redis.<Long>eval(REGISTER, ScriptOutputType.INTEGER, keys, args.toArray(String[]::new))
-                .thenApply(created -> {
-            if (created != 1L) {
-                throw new ApiException(ErrorCode.USERNAME_TAKEN, "The username '" + account.username()
-                        + "' is already taken");
-            }
-            return account;
-        });
+        String username = usernameKey(account.username());
+        String userId = account.userId();
+        List<String> entries = searchEntries(account);
+        List<String> profile = new ArrayList<>(List.of(account.username(), account.displayName(), passwordHash,
+                Long.toString(System.currentTimeMillis())));
+        profile.addAll(entries);
+        return redis.set(username, userId, io.lettuce.core.SetArgs.Builder.nx().px(CLAIM_TTL.toMillis()))
+                .thenCompose(claimed -> {
+                    if (!"OK".equals(claimed)) {
+                        throw new ApiException(ErrorCode.USERNAME_TAKEN, "The username '" + account.username()
+                                + "' is already taken");
+                    }
+                    return redis.<Long>eval(PROFILE, ScriptOutputType.INTEGER,
+                            new String[]{userKey(userId), searchEntriesKey(userId)},
+                            profile.toArray(String[]::new));
+                })
+                .thenCompose(written -> redis.<Long>eval(SETTLE_CLAIM, ScriptOutputType.INTEGER,
+                        new String[]{username}, userId))
+                .thenCompose(settled -> {
+                    if (settled != 1L) {
+                        // The claim ran out before the account was written (Redis stalled past CLAIM_TTL): the name
+                        // may be someone else's now, so this account is not made.
+                        return redis.del(userKey(userId), searchEntriesKey(userId)).<Account>thenApply(n -> {
+                            throw new ApiException(ErrorCode.UNAVAILABLE, "Registration took too long; try again");
+                        });
+                    }
+                    return redis.zadd(ALL_USERS, (double) System.currentTimeMillis(), userId)
+                            .thenCompose(listed -> replaceEntries(List.of(), entries))
+                            .thenApply(indexed -> account);
+                });
     }
 
     /** Updates what an external provider says about a user: name, email and picture; the name is searched anew. */
@@ -123,10 +156,25 @@ public final class AccountStore {
         return redis.hset(userKey(account.userId()), fields).thenCompose(r -> reindex(account));
     }
 
+    /**
+     * The user's entries are swapped in the user's slot, then the search index follows in its own. Two renames of one
+     * user at once may leave an old entry in the index; search checks every hit against the current name.
+     */
     private CompletionStage<Void> reindex(Account account) {
-        String[] keys = {SEARCH_INDEX, searchEntriesKey(account.userId()), userKey(account.userId())};
-        return redis.<Long>eval(REINDEX, ScriptOutputType.INTEGER, keys, searchEntries(account).toArray(String[]::new))
-                .thenApply(r -> null);
+        List<String> entries = searchEntries(account);
+        return redis.<List<String>>eval(SWAP_ENTRIES, ScriptOutputType.MULTI,
+                new String[]{searchEntriesKey(account.userId()), userKey(account.userId())},
+                entries.toArray(String[]::new)).thenCompose(old -> old == null
+                ? CompletableFuture.<Void>completedFuture(null) : replaceEntries(old, entries));
+    }
+
+    private CompletionStage<Void> replaceEntries(List<String> gone, List<String> come) {
+        List<String> args = new ArrayList<>(gone.size() + come.size() + 1);
+        args.add(Integer.toString(gone.size()));
+        args.addAll(gone);
+        args.addAll(come);
+        return redis.<Long>eval(REPLACE_ENTRIES, ScriptOutputType.INTEGER, new String[]{SEARCH_INDEX},
+                args.toArray(String[]::new)).thenApply(r -> null);
     }
 
     /**
@@ -205,7 +253,10 @@ public final class AccountStore {
                 }
             }
             String next = entries.size() == limit ? entries.get(entries.size() - 1) : null;
-            return findAll(List.copyOf(ids)).thenApply(users -> new UserPage(users, next));
+            // An entry a rename left behind (see reindex) does not match the name the user has now.
+            return findAll(List.copyOf(ids)).thenApply(users -> new UserPage(users.stream()
+                    .filter(user -> searchTerms(user).stream().anyMatch(term -> term.startsWith(prefix))).toList(),
+                    next));
         });
     }
 

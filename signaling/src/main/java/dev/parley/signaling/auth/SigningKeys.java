@@ -47,11 +47,10 @@ public final class SigningKeys {
     /** An unknown kid re-reads Redis at most this often, so forged kids cannot turn every request into a read. */
     private static final long MIN_RELOAD_GAP_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    // KEYS[1] the hash, KEYS[2] the legacy key; ARGV[1] kid, ARGV[2] a fresh secret. Creates the first key once.
+    // KEYS[1] the hash; ARGV[1] kid, ARGV[2] its secret. Creates the first key once.
     private static final String INIT = """
             if redis.call('HEXISTS', KEYS[1], 'current') == 0 then
-              local secret = redis.call('GET', KEYS[2]) or ARGV[2]
-              redis.call('HSET', KEYS[1], 'current', ARGV[1], 'secret:' .. ARGV[1], secret)
+              redis.call('HSET', KEYS[1], 'current', ARGV[1], 'secret:' .. ARGV[1], ARGV[2])
             end
             return 1
             """;
@@ -86,10 +85,15 @@ public final class SigningKeys {
         this.lastReloadNanos = System.nanoTime();
     }
 
-    /** Reads the keys, creating the first one on the very first start. Called once at start-up. */
+    /**
+     * Reads the keys, creating the first one on the very first start (from the legacy key when there is one). Called
+     * once at start-up. The legacy key is read apart from the script, which touches only the hash (one Redis Cluster
+     * slot); the script still creates the first key only once, whoever starts first.
+     */
     public static SigningKeys load(RedisClusterAsyncCommands<String, String> redis, Clock clock) throws Exception {
-        redis.<Long>eval(INIT, ScriptOutputType.INTEGER, new String[]{HASH, LEGACY_KEY}, FIRST_KID, newSecret())
-                .get(10, TimeUnit.SECONDS);
+        String legacy = redis.get(LEGACY_KEY).get(10, TimeUnit.SECONDS);
+        redis.<Long>eval(INIT, ScriptOutputType.INTEGER, new String[]{HASH}, FIRST_KID,
+                legacy != null ? legacy : newSecret()).get(10, TimeUnit.SECONDS);
         return new SigningKeys(redis, clock, parse(redis.hgetall(HASH).get(10, TimeUnit.SECONDS)));
     }
 

@@ -249,8 +249,8 @@ public final class TokenService {
         return "parley:auth:revoked:" + tokenId;
     }
 
-    /** The Redis key of a user's token generation (a counter; absent means 0). */
+    /** The Redis key of a user's token generation (a counter; absent means 0), beside the user's other keys. */
     public static String generationKey(String userId) {
-        return "parley:auth:generation:" + userId;
+        return "parley:user:{" + userId + "}:generation";
     }
 }

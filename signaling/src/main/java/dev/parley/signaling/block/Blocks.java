@@ -35,13 +35,6 @@ public final class Blocks {
     /** The most people one user may block. */
     public static final int MAX_BLOCKED = 1_000;
 
-    // KEYS[1] my blocks, KEYS[2] theirs; ARGV[1] my id, ARGV[2] theirs. 1: I blocked them, 2: they blocked me, 0.
-    private static final String BETWEEN = """
-            if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 1 then return 1 end
-            if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end
-            return 0
-            """;
-
     // KEYS[1] my blocks; ARGV[1] their id, ARGV[2] the limit. 1 added, 0 already there, -1 full.
     private static final String ADD = """
             if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
@@ -70,9 +63,10 @@ public final class Blocks {
         this.onUnblocked = unblocked;
     }
 
+    /** Whether either blocked the other: two reads, each in its own user's slot, asked at once. */
     public CompletionStage<Between> between(String me, String them) {
-        return redis.<Long>eval(BETWEEN, ScriptOutputType.INTEGER, new String[]{key(me), key(them)}, me, them)
-                .thenApply(r -> r == 1L ? Between.BY_ME : r == 2L ? Between.BY_THEM : Between.NONE);
+        return redis.sismember(key(me), them).thenCombine(redis.sismember(key(them), me),
+                (mine, theirs) -> mine ? Between.BY_ME : theirs ? Between.BY_THEM : Between.NONE);
     }
 
     /** Refuses, with {@code blocked}, anything between two people when either blocked the other. */

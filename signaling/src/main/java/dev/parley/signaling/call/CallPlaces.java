@@ -39,7 +39,7 @@ public final class CallPlaces {
     }
 
     private static String key(String userId) {
-        return "parley:user:" + userId + ":calls";
+        return "parley:user:{" + userId + "}:calls";
     }
 
     public int limit() {

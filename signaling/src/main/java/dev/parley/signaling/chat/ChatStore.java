@@ -82,22 +82,27 @@ public final class ChatStore {
         this.maxMessages = maxMessages;
     }
 
+    /** The meeting's hash; every key here shares its hash tag, so a send touches one Redis Cluster slot. */
+    private static String meetingKey(String meetingId) {
+        return "parley:meeting:{" + meetingId + "}";
+    }
+
     static String streamKey(String meetingId) {
-        return "parley:meeting:" + meetingId + ":chat";
+        return meetingKey(meetingId) + ":chat";
     }
 
     static String readKey(String meetingId) {
-        return "parley:meeting:" + meetingId + ":read";
+        return meetingKey(meetingId) + ":read";
     }
 
     private static String dedupeKey(String meetingId, String senderId, String clientMsgId) {
-        return "parley:meeting:" + meetingId + ":sent:" + senderId + ":" + clientMsgId;
+        return meetingKey(meetingId) + ":sent:" + senderId + ":" + clientMsgId;
     }
 
     public CompletionStage<Stored> append(String meetingId, String senderId, String senderName, String text,
                                           String clientMsgId, boolean system, long now) {
         String[] keys = {streamKey(meetingId), dedupeKey(meetingId, senderId, clientMsgId == null ? "" : clientMsgId),
-                "parley:meeting:" + meetingId, readKey(meetingId)};
+                meetingKey(meetingId), readKey(meetingId)};
         // A user's message is acknowledged to its sender: it fails rather than be promised before replicas hold it.
         // The server's own notices go on regardless.
         DurableWrites.Shortfall shortfall = system ? DurableWrites.Shortfall.COUNT : DurableWrites.Shortfall.FAIL;

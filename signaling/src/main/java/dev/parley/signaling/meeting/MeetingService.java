@@ -187,7 +187,7 @@ public final class MeetingService {
 
     /** The user's meetings, most recent activity first, each with its unread count and last message. */
     public CompletionStage<List<MeetingView>> listFor(String userId) {
-        return store.meetingIdsOf(userId).thenCompose(store::findAll).thenCompose(found -> {
+        return store.meetingsOf(userId).thenCompose(found -> {
             List<CompletableFuture<MeetingView>> views = new ArrayList<>();
             for (Meeting meeting : found) {
                 views.add(summary(userId, meeting).toCompletableFuture());
@@ -403,7 +403,7 @@ public final class MeetingService {
 
     /** Everyone the user shares a meeting with (for presence). */
     public CompletionStage<List<String>> coMembers(String userId) {
-        return store.meetingIdsOf(userId).thenCompose(store::findAll).thenApply(found -> {
+        return store.meetingsOf(userId).thenApply(found -> {
             Set<String> ids = new LinkedHashSet<>();
             found.forEach(m -> ids.addAll(m.memberIds()));
             ids.remove(userId);

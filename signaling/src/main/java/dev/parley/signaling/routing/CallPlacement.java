@@ -62,7 +62,7 @@ public final class CallPlacement implements CallHosting {
     }
 
     private static String ownerKey(String meetingId) {
-        return "parley:call-owner:" + meetingId;
+        return "parley:call-owner:{" + meetingId + "}";
     }
 
     /** Reports this node as a live media host carrying {@code endpoints} endpoints. */
@@ -110,7 +110,7 @@ public final class CallPlacement implements CallHosting {
     }
 
     private static String viewKey(String meetingId) {
-        return "parley:call-view:" + meetingId;
+        return "parley:call-view:{" + meetingId + "}";
     }
 
     /** Publishes who is in a running call, for members asking any gateway; lives twice the claim's TTL. */
