@@ -381,4 +381,14 @@ public final class MediaServer implements MediaApi, AutoCloseable {
     public MediaStats stats() {
         return sfu.stats();
     }
+
+    /** Endpoints open now: a counter read, for callers that need only this (placement), not {@link #stats()}. */
+    public int endpointCount() {
+        return sfu.endpointCount();
+    }
+
+    /** Conferences open now, read as cheaply as {@link #endpointCount()}. */
+    public int conferenceCount() {
+        return sfu.conferenceCount();
+    }
 }

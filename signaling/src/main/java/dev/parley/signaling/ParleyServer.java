@@ -375,9 +375,8 @@ public final class ParleyServer implements AutoCloseable {
     private static NodePlacement.LocalLoad embeddedLoad(MediaServer media) {
         double cpu = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuLoad();
-        var stats = media.stats();
-        return new NodePlacement.LocalLoad(stats.endpoints(), media.config().maxEndpoints(), stats.conferences(),
-                media.config().maxConferences(), Math.max(0, cpu));
+        return new NodePlacement.LocalLoad(media.endpointCount(), media.config().maxEndpoints(),
+                media.conferenceCount(), media.config().maxConferences(), Math.max(0, cpu));
     }
 
     /** WHIP/WHEP tokens are offered when media servers check them: an auth-secret is set. */

@@ -525,15 +525,7 @@ public final class CallService implements Calls {
         Moved carried = new Moved(call.startedAt, call.pairedAt, call.peak, call.direct);
         moved.put(call.meetingId, carried);
         for (Participant participant : new ArrayList<>(call.participants.values())) {
-            String userId = participant.account.userId();
-            call.participants.remove(userId);
-            if (participant.removal != null) {
-                participant.removal.cancel(false);
-            }
-            endpoints.decrementAndGet();
-            directory.execute(() -> callOfUser.remove(userId, call));
-            places.release(userId, call.meetingId).exceptionally(e -> null);
-            presence.setStatus(userId, PresenceService.ONLINE);
+            release(call, participant);
             if (participant.peer != null) {
                 participant.peer.push(ServerMessage.CallMoved.mediaServerLost(call.meetingId));
             }
@@ -615,19 +607,28 @@ public final class CallService implements Calls {
         }
     }
 
+    /**
+     * On the call's lane: the bookkeeping of a participant's place ending, however it ends: out of the call, the
+     * gateway's endpoint count, the directory and the user's places across gateways, and back to online.
+     */
+    private void release(Call call, Participant participant) {
+        String userId = participant.account.userId();
+        if (participant.removal != null) {
+            participant.removal.cancel(false);
+        }
+        call.participants.remove(userId);
+        endpoints.decrementAndGet();
+        directory.execute(() -> callOfUser.remove(userId, call));
+        places.release(userId, call.meetingId).exceptionally(e -> null);
+        presence.setStatus(userId, PresenceService.ONLINE);
+    }
+
     /** Takes a participant out; {@code requestId} is their call.leave's, when that is why. */
     private void remove(Call call, Participant participant, String reason, String requestId) {
         if (participant == null || call.participants.get(participant.account.userId()) != participant) {
             return;
         }
-        if (participant.removal != null) {
-            participant.removal.cancel(false);
-        }
-        call.participants.remove(participant.account.userId());
-        endpoints.decrementAndGet();
-        String userId = participant.account.userId();
-        directory.execute(() -> callOfUser.remove(userId, call));
-        places.release(userId, call.meetingId).exceptionally(e -> null);
+        release(call, participant);
         log.info("user {} left the call of meeting {}: {}", participant.account.userId(), call.meetingId, reason);
         try {
             call.media.closeEndpoint(call.conferenceId, participant.endpointId);
@@ -636,7 +637,6 @@ public final class CallService implements Calls {
         } catch (CallMedia.Unreachable e) {
             // The media server went away with everything on it.
         }
-        presence.setStatus(participant.account.userId(), PresenceService.ONLINE);
         if (participant.peer != null) {
             participant.peer.answer(requestId, new ServerMessage.CallLeft(call.meetingId, reason));
         }

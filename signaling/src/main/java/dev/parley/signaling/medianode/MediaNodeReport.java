@@ -20,11 +20,6 @@ public record MediaNodeReport(String id, String apiUrl, List<String> addresses, 
                               int maxConferences, int endpoints, int conferences, long packetsPerSecond, double cpu,
                               boolean draining, long startedAt, long reportedAt) {
 
-    /** Its load, 0 (idle) to 1 (full): the larger of its share of endpoint capacity and of CPU. */
-    public double load() {
-        return Math.max(capacity == 0 ? 1.0 : (double) endpoints / capacity, cpu);
-    }
-
     Map<String, String> toHash() {
         Map<String, String> hash = new LinkedHashMap<>();
         hash.put("id", id);
