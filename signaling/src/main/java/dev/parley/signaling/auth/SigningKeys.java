@@ -3,6 +3,7 @@ package dev.parley.signaling.auth;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
+import dev.parley.signaling.store.RedisEvents;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 
@@ -99,15 +100,17 @@ public final class SigningKeys {
 
     /**
      * Makes a new key current; the current one keeps verifying for {@code window}. Completes with the kid that
-     * became the previous key. Used by the operator's rotation command.
+     * became the previous key. Used by the operator's rotation command; announced through {@code events}, which
+     * publishes the way gateways subscribe (sharded on a Redis Cluster).
      */
-    static CompletionStage<String> rotate(RedisClusterAsyncCommands<String, String> redis, Clock clock, Duration window) {
+    static CompletionStage<String> rotate(RedisClusterAsyncCommands<String, String> redis, RedisEvents events,
+                                          Clock clock, Duration window) {
         byte[] id = new byte[6];
         RANDOM.nextBytes(id);
         String kid = "k" + HexFormat.of().formatHex(id);
         String until = Long.toString(clock.instant().plus(window).toEpochMilli());
         return redis.<String>eval(ROTATE, ScriptOutputType.VALUE, new String[]{HASH}, kid, newSecret(), until)
-                .thenCompose(previous -> redis.publish(CHANNEL, kid).thenApply(n -> previous));
+                .thenCompose(previous -> events.publish(CHANNEL, kid).thenApply(n -> previous));
     }
 
     /** The key new tokens are signed with. */

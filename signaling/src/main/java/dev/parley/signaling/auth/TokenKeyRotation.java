@@ -2,6 +2,7 @@ package dev.parley.signaling.auth;
 
 import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.store.RedisConnections;
+import dev.parley.signaling.store.RedisEvents;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -30,8 +31,8 @@ public final class TokenKeyRotation {
             return;
         }
         try (RedisConnections redis = RedisConnections.connect(config.redis())) {
-            String previous = SigningKeys.rotate(redis.async(), Clock.systemUTC(), window).toCompletableFuture()
-                    .get(10, TimeUnit.SECONDS);
+            String previous = SigningKeys.rotate(redis.async(), new RedisEvents(redis), Clock.systemUTC(), window)
+                    .toCompletableFuture().get(10, TimeUnit.SECONDS);
             System.out.println("rotated the token signing key; tokens signed with key " + previous
                     + " are accepted for " + window.toString().substring(2).toLowerCase(java.util.Locale.ROOT)
                     + " more");

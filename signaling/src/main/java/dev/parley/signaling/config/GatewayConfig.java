@@ -42,11 +42,40 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
      */
     public record Redis(URI uri, Duration commandTimeout, int durableReplicas, Duration durableTimeout) {
 
-        /** Where the URI points, for messages: host:port, or the sentinels and master name; never a password. */
+        /** Whether the URI names seeds of a Redis Cluster ({@code redis-cluster://}, {@code rediss-cluster://}). */
+        public boolean cluster() {
+            return uri.getScheme().endsWith("-cluster");
+        }
+
+        /**
+         * A cluster URI's seed nodes, each as {@code redis://[user:pass@]host:port} ({@code rediss://} for TLS), with
+         * the URI's query; empty for any other URI.
+         */
+        public List<URI> clusterSeeds() {
+            return cluster() ? seedsOf(uri) : List.of();
+        }
+
+        private static List<URI> seedsOf(URI uri) {
+            String scheme = uri.getScheme().substring(0, uri.getScheme().length() - "-cluster".length());
+            String authority = uri.getRawAuthority();
+            int at = authority.lastIndexOf('@');
+            String userInfo = at < 0 ? "" : authority.substring(0, at + 1);
+            String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
+            return Arrays.stream(authority.substring(at + 1).split(","))
+                    .map(seed -> URI.create(scheme + "://" + userInfo + seed.trim() + query)).toList();
+        }
+
+        /**
+         * Where the URI points, for messages: host:port, the sentinels and master name, or the cluster's seed nodes;
+         * never a password.
+         */
         public String where() {
             String hosts = uri.getHost() != null ? uri.getHost() + ":" + uri.getPort() : uri.getRawAuthority();
             if (hosts != null && hosts.contains("@")) {
                 hosts = hosts.substring(hosts.lastIndexOf('@') + 1);
+            }
+            if (cluster()) {
+                return "cluster seeds " + hosts;
             }
             return uri.getScheme().endsWith("-sentinel") ? "sentinels " + hosts + " (master " + uri.getFragment() + ")"
                     : hosts;
@@ -194,6 +223,12 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         }
         Redis redis = new Redis(redisUri(c, "redis.uri"), positive(c, "redis.command-timeout"),
                 atLeast(c, "redis.durable-replicas", 0), positive(c, "redis.durable-timeout"));
+        if (redis.cluster() && redis.durableReplicas() > 0) {
+            throw new InvalidConfigException("parley.redis.durable-replicas must be 0 with a Redis Cluster ("
+                    + redis.where() + "), got " + redis.durableReplicas() + ": waiting for replicas (Redis WAIT) is not"
+                    + " supported on a cluster, where each shard has replicas of its own"
+                    + envHint("redis.durable-replicas"));
+        }
         if (redis.durableTimeout().compareTo(redis.commandTimeout()) >= 0) {
             throw new InvalidConfigException("parley.redis.durable-timeout (" + redis.durableTimeout()
                     + ") must be shorter than parley.redis.command-timeout (" + redis.commandTimeout()
@@ -353,11 +388,13 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
         return value;
     }
 
-    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-sentinel", "rediss-sentinel");
+    private static final Set<String> REDIS_SCHEMES = Set.of("redis", "rediss", "redis-sentinel", "rediss-sentinel",
+            "redis-cluster", "rediss-cluster");
 
     /**
-     * A Redis URI: {@code redis://host:port} (or rediss:// with TLS) for one Redis, or
-     * {@code redis-sentinel://host:port,host:port/0#master} for the primary that Sentinel names {@code master}.
+     * A Redis URI: {@code redis://host:port} (or rediss:// with TLS) for one Redis,
+     * {@code redis-sentinel://host:port,host:port/0#master} for the primary that Sentinel names {@code master}, or
+     * {@code redis-cluster://host:port,host:port} for a Redis Cluster reached through any of those seed nodes.
      */
     private static URI redisUri(Config c, String key) {
         String raw = c.getString(key);
@@ -365,6 +402,10 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
             URI uri = URI.create(raw);
             if (uri.getScheme() == null || !REDIS_SCHEMES.contains(uri.getScheme())) {
                 throw new IllegalArgumentException("unknown scheme");
+            }
+            if (uri.getScheme().endsWith("-cluster")) {
+                checkClusterUri(uri);
+                return uri;
             }
             boolean sentinel = uri.getScheme().endsWith("-sentinel");
             if (sentinel ? uri.getRawAuthority() == null || uri.getFragment() == null || uri.getFragment().isBlank()
@@ -375,9 +416,31 @@ public record GatewayConfig(Http http, Redis redis, Session session, Auth auth, 
             io.lettuce.core.RedisURI.create(uri);
             return uri;
         } catch (IllegalArgumentException e) {
-            throw new InvalidConfigException("parley." + key + " must be a URI like redis://127.0.0.1:6379 or"
-                    + " redis-sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/0#parley, got '" + raw + "' ("
+            throw new InvalidConfigException("parley." + key + " must be a URI like redis://127.0.0.1:6379,"
+                    + " redis-sentinel://10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379/0#parley or"
+                    + " redis-cluster://10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379, got '" + raw + "' ("
                     + e.getMessage() + ")" + envHint(key));
+        }
+    }
+
+    /** Every seed must be a host and port Lettuce can read; a cluster has only database 0 and no master name. */
+    private static void checkClusterUri(URI uri) {
+        if (uri.getRawAuthority() == null) {
+            throw new IllegalArgumentException("no seed nodes");
+        }
+        if (uri.getFragment() != null) {
+            throw new IllegalArgumentException("a cluster URI names no master");
+        }
+        String path = uri.getPath() == null ? "" : uri.getPath();
+        if (!path.isEmpty() && !path.equals("/") && !path.equals("/0")) {
+            throw new IllegalArgumentException("a Redis Cluster has only database 0");
+        }
+        for (URI seed : Redis.seedsOf(uri)) {
+            if (seed.getHost() == null || seed.getPort() < 0) {
+                throw new IllegalArgumentException("seed '" + seed.getRawAuthority().substring(
+                        seed.getRawAuthority().lastIndexOf('@') + 1) + "' is not host:port");
+            }
+            io.lettuce.core.RedisURI.create(seed);
         }
     }
 

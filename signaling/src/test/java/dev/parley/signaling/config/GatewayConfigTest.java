@@ -3,10 +3,13 @@ package dev.parley.signaling.config;
 import com.typesafe.config.ConfigFactory;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -156,6 +159,55 @@ class GatewayConfigTest {
         assertTrue(noMaster.contains("parley.redis.uri") && noMaster.contains("master name"), noMaster);
         String badPort = errorFor(Map.of("parley.redis.uri", "redis-sentinel://10.0.0.1:notaport#parley"));
         assertTrue(badPort.contains("parley.redis.uri"), badPort);
+    }
+
+    @Test
+    void clusterUrisGiveTheirSeedsAndMessagesNameThemWithoutThePassword() {
+        GatewayConfig.Redis cluster = with(Map.of("parley.redis.uri",
+                "redis-cluster://:secret@127.0.0.1:7001,127.0.0.1:7002/")).redis();
+        assertTrue(cluster.cluster());
+        assertEquals("cluster seeds 127.0.0.1:7001,127.0.0.1:7002", cluster.where());
+        assertEquals(List.of(URI.create("redis://:secret@127.0.0.1:7001"),
+                URI.create("redis://:secret@127.0.0.1:7002")), cluster.clusterSeeds(), "each seed has the credentials");
+
+        GatewayConfig.Redis tls = with(Map.of("parley.redis.uri",
+                "rediss-cluster://parley:secret@10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379")).redis();
+        assertEquals("cluster seeds 10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379", tls.where());
+        assertEquals(URI.create("rediss://parley:secret@10.0.0.3:6379"), tls.clusterSeeds().get(2));
+
+        GatewayConfig.Redis one = with(Map.of("parley.redis.uri", "redis-cluster://10.0.0.1:6379")).redis();
+        assertEquals("cluster seeds 10.0.0.1:6379", one.where());
+        assertEquals(List.of(URI.create("redis://10.0.0.1:6379")), one.clusterSeeds());
+        GatewayConfig.Redis plain = with(Map.of()).redis();
+        assertFalse(plain.cluster());
+        assertEquals(List.of(), plain.clusterSeeds());
+    }
+
+    @Test
+    void brokenClusterUrisAreRefusedWithTheirReason() {
+        Map<String, String> reasons = Map.of(
+                "redis-cluster://10.0.0.1:6379,10.0.0.2", "not host:port",
+                "redis-cluster://10.0.0.1:6379,10.0.0.2:port", "not host:port",
+                "redis-cluster://10.0.0.1:6379/3", "only database 0",
+                "redis-cluster://10.0.0.1:6379#parley", "names no master",
+                "redis-cluster:///", "no seed nodes");
+        reasons.forEach((uri, reason) -> {
+            String message = errorFor(Map.of("parley.redis.uri", uri));
+            assertTrue(message.contains("parley.redis.uri") && message.contains(reason)
+                    && message.contains("redis-cluster://10.0.0.1:6379,"), message);
+        });
+        String emptySeed = errorFor(Map.of("parley.redis.uri", "redis-cluster://10.0.0.1:6379,,10.0.0.2:6379"));
+        assertTrue(emptySeed.contains("parley.redis.uri"), emptySeed);
+    }
+
+    @Test
+    void aClusterRefusesWaitingForReplicas() {
+        String message = errorFor(Map.of("parley.redis.uri", "redis-cluster://:secret@10.0.0.1:6379",
+                "parley.redis.durable-replicas", 1));
+        assertTrue(message.contains("parley.redis.durable-replicas") && message.contains("Redis Cluster")
+                && message.contains("WAIT") && message.contains("PARLEY_REDIS_DURABLE_REPLICAS"), message);
+        assertFalse(message.contains("secret"), message);
+        assertEquals(0, with(Map.of("parley.redis.uri", "redis-cluster://10.0.0.1:6379")).redis().durableReplicas());
     }
 
     @Test

@@ -1,5 +1,11 @@
 package dev.parley.signaling.testing;
 
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,22 +20,37 @@ import java.time.Instant;
 /**
  * A real redis-server on a free loopback port, started and stopped by the test. It can be stopped and started again
  * on the same port to test outages; with a data folder it keeps an append-only file across restarts.
+ *
+ * <p>With {@code -Dparley.test.redis-cluster=true}, {@link #start()} gives a three-node {@link RedisCluster} instead,
+ * so the tests built on it run a whole gateway on a cluster; stopping and starting it is not offered then.
  */
 public final class RedisServer implements AutoCloseable {
+
+    /** The system property that puts {@link #start()} on a Redis Cluster. */
+    public static final String CLUSTER_PROPERTY = "parley.test.redis-cluster";
 
     private final int port;
     private final Path dataDir;
     private final String appendfsync;
+    private final RedisCluster cluster;
     private Process process;
+    private AbstractRedisClient inspectClient;
+    private RedisClusterCommands<String, String> inspect;
 
-    private RedisServer(int port, Path dataDir, String appendfsync) {
+    private RedisServer(int port, Path dataDir, String appendfsync, RedisCluster cluster) {
         this.port = port;
         this.dataDir = dataDir;
         this.appendfsync = appendfsync;
+        this.cluster = cluster;
     }
 
+    /** A plain Redis, or a Redis Cluster when {@value #CLUSTER_PROPERTY} is true. */
     public static RedisServer start() throws IOException, InterruptedException {
-        RedisServer server = new RedisServer(freePort(), null, null);
+        if (Boolean.getBoolean(CLUSTER_PROPERTY)) {
+            RedisCluster cluster = RedisCluster.start();
+            return new RedisServer(cluster.ports().get(0), null, null, cluster);
+        }
+        RedisServer server = new RedisServer(freePort(), null, null, null);
         server.startProcess();
         return server;
     }
@@ -42,20 +63,43 @@ public final class RedisServer implements AutoCloseable {
     /** A Redis with AOF persistence in {@code dataDir}, fsynced as {@code appendfsync} says: always, everysec, no. */
     public static RedisServer startPersistent(Path dataDir, String appendfsync) throws IOException,
             InterruptedException {
-        RedisServer server = new RedisServer(freePort(), dataDir, appendfsync);
+        RedisServer server = new RedisServer(freePort(), dataDir, appendfsync, null);
         server.startProcess();
         return server;
     }
 
+    /** {@code redis://} and the port, or a cluster's {@code redis-cluster://} and its nodes. */
     public String uri() {
-        return "redis://127.0.0.1:" + port;
+        return cluster != null ? cluster.uri() : "redis://127.0.0.1:" + port;
     }
 
+    /** The port of this Redis, or of a cluster's first node. */
     public int port() {
         return port;
     }
 
+    /**
+     * Commands for looking at what Redis holds, whatever it is: on a cluster each goes to its key's master, and
+     * KEYS asks every master. Closed with this server.
+     */
+    public synchronized RedisClusterCommands<String, String> inspect() {
+        if (inspect == null) {
+            if (cluster != null) {
+                RedisClusterClient client = RedisClusterClient.create(cluster.ports().stream()
+                        .map(node -> RedisURI.create("redis://127.0.0.1:" + node)).toList());
+                inspectClient = client;
+                inspect = client.connect().sync();
+            } else {
+                RedisClient client = RedisClient.create(uri());
+                inspectClient = client;
+                inspect = client.connect().sync();
+            }
+        }
+        return inspect;
+    }
+
     public void startProcess() throws IOException, InterruptedException {
+        refuseOnCluster("startProcess");
         ProcessBuilder builder = dataDir == null
                 ? new ProcessBuilder("redis-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
                 "--save", "", "--appendonly", "no")
@@ -79,6 +123,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** Stops redis-server itself (by its own PID) and waits for it to exit. */
     public void stopProcess() throws InterruptedException {
+        refuseOnCluster("stopProcess");
         if (process != null && process.isAlive()) {
             process.destroy();
             if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -89,6 +134,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** kill -9: no chance to flush anything beyond what is already on disk. */
     public void killProcess() throws InterruptedException {
+        refuseOnCluster("killProcess");
         if (process != null && process.isAlive()) {
             process.destroyForcibly().waitFor();
         }
@@ -114,9 +160,37 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    private void refuseOnCluster(String what) {
+        if (cluster != null) {
+            throw new UnsupportedOperationException(what + " stops or starts one redis-server, which a Redis Cluster"
+                    + " (-D" + CLUSTER_PROPERTY + "=true) does not have: run this test without that property");
+        }
+    }
+
     @Override
     public void close() throws InterruptedException {
-        stopProcess();
+        synchronized (this) {
+            if (inspectClient != null) {
+                inspectClient.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+                inspectClient = null;
+                inspect = null;
+            }
+        }
+        if (cluster != null) {
+            cluster.close();
+        } else {
+            stopProcess();
+        }
+    }
+
+    /** Whether {@code program} is an executable on the PATH. */
+    static boolean onPath(String program) {
+        for (String entry : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(entry, program))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static int freePort() throws IOException {

@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * A Redis primary, its replica and three sentinels watching them, all real processes on free loopback ports, started
@@ -39,7 +38,7 @@ public final class SentinelRedis implements AutoCloseable {
     }
 
     public static SentinelRedis start() throws Exception {
-        if (!onPath("redis-sentinel")) {
+        if (!RedisServer.onPath("redis-sentinel")) {
             throw new IllegalStateException("redis-sentinel is missing: install Debian's redis-sentinel package "
                     + "(scripts/test does)");
         }
@@ -97,7 +96,7 @@ public final class SentinelRedis implements AutoCloseable {
     /** Waits until the sentinels name another primary than {@code oldPort}; returns its port. */
     public int awaitFailover(int oldPort, Duration timeout) throws Exception {
         int[] now = {oldPort};
-        await(() -> {
+        Eventually.await(() -> {
             try {
                 now[0] = primaryPort();
                 return now[0] != oldPort;
@@ -110,7 +109,7 @@ public final class SentinelRedis implements AutoCloseable {
 
     /** Waits until the primary on {@code port} has {@code count} replicas whose link is up. */
     public void awaitReplicas(int port, int count, Duration timeout) throws Exception {
-        await(() -> {
+        Eventually.await(() -> {
             try (StatefulRedisConnection<String, String> c = serverClient(port)) {
                 String info = c.sync().info("replication");
                 return info.contains("role:master") && connectedReplicas(info) >= count;
@@ -168,7 +167,7 @@ public final class SentinelRedis implements AutoCloseable {
 
     /** Until every sentinel sees the replica and both other sentinels: only then can they agree on a failover. */
     private void awaitWatching(Duration timeout) throws Exception {
-        await(() -> {
+        Eventually.await(() -> {
             for (int i = 0; i < sentinelPorts.size(); i++) {
                 try (StatefulRedisSentinelConnection<String, String> s = sentinelClient(i)) {
                     Map<String, String> master = s.sync().master(MASTER);
@@ -184,7 +183,7 @@ public final class SentinelRedis implements AutoCloseable {
     }
 
     private void awaitPing(int port, Process process, String what) throws Exception {
-        await(() -> {
+        Eventually.await(() -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException(what + " exited at start; log in " + dir);
             }
@@ -199,25 +198,6 @@ public final class SentinelRedis implements AutoCloseable {
             }
         }
         return 0;
-    }
-
-    private static void await(BooleanSupplier done, Duration timeout, String failure) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(failure + " within " + timeout.toSeconds() + " s");
-            }
-            Thread.sleep(100);
-        }
-    }
-
-    private static boolean onPath(String program) {
-        for (String entry : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(entry, program))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @Override
