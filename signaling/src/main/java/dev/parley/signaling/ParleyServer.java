@@ -40,8 +40,8 @@ import dev.parley.signaling.call.MediaPlacement;
 import dev.parley.signaling.medianode.MediaNodeRegistry;
 import dev.parley.signaling.medianode.NodePlacement;
 import dev.parley.signaling.store.DurableWrites;
-import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.store.KeyMigration;
+import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.store.RedisEvents;
 import dev.parley.signaling.store.RedisRateLimit;
 import dev.parley.signaling.protocol.ClientMessageParser;
@@ -143,7 +143,9 @@ public final class ParleyServer implements AutoCloseable {
         ExecutorService hashing = new ThreadPoolExecutor(config.auth().hashingThreads(), config.auth().hashingThreads(),
                 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.auth().hashingQueue()), named("parley-hashing"));
         try {
-            KeyMigration.toHashTags(redis.async());
+            if (!redis.cluster()) {
+                KeyMigration.toHashTags(redis.async());
+            }
             RedisEvents events = new RedisEvents(redis);
             SigningKeys signingKeys = SigningKeys.load(redis.async(), Clock.systemUTC());
             events.subscribe(SigningKeys.CHANNEL, kid -> signingKeys.reload());

@@ -1,11 +1,11 @@
 package dev.parley.signaling.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.parley.signaling.config.GatewayConfig;
+import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.testing.RedisServer;
 import dev.parley.signaling.testing.TestGateway;
 import dev.parley.signaling.testing.TestGateway.Response;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,8 +26,7 @@ class PeopleSearchTest {
 
     private static RedisServer redis;
     private static TestGateway gateway;
-    private static RedisClient client;
-    private static StatefulRedisConnection<String, String> connection;
+    private static RedisConnections connections;
     private static AccountStore accounts;
     private static String token;
 
@@ -35,9 +34,9 @@ class PeopleSearchTest {
     static void start() throws Exception {
         redis = RedisServer.start();
         gateway = TestGateway.start(redis);
-        client = RedisClient.create(redis.uri());
-        connection = client.connect();
-        accounts = new AccountStore(connection.async());
+        connections = RedisConnections.connect(new GatewayConfig.Redis(java.net.URI.create(redis.uri()),
+                java.time.Duration.ofSeconds(5), 0, java.time.Duration.ofMillis(500)));
+        accounts = new AccountStore(connections.async());
         token = gateway.register("searcher").get("token").asText();
         // Six hundred people, as sign-up makes them (the password hashing is left out: it is not what is tested).
         List<java.util.concurrent.CompletableFuture<Account>> created = new ArrayList<>();
@@ -54,8 +53,7 @@ class PeopleSearchTest {
 
     @AfterAll
     static void stop() throws Exception {
-        connection.close();
-        client.shutdown();
+        connections.close();
         gateway.close();
         redis.close();
     }
@@ -136,12 +134,12 @@ class PeopleSearchTest {
         // As an earlier version stored an account: the hash and the sign-up order, no search entries (under the
         // hash-tagged name KeyMigration gives it at start).
         String userId = AccountStore.newUserId();
-        connection.sync().hset("parley:user:{" + userId + "}", java.util.Map.of("username", "oldtimer",
+        redis.inspect().hset("parley:user:{" + userId + "}", java.util.Map.of("username", "oldtimer",
                 "displayName", "Ottilie Early", "passwordHash", "", "createdAt", "1"));
-        connection.sync().zadd("parley:users", 1, userId);
+        redis.inspect().zadd("parley:users", 1, userId);
         assertEquals(Set.of(), everyPage("ottilie", 50, new int[1]));
         assertEquals(0, accounts.buildSearchIndex().toCompletableFuture().get(), "built once already, at start");
-        connection.sync().del("parley:users:search:built");
+        redis.inspect().del("parley:users:search:built");
         assertTrue(accounts.buildSearchIndex().toCompletableFuture().get() >= 600);
         assertEquals(Set.of("oldtimer"), everyPage("ottilie", 50, new int[1]));
         assertEquals(Set.of("oldtimer"), everyPage("old", 50, new int[1]));

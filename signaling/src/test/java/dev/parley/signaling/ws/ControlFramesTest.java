@@ -5,8 +5,6 @@ import dev.parley.signaling.session.SessionLock;
 import dev.parley.signaling.testing.RedisServer;
 import dev.parley.signaling.testing.TestGateway;
 import dev.parley.signaling.testing.WsClient;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,8 +26,6 @@ class ControlFramesTest {
 
     private static RedisServer redis;
     private static TestGateway gateway;
-    private static RedisClient redisClient;
-    private static StatefulRedisConnection<String, String> inspect;
 
     @BeforeAll
     static void start() throws Exception {
@@ -40,14 +36,10 @@ class ControlFramesTest {
         settings.put("parley.ws.messages-per-second", 50);
         settings.put("parley.ws.message-burst", 100);
         gateway = TestGateway.start(settings);
-        redisClient = RedisClient.create(redis.uri());
-        inspect = redisClient.connect();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        inspect.close();
-        redisClient.shutdown();
         gateway.close();
         redis.close();
     }
@@ -168,12 +160,12 @@ class ControlFramesTest {
     }
 
     private static String lockOwner(JsonNode user) {
-        return inspect.sync().get(SessionLock.lockKey(user.get("userId").asText()));
+        return redis.inspect().get(SessionLock.lockKey(user.get("userId").asText()));
     }
 
     /** Lua scripts Redis has run so far (EVAL and EVALSHA), from its own command statistics. */
     private static long luaScriptsRun() {
-        String stats = inspect.sync().info("commandstats");
+        String stats = redis.inspect().info("commandstats");
         long calls = 0;
         Matcher m = Pattern.compile("(?m)^cmdstat_(eval|evalsha):calls=(\\d+)").matcher(stats);
         while (m.find()) {

@@ -6,8 +6,6 @@ import dev.parley.signaling.testing.GatewayProcess;
 import dev.parley.signaling.testing.RedisServer;
 import dev.parley.signaling.testing.TestGateway;
 import dev.parley.signaling.testing.WsClient;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,8 +26,6 @@ class MultiNodeTest {
     private static RedisServer redis;
     private static TestGateway nodeA;
     private static TestGateway nodeB;
-    private static RedisClient redisClient;
-    private static StatefulRedisConnection<String, String> inspect;
 
     @BeforeAll
     static void start() throws Exception {
@@ -39,14 +35,10 @@ class MultiNodeTest {
         settings.put("parley.session.heartbeat", "1s");
         nodeA = TestGateway.start(settings);
         nodeB = TestGateway.start(settings);
-        redisClient = RedisClient.create(redis.uri());
-        inspect = redisClient.connect();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        inspect.close();
-        redisClient.shutdown();
         nodeA.close();
         nodeB.close();
         redis.close();
@@ -89,11 +81,11 @@ class MultiNodeTest {
             doomed.kill();
             long killedAt = System.currentTimeMillis();
             String userId = user.get("userId").asText();
-            assertTrue(inspect.sync().get(SessionLock.lockKey(userId)) != null, "the dead node's lock is still there");
+            assertTrue(redis.inspect().get(SessionLock.lockKey(userId)) != null, "the dead node's lock is still there");
             try (WsClient early = nodeB.ws()) {
                 assertEquals("session.active", early.hello(token, null).get("code").asText());
             }
-            waitUntil(() -> inspect.sync().get(SessionLock.lockKey(userId)) == null, 5000);
+            waitUntil(() -> redis.inspect().get(SessionLock.lockKey(userId)) == null, 5000);
             assertTrue(System.currentTimeMillis() - killedAt <= 3500, "the lock expired within its TTL");
             try (WsClient again = nodeB.ws()) {
                 assertEquals("welcome", again.hello(token, null).get("type").asText());
@@ -110,7 +102,7 @@ class MultiNodeTest {
         assertEquals("welcome", ws.hello(user.get("token").asText(), null).get("type").asText());
         assertEquals(0, node.terminate(), node.output());
         assertEquals(1001, ws.awaitClose(5000));
-        assertNull(inspect.sync().get(SessionLock.lockKey(userId)), "the lock was released, not left to expire");
+        assertNull(redis.inspect().get(SessionLock.lockKey(userId)), "the lock was released, not left to expire");
         try (WsClient again = nodeA.ws()) {
             assertEquals("welcome", again.hello(user.get("token").asText(), null).get("type").asText());
         }

@@ -5,8 +5,6 @@ import dev.parley.signaling.session.SessionLock;
 import dev.parley.signaling.testing.RedisServer;
 import dev.parley.signaling.testing.TestGateway;
 import dev.parley.signaling.testing.WsClient;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,8 +27,6 @@ class WebSocketGatewayTest {
 
     private static RedisServer redis;
     private static TestGateway gateway;
-    private static RedisClient redisClient;
-    private static StatefulRedisConnection<String, String> inspect;
 
     @BeforeAll
     static void start() throws Exception {
@@ -42,20 +38,16 @@ class WebSocketGatewayTest {
         settings.put("parley.ws.messages-per-second", 50);
         settings.put("parley.ws.message-burst", 100);
         gateway = TestGateway.start(settings);
-        redisClient = RedisClient.create(redis.uri());
-        inspect = redisClient.connect();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        inspect.close();
-        redisClient.shutdown();
         gateway.close();
         redis.close();
     }
 
     private static String lockOwner(String userId) {
-        return inspect.sync().get(SessionLock.lockKey(userId));
+        return redis.inspect().get(SessionLock.lockKey(userId));
     }
 
     @Test
@@ -298,7 +290,7 @@ class WebSocketGatewayTest {
         JsonNode user = gateway.register("usurped");
         try (WsClient ws = gateway.ws()) {
             ws.hello(user.get("token").asText(), null);
-            inspect.sync().set(SessionLock.lockKey(user.get("userId").asText()), "someone-else");
+            redis.inspect().set(SessionLock.lockKey(user.get("userId").asText()), "someone-else");
             JsonNode replaced = ws.next(m -> m.path("code").asText().equals("session.replaced"), 5000);
             assertEquals("error", replaced.get("type").asText());
             assertEquals(4409, ws.awaitClose(5000));
@@ -311,7 +303,7 @@ class WebSocketGatewayTest {
         JsonNode user = gateway.register("vanished");
         try (WsClient ws = gateway.ws()) {
             String sessionId = ws.hello(user.get("token").asText(), null).get("sessionId").asText();
-            inspect.sync().del(SessionLock.lockKey(user.get("userId").asText()));
+            redis.inspect().del(SessionLock.lockKey(user.get("userId").asText()));
             waitUntil(() -> sessionId.equals(lockOwner(user.get("userId").asText())), 4000);
             assertTrue(ws.isOpen());
         }
@@ -357,8 +349,8 @@ class WebSocketGatewayTest {
         shareAMeeting(gateway, watcher, ghost);
         String ghostId = ghost.get("userId").asText();
         // A session held by a gateway that crashed: its keys are in Redis and nobody renews them.
-        inspect.sync().psetex(SessionLock.lockKey(ghostId), 1500, "crashed-node-session");
-        inspect.sync().psetex(SessionLock.presenceKey(ghostId), 1500, "online");
+        redis.inspect().psetex(SessionLock.lockKey(ghostId), 1500, "crashed-node-session");
+        redis.inspect().psetex(SessionLock.presenceKey(ghostId), 1500, "online");
         try (WsClient ws = gateway.ws()) {
             ws.hello(watcher.get("token").asText(), null);
             ws.send("{\"type\":\"presence.subscribe\",\"id\":\"w\",\"userIds\":[\"" + ghostId + "\"]}");
