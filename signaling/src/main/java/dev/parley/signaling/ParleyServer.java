@@ -232,7 +232,10 @@ public final class ParleyServer implements AutoCloseable {
                     new RedisRateLimit(redis.async(), "rings", config.calls().maxRingsPerMinute(),
                             java.time.Duration.ofMinutes(1)), timers, metrics, Clock.systemUTC(),
                     config.calls().ringTimeout(), blocks);
+            calls.reportLoad();
             calls.heartbeat();
+            long reportMillis = CallPlacement.REPORT_INTERVAL.toMillis();
+            callThread.scheduleWithFixedDelay(calls::reportLoad, reportMillis, reportMillis, TimeUnit.MILLISECONDS);
             callThread.scheduleWithFixedDelay(calls::heartbeat, 5, 5, TimeUnit.SECONDS);
 
             RestRouter router = new RestRouter();

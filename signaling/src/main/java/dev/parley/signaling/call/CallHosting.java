@@ -12,7 +12,10 @@ public interface CallHosting {
     /** Reports this node as a live media host carrying {@code endpoints} endpoints. */
     CompletionStage<Void> register(int endpoints);
 
-    /** Keeps this node's claim on a running call alive. */
+    /**
+     * Keeps this node's claim on a running call alive (taking it again if it lapsed with no one else holding it);
+     * completes with false when another node holds it now.
+     */
     CompletionStage<Boolean> refresh(String meetingId);
 
     CompletionStage<Boolean> release(String meetingId);

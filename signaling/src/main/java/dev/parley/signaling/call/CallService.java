@@ -427,16 +427,41 @@ public final class CallService implements Calls {
     public record Hosted(String conferenceId, java.net.URI httpUri) {
     }
 
-    /** Tells the other gateways this node is alive with its load, and keeps its calls' claims alive. */
+    /** Tells the other gateways this node is alive with its load (every {@code CallPlacement.REPORT_INTERVAL}). */
+    public void reportLoad() {
+        if (media == null) {
+            return;
+        }
+        try {
+            placement.register(endpoints.get()).exceptionally(e -> null);
+        } catch (RuntimeException e) {
+            // A periodic task that throws is never run again; the next report may reach Redis.
+            log.warn("could not report this gateway's load: {}", e.toString());
+        }
+    }
+
+    /**
+     * Keeps its calls' claims and places alive; a call whose claim another gateway holds now moves there
+     * ({@link #claimLost}).
+     */
     public void heartbeat() {
         directory.execute(() -> {
             if (media == null) {
                 return;
             }
-            placement.register(endpoints.get()).exceptionally(e -> null);
             callOfUser.forEach((userId, call) -> places.renew(userId, call.meetingId).exceptionally(e -> null));
-            for (String meetingId : calls.keySet()) {
-                placement.refresh(meetingId).exceptionally(e -> false);
+            for (Map.Entry<String, Call> running : calls.entrySet()) {
+                String meetingId = running.getKey();
+                Call call = running.getValue();
+                placement.refresh(meetingId).thenAccept(kept -> {
+                    if (!kept) {
+                        try {
+                            call.lane.execute(() -> claimLost(call));
+                        } catch (RejectedExecutionException e) {
+                            log.warn("call of meeting {} is overloaded; its lost claim waits", meetingId);
+                        }
+                    }
+                }).exceptionally(e -> null);
                 CallView view = lastViews.get(meetingId);
                 if (view != null) {
                     saveView(view);
@@ -524,21 +549,39 @@ public final class CallService implements Calls {
         log.warn("media server {} of meeting {}'s call is gone; the call moves", lost.nodeId(), call.meetingId);
         Moved carried = new Moved(call.startedAt, call.pairedAt, call.peak, call.direct);
         moved.put(call.meetingId, carried);
-        for (Participant participant : new ArrayList<>(call.participants.values())) {
-            release(call, participant);
-            if (participant.peer != null) {
-                participant.peer.push(ServerMessage.CallMoved.mediaServerLost(call.meetingId));
-            }
-        }
         // Its conference went with the server: nothing to close there.
         call.conferenceId = null;
-        endCall(call, false);
+        moveAway(call);
         directory.schedule(() -> {
             if (!calls.containsKey(call.meetingId) && moved.remove(call.meetingId, carried)) {
                 announceEnd(call.meetingId, carried.direct(), carried.peak(),
                         carried.direct() ? carried.pairedAt() : carried.startedAt());
             }
         }, MOVE_WINDOW.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * On the call's lane: another gateway holds this call's claim now (it thought this one gone: its load reports
+     * stopped reaching Redis for {@code CallPlacement.LIVENESS}). The call goes on there: everyone here is told
+     * {@code call.moved} and joins again, which reaches the new host; this gateway's conference is closed.
+     */
+    private void claimLost(Call call) {
+        if (call.ended) {
+            return;
+        }
+        log.warn("another gateway took over the call of meeting {}; it moves there", call.meetingId);
+        moveAway(call);
+    }
+
+    /** Tells everyone in the call {@code call.moved} to the same meeting, ends their places quietly and the call. */
+    private void moveAway(Call call) {
+        for (Participant participant : new ArrayList<>(call.participants.values())) {
+            release(call, participant);
+            if (participant.peer != null) {
+                participant.peer.push(ServerMessage.CallMoved.mediaServerLost(call.meetingId));
+            }
+        }
+        endCall(call, false);
     }
 
     private void onMediaEvent(Call call, TrackEvent event) {

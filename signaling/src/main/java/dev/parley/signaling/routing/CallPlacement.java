@@ -19,6 +19,15 @@ public final class CallPlacement implements CallHosting {
 
     private static final String NODES = "parley:media-nodes";
 
+    /** How often a gateway hosting calls reports its load (and so that it is alive). */
+    public static final Duration REPORT_INTERVAL = Duration.ofSeconds(1);
+    /**
+     * A host whose last report is older than this is taken for gone: the next join takes its calls over. Five missed
+     * reports, so a Redis failover's pause does not pass for a death; a host that was only slow learns on its next
+     * refresh that its claim is gone and moves its calls to the new host.
+     */
+    static final Duration LIVENESS = Duration.ofSeconds(5);
+
     // KEYS[1] owner key; ARGV[1] candidate node, ARGV[2] ttl ms. Returns the owner.
     private static final String CLAIM = """
             local owner = redis.call('GET', KEYS[1])
@@ -35,9 +44,13 @@ public final class CallPlacement implements CallHosting {
             return ARGV[2]
             """;
 
+    // KEYS[1] owner key; ARGV[1] this node, ARGV[2] ttl ms. 1: the claim is this node's (kept alive, or taken again
+    // when it was lost with no one else holding it, e.g. to a Redis failover); 0: another node holds it now.
     private static final String REFRESH = """
-            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-            return 0
+            local owner = redis.call('GET', KEYS[1])
+            if owner and owner ~= ARGV[1] then return 0 end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return 1
             """;
 
     private static final String RELEASE = """
@@ -96,7 +109,7 @@ public final class CallPlacement implements CallHosting {
         return redis.get(ownerKey(meetingId)).thenApply(java.util.Optional::ofNullable);
     }
 
-    /** Keeps this node's claim on a running call alive. */
+    /** Keeps this node's claim on a running call alive; false when another node holds it now. */
     @Override
     public CompletionStage<Boolean> refresh(String meetingId) {
         return redis.<Long>eval(REFRESH, ScriptOutputType.INTEGER, new String[]{ownerKey(meetingId)}, nodeId,
@@ -147,7 +160,7 @@ public final class CallPlacement implements CallHosting {
             return false;
         }
         long reportedAt = Long.parseLong(entry.substring(entry.indexOf('|') + 1));
-        return clock.millis() - reportedAt < ttl.toMillis() / 2;
+        return clock.millis() - reportedAt < LIVENESS.toMillis();
     }
 
     private static long load(String entry) {
