@@ -45,6 +45,7 @@ final class CallPair implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
     private ClientEndpoint publisher;
     private ClientEndpoint subscriber;
+    private final java.util.Map<String, Integer> joinRefusals = new java.util.TreeMap<>();
 
     CallPair(String meetingId, String callerToken, String calleeToken, ChaosCluster cluster, ChaosLedger ledger) {
         this.meetingId = meetingId;
@@ -70,6 +71,7 @@ final class CallPair implements AutoCloseable {
 
     /** After a kill at {@code killNanos}: brings the call back if it needs it; gives up at the deadline. */
     Recovery recover(long killNanos, long deadlineNanos) throws Exception {
+        joinRefusals.clear();
         boolean lostSocket = !caller.isOpen() || !callee.isOpen();
         boolean placeGone = false;
         if (!lostSocket) {
@@ -107,7 +109,8 @@ final class CallPair implements AutoCloseable {
     }
 
     private Recovery done(long killNanos, boolean recovered, CharSequence how) {
-        return new Recovery(meetingId, true, recovered, (System.nanoTime() - killNanos) / 1_000_000, how.toString());
+        String refusals = joinRefusals.isEmpty() ? "" : "; call.join refused " + joinRefusals;
+        return new Recovery(meetingId, true, recovered, (System.nanoTime() - killNanos) / 1_000_000, how + refusals);
     }
 
     /** call.join after a resume: true when the gateway answers that the place was kept ({@code resumed}). */
@@ -156,6 +159,7 @@ final class CallPair implements AutoCloseable {
             if (answer != null && answer.path("type").asText().equals("call.joined")) {
                 return true;
             }
+            joinRefusals.merge(answer == null ? "no answer" : answer.path("code").asText(), 1, Integer::sum);
             Thread.sleep(1_000);
         }
         return false;
