@@ -35,6 +35,7 @@ final class CallPair implements AutoCloseable {
     private static final Duration SECURE_WITHIN = Duration.ofSeconds(10);
     private static final Duration FLOW_CHECK = Duration.ofSeconds(3);
     private static final Duration FLOW_SLICE = Duration.ofMillis(200);
+    private static final Duration FIRST_FLOW = Duration.ofSeconds(10);
 
     private final String meetingId;
     private final ResumableSession caller;
@@ -64,9 +65,13 @@ final class CallPair implements AutoCloseable {
         if (!caller.ensureOpen(cluster, deadlineNanos) || !callee.ensureOpen(cluster, deadlineNanos)) {
             throw new IllegalStateException("call " + meetingId + ": participants could not sign in");
         }
-        if (!joinAfresh(deadlineNanos) || !flows(FLOW_CHECK)) {
-            throw new IllegalStateException("call " + meetingId + ": no media at the start");
+        // The first peer connections of the run pay for class loading and SRTP's cipher choice: a longer wait.
+        for (int attempt = 0; attempt < 3; attempt++) {
+            if (joinAfresh(deadlineNanos) && flows(FIRST_FLOW)) {
+                return;
+            }
         }
+        throw new IllegalStateException("call " + meetingId + ": no media at the start, three attempts");
     }
 
     /** After a kill at {@code killNanos}: brings the call back if it needs it; gives up at the deadline. */
@@ -78,7 +83,8 @@ final class CallPair implements AutoCloseable {
             // Media through the same peer connections, a slice at a time, stopping as soon as the server says the
             // place is gone (call.moved comes tens of milliseconds after a node dies).
             for (long end = System.nanoTime() + FLOW_CHECK.toNanos(); System.nanoTime() < end && !placeGone; ) {
-                if (flows(FLOW_SLICE)) {
+                // A socket's loss reaches its event loop a moment after the kill: look again once media flowed.
+                if (flows(FLOW_SLICE) && caller.isOpen() && callee.isOpen()) {
                     return new Recovery(meetingId, false, true, 0, "unaffected: media kept flowing");
                 }
                 placeGone = drainSignals(caller) | drainSignals(callee);
@@ -87,10 +93,12 @@ final class CallPair implements AutoCloseable {
         }
         StringBuilder how = new StringBuilder();
         if (lostSocket) {
-            how.append("socket lost, resumed; ");
+            boolean callerLost = !caller.isOpen();
             if (!caller.ensureOpen(cluster, deadlineNanos) || !callee.ensureOpen(cluster, deadlineNanos)) {
-                return done(killNanos, false, how.append("could not sign in again"));
+                return done(killNanos, false, how.append("socket lost; could not sign in again"));
             }
+            how.append("socket lost (close code ")
+                    .append((callerLost ? caller : callee).lastCloseCode()).append("), resumed; ");
             placeGone |= !rejoinKeepsPlace(caller, deadlineNanos) | !rejoinKeepsPlace(callee, deadlineNanos);
             placeGone |= drainSignals(caller) | drainSignals(callee);
             if (!placeGone && flows(FLOW_CHECK)) {

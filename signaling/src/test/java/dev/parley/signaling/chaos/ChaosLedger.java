@@ -28,6 +28,7 @@ final class ChaosLedger {
     private final List<String> ackConflicts = new ArrayList<>();
     private final Map<String, AtomicInteger> probeAnswers = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> sendRefusals = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> socketsClosed = new ConcurrentHashMap<>();
     private final AtomicInteger resumesRefused = new AtomicInteger();
     private final AtomicInteger sessionsReplaced = new AtomicInteger();
 
@@ -67,6 +68,15 @@ final class ChaosLedger {
 
     void sendRefused(String code) {
         sendRefusals.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
+    }
+
+    /** A client found its socket closed with this close code (-1: without one), recorded under the last kill. */
+    void socketClosed(int code) {
+        socketsClosed.computeIfAbsent(phase + ": " + code, c -> new AtomicInteger()).incrementAndGet();
+    }
+
+    Map<String, Integer> socketsClosed() {
+        return counts(socketsClosed);
     }
 
     void resumeRefused() {

@@ -17,7 +17,8 @@ import java.util.Map;
 /** The figures of one chaos run, what must be zero and was not, printed for people and written as JSON. */
 record ChaosReport(String machine, ChaosSettings settings, List<KillResult> kills, int acknowledged, int stored,
                    List<String> lost, List<String> duplicated, List<String> doubleSessions,
-                   Map<String, Integer> secondDeviceAnswers, Map<String, Integer> sendRefusals, int resumesRefused,
+                   Map<String, Integer> secondDeviceAnswers, Map<String, Integer> sendRefusals,
+                   Map<String, Integer> socketsClosed, int resumesRefused,
                    int sessionsReplaced, long seconds) {
 
     /**
@@ -123,6 +124,8 @@ record ChaosReport(String machine, ChaosSettings settings, List<KillResult> kill
         out.printf(Locale.ROOT, "second devices answered:    %s%n", secondDeviceAnswers);
         out.printf(Locale.ROOT, "chat sends refused:         %s (each sent again until acknowledged)%n",
                 sendRefusals);
+        out.printf(Locale.ROOT, "sockets lost, by close code: %s (-1: connection gone without a close frame)%n",
+                socketsClosed);
         out.printf(Locale.ROOT, "resumes refused:            %d; sessions replaced: %d%n", resumesRefused,
                 sessionsReplaced);
         for (KillResult kill : kills) {
@@ -172,6 +175,7 @@ record ChaosReport(String machine, ChaosSettings settings, List<KillResult> kill
         json.put("duplicated", duplicated);
         json.put("secondDeviceAnswers", secondDeviceAnswers);
         json.put("sendRefusals", sendRefusals);
+        json.put("socketsClosedByCode", socketsClosed);
         json.put("resumesRefused", resumesRefused);
         json.put("sessionsReplaced", sessionsReplaced);
         json.put("failures", failures());
@@ -186,7 +190,8 @@ record ChaosReport(String machine, ChaosSettings settings, List<KillResult> kill
         }
         List<Long> sorted = new ArrayList<>(millis);
         Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
+        int middle = sorted.size() / 2;
+        return sorted.size() % 2 == 1 ? sorted.get(middle) : (sorted.get(middle - 1) + sorted.get(middle)) / 2;
     }
 
     private static long max(List<Long> millis) {

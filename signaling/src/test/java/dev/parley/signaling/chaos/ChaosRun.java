@@ -6,7 +6,6 @@ import dev.parley.signaling.testing.TestGateway;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -45,6 +44,12 @@ public final class ChaosRun {
     }
 
     public static void main(String[] args) throws Exception {
+        // The media stack's libraries log every ICE step at INFO: keep the report readable.
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.setLevel(java.util.logging.Level.WARNING);
+        for (java.util.logging.Handler handler : root.getHandlers()) {
+            handler.setLevel(java.util.logging.Level.WARNING);
+        }
         ChaosSettings settings = ChaosSettings.longRun();
         ChaosReport report = run(settings, System.out);
         report.print(System.out);
@@ -69,8 +74,8 @@ public final class ChaosRun {
         Runtime.getRuntime().addShutdownHook(closer);
         List<Thread> threads = new ArrayList<>();
         try {
-            setUpChat(deadline, threads);
             setUpCalls(deadline);
+            setUpChat(deadline, threads);
             log.printf("chaos: %d chat users and %d calls running%n", users.size(), calls.size());
             Thread.sleep(settings.steady().toMillis());
 
@@ -349,7 +354,7 @@ public final class ChaosRun {
                 duplicated.add(clientMsgId + " delivered as " + ids));
         ledger.ackConflicts().forEach(conflict -> duplicated.add(conflict));
         return new ChaosReport(machine(), settings, List.copyOf(kills), acks.size(), storedCount, lost, duplicated,
-                ledger.doubleSessions(), ledger.probeAnswers(), ledger.sendRefusals(), ledger.resumesRefused(),
+                ledger.doubleSessions(), ledger.probeAnswers(), ledger.sendRefusals(), ledger.socketsClosed(), ledger.resumesRefused(),
                 ledger.sessionsReplaced(), (System.nanoTime() - started) / 1_000_000_000);
     }
 

@@ -23,6 +23,7 @@ final class ResumableSession implements AutoCloseable {
     private volatile WsClient ws;
     private String sessionId;
     private int attempts;
+    private int lastCloseCode;
 
     ResumableSession(String token, int preference, ChaosLedger ledger) {
         this.token = token;
@@ -45,6 +46,8 @@ final class ResumableSession implements AutoCloseable {
     boolean ensureOpen(ChaosCluster cluster, long deadlineNanos) throws InterruptedException {
         while (!isOpen() && System.nanoTime() < deadlineNanos) {
             if (ws != null) {
+                lastCloseCode = closeCode(ws);
+                ledger.socketClosed(lastCloseCode);
                 ws.close();
                 ws = null;
             }
@@ -63,6 +66,19 @@ final class ResumableSession implements AutoCloseable {
             }
         }
         return isOpen();
+    }
+
+    /** The close code of the socket lost last (-1 when the connection went without a close frame). */
+    int lastCloseCode() {
+        return lastCloseCode;
+    }
+
+    private static int closeCode(WsClient closed) {
+        try {
+            return closed.awaitClose(100);
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     private String hello(int port) throws InterruptedException {
