@@ -37,6 +37,8 @@ public final class SessionHandler implements Capability, ConnectionListener {
     private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String KICK_CHANNEL = "parley:session-kick";
+    /** How soon a renewal that failed (Redis unreachable) is tried again. */
+    private static final long RENEW_RETRY_MILLIS = 1_000;
     private static final AttributeKey<State> STATE = AttributeKey.valueOf("parley.session");
 
     /** This capability's part of one connection; touched only on its event loop. */
@@ -171,10 +173,21 @@ public final class SessionHandler implements Capability, ConnectionListener {
     }
 
     private void renew(Connection connection) {
+        renew(connection, config.heartbeat().toMillis() / RENEW_RETRY_MILLIS - 1);
+    }
+
+    private void renew(Connection connection, long retriesLeft) {
         String owner = connection.sessionId();
         lock.renew(connection.userId(), owner).whenComplete((renewal, failure) -> connection.executor().execute(() -> {
             if (failure != null) {
                 log.warn("could not renew session {}: {}", owner, failure.toString());
+                // A renewal lost to a Redis outage (a Sentinel failover, say) goes again soon: the lock outlives a
+                // beat by only ttl - heartbeat, so waiting for the next beat would let it expire and a second device
+                // take it while this session lives. The retries stop before the next beat renews anyway.
+                if (retriesLeft > 0 && connection.isLive()) {
+                    connection.executor().schedule(() -> renew(connection, retriesLeft - 1), RENEW_RETRY_MILLIS,
+                            TimeUnit.MILLISECONDS);
+                }
             } else if (renewal == SessionLock.Renewal.REPLACED) {
                 replaced(connection);
             }

@@ -1,6 +1,7 @@
 package dev.parley.signaling.bench;
 
 import dev.parley.signaling.session.SessionLock;
+import dev.parley.signaling.testing.ChildPids;
 import dev.parley.signaling.testing.GatewayProcess;
 import dev.parley.signaling.testing.RedisServer;
 import dev.parley.signaling.testing.TestGateway;
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,26 +47,14 @@ final class BenchGateway implements AutoCloseable {
         jvmArgs.addAll(extraJvmArgs);
         RedisServer redis = RedisServer.start();
         try {
-            recordChildren();
+            ChildPids.record();
             GatewayProcess gateway = GatewayProcess.start(redis, Map.of(), jvmArgs);
-            recordChildren();
+            ChildPids.record();
             return new BenchGateway(redis, gateway, jvmArgs);
         } catch (Exception e) {
             redis.close();
             throw e;
         }
-    }
-
-    /** So that the calling script can stop what this JVM started even if it is killed itself. */
-    private static void recordChildren() throws IOException {
-        String file = System.getProperty("bench.pidFile");
-        if (file == null) {
-            return;
-        }
-        StringBuilder pids = new StringBuilder();
-        ProcessHandle.current().children().forEach(child -> pids.append(child.pid()).append('\n'));
-        Files.writeString(Path.of(file), pids, StandardCharsets.US_ASCII, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND);
     }
 
     int port() {

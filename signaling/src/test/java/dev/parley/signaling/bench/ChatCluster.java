@@ -1,13 +1,12 @@
 package dev.parley.signaling.bench;
 
+import dev.parley.signaling.testing.ChildPids;
 import dev.parley.signaling.testing.GatewayProcess;
 import dev.parley.signaling.testing.RedisServer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -57,10 +56,10 @@ final class ChatCluster implements AutoCloseable {
         try {
             long redisPid = childPids().stream().filter(pid -> !before.contains(pid)).findFirst()
                     .orElseThrow(() -> new IllegalStateException("redis-server is not a child of this JVM"));
-            recordChildren();
+            ChildPids.record();
             for (int i = 0; i < gatewayCount; i++) {
                 gateways.add(GatewayProcess.start(redis, Map.of(), gatewayJvmArgs));
-                recordChildren();
+                ChildPids.record();
             }
             return new ChatCluster(dataDir, redis, gateways, redisPid);
         } catch (Exception | Error e) {
@@ -75,18 +74,6 @@ final class ChatCluster implements AutoCloseable {
 
     private static List<Long> childPids() {
         return ProcessHandle.current().children().map(ProcessHandle::pid).toList();
-    }
-
-    /** Appends this JVM's child PIDs to the file named by -Dbench.pidFile, so the calling script can stop them. */
-    static void recordChildren() throws IOException {
-        String file = System.getProperty("bench.pidFile");
-        if (file == null) {
-            return;
-        }
-        StringBuilder pids = new StringBuilder();
-        ProcessHandle.current().children().forEach(child -> pids.append(child.pid()).append('\n'));
-        Files.writeString(Path.of(file), pids, StandardCharsets.US_ASCII, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND);
     }
 
     int gatewayCount() {

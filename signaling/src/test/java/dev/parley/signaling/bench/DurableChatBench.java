@@ -3,6 +3,7 @@ package dev.parley.signaling.bench;
 import dev.parley.signaling.chat.ChatStore;
 import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.store.RedisConnections;
+import dev.parley.signaling.testing.ChildPids;
 import dev.parley.signaling.testing.SentinelRedis;
 import org.HdrHistogram.Histogram;
 
@@ -27,7 +28,7 @@ public final class DurableChatBench {
         int concurrency = Integer.getInteger("bench.concurrency", 64);
         int rounds = Integer.getInteger("bench.rounds", 3);
         try (SentinelRedis redis = SentinelRedis.start()) {
-            ChatCluster.recordChildren();
+            ChildPids.record();
             System.out.printf(Locale.ROOT, "%d messages per round, %d under way at most%n", messages, concurrency);
             for (int round = 0; round < rounds; round++) {
                 for (int replicas : new int[]{0, 1}) {

@@ -33,6 +33,12 @@ public final class GatewayProcess implements AutoCloseable {
     /** As {@link #start(RedisServer, Map)}, with extra JVM options after the default ones (a later -Xmx wins). */
     public static GatewayProcess start(RedisServer redis, Map<String, String> env, List<String> jvmArgs)
             throws Exception {
+        return start(redis.uri(), env, jvmArgs);
+    }
+
+    /** As {@link #start(RedisServer, Map, List)} for any Redis URI, a {@code redis-sentinel://} one included. */
+    public static GatewayProcess start(String redisUri, Map<String, String> env, List<String> jvmArgs)
+            throws Exception {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
@@ -45,7 +51,7 @@ public final class GatewayProcess implements AutoCloseable {
         builder.environment().put("PARLEY_HTTP_HOST", "127.0.0.1");
         builder.environment().put("PARLEY_HTTP_PORT", "0");
         builder.environment().put("PARLEY_METRICS_PORT", "0");
-        builder.environment().put("PARLEY_REDIS_URI", redis.uri());
+        builder.environment().put("PARLEY_REDIS_URI", redisUri);
         // No embedded media server unless a test asks for one: several gateways would contend for its ports.
         builder.environment().put("PARLEY_CALLS_ENABLED", "false");
         builder.environment().put("PARLEY_MEDIA_UDP_PORT", "0");
