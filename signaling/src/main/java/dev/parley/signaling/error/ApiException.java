@@ -59,8 +59,10 @@ public final class ApiException extends RuntimeException {
             }
             return unavailable();
         }
+        // A command cut off by a lost connection is cancelled (as when Redis fails over): storage, not a defect.
         if (cause instanceof io.lettuce.core.RedisException || cause instanceof java.util.concurrent.TimeoutException
-                || cause instanceof java.util.concurrent.RejectedExecutionException) {
+                || cause instanceof java.util.concurrent.RejectedExecutionException
+                || cause instanceof java.util.concurrent.CancellationException) {
             return unavailable();
         }
         return new ApiException(ErrorCode.INTERNAL, "Something went wrong on the server");

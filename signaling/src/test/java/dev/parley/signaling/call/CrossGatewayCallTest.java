@@ -82,6 +82,31 @@ class CrossGatewayCallTest {
         }
     }
 
+    /**
+     * A host whose load reports stopped reaching Redis for a while is taken for gone, and a join elsewhere takes its
+     * call over; when it comes back it finds the claim held by the other gateway and moves its people there. Here
+     * the takeover is written into Redis directly; the host must notice at its next refresh (every 5 s).
+     */
+    @Test
+    void aHostThatFindsItsCallTakenOverMovesItsPeopleThere() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+             TestGateway host = TestGateway.start(callSettings(redis))) {
+            Meeting taken = Meeting.of(host, "Taken over", "kim", "lou");
+            String meeting = taken.id();
+            try (WsClient kimWs = host.ws()) {
+                kimWs.hello(taken.owner().get("token").asText(), null);
+                send(kimWs, "call.join", meeting);
+                next(kimWs, "call.joined");
+                redis.inspect().set("parley:call-owner:{" + meeting + "}", "another-gateway");
+                JsonNode moved = kimWs.next(m -> m.get("type").asText().equals("call.moved"), 12_000);
+                assertEquals(meeting, moved.get("to").asText(), "joins again, which reaches the new host");
+                assertEquals("another-gateway", redis.inspect().get("parley:call-owner:{" + meeting + "}"),
+                        "the old host leaves the new host's claim alone");
+                assertEquals(0, host.mediaServer().stats().conferences(), "and closes its own conference");
+            }
+        }
+    }
+
     @Test
     void aPublisherOnAnotherGatewayIsToldWhichOfItsLayersSomeoneReceives() throws Exception {
         try (RedisServer redis = RedisServer.start();
