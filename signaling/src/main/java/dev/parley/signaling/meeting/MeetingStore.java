@@ -26,7 +26,8 @@ import java.util.concurrent.CompletionStage;
  * stop being one, and every read through the index keeps only meetings whose member set names the user. A step cut
  * short (a gateway crash, Redis unreachable between the two) so leaves at most an index entry too many, which readers
  * skip and counts against the user's meeting cap until the member leaves or is added again; never a membership that
- * the user's list does not show.
+ * the user's list does not show. One race is left: the same person removed and added back at the same instant can
+ * end a member whose index entry the removal's second step took away, until they are next added or removed.
  */
 public final class MeetingStore {
 
