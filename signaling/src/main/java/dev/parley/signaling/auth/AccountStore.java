@@ -118,8 +118,10 @@ public final class AccountStore {
         String username = usernameKey(account.username());
         String userId = account.userId();
         List<String> entries = searchEntries(account);
+        // One time for both: the account's createdAt and its place in the sign-up order, as when this was one step.
+        long createdAt = System.currentTimeMillis();
         List<String> profile = new ArrayList<>(List.of(account.username(), account.displayName(), passwordHash,
-                Long.toString(System.currentTimeMillis())));
+                Long.toString(createdAt)));
         profile.addAll(entries);
         return redis.set(username, userId, io.lettuce.core.SetArgs.Builder.nx().px(CLAIM_TTL.toMillis()))
                 .thenCompose(claimed -> {
@@ -141,7 +143,7 @@ public final class AccountStore {
                             throw new ApiException(ErrorCode.UNAVAILABLE, "Registration took too long; try again");
                         });
                     }
-                    return redis.zadd(ALL_USERS, (double) System.currentTimeMillis(), userId)
+                    return redis.zadd(ALL_USERS, (double) createdAt, userId)
                             .thenCompose(listed -> replaceEntries(List.of(), entries))
                             .thenApply(indexed -> account);
                 });

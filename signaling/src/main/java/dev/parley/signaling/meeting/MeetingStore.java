@@ -228,8 +228,12 @@ public final class MeetingStore {
     }
 
     private CompletionStage<Void> unindexUnless(boolean member, String userId, String meetingId) {
-        return member ? CompletableFuture.completedFuture(null)
-                : redis.srem(userMeetingsKey(userId), meetingId).thenApply(r -> null);
+        return member ? CompletableFuture.completedFuture(null) : unindex(userId, meetingId);
+    }
+
+    /** Drops the meeting from the user's index (after the meeting side said they are not a member). */
+    private CompletionStage<Void> unindex(String userId, String meetingId) {
+        return redis.srem(userMeetingsKey(userId), meetingId).thenApply(r -> null);
     }
 
     public CompletionStage<Optional<Meeting>> find(String meetingId) {
@@ -342,7 +346,7 @@ public final class MeetingStore {
                             default -> Added.NO_MEETING;
                         };
                         boolean undo = reserved == 1L && added != Added.ADDED && added != Added.ALREADY;
-                        return undo ? unindexUnless(false, userId, meetingId).thenApply(done -> added)
+                        return undo ? unindex(userId, meetingId).thenApply(done -> added)
                                 : CompletableFuture.completedFuture(added);
                     });
         });
@@ -361,7 +365,7 @@ public final class MeetingStore {
         String[] keys = {membersKey(meetingId), removedKey(meetingId), invitesKey(meetingId)};
         return redis.<Long>eval(REMOVE_MEMBER, ScriptOutputType.INTEGER, keys, userId, byOwner ? "1" : "0",
                 invitePrefix(meetingId)).thenCompose(r -> r == 1L
-                ? unindexUnless(false, userId, meetingId).thenApply(done -> true)
+                ? unindex(userId, meetingId).thenApply(done -> true)
                 : CompletableFuture.completedFuture(false));
     }
 
@@ -436,7 +440,7 @@ public final class MeetingStore {
                 }
                 Accepted outcome = accepted;
                 boolean undo = reserved == 1L && outcome != Accepted.JOINED && outcome != Accepted.ALREADY;
-                return undo ? unindexUnless(false, userId, meetingId).thenApply(done -> outcome)
+                return undo ? unindex(userId, meetingId).thenApply(done -> outcome)
                         : CompletableFuture.completedFuture(outcome);
             });
         });

@@ -1,7 +1,6 @@
 package dev.parley.signaling.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.testing.RedisServer;
 import dev.parley.signaling.testing.TestGateway;
@@ -34,8 +33,7 @@ class PeopleSearchTest {
     static void start() throws Exception {
         redis = RedisServer.start();
         gateway = TestGateway.start(redis);
-        connections = RedisConnections.connect(new GatewayConfig.Redis(java.net.URI.create(redis.uri()),
-                java.time.Duration.ofSeconds(5), 0, java.time.Duration.ofMillis(500)));
+        connections = redis.connections();
         accounts = new AccountStore(connections.async());
         token = gateway.register("searcher").get("token").asText();
         // Six hundred people, as sign-up makes them (the password hashing is left out: it is not what is tested).

@@ -1,6 +1,5 @@
 package dev.parley.signaling.medianode;
 
-import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.testing.MediaNodeProcess;
 import dev.parley.signaling.testing.RedisServer;
@@ -37,8 +36,7 @@ class MediaNodeTest {
     @BeforeAll
     static void startRedis() throws Exception {
         redisServer = RedisServer.start();
-        redis = RedisConnections.connect(new GatewayConfig.Redis(URI.create(redisServer.uri()), Duration.ofSeconds(2),
-                0, Duration.ofMillis(500)));
+        redis = redisServer.connections();
         registry = new MediaNodeRegistry(redis.async());
     }
 

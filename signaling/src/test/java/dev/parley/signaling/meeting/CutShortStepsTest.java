@@ -2,7 +2,6 @@ package dev.parley.signaling.meeting;
 
 import dev.parley.signaling.auth.Account;
 import dev.parley.signaling.auth.AccountStore;
-import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.error.ApiException;
 import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.testing.RedisServer;
@@ -12,8 +11,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -38,8 +35,7 @@ class CutShortStepsTest {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisServer.start();
-        connections = RedisConnections.connect(new GatewayConfig.Redis(URI.create(redis.uri()), Duration.ofSeconds(5),
-                0, Duration.ofMillis(500)));
+        connections = redis.connections();
         commands = connections.async();
         meetings = new MeetingStore(commands);
         accounts = new AccountStore(commands);

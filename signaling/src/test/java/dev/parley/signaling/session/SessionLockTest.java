@@ -1,13 +1,11 @@
 package dev.parley.signaling.session;
 
-import dev.parley.signaling.config.GatewayConfig;
 import dev.parley.signaling.store.RedisConnections;
 import dev.parley.signaling.testing.RedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,8 +25,7 @@ class SessionLockTest {
     @BeforeAll
     static void startRedis() throws Exception {
         redisServer = RedisServer.start();
-        redis = RedisConnections.connect(new GatewayConfig.Redis(URI.create(redisServer.uri()), Duration.ofSeconds(2),
-                0, Duration.ofMillis(500)));
+        redis = redisServer.connections();
     }
 
     @AfterAll

@@ -69,6 +69,15 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /** {@code redis://} and the port, or a cluster's {@code redis-cluster://} and its nodes. */
+    /**
+     * The gateway's own Redis connections to this Redis (or cluster), as a store under test uses them: 2 s per
+     * command, no replicas waited for. The caller closes them.
+     */
+    public dev.parley.signaling.store.RedisConnections connections() {
+        return dev.parley.signaling.store.RedisConnections.connect(new dev.parley.signaling.config.GatewayConfig.Redis(
+                java.net.URI.create(uri()), Duration.ofSeconds(2), 0, Duration.ofMillis(500)));
+    }
+
     public String uri() {
         return cluster != null ? cluster.uri() : "redis://127.0.0.1:" + port;
     }
